@@ -1,0 +1,9 @@
+"""Statistics and figures for program evaluation: pure functions on pandas DataFrames.
+
+Never imports :mod:`survey` or :mod:`workbench`. Each function returns a tidy
+DataFrame with documented columns.
+"""
+
+from analysis.design import Design
+
+__all__ = ["Design"]

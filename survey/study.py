@@ -1,0 +1,133 @@
+"""A study: design, instruments, data sources, privacy, outcomes and claims.
+
+``study.yaml`` is validated against ``data-schema/study.schema.json`` and loaded
+into a :class:`Study`. All paths are resolved relative to the study folder and
+may not leave it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from analysis.design import Design
+
+from .instrument import Instrument
+
+
+@dataclass(frozen=True)
+class InstrumentUse:
+    """An instrument as a study uses it.
+
+    ``columns`` maps every item id of the instrument to the data column that
+    holds it (identity unless ``items:`` in study.yaml says otherwise).
+    """
+
+    instrument: Instrument
+    columns: dict
+
+    @property
+    def id(self) -> str:
+        return self.instrument.id
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """One raw data file. ``wave`` is set when the file holds a single wave."""
+
+    path: Path
+    wave: str | None = None
+    sheet: str | int | None = None
+    encoding: str | None = None
+
+    @property
+    def format(self) -> str:
+        """``csv``, ``xlsx``, ``sav`` or ``dta`` from the file's suffix."""
+        return self.path.suffix.lower().lstrip(".")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """An outcome: a scale (``"INSTRUMENT.SCALE"``) or a numeric data column.
+
+    ``column_name`` is the column of the scored dataset that holds it.
+    """
+
+    id: str
+    scale: str | None = None
+    column: str | None = None
+    better: str = "higher"
+    primary: bool = False
+    test_retest: float | None = None
+
+    @property
+    def column_name(self) -> str:
+        return self.scale if self.scale is not None else self.column
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A claim from a program report, to be audited."""
+
+    id: str
+    text: str
+    outcome: str | None
+    proportion: float
+    n: int
+    improved: str = "reliable_change"
+
+
+@dataclass(frozen=True)
+class Privacy:
+    pii: tuple[str, ...] = ()
+    min_cell: int = 5
+
+
+@dataclass(frozen=True)
+class AnalysisSettings:
+    alpha: float = 0.05
+    adjust: str = "holm"
+    seed: int = 20240609
+
+
+@dataclass(frozen=True)
+class Study:
+    """A loaded, validated study.
+
+    Examples
+    --------
+    >>> from survey import load_study
+    >>> study = load_study("examples/county-cluster-trial")   # folder or study.yaml
+    >>> study.design.type
+    'cluster_randomized'
+    """
+
+    id: str
+    title: dict
+    language: str
+    design: Design
+    instruments: tuple[InstrumentUse, ...]
+    data: tuple[DataSource, ...]
+    missing_codes: tuple = ()
+    privacy: Privacy = field(default_factory=Privacy)
+    outcomes: tuple[Outcome, ...] = ()
+    claims: tuple[Claim, ...] = ()
+    analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
+    root: Path = Path(".")
+    path: Path = Path("study.yaml")
+
+    def instrument(self, instrument_id: str) -> Instrument:
+        for use in self.instruments:
+            if use.id == instrument_id:
+                return use.instrument
+        raise KeyError(instrument_id)
+
+    def outcome(self, outcome_id: str) -> Outcome:
+        for o in self.outcomes:
+            if o.id == outcome_id:
+                return o
+        raise KeyError(outcome_id)
+
+    @property
+    def primary_outcomes(self) -> tuple[Outcome, ...]:
+        return tuple(o for o in self.outcomes if o.primary)

@@ -1,0 +1,120 @@
+"""``workbench``: the command-line program.
+
+Each subcommand lives in ``workbench/commands/<name>.py`` as ``main(args) -> int``
+and is imported only when used, so ``workbench --help`` stays fast. Errors a user
+can cause (:class:`survey.errors.WorkbenchError`) are printed as one readable
+message per problem, never as a traceback, with exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+
+def _add_study(p):
+    p.add_argument("study", help="study folder or its study.yaml")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="workbench",
+        description="Survey Workbench: from survey exports to tested program effects.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("instruments", help="list bundled instruments, or show one")
+    p.add_argument("action", nargs="?", choices=["list", "show"], default="list")
+    p.add_argument("instrument_id", nargs="?", help="instrument id (with 'show')")
+    p.add_argument("--lang", choices=["zh", "en"], default=None, help="only this language")
+
+    p = sub.add_parser("validate", help="validate a study's data; write report.json and quarantine.csv")
+    _add_study(p)
+    p.add_argument("--out", help="folder for report.json and quarantine.csv (default STUDY/output/validation)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    p = sub.add_parser("score", help="validate and score a study; write scores.parquet/.csv/.sav")
+    _add_study(p)
+    p.add_argument("--out", required=True, help="output folder")
+
+    p = sub.add_parser("scan", help="search an output folder for personal data and raw ids")
+    p.add_argument("folder", help="output folder to scan")
+    p.add_argument("--study", help="study whose raw personal values to look for "
+                   "(default: the one named in FOLDER/manifest.json)")
+
+    p = sub.add_parser("run", help="validate, score, run the notebooks and write reports")
+    _add_study(p)
+    p.add_argument("--out", help="output folder (default STUDY/output)")
+    p.add_argument("--only", nargs="+", metavar="NAME", help="run only these notebooks (e.g. 03_effects)")
+    p.add_argument("-p", "--parameter", action="append", default=[], metavar="KEY=VALUE",
+                   help="notebook parameter, checked against the notebooks' declared types")
+    p.add_argument("--jobs", type=int, default=None, help="notebooks run at once (default: cores)")
+    p.add_argument("--report-mode", action="store_true", help="HTML reports without code")
+    p.add_argument("--seed", type=int, default=None, help="override analysis.seed")
+    p.add_argument("--no-progress", action="store_true", help="no progress display")
+
+    p = sub.add_parser("init", help="create a study folder to fill in")
+    p.add_argument("folder")
+
+    p = sub.add_parser("simulate", help="simulate a complete study folder with known truth")
+    p.add_argument("folder")
+    p.add_argument("--design", default="cluster_randomized",
+                   choices=["pre_post", "randomized", "cluster_randomized"])
+    p.add_argument("--clusters", type=int, default=20, help="schools")
+    p.add_argument("--per-cluster", type=int, default=40, help="students per school")
+    p.add_argument("--icc", type=float, default=0.05, help="school-level ICC")
+    p.add_argument("--effect", type=float, default=0.3, help="true standardized effect")
+    p.add_argument("--attrition", type=float, default=0.10, help="share lost by endline")
+    p.add_argument("--seed", type=int, default=20240609)
+    p.add_argument("--language", choices=["zh", "en"], default="zh")
+    p.add_argument("--force", action="store_true", help="overwrite an existing folder")
+
+    p = sub.add_parser("power", help="power, sample size or MDES")
+    p.add_argument("--design", default="cluster2",
+                   choices=["two_sample", "paired", "one_sample", "proportions", "cluster2", "cluster3"])
+    p.add_argument("--effect", type=float, help="standardized effect (omit to solve for it)")
+    p.add_argument("--n", type=float, help="per group (t tests), per cluster (cluster designs)")
+    p.add_argument("--clusters", type=float, help="clusters J (cluster2) or schools K (cluster3)")
+    p.add_argument("--per-middle", type=float, help="classes per school (cluster3)")
+    p.add_argument("--icc", type=float, default=0.05, help="ICC at the top level")
+    p.add_argument("--icc2", type=float, default=0.0, help="ICC at the middle level (cluster3)")
+    p.add_argument("--r2-1", type=float, default=0.0, help="covariate R2 at level 1")
+    p.add_argument("--r2-2", type=float, default=0.0, help="covariate R2 at level 2")
+    p.add_argument("--r2-3", type=float, default=0.0, help="covariate R2 at level 3")
+    p.add_argument("--p1", type=float, help="proportion in group 1 (proportions)")
+    p.add_argument("--p2", type=float, help="proportion in group 2 (proportions)")
+    p.add_argument("--treated", type=float, default=0.5, help="share of clusters treated")
+    p.add_argument("--alpha", type=float, default=0.05)
+    p.add_argument("--power", type=float, default=None, help="target power (omit to compute power)")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("claim", help="audit a claim such as '82%% of 61 students improved'")
+    p.add_argument("--proportion", type=float, required=True)
+    p.add_argument("--n", type=int, required=True)
+    p.add_argument("--reliability", type=float, default=0.8)
+    p.add_argument("--improved", choices=["reliable_change", "any_increase"], default="any_increase")
+    p.add_argument("--alpha", type=float, default=0.05)
+    p.add_argument("--lang", choices=["zh", "en"], default="en")
+    p.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from survey.errors import WorkbenchError
+
+    module = importlib.import_module(f"workbench.commands.{args.command}")
+    try:
+        return int(module.main(args) or 0)
+    except WorkbenchError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
