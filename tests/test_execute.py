@@ -1,0 +1,94 @@
+"""Parallel notebook execution: failures are isolated, errors name notebook and cell,
+kernels get one BLAS thread, hostile parameters stay data."""
+
+import os
+from pathlib import Path
+
+import nbformat
+
+from workbench.execute import NotebookTask, run_notebooks
+from workbench.staging import StagedOutput
+
+
+def _notebook(path: Path, params: str, *cells: str) -> Path:
+    nb = nbformat.v4.new_notebook()
+    p = nbformat.v4.new_code_cell(params)
+    p.metadata["tags"] = ["parameters"]
+    nb.cells = [p] + [nbformat.v4.new_code_cell(c) for c in cells]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, str(path))
+    return path
+
+
+def test_failure_is_isolated_and_named(tmp_path):
+    ok = _notebook(tmp_path / "ok.ipynb", 'who: str = "x"',
+                   "import os\nopen('blas.txt', 'w').write(os.environ.get('OPENBLAS_NUM_THREADS', ''))")
+    bad = _notebook(tmp_path / "bad.ipynb", "k: int = 1", "x = 1", "raise ValueError('broken on purpose')")
+    out = tmp_path / "out"
+    out.mkdir()
+    events = []
+    results = run_notebooks(
+        [NotebookTask("bad", bad, out / "bad.ipynb", {"k": 5}, out),
+         NotebookTask("ok", ok, out / "ok.ipynb", {"who": "y"}, out)],
+        jobs=2, progress=lambda ev, name, res: events.append((ev, name)))
+    by = {r.name: r for r in results}
+    assert [r.name for r in results] == ["bad", "ok"]
+    assert by["ok"].status == "success"
+    assert by["bad"].status == "failed"
+    assert by["bad"].error["cell_index"] == 3  # counts the injected parameters cell and by["bad"].error["ename"] == "ValueError"
+    msg = by["bad"].describe_error()
+    assert "notebook bad" in msg and "cell 3" in msg and "k=5" in msg and "broken on purpose" in msg
+    assert (out / "blas.txt").read_text() == "1"
+    assert sorted(events) == [("done", "bad"), ("done", "ok"), ("start", "bad"), ("start", "ok")]
+
+
+def test_hostile_parameter_never_executes(tmp_path):
+    canary = tmp_path / "pwned"
+    nb = _notebook(tmp_path / "p.ipynb", 'name: str = ""', "result = len(name)")
+    evil = f'x"); import pathlib; pathlib.Path("{canary}").touch(); print("'
+    [res] = run_notebooks([NotebookTask("p", nb, tmp_path / "p.out.ipynb", {"name": evil}, tmp_path)],
+                          jobs=1)
+    assert res.status == "success"
+    assert not canary.exists()
+    executed = nbformat.read(str(tmp_path / "p.out.ipynb"), as_version=4)
+    assert any("injected-parameters" in c.metadata.get("tags", []) for c in executed.cells)
+
+
+def test_staged_output_replaces_old_only_on_commit(tmp_path):
+    final = tmp_path / "output"
+    final.mkdir()
+    (final / "old.txt").write_text("old")
+    staged = StagedOutput(final)
+    (staged.path / "new.txt").write_text("new")
+    assert (final / "old.txt").exists() and not (final / "new.txt").exists()
+    staged.commit()
+    assert (final / "new.txt").exists() and not (final / "old.txt").exists()
+    assert not list(tmp_path.glob(".output.*"))
+
+
+def test_stale_partial_of_a_dead_run_is_removed(tmp_path):
+    final = tmp_path / "output"
+    stale = tmp_path / ".output.partial-999999999"
+    stale.mkdir()
+    (stale / "manifest.json").write_text('{"status": "running"}')
+    staged = StagedOutput(final)
+    assert not stale.exists()
+    staged.abort()
+    assert not final.exists()
+
+
+def test_unwritable_parent_is_a_clear_error(tmp_path):
+    import pytest
+
+    from workbench.staging import OutputError
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    os.chmod(locked, 0o500)
+    try:
+        if os.access(locked, os.W_OK):  # running as root: permissions do not bind
+            pytest.skip("root ignores directory permissions")
+        with pytest.raises(OutputError) as err:
+            StagedOutput(locked / "output")
+        assert err.value.code == "OUTPUT_NOT_WRITABLE"
+    finally:
+        os.chmod(locked, 0o700)

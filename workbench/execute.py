@@ -1,0 +1,186 @@
+"""Run several notebooks in parallel, each in its own process, with progress.
+
+Each notebook runs in a child process (:mod:`workbench.notebook_runner`), at most
+``jobs`` at a time. Every child, and so every kernel it starts, gets one BLAS/OpenMP
+thread (``OMP_NUM_THREADS=1`` and friends) so that parallel kernels do not
+oversubscribe the cores. When one notebook fails the others still finish. On
+Ctrl-C the children are interrupted (papermill then shuts its kernel down) and,
+if they do not stop within a few seconds, killed with their whole process group,
+so no kernel is left behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SINGLE_THREAD_ENV = {
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "VECLIB_MAXIMUM_THREADS": "1",
+    "NUMEXPR_NUM_THREADS": "1",
+}
+
+
+@dataclass
+class NotebookTask:
+    """One notebook to execute."""
+
+    name: str
+    input: Path
+    output: Path
+    parameters: dict
+    cwd: Path
+    report_mode: bool = False
+    kernel_name: str = "python3"
+
+
+@dataclass
+class NotebookResult:
+    name: str
+    status: str  # success | failed | interrupted
+    seconds: float
+    error: dict | None = None
+    attempts: int = 1
+    parameters: dict = field(default_factory=dict)
+
+    def describe_error(self) -> str:
+        """One readable line naming the notebook, the cell and the parameters."""
+        if not self.error:
+            return ""
+        e = self.error
+        if e.get("kind") == "cell":
+            where = f"cell {e.get('cell_index')} of the executed notebook (execution count {e.get('execution_count')})"
+            what = f"{e.get('ename')}: {e.get('evalue')}"
+        else:
+            where = "kernel/runner"
+            what = f"{e.get('ename', e.get('kind'))}: {e.get('evalue', '')}"
+        params = ", ".join(f"{k}={v!r}" for k, v in sorted(self.parameters.items()))
+        return f"notebook {self.name} failed in {where}: {what} [parameters: {params}]"
+
+
+class _Children:
+    """Track child processes so that an interrupt can stop them all."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.procs: set[subprocess.Popen] = set()
+        self.stopping = False
+
+    def add(self, p):
+        with self.lock:
+            self.procs.add(p)
+
+    def remove(self, p):
+        with self.lock:
+            self.procs.discard(p)
+
+    def stop_all(self, grace: float = 8.0):
+        self.stopping = True
+        with self.lock:
+            procs = list(self.procs)
+        for p in procs:
+            try:
+                os.killpg(p.pid, signal.SIGINT)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + grace
+        for p in procs:
+            try:
+                p.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
+        for p in procs:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def _run_one(task: NotebookTask, children: _Children, env: dict, workdir: Path) -> NotebookResult:
+    if children.stopping:
+        return NotebookResult(task.name, "interrupted", 0.0, {"kind": "interrupted"},
+                              parameters=task.parameters)
+    spec = {"name": task.name, "input": str(task.input), "output": str(task.output),
+            "parameters": task.parameters, "cwd": str(task.cwd),
+            "report_mode": task.report_mode, "kernel_name": task.kernel_name}
+    task_file = workdir / f"{task.name}.task.json"
+    result_file = workdir / f"{task.name}.result.json"
+    task_file.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "workbench.notebook_runner", str(task_file), str(result_file)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    children.add(proc)
+    try:
+        output, _ = proc.communicate()
+    finally:
+        children.remove(proc)
+    seconds = time.perf_counter() - started
+    if result_file.exists():
+        r = json.loads(result_file.read_text(encoding="utf-8"))
+        return NotebookResult(task.name, r["status"], round(seconds, 3), r.get("error"),
+                              r.get("attempts", 1), task.parameters)
+    status = "interrupted" if children.stopping else "failed"
+    tail = output.decode("utf-8", "replace")[-2000:] if output else ""
+    return NotebookResult(task.name, status, round(seconds, 3),
+                          {"kind": "runner", "ename": f"exit {proc.returncode}", "evalue": tail},
+                          parameters=task.parameters)
+
+
+def run_notebooks(tasks: list[NotebookTask], *, jobs: int | None = None,
+                  progress=None) -> list[NotebookResult]:
+    """Execute notebooks, at most ``jobs`` at once, and return their results in task order.
+
+    Parameters
+    ----------
+    tasks : list of NotebookTask
+    jobs : int, optional
+        Parallel notebooks; default the number of cores.
+    progress : callable, optional
+        Called as ``progress(event, name, result_or_None)`` with events
+        ``"start"`` and ``"done"``.
+
+    Returns
+    -------
+    list of NotebookResult
+        One per task, in the order given. A failure of one notebook does not stop
+        the others. On KeyboardInterrupt every child is stopped and the interrupt
+        is re-raised.
+    """
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    env = {**os.environ, **SINGLE_THREAD_ENV, "PYTHONHASHSEED": "0",
+           "JUPYTER_PLATFORM_DIRS": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+    env.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    children = _Children()
+    progress = progress or (lambda *a: None)
+
+    def job(task):
+        progress("start", task.name, None)
+        res = _run_one(task, children, env, workdir)
+        progress("done", task.name, res)
+        return res
+
+    with tempfile.TemporaryDirectory(prefix="workbench-tasks-") as tmp:
+        workdir = Path(tmp)
+        pool = ThreadPoolExecutor(max_workers=jobs)
+        futures = [pool.submit(job, t) for t in tasks]
+        try:
+            results = [f.result() for f in futures]
+        except KeyboardInterrupt:
+            children.stop_all()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+    return results

@@ -1,0 +1,84 @@
+"""``manifest.json``: what a run read, how it ran, and what it wrote.
+
+Inputs are listed with sha256; outputs under ``data/``, ``tables/``,
+``figures/`` and ``validation/`` with sha256 too (executed notebooks and HTML
+carry execution times, so they are listed without hashes). Two runs of the same
+inputs, parameters and seed give manifests that differ only in timings and
+paths.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import sys
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+PACKAGES = ("survey-workbench", "pandas", "numpy", "scipy", "statsmodels", "matplotlib",
+            "seaborn", "papermill", "nbconvert", "nbclient", "ipykernel", "pyarrow",
+            "pyreadstat", "openpyxl", "jsonschema", "pyyaml")
+HASHED_OUTPUT_DIRS = ("data", "tables", "figures", "validation")
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def package_versions() -> dict:
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def git_commit(folder: Path) -> str | None:
+    try:
+        r = subprocess.run(["git", "-C", str(folder), "rev-parse", "HEAD"], capture_output=True,
+                           text=True, timeout=5)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return r.stdout.strip() or None if r.returncode == 0 else None
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def list_outputs(run_dir: Path) -> list[dict]:
+    """Every file of the run folder, relative, with sha256 where it is deterministic."""
+    files = []
+    for p in sorted(run_dir.rglob("*")):
+        if not p.is_file() or p.name == "manifest.json":
+            continue
+        rel = p.relative_to(run_dir).as_posix()
+        entry = {"path": rel, "bytes": p.stat().st_size}
+        if rel.split("/", 1)[0] in HASHED_OUTPUT_DIRS:
+            entry["sha256"] = sha256_file(p)
+        files.append(entry)
+    return files
+
+
+def environment() -> dict:
+    return {"platform": platform.platform(), "python_executable": sys.executable,
+            "packages": package_versions(),
+            "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS")}
+
+
+def write_manifest(path: Path, manifest: dict) -> None:
+    """Write atomically (temp file + rename)."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2, default=str) + "\n",
+                   encoding="utf-8")
+    os.replace(tmp, path)

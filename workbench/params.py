@@ -1,0 +1,231 @@
+"""Notebook parameters as a typed contract.
+
+papermill converts ``-p`` values by guessing (``007`` becomes ``7``, ``true``
+stays a string) and only warns about unknown names. Here each notebook declares
+its parameters with type annotations in its ``parameters`` cell::
+
+    study: str = ""          # path to the study folder
+    alpha: float = 0.05      # significance level
+    n_boot: int = 1000       # bootstrap replicates
+
+and ``-p KEY=VALUE`` values are converted to the declared type or refused:
+an unknown name or a value of the wrong type is a :class:`ParameterError`.
+Strings are kept verbatim (``007`` stays ``"007"``). Values are always passed to
+the notebook as Python literals, never as code: :func:`check_injection_is_literal`
+re-parses the cell papermill will inject and refuses anything but
+``name = <literal>`` lines.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from survey.errors import WorkbenchError
+
+SUPPORTED_TYPES = ("str", "int", "float", "bool", "list", "dict")
+_TRUE = {"true", "yes", "1", "on"}
+_FALSE = {"false", "no", "0", "off"}
+
+
+class ParameterError(WorkbenchError):
+    """A ``-p`` parameter that does not fit the notebooks' declared parameters."""
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One declared notebook parameter."""
+
+    name: str
+    type: str
+    default: object
+    help: str
+    notebook: str
+
+
+def declared_parameters(notebook: Path) -> dict[str, Parameter]:
+    """Read the typed parameters of a notebook's ``parameters`` cell.
+
+    Parameters
+    ----------
+    notebook : Path
+        An ``.ipynb`` file with a cell tagged ``parameters``.
+
+    Returns
+    -------
+    dict
+        ``name -> Parameter``. A parameter without a supported annotation is an
+        error: the contract needs a type for every parameter.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> ps = declared_parameters(Path("notebooks/03_effects.ipynb"))  # doctest: +SKIP
+    >>> ps["alpha"].type                                              # doctest: +SKIP
+    'float'
+    """
+    import nbformat
+
+    nb = nbformat.read(str(notebook), as_version=4)
+    cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if not cells:
+        raise ParameterError("NOTEBOOK_NO_PARAMETERS", "no cell tagged 'parameters'",
+                             file=str(notebook))
+    out: dict[str, Parameter] = {}
+    tree = ast.parse(cells[0].source)
+    lines = cells[0].source.splitlines()
+    for node in tree.body:
+        if not isinstance(node, ast.AnnAssign) or not isinstance(node.target, ast.Name):
+            if isinstance(node, ast.Assign):
+                names = ", ".join(t.id for t in node.targets if isinstance(t, ast.Name))
+                raise ParameterError("NOTEBOOK_UNTYPED_PARAMETER",
+                                     f"parameter {names} has no type annotation "
+                                     f"(write e.g. '{names}: str = ...')", file=str(notebook))
+            continue
+        ann = ast.unparse(node.annotation).strip("'\"")
+        base = ann.split("[")[0]
+        if base not in SUPPORTED_TYPES:
+            raise ParameterError("NOTEBOOK_PARAMETER_TYPE",
+                                 f"parameter {node.target.id!r} has type {ann!r}; "
+                                 f"supported: {', '.join(SUPPORTED_TYPES)}", file=str(notebook))
+        default = ast.literal_eval(node.value) if node.value is not None else None
+        line = lines[node.lineno - 1]
+        help_text = line.split("#", 1)[1].strip() if "#" in line else ""
+        out[node.target.id] = Parameter(node.target.id, base, default, help_text, notebook.stem)
+    return out
+
+
+def convert_value(raw: str, type_name: str, *, name: str):
+    """Convert a command-line string to a declared type, strictly.
+
+    Examples
+    --------
+    >>> convert_value("007", "str", name="school_id")
+    '007'
+    >>> convert_value("0.1", "float", name="alpha")
+    0.1
+    >>> convert_value("yes", "bool", name="flag")
+    True
+    """
+    def bad(expected):
+        return ParameterError("PARAMETER_TYPE",
+                              f"-p {name}={raw!r}: expected {expected} (declared {type_name})",
+                              column=name)
+
+    if type_name == "str":
+        return raw
+    if type_name == "int":
+        try:
+            return int(raw.strip(), 10)
+        except ValueError:
+            raise bad("an integer such as 1000") from None
+    if type_name == "float":
+        try:
+            value = float(raw.strip())
+        except ValueError:
+            raise bad("a number such as 0.05") from None
+        if not math.isfinite(value):
+            raise bad("a finite number")
+        return value
+    if type_name == "bool":
+        low = raw.strip().lower()
+        if low in _TRUE:
+            return True
+        if low in _FALSE:
+            return False
+        raise bad("true or false")
+    if type_name in ("list", "dict"):
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            example = '[1, 2]' if type_name == "list" else '{"a": 1}'
+            raise bad(f"a JSON {type_name}, e.g. {example}") from None
+        if not isinstance(value, list if type_name == "list" else dict):
+            raise bad(f"a JSON {type_name}")
+        return value
+    raise bad(type_name)
+
+
+def parse_cli_parameters(pairs: list[str], declared: dict[str, list[Parameter]]) -> dict:
+    """Turn ``["alpha=0.1", "school=007"]`` into typed values.
+
+    Parameters
+    ----------
+    pairs : list of str
+        ``KEY=VALUE`` strings from ``-p``.
+    declared : dict
+        ``name -> [Parameter, ...]`` over the notebooks of the run (a name may be
+        declared by several notebooks; their types must agree).
+
+    Returns
+    -------
+    dict
+        ``name -> value`` with values of the declared types.
+
+    Examples
+    --------
+    >>> p = Parameter("alpha", "float", 0.05, "", "03_effects")
+    >>> parse_cli_parameters(["alpha=0.1"], {"alpha": [p]})
+    {'alpha': 0.1}
+    """
+    import difflib
+
+    values: dict = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise ParameterError("PARAMETER_SYNTAX", f"-p {pair!r}: expected KEY=VALUE")
+        key, raw = pair.split("=", 1)
+        key = key.strip()
+        if key not in declared:
+            near = difflib.get_close_matches(key, list(declared), n=1)
+            hint = f"; did you mean {near[0]!r}?" if near else ""
+            known = ", ".join(sorted(declared)) or "none"
+            raise ParameterError("PARAMETER_UNKNOWN",
+                                 f"-p {key}: no notebook of this run declares it{hint} "
+                                 f"(declared: {known})", column=key)
+        types = {p.type for p in declared[key]}
+        if len(types) > 1:
+            raise ParameterError("PARAMETER_CONFLICT",
+                                 f"-p {key}: notebooks declare different types {sorted(types)}",
+                                 column=key)
+        values[key] = convert_value(raw, types.pop(), name=key)
+    return values
+
+
+def check_injection_is_literal(parameters: dict) -> str:
+    """Render parameters as papermill will inject them and prove they are data only.
+
+    Returns the injected source. Raises :class:`ParameterError` if the rendered
+    cell contains anything other than ``name = <literal>`` assignments whose
+    values equal the given ones (so a value such as ``x"); import os; ...`` can
+    never run as code).
+
+    Examples
+    --------
+    >>> src = check_injection_is_literal({"name": 'x"); import os; os.system("id")'})
+    >>> src.count("\\n") <= 2
+    True
+    """
+    from papermill.translators import translate_parameters
+
+    src = translate_parameters("python3", "python", parameters, "Parameters")
+    tree = ast.parse(src)
+    seen = {}
+    for node in tree.body:
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)):
+            raise ParameterError("PARAMETER_NOT_LITERAL", "a parameter rendered as code")
+        try:
+            seen[node.targets[0].id] = ast.literal_eval(node.value)
+        except ValueError:
+            if ast.unparse(node.value) in ("float('nan')", "float('inf')", "float('-inf')"):
+                seen[node.targets[0].id] = parameters.get(node.targets[0].id)
+                continue
+            raise ParameterError("PARAMETER_NOT_LITERAL",
+                                 f"parameter {node.targets[0].id!r} is not a literal") from None
+    if seen.keys() != parameters.keys() or any(seen[k] != parameters[k] for k in parameters):
+        raise ParameterError("PARAMETER_NOT_LITERAL", "parameters did not round-trip as literals")
+    return src

@@ -1,0 +1,95 @@
+"""HTML reports from executed notebooks, and the ``index.html`` that links them.
+
+``report_mode`` removes the code from the HTML (nbconvert's ``exclude_input``):
+papermill's own report mode only hides code cells in the notebook's metadata,
+and a plain nbconvert export still contains them.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from pathlib import Path
+
+TITLES = {
+    "00_data_quality": {"en": "Data quality", "zh": "数据质量"},
+    "01_reliability": {"en": "Reliability", "zh": "信度"},
+    "02_baseline": {"en": "Baseline and balance", "zh": "基线与均衡性"},
+    "03_effects": {"en": "Intervention effects", "zh": "干预效果"},
+    "04_claims": {"en": "Claim audit", "zh": "结论核查"},
+    "05_power": {"en": "Power for the next study", "zh": "下一项研究的统计功效"},
+}
+
+
+def notebook_title(name: str, lang: str = "en") -> str:
+    t = TITLES.get(name)
+    return t.get(lang, t["en"]) if t else name
+
+
+def render_html(notebook: Path, target: Path, *, report_mode: bool, title: str) -> Path:
+    """Convert an executed notebook to standalone HTML (written atomically)."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(str(notebook), as_version=4)
+    exporter = HTMLExporter(template_name="lab")
+    exporter.exclude_input = report_mode
+    exporter.exclude_input_prompt = report_mode
+    exporter.exclude_output_prompt = report_mode
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(body, encoding="utf-8")
+    os.replace(tmp, target)
+    return target
+
+
+_INDEX = """<!DOCTYPE html>
+<html lang="{lang}">
+<head><meta charset="utf-8"><title>{title}</title>
+<style>
+body {{ font-family: "Noto Sans CJK SC", "Noto Sans", Arial, sans-serif; max-width: 52rem;
+       margin: 2rem auto; padding: 0 1rem; color: #222; }}
+h1 {{ font-size: 1.6rem; }} table {{ border-collapse: collapse; width: 100%; }}
+td, th {{ border-bottom: 1px solid #ddd; padding: .45rem; text-align: left; }}
+.ok {{ color: #1b7a1b; }} .failed {{ color: #b00020; font-weight: bold; }}
+.note {{ background: #fff4e5; padding: .6rem .8rem; border-left: 4px solid #f0a020; }}
+</style></head>
+<body>
+<h1>{title}</h1>
+<p>{status_label}: <span class="{status_class}">{status}</span> · {study_label}: {study_id}</p>
+{notes}
+<table><thead><tr><th>{report_label}</th><th>{state_label}</th><th>{seconds_label}</th></tr></thead>
+<tbody>
+{rows}
+</tbody></table>
+<p><a href="../manifest.json">manifest.json</a> · <a href="../tables/">tables/</a> · <a href="../figures/">figures/</a></p>
+</body></html>
+"""
+
+
+def write_index(target: Path, *, title: str, study_id: str, status: str,
+                entries: list[dict], lang: str = "en", notes: list[str] = ()) -> Path:
+    """Write ``reports/index.html`` linking each report with its status.
+
+    ``entries``: dicts with ``name``, ``href`` (or None when there is no report),
+    ``status`` and ``seconds``.
+    """
+    zh = lang == "zh"
+    rows = []
+    for e in entries:
+        label = html.escape(notebook_title(e["name"], lang))
+        link = f'<a href="{html.escape(e["href"])}">{label}</a>' if e.get("href") else label
+        cls = "ok" if e["status"] == "success" else "failed"
+        rows.append(f'<tr><td>{link}</td><td class="{cls}">{html.escape(e["status"])}</td>'
+                    f'<td>{e.get("seconds", "")}</td></tr>')
+    note_html = "".join(f'<p class="note">{html.escape(n)}</p>' for n in notes)
+    page = _INDEX.format(
+        lang="zh" if zh else "en", title=html.escape(title), study_id=html.escape(study_id),
+        status=html.escape(status), status_class="ok" if status == "success" else "failed",
+        status_label="运行状态" if zh else "Run status", study_label="研究" if zh else "Study",
+        report_label="报告" if zh else "Report", state_label="状态" if zh else "Status",
+        seconds_label="秒" if zh else "Seconds", rows="\n".join(rows), notes=note_html)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(page, encoding="utf-8")
+    os.replace(tmp, target)
+    return target
