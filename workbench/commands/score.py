@@ -1,0 +1,87 @@
+"""``workbench score STUDY --out DIR``: validate, score and write the scored dataset.
+
+Steps: :func:`survey.load_study` -> :func:`survey.validate` (stop with exit code 1
+when the data cannot be used at all, ``ValidationResult.fatal``) ->
+:func:`survey.scoring.score` -> :func:`survey.export.write_scores` into ``DIR``
+(``scores.parquet``, ``scores.csv``, ``scores.sav``, ``items.parquet``). Prints a
+short summary: rows, respondents per wave, scales, validation errors and warnings.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def run(study_path, out_dir, *, stream=None) -> int:
+    """Do what ``workbench score`` does; return the exit code (0 ok, 1 fatal data problems).
+
+    Parameters
+    ----------
+    study_path : str or Path
+        Study folder or its ``study.yaml``.
+    out_dir : str or Path
+        Output folder (created if needed).
+    stream : file-like, optional
+        Where to print the summary (default stdout).
+
+    Examples
+    --------
+    >>> run("examples/county-cluster-trial", "/tmp/scores")   # doctest: +SKIP
+    0
+    """
+    from survey import load_study, validate
+    from survey.export import write_scores
+    from survey.scoring import score
+
+    out = stream or sys.stdout
+    study = load_study(study_path)
+    result = validate(study)
+    issues = list(getattr(result, "issues", ()) or ())
+    n_err = sum(1 for i in issues if getattr(i, "severity", "error") == "error")
+    n_warn = sum(1 for i in issues if getattr(i, "severity", None) == "warning")
+    if result.fatal:
+        print(f"validation found problems that stop scoring ({n_err} errors, {n_warn} warnings):",
+              file=sys.stderr)
+        for issue in [i for i in issues if getattr(i, "severity", "error") == "error"][:20]:
+            print(f"  {issue}", file=sys.stderr)
+        print("run `workbench validate` for the full report", file=sys.stderr)
+        return 1
+
+    data = result.data
+    scores = score(study, data)
+    d = study.design
+    item_cols = [i for use in study.instruments for i in use.instrument.item_ids
+                 if i in data.columns]
+    items = None
+    if item_cols:
+        items = data[[d.id, d.wave, *item_cols]].copy()
+        items[d.id] = items[d.id].astype("str")
+        items[d.wave] = items[d.wave].astype("str")
+        order = {w: k for k, w in enumerate(d.waves)}
+        items = (items.assign(__w=items[d.wave].map(order))
+                 .sort_values(["__w", d.id], kind="mergesort")
+                 .drop(columns="__w").reset_index(drop=True))
+    written = write_scores(scores, out_dir, study=study, items=items)
+
+    scale_cols = [f"{u.id}.{s.id}" for u in study.instruments for s in u.instrument.scales]
+    print(f"scored {len(scores)} rows ({scores[d.id].nunique()} respondents) "
+          f"from {study.path}", file=out)
+    per_wave = scores.groupby(d.wave, sort=False)[d.id].nunique()
+    for wave in d.waves:
+        if wave in per_wave.index:
+            print(f"  {wave}: {per_wave[wave]} respondents", file=out)
+    if scale_cols:
+        print(f"scales ({len(scale_cols)}): {', '.join(scale_cols)}", file=out)
+        missing = scores[scale_cols].isna().sum()
+        gaps = [f"{c} {int(n)}" for c, n in missing.items() if n]
+        if gaps:
+            print(f"  missing scale scores (too few items answered): {', '.join(gaps)}", file=out)
+    print(f"validation: {n_err} errors, {n_warn} warnings (rows with errors were quarantined; "
+          "see `workbench validate`)", file=out)
+    files = [p.name for k, p in written.items() if k != "spss_names"]
+    print(f"wrote {', '.join(files)} to {out_dir}", file=out)
+    return 0
+
+
+def main(args) -> int:
+    return run(args.study, args.out)
