@@ -59,22 +59,42 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("simulate", help="simulate a complete study folder with known truth")
     p.add_argument("folder")
-    p.add_argument("--design", default="cluster_randomized",
-                   choices=["pre_post", "randomized", "cluster_randomized"])
-    p.add_argument("--clusters", type=int, default=20, help="schools")
-    p.add_argument("--per-cluster", type=int, default=40, help="students per school")
-    p.add_argument("--icc", type=float, default=0.05, help="school-level ICC")
-    p.add_argument("--effect", type=float, default=0.3, help="true standardized effect")
-    p.add_argument("--attrition", type=float, default=0.10, help="share lost by endline")
-    p.add_argument("--seed", type=int, default=20240609)
-    p.add_argument("--language", choices=["zh", "en"], default="zh")
+    # defaults are None so that a --preset can fill them; the help shows the generic defaults
+    p.add_argument("--preset", choices=["single-school", "county"], default=None,
+                   help="the settings of a bundled example (other options override them)")
+    p.add_argument("--design", default=None,
+                   choices=["pre_post", "randomized", "cluster_randomized"],
+                   help="default cluster_randomized")
+    p.add_argument("--clusters", type=int, default=None, help="schools (default 20)")
+    p.add_argument("--blocks", type=int, default=None,
+                   help="counties, randomization blocks (default 2)")
+    p.add_argument("--per-cluster", type=int, default=None, help="students per school (default 40)")
+    p.add_argument("--icc", type=float, default=None, help="school-level ICC (default 0.05)")
+    p.add_argument("--icc-class", type=float, default=None, help="class-level ICC (default 0.08)")
+    p.add_argument("--effect", type=float, default=None,
+                   help="true standardized effect on the primary outcome; the others get half "
+                        "(default 0.3)")
+    p.add_argument("--attrition", type=float, default=None,
+                   help="share lost by endline, higher in control (default 0.10)")
+    p.add_argument("--platform-endline", action="store_true", default=None,
+                   help="write the endline as a GBK CSV with Chinese headers and label text")
+    p.add_argument("--seed", type=int, default=None, help="default 20240609")
+    p.add_argument("--language", choices=["zh", "en"], default=None, help="default zh")
+    p.add_argument("--truth-draws", type=int, default=None,
+                   help="Monte Carlo draws per arm for the true effect in scale units "
+                        "(default 200000)")
     p.add_argument("--force", action="store_true", help="overwrite an existing folder")
 
-    p = sub.add_parser("power", help="power, sample size or MDES")
+    p = sub.add_parser("power", help="power, sample size or MDES",
+                       description="Give all but one of --effect, the size (--n, or --clusters "
+                                   "for cluster designs) and --power; the missing one is solved for.")
     p.add_argument("--design", default="cluster2",
-                   choices=["two_sample", "paired", "one_sample", "proportions", "cluster2", "cluster3"])
-    p.add_argument("--effect", type=float, help="standardized effect (omit to solve for it)")
-    p.add_argument("--n", type=float, help="per group (t tests), per cluster (cluster designs)")
+                   choices=["two_sample", "paired", "one_sample", "proportions", "one_proportion",
+                            "cluster2", "cluster3"])
+    p.add_argument("--effect", type=float, help="standardized effect: Cohen's d, or h for "
+                   "proportions (omit to solve for it)")
+    p.add_argument("--n", type=float, help="per group (t tests, proportions), per cluster "
+                   "(cluster2), per class (cluster3)")
     p.add_argument("--clusters", type=float, help="clusters J (cluster2) or schools K (cluster3)")
     p.add_argument("--per-middle", type=float, help="classes per school (cluster3)")
     p.add_argument("--icc", type=float, default=0.05, help="ICC at the top level")
@@ -82,11 +102,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--r2-1", type=float, default=0.0, help="covariate R2 at level 1")
     p.add_argument("--r2-2", type=float, default=0.0, help="covariate R2 at level 2")
     p.add_argument("--r2-3", type=float, default=0.0, help="covariate R2 at level 3")
-    p.add_argument("--p1", type=float, help="proportion in group 1 (proportions)")
-    p.add_argument("--p2", type=float, help="proportion in group 2 (proportions)")
+    p.add_argument("--covariates", type=int, default=0,
+                   help="covariates at the randomized level (each costs one df; cluster designs)")
+    p.add_argument("--p1", type=float, help="proportion in group 1 (proportions; instead of --effect)")
+    p.add_argument("--p2", type=float, help="proportion in group 2, or the null proportion "
+                   "(one_proportion)")
     p.add_argument("--treated", type=float, default=0.5, help="share of clusters treated")
     p.add_argument("--alpha", type=float, default=0.05)
-    p.add_argument("--power", type=float, default=None, help="target power (omit to compute power)")
+    p.add_argument("--power", type=float, default=None,
+                   help="target power (omit to compute power; 0.8 when solving for effect or size)")
+    p.add_argument("--alternative", choices=["two-sided", "greater", "less"], default="two-sided",
+                   help="t tests and proportions")
+    p.add_argument("--simulate", type=int, default=0, metavar="N",
+                   help="cluster2: also estimate power from N simulated trials (OLS + CR2)")
+    p.add_argument("--seed", type=int, default=20240609, help="seed for --simulate")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("claim", help="audit a claim such as '82%% of 61 students improved'")
@@ -94,7 +123,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, required=True)
     p.add_argument("--reliability", type=float, default=0.8)
     p.add_argument("--improved", choices=["reliable_change", "any_increase"], default="any_increase")
+    p.add_argument("--selected-below", type=float, default=None, metavar="PERCENTILE",
+                   help="children were enrolled for a baseline below this percentile")
+    p.add_argument("--levels", type=int, default=None,
+                   help="possible scores of a short scale (ties; simulated no-effect share)")
+    p.add_argument("--baseline", action="store_true", help="the children were measured before")
+    p.add_argument("--schools", type=int, default=None, help="schools the claim comes from")
+    p.add_argument("--text", default=None, help="the claim's wording")
     p.add_argument("--alpha", type=float, default=0.05)
+    p.add_argument("--power", type=float, default=0.8)
     p.add_argument("--lang", choices=["zh", "en"], default="en")
     p.add_argument("--json", action="store_true")
     return parser

@@ -1,0 +1,72 @@
+"""`workbench power` and `workbench claim` through workbench.cli.main."""
+
+import json
+
+import pytest
+
+from workbench.cli import main
+
+
+def _json(capsys, argv):
+    assert main(argv) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_claim_json(capsys):
+    out = _json(capsys, ["claim", "--proportion", "0.82", "--n", "61", "--json"])
+    assert out["n"] == 61 and out["null_proportion"] == 0.5
+    assert out["n_per_group_needed"] == 33
+    assert round(out["ci_low"], 4) == 0.7053 and round(out["ci_high"], 4) == 0.8962
+    assert "cannot support the claim" in out["verdict"]
+    assert out["verdicts"]["en"] == out["verdict"]
+
+
+def test_claim_zh_with_selection(capsys):
+    out = _json(capsys, ["claim", "--proportion", "0.82", "--n", "61", "--reliability", "0.6",
+                         "--selected-below", "30", "--lang", "zh", "--json"])
+    assert out["null_proportion"] > 0.7 and out["below_percentile"] == 30
+    assert "无法区分" in out["verdict"]
+
+
+def test_claim_text_output_and_errors(capsys):
+    assert main(["claim", "--proportion", "0.82", "--n", "61", "--schools", "1"]) == 0
+    text = capsys.readouterr().out
+    assert "share improved with no effect: 0.500" in text and "one school" in text
+    assert main(["claim", "--proportion", "1.4", "--n", "61"]) == 2
+    assert "CLAIM_ARGUMENTS" in capsys.readouterr().err
+
+
+def test_power_cluster2_mdes_json(capsys):
+    out = _json(capsys, ["power", "--design", "cluster2", "--clusters", "20", "--n", "30",
+                         "--icc", "0.1", "--json"])
+    assert out["result"]["solved_for"] == "effect"
+    assert round(out["result"]["effect"], 4) == 0.4778
+
+
+def test_power_solves_clusters_and_simulates(capsys):
+    out = _json(capsys, ["power", "--design", "cluster2", "--n", "30", "--icc", "0.1",
+                         "--effect", "0.4778", "--power", "0.8", "--simulate", "300", "--json"])
+    assert out["result"]["n_clusters"] == 20
+    assert 0.7 < out["simulation"]["power"] < 0.9 and out["simulation"]["n_sims"] == 300
+
+
+@pytest.mark.parametrize("argv,key,value", [
+    (["--design", "two_sample", "--effect", "0.5"], "n", 63.7656),
+    (["--design", "paired", "--effect", "0.5", "--n", "20"], "power", 0.5645),
+    (["--design", "proportions", "--p1", "0.82", "--p2", "0.5"], "n", 32.5457),
+    (["--design", "cluster3", "--clusters", "60", "--per-middle", "3", "--n", "15",
+      "--icc", "0.06", "--icc2", "0.17"], "effect", 0.2691),
+])
+def test_power_designs(capsys, argv, key, value):
+    out = _json(capsys, ["power", *argv, "--json"])
+    assert round(out["result"][key], 4) == value
+
+
+def test_power_errors_and_text(capsys):
+    assert main(["power", "--design", "cluster2", "--clusters", "20"]) == 2
+    assert "POWER_ARGUMENTS" in capsys.readouterr().err
+    assert main(["power", "--design", "two_sample", "--effect", "0.5", "--n", "20",
+                 "--power", "0.8"]) == 2
+    assert "exactly one" in capsys.readouterr().err
+    assert main(["power", "--design", "two_sample", "--effect", "0.5"]) == 0
+    assert "round up: 64" in capsys.readouterr().out

@@ -1,0 +1,157 @@
+"""analysis.power against pwr (tests/fixtures/r/power.R) and the PowerUp! formulas."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.power import (
+    cohens_h,
+    power_cluster2,
+    power_cluster3,
+    power_proportion,
+    power_proportions,
+    power_t,
+    simulate_power,
+)
+
+FIX = Path(__file__).parent / "fixtures" / "r" / "power"
+PWR = pd.read_csv(FIX / "pwr.csv")
+
+
+def _solve(row):
+    kw = {"alpha": row["alpha"], "alternative": row["alternative"]}
+    eff = None if row["solve"] == "effect" else row["effect"]
+    n = None if row["solve"] == "n" else row["n"]
+    pw = None if row["solve"] == "power" else row["power"]
+    if row["test"] == "t":
+        res = power_t(eff, n, pw, design=row["type"].replace(".", "_"), **kw)
+    elif row["type"] == "2p":
+        res = power_proportions(eff, n, pw, **kw)
+    elif row["type"] == "p":
+        res = power_proportion(eff, n, pw, **kw)
+    else:
+        res = power_proportions(eff, n, pw, n2=2 * row["n"], **kw)
+    return res[row["solve"]].item()
+
+
+@pytest.mark.parametrize("row", PWR.to_dict("records"),
+                         ids=[f"{r.test}-{r.type}-{r.alternative}-{r.solve}-{i}"
+                              for i, r in enumerate(PWR.itertuples())])
+def test_agrees_with_pwr(row):
+    v = _solve(row)
+    # pwr's own answer (uniroot, default tolerance) to 1e-4
+    assert abs(v - row["value"]) <= 1e-4 * max(1.0, abs(row["value"]))
+    # the same equation solved tightly in R: much closer
+    assert abs(v - row["value_tight"]) <= 1e-8 * max(1.0, abs(row["value_tight"]))
+
+
+def test_cohens_h_matches_es_h():
+    ref = pd.read_csv(FIX / "es_h.csv")
+    np.testing.assert_allclose(cohens_h(ref["p1"], ref["p2"]), ref["h"], rtol=1e-12)
+
+
+def test_solutions_are_consistent_and_validated():
+    n = power_t(0.4, power=0.9, design="paired")["n"].item()
+    assert power_t(0.4, n, design="paired")["power"].item() == pytest.approx(0.9, abs=1e-10)
+    with pytest.raises(ValueError, match="exactly one"):
+        power_t(0.4, 20, 0.8)
+    with pytest.raises(ValueError):
+        power_t(0.4, power=0.8, design="three_sample")
+    with pytest.raises(ValueError):
+        power_proportions(0.3, p1=0.5, p2=0.4, n=20)
+    # very large noncentrality does not give NaN (scipy's nct.cdf does)
+    assert power_t(8.0, n=10)["power"].item() == pytest.approx(1.0)
+
+
+CLUSTER = pd.read_csv(FIX / "cluster.csv")
+
+
+def test_issue_example_mdes_0_4778():
+    r = power_cluster2(20, 30, 0.1, power=0.8).iloc[0]
+    assert round(r["effect"], 4) == 0.4778
+    assert r["df"] == 18
+
+
+def test_powerupr_documented_three_level_example():
+    # PowerUpR docs, mdes.cra3r3(rho3 = .06, rho2 = .17, n = 15, J = 3, K = 60): 0.269, df 58
+    r = power_cluster3(60, 3, 15, 0.06, 0.17, power=0.8).iloc[0]
+    assert round(r["effect"], 3) == 0.269
+    assert r["df"] == 58
+    assert round(r["se"], 3) == 0.094
+
+
+@pytest.mark.parametrize("row", CLUSTER.to_dict("records"))
+def test_cluster_formulas_match_r(row):
+    common = {"treated_share": row["P"], "r2_1": row["r2_1"], "r2_2": row["r2_2"],
+              "n_covariates": int(row["g"]), "alpha": row["alpha"]}
+    if row["levels"] == 2:
+        def f(**kw):
+            return power_cluster2(int(row["J"]), row["n"], row["icc2"], **common, **kw).iloc[0]
+    else:
+        def f(**kw):
+            return power_cluster3(int(row["K"]), row["J"], row["n"], row["icc3"], row["icc2"],
+                                  r2_3=row["r2_3"], **common, **kw).iloc[0]
+    m = f(power=row["target_power"])
+    assert m["effect"] == pytest.approx(row["mdes"], rel=1e-10)
+    assert m["se"] == pytest.approx(row["se"], rel=1e-10)
+    assert m["multiplier"] == pytest.approx(row["multiplier"], rel=1e-10)
+    assert m["df"] == row["df"]
+    p = f(effect=0.3)
+    assert p["power"] == pytest.approx(row["power_at_0.3"], rel=1e-8)
+
+
+def test_three_level_reduces_to_two_level_without_class_variance():
+    a = power_cluster3(24, 3, 10, 0.08, 0.0, power=0.8).iloc[0]
+    b = power_cluster2(24, 30, 0.08, power=0.8).iloc[0]
+    assert a["effect"] == pytest.approx(b["effect"], rel=1e-12)
+
+
+def test_clusters_needed_is_the_smallest_sufficient_number():
+    r = power_cluster2(None, 30, 0.1, effect=0.3, power=0.8).iloc[0]
+    J = int(r["n_clusters"])
+    assert power_cluster2(J, 30, 0.1, power=0.8)["effect"].item() <= 0.3
+    assert power_cluster2(J - 1, 30, 0.1, power=0.8)["effect"].item() > 0.3
+    k = power_cluster3(None, 3, 15, 0.06, 0.17, effect=0.2692, power=0.8)["n_schools"].item()
+    assert k == 60
+    with pytest.raises(ValueError):
+        power_cluster2(2, 30, 0.1, power=0.8)
+    with pytest.raises(ValueError):
+        power_cluster3(20, 2, 10, 0.6, 0.5, power=0.8)
+
+
+def test_simulated_power_agrees_with_analytic():
+    # J = 20, n = 30, ICC 0.1, effect = the MDES: analytic power 0.800 (noncentral t)
+    r = simulate_power(20, 30, 0.1, 0.4778, n_sims=2000, seed=11).iloc[0]
+    assert r["analytic_power"] == pytest.approx(0.80, abs=0.002)
+    assert r["power_ci_low"] - 0.01 <= r["analytic_power"] <= r["power_ci_high"] + 0.01
+    assert abs(r["power"] - r["analytic_power"]) < 0.035
+    assert abs(r["mean_estimate"] - 0.4778) < 0.02
+    assert r["mean_df"] == pytest.approx(18, abs=0.01)  # balanced design: CR2 df = J - 2
+    assert r["seconds"] < 5
+    # with a covariate explaining half the variance, and under no effect (type-I error)
+    c = simulate_power(20, 30, 0.1, 0.3, n_sims=1000, r2=0.5, seed=12).iloc[0]
+    assert abs(c["power"] - c["analytic_power"]) < 0.06
+    z = simulate_power(12, 20, 0.1, 0.0, n_sims=2000, seed=13).iloc[0]
+    assert z["power"] < 0.07
+
+
+def test_simulation_takes_an_estimator():
+    calls = []
+
+    def naive(Y, X, clusters, coef, alpha=0.05):
+        calls.append(Y.shape)
+        beta = np.linalg.lstsq(X, Y.T, rcond=None)[0]
+        est = beta[coef]
+        return pd.DataFrame({"estimate": est, "std_error": np.ones_like(est),
+                             "df": np.full_like(est, 10.0), "p_value": np.zeros_like(est)})
+
+    r = simulate_power(10, 5, 0.05, 0.2, n_sims=100, n_designs=4, seed=1, estimator=naive)
+    assert r["power"].item() == 1.0 and len(calls) == 4 and sum(s[0] for s in calls) == 100
+
+
+def test_fixture_versions_recorded():
+    v = json.loads((FIX / "versions.json").read_text())
+    assert v["pwr"] == "1.3.0" and v["R"].startswith("R version")

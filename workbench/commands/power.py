@@ -1,0 +1,120 @@
+"""``workbench power``: power, sample size or minimum detectable effect.
+
+Give all but one of the effect, the size and the power; the missing one is solved
+for (``analysis.power``). Prints a short table, or ``--json``.
+
+Examples
+--------
+``workbench power --design cluster2 --clusters 20 --n 30 --icc 0.1`` prints the MDES
+(0.478 at 80% power); ``workbench power --design two_sample --effect 0.5`` the n per
+group (64 after rounding up).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+from survey.errors import WorkbenchError
+
+
+def _fail(message: str):
+    raise WorkbenchError("POWER_ARGUMENTS", message)
+
+
+def _target(power, *missing_candidates):
+    """Power to use: as given, or 0.8 when something else is to be solved for."""
+    if power is None and any(v is None for v in missing_candidates):
+        return 0.8
+    return power
+
+
+def compute(args):
+    """Run the analysis for parsed arguments; returns (result DataFrame, simulated or None)."""
+    from analysis import power as pw
+
+    d = args.design
+    sim = None
+    if args.simulate and d != "cluster2":
+        _fail("--simulate works with --design cluster2 only")
+    if d in ("two_sample", "paired", "one_sample"):
+        power = _target(args.power, args.effect, args.n)
+        res = pw.power_t(args.effect, args.n, power, alpha=args.alpha, design=d,
+                         alternative=args.alternative)
+    elif d in ("proportions", "one_proportion"):
+        effect = args.effect
+        if args.p1 is not None or args.p2 is not None:
+            if effect is not None:
+                _fail("give either --effect (Cohen's h) or --p1 and --p2, not both")
+            if args.p1 is None or args.p2 is None:
+                _fail("give both --p1 and --p2")
+            effect = pw.cohens_h(args.p1, args.p2)
+        power = _target(args.power, effect, args.n)
+        fn = pw.power_proportions if d == "proportions" else pw.power_proportion
+        res = fn(effect, args.n, power, alpha=args.alpha, alternative=args.alternative)
+    elif d == "cluster2":
+        if args.n is None:
+            _fail("--n (people per cluster) is required for cluster2")
+        power = _target(args.power, args.effect, args.clusters)
+        res = pw.power_cluster2(args.clusters, args.n, args.icc, effect=args.effect, power=power,
+                                treated_share=args.treated, r2_1=args.r2_1, r2_2=args.r2_2,
+                                n_covariates=args.covariates, alpha=args.alpha)
+        if args.simulate:
+            row = res.iloc[0]
+            sim = pw.simulate_power(int(row["n_clusters"]), int(round(args.n)), args.icc,
+                                    float(row["effect"]), n_sims=args.simulate,
+                                    alpha=args.alpha, seed=args.seed,
+                                    treated_share=args.treated)
+    else:  # cluster3
+        if args.n is None or args.per_middle is None:
+            _fail("--n (students per class) and --per-middle (classes per school) are "
+                  "required for cluster3")
+        power = _target(args.power, args.effect, args.clusters)
+        res = pw.power_cluster3(args.clusters, args.per_middle, args.n, args.icc, args.icc2,
+                                effect=args.effect, power=power, treated_share=args.treated,
+                                r2_1=args.r2_1, r2_2=args.r2_2, r2_3=args.r2_3,
+                                n_covariates=args.covariates, alpha=args.alpha)
+    return res, sim
+
+
+def _clean(d: dict) -> dict:
+    out = {}
+    for k, v in d.items():
+        if hasattr(v, "item"):
+            v = v.item()
+        if isinstance(v, float) and math.isnan(v):
+            v = None
+        out[k] = v
+    return out
+
+
+def main(args) -> int:
+    try:
+        res, sim = compute(args)
+    except ValueError as err:
+        _fail(str(err))
+    row = _clean(res.iloc[0].to_dict())
+    if args.json:
+        out = {"result": row}
+        if sim is not None:
+            out["simulation"] = _clean(sim.iloc[0].to_dict())
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+        return 0
+    solved = row["solved_for"]
+    lines = [f"design: {args.design}   solved for: {solved}"]
+    for k, v in row.items():
+        if k in ("solved_for", "design") or v is None:
+            continue
+        mark = "  <-" if k == solved else ""
+        if isinstance(v, float):
+            v = f"{v:.4f}" if abs(v) < 1e4 else f"{v:.0f}"
+        lines.append(f"  {k:<20} {v}{mark}")
+    if solved == "n" and "n" in row:
+        lines.append(f"  round up: {math.ceil(row['n'] - 1e-9)}")
+    if sim is not None:
+        s = sim.iloc[0]
+        lines.append(f"simulated power ({int(s['n_sims'])} trials, OLS + CR2): "
+                     f"{s['power']:.3f} (95% CI {s['power_ci_low']:.3f} to "
+                     f"{s['power_ci_high']:.3f}); analytic {s['analytic_power']:.3f}")
+    print("\n".join(lines))
+    return 0
