@@ -214,7 +214,7 @@ def reliability_for_change(study, rel: pd.DataFrame) -> dict:
                           & (rel["wave"] == study.design.baseline)]
                 if len(hit):
                     r = float(hit["alpha"].iloc[0])
-        if r is not None and np.isfinite(r):
+        if r is not None and np.isfinite(r) and 0 < r < 1:  # alpha <= 0 is no reliability
             out[o.id] = float(r)
     return out
 
@@ -314,3 +314,81 @@ def mdes_table(inputs: dict, *, power_target=0.8, alpha=0.05) -> pd.DataFrame:
         rows.append({"design": "two_sample", "n_per_arm": n, "power": power_target,
                      "mdes": float(r["effect"].iloc[0])})
     return pd.DataFrame(rows)
+
+
+def observed_improvement(study, scores: pd.DataFrame, outcome_id: str, definition: str,
+                         reliability: float | None) -> dict:
+    """How many respondents of each arm "improved" between the first and last wave.
+
+    ``definition`` is ``any_increase`` (a change in the better direction) or
+    ``reliable_change`` (Jacobson–Truax RCI beyond 1.96, pooled baseline SD).
+    Returns ``{arm: (x, n)}``; the arm is ``"all"`` for a one-group design.
+    """
+    from analysis.change import reliable_change
+
+    d = study.design
+    o = study.outcome(outcome_id)
+    if not d.has_baseline:
+        return {}
+    wide = scores.pivot_table(index=[d.id] + ([d.arm] if d.arm else []), columns=d.wave,
+                              values=o.column_name, aggfunc="first").reset_index()
+    if d.baseline not in wide or d.endline not in wide:
+        return {}
+    sd = float(scores.loc[scores[d.wave] == d.baseline, o.column_name].std())
+    both = wide.dropna(subset=[d.baseline, d.endline])
+    if definition == "reliable_change":
+        if reliability is None:
+            return {}
+        rc = reliable_change(both[d.baseline].to_numpy(), both[d.endline].to_numpy(),
+                             reliability=reliability, sd=sd, better=o.better)
+        improved = (rc["status"] == "improved").to_numpy()
+    else:
+        change = both[d.endline] - both[d.baseline]
+        improved = ((change > 0) if o.better == "higher" else (change < 0)).to_numpy()
+    arms = both[d.arm].to_numpy() if d.arm else np.array(["all"] * len(both))
+    return {str(a): (int(improved[arms == a].sum()), int((arms == a).sum()))
+            for a in sorted(set(arms))}
+
+
+def claims_audit(study, scores: pd.DataFrame, reliabilities: dict):
+    """Audit every claim of the study (``tables/claims.csv``).
+
+    Returns ``(table, audits)``: the table with columns ``claim, claimed_proportion,
+    n, ci_low, ci_high, null_proportion, observed_treatment, observed_control,
+    verdict`` (plus the audit's other columns), and the :class:`ClaimAudit` objects.
+    The observed shares come from this study's data with the claim's definition of
+    "improved"; ``treatment`` is the first non-control arm (or the single group).
+    """
+    from analysis.claims import audit_claim
+
+    d = study.design
+    rows, audits = [], []
+    for c in study.claims:
+        rel = reliabilities.get(c.outcome) if c.outcome else None
+        obs_counts = observed_improvement(study, scores, c.outcome, c.improved, rel) if c.outcome else {}
+        observed = {}
+        if obs_counts:
+            treated = [a for a in obs_counts if a != d.control]
+            if treated:
+                observed["treatment"] = obs_counts[treated[0]]
+            if d.control in obs_counts:
+                observed["control"] = obs_counts[d.control]
+        n_schools = None
+        if d.clusters:
+            n_schools = int(scores[d.clusters[0]].nunique())
+        a = audit_claim(c.proportion, c.n, reliability=rel if rel else 0.8, improved=c.improved,
+                        observed=observed or None, has_baseline=d.has_baseline,
+                        has_comparison=bool(d.arm) and "control" in observed,
+                        n_schools=n_schools, claim=c.text, alpha=study.analysis.alpha,
+                        lang=study.language)
+        t = a.table.copy()
+        t["claim_id"] = c.id
+        t["outcome"] = c.outcome
+        t["reliability_source"] = "study" if rel else "default 0.8"
+        rows.append(t)
+        audits.append(a)
+    if not rows:
+        return pd.DataFrame(columns=["claim", "claimed_proportion", "n", "ci_low", "ci_high",
+                                     "null_proportion", "observed_treatment",
+                                     "observed_control", "verdict"]), []
+    return pd.concat(rows, ignore_index=True), audits
