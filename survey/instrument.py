@@ -46,6 +46,11 @@ class Scale:
 
     ``score`` is ``"mean"`` or ``"sum"``; a score exists when at least
     ``min_items`` of ``items`` are answered (a sum is then prorated).
+
+    A composite scale (e.g. SDQ total difficulties) names ``subscales`` of the
+    same instrument; its ``items`` then hold the resolved union of their items
+    (in instrument item order), so scoring code can use ``.items`` uniformly.
+    ``test_retest`` (optional) overrides the instrument's for this scale.
     """
 
     id: str
@@ -54,6 +59,8 @@ class Scale:
     score: str = "mean"
     min_items: int = 1
     better: str = "higher"
+    subscales: tuple[str, ...] = ()
+    test_retest: float | None = None
 
 
 @dataclass(frozen=True)

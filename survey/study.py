@@ -33,12 +33,16 @@ class InstrumentUse:
 
 @dataclass(frozen=True)
 class DataSource:
-    """One raw data file. ``wave`` is set when the file holds a single wave."""
+    """One raw data file. ``wave`` is set when the file holds a single wave.
+
+    ``platform`` is ``"wenjuanxing"`` when study.yaml says so (``None``: detect).
+    """
 
     path: Path
     wave: str | None = None
     sheet: str | int | None = None
     encoding: str | None = None
+    platform: str | None = None
 
     @property
     def format(self) -> str:

@@ -1,0 +1,380 @@
+"""Loading ``study.yaml`` into a :class:`~survey.study.Study`.
+
+The file is validated against ``data-schema/study.schema.json`` (unknown keys,
+types and values, with key paths and did-you-mean suggestions), then its
+instruments are loaded and the cross-references are checked. Every problem found
+is reported at once (an :class:`~survey.errors.ErrorList` when there are several).
+
+Defaults and rules (documented in ``data-schema/README.md``):
+
+- ``title``: the id; a single string is used for both languages. ``language``: ``zh``.
+- ``design.wave``: ``"wave"``. ``design.waves``: the ``data[].wave`` values in order
+  of first appearance; else one wave ``"all"``. A ``design.wave`` column given
+  with neither ``waves`` nor ``data[].wave`` is ``STUDY_WAVES_REQUIRED`` (the time
+  order of the waves cannot be guessed).
+- Labels and column names written as numbers (``waves: [1, 2]``) are read as text.
+- If no outcome says ``primary: true``, the first outcome is primary.
+- An outcome's ``better`` defaults to its scale's direction (``higher`` for a
+  column); its ``test_retest`` to the scale's, then the instrument's.
+- ``InstrumentUse.columns`` maps every item id to its data column (the id itself
+  unless ``instruments[].items`` maps it).
+- Data paths are resolved inside the study folder (``STUDY_PATH_OUTSIDE`` otherwise);
+  whether the files exist is checked when the data are read (``FILE_MISSING``).
+
+Cross-check codes: ``STUDY_UNKNOWN_INSTRUMENT``, ``STUDY_INSTRUMENT_NOT_FOUND``,
+``STUDY_UNKNOWN_ITEM``, ``STUDY_DUPLICATE_ITEM``, ``STUDY_DUPLICATE_COLUMN``,
+``STUDY_DUPLICATE_ID``, ``STUDY_UNKNOWN_SCALE``, ``STUDY_UNKNOWN_OUTCOME``,
+``STUDY_UNKNOWN_WAVE``, ``STUDY_WAVES_REQUIRED``, ``STUDY_CONTROL_REQUIRED``,
+``STUDY_DESIGN_INCOMPLETE``, ``STUDY_OUTCOMES_REQUIRED``, ``STUDY_PII_CONFLICT``,
+``STUDY_UNKNOWN_ENCODING``, ``STUDY_PATH_OUTSIDE``, ``STUDY_PATH_INVALID``.
+"""
+
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+
+from analysis.design import Design
+
+from .errors import ContractError, ErrorList, WorkbenchError
+from .instrument_loader import bundled_ids, load_instrument, merge_text
+from .paths import resolve_in_study
+from .schema import check, contract_error, did_you_mean, format_path, raise_errors, read_yaml
+from .study import AnalysisSettings, Claim, DataSource, InstrumentUse, Outcome, Privacy, Study
+
+STUDY_FILE = "study.yaml"
+
+
+def _as_tuple(v) -> tuple[str, ...]:
+    if v is None:
+        return ()
+    if isinstance(v, (list, tuple)):
+        return tuple(str(x) for x in v)
+    return (str(v),)
+
+
+def _opt_str(v) -> str | None:
+    return None if v is None else str(v)
+
+
+def load_study(folder_or_yaml) -> Study:
+    """Load and check a study: a folder holding ``study.yaml``, or the file itself.
+
+    Parameters
+    ----------
+    folder_or_yaml : str or Path
+
+    Returns
+    -------
+    Study
+        With ``root`` the study folder and ``path`` the study file (both absolute).
+
+    Raises
+    ------
+    ContractError or ErrorList
+        Every problem of the file, each naming the file, the key path and the line.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "study.yaml").write_text(
+    ...     "id: demo\\ndesign: {type: cross_sectional, id: sid}\\ndata: [{path: data/survey.csv}]\\n",
+    ...     encoding="utf-8")
+    >>> study = load_study(folder)
+    >>> study.design.waves, study.data[0].path.name
+    (('all',), 'survey.csv')
+    """
+    given = Path(folder_or_yaml)
+    if given.is_dir():
+        yaml_path = given / STUDY_FILE
+        if not yaml_path.exists() and (given / "study.yml").exists():
+            yaml_path = given / "study.yml"
+        if not yaml_path.exists():
+            raise ContractError("STUDY_NOT_FOUND", f"no {STUDY_FILE} in this folder "
+                                "(create one with `workbench init FOLDER`)", file=str(given))
+    else:
+        yaml_path = given
+    display = str(yaml_path)
+    data, lines = read_yaml(yaml_path, prefix="STUDY", display=display)
+    locate = lines.locate
+    raise_errors(check(data, "study", file=display, prefix="STUDY", locate=locate))
+    root = yaml_path.resolve().parent
+    return _build(data, root=root, yaml_path=yaml_path.resolve(), display=display, locate=locate)
+
+
+def _build(data: dict, *, root: Path, yaml_path: Path, display: str, locate) -> Study:
+    errors: list[WorkbenchError] = []
+
+    def err(code, msg, path):
+        errors.append(contract_error(code, msg, file=display, path=path, locate=locate))
+
+    def resolve(rel, path) -> Path | None:
+        try:
+            return resolve_in_study(root, rel, file=display, key_path=format_path(path))
+        except ContractError as e:
+            extra = locate(path)
+            if extra.get("where"):
+                e = ContractError(e.code, f"{e.message} ({extra['where']})", file=e.file, column=e.column)
+            errors.append(e)
+            return None
+
+    # ---------------------------------------------------------------- data sources
+    sources = []
+    for i, d in enumerate(data["data"]):
+        p = resolve(d["path"], ("data", i, "path"))
+        enc = d.get("encoding")
+        if enc is not None:
+            try:
+                codecs.lookup(enc)
+            except LookupError:
+                err("STUDY_UNKNOWN_ENCODING", f"found encoding {enc!r}; expected a known text encoding "
+                    "such as utf-8, gbk or gb18030 (or leave it out to detect it)", ("data", i, "encoding"))
+        if p is not None:
+            sources.append(DataSource(path=p, wave=_opt_str(d.get("wave")), sheet=d.get("sheet"),
+                                      encoding=enc, platform=d.get("platform")))
+
+    # ---------------------------------------------------------------- design
+    dz = data["design"]
+    dtype = dz["type"]
+    data_waves = []
+    for d in data["data"]:
+        w = _opt_str(d.get("wave"))
+        if w is not None and w not in data_waves:
+            data_waves.append(w)
+    if "waves" in dz:
+        waves = _as_tuple(dz["waves"])
+        for i, d in enumerate(data["data"]):
+            w = _opt_str(d.get("wave"))
+            if w is not None and w not in waves:
+                near = [x for x in waves if x.strip().lower() == w.strip().lower()]
+                why = (f" (it differs from {near[0]!r} only by case or spaces)" if near
+                       else did_you_mean(w, waves))
+                err("STUDY_UNKNOWN_WAVE", f"found wave {w!r}; expected one of design.waves: "
+                    f"{', '.join(waves)}{why}", ("data", i, "wave"))
+    elif data_waves:
+        waves = tuple(data_waves)
+    elif "wave" in dz:
+        waves = ("all",)
+        err("STUDY_WAVES_REQUIRED", f"design.wave names the column {str(dz['wave'])!r} but the waves' "
+            "time order is not given; expected design.waves (e.g. [baseline, endline]) or a wave "
+            "for each data file", ("design", "wave"))
+    else:
+        waves = ("all",)
+    arm = _opt_str(dz.get("arm"))
+    control = _opt_str(dz.get("control"))
+    clusters = _as_tuple(dz.get("clusters"))
+    if arm is not None and control is None:
+        err("STUDY_CONTROL_REQUIRED", f"design.arm is {arm!r} but design.control is missing; expected the "
+            "label of the comparison arm (e.g. control: control)", ("design", "arm"))
+    if control is not None and arm is None:
+        err("STUDY_DESIGN_INCOMPLETE", "design.control is set but design.arm is not; expected the arm "
+            "column", ("design", "control"))
+    if dtype == "pre_post" and len(waves) < 2:
+        err("STUDY_DESIGN_INCOMPLETE", f"a pre_post design needs at least 2 waves; found "
+            f"{len(waves)} ({', '.join(waves)})", ("design", "type"))
+    if dtype in ("controlled", "randomized", "cluster_randomized") and arm is None:
+        err("STUDY_DESIGN_INCOMPLETE", f"a {dtype} design compares arms; expected design.arm (the arm "
+            "column) and design.control", ("design", "type"))
+    if dtype == "cluster_randomized" and not clusters:
+        err("STUDY_DESIGN_INCOMPLETE", "a cluster_randomized design needs design.clusters (e.g. "
+            "[school_id]); expected at least one cluster column", ("design", "type"))
+    design = Design(type=dtype, id=str(dz["id"]), wave=str(dz.get("wave", "wave")), waves=waves, arm=arm,
+                    control=control, clusters=clusters, blocks=_opt_str(dz.get("blocks")),
+                    covariates=_as_tuple(dz.get("covariates")), subgroups=_as_tuple(dz.get("subgroups")))
+
+    # ---------------------------------------------------------------- instruments
+    uses: list[InstrumentUse] = []
+    use_paths: list[tuple] = []
+    n_failed = 0  # instruments that could not be loaded (their errors are reported already)
+    known = bundled_ids()
+    for i, entry in enumerate(data.get("instruments") or []):
+        n_failed += 1  # until it has loaded
+        text_path = None
+        if "text" in entry:
+            text_path = resolve(entry["text"], ("instruments", i, "text"))
+            if text_path is None:
+                continue
+            if not text_path.is_file():
+                err("STUDY_INSTRUMENT_NOT_FOUND", f"item-text file {entry['text']!r} not found in the study "
+                    "folder", ("instruments", i, "text"))
+                continue
+        if "id" in entry:
+            iid = entry["id"]
+            if iid not in known:
+                err("STUDY_UNKNOWN_INSTRUMENT", f"found {iid!r}, which is not a bundled instrument"
+                    f"{did_you_mean(iid, known)}; expected one of {', '.join(known) or '(none)'} "
+                    "(or use path: for your own instrument file)", ("instruments", i, "id"))
+                continue
+            source = iid
+            shown = None
+        else:
+            p = resolve(entry["path"], ("instruments", i, "path"))
+            if p is None:
+                continue
+            if p.suffix.lower() not in (".yaml", ".yml", ".xlsx"):
+                err("STUDY_INSTRUMENT_NOT_FOUND", f"found {entry['path']!r}; expected an instrument "
+                    "file ending in .yaml, .yml or .xlsx", ("instruments", i, "path"))
+                continue
+            if not p.is_file():
+                err("STUDY_INSTRUMENT_NOT_FOUND", f"instrument file {entry['path']!r} not found in the "
+                    "study folder", ("instruments", i, "path"))
+                continue
+            source = p
+            shown = str(entry["path"])
+        try:
+            inst = load_instrument(source, display=shown)
+            if text_path is not None:
+                inst = merge_text(inst, text_path, display=str(entry["text"]))
+        except ErrorList as e:
+            errors.extend(e.errors)
+            continue
+        except ContractError as e:
+            errors.append(e)
+            continue
+        n_failed -= 1
+        columns = {item_id: item_id for item_id in inst.item_ids}
+        for item_id, col in (entry.get("items") or {}).items():
+            if item_id not in columns:
+                err("STUDY_UNKNOWN_ITEM", f"found item {item_id!r}, which instrument {inst.id!r} does not "
+                    f"have{did_you_mean(item_id, inst.item_ids)}", ("instruments", i, "items", item_id))
+            else:
+                columns[item_id] = str(col)
+        uses.append(InstrumentUse(instrument=inst, columns=columns))
+        use_paths.append(("instruments", i))
+
+    first_item: dict[str, tuple] = {}
+    first_inst: dict[str, tuple] = {}
+    first_col: dict[str, tuple] = {}
+    for use, p in zip(uses, use_paths):
+        if use.id in first_inst:
+            err("STUDY_DUPLICATE_ID", f"instrument {use.id!r} is used twice (also at "
+                f"{format_path(first_inst[use.id])}); expected each instrument once", p)
+            continue
+        first_inst[use.id] = p
+        for item_id in use.instrument.item_ids:
+            if item_id in first_item:
+                other = first_item[item_id]
+                err("STUDY_DUPLICATE_ITEM", f"item id {item_id!r} of {use.id!r} is also an item of "
+                    f"{other[1]!r} ({format_path(other[0])}); expected item ids unique across the study's "
+                    "instruments", p)
+            else:
+                first_item[item_id] = (p, use.id)
+        for item_id, col in use.columns.items():
+            if col in first_col and first_col[col][1] != item_id:
+                err("STUDY_DUPLICATE_COLUMN", f"column {col!r} holds item {item_id!r} and item "
+                    f"{first_col[col][1]!r}; expected one column per item", p + ("items",))
+            first_col.setdefault(col, (p, item_id))
+
+    # ---------------------------------------------------------------- outcomes
+    by_inst = {u.id: u.instrument for u in uses}
+    all_scales = [f"{u.id}.{s.id}" for u in uses for s in u.instrument.scales]
+    outcomes: list[Outcome] = []
+    seen_ids: dict[str, int] = {}
+    for i, o in enumerate(data.get("outcomes") or []):
+        if o["id"] in seen_ids:
+            err("STUDY_DUPLICATE_ID", f"outcome id {o['id']!r} is used twice (first at "
+                f"outcomes[{seen_ids[o['id']]}]); expected unique ids", ("outcomes", i, "id"))
+        seen_ids.setdefault(o["id"], i)
+        better = o.get("better")
+        test_retest = o.get("test_retest")
+        if "scale" in o:
+            inst_id, scale_id = o["scale"].split(".", 1)
+            inst = by_inst.get(inst_id)
+            scale = None
+            if inst is not None:
+                try:
+                    scale = inst.scale(scale_id)
+                except KeyError:
+                    scale = None
+            if scale is None and inst is None and n_failed:
+                pass  # its instrument failed to load: that error is reported, not a second one
+            elif scale is None:
+                what = (f"instrument {inst_id!r} has no scale {scale_id!r}" if inst is not None else
+                        f"the study has no instrument {inst_id!r}")
+                options = ", ".join(all_scales) or "none (add the instrument under instruments:)"
+                err("STUDY_UNKNOWN_SCALE", f"found {o['scale']!r}: {what}{did_you_mean(o['scale'], all_scales)}; "
+                    f"expected one of {options}", ("outcomes", i, "scale"))
+            else:
+                better = better or scale.better
+                if test_retest is None:
+                    test_retest = scale.test_retest if scale.test_retest is not None else inst.test_retest
+        outcomes.append(Outcome(id=o["id"], scale=o.get("scale"), column=_opt_str(o.get("column")),
+                                better=better or "higher", primary=bool(o.get("primary", False)),
+                                test_retest=None if test_retest is None else float(test_retest)))
+    if outcomes and not any(o.primary for o in outcomes):
+        from dataclasses import replace
+
+        outcomes[0] = replace(outcomes[0], primary=True)
+    if not outcomes and dtype != "cross_sectional":
+        err("STUDY_OUTCOMES_REQUIRED", f"a {dtype} design tests effects on outcomes; expected an "
+            "outcomes: list (a scale such as rses.total, or a data column)", ("design", "type"))
+
+    # ---------------------------------------------------------------- claims
+    claims = []
+    seen_claims: dict[str, int] = {}
+    outcome_ids = [o.id for o in outcomes]
+    for i, c in enumerate(data.get("claims") or []):
+        if c["id"] in seen_claims:
+            err("STUDY_DUPLICATE_ID", f"claim id {c['id']!r} is used twice (first at "
+                f"claims[{seen_claims[c['id']]}]); expected unique ids", ("claims", i, "id"))
+        seen_claims.setdefault(c["id"], i)
+        oc = c.get("outcome")
+        if oc is not None and oc not in outcome_ids:
+            err("STUDY_UNKNOWN_OUTCOME", f"found outcome {oc!r}, which is not an outcome id"
+                f"{did_you_mean(oc, outcome_ids)}; expected one of {', '.join(outcome_ids) or '(no outcomes)'}",
+                ("claims", i, "outcome"))
+        claims.append(Claim(id=c["id"], text=c["text"], outcome=oc, proportion=float(c["proportion"]),
+                            n=int(c["n"]), improved=c.get("improved", "reliable_change")))
+
+    # ---------------------------------------------------------------- privacy
+    pz = data.get("privacy") or {}
+    pii = _as_tuple(pz.get("pii"))
+    needed = {design.id: "design.id (it is pseudonymized automatically; do not list it)"}
+    for name, val in (("design.arm", arm), ("design.blocks", design.blocks)):
+        if val:
+            needed[val] = name
+    for c in design.clusters:
+        needed[c] = "design.clusters"
+    for c in design.covariates:
+        needed[c] = "design.covariates"
+    for c in design.subgroups:
+        needed[c] = "design.subgroups"
+    if "wave" in dz:
+        needed[design.wave] = "design.wave"
+    for o in outcomes:
+        if o.column:
+            needed[o.column] = f"outcome {o.id!r}"
+    for u in uses:
+        for item_id, col in u.columns.items():
+            needed.setdefault(col, f"item {item_id!r} of {u.id!r}")
+    for k, col in enumerate(pii):
+        if col in needed:
+            err("STUDY_PII_CONFLICT", f"column {col!r} is listed as personal data (dropped when data are "
+                f"read) but is needed as {needed[col]}; expected only personal columns such as names "
+                "and phone numbers", ("privacy", "pii", k) if isinstance(pz.get("pii"), list)
+                else ("privacy", "pii"))
+
+    raise_errors(errors)
+    title = data.get("title", data["id"])
+    if isinstance(title, str):
+        title = {"en": title, "zh": title}
+    az = data.get("analysis") or {}
+    defaults = AnalysisSettings()
+    return Study(
+        id=data["id"],
+        title=dict(title),
+        language=data.get("language", "zh"),
+        design=design,
+        instruments=tuple(uses),
+        data=tuple(sources),
+        missing_codes=tuple(data.get("missing_codes") or ()),
+        privacy=Privacy(pii=pii, min_cell=int(pz.get("min_cell", 5))),
+        outcomes=tuple(outcomes),
+        claims=tuple(claims),
+        analysis=AnalysisSettings(alpha=float(az.get("alpha", defaults.alpha)),
+                                  adjust=az.get("adjust", defaults.adjust),
+                                  seed=int(az.get("seed", defaults.seed))),
+        root=root,
+        path=yaml_path,
+    )
