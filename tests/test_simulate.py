@@ -1,0 +1,286 @@
+"""analysis.simulate and `workbench simulate`: determinism, targets, truth, CLI."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import multivariate_normal
+
+from analysis.simulate import (
+    OutcomeSpec,
+    _bvn_cdf,
+    expected_alpha,
+    ordinal_thresholds,
+    simulate_study,
+)
+
+
+def _spec(**kw):
+    args = dict(items=[f"q_{i}" for i in range(1, 11)], reverse=[i in (3, 7) for i in range(1, 11)],
+                reliability=0.8, effect=0.3)
+    args.update(kw)
+    return OutcomeSpec(kw.pop("id", "comm"), **{k: v for k, v in args.items() if k != "id"})
+
+
+def _alpha(x: np.ndarray) -> float:
+    x = x[~np.isnan(x).any(axis=1)]
+    k = x.shape[1]
+    return k / (k - 1) * (1 - x.var(axis=0, ddof=1).sum() / x.sum(axis=1).var(ddof=1))
+
+
+def _keyed(df, spec):
+    x = df[list(spec.items)].to_numpy(dtype=float)
+    rev = np.asarray(spec.reverse)
+    x = np.where(rev, spec.response_min + spec.response_max - x, x)
+    return x[:, np.asarray(spec.scored)]
+
+
+# ---------------------------------------------------------------------------- building blocks
+
+
+def test_bivariate_normal_cdf_matches_scipy():
+    pts = [(0.3, -0.5, 0.4), (-1.2, -0.4, 0.6), (1.1, 0.8, 0.2), (0.0, 0.5, 0.5), (2, -2, 0.9)]
+    for h, k, r in pts:
+        ref = multivariate_normal(mean=[0, 0], cov=[[1, r], [r, 1]]).cdf([h, k])
+        assert _bvn_cdf(np.array(h), np.array(k), r) == pytest.approx(ref, abs=1e-7)
+
+
+def test_expected_alpha_matches_monte_carlo():
+    rng = np.random.default_rng(0)
+    lam = np.linspace(0.45, 0.75, 8)
+    tau = ordinal_thresholds(4, 8, location=0.2, seed=3)
+    n = 200_000
+    th = rng.standard_normal(n)
+    z = th[:, None] * lam + rng.standard_normal((n, 8)) * np.sqrt(1 - lam**2)
+    x = (z[:, :, None] > tau[None]).sum(axis=2).astype(float)
+    assert _alpha(x) == pytest.approx(expected_alpha(lam, tau), abs=0.004)
+
+
+def test_bad_input_raises_value_error():
+    with pytest.raises(ValueError, match="out of reach"):
+        simulate_study([_spec(items=["a", "b", "c"], reverse=(), reliability=0.95)], seed=1)
+    with pytest.raises(ValueError, match="no student variance"):
+        simulate_study([_spec()], icc_school=0.5, icc_class=0.5, seed=1)
+    with pytest.raises(ValueError, match="design"):
+        simulate_study([_spec()], design="controlled", seed=1)
+    with pytest.raises(ValueError, match="reliability"):
+        _spec(reliability=1.2)
+    with pytest.raises(ValueError, match="unknown arms"):
+        simulate_study([_spec()], attrition={"tx": 0.1}, seed=1)
+    with pytest.raises(ValueError, match="two schools per block"):
+        simulate_study([_spec()], schools=3, blocks=2, seed=1)
+
+
+# ---------------------------------------------------------------------------- determinism
+
+
+def test_same_seed_same_study_and_different_seed_differs():
+    kw = dict(schools=4, blocks=2, students_per_school=(15, 25), attrition=0.1,
+              item_missing=0.02, seed=11, truth_draws=5_000)
+    a = simulate_study([_spec()], **kw)
+    b = simulate_study([_spec()], **kw)
+    pd.testing.assert_frame_equal(a.data, b.data)
+    pd.testing.assert_frame_equal(a.latent, b.latent)
+    assert a.truth == b.truth
+    c = simulate_study([_spec()], **{**kw, "seed": 12})
+    assert not a.data["q_1"].equals(c.data["q_1"])
+
+
+# ---------------------------------------------------------------------------- targets
+
+
+@pytest.fixture(scope="module")
+def big():
+    specs = [
+        _spec(covariate_effect=-0.15),
+        OutcomeSpec("lonely", items=[f"l_{i}" for i in range(1, 13)],
+                    scored=[i not in (2, 5, 9) for i in range(1, 13)],
+                    reverse=[i in (1, 4) for i in range(1, 13)], reliability=0.88, effect=-0.2,
+                    location=-0.3, score="sum", better="lower"),
+    ]
+    sim = simulate_study(specs, design="cluster_randomized", schools=240, blocks=4,
+                         classes_per_school=4, students_per_school=100, icc_school=0.05,
+                         icc_class=0.10, attrition={"treatment": 0.06, "control": 0.14},
+                         trait_correlation=[[1, -0.4], [-0.4, 1]], seed=5, truth_draws=50_000)
+    return sim, specs
+
+
+def _icc(latent: pd.DataFrame, col: str):
+    """Method-of-moments ICCs (school, class) of a 3-level nesting; large samples only."""
+    g = latent
+    n_class = g.groupby("class_id")[col].transform("size")
+    within = ((g[col] - g.groupby("class_id")[col].transform("mean")) ** 2).sum() / (
+        len(g) - g["class_id"].nunique())
+    cm = g.groupby("class_id").agg(m=(col, "mean"), n=(col, "size"), s=("school_id", "first"))
+    cm_dev = cm["m"] - cm.groupby("s")["m"].transform("mean")
+    var_cm_within_school = (cm_dev**2).sum() / (len(cm) - cm["s"].nunique())
+    v_class = var_cm_within_school - within * (1 / cm["n"]).mean()
+    sm = cm.groupby("s")["m"].mean()
+    k = cm.groupby("s").size().mean()
+    v_school = sm.var(ddof=1) - v_class / k - within * (1 / cm["n"]).mean() / k
+    total = within + v_class + v_school
+    del n_class
+    return v_school / total, v_class / total
+
+
+def test_latent_iccs_near_targets(big):
+    sim, _ = big
+    base = sim.latent[sim.latent["wave"] == "baseline"].merge(
+        sim.data.loc[sim.data["wave"] == "baseline", ["student_id", "school_id", "class_id"]])
+    for col in ("comm", "lonely"):
+        icc_s, icc_c = _icc(base, col)
+        # tolerance: about 2.5 sampling SEs for 240 schools / 960 classes
+        assert icc_s == pytest.approx(0.05, abs=0.02)
+        assert icc_c == pytest.approx(0.10, abs=0.025)
+        assert base[col].var() == pytest.approx(1.0, abs=0.04)
+
+
+def test_stability_and_trait_correlation(big):
+    sim, _ = big
+    lat = sim.latent.merge(sim.data.loc[sim.data["wave"] == "baseline", ["student_id", "arm"]])
+    w = lat.pivot(index="student_id", columns="wave", values="comm")
+    r = np.corrcoef(w["baseline"], w["endline"])[0, 1]
+    # corr = c^2 + stability (1 - c^2) with c = -0.15
+    assert r == pytest.approx(0.15**2 + 0.6 * (1 - 0.15**2), abs=0.02)
+    b = lat[lat["wave"] == "baseline"]
+    # the correlation acts on the school, class and student parts, not on the covariate part
+    expected = -0.4 * (0.05 + 0.10 + np.sqrt((1 - 0.15 - 0.15**2) * (1 - 0.15)))
+    assert np.corrcoef(b["comm"], b["lonely"])[0, 1] == pytest.approx(expected, abs=0.03)
+
+
+def test_reliability_near_target(big):
+    sim, specs = big
+    base = sim.data[sim.data["wave"] == "baseline"]
+    for spec in specs:
+        a = _alpha(_keyed(base, spec))
+        assert a == pytest.approx(spec.reliability, abs=0.01)
+        t = sim.truth["outcomes"][spec.id]
+        assert t["alpha_expected"] == pytest.approx(spec.reliability, abs=1e-6)
+        assert t["alpha_monte_carlo"] == pytest.approx(spec.reliability, abs=0.01)
+
+
+def test_attrition_by_arm_near_target(big):
+    sim, _ = big
+    d = sim.data
+    n = d[d["wave"] == "baseline"].groupby("arm").size()
+    m = d[d["wave"] == "endline"].groupby("arm").size()
+    lost = 1 - m / n
+    assert lost["treatment"] == pytest.approx(0.06, abs=0.01)
+    assert lost["control"] == pytest.approx(0.14, abs=0.015)
+    for arm in ("treatment", "control"):
+        assert sim.truth["design"]["by_arm"][arm]["attrition_observed"] == pytest.approx(lost[arm])
+
+
+def test_cluster_randomization_within_blocks(big):
+    sim, _ = big
+    base = sim.data[sim.data["wave"] == "baseline"]
+    per_school = base.groupby("school_id")["arm"].nunique()
+    assert (per_school == 1).all()
+    arms = base.drop_duplicates("school_id").groupby(["county_id", "arm"]).size().unstack()
+    assert (arms["treatment"] == arms["control"]).all()
+
+
+def test_truth_effect_in_scale_units_matches_a_large_sample_difference():
+    spec = _spec(effect=0.4, covariate_effect=0.2)
+    sim = simulate_study([spec], design="randomized", schools=100, students_per_school=400,
+                         classes_per_school=8, icc_school=0.0, icc_class=0.0, seed=21,
+                         truth_draws=200_000)
+    end = sim.data[sim.data["wave"] == "endline"]
+    score = pd.Series(_keyed(end, spec).mean(axis=1), index=end.index)
+    t_ = score[end["arm"] == "treatment"]
+    c_ = score[end["arm"] == "control"]
+    diff = t_.mean() - c_.mean()
+    se = np.sqrt(t_.var() / len(t_) + c_.var() / len(c_))
+    truth = sim.truth["outcomes"]["comm"]
+    assert truth["effect_scale_mc_se"] < 0.002
+    assert abs(diff - truth["effect_scale"]) < 4 * se + 3 * truth["effect_scale_mc_se"]
+    assert truth["effect_scale"] > 0.1  # a 0.4 SD latent effect is visible on the 1-5 scale
+    assert truth["effect_scale_sd_units"] == pytest.approx(
+        truth["effect_scale"] / truth["control_endline_scale_sd"])
+
+
+def test_pre_post_truth_separates_trend_from_effect():
+    spec = _spec(effect=0.0, trend=0.3)
+    sim = simulate_study([spec], design="pre_post", schools=1, classes_per_school=15,
+                         students_per_school=61, boys=31, seed=3, truth_draws=20_000)
+    t = sim.truth["outcomes"]["comm"]
+    assert t["effect_scale"] == 0.0
+    assert t["change_scale_treated"] > 0.1
+    assert 0.4 < t["share_any_improvement_treated"] < 0.8
+    assert "arm" not in sim.data.columns
+    assert sim.design.arm is None and sim.design.clusters == ("class_id",)
+
+
+# ---------------------------------------------------------------------------- fake personal data
+
+
+def test_structure_and_unique_personal_data():
+    spec = _spec()
+    sim = simulate_study([spec], design="pre_post", schools=1, classes_per_school=15,
+                         students_per_school=61, boys=31, grades=(1, 6), seed=8,
+                         truth_draws=5_000)
+    base = sim.data[sim.data["wave"] == "baseline"]
+    assert len(base) == 61 and base["class_id"].nunique() == 15
+    assert (base["gender"] == "male").sum() == 31
+    for col in ("student_id", "name", "name_pinyin", "phone", "address", "guardian_name"):
+        assert base[col].is_unique, col
+    assert not set(base["name"]) & set(base["guardian_name"])
+    assert base["student_id"].str.fullmatch(r"LB-\d{4}-\d{4}").all()
+    assert base["phone"].str.fullmatch(r"17[01]0\d{7}").all()
+    assert base["name"].str.fullmatch(r"[\u4e00-\u9fff]{3}").all()
+    assert base["name_pinyin"].str.fullmatch(r"[A-Z][a-z]+ [A-Z][a-z']+").all()
+    assert base["address"].str.contains("村").all()
+    assert set(base["guardian_type"]) <= {"grandparents", "other_relative", "one_parent"}
+    # one-parent guardians never have both parents away
+    assert (base.loc[base["guardian_type"] == "one_parent", "both_parents_away"] == 0).all()
+
+
+def test_guardian_mix_in_a_large_sample(big):
+    sim, _ = big
+    base = sim.data[sim.data["wave"] == "baseline"]
+    share = base["guardian_type"].value_counts(normalize=True)
+    assert share["grandparents"] == pytest.approx(0.90, abs=0.01)
+    assert base["both_parents_away"].mean() == pytest.approx(0.85 * 0.95, abs=0.015)
+    assert base["name"].is_unique and base["phone"].is_unique and base["address"].is_unique
+
+
+# ---------------------------------------------------------------------------- workbench simulate
+
+
+def test_cli_simulate_is_byte_identical_and_refuses_to_overwrite(tmp_path, capsys):
+    from workbench.cli import main
+
+    args = ["--design", "randomized", "--clusters", "3", "--per-cluster", "30", "--seed", "4",
+            "--truth-draws", "20000", "--effect", "0.2"]
+    assert main(["simulate", str(tmp_path / "a"), *args]) == 0
+    assert main(["simulate", str(tmp_path / "b"), *args]) == 0
+    files_a = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
+    files_b = sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*") if p.is_file())
+    assert files_a == files_b
+    assert {str(p) for p in files_a} == {"study.yaml", "truth.json", "README.md",
+                                         "data/baseline.csv", "data/endline.csv"}
+    for p in files_a:
+        assert (tmp_path / "a" / p).read_bytes() == (tmp_path / "b" / p).read_bytes(), p
+    capsys.readouterr()
+    assert main(["simulate", str(tmp_path / "a"), *args]) == 2
+    assert "SIMULATE_FOLDER_EXISTS" in capsys.readouterr().err
+    assert main(["simulate", str(tmp_path / "a"), *args[:-2], "--effect", "0.1", "--force"]) == 0
+    truth = json.loads((tmp_path / "a" / "truth.json").read_text("utf-8"))
+    assert truth["outcomes"]["communication"]["effect_latent_sd"] == 0.1
+
+
+def test_cli_simulate_study_loads(tmp_path):
+    from survey import load_study
+    from workbench.cli import main
+
+    assert main(["simulate", str(tmp_path / "s"), "--clusters", "4", "--per-cluster", "20",
+                 "--seed", "9", "--platform-endline", "--truth-draws", "20000"]) == 0
+    study = load_study(tmp_path / "s")
+    assert study.design.type == "cluster_randomized"
+    assert [o.id for o in study.primary_outcomes] == ["communication"]
+    assert set(study.privacy.pii) >= {"name", "phone", "address", "guardian_name", "姓名"}
+    raw = (tmp_path / "s" / "data" / "endline.csv").read_bytes()
+    with pytest.raises(UnicodeDecodeError):
+        raw.decode("utf-8")
+    assert "非常同意".encode("gbk") in raw or "同意".encode("gbk") in raw
