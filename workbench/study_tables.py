@@ -392,3 +392,53 @@ def claims_audit(study, scores: pd.DataFrame, reliabilities: dict):
                                      "null_proportion", "observed_treatment",
                                      "observed_control", "verdict"]), []
     return pd.concat(rows, ignore_index=True), audits
+
+
+def effects_table(study, scores: pd.DataFrame) -> pd.DataFrame:
+    """Every outcome x arm x model of the design (``tables/effects.csv``).
+
+    See :func:`analysis.effects.estimate_effects`; outcomes are named by their id.
+    """
+    from analysis.effects import estimate_effects
+
+    outcomes = {o.id: o.column_name for o in study.outcomes}
+    return estimate_effects(scores, outcomes, study.design, alpha=study.analysis.alpha,
+                            adjust=study.analysis.adjust if study.analysis.adjust != "none"
+                            else "holm")
+
+
+def subgroup_table(study, scores: pd.DataFrame) -> pd.DataFrame:
+    """Per-subgroup effects and interaction tests (``tables/subgroups.csv``), forest-plot data.
+
+    Adds ``n_smallest_arm``: the smallest number of analysed respondents of one arm
+    within the level (the count small-cell suppression is applied to).
+    """
+    from analysis.effects import subgroup_effects
+
+    d = study.design
+    outcomes = {o.id: o.column_name for o in study.outcomes}
+    frames = []
+    end = scores.loc[scores[d.wave] == d.endline]
+    for sg in d.subgroups:
+        if sg not in scores.columns:
+            continue
+        res = subgroup_effects(scores, outcomes, d, sg, alpha=study.analysis.alpha)
+        if res.empty:
+            continue
+        smallest = []
+        for r in res.itertuples():
+            col = outcomes.get(r.outcome, r.outcome)
+            sub = end.loc[(end[sg].astype(str) == str(r.level)) & end[col].notna()]
+            if d.arm:
+                counts = sub.groupby(d.arm).size()
+                arms = [a for a in (r.arm, d.control) if a is not None]
+                smallest.append(int(min(counts.get(a, 0) for a in arms)))
+            else:
+                smallest.append(int(len(sub)))
+        res = res.assign(n_smallest_arm=smallest)
+        frames.append(res)
+    if not frames:
+        return pd.DataFrame(columns=["outcome", "arm", "subgroup", "level", "estimate",
+                                     "std_error", "df", "ci_low", "ci_high", "n_obs",
+                                     "n_clusters", "interaction_p", "n_smallest_arm"])
+    return pd.concat(frames, ignore_index=True)

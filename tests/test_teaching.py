@@ -1,0 +1,51 @@
+"""The counsellor-training simulations show what they claim to show."""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from analysis.teaching import improved_shares, simulate_intervals, simulate_pre_post
+
+
+def test_no_effect_and_no_selection_gives_about_half_improved():
+    d = simulate_pre_post(20000, reliability=0.7, true_effect=0.0, seed=5)
+    share = d.loc[d.group == "program", "improved"].mean()
+    assert abs(share - 0.5) < 0.012
+
+
+def test_selection_of_low_scorers_inflates_improvement_as_the_bivariate_normal_says():
+    r, pct = 0.7, 30
+    d = simulate_pre_post(40000, reliability=r, true_effect=0.0, select_below_percentile=pct,
+                          seed=6, with_comparison=False)
+    # Analytic: X1 = T + e1, X2 = T + e2, var(T)=1, var(e)=(1-r)/r; P(X2 > X1 | X1 < c)
+    ve = (1 - r) / r
+    c = stats.norm.ppf(pct / 100) * np.sqrt(1 + ve)
+    cov = np.array([[1 + ve, -ve], [-ve, 2 * ve]])  # (X1, X2 - X1)
+    mvn = stats.multivariate_normal(mean=[0, 0], cov=cov)
+    p_sel = pct / 100
+    expected = (p_sel - mvn.cdf([c, 0])) / p_sel
+    assert abs(d["improved"].mean() - expected) < 0.01
+    assert expected > 0.6
+
+
+def test_comparison_group_reveals_the_effect_only_when_there_is_one():
+    null = improved_shares(simulate_pre_post(3000, true_effect=0.0, seed=7))
+    real = improved_shares(simulate_pre_post(3000, true_effect=0.5, seed=7))
+    gap_null = null.improved.iloc[0] - null.improved.iloc[1]
+    gap_real = real.improved.iloc[0] - real.improved.iloc[1]
+    assert abs(gap_null) < 0.04 and gap_real > 0.1
+    assert (real.ci_low < real.improved).all() and (real.improved < real.ci_high).all()
+
+
+def test_intervals_cover_at_the_nominal_rate_and_power_is_low_for_small_studies():
+    s = simulate_intervals(30, true_effect=0.3, n_studies=4000, seed=11)
+    assert 0.94 < s["covers"].mean() < 0.96
+    # pwr.t.test(n=30, d=0.3) power = 0.208
+    assert abs(s["significant"].mean() - 0.208) < 0.02
+
+
+@pytest.mark.parametrize("kwargs", [{"reliability": 0}, {"reliability": 1.2}, {"n": 0}])
+def test_bad_inputs_are_refused(kwargs):
+    args = {"n": 10, "reliability": 0.7, **kwargs}
+    with pytest.raises(ValueError):
+        simulate_pre_post(args.pop("n"), **args)
