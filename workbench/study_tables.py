@@ -373,9 +373,9 @@ def claims_audit(study, scores: pd.DataFrame, reliabilities: dict):
                 observed["treatment"] = obs_counts[treated[0]]
             if d.control in obs_counts:
                 observed["control"] = obs_counts[d.control]
+        # The claim's own source (a report) does not say how many schools; the study's
+        # clusters may be classes, so nothing is said about schools here.
         n_schools = None
-        if d.clusters:
-            n_schools = int(scores[d.clusters[0]].nunique())
         a = audit_claim(c.proportion, c.n, reliability=rel if rel else 0.8, improved=c.improved,
                         observed=observed or None, has_baseline=d.has_baseline,
                         has_comparison=bool(d.arm) and "control" in observed,

@@ -1,0 +1,214 @@
+"""Small-cell suppression for published tables about children.
+
+Counts of a handful of children (three girls in the control arm of one school)
+can identify them. Education statistics agencies suppress such cells and, because
+a suppressed count can often be recomputed from a row or column total, also
+suppress a second, "complementary" cell (Delaware DOE, Wisconsin DPI, NCES
+privacy technical brief on cell suppression; see
+``/work/shared/context/notebook-pipeline.md`` §5). :func:`suppress_small_cells`
+does both on a tidy table. No Python statistics library does this for tidy
+frames; the rule is the standard textbook one, stated below with its limits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["suppress_small_cells"]
+
+SMALL = "small"
+COMPLEMENTARY = "complementary"
+
+
+def _as_tuple(cols) -> tuple[str, ...]:
+    if isinstance(cols, str):
+        return (cols,)
+    return tuple(cols)
+
+
+def suppress_small_cells(table: pd.DataFrame, *, count: str, min_cell: int,
+                         stats: Iterable[str] = (), margins: Sequence = (),
+                         by: Iterable[str] = ()) -> pd.DataFrame:
+    """Blank counts and statistics of groups smaller than ``min_cell``.
+
+    Rule
+    ----
+    1. *Primary suppression*: a row whose count ``c`` satisfies ``0 < c < min_cell``
+       is suppressed (reason ``"small"``). Zero counts are published: a zero
+       identifies nobody. Missing counts are left as they are.
+    2. *Complementary suppression*: each entry of ``margins`` names the column(s)
+       across which a total could be recomputed (e.g. ``"arm"``: the arms of one
+       wave add up to the wave's total). Cells that agree on every ``by`` column
+       and on every *other* margin column form one group. If exactly one cell of a
+       group is suppressed, another cell of the group is suppressed too (reason
+       ``"complementary"``), so the total no longer gives the suppressed value
+       away. The complement is the unsuppressed cell that (a) is non-zero (a zero
+       cell only if nothing else is left), (b) with several margins, leaves the
+       fewest groups of the *other* margins with a single suppressed cell (so a
+       row-and-column table ends with a small rectangle of suppressed cells
+       rather than a cascade), then (c) has the smallest count, then (d) comes
+       first in row order. With one margin this is simply the next-smallest cell.
+       An empty tuple ``()`` as a margin means the total of the whole table (of
+       each ``by`` group).
+    3. Step 2 is repeated over all margins until nothing changes (a complementary
+       cell may leave another group with a single suppressed cell).
+
+    Suppressed rows get NaN in ``count`` and in every ``stats`` column (means,
+    SDs, shares and effect estimates of a small group are as revealing as its size).
+
+    Limits: this is the usual heuristic, not an audited optimum. It does not solve
+    the linear program that proves no suppressed value can be bounded too narrowly
+    from all published totals together (as tau-ARGUS does); it does not require the
+    suppressed cells of a group to add up to ``min_cell`` or more; and a group with
+    a single cell cannot be protected within the table (its total *is* the cell:
+    suppress that total where it is published). Such groups are counted in
+    ``result.attrs["suppression"]["unprotected_groups"]``.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Tidy table, one row per cell (e.g. wave x arm, or subgroup level x arm for
+        forest-plot data).
+    count : str
+        Column holding the number of respondents in the cell.
+    min_cell : int
+        Smallest count that may be published (``privacy.min_cell``); ``1``
+        suppresses nothing.
+    stats : iterable of str
+        Columns blanked together with the count (``mean``, ``sd``, ``estimate``...).
+    margins : sequence of str or tuple of str
+        Dimensions across which totals are published or recomputable.
+    by : iterable of str
+        Columns that separate independent tables (e.g. ``outcome``, or the
+        subgroup variable in forest-plot data).
+
+    Returns
+    -------
+    DataFrame
+        ``table``'s columns (``count`` as float; ``stats`` blanked where suppressed)
+        plus ``suppressed`` (bool) and ``suppression_reason`` (``"small"``,
+        ``"complementary"`` or missing). Index and row order are kept.
+
+    Raises
+    ------
+    ValueError
+        Unknown columns, a non-numeric or negative count, ``min_cell < 1``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"wave": ["baseline"] * 3, "arm": ["control", "program", "waitlist"],
+    ...                   "n": [40, 3, 25], "mean": [2.9, 3.4, 3.0]})
+    >>> out = suppress_small_cells(t, count="n", min_cell=5, stats=["mean"], margins=["arm"],
+    ...                            by=["wave"])
+    >>> out[["arm", "n", "mean", "suppression_reason"]]
+            arm     n  mean suppression_reason
+    0   control  40.0   2.9                NaN
+    1   program   NaN   NaN              small
+    2  waitlist   NaN   NaN      complementary
+    """
+    if not isinstance(table, pd.DataFrame):
+        raise ValueError("table must be a pandas DataFrame")
+    if isinstance(min_cell, bool) or not isinstance(min_cell, (int, np.integer, float)) \
+            or not float(min_cell).is_integer() or min_cell < 1:
+        raise ValueError(f"min_cell must be a whole number >= 1, got {min_cell!r}")
+    stats = [stats] if isinstance(stats, str) else list(stats)
+    by = [by] if isinstance(by, str) else list(by)
+    margin_cols = [_as_tuple(m) for m in margins]
+    needed = [count, *stats, *by, *(c for m in margin_cols for c in m)]
+    missing = [c for c in dict.fromkeys(needed) if c not in table.columns]
+    if missing:
+        raise ValueError(f"columns not in the table: {missing}")
+    for m in margin_cols:
+        clash = [c for c in m if c in by]
+        if clash:
+            raise ValueError(f"column(s) {clash} cannot be both a margin and a 'by' column")
+    for reserved in ("suppressed", "suppression_reason"):
+        if reserved in table.columns:
+            raise ValueError(f"the table already has a {reserved!r} column "
+                             "(suppression was applied already?)")
+    try:
+        counts = pd.to_numeric(table[count], errors="raise").to_numpy(dtype=float, na_value=np.nan)
+    except (TypeError, ValueError):
+        raise ValueError(f"count column {count!r} must be numeric") from None
+    if np.any(counts[~np.isnan(counts)] < 0):
+        raise ValueError(f"count column {count!r} has negative values")
+
+    n = len(table)
+    reason = np.full(n, None, dtype=object)
+    reason[(counts > 0) & (counts < min_cell)] = SMALL
+
+    all_margin = [c for m in margin_cols for c in m]
+    groupings = []  # per margin: list of arrays of row positions
+    for m in margin_cols:
+        keys = by + [c for c in dict.fromkeys(all_margin) if c not in m]
+        if keys:
+            codes = table[keys].astype(object).where(table[keys].notna(), "\x00<NA>")
+            groups = list(codes.groupby(keys, sort=False, dropna=False).indices.values())
+        else:
+            groups = [np.arange(n)]
+        groupings.append([np.asarray(g) for g in groups])
+
+    group_of = []  # per margin: row position -> group number
+    for groups in groupings:
+        g = np.empty(n, dtype=int)
+        for k, rows in enumerate(groups):
+            g[rows] = k
+        group_of.append(g)
+
+    def n_suppressed(gj: int, r: int) -> int:
+        return sum(reason[x] is not None for x in groupings[gj][group_of[gj][r]])
+
+    def side_effect(gi: int, r: int) -> int:
+        """Groups of the other margins that suppressing ``r`` leaves with one hidden
+        cell, minus those it repairs."""
+        net = 0
+        for gj in range(len(groupings)):
+            if gj != gi:
+                k = n_suppressed(gj, r)
+                net += 1 if k == 0 else (-1 if k == 1 else 0)
+        return net
+
+    unprotected: set[tuple[int, int]] = set()
+    changed = True
+    while changed:
+        changed = False
+        unprotected.clear()
+        for gi, groups in enumerate(groupings):
+            for k, rows in enumerate(groups):
+                supp = [r for r in rows if reason[r] is not None]
+                if len(supp) != 1:
+                    continue
+                free = [r for r in rows if reason[r] is None and not np.isnan(counts[r])]
+                if not free:
+                    unprotected.add((gi, k))
+                    continue
+                pick = min(free, key=lambda r, gi=gi: (counts[r] == 0, side_effect(gi, r),
+                                                         counts[r], r))
+                reason[pick] = COMPLEMENTARY
+                changed = True
+
+    out = table.copy()
+    mask = np.array([r is not None for r in reason], dtype=bool)
+    new_counts = counts.copy()
+    new_counts[mask] = np.nan
+    out[count] = new_counts
+    for col in stats:
+        if col == count:
+            continue
+        s = out[col]
+        if pd.api.types.is_integer_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
+            s = s.astype(float)
+        out[col] = s.mask(mask)
+    out["suppressed"] = mask
+    out["suppression_reason"] = pd.array(list(reason), dtype="str")
+    out.attrs["suppression"] = {
+        "min_cell": int(min_cell),
+        "small": int(np.sum(reason == SMALL)),
+        "complementary": int(np.sum(reason == COMPLEMENTARY)),
+        "unprotected_groups": len(unprotected),
+    }
+    return out

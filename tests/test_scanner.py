@@ -1,0 +1,388 @@
+"""The output scanner finds planted personal values and raw ids in every format.
+
+For each file format, one file per kind of canary (Chinese name, pinyin name, phone
+number, address, raw id) is planted next to a clean file of the same format; the
+scanner must report exactly those files with exactly those kinds, and never print
+a value.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import struct
+import zlib
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pyreadstat
+import pytest
+from openpyxl import Workbook
+
+from survey.errors import WorkbenchError
+from survey.privacy import SensitiveValues
+from survey.scanner import ScanResult, scan_folder
+
+CANARIES = {
+    "pii:姓名": "欧阳晓雯",
+    "pii:pinyin": "Ouyang Xiaowen",
+    "pii:电话": "13912345678",
+    "pii:地址": "湖南省邵阳市隆回县桃洪镇幸福村3组",
+    "raw_id": "LB20230917",
+}
+CLEAN = "普通的文字 ordinary text 3.5 p_9f2c41aa03bd77e1"
+
+
+def sensitive() -> SensitiveValues:
+    sv = SensitiveValues()
+    for kind, value in CANARIES.items():
+        sv.add(kind, [value])
+    sv.add("raw_id", ["7", "42"])  # too short: skipped and counted
+    return sv
+
+
+# ---------------------------------------------------------------- writers per format
+
+def _png(chunks: list[tuple[bytes, bytes]]) -> bytes:
+    def chunk(ctype, body):
+        return (struct.pack(">I", len(body)) + ctype + body
+                + struct.pack(">I", zlib.crc32(ctype + body) & 0xFFFFFFFF))
+    ihdr = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
+    idat = zlib.compress(b"\x00\x00")
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
+            + b"".join(chunk(t, b) for t, b in chunks) + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+
+
+def png_text(value):
+    # tEXt is Latin-1 by the PNG spec; writers put UTF-8 bytes there anyway
+    return _png([(b"tEXt", b"Title\x00" + value.encode("utf-8"))])
+
+
+def png_ztxt(value):
+    return _png([(b"zTXt", b"Comment\x00\x00" + zlib.compress(value.encode("utf-8")))])
+
+
+def png_itxt(value):
+    body = b"Author\x00\x01\x00zh\x00\x00" + zlib.compress(value.encode("utf-8"))
+    return _png([(b"iTXt", body)])
+
+
+def write(fmt: str, folder: Path, stem: str, value: str) -> str:
+    """Write ``value`` into a file of format ``fmt``; return its name."""
+    if fmt == "csv":
+        name = f"{stem}.csv"
+        pd.DataFrame({"id": ["p_1", "p_2"], "note": ["好", value]}).to_csv(folder / name, index=False)
+    elif fmt == "csv_gbk":
+        name = f"{stem}.csv"
+        (folder / name).write_bytes(f"id,note\np_1,{value}\n".encode("gb18030"))
+    elif fmt == "json_escaped":
+        name = f"{stem}.json"
+        (folder / name).write_text(json.dumps({"rows": [{"note": value}]}, ensure_ascii=True))
+    elif fmt == "ipynb":
+        name = f"{stem}.ipynb"
+        nb = {"cells": [{"cell_type": "code", "source": ["df.head()"], "metadata": {},
+                         "outputs": [{"output_type": "execute_result", "metadata": {},
+                                      "data": {"text/plain": [f"0  {value}\n"]}}]}],
+              "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+        (folder / name).write_text(json.dumps(nb, ensure_ascii=True))
+        assert "\\u" in (folder / name).read_text() or value.isascii()
+    elif fmt == "ipynb_png":
+        name = f"{stem}.ipynb"
+        b64 = base64.b64encode(png_itxt(value)).decode()
+        nb = {"cells": [{"cell_type": "code", "source": [], "metadata": {},
+                         "outputs": [{"output_type": "display_data", "metadata": {},
+                                      "data": {"image/png": b64}}]}],
+              "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+        (folder / name).write_text(json.dumps(nb))
+    elif fmt == "html_entities":
+        name = f"{stem}.html"
+        ent = value.encode("ascii", "xmlcharrefreplace").decode()
+        ent = "".join(f"&#x{ord(c):x};" for c in value) if value.isascii() else ent
+        (folder / name).write_text(f"<html><body><td>{ent}</td></body></html>")
+    elif fmt == "html_datauri":
+        name = f"{stem}.html"
+        b64 = base64.b64encode(png_text(value)).decode()
+        (folder / name).write_text(f'<html><img src="data:image/png;base64,{b64}"></html>')
+    elif fmt == "svg":
+        name = f"{stem}.svg"
+        ent = "".join(f"&#{ord(c)};" for c in value)
+        (folder / name).write_text(
+            '<svg xmlns="http://www.w3.org/2000/svg"><metadata><title>' + ent
+            + "</title></metadata><!-- fig --></svg>")
+    elif fmt == "parquet":
+        name = f"{stem}.parquet"
+        pd.DataFrame({"id": ["p_1", "p_2"], "note": ["好", value], "x": [1.5, 2.0]}).to_parquet(
+            folder / name)
+    elif fmt == "parquet_meta":
+        name = f"{stem}.parquet"
+        t = pa.table({"x": [1.0, 2.0]}).replace_schema_metadata({"source": value})
+        pq.write_table(t, folder / name)
+    elif fmt == "sav":
+        name = f"{stem}.sav"
+        pyreadstat.write_sav(pd.DataFrame({"id": ["p_1", "p_2"], "note": ["好", value]}),
+                             str(folder / name))
+    elif fmt == "sav_label":
+        name = f"{stem}.sav"
+        pyreadstat.write_sav(pd.DataFrame({"q1": [1.0, 2.0]}), str(folder / name),
+                             column_labels=[f"asked {value}"],
+                             variable_value_labels={"q1": {1.0: "yes", 2.0: "no"}})
+    elif fmt == "dta":
+        name = f"{stem}.dta"
+        pyreadstat.write_dta(pd.DataFrame({"id": ["p_1", "p_2"], "note": ["好", value]}),
+                             str(folder / name))
+    elif fmt == "xlsx":
+        name = f"{stem}.xlsx"
+        wb = Workbook()
+        wb.active.append(["id", "note"])
+        wb.active.append(["p_1", value])
+        wb.save(folder / name)
+    elif fmt == "xlsx_props":
+        name = f"{stem}.xlsx"
+        wb = Workbook()
+        wb.properties.creator = value
+        wb.active.append(["x"])
+        wb.save(folder / name)
+    elif fmt == "png_text":
+        name = f"{stem}.png"
+        (folder / name).write_bytes(png_text(value))
+    elif fmt == "png_ztxt":
+        name = f"{stem}.png"
+        (folder / name).write_bytes(png_ztxt(value))
+    elif fmt == "png_itxt":
+        name = f"{stem}.png"
+        (folder / name).write_bytes(png_itxt(value))
+    elif fmt == "binary_gb18030":
+        name = f"{stem}.bin"
+        (folder / name).write_bytes(b"\x00\xff\x13" * 50 + value.encode("gb18030") + b"\x00\x9f" * 9)
+    else:  # pragma: no cover
+        raise AssertionError(fmt)
+    return name
+
+
+FORMATS = ["csv", "csv_gbk", "json_escaped", "ipynb", "ipynb_png", "html_entities", "html_datauri",
+           "svg", "parquet", "parquet_meta", "sav", "sav_label", "dta", "xlsx", "xlsx_props",
+           "png_text", "png_ztxt", "png_itxt", "binary_gb18030"]
+
+
+def _assert_no_value(*texts):
+    for text in texts:
+        for value in CANARIES.values():
+            assert value not in text
+            assert value.lower() not in text.lower()
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_planted_values_found_with_file_and_kind(tmp_path, fmt):
+    expected = []
+    for i, (kind, value) in enumerate(CANARIES.items()):
+        name = write(fmt, tmp_path, f"out{i}", value)
+        expected.append((name, kind))
+    write(fmt, tmp_path, "clean", CLEAN)
+    result = scan_folder(tmp_path, sensitive())
+    assert sorted(result.findings) == sorted(expected)
+    assert not result.ok
+    assert result.files_scanned == len(CANARIES) + 1
+    assert result.skipped_short_ids == 2
+    _assert_no_value(result.summary(), repr(result), json.dumps(result.to_dict(), ensure_ascii=False))
+
+
+def test_clean_folder_passes(tmp_path, capsys):
+    for fmt in FORMATS:
+        write(fmt, tmp_path, f"clean_{fmt}", CLEAN)
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "scores.csv").write_text("id,x\np_9f2c41aa03bd77e1,0.1001\n")
+    sv = sensitive()
+    sv.add("raw_id", ["1001"])
+    result = scan_folder(tmp_path, sv)
+    assert result.ok, result.findings
+    assert result.files_scanned == len(FORMATS) + 1
+    assert "no raw personal values" in result.summary()
+    assert "2 raw ids shorter than 4" in result.summary()
+
+
+def test_variants_of_values_are_found(tmp_path):
+    (tmp_path / "a.txt").write_text("call 139-1234-5678")
+    (tmp_path / "b.txt").write_text("XIAOWEN OUYANG")
+    (tmp_path / "c.txt").write_text("login from 117.136.2.1")
+    sv = SensitiveValues()
+    sv.add("pii:电话", ["13912345678"])
+    sv.add("pii:pinyin", ["Ouyang Xiaowen"])
+    sv.add("pii:来自IP", ["117.136.2.1(湖南-长沙)"])
+    result = scan_folder(tmp_path, sv)
+    assert result.findings == [("a.txt", "pii:电话"), ("b.txt", "pii:pinyin"),
+                               ("c.txt", "pii:来自IP")]
+
+
+@pytest.mark.parametrize("text, found", [
+    ("id:1001,", True), ("编号1001号", True), ("1001.0", True), ('"1001"', True),
+    ("21001", False), ("A1001", False), ("1001B", False), ("0.1001", False),
+    ("1001.5", False), ("p_10013fa", False),
+])
+def test_raw_ids_match_whole_tokens_only(tmp_path, text, found):
+    (tmp_path / "t.csv").write_text(f"x\n{text}\n", encoding="utf-8")
+    sv = SensitiveValues()
+    sv.add("raw_id", ["1001"])
+    assert (scan_folder(tmp_path, sv).findings == [("t.csv", "raw_id")]) is found
+
+
+def test_raw_id_in_numeric_parquet_and_sav_columns(tmp_path):
+    pd.DataFrame({"sid": [20230917, 20230918]}).to_parquet(tmp_path / "a.parquet")
+    pyreadstat.write_sav(pd.DataFrame({"sid": [20230917.0, 1.0]}), str(tmp_path / "b.sav"))
+    sv = SensitiveValues()
+    sv.add("raw_id", ["20230917"])
+    assert scan_folder(tmp_path, sv).findings == [("a.parquet", "raw_id"), ("b.sav", "raw_id")]
+
+
+def test_file_names_are_searched_and_redacted(tmp_path):
+    from survey.scanner import REDACTED
+
+    (tmp_path / "欧阳晓雯_report.html").write_text("<p>ok</p>")
+    (tmp_path / "LB20230917").mkdir()
+    (tmp_path / "LB20230917" / "notes.txt").write_text("Ouyang Xiaowen")
+    (tmp_path / "LB20230917" / "bad.parquet").write_bytes(b"junk")
+    result = scan_folder(tmp_path, sensitive())
+    assert result.findings == [(REDACTED, "pii:姓名"), (REDACTED, "raw_id"),
+                               (f"{REDACTED}/notes.txt", "pii:pinyin")]
+    assert result.notes == [f"{REDACTED}/bad.parquet: not a readable Parquet file; "
+                            "searched its raw bytes"]
+    _assert_no_value(result.summary(), json.dumps(result.to_dict(), ensure_ascii=False))
+
+
+def test_damaged_files_fall_back_to_raw_bytes_and_notes_hold_no_value(tmp_path):
+    (tmp_path / "broken.parquet").write_bytes(b"not parquet " + "欧阳晓雯".encode())
+    (tmp_path / "broken.sav").write_bytes(b"junk " + b"LB20230917")
+    (tmp_path / "broken.xlsx").write_bytes(b"PK\x03\x04junk 13912345678")
+    result = scan_folder(tmp_path, sensitive())
+    assert result.findings == [("broken.parquet", "pii:姓名"), ("broken.sav", "raw_id"),
+                               ("broken.xlsx", "pii:电话")]
+    assert len(result.notes) == 3
+    _assert_no_value(result.summary(), *result.notes)
+
+
+def test_key_file_and_key_content_are_flagged(tmp_path):
+    study = tmp_path / "study"
+    out = study / "output"
+    out.mkdir(parents=True)
+    key_hex = "ab" * 32
+    key = study / ".workbench-key"
+    key.write_text(key_hex + "\n")
+    (out / ".workbench-key").write_text(key_hex + "\n")
+    (out / "copy.txt").write_text(key_hex.upper())
+    (out / "params.json").write_text(json.dumps({"seed": 1, "k": key_hex}))
+    (out / "raw.bin").write_bytes(b"\x00" + bytes.fromhex(key_hex) + b"\x01")
+    (out / "fine.txt").write_text("nothing")
+    result = scan_folder(out, SensitiveValues(), key_file=key)
+    assert result.findings == [(".workbench-key", "key"), ("copy.txt", "key"),
+                               ("params.json", "key"), ("raw.bin", "key")]
+    assert key_hex not in result.summary()
+
+
+def test_key_file_name_flagged_without_key_file(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / ".workbench-key").write_text("cd" * 32)
+    assert scan_folder(tmp_path, SensitiveValues()).findings == [("sub/.workbench-key", "key")]
+
+
+def test_matplotlib_png_and_svg_metadata(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(1, 1))
+    ax.set_title("Ouyang Xiaowen")  # SVG draws text as paths but keeps it in a comment
+    fig.savefig(tmp_path / "a.svg")
+    ax.set_title("")
+    fig.savefig(tmp_path / "b.png", metadata={"Author": "欧阳晓雯"})
+    fig.savefig(tmp_path / "c.png")
+    plt.close(fig)
+    assert scan_folder(tmp_path, sensitive()).findings == [("a.svg", "pii:pinyin"),
+                                                           ("b.png", "pii:姓名")]
+
+
+def test_missing_folder_is_a_workbench_error(tmp_path):
+    with pytest.raises(WorkbenchError) as exc:
+        scan_folder(tmp_path / "nope", sensitive())
+    assert exc.value.code == "SCAN_FOLDER_MISSING"
+
+
+def test_symlinked_folder_is_not_entered(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "raw.csv").write_text("欧阳晓雯")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "link").symlink_to(outside, target_is_directory=True)
+    result = scan_folder(out, sensitive())
+    assert result.ok and result.files_scanned == 0
+
+
+def test_scan_command_prints_kinds_not_values(tmp_path, monkeypatch, capsys):
+    import survey.ingest
+    import survey.study_loader
+    from workbench.cli import main
+
+    study = tmp_path / "study"
+    study.mkdir()
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "manifest.json").write_text(json.dumps({"study": {"path": str(study)}}))
+    (out / "table.csv").write_text("note\n湖南省邵阳市隆回县桃洪镇幸福村3组\n")
+
+    class FakeStudy:
+        root = study
+
+    class FakeIngest:
+        sensitive = sensitive()
+
+    seen = {}
+    monkeypatch.setattr(survey.study_loader, "load_study",
+                        lambda p: seen.setdefault("study", Path(p)) and FakeStudy())
+    monkeypatch.setattr(survey.ingest, "read_study_data", lambda s: FakeIngest())
+    assert main(["scan", str(out)]) == 1
+    captured = capsys.readouterr()
+    assert seen["study"] == study
+    assert "table.csv: pii:地址" in captured.out
+    _assert_no_value(captured.out, captured.err)
+    (out / "table.csv").write_text("note\nfine\n")
+    assert main(["scan", str(out), "--study", str(study)]) == 0
+
+
+def test_scan_command_without_study_or_manifest(tmp_path, capsys):
+    from workbench.cli import main
+
+    assert main(["scan", str(tmp_path)]) == 2
+    assert "SCAN_NO_STUDY" in capsys.readouterr().err
+
+
+def test_scanresult_ok_property():
+    assert ScanResult(folder="x").ok
+    assert not ScanResult(folder="x", findings=[("a", "raw_id")]).ok
+
+
+@pytest.mark.parametrize("text, found", [
+    ("x,LB-0101-0001,y", True), ("编号LB-0101-0001。", True), ("lb-0101-0001", True),
+    ("LB-0101-00012", False), ("XLB-0101-0001", False), ("LB-0101-0002", False),
+])
+def test_ids_with_punctuation_match_whole_tokens(tmp_path, text, found):
+    (tmp_path / "t.txt").write_text(text, encoding="utf-8")
+    sv = SensitiveValues()
+    sv.add("raw_id", ["LB-0101-0001"])
+    assert (scan_folder(tmp_path, sv).findings == [("t.txt", "raw_id")]) is found
+
+
+@pytest.mark.parametrize("fmt", ["csv", "ipynb", "parquet", "png_itxt"])
+def test_window_engine_for_very_many_values_finds_the_same(tmp_path, monkeypatch, fmt):
+    import survey.scanner as scanner
+
+    monkeypatch.setattr(scanner, "_REGEX_MAX_VALUES", 0)
+    expected = []
+    for i, (kind, value) in enumerate(CANARIES.items()):
+        expected.append((write(fmt, tmp_path, f"out{i}", value), kind))
+    write(fmt, tmp_path, "clean", CLEAN)
+    sv = sensitive()
+    sv.add("pii:姓名", ["欧阳晓", "晓雯欧"])  # prefixes/rotations that must not match more
+    result = scan_folder(tmp_path, sv)
+    assert sorted(result.findings) == sorted(expected)
