@@ -1,0 +1,559 @@
+"""Validate a study's data: collect every problem, quarantine rows that cannot be used.
+
+:func:`validate` reads the data (:func:`survey.ingest.read_study_data`) and applies
+the rules below. Every finding is an :class:`survey.errors.Issue` naming the file
+(relative to the study folder), the spreadsheet row (header = 1), the column as
+headed in the file, the value and what was expected. Ids are shown as pseudonyms.
+
+Rules (code, severity, consequence):
+
+====================== ======== ===============================================
+``FILE_*``             error    the file is not read (see :mod:`survey.readers`)
+``ENCODING_SUSPECT``   warning  declared legacy encoding on a UTF-8 file
+``COLUMN_MISSING``     error    design/covariate/subgroup/item column absent
+``LABEL_UNKNOWN``      error    item text that is not an answer label -> NaN
+``VALUE_NOT_NUMERIC``  error    item text that is not a number -> NaN
+``VALUE_OUT_OF_RANGE`` error    item outside the response scale -> NaN
+``ID_MISSING``         error    row quarantined
+``DESIGN_VALUE_MISSING`` error  empty wave/arm/cluster/block: row quarantined
+``WAVE_UNDECLARED``    error    row quarantined (says when only case/spaces differ)
+``ARM_UNDECLARED``     error    row quarantined (says when only case/spaces differ)
+``ARM_CONTROL_ABSENT`` error    no row carries the control arm's label
+``DUPLICATE_ID``       error    same respondent twice in a wave: all copies quarantined
+``ASSIGNMENT_CHANGED`` error    arm/cluster/block differs between a respondent's
+                                rows: all the respondent's rows quarantined
+``STRAIGHT_LINING``    warning  same answer to every item of a scale with
+                                reverse-keyed items (row kept)
+====================== ======== ===============================================
+
+Arms are "declared" by ``design.control`` plus, when the design lists them,
+``design.arms``; without such a list every observed arm label is accepted unless
+it differs from the control label (or from a more frequent label) only by case or
+spaces.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import Issue
+from .ingest import _norm_label, read_study_data
+
+_EXAMPLES = 3
+
+
+@dataclass
+class ValidationResult:
+    """Outcome of :func:`validate`.
+
+    Attributes
+    ----------
+    data : pandas.DataFrame
+        Clean rows (ingested-data contract); bad item values set to NaN.
+    quarantine : pandas.DataFrame
+        Quarantined rows: ``_file``, ``_row``, ``reasons`` (codes joined by ``"; "``),
+        then the row's columns (pseudonymized; no personal-data columns).
+    issues : list of Issue
+    sources : list of dict
+        As :attr:`survey.ingest.IngestResult.sources`.
+    sensitive : survey.privacy.SensitiveValues
+        Raw personal values and raw ids, for the output scanner (never written).
+    fatal : bool
+        A file could not be read or a design column is missing.
+    study_id : str
+    rows_read : int
+    """
+
+    data: pd.DataFrame
+    quarantine: pd.DataFrame
+    issues: list
+    sources: list
+    sensitive: object
+    fatal: bool
+    study_id: str = ""
+    rows_read: int = 0
+    _by_code: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def errors(self) -> int:
+        """Number of error issues."""
+        return sum(i.severity == "error" for i in self.issues)
+
+    @property
+    def warnings(self) -> int:
+        """Number of warning issues."""
+        return sum(i.severity == "warning" for i in self.issues)
+
+    @property
+    def ok(self) -> bool:
+        """True when there is no error (warnings allowed)."""
+        return self.errors == 0
+
+    def counts_by_code(self) -> dict:
+        """``{code: {"severity": ..., "count": n}}`` in order of first appearance."""
+        out: dict = {}
+        for i in self.issues:
+            entry = out.setdefault(i.code, {"severity": i.severity, "count": 0})
+            entry["count"] += 1
+        return out
+
+    def report(self) -> dict:
+        """The JSON-ready report: study id, counts, sources (encodings, hashes), every issue.
+
+        Examples
+        --------
+        >>> res = validate(study)                  # doctest: +SKIP
+        >>> res.report()["counts"]["errors"]       # doctest: +SKIP
+        0
+        """
+        return {
+            "study": self.study_id,
+            "ok": self.ok,
+            "fatal": bool(self.fatal),
+            "counts": {"rows_read": int(self.rows_read), "rows_clean": int(len(self.data)),
+                       "rows_quarantined": int(len(self.quarantine)),
+                       "errors": self.errors, "warnings": self.warnings},
+            "by_code": self.counts_by_code(),
+            "sources": [dict(s) for s in self.sources],
+            "issues": [_jsonable(i.to_dict()) for i in self.issues],
+        }
+
+    def summary(self) -> str:
+        """Readable summary, grouped by code, with the first few examples of each."""
+        lines = [f"Validation of study {self.study_id!r}: {len(self.sources)} file(s), "
+                 f"{self.rows_read} rows read, {len(self.data)} clean, "
+                 f"{len(self.quarantine)} quarantined.",
+                 f"{self.errors} error(s), {self.warnings} warning(s)."]
+        lines.append("")
+        lines.append("Files:")
+        for s in self.sources:
+            if s.get("read"):
+                enc = f" {s['encoding']}" if s.get("encoding") else ""
+                sheet = f" sheet {s['sheet']!r}" if s.get("sheet") else ""
+                plat = f" {s['platform']} ({s['kind']})" if s.get("platform") else ""
+                lines.append(f"  {s['file']}: {s['format']}{enc}{sheet}{plat}, {s['rows']} rows, "
+                             f"sha256 {s['sha256'][:12]}")
+            else:
+                lines.append(f"  {s['file']}: NOT READ")
+        groups: dict[str, list] = {}
+        for i in self.issues:
+            groups.setdefault(i.code, []).append(i)
+        for code, items in groups.items():
+            lines.append("")
+            lines.append(f"{items[0].severity} {code} ({len(items)}):")
+            for i in items[:_EXAMPLES]:
+                lines.append("  " + _issue_line(i))
+            if len(items) > _EXAMPLES:
+                lines.append(f"  ... and {len(items) - _EXAMPLES} more (see report.json)")
+        if not self.issues:
+            lines.append("")
+            lines.append("No problems found.")
+        return "\n".join(lines)
+
+    def write(self, folder) -> dict:
+        """Write ``report.json`` and ``quarantine.csv`` into ``folder`` atomically.
+
+        Each file is written to a temporary file in the same folder, then moved
+        into place with :func:`os.replace`, so a reader never sees half a file.
+        ``quarantine.csv`` is UTF-8 with a BOM (so Excel shows Chinese text) and
+        text cells that start with ``= + - @`` are neutralized.
+
+        Returns
+        -------
+        dict
+            ``{"report": Path, "quarantine": Path}``
+        """
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        report = json.dumps(self.report(), ensure_ascii=False, indent=2)
+        rpath = folder / "report.json"
+        _atomic_write(rpath, report.encode("utf-8"))
+        q = _neutralize(self.quarantine)
+        qpath = folder / "quarantine.csv"
+        _atomic_write(qpath, q.to_csv(index=False, lineterminator="\n").encode("utf-8-sig"))
+        return {"report": rpath, "quarantine": qpath}
+
+
+def _issue_line(i: Issue) -> str:
+    where = ", ".join(p for p in (i.file, f"row {i.row}" if i.row else None,
+                                  f"column {i.column!r}" if i.column else None) if p)
+    exp = f" (expected {i.expected})" if i.expected else ""
+    return f"{where + ': ' if where else ''}{i.message}{exp}"
+
+
+def _jsonable(d: dict) -> dict:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, np.integer):
+            v = int(v)
+        elif isinstance(v, np.floating):
+            v = float(v)
+        out[k] = v
+    return out
+
+
+def _atomic_write(path: Path, payload: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _neutralize(df: pd.DataFrame) -> pd.DataFrame:
+    try:
+        from .spreadsheet import neutralize_formulas
+    except ImportError:
+        neutralize_formulas = None
+    if neutralize_formulas is not None:
+        return neutralize_formulas(df)
+    out = df.copy()
+    for c in out.columns:
+        if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
+            s = out[c]
+            risky = s.str.match(r"^[=+\-@\t\r]", na=False)
+            if risky.any():
+                out[c] = s.mask(risky, "'" + s.astype(str))
+    return out
+
+
+# ----------------------------------------------------------------------------- rules
+
+class _Checker:
+    """Holds the data and accumulates issues and quarantine masks."""
+
+    def __init__(self, study, ing):
+        self.study = study
+        self.design = study.design
+        self.data = ing.data
+        self.headers = ing.headers
+        self.issues: list[Issue] = []
+        self.quarantine: dict[str, np.ndarray] = {}
+        n = len(self.data)
+        self.files = self.data["_file"].to_numpy(dtype=object) if n else np.array([], object)
+        self.rows = self.data["_row"].to_numpy() if n else np.array([], np.int64)
+        # design columns a file lacks (already reported as COLUMN_MISSING): its rows are
+        # quarantined without one more issue per row
+        self.absent: dict[str, set] = {}
+        for i in ing.issues:
+            if i.code == "COLUMN_MISSING" and i.file is not None:
+                self.absent.setdefault(i.column, set()).add(i.file)
+
+    def present(self, col) -> np.ndarray:
+        """Rows whose file has column ``col``."""
+        files = self.absent.get(col)
+        if not files:
+            return np.ones(len(self.files), dtype=bool)
+        return ~np.isin(self.files, list(files))
+
+    def design_absent(self):
+        d = self.design
+        cols = [d.id, d.wave] + ([d.arm] if d.arm else []) + list(d.clusters or ()) + \
+            ([d.blocks] if d.blocks else [])
+        mask = np.zeros(len(self.files), dtype=bool)
+        for c in cols:
+            mask |= ~self.present(c)
+        self.flag("COLUMN_MISSING", mask)
+
+    def header(self, file, col):
+        return self.headers.get(file, {}).get(col, col)
+
+    def flag(self, code, mask):
+        if mask.any():
+            prev = self.quarantine.get(code)
+            self.quarantine[code] = mask if prev is None else (prev | mask)
+
+    def grouped(self, code, mask, col, values, message, expected=None):
+        """One issue per file and distinct value, naming the first row and the count."""
+        idx = np.flatnonzero(mask)
+        if not len(idx):
+            return
+        keys = {}
+        for k in idx:
+            v = values[k]
+            v = None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+            keys.setdefault((self.files[k], v), []).append(k)
+        for (file, v), ks in keys.items():
+            rows = [int(self.rows[k]) for k in ks]
+            more = ""
+            if len(rows) > 1:
+                shown = ", ".join(map(str, rows[:10]))
+                more = f" ({len(rows)} rows: {shown}{'...' if len(rows) > 10 else ''})"
+            self.issues.append(Issue(code, "error", message(v) + more, file=file, row=rows[0],
+                                     column=self.header(file, col), value=v, expected=expected))
+
+    # -- items
+    def items(self):
+        missing = list(self.study.missing_codes or ())
+        for use in self.study.instruments:
+            r = use.instrument.response
+            for item_id in use.columns:
+                if item_id not in self.data.columns:
+                    continue
+                v = self.data[item_id].to_numpy(dtype="float64")
+                present = ~np.isnan(v)
+                bad = present & ((v < r.min) | (v > r.max) | (np.floor(v) != v))
+                if not bad.any():
+                    continue
+                exp = f"an answer code from {r.min} to {r.max}"
+                if missing:
+                    exp += f" or a declared missing code {missing}"
+                for k in np.flatnonzero(bad):
+                    val = f"{v[k]:g}"
+                    self.issues.append(Issue(
+                        "VALUE_OUT_OF_RANGE", "error",
+                        f"{val} is outside the response scale of {use.id} "
+                        f"({r.min}-{r.max}); set to missing", file=self.files[k],
+                        row=int(self.rows[k]), column=self.header(self.files[k], item_id),
+                        value=val, expected=exp))
+                v = v.copy()
+                v[bad] = np.nan
+                self.data[item_id] = v
+
+    # -- design columns
+    def ids(self):
+        col = self.design.id
+        ids = self.data[col]
+        mask = ids.isna().to_numpy() & self.present(col)
+        self.grouped("ID_MISSING", mask, col, np.full(len(mask), None, dtype=object),
+                     lambda v: "the respondent id is empty", expected="a respondent id")
+        self.flag("ID_MISSING", mask)
+
+    def waves(self):
+        col = self.design.wave
+        declared = [str(w) for w in self.design.waves]
+        vals = self.data[col]
+        arr = vals.to_numpy(dtype=object, na_value=None)
+        empty = vals.isna().to_numpy() & self.present(col)
+        self.grouped("DESIGN_VALUE_MISSING", empty, col, arr,
+                     lambda v: "the wave is empty", expected=f"one of {declared}")
+        self.flag("DESIGN_VALUE_MISSING", empty)
+        bad = vals.notna().to_numpy() & ~vals.isin(declared).to_numpy()
+        self.grouped("WAVE_UNDECLARED", bad, col, arr,
+                     lambda v: f"wave {v!r} is not declared in design.waves{_did_you_mean(v, declared)}",
+                     expected=f"one of {declared}")
+        self.flag("WAVE_UNDECLARED", bad)
+
+    def arms(self):
+        col = self.design.arm
+        if not col or col not in self.data.columns:
+            return
+        vals = self.data[col]
+        arr = vals.to_numpy(dtype=object, na_value=None)
+        empty = vals.isna().to_numpy() & self.present(col)
+        self.grouped("DESIGN_VALUE_MISSING", empty, col, arr, lambda v: "the arm is empty")
+        self.flag("DESIGN_VALUE_MISSING", empty)
+        control = None if self.design.control is None else str(self.design.control)
+        listed = [str(a) for a in (getattr(self.design, "arms", None) or ())]
+        declared = list(dict.fromkeys(([control] if control else []) + listed))
+        counts = Counter(a for a in arr if a is not None)
+        canonical = {_norm_label(d): d for d in declared}
+        if not listed:  # accept observed labels, unless a case/space variant of another
+            for label, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+                canonical.setdefault(_norm_label(label), label)
+        ok_labels = set(canonical.values())
+        bad = vals.notna().to_numpy() & ~vals.isin(list(ok_labels)).to_numpy()
+
+        def message(v):
+            target = canonical.get(_norm_label(v))
+            if target is not None:
+                return (f"arm {v!r} is not a declared arm label; did you mean {target!r}? "
+                        "(differs only by case/spaces)")
+            return f"arm {v!r} is not declared{_did_you_mean(v, declared)}"
+
+        self.grouped("ARM_UNDECLARED", bad, col, arr, message,
+                     expected=f"one of {sorted(ok_labels)}")
+        self.flag("ARM_UNDECLARED", bad)
+        if control is not None and counts and control not in counts:
+            self.issues.append(Issue(
+                "ARM_CONTROL_ABSENT", "error",
+                f"no row has the control arm label {control!r} in column {col!r}"
+                f"{_did_you_mean(control, list(counts))}", column=col, value=control,
+                expected=f"rows with {col} = {control!r}"))
+
+    def other_design(self):
+        d = self.design
+        cols = [(c, "cluster") for c in d.clusters or ()] + ([(d.blocks, "block")] if d.blocks else [])
+        for c, role in cols:
+            if c not in self.data.columns:
+                continue
+            empty = self.data[c].isna().to_numpy() & self.present(c)
+            self.grouped("DESIGN_VALUE_MISSING", empty, c, np.full(len(empty), None, dtype=object),
+                         lambda v, role=role: f"the {role} is empty")
+            self.flag("DESIGN_VALUE_MISSING", empty)
+
+    def duplicates(self):
+        d = self.design
+        df = self.data
+        valid = df[d.id].notna() & df[d.wave].notna()
+        dup = (df.duplicated([d.id, d.wave], keep=False) & valid).to_numpy()
+        if not dup.any():
+            return
+        sub = df.loc[dup, [d.id, d.wave]]
+        for (pid, wave), g in sub.groupby([d.id, d.wave], sort=False):
+            ks = g.index.to_numpy()
+            where = ", ".join(f"{self.files[k]} row {int(self.rows[k])}" for k in ks[:10])
+            k = ks[1]
+            self.issues.append(Issue(
+                "DUPLICATE_ID", "error",
+                f"respondent {pid} appears {len(ks)} times in wave {wave!r} ({where}); "
+                "all copies quarantined", file=self.files[k], row=int(self.rows[k]),
+                column=self.header(self.files[k], d.id), value=str(pid),
+                expected="one row per respondent and wave"))
+        self.flag("DUPLICATE_ID", dup)
+
+    def assignment(self):
+        d = self.design
+        df = self.data
+        cols = ([d.arm] if d.arm else []) + list(d.clusters or ()) + ([d.blocks] if d.blocks else [])
+        has_id = df[d.id].notna().to_numpy()
+        if not has_id.any():
+            return
+        changed_any = np.zeros(len(df), dtype=bool)
+        for c in cols:
+            if c not in df.columns:
+                continue
+            sub = df.loc[has_id & df[c].notna().to_numpy(), [d.id, c]]
+            if sub.empty:
+                continue
+            codes, uniq = pd.factorize(sub[c])
+            _, norm_codes = np.unique([_norm_label(u) for u in uniq], return_inverse=True)
+            norm = pd.Series(norm_codes[codes], index=sub.index)
+            n = norm.groupby(sub[d.id].to_numpy(), sort=False).nunique()
+            bad_ids = n.index[n > 1]
+            if not len(bad_ids):
+                continue
+            rows_of = df.index[df[d.id].isin(bad_ids).to_numpy()]
+            grouped = df.loc[rows_of].groupby(d.id, sort=False)
+            for pid, g in grouped:
+                gg = g[g[c].notna()]
+                ks = gg.index.to_numpy()
+                first = _norm_label(gg[c].iloc[0])
+                k2 = next(k for k in ks if _norm_label(df.at[k, c]) != first)
+                k1 = ks[0]
+                def desc(k, c=c):
+                    return (f"{df.at[k, c]!r} in wave {df.at[k, d.wave]!r} "
+                            f"({self.files[k]} row {int(self.rows[k])})")
+
+                self.issues.append(Issue(
+                    "ASSIGNMENT_CHANGED", "error",
+                    f"respondent {pid} changes {c}: {desc(k1)} but {desc(k2)}; all of this "
+                    "respondent's rows quarantined", file=self.files[k2], row=int(self.rows[k2]),
+                    column=self.header(self.files[k2], c), value=str(df.at[k2, c]),
+                    expected=f"the same {c} in every wave ({df.at[k1, c]!r})"))
+            changed_any |= df[d.id].isin(bad_ids).to_numpy()
+        self.flag("ASSIGNMENT_CHANGED", changed_any)
+
+    def straight_lining(self, keep):
+        seen = set()
+        for use in self.study.instruments:
+            inst = use.instrument
+            rev = set(inst.reversed_items)
+            for sc in inst.scales:
+                items = tuple(i for i in sc.items if i in self.data.columns)
+                if len(items) < 2 or not rev & set(items) or items in seen:
+                    continue
+                seen.add(items)
+                arr = self.data[list(items)].to_numpy(dtype="float64")
+                complete = ~np.isnan(arr).any(axis=1)
+                same = complete & (arr == arr[:, :1]).all(axis=1) & keep
+                for k in np.flatnonzero(same):
+                    val = f"{arr[k, 0]:g}"
+                    self.issues.append(Issue(
+                        "STRAIGHT_LINING", "warning",
+                        f"the same answer {val} to all {len(items)} items of {inst.id}.{sc.id}, "
+                        f"which has reverse-keyed items ({', '.join(sorted(rev & set(items)))}): "
+                        "the answers may not have been read", file=self.files[k],
+                        row=int(self.rows[k]), column=f"{inst.id}.{sc.id}", value=val,
+                        expected="answers that follow the item wording"))
+
+
+def _did_you_mean(value, declared) -> str:
+    if value is None:
+        return ""
+    for dlab in declared:
+        if _norm_label(dlab) == _norm_label(value):
+            return f"; did you mean {dlab!r}? (differs only by case/spaces)"
+    close = difflib.get_close_matches(str(value), [str(x) for x in declared], n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def validate(study, *, ingested=None) -> ValidationResult:
+    """Read and validate all data of a study.
+
+    Every rule runs on every row, so one run reports every problem (see the
+    module documentation for the rules). Bad item values become NaN and are
+    reported; rows with a bad id, wave, arm, cluster or block are moved to the
+    quarantine with their reasons.
+
+    Parameters
+    ----------
+    study : survey.study.Study
+    ingested : survey.ingest.IngestResult, optional
+        Already-read data (default: :func:`survey.ingest.read_study_data`).
+
+    Returns
+    -------
+    ValidationResult
+
+    Examples
+    --------
+    >>> from survey import load_study, validate                      # doctest: +SKIP
+    >>> res = validate(load_study("examples/county-cluster-trial"))   # doctest: +SKIP
+    >>> print(res.summary())                                          # doctest: +SKIP
+    >>> res.write("output/validation")                                # doctest: +SKIP
+    """
+    ing = ingested if ingested is not None else read_study_data(study)
+    chk = _Checker(study, ing)
+    n = len(chk.data)
+    if n:
+        chk.items()
+        chk.design_absent()
+        chk.ids()
+        chk.waves()
+        chk.arms()
+        chk.other_design()
+        chk.duplicates()
+        chk.assignment()
+    qmask = np.zeros(n, dtype=bool)
+    for m in chk.quarantine.values():
+        qmask |= m
+    if n:
+        chk.straight_lining(~qmask)
+    data = chk.data
+    if qmask.any():
+        codes = list(chk.quarantine)
+        masks = [chk.quarantine[c] for c in codes]
+        reasons = ["; ".join(c for c, m in zip(codes, masks) if m[k]) for k in np.flatnonzero(qmask)]
+        q = data.loc[qmask].reset_index(drop=True)
+        lead = ["_file", "_row"]
+        q.insert(0, "reasons", pd.array(reasons, dtype="str"))
+        q = q[lead + ["reasons"] + [c for c in q.columns if c not in lead + ["reasons"]]]
+        clean = data.loc[~qmask].reset_index(drop=True)
+    else:
+        q = pd.DataFrame({"_file": pd.array([], dtype="str"), "_row": pd.array([], dtype="int64"),
+                          "reasons": pd.array([], dtype="str")})
+        q = pd.concat([q, data.iloc[:0].drop(columns=["_file", "_row"], errors="ignore")], axis=1)
+        clean = data
+    issues = list(ing.issues) + chk.issues
+    order = {"FILE": 0, "ENCODING": 0, "COLUMN": 1}
+    issues.sort(key=lambda i: (order.get(i.code.split("_")[0], 2), i.file or "", i.row or 0))
+    return ValidationResult(clean, q, issues, ing.sources, ing.sensitive, ing.fatal,
+                            study_id=study.id, rows_read=n)
