@@ -446,11 +446,16 @@ def read_study_data(study) -> IngestResult:
             hits = 0
             for item_id, spec in use.columns.items():
                 col = resolve(spec)
+                if col is None and str(spec) != item_id:
+                    # A file may name the item by its id (a baseline typed in by hand)
+                    # while another carries the platform headers that `items:` maps.
+                    col = resolve(item_id)
                 if col is None:
+                    also = f" nor {item_id!r}" if str(spec) != item_id else ""
                     issues.append(Issue(
                         "COLUMN_MISSING", "error",
-                        f"the column {str(spec)!r} of item {item_id} ({inst.id}) is not in the "
-                        f"file{_suggest(spec, frame.columns)}", file=name, row=1,
+                        f"the column {str(spec)!r}{also} of item {item_id} ({inst.id}) is not "
+                        f"in the file{_suggest(spec, frame.columns)}", file=name, row=1,
                         column=str(spec), expected=f"a column named {str(spec)!r}"))
                     out[item_id] = np.full(len(frame), np.nan)
                     continue
