@@ -1,0 +1,259 @@
+"""Standardized effect sizes: Hedges' g (with the cluster adjustment) and Cohen's d_z / d_av.
+
+Choices, stated once:
+
+* The standardizer is the pooled SD of the OUTCOME in the two groups at
+  endline, unadjusted for covariates (What Works Clearinghouse convention), so
+  effect sizes from the ANCOVA, DiD and cluster models share one denominator.
+* Small-sample correction ``omega = 1 - 3 / (4 N - 9)`` (Hedges 1981; WWC
+  Procedures Handbook v5.0, eq. E.2.2).
+* For clustered designs, Hedges (2007) / WWC v5.0 (section E.2.3): the total-
+  variance standardized difference is multiplied by
+  ``sqrt(1 - 2 (n - 1) rho / (N - 2))`` (n = average cluster size, rho = ICC)
+  and its standard error is inflated accordingly.
+
+References
+----------
+Hedges, L. V. (2007). Effect sizes in cluster-randomized designs. *Journal of
+Educational and Behavioral Statistics*, 32(4), 341-370.
+Hedges, L. V., & Olkin, I. (1985). *Statistical methods for meta-analysis*. Academic Press.
+Lakens, D. (2013). Calculating and reporting effect sizes to facilitate cumulative
+science. *Frontiers in Psychology*, 4, 863.
+What Works Clearinghouse (2022). *Procedures and Standards Handbook, Version 5.0*.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import optimize, stats
+
+__all__ = [
+    "cluster_adjustment",
+    "cohens_d_paired",
+    "hedges_g",
+    "hedges_g_clustered",
+    "icc_anova",
+    "pooled_sd",
+    "small_sample_factor",
+]
+
+
+def small_sample_factor(n_total: float) -> float:
+    """Hedges' correction ``omega = 1 - 3 / (4 N - 9)`` (WWC v5.0).
+
+    Examples
+    --------
+    >>> from analysis.effect_size import small_sample_factor
+    >>> round(small_sample_factor(40), 4)
+    0.9801
+    """
+    if n_total <= 3:
+        raise ValueError("need more than 3 observations")
+    return 1.0 - 3.0 / (4.0 * n_total - 9.0)
+
+
+def pooled_sd(x1, x0) -> float:
+    """Pooled within-group SD ``sqrt(((n1-1) s1^2 + (n0-1) s0^2) / (n1 + n0 - 2))``.
+
+    Examples
+    --------
+    >>> from analysis.effect_size import pooled_sd
+    >>> pooled_sd([1, 2, 3], [2, 4, 6])
+    1.5811388300841898
+    """
+    x1 = np.asarray(x1, dtype=float)
+    x0 = np.asarray(x0, dtype=float)
+    x1, x0 = x1[~np.isnan(x1)], x0[~np.isnan(x0)]
+    n1, n0 = len(x1), len(x0)
+    if n1 < 2 or n0 < 2:
+        raise ValueError("each group needs at least 2 non-missing values")
+    return float(np.sqrt(((n1 - 1) * x1.var(ddof=1) + (n0 - 1) * x0.var(ddof=1)) / (n1 + n0 - 2)))
+
+
+def hedges_g(x1, x0, *, alpha: float = 0.05) -> dict:
+    """Hedges' g for two independent groups with the Hedges & Olkin CI.
+
+    ``g = omega (m1 - m0) / s_pooled``; ``var(g) = (n1 + n0)/(n1 n0) + g^2 / (2 (n1 + n0))``;
+    normal-theory CI ``g -/+ z se``.
+
+    Returns
+    -------
+    dict with g, se, ci_low, ci_high, n1, n0.
+
+    Examples
+    --------
+    >>> from analysis.effect_size import hedges_g
+    >>> r = hedges_g([5, 6, 7, 8, 9], [4, 5, 6, 7, 8])
+    >>> round(r["g"], 4), round(r["se"], 4)
+    (0.5713, 0.6452)
+    """
+    x1 = np.asarray(x1, dtype=float)
+    x0 = np.asarray(x0, dtype=float)
+    x1, x0 = x1[~np.isnan(x1)], x0[~np.isnan(x0)]
+    n1, n0 = len(x1), len(x0)
+    s = pooled_sd(x1, x0)
+    g = small_sample_factor(n1 + n0) * (x1.mean() - x0.mean()) / s
+    se = float(np.sqrt((n1 + n0) / (n1 * n0) + g**2 / (2 * (n1 + n0))))
+    z = stats.norm.ppf(1 - alpha / 2)
+    return {"g": float(g), "se": se, "ci_low": g - z * se, "ci_high": g + z * se, "n1": n1, "n0": n0}
+
+
+def cluster_adjustment(n_total: float, cluster_size: float, icc: float) -> float:
+    """Hedges (2007) factor ``sqrt(1 - 2 (n - 1) rho / (N - 2))`` for g_T.
+
+    Examples
+    --------
+    >>> from analysis.effect_size import cluster_adjustment
+    >>> round(cluster_adjustment(200, 20, 0.1), 4)
+    0.9904
+    """
+    if not 0 <= icc < 1:
+        raise ValueError("icc must be in [0, 1)")
+    val = 1.0 - 2.0 * (cluster_size - 1.0) * icc / (n_total - 2.0)
+    if val <= 0:
+        raise ValueError("cluster adjustment undefined (clusters too large for N)")
+    return float(np.sqrt(val))
+
+
+def hedges_g_clustered(
+    g: float, n1: int, n0: int, cluster_size: float, icc: float, *, alpha: float = 0.05
+) -> dict:
+    """Cluster-adjusted Hedges' g and its SE (Hedges 2007, eq. 13-15; WWC v5.0 E.2.3).
+
+    Parameters
+    ----------
+    g : float
+        Hedges' g computed ignoring clustering (omega times the difference over
+        the pooled SD).
+    n1, n0 : int
+        Individuals in the two arms (N = n1 + n0).
+    cluster_size : float
+        Average number of individuals per cluster (n).
+    icc : float
+        Intra-class correlation rho of the outcome at the cluster level.
+
+    Returns
+    -------
+    dict with g (adjusted), se, ci_low, ci_high. The SE is
+
+    ``sqrt( (N/(n1 n0)) (1 + (n - 1) rho)
+    + g_T^2 ((N-2)(1-rho)^2 + n (N - 2n) rho^2 + 2 (N - 2n) rho (1 - rho))
+    / (2 (N-2) ((N-2) - 2 (n-1) rho)) )``
+
+    (Hedges 2007, variance of d_T for equal cluster sizes; with unequal sizes n is
+    the average, an approximation the WWC accepts).
+
+    Examples
+    --------
+    >>> from analysis.effect_size import hedges_g_clustered
+    >>> r = hedges_g_clustered(0.3, 100, 100, 20, 0.1)
+    >>> round(r["g"], 4), round(r["se"], 4)
+    (0.2971, 0.2414)
+    """
+    N = n1 + n0
+    n = float(cluster_size)
+    gt = g * cluster_adjustment(N, n, icc)
+    rho = icc
+    num = (N - 2) * (1 - rho) ** 2 + n * (N - 2 * n) * rho**2 + 2 * (N - 2 * n) * rho * (1 - rho)
+    den = 2 * (N - 2) * ((N - 2) - 2 * (n - 1) * rho)
+    se = float(np.sqrt(N / (n1 * n0) * (1 + (n - 1) * rho) + gt**2 * num / den))
+    z = stats.norm.ppf(1 - alpha / 2)
+    return {"g": float(gt), "se": se, "ci_low": gt - z * se, "ci_high": gt + z * se}
+
+
+def icc_anova(y, clusters) -> float:
+    """One-way ANOVA estimate of the intra-class correlation (truncated at 0).
+
+    ``(MSB - MSW) / (MSB + (n0 - 1) MSW)`` with ``n0 = (N - sum n_j^2 / N) / (J - 1)``
+    for unequal cluster sizes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from analysis.effect_size import icc_anova
+    >>> rng = np.random.default_rng(0)
+    >>> g = np.repeat(np.arange(200), 10)
+    >>> y = rng.normal(0, np.sqrt(0.2), 200)[g] + rng.normal(0, np.sqrt(0.8), 2000)
+    >>> bool(abs(icc_anova(y, g) - 0.2) < 0.05)
+    True
+    """
+    y = np.asarray(y, dtype=float)
+    _, codes = np.unique(np.asarray(clusters), return_inverse=True)
+    J = codes.max() + 1
+    N = len(y)
+    if J < 2 or N <= J:
+        raise ValueError("need at least 2 clusters and more rows than clusters")
+    nj = np.bincount(codes, minlength=J)
+    mj = np.bincount(codes, weights=y, minlength=J) / nj
+    ssb = np.sum(nj * (mj - y.mean()) ** 2)
+    ssw = np.sum((y - mj[codes]) ** 2)
+    msb, msw = ssb / (J - 1), ssw / (N - J)
+    n0 = (N - np.sum(nj**2) / N) / (J - 1)
+    return float(max((msb - msw) / (msb + (n0 - 1) * msw), 0.0))
+
+
+def _nct_ci(t: float, df: float, alpha: float) -> tuple[float, float]:
+    """Noncentrality parameters whose t-distributions put t at the 1 - alpha/2 and alpha/2 quantiles."""
+
+    def f(ncp, p):
+        return stats.nct.cdf(t, df, ncp) - p
+
+    width = 10 + abs(t) * 2
+    lo = optimize.brentq(f, t - width, t + width, args=(1 - alpha / 2,), xtol=1e-12)
+    hi = optimize.brentq(f, t - width, t + width, args=(alpha / 2,), xtol=1e-12)
+    return lo, hi
+
+
+def cohens_d_paired(before, after, *, alpha: float = 0.05) -> dict:
+    """Cohen's d_z and d_av for a paired (pre-post) design (Lakens 2013).
+
+    * ``d_z = mean(change) / sd(change)``; exact CI by inverting the noncentral t
+      (``t = d_z sqrt(n)``, df = n - 1), divided by ``sqrt(n)``.
+    * ``d_av = mean(change) / ((sd_before + sd_after) / 2)``; CI APPROXIMATE: the
+      d_z limits rescaled by ``sd(change) / sd_av``, i.e. treating the ratio of
+      SDs as known (it ignores that ratio's sampling error).
+    Neither is bias-corrected (Hedges' g_av would multiply by omega); pairs with
+    a missing value are dropped.
+
+    Returns
+    -------
+    dict with n, mean_change, sd_change, t, d_z, d_z_ci_low, d_z_ci_high, d_av,
+    d_av_ci_low, d_av_ci_high.
+
+    Examples
+    --------
+    >>> from analysis.effect_size import cohens_d_paired
+    >>> r = cohens_d_paired([3, 4, 5, 6, 5, 4], [4, 6, 5, 8, 6, 6])
+    >>> round(r["d_z"], 3), round(r["d_av"], 3)
+    (1.633, 1.121)
+    """
+    b = np.asarray(before, dtype=float)
+    a = np.asarray(after, dtype=float)
+    if b.shape != a.shape:
+        raise ValueError("before and after must have the same length")
+    ok = ~(np.isnan(a) | np.isnan(b))
+    a, b = a[ok], b[ok]
+    n = len(a)
+    if n < 3:
+        raise ValueError("need at least 3 complete pairs")
+    d = a - b
+    sd = d.std(ddof=1)
+    if sd == 0:
+        raise ValueError("all changes are equal; d_z is undefined")
+    dz = d.mean() / sd
+    t = dz * np.sqrt(n)
+    lo, hi = _nct_ci(t, n - 1, alpha)
+    s_av = (a.std(ddof=1) + b.std(ddof=1)) / 2
+    r = sd / s_av
+    return {
+        "n": n,
+        "mean_change": float(d.mean()),
+        "sd_change": float(sd),
+        "t": float(t),
+        "d_z": float(dz),
+        "d_z_ci_low": lo / np.sqrt(n),
+        "d_z_ci_high": hi / np.sqrt(n),
+        "d_av": float(d.mean() / s_av),
+        "d_av_ci_low": lo / np.sqrt(n) * r,
+        "d_av_ci_high": hi / np.sqrt(n) * r,
+    }

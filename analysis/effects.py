@@ -1,0 +1,567 @@
+"""Intervention effects: one row per outcome x treatment arm x model.
+
+:func:`estimate_effects` takes the LONG scored data (one row per respondent and
+wave) and an :class:`analysis.design.Design` and fits, by ``design.type``:
+
+========================== ==================================================================
+``pre_post``               ``paired_t``: mean change endline - baseline, paired t-test;
+                           effect size d_z (CI from the noncentral t). d_av is in
+                           ``result.attrs["paired_effect_sizes"]``. No causal claim follows
+                           (:func:`causal_statement`).
+``randomized``,            ``ancova_hc2``: endline outcome on arm dummies + baseline outcome
+``controlled``             (if any) + covariates + block fixed effects, HC2 SEs, df n - p.
+                           ``did`` (with a baseline): the change score (endline - baseline)
+                           of respondents observed at both waves on the same regressors
+                           without the baseline outcome -- for a two-wave panel this is the
+                           two-way (respondent + wave) difference-in-differences estimate;
+                           HC2 SEs (equivalent to clustering by respondent in the long form)
+                           or, when the design has clusters, CR2 at the outermost level.
+any design with clusters   ``ols_cr2``: the ANCOVA with CR2 SEs clustered at the OUTERMOST
+                           cluster level (the unit of randomization) and Bell-McCaffrey /
+                           Satterthwaite df (:mod:`analysis.cluster_robust`).
+                           ``mixed_reml``: the same fixed effects with a random intercept for
+                           every cluster level, REML (:func:`analysis.mixed.random_intercepts`).
+                           ``cluster_means``: outermost-cluster means of the endline outcome
+                           on arm (+ cluster mean baseline + blocks), HC2 SEs with J - k df
+                           (omitted when arm varies within a cluster).
+``cross_sectional`` + arm  the same models without a baseline.
+========================== ==================================================================
+
+Rules:
+
+* Several treatment arms enter ONE model as dummies against ``design.control``.
+* Primary model: ``paired_t`` (pre-post); ``ancova_hc2`` without clusters; with
+  clusters ``ols_cr2`` when there are fewer than 40 outermost clusters, else
+  ``mixed_reml`` (with 40+ clusters the model-based SEs are reliable and more
+  efficient; with fewer, CR2 keeps its nominal level -- see tests/test_coverage.py).
+* Respondents without the endline outcome are excluded (attrition); the model is
+  then fit on complete cases of its own variables, so ``n_obs`` can differ
+  between models and outcomes. Covariates are taken from the baseline row when
+  there is one (else the endline row); text covariates are dummy-coded
+  (first level in sorted order is the reference).
+* ``effect_size`` = omega * estimate / SD, SD = pooled SD of the endline outcome
+  in the arm and the control group (unadjusted), omega = 1 - 3/(4N - 9). For the
+  cluster models (and ``did`` with clusters) it is also multiplied by the Hedges
+  (2007) factor sqrt(1 - 2(n-1)rho/(N-2)), rho the one-way ANOVA ICC of the
+  endline outcome at the outermost level, n the average cluster size. The effect
+  size CI is the model's CI on the same scale (treating the SD as known), so that
+  it excludes 0 exactly when the model's test rejects.
+* ``p_adjusted``: Holm (default) or Benjamini-Hochberg (``"bh"``) across the
+  OUTCOMES within each model and arm (the family = the outcomes of one model for
+  one arm contrast).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+
+from analysis.cluster_robust import coef_test, wald_test
+from analysis.effect_size import cluster_adjustment, cohens_d_paired, icc_anova, small_sample_factor
+
+__all__ = ["CAUSAL_STATEMENT", "causal_statement", "estimate_effects", "primary_model", "subgroup_effects"]
+
+COLUMNS = [
+    "outcome", "arm", "control", "model", "estimate", "std_error", "df", "ci_low", "ci_high",
+    "p_value", "p_adjusted", "effect_size", "effect_size_ci_low", "effect_size_ci_high",
+    "n_obs", "n_clusters", "primary",
+]
+CLUSTER_RULE = 40
+
+CAUSAL_STATEMENT = {
+    "en": (
+        "This is a one-group before-after comparison. Children change over a school year for "
+        "many reasons (growing up, regression to the mean, getting used to the questionnaire), "
+        "so the change cannot be attributed to the program: no causal claim follows."
+    ),
+    "zh": (
+        "这是单组前后测比较。儿童在一个学年中会因多种原因发生变化（成长、向均值回归、熟悉问卷等），"
+        "因此不能把变化归因于项目：由此不能得出因果结论。"
+    ),
+}
+
+
+def causal_statement(design, lang: str = "en") -> str | None:
+    """Plain-words caution for designs that support no causal claim.
+
+    Returns the statement for ``pre_post`` designs and ``None`` otherwise.
+
+    Examples
+    --------
+    >>> from analysis.design import Design
+    >>> from analysis.effects import causal_statement
+    >>> d = Design(type="pre_post", id="id", waves=("t0", "t1"))
+    >>> causal_statement(d).endswith("no causal claim follows.")
+    True
+    """
+    if lang not in CAUSAL_STATEMENT:
+        raise ValueError("lang must be 'en' or 'zh'")
+    return CAUSAL_STATEMENT[lang] if design.type == "pre_post" else None
+
+
+def primary_model(design, n_clusters: int | None = None) -> str:
+    """Name of the primary model for a design (see the module docstring).
+
+    Examples
+    --------
+    >>> from analysis.design import Design
+    >>> from analysis.effects import primary_model
+    >>> d = Design(type="cluster_randomized", id="id", arm="arm", control="c", clusters=("school",))
+    >>> primary_model(d, 12), primary_model(d, 60)
+    ('ols_cr2', 'mixed_reml')
+    """
+    if design.type == "pre_post":
+        return "paired_t"
+    if design.clusters:
+        return "ols_cr2" if (n_clusters or 0) < CLUSTER_RULE else "mixed_reml"
+    return "ancova_hc2"
+
+
+_default_primary = primary_model
+
+
+def _outcome_map(outcomes) -> dict[str, str]:
+    if isinstance(outcomes, str):
+        return {outcomes: outcomes}
+    if isinstance(outcomes, Mapping):
+        return {str(k): str(v) for k, v in outcomes.items()}
+    if isinstance(outcomes, Sequence):
+        return {str(c): str(c) for c in outcomes}
+    raise ValueError("outcomes must be a column name, a list of columns or a mapping id -> column")
+
+
+def _check(data: pd.DataFrame, design, cols: dict[str, str]):
+    need = [design.id, design.wave, *design.clusters, *design.covariates, *cols.values()]
+    if design.arm:
+        need.append(design.arm)
+    if design.blocks:
+        need.append(design.blocks)
+    missing = [c for c in need if c not in data.columns]
+    if missing:
+        raise ValueError(f"columns not in data: {missing}")
+    if design.type != "pre_post" and (design.arm is None or design.control is None):
+        raise ValueError(f"a {design.type} design needs an arm column and a control label")
+    if design.type == "pre_post" and not design.has_baseline:
+        raise ValueError("a pre_post design needs two waves")
+    waves = set(data[design.wave].astype(str).unique())
+    if design.endline not in waves:
+        raise ValueError(f"endline wave {design.endline!r} not in data")
+
+
+def _wide(data: pd.DataFrame, design, col: str) -> pd.DataFrame:
+    """One row per respondent observed at endline: y, y0 and the design columns."""
+    w = data[design.wave].astype(str)
+    end = data[w == design.endline]
+    if end[design.id].duplicated().any():
+        raise ValueError("duplicate respondent ids within the endline wave")
+    keep = [design.id, *([design.arm] if design.arm else []), *design.clusters,
+            *([design.blocks] if design.blocks else []), *design.covariates, *design.subgroups]
+    keep = list(dict.fromkeys(keep))
+    out = end[keep].copy()
+    out["_y"] = pd.to_numeric(end[col], errors="coerce").to_numpy(dtype=float)
+    if design.has_baseline and design.baseline != design.endline:
+        base = data[w == design.baseline].drop_duplicates(design.id).set_index(design.id)
+        b = base.reindex(out[design.id])
+        out["_y0"] = pd.to_numeric(b[col], errors="coerce").to_numpy(dtype=float)
+        for c in design.covariates:  # baseline covariates when given
+            bc = b[c].to_numpy()
+            out[c] = np.where(pd.isna(bc), out[c].to_numpy(), bc)
+    return out[out["_y"].notna()].reset_index(drop=True)
+
+
+def _regressors(df: pd.DataFrame, design, arms: list[str], *, baseline: bool, blocks: bool = True,
+                extra: dict[str, np.ndarray] | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """Design matrix (intercept, arm dummies, baseline, covariates, blocks), complete cases."""
+    cols: dict[str, np.ndarray] = {"(Intercept)": np.ones(len(df))}
+    for a in arms:
+        cols[f"arm[{a}]"] = (df[design.arm].astype(str) == a).to_numpy(dtype=float)
+    if extra:
+        cols.update(extra)
+    if baseline:
+        cols["baseline"] = df["_y0"].to_numpy(dtype=float)
+    miss = np.zeros(len(df), dtype=bool)
+    parts = []
+    for c in design.covariates:
+        s = df[c]
+        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+            parts.append(pd.DataFrame({c: s.to_numpy(dtype=float)}))
+            miss |= s.isna().to_numpy()
+        else:
+            miss |= s.isna().to_numpy()
+            parts.append(pd.get_dummies(s.astype(str).where(s.notna()), prefix=c, prefix_sep="=",
+                                        drop_first=True, dtype=float))
+    if blocks and design.blocks:
+        s = df[design.blocks]
+        miss |= s.isna().to_numpy()
+        parts.append(pd.get_dummies(s.astype(str), prefix="block", prefix_sep="=", drop_first=True, dtype=float))
+    X = pd.concat([pd.DataFrame(cols), *[p.reset_index(drop=True) for p in parts]], axis=1)
+    miss |= X.isna().any(axis=1).to_numpy()
+    for c in design.clusters:
+        miss |= df[c].isna().to_numpy()
+    keep = ~miss
+    X = X[keep].reset_index(drop=True)
+    protected = [c for c in X.columns if c.startswith("arm[")]
+    # drop columns that add nothing (constant dummies, collinear blocks/covariates)
+    chosen: list[str] = []
+    for c in X.columns:
+        trial = chosen + [c]
+        if np.linalg.matrix_rank(X[trial].to_numpy()) == len(trial):
+            chosen.append(c)
+        elif c in protected:
+            raise ValueError(f"the arm contrast {c} is not estimable (collinear with blocks or covariates)")
+    return X[chosen], list(np.flatnonzero(keep))
+
+
+def _row(outcome, arm, control, model, est, se, df, alpha, n_obs, n_clusters) -> dict:
+    q = stats.t.ppf(1 - alpha / 2, df) if np.isfinite(df) else stats.norm.ppf(1 - alpha / 2)
+    t = est / se
+    p = 2 * (stats.t.sf(abs(t), df) if np.isfinite(df) else stats.norm.sf(abs(t)))
+    return {"outcome": outcome, "arm": arm, "control": control, "model": model, "estimate": est,
+            "std_error": se, "df": df, "ci_low": est - q * se, "ci_high": est + q * se,
+            "p_value": p, "n_obs": int(n_obs), "n_clusters": n_clusters}
+
+
+def _from_table(tab: pd.DataFrame, term: str) -> tuple[float, float, float]:
+    r = tab.set_index("term").loc[term]
+    return float(r["estimate"]), float(r["std_error"]), float(r["df"])
+
+
+def _fit_models(w: pd.DataFrame, design, outcome: str, arms: list[str], alpha: float) -> list[dict]:
+    rows = []
+    has_b = "_y0" in w.columns
+    outer = design.clusters[0] if design.clusters else None
+    X, idx = _regressors(w, design, arms, baseline=has_b)
+    y = w["_y"].to_numpy()[idx]
+    sub = w.iloc[idx].reset_index(drop=True)
+    J = int(sub[outer].nunique()) if outer else None
+    if not design.clusters:
+        tab = coef_test((X, y), vcov="HC2", test="naive", alpha=alpha)
+        for a in arms:
+            rows.append(_row(outcome, a, design.control, "ancova_hc2", *_from_table(tab, f"arm[{a}]"),
+                             alpha, len(y), np.nan))
+    else:
+        g = sub[outer].to_numpy()
+        tab = coef_test((X, y), g, alpha=alpha)
+        for a in arms:
+            rows.append(_row(outcome, a, design.control, "ols_cr2", *_from_table(tab, f"arm[{a}]"),
+                             alpha, len(y), J))
+        rows += _mixed(sub, X, y, design, outcome, arms, alpha, J)
+        rows += _cluster_means(sub, design, outcome, arms, alpha, has_b)
+    if has_b:
+        ok = w["_y0"].notna().to_numpy()
+        wd = w[ok].reset_index(drop=True)
+        Xd, idd = _regressors(wd, design, arms, baseline=False)
+        yd = (wd["_y"] - wd["_y0"]).to_numpy()[idd]
+        sd = wd.iloc[idd]
+        if design.clusters:
+            tab = coef_test((Xd, yd), sd[outer].to_numpy(), alpha=alpha)
+            nc = int(sd[outer].nunique())
+        else:
+            tab = coef_test((Xd, yd), vcov="HC2", test="naive", alpha=alpha)
+            nc = np.nan
+        for a in arms:
+            rows.append(_row(outcome, a, design.control, "did", *_from_table(tab, f"arm[{a}]"),
+                             alpha, len(yd), nc))
+    return rows
+
+
+def _mixed(sub, X, y, design, outcome, arms, alpha, J) -> list[dict]:
+    try:
+        from analysis.mixed import random_intercepts
+    except ImportError:  # pragma: no cover - mixed.py is written by another module owner
+        return []
+    names = {c: f"x{i}" for i, c in enumerate(X.columns) if c != "(Intercept)"}
+    d = X.drop(columns="(Intercept)").rename(columns=names)
+    d["_y"] = y
+    groups = []
+    for i, c in enumerate(design.clusters):
+        d[f"_g{i}"] = sub[c].astype(str).to_numpy()
+        groups.append(f"_g{i}")
+    fit = random_intercepts(d, "_y", groups, fixed=list(names.values()), reml=True)
+    fe = fit.fixed_effects.set_index("term")
+    rows = []
+    for a in arms:
+        r = fe.loc[names[f"arm[{a}]"]]
+        df = float(r["df"]) if "df" in fe.columns and pd.notna(r["df"]) else np.inf
+        rows.append(_row(outcome, a, design.control, "mixed_reml", float(r["estimate"]),
+                         float(r["std_error"]), df, alpha, len(y), J))
+    return rows
+
+
+def _cluster_means(sub, design, outcome, arms, alpha, has_b) -> list[dict]:
+    outer = design.clusters[0]
+    const = sub.groupby(outer)[design.arm].nunique().max() == 1
+    if design.blocks:
+        const = const and sub.groupby(outer)[design.blocks].nunique().max() == 1
+    if not const:
+        return []
+    agg = {"_y": "mean", design.arm: "first"}
+    if has_b:
+        agg["_y0"] = "mean"
+    if design.blocks:
+        agg[design.blocks] = "first"
+    m = sub.groupby(outer, sort=True).agg(agg).reset_index()
+    plain = type(design)(type=design.type, id=design.id, wave=design.wave, waves=design.waves,
+                         arm=design.arm, control=design.control, clusters=(outer,),
+                         blocks=design.blocks)
+    Xm, im = _regressors(m, plain, arms, baseline=has_b)
+    ym = m["_y"].to_numpy()[im]
+    if len(ym) <= Xm.shape[1]:
+        return []
+    tab = coef_test((Xm, ym), vcov="HC2", test="naive", alpha=alpha)
+    return [_row(outcome, a, design.control, "cluster_means", *_from_table(tab, f"arm[{a}]"),
+                 alpha, len(sub), len(ym)) for a in arms]
+
+
+def _effect_sizes(res: pd.DataFrame, w: pd.DataFrame, design, arm: str):
+    y1 = w.loc[w[design.arm].astype(str) == arm, "_y"].to_numpy()
+    y0 = w.loc[w[design.arm].astype(str) == str(design.control), "_y"].to_numpy()
+    n1, n0 = len(y1), len(y0)
+    if n1 < 2 or n0 < 2:
+        return np.nan, 1.0
+    s = np.sqrt(((n1 - 1) * y1.var(ddof=1) + (n0 - 1) * y0.var(ddof=1)) / (n1 + n0 - 2))
+    factor = small_sample_factor(n1 + n0) / s
+    adj = 1.0
+    if design.clusters:
+        outer = design.clusters[0]
+        ww = w[w[design.arm].astype(str).isin([arm, str(design.control)])]
+        J = ww[outer].nunique()
+        if J >= 2 and len(ww) > J:
+            rho = icc_anova(ww["_y"].to_numpy(), ww[outer].to_numpy())
+            try:
+                adj = cluster_adjustment(len(ww), len(ww) / J, rho)
+            except ValueError:
+                adj = np.nan
+    return factor, adj
+
+
+def estimate_effects(
+    data: pd.DataFrame,
+    outcomes,
+    design,
+    *,
+    alpha: float = 0.05,
+    adjust: str = "holm",
+    primary_model: str | None = None,
+) -> pd.DataFrame:
+    """Estimate intervention effects for every outcome, treatment arm and model.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Long scored data: one row per respondent and wave, with the columns
+        named by ``design`` and the outcome columns.
+    outcomes : str, list of str, or mapping outcome_id -> column
+    design : analysis.design.Design
+    alpha : float
+        Confidence intervals at level 1 - alpha.
+    adjust : {"holm", "bh"}
+        Multiplicity adjustment across outcomes within each model and arm.
+    primary_model : str, optional
+        Override the design's primary model (see :func:`primary_model`).
+
+    Returns
+    -------
+    DataFrame with the columns ``outcome, arm, control, model, estimate,
+    std_error, df, ci_low, ci_high, p_value, p_adjusted, effect_size,
+    effect_size_ci_low, effect_size_ci_high, n_obs, n_clusters, primary``
+    (``df`` is inf for a normal reference, ``n_clusters`` NaN without clusters).
+    For pre-post designs ``result.attrs["paired_effect_sizes"]`` holds d_z and
+    d_av with CIs and ``result.attrs["causal_statement"]`` the caution.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from analysis.design import Design
+    >>> from analysis.effects import estimate_effects
+    >>> rng = np.random.default_rng(1)
+    >>> n = 200
+    >>> ids = [f"p{i}" for i in range(n)]
+    >>> arm = np.where(np.arange(n) < 100, "program", "control")
+    >>> y0 = rng.normal(50, 10, n)
+    >>> y1 = y0 + 3 * (arm == "program") + rng.normal(0, 5, n)
+    >>> long = pd.DataFrame({"id": ids * 2, "wave": ["t0"] * n + ["t1"] * n,
+    ...                      "arm": list(arm) * 2, "score": np.r_[y0, y1]})
+    >>> d = Design(type="randomized", id="id", waves=("t0", "t1"), arm="arm", control="control")
+    >>> res = estimate_effects(long, ["score"], d)
+    >>> res["model"].tolist(), res["primary"].tolist()
+    (['ancova_hc2', 'did'], [True, False])
+    >>> bool(res.loc[0, "ci_low"] < 3 < res.loc[0, "ci_high"])
+    True
+    """
+    if adjust not in ("holm", "bh"):
+        raise ValueError("adjust must be 'holm' or 'bh'")
+    if not 0 < alpha < 1:
+        raise ValueError("alpha must be in (0, 1)")
+    cols = _outcome_map(outcomes)
+    _check(data, design, cols)
+    rows: list[dict] = []
+    paired = []
+    n_clusters = None
+    for oid, col in cols.items():
+        w = _wide(data, design, col)
+        if design.type == "pre_post":
+            ok = w["_y0"].notna().to_numpy()
+            y1, y0 = w["_y"].to_numpy()[ok], w["_y0"].to_numpy()[ok]
+            if len(y1) < 3:
+                raise ValueError(f"outcome {oid}: fewer than 3 respondents with both waves")
+            dz = cohens_d_paired(y0, y1, alpha=alpha)
+            se = dz["sd_change"] / np.sqrt(dz["n"])
+            r = _row(oid, None, None, "paired_t", dz["mean_change"], se, dz["n"] - 1.0, alpha, dz["n"], np.nan)
+            r.update(effect_size=dz["d_z"], effect_size_ci_low=dz["d_z_ci_low"],
+                     effect_size_ci_high=dz["d_z_ci_high"])
+            rows.append(r)
+            paired.append({"outcome": oid, **dz})
+            continue
+        arm_values = sorted(set(w[design.arm].dropna().astype(str)) - {str(design.control)})
+        if str(design.control) not in set(w[design.arm].dropna().astype(str)):
+            raise ValueError(f"control arm {design.control!r} not found in {design.arm!r}")
+        if not arm_values:
+            raise ValueError("no treatment arm besides the control")
+        new = _fit_models(w, design, oid, arm_values, alpha)
+        for r in new:
+            factor, adj = _effect_sizes(None, w, design, r["arm"])
+            cl = r["model"] in ("ols_cr2", "mixed_reml", "cluster_means") or (
+                r["model"] == "did" and bool(design.clusters))
+            f = factor * (adj if cl else 1.0)
+            r.update(effect_size=r["estimate"] * f, effect_size_ci_low=r["ci_low"] * f,
+                     effect_size_ci_high=r["ci_high"] * f)
+        if design.clusters:
+            n_clusters = max(n_clusters or 0, int(w[design.clusters[0]].nunique()))
+        rows += new
+    out = pd.DataFrame(rows)
+    if design.type != "pre_post":
+        out["control"] = str(design.control)
+    prim = primary_model or _default_primary(design, n_clusters)
+    if prim not in set(out["model"]):
+        raise ValueError(f"primary model {prim!r} was not fitted for this design")
+    out["primary"] = out["model"] == prim
+    method = "holm" if adjust == "holm" else "fdr_bh"
+    out["p_adjusted"] = np.nan
+    for _, idx in out.groupby(["model", out["arm"].fillna("")], sort=False).groups.items():
+        p = out.loc[idx, "p_value"].to_numpy(dtype=float)
+        ok = np.isfinite(p)
+        adj = np.full(len(p), np.nan)
+        if ok.any():
+            adj[ok] = multipletests(p[ok], method=method)[1]
+        out.loc[idx, "p_adjusted"] = adj
+    out["n_clusters"] = out["n_clusters"].astype(float)
+    out = out[COLUMNS]
+    if design.type == "pre_post":
+        out.attrs["paired_effect_sizes"] = pd.DataFrame(paired)
+        out.attrs["causal_statement"] = dict(CAUSAL_STATEMENT)
+    return out
+
+
+def subgroup_effects(
+    data: pd.DataFrame,
+    outcomes,
+    design,
+    subgroup: str,
+    *,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """Effects within the levels of a subgroup and the arm x subgroup interaction test.
+
+    Within each level the design's non-mixed primary model is fit on that level's
+    respondents: ``ols_cr2`` for designs with clusters (the subgroup forest plot
+    uses CR2 even when the main analysis is ``mixed_reml``), ``ancova_hc2``
+    without clusters, ``paired_t`` for pre-post designs. The interaction test
+    fits ONE model on all respondents with arm dummies, subgroup dummies and
+    their products (plus the baseline, covariates and blocks) and tests the
+    products with the CR2 Wald test with the HTZ small-sample correction
+    (``clubSandwich::Wald_test(test = "HTZ")``), clustered at the outermost level;
+    without clusters each respondent is its own cluster (CR2 then equals HC2).
+    For pre-post designs the change score is regressed on the subgroup dummies
+    and the test is whether the mean change differs between levels.
+
+    Returns
+    -------
+    DataFrame: outcome, arm, subgroup, level, estimate, std_error, df, ci_low,
+    ci_high, n_obs, n_clusters, interaction_p (the same on every row of one
+    outcome and arm).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from analysis.design import Design
+    >>> from analysis.effects import subgroup_effects
+    >>> rng = np.random.default_rng(2)
+    >>> n = 300
+    >>> arm = np.where(rng.random(n) < 0.5, "t", "c")
+    >>> sex = np.where(rng.random(n) < 0.5, "girl", "boy")
+    >>> y = (arm == "t") * 2 + rng.normal(0, 3, n)
+    >>> df = pd.DataFrame({"id": range(n), "wave": "w1", "arm": arm, "sex": sex, "y": y})
+    >>> d = Design(type="randomized", id="id", waves=("w1",), arm="arm", control="c")
+    >>> res = subgroup_effects(df, ["y"], d, "sex")
+    >>> res["level"].tolist()
+    ['boy', 'girl']
+    """
+    cols = _outcome_map(outcomes)
+    _check(data, design, cols)
+    if subgroup not in data.columns:
+        raise ValueError(f"subgroup column {subgroup!r} not in data")
+    d2 = type(design)(type=design.type, id=design.id, wave=design.wave, waves=design.waves,
+                      arm=design.arm, control=design.control, clusters=design.clusters,
+                      blocks=design.blocks, covariates=design.covariates,
+                      subgroups=tuple(dict.fromkeys([*design.subgroups, subgroup])))
+    out = []
+    for oid, col in cols.items():
+        w = _wide(data, d2, col)
+        w = w[w[subgroup].notna()].reset_index(drop=True)
+        w[subgroup] = w[subgroup].astype(str)
+        levels = sorted(w[subgroup].unique())
+        if len(levels) < 2:
+            raise ValueError(f"subgroup {subgroup!r} has fewer than 2 levels")
+        outer = design.clusters[0] if design.clusters else None
+        if design.type == "pre_post":
+            w = w[w["_y0"].notna()].reset_index(drop=True)
+            ch = (w["_y"] - w["_y0"]).to_numpy()
+            X = pd.DataFrame({"(Intercept)": 1.0, **{f"lv[{lv}]": (w[subgroup] == lv).to_numpy(float)
+                                                      for lv in levels[1:]}})
+            g = w[outer].to_numpy() if outer else np.arange(len(w))
+            pint = float(wald_test((X, ch), g, [f"lv[{lv}]" for lv in levels[1:]])["p_value"].iloc[0])
+            for lv in levels:
+                c = ch[(w[subgroup] == lv).to_numpy()]
+                se = c.std(ddof=1) / np.sqrt(len(c))
+                r = _row(oid, None, None, "paired_t", c.mean(), se, len(c) - 1.0, alpha, len(c), np.nan)
+                out.append({**r, "subgroup": subgroup, "level": lv, "interaction_p": pint})
+            continue
+        arms = sorted(set(w[design.arm].astype(str)) - {str(design.control)})
+        has_b = "_y0" in w.columns
+        for a in arms:
+            wa = w[w[design.arm].astype(str).isin([a, str(design.control)])].reset_index(drop=True)
+            extra = {f"lv[{lv}]": (wa[subgroup] == lv).to_numpy(float) for lv in levels[1:]}
+            t = (wa[design.arm].astype(str) == a).to_numpy(float)
+            extra.update({f"arm x lv[{lv}]": t * (wa[subgroup] == lv).to_numpy(float) for lv in levels[1:]})
+            X, idx = _regressors(wa, design, [a], baseline=has_b, extra=extra)
+            y = wa["_y"].to_numpy()[idx]
+            sub = wa.iloc[idx]
+            g = sub[outer].to_numpy() if outer else np.arange(len(y))
+            terms = [c for c in X.columns if c.startswith("arm x lv[")]
+            pint = float(wald_test((X, y), g, terms)["p_value"].iloc[0]) if terms else np.nan
+            for lv in levels:
+                wl = wa[wa[subgroup] == lv].reset_index(drop=True)
+                try:
+                    Xl, il = _regressors(wl, design, [a], baseline=has_b)
+                    yl = wl["_y"].to_numpy()[il]
+                    if outer:
+                        gl = wl.iloc[il][outer].to_numpy()
+                        tab = coef_test((Xl, yl), gl, alpha=alpha)
+                        nc = len(np.unique(gl))
+                        model = "ols_cr2"
+                    else:
+                        tab = coef_test((Xl, yl), vcov="HC2", test="naive", alpha=alpha)
+                        nc, model = np.nan, "ancova_hc2"
+                    r = _row(oid, a, design.control, model, *_from_table(tab, f"arm[{a}]"), alpha, len(yl), nc)
+                except ValueError:
+                    r = _row(oid, a, design.control, "ols_cr2" if outer else "ancova_hc2",
+                             np.nan, np.nan, np.nan, alpha, len(wl), np.nan)
+                out.append({**r, "subgroup": subgroup, "level": lv, "interaction_p": pint})
+    res = pd.DataFrame(out)
+    return res[["outcome", "arm", "subgroup", "level", "estimate", "std_error", "df", "ci_low",
+                "ci_high", "n_obs", "n_clusters", "interaction_p"]]

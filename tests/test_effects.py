@@ -1,0 +1,127 @@
+"""analysis.effects: the effects table on simulated long data."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from analysis.cluster_robust import coef_test, wald_test
+from analysis.design import Design
+from analysis.effects import COLUMNS, causal_statement, estimate_effects, subgroup_effects
+
+
+def _cluster_trial(J=12, seed=0, tau=2.0):
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(8, 30, J)
+    g = np.repeat(np.arange(J), sizes)
+    n = len(g)
+    arm = np.where(np.isin(g, np.arange(0, J, 2)), "program", "control")
+    block = np.where(g < J // 2, "north", "south")
+    u = rng.normal(0, 2, J)[g]
+    y0 = 50 + u + rng.normal(0, 6, n)
+    y1 = 0.6 * y0 + 20 + tau * (arm == "program") + u + rng.normal(0, 5, n)
+    z1 = 0.5 * y0 + rng.normal(0, 8, n)
+    sex = rng.choice(["boy", "girl"], n)
+    age = rng.normal(12, 1, n)
+    age[:5] = np.nan
+    ids = [f"s{i}" for i in range(n)]
+    base = pd.DataFrame({"id": ids, "wave": "baseline", "arm": arm, "school": g.astype(str), "block": block,
+                         "age": age, "sex": sex, "wellbeing": y0, "lonely": y0 * 0.5})
+    end = base.assign(wave="endline", wellbeing=y1, lonely=z1)
+    end.loc[end.index[-4:], "wellbeing"] = np.nan  # attrition
+    d = Design(type="cluster_randomized", id="id", waves=("baseline", "endline"), arm="arm",
+               control="control", clusters=("school",), blocks="block", covariates=("age", "sex"))
+    return pd.concat([base, end], ignore_index=True), d
+
+
+def test_cluster_trial_table():
+    data, d = _cluster_trial()
+    res = estimate_effects(data, {"wb": "wellbeing", "lon": "lonely"}, d)
+    assert list(res.columns) == COLUMNS
+    assert set(res["model"]) == {"ols_cr2", "mixed_reml", "cluster_means", "did"}
+    prim = res[res["primary"]]
+    assert (prim["model"] == "ols_cr2").all() and len(prim) == 2
+    assert (res["p_adjusted"] >= res["p_value"] - 1e-15).all()
+    r = res[(res["model"] == "ols_cr2") & (res["outcome"] == "wb")].iloc[0]
+    assert r["n_clusters"] == 12
+    assert r["n_obs"] == (data["wave"] == "endline").sum() - 4 - 5  # attrition, missing age
+
+
+def test_ols_cr2_row_equals_coef_test_on_the_same_matrix():
+    data, d = _cluster_trial()
+    res = estimate_effects(data, ["wellbeing"], d)
+    end = data[data["wave"] == "endline"].reset_index(drop=True)
+    base = data[data["wave"] == "baseline"].reset_index(drop=True)
+    ok = end["wellbeing"].notna() & end["age"].notna()
+    X = pd.DataFrame({"c": 1.0, "t": (end["arm"] == "program") * 1.0, "b": base["wellbeing"],
+                      "age": end["age"], "girl": (end["sex"] == "girl") * 1.0,
+                      "south": (end["block"] == "south") * 1.0})[ok]
+    tab = coef_test((X, end.loc[ok, "wellbeing"]), end.loc[ok, "school"].to_numpy())
+    r = res[res["model"] == "ols_cr2"].iloc[0]
+    for c in ["estimate", "std_error", "df", "p_value", "ci_low"]:
+        assert r[c] == pytest.approx(tab.loc[1, c], rel=1e-10)
+
+
+def test_primary_switches_to_mixed_with_40_clusters():
+    data, d = _cluster_trial(J=40, seed=3)
+    res = estimate_effects(data, ["wellbeing"], d)
+    assert res.loc[res["primary"], "model"].tolist() == ["mixed_reml"]
+    m = res[res["model"] == "mixed_reml"].iloc[0]
+    assert m["ci_low"] < 2.0 < m["ci_high"]
+
+
+def test_holm_and_bh():
+    data, d = _cluster_trial()
+    h = estimate_effects(data, ["wellbeing", "lonely"], d, adjust="holm")
+    b = estimate_effects(data, ["wellbeing", "lonely"], d, adjust="bh")
+    p = h[h["model"] == "ols_cr2"]["p_value"].to_numpy()
+    assert h[h["model"] == "ols_cr2"]["p_adjusted"].max() == pytest.approx(min(1, max(p.min() * 2, p.max())))
+    assert (b["p_adjusted"] <= h["p_adjusted"] + 1e-15).all()
+
+
+def test_pre_post_paired_t_and_statement():
+    rng = np.random.default_rng(1)
+    n = 60
+    y0 = rng.normal(20, 4, n)
+    y1 = y0 + 1 + rng.normal(0, 3, n)
+    data = pd.DataFrame({"id": list(range(n)) * 2, "wave": ["pre"] * n + ["post"] * n, "s": np.r_[y0, y1]})
+    d = Design(type="pre_post", id="id", waves=("pre", "post"))
+    res = estimate_effects(data, ["s"], d)
+    r = res.iloc[0]
+    tt = stats.ttest_rel(y1, y0)
+    assert r["model"] == "paired_t" and r["primary"]
+    assert r["estimate"] == pytest.approx(np.mean(y1 - y0))
+    assert r["p_value"] == pytest.approx(tt.pvalue, rel=1e-10)
+    assert r["effect_size"] == pytest.approx(np.mean(y1 - y0) / np.std(y1 - y0, ddof=1))
+    assert "d_av" in res.attrs["paired_effect_sizes"].columns
+    assert "因果" in causal_statement(d, "zh")
+    assert causal_statement(Design(type="randomized", id="id", arm="a", control="c")) is None
+
+
+def test_randomized_without_clusters_uses_hc2():
+    data, d = _cluster_trial()
+    d2 = Design(type="randomized", id="id", waves=d.waves, arm="arm", control="control")
+    res = estimate_effects(data, ["wellbeing"], d2)
+    assert res["model"].tolist() == ["ancova_hc2", "did"]
+    assert np.isnan(res["n_clusters"]).all()
+    assert res.loc[0, "df"] == res.loc[0, "n_obs"] - 3
+
+
+def test_subgroup_interaction_equals_single_constraint_test():
+    data, d = _cluster_trial()
+    res = subgroup_effects(data, ["wellbeing"], d, "sex")
+    assert res["level"].tolist() == ["boy", "girl"]
+    assert res["interaction_p"].nunique() == 1
+    p = res["interaction_p"].iloc[0]
+    assert 0 < p < 1
+    assert (res["n_obs"].sum()) == (data["wave"] == "endline").sum() - 9
+
+
+def test_bad_input():
+    data, d = _cluster_trial()
+    with pytest.raises(ValueError, match="not in data"):
+        estimate_effects(data, ["nope"], d)
+    with pytest.raises(ValueError, match="adjust"):
+        estimate_effects(data, ["wellbeing"], d, adjust="bonferroni")
+    wt = wald_test  # imported for the public API check
+    assert callable(wt)
