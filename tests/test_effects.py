@@ -125,3 +125,34 @@ def test_bad_input():
         estimate_effects(data, ["wellbeing"], d, adjust="bonferroni")
     wt = wald_test  # imported for the public API check
     assert callable(wt)
+
+
+def test_two_cluster_levels_give_every_model_including_cluster_means():
+    """Regression: schools > classes; cluster means aggregate to the outer level only."""
+    import numpy as np
+    import pandas as pd
+
+    from analysis.design import Design
+    from analysis.effects import estimate_effects
+
+    rng = np.random.default_rng(4)
+    rows = []
+    for s in range(12):
+        arm = "t" if s % 2 else "c"
+        u = rng.normal(0, .3)
+        for k in range(3):
+            v = rng.normal(0, .2)
+            for i in range(10):
+                pid = f"s{s}c{k}i{i}"
+                y0 = u + v + rng.normal()
+                y1 = y0 * .5 + u + v + (.4 if arm == "t" else 0) + rng.normal()
+                for w, y in (("pre", y0), ("post", y1)):
+                    rows.append({"id": pid, "wave": w, "arm": arm, "school": f"S{s}",
+                                 "class": f"C{k}", "y": y})
+    d = Design(type="cluster_randomized", id="id", waves=("pre", "post"), arm="arm",
+               control="c", clusters=("school", "class"))
+    res = estimate_effects(pd.DataFrame(rows), {"y": "y"}, d)
+    assert set(res["model"]) == {"ols_cr2", "mixed_reml", "cluster_means", "did"}
+    cm = res.loc[res["model"] == "cluster_means"].iloc[0]
+    assert cm["n_clusters"] == 12 and cm["df"] == 12 - 3
+    assert res.loc[res["primary"], "model"].tolist() == ["ols_cr2"]
