@@ -57,6 +57,7 @@ def test_hostile_parameter_never_executes(tmp_path):
 def test_staged_output_replaces_old_only_on_commit(tmp_path):
     final = tmp_path / "output"
     final.mkdir()
+    (final / "manifest.json").write_text('{"status": "success", "workbench": {}, "study": {}}')
     (final / "old.txt").write_text("old")
     staged = StagedOutput(final)
     (staged.path / "new.txt").write_text("new")

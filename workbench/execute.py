@@ -5,14 +5,23 @@ Each notebook runs in a child process (:mod:`workbench.notebook_runner`), at mos
 thread (``OMP_NUM_THREADS=1`` and friends) so that parallel kernels do not
 oversubscribe the cores. When one notebook fails the others still finish. On
 Ctrl-C the children are interrupted (papermill then shuts its kernel down) and,
-if they do not stop within a few seconds, killed with their whole process group,
-so no kernel is left behind.
+if they do not stop within a few seconds, killed with their whole process group;
+a kernel whose runner died exits by itself within a second (ipykernel watches its
+parent), so no kernel is left behind. If ``workbench run`` itself is killed, each
+runner notices within half a second and kills itself (see
+:mod:`workbench.notebook_runner`).
+
+Task files, result files and the temporary files of runners and kernels (``TMPDIR``,
+so also the kernels' connection files) go into ``workdir``: the pipeline passes the
+run's scratch folder, which the next run removes even after a ``SIGKILL``.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -60,13 +69,37 @@ class NotebookResult:
             return ""
         e = self.error
         if e.get("kind") == "cell":
-            where = f"cell {e.get('cell_index')} of the executed notebook (execution count {e.get('execution_count')})"
+            where = (f"cell {e.get('cell_index')} of the executed notebook (execution count "
+                     f"{e.get('execution_count')}")
+            if e.get("source_cell_index") is not None:
+                where += f"; cell {e['source_cell_index']} of the notebook as committed"
+            where += ")"
             what = f"{e.get('ename')}: {e.get('evalue')}"
         else:
             where = "kernel/runner"
             what = f"{e.get('ename', e.get('kind'))}: {e.get('evalue', '')}"
         params = ", ".join(f"{k}={v!r}" for k, v in sorted(self.parameters.items()))
         return f"notebook {self.name} failed in {where}: {what} [parameters: {params}]"
+
+    def storage_errno(self) -> int | None:
+        """The errno if the notebook failed because the output could not be written.
+
+        Disk full, quota exceeded or a read-only file system are faults of the output
+        folder, not of the notebook: the pipeline then fails the whole run with
+        ``OUTPUT_WRITE_FAILED`` instead of publishing a run with a broken notebook.
+        """
+        if not self.error:
+            return None
+        if self.error.get("errno") in STORAGE_ERRNOS:
+            return self.error["errno"]
+        text = f"{self.error.get('ename', '')} {self.error.get('evalue', '')}"
+        for code in STORAGE_ERRNOS:
+            if re.search(rf"\[Errno {code}\]|{re.escape(os.strerror(code))}", text):
+                return code
+        return None
+
+
+STORAGE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
 
 
 class _Children:
@@ -140,7 +173,7 @@ def _run_one(task: NotebookTask, children: _Children, env: dict, workdir: Path) 
 
 
 def run_notebooks(tasks: list[NotebookTask], *, jobs: int | None = None,
-                  progress=None) -> list[NotebookResult]:
+                  progress=None, workdir: Path | None = None) -> list[NotebookResult]:
     """Execute notebooks, at most ``jobs`` at once, and return their results in task order.
 
     Parameters
@@ -151,6 +184,9 @@ def run_notebooks(tasks: list[NotebookTask], *, jobs: int | None = None,
     progress : callable, optional
         Called as ``progress(event, name, result_or_None)`` with events
         ``"start"`` and ``"done"``.
+    workdir : Path, optional
+        An existing folder for task and result files and the children's ``TMPDIR``
+        (default: a temporary folder removed at the end).
 
     Returns
     -------
@@ -172,8 +208,10 @@ def run_notebooks(tasks: list[NotebookTask], *, jobs: int | None = None,
         progress("done", task.name, res)
         return res
 
-    with tempfile.TemporaryDirectory(prefix="workbench-tasks-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="workbench-tasks-", dir=workdir) as tmp:
         workdir = Path(tmp)
+        (workdir / "tmp").mkdir()
+        env["TMPDIR"] = str(workdir / "tmp")
         pool = ThreadPoolExecutor(max_workers=jobs)
         futures = [pool.submit(job, t) for t in tasks]
         try:

@@ -63,6 +63,7 @@ def run_task(task: dict) -> dict:
                 "ename": err.ename,
                 "evalue": err.evalue,
                 "source": err.source[-2000:],
+                **_source_cell(task["output"], err.cell_index),
             }
             break
         except BaseException as err:  # noqa: BLE001 - reported, never silently dropped
@@ -76,10 +77,26 @@ def run_task(task: dict) -> dict:
             result["status"] = "failed"
             result["error"] = {"kind": "runner", "ename": type(err).__name__,
                                "evalue": str(err)[:2000],
+                               "errno": getattr(err, "errno", None),
                                "traceback": traceback.format_exc()[-4000:]}
             break
     result["seconds"] = round(time.perf_counter() - started, 3)
     return result
+
+
+def _source_cell(executed: str, cell_index: int) -> dict:
+    """Where the failing cell is in the committed notebook (papermill inserts a cell)."""
+    try:
+        import nbformat
+
+        cells = nbformat.read(executed, as_version=4).cells
+        cell = cells[cell_index]
+    except Exception:  # noqa: BLE001 - best effort; the executed index is always reported
+        return {}
+    injected = [i for i, c in enumerate(cells)
+                if "injected-parameters" in c.get("metadata", {}).get("tags", [])]
+    shift = sum(1 for i in injected if i < cell_index)
+    return {"cell_id": cell.get("id"), "source_cell_index": cell_index - shift}
 
 
 def _exit_with_parent(poll: float = 0.5) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import json
+import keyword
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ from pathlib import Path
 from survey.errors import WorkbenchError
 
 SUPPORTED_TYPES = ("str", "int", "float", "bool", "list", "dict")
+MAX_NESTING = 32  # list/dict values nested deeper than this are refused
 _TRUE = {"true", "yes", "1", "on"}
 _FALSE = {"false", "no", "0", "off"}
 
@@ -109,12 +111,22 @@ def convert_value(raw: str, type_name: str, *, name: str):
     0.1
     >>> convert_value("yes", "bool", name="flag")
     True
+
+    Notes
+    -----
+    Integers follow Python's ``int``: ``1_000`` and full-width digits (``１２``, as a
+    Chinese input method types them) are accepted. ``list``/``dict`` values are JSON
+    without ``NaN``/``Infinity`` (nor ``1e999``), nested at most ``MAX_NESTING`` deep.
+    Text that is not valid Unicode (bytes of another encoding on the command line) is
+    refused.
     """
     def bad(expected):
+        shown = raw if len(raw) <= 80 else raw[:77] + "..."
         return ParameterError("PARAMETER_TYPE",
-                              f"-p {name}={raw!r}: expected {expected} (declared {type_name})",
+                              f"-p {name}={shown!r}: expected {expected} (declared {type_name})",
                               column=name)
 
+    _check_text(raw, name)
     if type_name == "str":
         return raw
     if type_name == "int":
@@ -138,15 +150,62 @@ def convert_value(raw: str, type_name: str, *, name: str):
             return False
         raise bad("true or false")
     if type_name in ("list", "dict"):
+        example = '[1, 2]' if type_name == "list" else '{"a": 1}'
         try:
-            value = json.loads(raw)
-        except json.JSONDecodeError:
-            example = '[1, 2]' if type_name == "list" else '{"a": 1}'
+            value = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
+        except (ValueError, RecursionError):  # JSONDecodeError, NaN, >4300-digit integers
             raise bad(f"a JSON {type_name}, e.g. {example}") from None
         if not isinstance(value, list if type_name == "list" else dict):
             raise bad(f"a JSON {type_name}")
+        if _depth(value) > MAX_NESTING:
+            raise bad(f"a JSON {type_name} nested at most {MAX_NESTING} deep")
+        for text in _strings(value):
+            _check_text(text, name)
         return value
     raise bad(type_name)
+
+
+def _refuse_constant(token: str):
+    raise ValueError(f"{token} is not allowed")
+
+
+def _finite_float(token: str) -> float:
+    value = float(token)
+    if not math.isfinite(value):  # 1e999
+        raise ValueError(f"{token} is not a finite number")
+    return value
+
+
+def _depth(value, level: int = 0) -> int:
+    if level > MAX_NESTING:
+        return level
+    if isinstance(value, list):
+        return max((_depth(v, level + 1) for v in value), default=level + 1)
+    if isinstance(value, dict):
+        return max((_depth(v, level + 1) for v in value.values()), default=level + 1)
+    return level
+
+
+def _strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield k
+            yield from _strings(v)
+
+
+def _check_text(text: str, name: str) -> None:
+    """Refuse text that cannot be written as UTF-8 (lone surrogates from undecodable bytes)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ParameterError("PARAMETER_ENCODING",
+                             f"-p {name}: the value is not valid text (bytes in another "
+                             "encoding than UTF-8?)", column=name) from None
 
 
 def parse_cli_parameters(pairs: list[str], declared: dict[str, list[Parameter]]) -> dict:
@@ -179,6 +238,7 @@ def parse_cli_parameters(pairs: list[str], declared: dict[str, list[Parameter]])
             raise ParameterError("PARAMETER_SYNTAX", f"-p {pair!r}: expected KEY=VALUE")
         key, raw = pair.split("=", 1)
         key = key.strip()
+        _check_text(key, "KEY")
         if key not in declared:
             near = difflib.get_close_matches(key, list(declared), n=1)
             hint = f"; did you mean {near[0]!r}?" if near else ""
@@ -211,8 +271,16 @@ def check_injection_is_literal(parameters: dict) -> str:
     """
     from papermill.translators import translate_parameters
 
-    src = translate_parameters("python3", "python", parameters, "Parameters")
-    tree = ast.parse(src)
+    for name in parameters:
+        if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+            raise ParameterError("PARAMETER_NOT_LITERAL",
+                                 f"parameter name {name!r} is not a Python identifier")
+    try:
+        src = translate_parameters("python3", "python", parameters, "Parameters")
+        tree = ast.parse(src)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        raise ParameterError("PARAMETER_NOT_LITERAL",
+                             "parameters cannot be rendered as Python literals") from None
     seen = {}
     for node in tree.body:
         if not (isinstance(node, ast.Assign) and len(node.targets) == 1
@@ -220,7 +288,7 @@ def check_injection_is_literal(parameters: dict) -> str:
             raise ParameterError("PARAMETER_NOT_LITERAL", "a parameter rendered as code")
         try:
             seen[node.targets[0].id] = ast.literal_eval(node.value)
-        except ValueError:
+        except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
             if ast.unparse(node.value) in ("float('nan')", "float('inf')", "float('-inf')"):
                 seen[node.targets[0].id] = parameters.get(node.targets[0].id)
                 continue

@@ -36,16 +36,31 @@ from workbench.reports import notebook_title, render_html, write_index
 from workbench.staging import OutputError, StagedOutput, describe_os_error
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOK_DIR_ENV = "WORKBENCH_NOTEBOOK_DIR"
 STANDARD_PARAMETERS = ("study", "run_dir", "seed", "lang")
 
 
-def available_notebooks(folder: Path = NOTEBOOK_DIR) -> list[Path]:
+def notebook_folder(folder: str | Path | None = None) -> Path:
+    """The folder of study notebooks: ``folder``, else ``$WORKBENCH_NOTEBOOK_DIR``, else the
+    bundled ``notebooks/``."""
+    chosen = folder or os.environ.get(NOTEBOOK_DIR_ENV) or NOTEBOOK_DIR
+    path = Path(chosen)
+    if not path.is_dir():
+        raise ParameterError("NOTEBOOK_DIR_MISSING", "the notebook folder does not exist",
+                             file=str(path))
+    return path
+
+
+def available_notebooks(folder: str | Path | None = None) -> list[Path]:
     """The study notebooks, in run order (``NN_name.ipynb``; training notebooks excluded)."""
-    return sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb"))
+    return sorted(p for p in notebook_folder(folder).glob("[0-9][0-9]_*.ipynb"))
 
 
-def select_notebooks(only: list[str] | None, folder: Path = NOTEBOOK_DIR) -> list[Path]:
-    """Notebooks to run; ``only`` names them by stem or by the part after ``NN_``."""
+def select_notebooks(only: list[str] | None, folder: str | Path | None = None) -> list[Path]:
+    """Notebooks to run; ``only`` names them by stem or by the part after ``NN_``.
+
+    ``folder`` defaults to ``$WORKBENCH_NOTEBOOK_DIR`` or the bundled ``notebooks/``.
+    """
     nbs = available_notebooks(folder)
     if not only:
         return nbs
@@ -109,8 +124,16 @@ def _items_frame(study, data):
 
 
 def run_study(study_path, *, out=None, only=None, cli_parameters=(), jobs=None,
-              report_mode=False, seed=None, progress=True, argv=None) -> RunResult:
+              report_mode=False, seed=None, progress=True, argv=None,
+              notebook_dir=None) -> RunResult:
     """Run the whole pipeline for one study.
+
+    Faults: a failing notebook fails the run (``status: failed``, exit code 1) but the
+    others finish and the output is published with the failures named. A write failure
+    (disk full, read-only, ...) raises :class:`OutputError` ``OUTPUT_WRITE_FAILED`` and
+    publishes nothing. Ctrl-C stops the kernels and publishes nothing. After a
+    ``SIGKILL`` the output is absent or the earlier complete output, untouched; the next
+    run removes the killed run's staging folders (:mod:`workbench.staging`).
 
     Parameters
     ----------
@@ -128,6 +151,9 @@ def run_study(study_path, *, out=None, only=None, cli_parameters=(), jobs=None,
         HTML reports without code.
     seed : int, optional
         Overrides ``analysis.seed``.
+    notebook_dir : str or Path, optional
+        Folder of ``NN_name.ipynb`` notebooks (default ``$WORKBENCH_NOTEBOOK_DIR`` or the
+        bundled ``notebooks/``).
 
     Returns
     -------
@@ -139,7 +165,7 @@ def run_study(study_path, *, out=None, only=None, cli_parameters=(), jobs=None,
     steps: list[dict] = []
     study = load_study(study_path)
     out = Path(out) if out else Path(study.root) / "output"
-    notebooks = select_notebooks(only)
+    notebooks = select_notebooks(only, notebook_dir)
     declared = {}
     for nb in notebooks:
         for name, p in declared_parameters(nb).items():
@@ -150,9 +176,6 @@ def run_study(study_path, *, out=None, only=None, cli_parameters=(), jobs=None,
             raise ParameterError("PARAMETER_RESERVED", f"-p {reserved}: set by the workbench itself")
     run_seed = int(seed if seed is not None else overrides.get("seed", study.analysis.seed))
 
-    staged = StagedOutput(out)
-    run_dir = staged.path
-    report = RunProgress(3 + len(notebooks) + 2, enabled=progress)
     manifest = {
         "status": "running",
         "workbench": {"version": mf.package_versions().get("survey-workbench"),
@@ -171,6 +194,9 @@ def run_study(study_path, *, out=None, only=None, cli_parameters=(), jobs=None,
         "failures": [],
     }
     failures: list[str] = manifest["failures"]
+    staged = StagedOutput(out)  # last, so that nothing above can leave a staging folder
+    run_dir = staged.path
+    report = RunProgress(3 + len(notebooks) + 2, enabled=progress)
 
     def step(name, fn):
         report.start(name)
@@ -201,13 +227,16 @@ def run_study(study_path, *, out=None, only=None, cli_parameters=(), jobs=None,
                     (run_dir / sub).mkdir(exist_ok=True)
                 results = step("notebooks", lambda: _execute(
                     study, notebooks, declared, overrides, run_seed, run_dir, jobs,
-                    report_mode, report))
+                    report_mode, report, staged.scratch))
                 for r in results:
                     manifest["notebooks"].append({"name": r.name, "status": r.status,
                                                   "seconds": r.seconds, "attempts": r.attempts,
-                                                  "error": r.error})
+                                                  "parameters": r.parameters, "error": r.error})
                     if r.status != "success":
                         failures.append(r.describe_error())
+                    code = r.storage_errno()
+                    if code is not None:  # disk full etc.: the output folder's fault
+                        raise OSError(code, os.strerror(code), str(run_dir / "notebooks"))
                 step("reports", lambda: _reports(study, results, run_dir, report_mode, failures))
             scan = step("privacy_scan", lambda: _scan(study, run_dir, sensitive))
             manifest["privacy"] = scan
@@ -217,7 +246,7 @@ def run_study(study_path, *, out=None, only=None, cli_parameters=(), jobs=None,
                                 + " (removed from the output; declare the column in privacy.pii)")
         except OSError as err:
             staged.abort()
-            raise describe_os_error(err, out) from None
+            raise describe_os_error(err, out, staging=run_dir) from None
         except BaseException:
             staged.abort()
             raise
@@ -229,7 +258,10 @@ def run_study(study_path, *, out=None, only=None, cli_parameters=(), jobs=None,
         final = staged.commit()
     except OSError as err:
         staged.abort()
-        raise describe_os_error(err, out) from None
+        raise describe_os_error(err, out, staging=run_dir) from None
+    except BaseException:  # e.g. the output folder was replaced by something else meanwhile
+        staged.abort()
+        raise
     finally:
         report.close()
     return RunResult(manifest["status"], final, manifest, failures)
@@ -245,7 +277,6 @@ def _validate(study, run_dir: Path):
 
 def _score(study, validation, run_dir: Path):
     from survey.export import write_scores
-
     from survey.scoring import score
 
     scores = score(study, validation.data)
@@ -253,7 +284,8 @@ def _score(study, validation, run_dir: Path):
     return scores
 
 
-def _execute(study, notebooks, declared, overrides, seed, run_dir, jobs, report_mode, report):
+def _execute(study, notebooks, declared, overrides, seed, run_dir, jobs, report_mode, report,
+             scratch=None):
     standard = {"study": str(Path(study.path).resolve()), "run_dir": ".", "seed": seed,
                 "lang": study.language}
     tasks = []
@@ -263,7 +295,7 @@ def _execute(study, notebooks, declared, overrides, seed, run_dir, jobs, report_
         check_injection_is_literal(params)
         tasks.append(NotebookTask(name=nb.stem, input=nb, output=run_dir / "notebooks" / nb.name,
                                   parameters=params, cwd=run_dir, report_mode=report_mode))
-    return run_notebooks(tasks, jobs=jobs, progress=report.notebook_event)
+    return run_notebooks(tasks, jobs=jobs, progress=report.notebook_event, workdir=scratch)
 
 
 def _reports(study, results, run_dir: Path, report_mode: bool, failures: list[str]):

@@ -1,20 +1,36 @@
 """An output folder that only appears when a run is over.
 
 A run writes into ``.NAME.partial-PID`` beside the final folder and moves it into
-place at the end (two renames on one file system). An interrupted or killed run
-therefore never leaves a folder named like the output that looks complete; the
-next run removes stale partial folders whose process is gone and replaces the
-output. A previous complete output stays untouched until the new one is ready.
+place at the end (an atomic exchange of the two folders on Linux, two renames
+elsewhere). Temporary files of the run (task files, kernel connection files) live
+in ``.NAME.scratch-PID``, which holds a lock file locked for the whole run.
+
+An interrupted or killed run therefore never leaves a folder named like the output
+that looks complete: after ``SIGKILL`` the final folder is absent, or it is the
+earlier complete output, untouched (the previous output is only replaced when the
+new one is ready). The next run removes the stale partial and scratch folders of
+runs that are over (their lock is free; without a lock file, their process is
+gone) and replaces the output.
+
+An existing output is only ever replaced if it is a previous run's output (it holds
+a ``manifest.json`` written by the workbench) or is empty: ``--out`` pointing at a
+study folder, a home folder or a file is refused, never deleted.
 """
 
 from __future__ import annotations
 
+import ctypes
 import errno
+import fcntl
+import json
 import os
 import shutil
 from pathlib import Path
 
 from survey.errors import WorkbenchError
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
 
 
 class OutputError(WorkbenchError):
@@ -31,6 +47,60 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths (Linux ``renameat2(RENAME_EXCHANGE)``); False if unsupported."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    if fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def _is_run_folder(folder: Path) -> bool:
+    """True for an empty folder or one holding a manifest written by ``workbench run``."""
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return False
+    if not entries:
+        return True
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and {"status", "workbench", "study"} <= manifest.keys()
+
+
+def _run_is_over(scratch: Path | None, pid: int) -> bool:
+    """Whether the run that owns these staging folders has ended.
+
+    The lock on ``scratch/lock`` is held for a run's whole life and freed by the
+    kernel when its process dies, even by SIGKILL; unlike a process id, it cannot
+    be confused with an unrelated process that got the same id later.
+    """
+    lock = scratch / "lock" if scratch is not None else None
+    if lock is not None and lock.is_file():
+        try:
+            fd = os.open(lock, os.O_RDWR)
+        except OSError:
+            return not _pid_alive(pid)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return False
+        finally:
+            os.close(fd)
+        return True
+    return not _pid_alive(pid)
+
+
 class StagedOutput:
     """A staging folder that becomes ``final`` on :meth:`commit`.
 
@@ -40,7 +110,7 @@ class StagedOutput:
     >>> root = pathlib.Path(tempfile.mkdtemp())
     >>> out = StagedOutput(root / "output")
     >>> _ = (out.path / "tables").mkdir()
-    >>> out.commit()
+    >>> _ = out.commit()
     >>> (root / "output" / "tables").is_dir()
     True
     """
@@ -48,6 +118,14 @@ class StagedOutput:
     def __init__(self, final: Path):
         self.final = Path(final).absolute()
         parent = self.final.parent
+        self._check_final()
+        for up in (parent, *parent.parents):
+            if up.exists() or up.is_symlink():
+                if not up.is_dir():
+                    raise OutputError("OUTPUT_NOT_WRITABLE",
+                                      "is a file, not a folder: the output folder cannot be "
+                                      "created inside it", file=str(up))
+                break
         try:
             parent.mkdir(parents=True, exist_ok=True)
         except OSError as err:
@@ -58,48 +136,99 @@ class StagedOutput:
             raise OutputError("OUTPUT_NOT_WRITABLE", "the folder is not writable",
                               file=str(parent))
         self._clean_stale()
-        self.path = parent / f".{self.final.name}.partial-{os.getpid()}"
-        if self.path.exists():
-            shutil.rmtree(self.path)
+        pid = os.getpid()
+        self.path = parent / f".{self.final.name}.partial-{pid}"
+        self.scratch = parent / f".{self.final.name}.scratch-{pid}"
+        self._lock_fd = None
         try:
-            self.path.mkdir()
+            for folder in (self.scratch, self.path):
+                if folder.exists():
+                    shutil.rmtree(folder)
+                folder.mkdir()
+            self._lock_fd = os.open(self.scratch / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as err:
-            raise OutputError("OUTPUT_NOT_WRITABLE", f"cannot create a staging folder: {err.strerror}",
-                              file=str(self.path)) from None
+            self.abort()
+            raise OutputError("OUTPUT_NOT_WRITABLE",
+                              f"cannot create a staging folder: {err.strerror or err}",
+                              file=str(parent)) from None
+
+    def _check_final(self) -> None:
+        final = self.final
+        if final.is_symlink() or (final.exists() and not final.is_dir()):
+            raise OutputError("OUTPUT_NOT_WRITABLE",
+                              "exists and is not a folder; choose another --out",
+                              file=str(final))
+        if final.is_dir() and not _is_run_folder(final):
+            raise OutputError("OUTPUT_NOT_A_RUN_FOLDER",
+                              "exists and is not the output of an earlier run (no workbench "
+                              "manifest.json); it would be replaced, so choose an empty or new "
+                              "folder for --out", file=str(final))
 
     def _clean_stale(self) -> None:
         parent, name = self.final.parent, self.final.name
-        for pattern in (f".{name}.partial-*", f".{name}.old-*"):
-            for p in parent.glob(pattern):
+        by_pid: dict[int, list[Path]] = {}
+        for kind in ("partial", "scratch", "old"):
+            for p in parent.glob(f".{name}.{kind}-*"):
                 try:
-                    pid = int(p.name.rsplit("-", 1)[1])
+                    by_pid.setdefault(int(p.name.rsplit("-", 1)[1]), []).append(p)
                 except ValueError:
                     continue
-                if pid == os.getpid() or not _pid_alive(pid):
+        for pid, paths in by_pid.items():
+            scratch = parent / f".{name}.scratch-{pid}"
+            if pid == os.getpid() or _run_is_over(scratch if scratch.is_dir() else None, pid):
+                for p in paths:
                     shutil.rmtree(p, ignore_errors=True)
 
     def commit(self) -> Path:
-        """Move the staging folder into place, replacing an earlier output."""
-        old = None
-        if self.final.exists() or self.final.is_symlink():
-            old = self.final.parent / f".{self.final.name}.old-{os.getpid()}"
-            os.replace(self.final, old)
-        os.replace(self.path, self.final)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        """Move the staging folder into place, replacing an earlier output.
+
+        The earlier output is replaced only now, when the new one is complete; with
+        ``renameat2(RENAME_EXCHANGE)`` the swap is atomic, so there is no moment at
+        which neither the old nor the new output is in place.
+        """
+        self._check_final()
+        if self.final.is_dir() and _exchange(self.path, self.final):
+            shutil.rmtree(self.path, ignore_errors=True)  # now holds the earlier output
+        else:
+            old = None
+            if self.final.exists():
+                old = self.final.parent / f".{self.final.name}.old-{os.getpid()}"
+                os.replace(self.final, old)
+            os.replace(self.path, self.final)
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
+        self._release()
         return self.final
 
     def abort(self) -> None:
         """Remove the staging folder (nothing is moved into place)."""
         shutil.rmtree(self.path, ignore_errors=True)
+        self._release()
+
+    def _release(self) -> None:
+        shutil.rmtree(self.scratch, ignore_errors=True)
+        if getattr(self, "_lock_fd", None) is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
 
-def describe_os_error(err: OSError, path: Path | str) -> OutputError:
-    """Turn a write failure into a readable error (disk full, permission, ...)."""
+def describe_os_error(err: OSError, path: Path | str,
+                      staging: Path | str | None = None) -> OutputError:
+    """Turn a write failure into a readable error (disk full, permission, ...).
+
+    ``file`` is the file that failed when known, shown under the final output path
+    rather than the hidden staging folder.
+    """
     reason = {errno.ENOSPC: "no space left on the device",
               errno.EACCES: "permission denied",
               errno.EROFS: "the file system is read-only",
               errno.EDQUOT: "disk quota exceeded"}.get(err.errno, err.strerror or str(err))
+    where = str(path)
+    if err.filename:
+        where = os.fsdecode(err.filename)
+        if staging is not None and where.startswith(str(staging)):
+            where = str(path) + where[len(str(staging)):]
     return OutputError("OUTPUT_WRITE_FAILED",
                        f"writing the run's output failed: {reason}; nothing was published",
-                       file=str(path))
+                       file=where)
