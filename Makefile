@@ -3,15 +3,21 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup demo test lint lock bench clean
+.PHONY: setup demo test lint lock bench lab clean
 
-setup: $(VENV)/.installed
+KERNEL := $(VENV)/share/jupyter/kernels/survey-workbench/kernel.json
+
+setup: $(VENV)/.installed $(KERNEL)
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -c constraints.txt -e '.[test]'
 	touch $@
+
+# a named Jupyter kernel inside the venv, so that JupyterLab offers "Python (Survey Workbench)"
+$(KERNEL): $(VENV)/.installed
+	$(BIN)/python -m ipykernel install --sys-prefix --name survey-workbench --display-name "Python (Survey Workbench)" >/dev/null
 
 demo: setup  ## run the whole pipeline on the bundled county example
 	$(BIN)/workbench run examples/county-cluster-trial
@@ -25,6 +31,9 @@ lint: setup
 lock: setup  ## re-resolve and pin the dependency versions
 	$(BIN)/python -m pip freeze --exclude-editable | sed '/^survey-workbench/d' > constraints.txt.new
 	mv constraints.txt.new constraints.txt
+
+lab: setup  ## JupyterLab on the notebooks, with the survey-workbench kernel
+	$(BIN)/jupyter lab notebooks/
 
 bench: setup
 	for b in bench/*.py; do $(BIN)/python $$b; done

@@ -222,6 +222,13 @@ def _read_csv(raw: bytes, encoding, file) -> RawTable:
     except (csv.Error, StopIteration) as err:
         raise DataError("FILE_UNREADABLE", f"cannot parse the header: {err}", file=file, row=1) from None
     width = _trim_empty_tail(header)
+    if width == 0:
+        if not re.sub(r'[\s"' + re.escape(delim) + "]", "", text):
+            raise DataError("FILE_EMPTY", "the file holds only empty cells", file=file)
+        raise DataError("FILE_HEADER_BLANK", "the header row has no column names but the file "
+                        "holds data; put one name per column in row 1", file=file, row=1)
+    if any("\n" in h or "\r" in h for h in header):
+        _check_unclosed_quote(text, delim, 1, file)
     names = _check_header(header[:width], file)
     frame = rows = None
     try:
@@ -233,10 +240,34 @@ def _read_csv(raw: bytes, encoding, file) -> RawTable:
     if frame is None:
         frame, rows = _csv_slow(text, delim, width, len(header), file)
     frame.columns = names
+    if len(frame):
+        # an unclosed quote swallows the rest of the file into the last cell it opened
+        last = frame.iloc[-1]
+        if any(isinstance(v, str) and ("\n" in v or "\r" in v) for v in last.tolist()):
+            _check_unclosed_quote(text, delim, int(rows[-1]), file)
     frame, rows = _drop_blank_rows(frame, rows)
     if frame.empty:
         raise DataError("FILE_HEADER_ONLY", "the file has a header row but no data rows", file=file)
     return RawTable(frame, rows, "csv", dec.encoding, None, "", issues=list(dec.issues))
+
+
+def _check_unclosed_quote(text, delim, row, file):
+    """FILE_UNREADABLE when a quote (") opened in ``row`` is never closed.
+
+    Python's reader (like Excel) then reads everything up to the end of the file as
+    one cell, so rows would vanish without a word. Called only when the last record
+    (or the header) holds a line break; the strict parse confirms the open quote.
+    """
+    try:
+        for _ in csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=True):
+            pass
+    except csv.Error as err:
+        if "unexpected end of data" not in str(err):
+            return
+        what = "the header row" if row == 1 else f"row {row}"
+        raise DataError("FILE_UNREADABLE", f"{what} opens a quote (\") that is never closed, so "
+                        "the rest of the file would be read as one cell; close the quote or "
+                        "remove it", file=file, row=row) from None
 
 
 def _raise_field_limit():
@@ -280,6 +311,7 @@ def _csv_slow(text, delim, width, header_len, file):
     records = []
     rownums = []
     ragged = []
+    blank_tail = None  # (row, column index) of data under an empty trailing header cell
     try:
         header_seen = False
         for i, rec in enumerate(reader):
@@ -298,11 +330,20 @@ def _csv_slow(text, delim, width, header_len, file):
                 else:
                     ragged.append((i + 1, n))
                     continue
+            if width < header_len and blank_tail is None:
+                extra = next((j for j in range(width, len(rec)) if rec[j].strip()), None)
+                if extra is not None:
+                    blank_tail = (i + 1, extra)
             records.append(rec[:width])
             rownums.append(i + 1)
     except csv.Error as err:
         raise DataError("FILE_UNREADABLE", f"cannot parse CSV near row {reader.line_num}: {err}",
                         file=file, row=reader.line_num) from None
+    if blank_tail is not None:
+        r, j = blank_tail
+        raise DataError("FILE_HEADER_BLANK", f"the header cell column {j + 1} is empty but its "
+                        f"column holds data (first in row {r}); give every column a name",
+                        file=file, row=1)
     if ragged:
         first, n = ragged[0]
         more = ""
@@ -430,24 +471,36 @@ def _read_xlsx(raw: bytes, sheet, file) -> RawTable:
         raise DataError("FILE_UNREADABLE", f"not a readable .xlsx workbook "
                         f"({type(err).__name__}); re-export it from Excel", file=file) from None
     try:
-        names = wb.sheetnames
+        # the worksheets openpyxl could open: a sheet listed in the workbook whose part is
+        # missing from the zip is skipped by openpyxl, so the names come from these
+        sheets = list(wb.worksheets)
+        names = [w.title for w in sheets]
+        if not sheets:
+            raise DataError("FILE_UNREADABLE", "the workbook has no readable worksheet (its "
+                            "sheet parts are missing or damaged); re-export it from Excel",
+                            file=file)
         if sheet is None:
-            ws = wb.worksheets[0]
+            ws = sheets[0]
         elif isinstance(sheet, int):
             if not 0 <= sheet < len(names):
                 raise DataError("FILE_SHEET_MISSING", f"sheet index {sheet} does not exist; the "
                                 f"workbook has {len(names)} sheet(s): {names}", file=file,
                                 column="sheet")
-            ws = wb.worksheets[sheet]
+            ws = sheets[sheet]
         else:
             if sheet not in names:
                 close = [n for n in names if n.strip().casefold() == str(sheet).strip().casefold()]
                 hint = f"; did you mean {close[0]!r}?" if close else ""
                 raise DataError("FILE_SHEET_MISSING", f"no sheet named {sheet!r}{hint} "
                                 f"(sheets: {names})", file=file, column="sheet")
-            ws = wb[sheet]
-        merged = [m for m in _merged_ranges(raw, getattr(ws, "_worksheet_path", None))
-                  if m[1] <= 2]
+            ws = sheets[names.index(sheet)]
+        try:
+            merged = [m for m in _merged_ranges(raw, getattr(ws, "_worksheet_path", None))
+                      if m[1] <= 2]
+        except Exception as err:  # BadZipFile (CRC), zlib.error, EOFError: a damaged sheet part
+            raise DataError("FILE_UNREADABLE", f"cannot read the sheet {ws.title!r} "
+                            f"({type(err).__name__}); re-export it from Excel",
+                            file=file) from None
         if merged:
             cells = ", ".join(f"{a}{r1}:{b}{r2}" if (a, r1) != (b, r2) else f"{a}{r1}"
                               for a, r1, b, r2 in merged[:8])
@@ -473,6 +526,12 @@ def _read_xlsx(raw: bytes, sheet, file) -> RawTable:
     width = _trim_empty_tail(header)
     names = _check_header(header[:width], file, cell=lambda i: f"{_col_letter(i)}1")
     ncol = len(names)
+    for k, r in enumerate(body):  # data right of the last named column would be lost
+        if len(r) > ncol and any(c is not None for c in r[ncol:]):
+            j = next(j for j in range(ncol, len(r)) if r[j] is not None)
+            raise DataError("FILE_HEADER_BLANK", f"the header cell {_col_letter(j)}1 is empty "
+                            f"but its column holds data (first in {_col_letter(j)}{k + 2}); "
+                            "give every column a name", file=file, row=1)
     body = [r[:ncol] + (None,) * (ncol - len(r)) if len(r) != ncol else r for r in body]
     if body:
         arr = np.empty((len(body), ncol), dtype=object)

@@ -214,8 +214,10 @@ def decode_text(raw: bytes, *, prefix: str, display: str) -> str:
             hint = " (it looks like GBK/GB18030: save it as UTF-8)"
         except UnicodeDecodeError:
             pass
+        line = raw.count(b"\n", 0, err.start) + 1
         raise ContractError(f"{prefix}_FILE_NOT_TEXT",
-                            f"found bytes that are not UTF-8 at byte {err.start}; expected UTF-8 text{hint}",
+                            f"found bytes that are not UTF-8 at byte {err.start} (line {line}); "
+                            f"expected UTF-8 text{hint}",
                             file=display) from None
 
 
@@ -519,8 +521,9 @@ def validate(data, schema_name: str, *, file: str, prefix: str, locate: Locator 
 
 
 def _order_key(col: str):
-    parts = re.split(r"(\d+)", col)
-    return [int(p) if p.isdigit() else p for p in parts]
+    # ASCII digits only: \d and str.isdigit also match '¹' or '٣', which int() refuses
+    parts = re.split(r"([0-9]+)", col)
+    return [(0, int(p), "") if p.isascii() and p.isdigit() else (1, 0, p) for p in parts]
 
 
 def _dedupe(errors):

@@ -355,6 +355,42 @@ def _build(data: dict, *, root: Path, yaml_path: Path, display: str, locate) -> 
                 "and phone numbers", ("privacy", "pii", k) if isinstance(pz.get("pii"), list)
                 else ("privacy", "pii"))
 
+    # ---------------------------------------------------------------- one role per column
+    # A data column read as two things (the id and the wave, an item and a covariate, ...)
+    # cannot be both; covariates and subgroups may share a column (gender is often both),
+    # and a data-column outcome may be an item or a covariate (a single-item outcome, a
+    # long-format score adjusted for).
+    role_of: dict[str, tuple[str, str]] = {}
+    compatible = ({"item", "outcome"}, {"outcome", "covariate/subgroup"})
+
+    def claim(col, kind, label, path):
+        col = str(col)
+        if col in role_of and role_of[col][0] != kind and \
+                {role_of[col][0], kind} not in compatible:
+            err("STUDY_DUPLICATE_COLUMN", f"column {col!r} is used as {role_of[col][1]} and as "
+                f"{label}; expected one role per data column", path)
+        role_of.setdefault(col, (kind, label))
+
+    claim(design.id, "id", "design.id", ("design", "id"))
+    if "wave" in dz or len(waves) > 1:
+        claim(design.wave, "wave", "design.wave" if "wave" in dz else "the wave column "
+              "(design.wave defaults to 'wave')", ("design", "wave") if "wave" in dz else ("design",))
+    if arm:
+        claim(arm, "arm", "design.arm", ("design", "arm"))
+    for c in clusters:
+        claim(c, "cluster", "a cluster (design.clusters)", ("design", "clusters"))
+    if design.blocks:
+        claim(design.blocks, "blocks", "design.blocks", ("design", "blocks"))
+    for use, p in zip(uses, use_paths):
+        for item_id, col in use.columns.items():
+            claim(col, "item", f"item {item_id!r} of {use.id!r}", p + ("items",))
+    for i, o in enumerate(outcomes):
+        if o.column:
+            claim(o.column, "outcome", f"outcome {o.id!r}", ("outcomes", i, "column"))
+    for key in ("covariates", "subgroups"):
+        for c in getattr(design, key):
+            claim(c, "covariate/subgroup", f"design.{key}", ("design", key))
+
     raise_errors(errors)
     title = data.get("title", data["id"])
     if isinstance(title, str):

@@ -1,0 +1,161 @@
+"""The whole pipeline on both bundled examples, as ``workbench run`` does it for a user.
+
+One run per example per test session (module-scoped fixtures, ``--jobs 2``). Checks:
+every file of the output layout (issue 5 §2) exists with its documented columns, the
+manifest says success, the county trial's primary effect interval covers the true effect
+in ``truth.json``, the single-school claim audit says the design cannot support the claim,
+and no raw student id reaches a published text file.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+NOTEBOOKS = ["00_data_quality", "01_reliability", "02_baseline", "03_effects", "04_claims",
+             "05_power"]
+
+pytestmark = pytest.mark.slow
+
+# the layout of issue 5 §2, which users and other tools rely on
+LAYOUT = [
+    "manifest.json", "validation/report.json", "validation/quarantine.csv",
+    "data/scores.parquet", "data/scores.csv", "data/scores.sav",
+    "tables/reliability.csv", "tables/icc.csv", "tables/balance.csv", "tables/attrition.csv",
+    "tables/effects.csv", "tables/change.csv", "tables/claims.csv",
+    *[f"notebooks/{n}.ipynb" for n in NOTEBOOKS],
+    *[f"reports/{n}.html" for n in NOTEBOOKS], "reports/index.html",
+]
+COLUMNS = {
+    "reliability": ["instrument", "scale", "wave", "n", "n_items", "alpha", "alpha_ci_low",
+                    "alpha_ci_high", "omega_total"],
+    "icc": ["outcome", "wave", "level", "variance", "icc"],
+    "effects": ["outcome", "arm", "control", "model", "estimate", "std_error", "df", "ci_low",
+                "ci_high", "p_value", "p_adjusted", "effect_size", "effect_size_ci_low",
+                "effect_size_ci_high", "n_obs", "n_clusters", "primary"],
+    "change": ["outcome", "arm", "n", "improved", "improved_ci_low", "improved_ci_high", "worse"],
+    "claims": ["claim", "claimed_proportion", "n", "ci_low", "ci_high", "null_proportion",
+               "observed_treatment", "observed_control", "verdict"],
+}
+
+
+def run_example(name: str, out: Path) -> Path:
+    res = subprocess.run(
+        [sys.executable, "-m", "workbench", "run", str(EXAMPLES / name), "--out", str(out),
+         "--jobs", "2", "--no-progress"],
+        capture_output=True, text=True, timeout=1800, check=False, cwd=ROOT)
+    # the assertions below say what went wrong; keep the command's output for them
+    (out.parent / f"{name}.log").write_text(
+        f"exit {res.returncode}\n{res.stdout}\n{res.stderr}", encoding="utf-8")
+    return out
+
+
+@pytest.fixture(scope="module")
+def county(tmp_path_factory) -> Path:
+    return run_example("county-cluster-trial", tmp_path_factory.mktemp("county") / "output")
+
+
+@pytest.fixture(scope="module")
+def single_school(tmp_path_factory) -> Path:
+    return run_example("single-school-pre-post", tmp_path_factory.mktemp("school") / "output")
+
+
+def manifest(out: Path) -> dict:
+    logs = "".join(p.read_text(encoding="utf-8")[-3000:] for p in out.parent.glob("*.log"))
+    assert (out / "manifest.json").is_file(), f"no manifest.json; the run said:\n{logs}"
+    return json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+
+
+def check_layout_and_success(out: Path) -> None:
+    m = manifest(out)
+    assert m["status"] == "success", (m.get("failures"), m.get("steps"))
+    assert [n["name"] for n in m["notebooks"]] == NOTEBOOKS
+    assert all(n["status"] == "success" for n in m["notebooks"])
+    assert m["privacy"]["scan"] == "passed" and not m["privacy"]["findings"]
+    missing = [f for f in LAYOUT if not (out / f).is_file()]
+    assert not missing, missing
+    pngs = {p.stem for p in (out / "figures").glob("*.png")}
+    svgs = {p.stem for p in (out / "figures").glob("*.svg")}
+    assert pngs and pngs == svgs, (pngs ^ svgs)
+    for table, cols in COLUMNS.items():
+        header = list(pd.read_csv(out / "tables" / f"{table}.csv", nrows=0).columns)
+        assert header[:len(cols)] == cols or set(cols) <= set(header), (table, header)
+    # the manifest records every input with its sha256
+    assert all("sha256" in i for i in m["inputs"]), m["inputs"]
+
+
+def raw_ids(example: str) -> set[str]:
+    """The raw student ids of the example's files (UTF-8, or GBK for the platform export)."""
+    ids = set()
+    for csv in (EXAMPLES / example / "data").glob("*.csv"):
+        raw = csv.read_bytes()
+        try:
+            raw.decode("utf-8")
+            enc = "utf-8-sig"
+        except UnicodeDecodeError:
+            enc = "gb18030"
+        ids |= set(pd.read_csv(csv, dtype=str, encoding=enc)["student_id"].dropna())
+    return ids
+
+
+def check_no_raw_ids(out: Path, example: str) -> None:
+    ids = raw_ids(example)
+    assert ids, "found no raw ids to look for"
+    for path in out.rglob("*"):
+        if path.suffix in (".csv", ".json", ".html", ".ipynb", ".svg"):
+            text = path.read_text(encoding="utf-8", errors="replace")
+            leaked = [i for i in ids if i in text]
+            assert not leaked, (path.relative_to(out), leaked[:3])
+
+
+def test_county_trial_layout_and_manifest(county):
+    check_layout_and_success(county)
+
+
+def test_county_primary_effect_interval_covers_the_truth(county):
+    truth = json.loads((EXAMPLES / "county-cluster-trial" / "truth.json").read_text("utf-8"))
+    primary = [k for k, o in truth["outcomes"].items() if o.get("primary")]
+    assert primary == ["communication"]
+    true_effect = truth["outcomes"]["communication"]["effect_scale"]  # pcc.total units
+    effects = pd.read_csv(county / "tables" / "effects.csv")
+    row = effects[(effects["outcome"] == "communication") & effects["primary"].astype(bool)]
+    assert len(row) == 1, effects[["outcome", "arm", "model", "primary"]]
+    row = row.iloc[0]
+    assert row["model"] == "ols_cr2"  # 20 schools: CR2 with Bell-McCaffrey df is primary
+    assert row["ci_low"] <= true_effect <= row["ci_high"], (row["ci_low"], true_effect,
+                                                            row["ci_high"])
+    assert row["ci_low"] < row["estimate"] < row["ci_high"]
+    assert row["n_clusters"] == 20
+
+
+def test_county_no_raw_ids_in_the_output(county):
+    check_no_raw_ids(county, "county-cluster-trial")
+
+
+def test_single_school_layout_and_manifest(single_school):
+    check_layout_and_success(single_school)
+
+
+def test_single_school_claim_audit_says_the_design_cannot_support_the_claim(single_school):
+    claims = pd.read_csv(single_school / "tables" / "claims.csv")
+    assert len(claims) == 1
+    c = claims.iloc[0]
+    assert c["claimed_proportion"] == pytest.approx(0.82) and c["n"] == 61
+    assert c["ci_low"] < 0.82 < c["ci_high"]
+    assert not bool(c["has_comparison"])
+    verdict = c["verdict"]
+    assert ("这一设计不能支持" in verdict) or ("cannot support the claim" in verdict), verdict
+    # the design's own effect: a pre/post change it cannot attribute (no control arm)
+    effects = pd.read_csv(single_school / "tables" / "effects.csv")
+    assert set(effects["model"]) == {"paired_t"}
+
+
+def test_single_school_no_raw_ids_in_the_output(single_school):
+    check_no_raw_ids(single_school, "single-school-pre-post")
