@@ -150,8 +150,7 @@ def decode_bytes(raw: bytes, encoding: str | None = None, *, file: str | None = 
     declaration is an error naming the line where decoding fails, with the
     encoding that would work. A legacy encoding (``gbk``...) declared for a
     file that is valid UTF-8 usually decodes *without error* into mojibake;
-    that gives an ``ENCODING_SUSPECT`` warning (the declared encoding is still
-    used, since the user asked for it).
+    that is refused with ``ENCODING_SUSPECT`` (a :class:`DataError`).
 
     Parameters
     ----------
@@ -171,9 +170,11 @@ def decode_bytes(raw: bytes, encoding: str | None = None, *, file: str | None = 
     >>> d = decode_bytes("学校,得分\\n一中,3\\n".encode("gbk"))
     >>> d.encoding, d.text.splitlines()[0]
     ('gb18030', '学校,得分')
-    >>> d = decode_bytes("学校".encode("utf-8"), "gbk")
-    >>> [i.code for i in d.issues]
-    ['ENCODING_SUSPECT']
+    >>> try:
+    ...     decode_bytes("学校".encode("utf-8"), "gbk")
+    ... except DataError as err:
+    ...     err.code
+    'ENCODING_SUSPECT'
     """
     if encoding is None:
         # decode once: the successful attempt of detection is the result
@@ -206,12 +207,14 @@ def decode_bytes(raw: bytes, encoding: str | None = None, *, file: str | None = 
                         f"{_where(raw, bad)}{hint}", file=file, row=_line_of(raw, bad))
     if enc in LEGACY_CJK and _fails_at(raw, "utf-8") is None and not raw.isascii():
         first = next(i for i, b in enumerate(raw) if b >= 0x80)
-        issues.append(Issue(
-            "ENCODING_SUSPECT", "warning",
+        # Refused rather than warned: analysing garbled labels and headers is worse than
+        # stopping, and a real GBK file with Chinese text is practically never valid UTF-8.
+        raise DataError(
+            "ENCODING_SUSPECT",
             f"declared encoding {encoding!r}, but the file is valid UTF-8 with non-ASCII text "
-            f"from line {_line_of(raw, first)}: decoding it as {encoding!r} most likely gives "
-            "garbled text (mojibake). Remove `encoding:` from study.yaml to detect it",
-            file=file, row=_line_of(raw, first), expected="utf-8"))
+            f"from line {_line_of(raw, first)}: decoding it as {encoding!r} would give "
+            "garbled text (mojibake). Remove `encoding:` from study.yaml to detect it, or "
+            "declare utf-8", file=file, row=_line_of(raw, first))
     text = raw.decode(enc)
     if text.startswith("\ufeff"):
         text = text[1:]

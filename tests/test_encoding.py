@@ -54,12 +54,12 @@ def test_gbk_declared_utf8_is_a_clear_error():
     assert str(e.value).startswith("[FILE_ENCODING] w1.csv, row 1")
 
 
-def test_utf8_declared_gbk_warns_suspect():
+def test_utf8_declared_gbk_is_refused_as_mojibake():
     raw = "学号,得分\n001,3\n".encode()
-    d = decode_bytes(raw, "gbk", file="w1.csv")
-    assert d.encoding == "gbk" and not d.detected
-    assert [i.code for i in d.issues] == ["ENCODING_SUSPECT"]
-    assert d.issues[0].severity == "warning" and "line 1" in d.issues[0].message
+    with pytest.raises(DataError) as e:
+        decode_bytes(raw, "gbk", file="w1.csv")
+    assert e.value.code == "ENCODING_SUSPECT" and e.value.row == 1
+    assert "line 1" in e.value.message and "mojibake" in e.value.message
 
 
 def test_utf8_declared_gbk_undecodable_is_error():

@@ -220,6 +220,10 @@ def run_study(study_path, *, out=None, only=None, cli_parameters=(), jobs=None,
             if validation.fatal:
                 failures.append("validation: the data cannot be read or lack required columns "
                                 "(see validation/report.json)")
+                errors = [i for i in validation.issues if i.severity == "error"]
+                failures.extend(f"validation: {i}" for i in errors[:5])
+                if len(errors) > 5:
+                    failures.append(f"validation: ... and {len(errors) - 5} more errors")
                 results = []
             else:
                 step("score", lambda: _score(study, validation, run_dir))
