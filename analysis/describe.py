@@ -62,6 +62,7 @@ def describe_by_arm_wave(
     wave: str,
     waves: Sequence[str] | None = None,
     ci: float = 0.95,
+    cluster: str | None = None,
 ) -> pd.DataFrame:
     """n, mean, SD, SE and t-based CI of each outcome by arm and wave.
 
@@ -79,15 +80,23 @@ def describe_by_arm_wave(
         Waves to report, in this order; by default the waves present, sorted.
     ci : float
         Level of the interval.
+    cluster : str, optional
+        Cluster column (the unit of randomization, e.g. school). When given, the
+        SE of each mean is cluster-robust: CR2 of an intercept-only regression,
+        with the Bell–McCaffrey (Satterthwaite) df of
+        :func:`analysis.cluster_robust.coef_test`; respondents of one school are
+        not independent, so the plain ``sd / sqrt(n)`` would be too small.
 
     Returns
     -------
     DataFrame
-        Columns ``outcome, arm, wave, n, mean, sd, se, ci_low, ci_high``: ``n``
-        counts non-missing values; ``sd`` has n - 1 in the denominator;
-        ``se = sd / sqrt(n)``; the interval is mean -/+ t(n - 1) se. Rows ordered
-        by outcome, arm (sorted), wave (``waves`` order). Statistics are NaN when
-        n < 2 (the mean is given for n = 1).
+        Columns ``outcome, arm, wave, n, mean, sd, se, ci_low, ci_high`` (and
+        ``n_clusters``, ``df`` with ``cluster``): ``n`` counts non-missing values;
+        ``sd`` has n - 1 in the denominator; without ``cluster``
+        ``se = sd / sqrt(n)`` and the interval is mean -/+ t(n - 1) se. Rows
+        ordered by outcome, arm (sorted), wave (``waves`` order). Statistics are
+        NaN when n < 2 (the mean is given for n = 1), and with ``cluster`` when
+        fewer than 2 clusters are present.
 
     Examples
     --------
@@ -113,21 +122,39 @@ def describe_by_arm_wave(
     arms = ["all"] if arm is None else sorted(data[arm].dropna().astype(str).unique().tolist())
     wv = data[wave].astype(str)
     av = pd.Series("all", index=data.index) if arm is None else data[arm].astype(str)
+    if cluster is not None:
+        _need(data, [cluster])
+        from analysis.cluster_robust import coef_test
     rows = []
     for out in outcomes:
         y = _numeric(data, out)
         for a in arms:
             for w in waves:
-                v = y[(av == a) & (wv == w)].dropna().to_numpy()
+                sel = (av == a) & (wv == w) & y.notna()
+                v = y[sel].to_numpy()
                 n = len(v)
                 mean = float(v.mean()) if n else np.nan
                 sd = float(v.std(ddof=1)) if n > 1 else np.nan
-                se = sd / np.sqrt(n) if n > 1 else np.nan
-                half = stats.t.ppf(0.5 + ci / 2, n - 1) * se if n > 1 else np.nan
-                rows.append((out, a, w, n, mean, sd, se, mean - half, mean + half))
-    return pd.DataFrame(
-        rows, columns=["outcome", "arm", "wave", "n", "mean", "sd", "se", "ci_low", "ci_high"]
-    ).astype({"n": "int64"})
+                if cluster is None:
+                    se = sd / np.sqrt(n) if n > 1 else np.nan
+                    df = n - 1
+                    half = stats.t.ppf(0.5 + ci / 2, df) * se if n > 1 else np.nan
+                    rows.append((out, a, w, n, mean, sd, se, mean - half, mean + half))
+                    continue
+                g = data.loc[sel, cluster].astype(str).to_numpy()
+                j = len(set(g))
+                if n > 1 and j > 1:
+                    t = coef_test((np.ones((n, 1)), v), g, vcov="CR2", test="Satterthwaite",
+                                  alpha=1 - ci).iloc[0]
+                    se, df = float(t["std_error"]), float(t["df"])
+                    lo, hi = float(t["ci_low"]), float(t["ci_high"])
+                else:
+                    se = df = lo = hi = np.nan
+                rows.append((out, a, w, n, mean, sd, se, lo, hi, j, df))
+    cols = ["outcome", "arm", "wave", "n", "mean", "sd", "se", "ci_low", "ci_high"]
+    if cluster is not None:
+        cols += ["n_clusters", "df"]
+    return pd.DataFrame(rows, columns=cols).astype({"n": "int64"})
 
 
 # ---------------------------------------------------------------- balance

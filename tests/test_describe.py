@@ -191,3 +191,23 @@ def test_icc_error_names_outcome_and_wave():
     d = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0], "g": [1, 1, 1, 1], "w": ["a"] * 4})
     with pytest.raises(ValueError, match="ICC of 'y' at wave 'a'"):
         icc(d, "y", clusters="g", wave="w")
+
+
+def test_cluster_robust_means_are_wider_and_match_cr2_of_the_cluster_means():
+    import numpy as np
+    import pandas as pd
+
+    from analysis.describe import describe_by_arm_wave
+
+    rng = np.random.default_rng(8)
+    school = np.repeat(np.arange(10), 30)
+    y = rng.normal(0, 1, 10)[school] + rng.normal(0, 1, 300)
+    d = pd.DataFrame({"arm": "t", "wave": "post", "school": school, "y": y})
+    plain = describe_by_arm_wave(d, "y", arm="arm", wave="wave").iloc[0]
+    robust = describe_by_arm_wave(d, "y", arm="arm", wave="wave", cluster="school").iloc[0]
+    assert robust["mean"] == plain["mean"]
+    assert robust["se"] > 2 * plain["se"]
+    # balanced clusters: CR2 SE of the grand mean = SD of the cluster means / sqrt(J), df = J - 1
+    means = d.groupby("school")["y"].mean()
+    assert np.isclose(robust["se"], means.std(ddof=1) / np.sqrt(10), rtol=1e-9)
+    assert np.isclose(robust["df"], 9, rtol=1e-9) and robust["n_clusters"] == 10
