@@ -168,14 +168,43 @@ def table1(study, scores: pd.DataFrame) -> pd.DataFrame:
 
 def balance_table(study, scores: pd.DataFrame) -> pd.DataFrame:
     """Baseline balance (``tables/balance.csv``): :func:`analysis.describe.baseline_balance`
-    on covariates and baseline outcomes. Empty for one-group designs."""
+    on covariates and baseline outcomes, plus ``n_smallest_arm`` (the count that
+    small-cell suppression applies to: see :func:`_smallest_cell`). Empty for
+    one-group designs."""
     d = study.design
     if not d.arm:
         return pd.DataFrame()
     base = baseline_rows(study, scores)
     variables = [v for v in dict.fromkeys(list(d.covariates) + [o.column_name for o in study.outcomes])
                  if v in base.columns]
-    return describe.baseline_balance(base, variables, arm=d.arm, control=d.control)
+    out = describe.baseline_balance(base, variables, arm=d.arm, control=d.control)
+    return out.assign(n_smallest_arm=_smallest_cell(out))
+
+
+def _smallest_cell(bal: pd.DataFrame) -> list[int]:
+    """The count small-cell suppression of the balance table is applied to.
+
+    A level row (a category, or the 1s of a binary variable) publishes the level's
+    share in each arm next to the arm's size, so its count in each arm is
+    ``share x n``; the row's count is the smaller of the two arms. A binary variable
+    has one row, whose share also gives the count of 0s (``n - count``), so the
+    smaller of the two counts is used. A continuous row's count is the smaller arm.
+    """
+    if bal.empty:
+        return []
+    rows_per = bal.groupby(["variable", "arm"])["level"].transform("size").to_numpy()
+    out = []
+    for r, k in zip(bal.itertuples(index=False), rows_per):
+        nt, nc = float(r.n_treatment), float(r.n_control)
+        if str(r.level) != "":
+            counts = []
+            for share, n in ((r.mean_treatment, nt), (r.mean_control, nc)):
+                c = round(float(share) * n) if np.isfinite(share) else 0
+                counts.append(min(c, n - c) if k == 1 else c)  # binary: 1s and 0s
+            out.append(int(min(counts)))
+        else:
+            out.append(int(min(nt, nc)))
+    return out
 
 
 def icc_table(study, scores: pd.DataFrame) -> pd.DataFrame:

@@ -1,0 +1,160 @@
+"""Reproducibility of ``workbench run`` (issue 6, section 4).
+
+The county example (a copy in a temporary folder) is run three times: twice with
+its own seed (runs ``a`` and ``b``) and once with ``--seed 7`` (run ``c``).
+
+* ``a`` vs ``b``: every file under ``data/``, ``tables/``, ``validation/`` and
+  ``figures/`` is byte-identical; the executed notebooks differ only in execution
+  metadata (``metadata.papermill`` of the notebook and of each cell, the
+  ``metadata.execution`` timestamps of each cell, and the id papermill gives the
+  injected-parameters cell, see below); the HTML reports only in that cell id and
+  ``index.html`` in the seconds per notebook; the manifests only in timings
+  (``seconds``, ``started_at``, ``finished_at``), paths (``command.argv``) and the
+  sizes of the notebooks and reports (which hold timestamps).
+* ``a`` vs ``c``: only the simulation-based output (``tables/power_simulation.csv``
+  and what shows it: the executed ``05_power`` notebook and its report) changes, and
+  the ``seed`` parameter of each notebook.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "county-cluster-trial"
+BYTE_IDENTICAL = ("data", "tables", "validation", "figures")
+SEED_DEPENDENT = {"tables/power_simulation.csv"}
+INJECTED = "injected-parameters"
+PARAMS = ["n_sims=300"]  # fewer simulated trials than the default 1000, to keep the test short
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    from workbench.pipeline import run_study
+
+    root = tmp_path_factory.mktemp("repro")
+    study = root / "county"
+    shutil.copytree(EXAMPLE, study, ignore=shutil.ignore_patterns("output", ".workbench-key"))
+    out = {}
+    for name, seed in (("a", None), ("b", None), ("c", 7)):
+        out[name] = run_study(study, out=root / f"out_{name}", jobs=2, progress=False,
+                              seed=seed, cli_parameters=PARAMS)
+        assert out[name].status == "success", out[name].failures
+    return {k: v.output for k, v in out.items()}
+
+
+def files(folder: Path) -> list[str]:
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+def normalized_notebook(path: Path) -> dict:
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    nb["metadata"].pop("papermill", None)
+    for cell in nb["cells"]:
+        cell["metadata"].pop("papermill", None)
+        cell["metadata"].pop("execution", None)
+        if INJECTED in cell["metadata"].get("tags", []):
+            cell["id"] = INJECTED
+    return nb
+
+
+def injected_ids(path: Path) -> list[str]:
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    return [c["id"] for c in nb["cells"] if INJECTED in c["metadata"].get("tags", [])]
+
+
+def normalized_html(path: Path) -> str:
+    text = path.read_text(encoding="utf-8")
+    text = re.sub(r'(celltag_injected-parameters" id="cell-id=)[0-9a-f]+', r"\1X", text)
+    return re.sub(r"<td>\d+(\.\d+)?</td></tr>", "<td>SECONDS</td></tr>", text)
+
+
+def normalized_manifest(path: Path) -> dict:
+    m = copy.deepcopy(json.loads(path.read_text(encoding="utf-8")))
+    for key in ("started_at", "finished_at", "seconds"):
+        m.pop(key, None)
+    m["command"].pop("argv", None)
+    m["workbench"].pop("git_commit", None)  # the lead may commit while the test runs
+    for entry in m["steps"] + m["notebooks"]:
+        entry.pop("seconds", None)
+    for entry in m["outputs"]:
+        if "sha256" not in entry:  # notebooks and HTML: sizes vary with timestamps
+            entry.pop("bytes", None)
+    return m
+
+
+def test_same_files(runs):
+    assert files(runs["a"]) == files(runs["b"]) == files(runs["c"])
+
+
+@pytest.mark.parametrize("sub", BYTE_IDENTICAL)
+def test_data_tables_validation_and_figures_are_byte_identical(runs, sub):
+    names = [f for f in files(runs["a"]) if f.startswith(sub + "/")]
+    assert names
+    differ = [f for f in names if (runs["a"] / f).read_bytes() != (runs["b"] / f).read_bytes()]
+    assert differ == []
+
+
+def test_notebooks_differ_only_in_execution_metadata(runs):
+    for nb in sorted((runs["a"] / "notebooks").glob("*.ipynb")):
+        other = runs["b"] / "notebooks" / nb.name
+        assert nb.read_bytes() != other.read_bytes()  # they do carry timestamps...
+        assert normalized_notebook(nb) == normalized_notebook(other), nb.name  # ...only those
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "papermill gives the injected-parameters cell a random nbformat id (uuid4). Fix in "
+    "workbench/notebook_runner.py run_task: after pm.execute_notebook (also when it raised a "
+    "PapermillExecutionError), set the id of the cell tagged 'injected-parameters' to "
+    "'injected-parameters' and rewrite the output notebook atomically (before reports render)."))
+def test_the_injected_parameters_cell_id_is_stable(runs):
+    for nb in sorted((runs["a"] / "notebooks").glob("*.ipynb")):
+        assert injected_ids(nb) == injected_ids(runs["b"] / "notebooks" / nb.name)
+
+
+def test_reports_differ_only_in_the_injected_cell_id_and_timings(runs):
+    for page in sorted((runs["a"] / "reports").glob("*.html")):
+        assert normalized_html(page) == normalized_html(runs["b"] / "reports" / page.name), page.name
+
+
+def test_manifests_differ_only_in_timings_and_paths(runs):
+    a, b = (normalized_manifest(runs[k] / "manifest.json") for k in ("a", "b"))
+    assert a == b
+
+
+def test_another_seed_changes_only_the_simulation_outputs(runs):
+    changed = {f for f in files(runs["a"]) if f.split("/", 1)[0] in BYTE_IDENTICAL
+               and (runs["a"] / f).read_bytes() != (runs["c"] / f).read_bytes()}
+    assert changed == SEED_DEPENDENT
+
+
+def test_another_seed_changes_only_the_power_notebook_outputs(runs):
+    for nb in sorted((runs["a"] / "notebooks").glob("*.ipynb")):
+        a, c = normalized_notebook(nb), normalized_notebook(runs["c"] / "notebooks" / nb.name)
+        for x in (a, c):  # the seed parameter itself differs, by design
+            for cell in x["cells"]:
+                if cell["id"] == INJECTED:
+                    cell["source"] = re.sub(r"seed = \d+", "seed = S", "".join(cell["source"]))
+        if nb.stem == "05_power":
+            assert a != c
+        else:
+            assert a == c, nb.name
+
+
+def test_another_seed_in_the_manifest(runs):
+    a, c = (normalized_manifest(runs[k] / "manifest.json") for k in ("a", "c"))
+    assert (a.pop("seed"), c.pop("seed")) == (20240609, 7)
+    sha = {k: {o["path"]: o.get("sha256") for o in m.pop("outputs")} for k, m in (("a", a),
+                                                                                  ("c", c))}
+    assert {p for p in sha["a"] if sha["a"][p] != sha["c"][p]} == SEED_DEPENDENT
+    for m in (a, c):
+        for nb in m["notebooks"]:
+            nb["parameters"].pop("seed", None)
+    assert a == c
