@@ -61,7 +61,11 @@ class ValidationResult:
         Clean rows (ingested-data contract); bad item values set to NaN.
     quarantine : pandas.DataFrame
         Quarantined rows: ``_file``, ``_row``, ``reasons`` (codes joined by ``"; "``),
-        then the row's columns (pseudonymized; no personal-data columns).
+        then the row's columns that the study declares (id pseudonym, wave, arm,
+        clusters, blocks, covariates, subgroups, data-column outcomes, items).
+        Undeclared columns (free text, platform metadata) are never copied: they may
+        hold personal data nobody declared; their names are listed in
+        ``omitted_columns`` and in ``report.json``. The file and row locate the raw row.
     issues : list of Issue
     sources : list of dict
         As :attr:`survey.ingest.IngestResult.sources`.
@@ -81,6 +85,7 @@ class ValidationResult:
     fatal: bool
     study_id: str = ""
     rows_read: int = 0
+    omitted_columns: tuple = ()
     _by_code: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -121,6 +126,7 @@ class ValidationResult:
             "fatal": bool(self.fatal),
             "counts": {"rows_read": int(self.rows_read), "rows_clean": int(len(self.data)),
                        "rows_quarantined": int(len(self.quarantine)),
+                       "quarantine_columns_omitted": list(self.omitted_columns),
                        "errors": self.errors, "warnings": self.warnings},
             "by_code": self.counts_by_code(),
             "sources": [dict(s) for s in self.sources],
@@ -177,9 +183,12 @@ class ValidationResult:
         report = json.dumps(self.report(), ensure_ascii=False, indent=2)
         rpath = folder / "report.json"
         _atomic_write(rpath, report.encode("utf-8"))
-        q = _neutralize(self.quarantine)
+        from .spreadsheet import write_csv
+
         qpath = folder / "quarantine.csv"
-        _atomic_write(qpath, q.to_csv(index=False, lineterminator="\n").encode("utf-8-sig"))
+        # write_csv neutralizes formulas and writes a bare CR inside text as LF (quoted),
+        # which pandas' own to_csv leaves unquoted, splitting the record in spreadsheets
+        write_csv(self.quarantine, qpath, bom=True)
         return {"report": rpath, "quarantine": qpath}
 
 
@@ -215,23 +224,6 @@ def _atomic_write(path: Path, payload: bytes) -> None:
         except OSError:
             pass
         raise
-
-
-def _neutralize(df: pd.DataFrame) -> pd.DataFrame:
-    try:
-        from .spreadsheet import neutralize_formulas
-    except ImportError:
-        neutralize_formulas = None
-    if neutralize_formulas is not None:
-        return neutralize_formulas(df)
-    out = df.copy()
-    for c in out.columns:
-        if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
-            s = out[c]
-            risky = s.str.match(r"^[=+\-@\t\r]", na=False)
-            if risky.any():
-                out[c] = s.mask(risky, "'" + s.astype(str))
-    return out
 
 
 # ----------------------------------------------------------------------------- rules
@@ -538,11 +530,13 @@ def validate(study, *, ingested=None) -> ValidationResult:
     if n:
         chk.straight_lining(~qmask)
     data = chk.data
+    declared = _declared_columns(study, data)
+    omitted = tuple(str(c) for c in data.columns if c not in declared)
     if qmask.any():
         codes = list(chk.quarantine)
         masks = [chk.quarantine[c] for c in codes]
         reasons = ["; ".join(c for c, m in zip(codes, masks) if m[k]) for k in np.flatnonzero(qmask)]
-        q = data.loc[qmask].reset_index(drop=True)
+        q = data.loc[qmask, [c for c in data.columns if c in declared]].reset_index(drop=True)
         lead = ["_file", "_row"]
         q.insert(0, "reasons", pd.array(reasons, dtype="str"))
         q = q[lead + ["reasons"] + [c for c in q.columns if c not in lead + ["reasons"]]]
@@ -550,10 +544,22 @@ def validate(study, *, ingested=None) -> ValidationResult:
     else:
         q = pd.DataFrame({"_file": pd.array([], dtype="str"), "_row": pd.array([], dtype="int64"),
                           "reasons": pd.array([], dtype="str")})
-        q = pd.concat([q, data.iloc[:0].drop(columns=["_file", "_row"], errors="ignore")], axis=1)
+        q = pd.concat([q, data.iloc[:0][[c for c in data.columns if c in declared
+                                         and c not in ("_file", "_row")]]], axis=1)
         clean = data
     issues = list(ing.issues) + chk.issues
     order = {"FILE": 0, "ENCODING": 0, "COLUMN": 1}
     issues.sort(key=lambda i: (order.get(i.code.split("_")[0], 2), i.file or "", i.row or 0))
     return ValidationResult(clean, q, issues, ing.sources, ing.sensitive, ing.fatal,
-                            study_id=study.id, rows_read=n)
+                            study_id=study.id, rows_read=n, omitted_columns=omitted)
+
+
+def _declared_columns(study, data) -> set:
+    """Columns a study declares: provenance, design, covariates, subgroups, outcomes, items."""
+    d = study.design
+    cols = {"_file", "_row", d.id, d.wave, *d.clusters, *d.covariates, *d.subgroups}
+    cols |= {c for c in (d.arm, d.blocks) if c}
+    cols |= {o.column for o in study.outcomes if o.column}
+    for use in study.instruments:
+        cols |= set(use.instrument.item_ids)
+    return {c for c in cols if c in data.columns}

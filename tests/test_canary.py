@@ -7,7 +7,11 @@ ids, and an undeclared free-text column ``备注``. One baseline row is duplicat
 (both copies are quarantined as ``DUPLICATE_ID``) and the copy's free text repeats
 the child's declared name. After ``workbench run`` (all notebooks), every output
 file is searched with the test's own search (:func:`hardening_study.find_leaks`,
-independent of :mod:`survey.scanner`).
+independent of :mod:`survey.scanner`): nothing declared, no raw id and no free text
+is published (undeclared columns are read but copied nowhere, quarantine included).
+Where a study *uses* a free-text column (as a covariate), its values can reach Table 1:
+then the run's own scanner catches a declared name in it, fails the run and removes
+the files.
 """
 
 from __future__ import annotations
@@ -77,23 +81,49 @@ def test_scored_data_keep_only_declared_columns(run, planted):
     assert "备注" not in cols and not cols & {"name", "phone", "姓名"}
 
 
-def test_a_declared_value_in_a_quarantined_free_text_fails_the_run(run):
-    """The copy of a declared name in a quarantined row's free text is caught by the
-    run's scanner: the run fails, the manifest names the file and the kind, and the
-    leaking file is removed from the output."""
-    assert run.status == "failed" and run.exit_code == 1
+def test_a_declared_value_in_a_quarantined_free_text_reaches_no_output(run, planted):
+    """Quarantined rows keep only declared columns, so the free text of a quarantined
+    row (which repeats the child's declared name) is published nowhere; the run passes
+    its privacy scan."""
+    _, info = planted
+    assert run.status == "success", run.failures
+    assert find_leaks(run.output, {"free_text": [info["free_quarantined"]]}) == {}
     import json
 
-    manifest = json.loads((run.output / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["status"] == "failed"
+    report = json.loads((run.output / "validation" / "report.json").read_text(encoding="utf-8"))
+    assert "备注" in report["counts"]["quarantine_columns_omitted"]
+
+
+def test_a_used_free_text_column_leaking_a_name_is_caught_and_removed(planted, tmp_path):
+    """The scanner as the safety net: a free-text remarks column that the study uses as
+    a covariate (a mistake a researcher can make) publishes its values as Table 1 level
+    labels. One remark repeats a child's declared name: the run's scanner finds it, the
+    run fails, the manifest names the files and the kind, and they are removed."""
+    import json
+    import shutil
+
+    from hardening_study import edit_study_yaml, read_raw, write_raw
+
+    from workbench.pipeline import run_study
+
+    src, info = planted
+    folder = tmp_path / "study"
+    shutil.copytree(src, folder, ignore=shutil.ignore_patterns("output"))
+    base, end = read_raw(folder)
+    leaked = info["declared"]["name"][10]
+    base["备注"] = ["无"] * len(base)
+    base.loc[base.index[:6], "备注"] = f"{leaked}的奶奶代填"  # six rows: above min_cell
+    write_raw(folder, base, end)
+    edit_study_yaml(folder, lambda d: d["design"]["covariates"].append("备注"))
+    result = run_study(folder, out=tmp_path / "out", only=["02_baseline"], progress=False)
+    manifest = json.loads((result.output / "manifest.json").read_text(encoding="utf-8"))
+    assert result.status == "failed" and result.exit_code == 1
     findings = manifest["privacy"]["findings"]
-    assert {"file": "validation/quarantine.csv", "kind": "pii:name"} in findings
-    assert {f["file"] for f in findings} == {"validation/quarantine.csv"}
-    assert not (run.output / "validation" / "quarantine.csv").exists()
-    assert "validation/quarantine.csv" not in {o["path"] for o in manifest["outputs"]}
-    assert any("validation/quarantine.csv" in f for f in run.failures)
-    # the notebooks themselves all ran
-    assert {nb["status"] for nb in manifest["notebooks"]} == {"success"}
+    assert {"file": "tables/table1.csv", "kind": "pii:name"} in findings
+    for f in {f["file"] for f in findings}:
+        assert not (result.output / f).exists()
+    assert any("tables/table1.csv" in f for f in result.failures)
+    assert find_leaks(result.output, {"name": [leaked]}) == {}
 
 
 def test_the_workbench_scanner_agrees_the_published_output_is_clean(run, planted):
@@ -108,11 +138,6 @@ def test_the_workbench_scanner_agrees_the_published_output_is_clean(run, planted
     assert result.skipped_short_ids == 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "decision (K2): quarantine.csv should keep only the columns the study declares "
-    "(provenance, reasons, id pseudonym, design, covariates, subgroups, items); undeclared "
-    "columns such as free text should be named in report.json, not copied. Needs a change "
-    "in survey/validation.py (validate: select the declared columns for the quarantine)."))
 def test_quarantine_csv_holds_no_undeclared_free_text(planted):
     from survey.study_loader import load_study
     from survey.validation import validate

@@ -83,14 +83,8 @@ def test_planted_labels_are_published_neutralized(run, file, label):
     assert label not in cells
 
 
-QUARANTINE_CR = (
-    "survey/validation.py ValidationResult.write writes quarantine.csv with DataFrame.to_csv "
-    "after neutralize_formulas; Python's csv writer does not quote a bare CR, so "
-    "'ok<CR>=cmd|...' splits the row and '=cmd|...' starts a record. Fix: write it with "
-    "survey.spreadsheet.write_csv(q, qpath, bom=True), which turns CR into LF (quoted).")
 
 
-@pytest.mark.xfail(strict=True, reason=QUARANTINE_CR)
 def test_the_quarantine_free_text_cannot_start_a_formula_after_a_carriage_return(run):
     """A bare CR inside a text cell is not quoted by Python's csv writer: the text
     after it would start a new, unneutralized record in a spreadsheet."""

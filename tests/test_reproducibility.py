@@ -109,11 +109,6 @@ def test_notebooks_differ_only_in_execution_metadata(runs):
         assert normalized_notebook(nb) == normalized_notebook(other), nb.name  # ...only those
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "papermill gives the injected-parameters cell a random nbformat id (uuid4). Fix in "
-    "workbench/notebook_runner.py run_task: after pm.execute_notebook (also when it raised a "
-    "PapermillExecutionError), set the id of the cell tagged 'injected-parameters' to "
-    "'injected-parameters' and rewrite the output notebook atomically (before reports render)."))
 def test_the_injected_parameters_cell_id_is_stable(runs):
     for nb in sorted((runs["a"] / "notebooks").glob("*.ipynb")):
         assert injected_ids(nb) == injected_ids(runs["b"] / "notebooks" / nb.name)

@@ -80,8 +80,32 @@ def run_task(task: dict) -> dict:
                                "errno": getattr(err, "errno", None),
                                "traceback": traceback.format_exc()[-4000:]}
             break
+    if result["status"] in ("success", "failed"):
+        _stabilize_injected_cell_id(task["output"])
     result["seconds"] = round(time.perf_counter() - started, 3)
     return result
+
+
+def _stabilize_injected_cell_id(executed: str) -> None:
+    """Give papermill's injected-parameters cell a fixed id (papermill draws a uuid4),
+    so that re-runs of the same inputs give notebooks and HTML that differ only in
+    timings. Rewrites the notebook atomically; silent when there is nothing to do."""
+    try:
+        import nbformat
+
+        nb = nbformat.read(executed, as_version=4)
+    except Exception:  # noqa: BLE001 - no notebook written (kernel never started)
+        return
+    changed = False
+    for cell in nb.cells:
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            if cell.get("id") != "injected-parameters":
+                cell["id"] = "injected-parameters"
+                changed = True
+    if changed:
+        tmp = executed + ".tmp"
+        nbformat.write(nb, tmp)
+        os.replace(tmp, executed)
 
 
 def _source_cell(executed: str, cell_index: int) -> dict:
