@@ -93,3 +93,29 @@ def test_unwritable_parent_is_a_clear_error(tmp_path):
         assert err.value.code == "OUTPUT_NOT_WRITABLE"
     finally:
         os.chmod(locked, 0o700)
+
+
+def test_a_reused_kernel_starts_each_notebook_fresh(tmp_path):
+    """One lane, one kernel: the second notebook sees none of the first one's state."""
+    first = _notebook(tmp_path / "a.ipynb", "k: int = 1",
+                      "leak = 42\nimport warnings\nwarnings.warn('once per place')\n"
+                      "import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n"
+                      "fig = plt.figure()")
+    second = _notebook(tmp_path / "b.ipynb", "k: int = 1",
+                       "import os, matplotlib.pyplot as plt\n"
+                       "assert 'leak' not in globals()\n"
+                       "assert plt.get_fignums() == []\n"
+                       "open('pid.txt', 'w').write(str(os.getpid()))")
+    pid_first = _notebook(tmp_path / "c.ipynb", "k: int = 1",
+                          "import os\nopen('pid0.txt', 'w').write(str(os.getpid()))")
+    out = tmp_path / "out"
+    out.mkdir()
+    results = run_notebooks(
+        [NotebookTask("c", pid_first, out / "c.ipynb", {}, out),
+         NotebookTask("a", first, out / "a.ipynb", {}, out),
+         NotebookTask("b", second, out / "b.ipynb", {}, out)], jobs=1)
+    assert [r.status for r in results] == ["success"] * 3, [r.error for r in results]
+    assert (out / "pid.txt").read_text() == (out / "pid0.txt").read_text()  # same kernel
+    counts = [c.execution_count for c in nbformat.read(str(out / "b.ipynb"), as_version=4).cells
+              if c.cell_type == "code"]
+    assert counts == [1, 2]  # the parameters cell and the cell: the counter restarted at 1

@@ -1,7 +1,12 @@
-"""Run several notebooks in parallel, each in its own process, with progress.
+"""Run several notebooks in parallel, in job lanes, with progress.
 
-Each notebook runs in a child process (:mod:`workbench.notebook_runner`), at most
-``jobs`` at a time. Every child, and so every kernel it starts, gets one BLAS/OpenMP
+``jobs`` lanes each drive one child process (:mod:`workbench.notebook_runner`
+``--lane``) that runs the lane's notebooks one after the other in one reused
+kernel, made fresh before each notebook; lanes take the next notebook from a shared
+queue as they become free. Kernel start and the heavy imports are paid once per
+lane (``WORKBENCH_FRESH_KERNELS=1`` gives every notebook a new kernel). A lane
+whose process died is restarted for its next notebook. Every child, and so every
+kernel it starts, gets one BLAS/OpenMP
 thread (``OMP_NUM_THREADS=1`` and friends) so that parallel kernels do not
 oversubscribe the cores. When one notebook fails the others still finish. On
 Ctrl-C the children are interrupted (papermill then shuts its kernel down) and,
@@ -21,6 +26,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import queue
 import re
 import signal
 import subprocess
@@ -140,36 +146,74 @@ class _Children:
                 pass
 
 
-def _run_one(task: NotebookTask, children: _Children, env: dict, workdir: Path) -> NotebookResult:
-    if children.stopping:
-        return NotebookResult(task.name, "interrupted", 0.0, {"kind": "interrupted"},
+class _Lane:
+    """One lane process: sends tasks on stdin, waits for the DONE line on stdout."""
+
+    def __init__(self, children: _Children, env: dict, workdir: Path, number: int):
+        self.children, self.env, self.workdir, self.number = children, env, workdir, number
+        self.proc: subprocess.Popen | None = None
+        self.log = workdir / f"lane{number}.log"
+
+    def _start(self):
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "workbench.notebook_runner", "--lane"],
+                env=self.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
+                start_new_session=True, text=True, encoding="utf-8",
+            )
+        self.children.add(self.proc)
+
+    def run(self, task: NotebookTask) -> NotebookResult:
+        from workbench.notebook_runner import DONE
+
+        if self.children.stopping:
+            return NotebookResult(task.name, "interrupted", 0.0, {"kind": "interrupted"},
+                                  parameters=task.parameters)
+        spec = {"name": task.name, "input": str(task.input), "output": str(task.output),
+                "parameters": task.parameters, "cwd": str(task.cwd),
+                "report_mode": task.report_mode, "kernel_name": task.kernel_name}
+        task_file = self.workdir / f"{task.name}.task.json"
+        result_file = self.workdir / f"{task.name}.result.json"
+        task_file.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
+        result_file.unlink(missing_ok=True)
+        started = time.perf_counter()
+        if self.proc is None or self.proc.poll() is not None:
+            self._start()
+        done = False
+        try:
+            self.proc.stdin.write(f"{task_file}\t{result_file}\n")
+            self.proc.stdin.flush()
+            for line in self.proc.stdout:
+                if line.strip() == DONE:
+                    done = True
+                    break
+        except (BrokenPipeError, OSError):
+            done = False
+        seconds = time.perf_counter() - started
+        if done and result_file.exists():
+            r = json.loads(result_file.read_text(encoding="utf-8"))
+            return NotebookResult(task.name, r["status"], round(seconds, 3), r.get("error"),
+                                  r.get("attempts", 1), task.parameters)
+        # the lane process died: report, and start a new lane for the next notebook
+        code = self.proc.wait() if self.proc is not None else None
+        self.children.remove(self.proc)
+        self.proc = None
+        status = "interrupted" if self.children.stopping else "failed"
+        tail = self.log.read_text(encoding="utf-8", errors="replace")[-2000:] if self.log.exists() else ""
+        return NotebookResult(task.name, status, round(seconds, 3),
+                              {"kind": "runner", "ename": f"exit {code}", "evalue": tail},
                               parameters=task.parameters)
-    spec = {"name": task.name, "input": str(task.input), "output": str(task.output),
-            "parameters": task.parameters, "cwd": str(task.cwd),
-            "report_mode": task.report_mode, "kernel_name": task.kernel_name}
-    task_file = workdir / f"{task.name}.task.json"
-    result_file = workdir / f"{task.name}.result.json"
-    task_file.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
-    started = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "workbench.notebook_runner", str(task_file), str(result_file)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    children.add(proc)
-    try:
-        output, _ = proc.communicate()
-    finally:
-        children.remove(proc)
-    seconds = time.perf_counter() - started
-    if result_file.exists():
-        r = json.loads(result_file.read_text(encoding="utf-8"))
-        return NotebookResult(task.name, r["status"], round(seconds, 3), r.get("error"),
-                              r.get("attempts", 1), task.parameters)
-    status = "interrupted" if children.stopping else "failed"
-    tail = output.decode("utf-8", "replace")[-2000:] if output else ""
-    return NotebookResult(task.name, status, round(seconds, 3),
-                          {"kind": "runner", "ename": f"exit {proc.returncode}", "evalue": tail},
-                          parameters=task.parameters)
+
+    def close(self):
+        if self.proc is None:
+            return
+        try:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        self.children.remove(self.proc)
+        self.proc = None
 
 
 def run_notebooks(tasks: list[NotebookTask], *, jobs: int | None = None,
@@ -202,20 +246,35 @@ def run_notebooks(tasks: list[NotebookTask], *, jobs: int | None = None,
     children = _Children()
     progress = progress or (lambda *a: None)
 
-    def job(task):
-        progress("start", task.name, None)
-        res = _run_one(task, children, env, workdir)
-        progress("done", task.name, res)
-        return res
-
     with tempfile.TemporaryDirectory(prefix="workbench-tasks-", dir=workdir) as tmp:
         workdir = Path(tmp)
         (workdir / "tmp").mkdir()
         env["TMPDIR"] = str(workdir / "tmp")
-        pool = ThreadPoolExecutor(max_workers=jobs)
-        futures = [pool.submit(job, t) for t in tasks]
+        pending: queue.Queue = queue.Queue()
+        for i, t in enumerate(tasks):
+            pending.put((i, t))
+        results: list = [None] * len(tasks)
+        lanes = [_Lane(children, env, workdir, k) for k in range(min(jobs, len(tasks)) or 1)]
+
+        def work(lane: _Lane):
+            try:
+                while True:
+                    try:
+                        i, task = pending.get_nowait()
+                    except queue.Empty:
+                        return
+                    progress("start", task.name, None)
+                    res = lane.run(task)
+                    results[i] = res
+                    progress("done", task.name, res)
+            finally:
+                lane.close()
+
+        pool = ThreadPoolExecutor(max_workers=len(lanes))
+        futures = [pool.submit(work, lane) for lane in lanes]
         try:
-            results = [f.result() for f in futures]
+            for f in futures:
+                f.result()
         except KeyboardInterrupt:
             children.stop_all()
             pool.shutdown(wait=True, cancel_futures=True)

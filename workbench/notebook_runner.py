@@ -1,10 +1,24 @@
-"""Execute one notebook with papermill in this process (run as a subprocess).
+"""Execute notebooks with papermill in this process (run as a subprocess).
 
 ``python -m workbench.notebook_runner TASK.json RESULT.json`` runs the notebook
-described in TASK.json and writes what happened to RESULT.json. The executor
-(:mod:`workbench.execute`) starts one such process per notebook so that each has
-its own working directory (papermill's ``cwd`` is not thread-safe) and can be
-interrupted and cleaned up on its own.
+described in TASK.json and writes what happened to RESULT.json.
+
+``python -m workbench.notebook_runner --lane`` is a *job lane*: it reads lines
+``TASK.json<TAB>RESULT.json`` from standard input and runs them one after the other
+in ONE kernel, answering each with a line :data:`DONE` on standard output. Kernel
+start and the imports of pandas, statsmodels and matplotlib (about two thirds of a
+short notebook's time) are then paid once per lane instead of once per notebook.
+Before each notebook the kernel's state is made fresh: the user namespace is
+cleared and a new history session starts (``InteractiveShell.reset``), figures are closed, warning filters and "once" registries
+are restored, the working directory is set and the execution counter restarts at 1,
+so a notebook's output does not depend on which notebooks ran before it in the lane.
+Modules stay imported (that is the saving); a task with ``fresh_kernel`` (or the
+environment variable ``WORKBENCH_FRESH_KERNELS=1``) gets a new kernel instead. A
+kernel that died is replaced before the next notebook.
+
+The executor (:mod:`workbench.execute`) runs ``jobs`` lanes, each in its own process
+(own working directory, since papermill's ``cwd`` is not thread-safe, and its own
+process group, so that it can be interrupted and cleaned up on its own).
 
 A kernel start that fails on a port clash (a known papermill/jupyter_client race
 under parallel starts: "Address already in use", or a kernel that dies before
@@ -20,6 +34,25 @@ import time
 import traceback
 from pathlib import Path
 
+DONE = "@@workbench-notebook-done@@"
+FRESH_STATE = """\
+get_ipython().reset(new_session=True)  # namespace, history session, execution counter
+import os as _os, sys as _sys, warnings as _w
+_os.chdir({cwd!r})
+if not hasattr(_w, "_workbench_filters"):
+    _w._workbench_filters = list(_w.filters)
+_w.filters[:] = _w._workbench_filters
+_w._filters_mutated()
+for _m in list(_sys.modules.values()):
+    if hasattr(_m, "__warningregistry__"):
+        _m.__warningregistry__.clear()
+if "matplotlib.pyplot" in _sys.modules:
+    _sys.modules["matplotlib.pyplot"].close("all")
+if "analysis.figures" in _sys.modules:
+    _sys.modules["analysis.figures"]._warned = False
+del _os, _sys, _w, _m
+"""
+
 KERNEL_START_ERRORS = ("Address already in use", "Kernel died before replying",
                        "Kernel didn't respond", "Timeout waiting for kernel",
                        "Kernel was not started")
@@ -32,13 +65,61 @@ def _is_kernel_start_failure(exc: BaseException) -> bool:
     return type(exc).__name__ == "ZMQError"
 
 
-def run_task(task: dict) -> dict:
-    """Run one notebook; return a JSON-ready result dict (status, error, timings)."""
+def start_kernel(kernel_name: str, cwd: str, attempts: int = 3):
+    """Start a kernel, retrying a start that fails on a port clash."""
+    from jupyter_client.manager import KernelManager
+
+    for attempt in range(1, attempts + 1):
+        km = KernelManager(kernel_name=kernel_name)
+        try:
+            km.start_kernel(cwd=cwd)
+            kc = km.client()
+            kc.start_channels()
+            try:
+                kc.wait_for_ready(timeout=120)
+            finally:
+                kc.stop_channels()
+            return km
+        except Exception as err:  # noqa: BLE001 - retried or re-raised
+            try:
+                km.shutdown_kernel(now=True)
+            except Exception:  # noqa: BLE001
+                pass
+            if attempt == attempts or not _is_kernel_start_failure(err):
+                raise
+            time.sleep(0.5 * attempt)
+    raise RuntimeError("unreachable")
+
+
+def fresh_state(km, cwd: str) -> None:
+    """Make a reused kernel look fresh to the next notebook (see the module notes)."""
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=60)
+        reply = kc.execute_interactive(FRESH_STATE.format(cwd=cwd), store_history=False,
+                                       timeout=60, output_hook=lambda msg: None)
+        if reply["content"].get("status") != "ok":
+            raise RuntimeError(f"could not reset the kernel: {reply['content'].get('evalue')}")
+    finally:
+        kc.stop_channels()
+
+
+def run_task(task: dict, km=None) -> dict:
+    """Run one notebook; return a JSON-ready result dict (status, error, timings).
+
+    With ``km`` (a started kernel manager) the notebook runs in that kernel after
+    :func:`fresh_state`; without, papermill starts and stops a kernel of its own.
+    """
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
     started = time.perf_counter()
     result = {"name": task["name"], "status": "success", "error": None, "attempts": 0}
+    extra = {}
+    if km is not None:
+        fresh_state(km, task["cwd"])
+        extra["km"] = km
     for attempt in range(1, 4):
         result["attempts"] = attempt
         try:
@@ -52,6 +133,7 @@ def run_task(task: dict) -> dict:
                 log_output=False,
                 start_timeout=task.get("start_timeout", 120),
                 execution_timeout=task.get("execution_timeout"),
+                **extra,
             )
             break
         except PapermillExecutionError as err:
@@ -71,7 +153,7 @@ def run_task(task: dict) -> dict:
                 result["status"] = "interrupted"
                 result["error"] = {"kind": "interrupted"}
                 break
-            if attempt < 3 and _is_kernel_start_failure(err):
+            if attempt < 3 and km is None and _is_kernel_start_failure(err):
                 time.sleep(0.5 * attempt)
                 continue
             result["status"] = "failed"
@@ -142,14 +224,64 @@ def _exit_with_parent(poll: float = 0.5) -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
+def _write_result(path: str, result: dict) -> None:
+    tmp = Path(path + ".tmp")
+    tmp.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def lane() -> int:
+    """Run tasks from standard input in one reused kernel (see the module notes)."""
+    km = None
+    fresh_always = os.environ.get("WORKBENCH_FRESH_KERNELS") == "1"
+    try:
+        for line in sys.stdin:
+            if not line.strip():
+                continue
+            task_path, result_path = line.rstrip("\n").split("\t")
+            task = json.loads(Path(task_path).read_text(encoding="utf-8"))
+            fresh = fresh_always or task.get("fresh_kernel", False)
+            if km is not None and (fresh or not km.is_alive()):
+                km.shutdown_kernel(now=True)
+                km = None
+            try:
+                if km is None:
+                    km = start_kernel(task.get("kernel_name", "python3"), task["cwd"])
+                result = run_task(task, km=km)
+            except Exception as err:  # noqa: BLE001 - kernel could not start or reset
+                result = {"name": task["name"], "status": "failed", "attempts": 1,
+                          "seconds": 0.0,
+                          "error": {"kind": "runner", "ename": type(err).__name__,
+                                    "evalue": str(err)[:2000],
+                                    "errno": getattr(err, "errno", None),
+                                    "traceback": traceback.format_exc()[-4000:]}}
+            if result["status"] == "failed" and (result.get("error") or {}).get("kind") != "cell":
+                if km is not None:  # the kernel may be broken: start a new one next time
+                    km.shutdown_kernel(now=True)
+                    km = None
+            _write_result(result_path, result)
+            print(DONE, flush=True)
+            if result["status"] == "interrupted":
+                return 130
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        if km is not None:
+            try:
+                km.shutdown_kernel(now=True)
+            except Exception:  # noqa: BLE001 - best effort on the way out
+                pass
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     _exit_with_parent()
+    if argv[:1] == ["--lane"]:
+        return lane()
     task = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
     result = run_task(task)
-    tmp = Path(argv[1] + ".tmp")
-    tmp.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(tmp, argv[1])
+    _write_result(argv[1], result)
     return 0 if result["status"] == "success" else 1
 
 
