@@ -12,7 +12,7 @@ frames; the rule is the standard textbook one, stated below with its limits.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -211,4 +211,57 @@ def suppress_small_cells(table: pd.DataFrame, *, count: str, min_cell: int,
         "complementary": int(np.sum(reason == COMPLEMENTARY)),
         "unprotected_groups": len(unprotected),
     }
+    return out
+
+
+def suppress_small_counts(table: pd.DataFrame, counts: Mapping[str, Iterable[str]], *,
+                          min_cell: int) -> pd.DataFrame:
+    """Blank small counts *within* a row, with the statistics derived from them.
+
+    For tables whose rows are large groups but which also publish counts of a
+    category inside the group (``n_improved`` children reliably improved out of
+    ``n``): a category count ``c`` with ``0 < c < min_cell`` is blanked together with
+    its statistics (the share and its interval). The group total stays published;
+    the blanked count cannot be recovered from it as long as the table does not
+    publish every category of the group (e.g. ``unchanged`` is not published next
+    to ``improved`` and ``worse``) — the caller's responsibility.
+
+    Parameters
+    ----------
+    table : DataFrame
+    counts : mapping
+        Count column -> columns blanked with it, e.g.
+        ``{"n_worse": ["worse", "worse_ci_low", "worse_ci_high"]}``.
+    min_cell : int
+
+    Returns
+    -------
+    DataFrame
+        A copy; a column ``suppressed_counts`` names the blanked count columns of
+        each row (``""`` when none).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"n": [40, 40], "n_worse": [3, 9], "worse": [3 / 40, 9 / 40]})
+    >>> out = suppress_small_counts(t, {"n_worse": ["worse"]}, min_cell=5)
+    >>> out["n_worse"].tolist(), out["suppressed_counts"].tolist()
+    ([nan, 9.0], ['n_worse', ''])
+    """
+    out = table.copy()
+    hidden = pd.Series([""] * len(out), index=out.index, dtype="object")
+    for col, stats in counts.items():
+        if col not in out.columns:
+            continue
+        c = pd.to_numeric(out[col], errors="coerce")
+        small = (c > 0) & (c < min_cell)
+        if not small.any():
+            continue
+        targets = [col, *[s for s in stats if s in out.columns]]
+        for t in targets:
+            if pd.api.types.is_integer_dtype(out[t].dtype):
+                out[t] = out[t].astype("Float64" if str(out[t].dtype)[0] == "I" else "float64")
+        out.loc[small, targets] = np.nan
+        hidden[small] = [f"{h};{col}" if h else col for h in hidden[small]]
+    out["suppressed_counts"] = hidden.astype("str")
     return out

@@ -115,20 +115,27 @@ class RunFolder:
         return self.path / "tables" / f"{name}.csv"
 
     def write_table(self, name: str, table: pd.DataFrame, *, count: str | None = None,
-                    stats=(), margins=(), by=()) -> pd.DataFrame:
+                    stats=(), margins=(), by=(), counts=None) -> pd.DataFrame:
         """Write ``tables/NAME.csv``; return the table as published.
 
         With ``count`` given, rows with fewer than ``privacy.min_cell`` respondents
         are suppressed (their count and ``stats`` blanked) with complementary
-        suppression across ``margins`` within ``by``.
+        suppression across ``margins`` within ``by``. ``counts`` (count column ->
+        statistics) blanks small category counts within a row, e.g. 3 children
+        reliably worse (:func:`analysis.disclosure.suppress_small_counts`).
         """
         from analysis.disclosure import suppress_small_cells
         from survey.spreadsheet import write_csv
 
+        from analysis.disclosure import suppress_small_counts
+
         published = table
+        if counts:
+            published = suppress_small_counts(published, counts, min_cell=self.min_cell)
         if count is not None:
-            published = suppress_small_cells(table, count=count, min_cell=self.min_cell,
-                                             stats=list(stats), margins=list(margins), by=list(by))
+            present = [c for c in stats if c in published.columns]  # e.g. df: clustered only
+            published = suppress_small_cells(published, count=count, min_cell=self.min_cell,
+                                             stats=present, margins=list(margins), by=list(by))
         published = published.copy()
         for col in table.columns:  # counts stay integers (nullable) after suppression
             if col in published and pd.api.types.is_integer_dtype(table[col].dtype):

@@ -219,11 +219,18 @@ def icc_table(study, scores: pd.DataFrame) -> pd.DataFrame:
 
 
 def means_table(study, scores: pd.DataFrame) -> pd.DataFrame:
-    """Means by arm x wave with CIs (``tables/means.csv``), outcomes named by id."""
+    """Means by arm x wave with CIs (``tables/means.csv``), outcomes named by id.
+
+    Columns of :func:`analysis.describe.describe_by_arm_wave`; in clustered designs
+    also ``n_clusters`` and ``df``.
+    """
     d = study.design
     cols = {o.column_name: o.id for o in study.outcomes}
+    # respondents of one school are not independent: with clusters, the intervals are
+    # cluster-robust (CR2, clustered at the outermost level, Satterthwaite df)
     out = describe.describe_by_arm_wave(scores, list(cols), arm=d.arm, wave=d.wave,
-                                        waves=list(d.waves))
+                                        waves=list(d.waves),
+                                        cluster=d.clusters[0] if d.clusters else None)
     out["outcome"] = out["outcome"].map(cols).fillna(out["outcome"])
     return out
 

@@ -1,0 +1,44 @@
+"""RunFolder.write_table: small cells and small category counts, formula safety, integers."""
+
+import pandas as pd
+
+from workbench.run_folder import RunFolder
+
+
+class _Privacy:
+    min_cell = 5
+
+
+class _Study:
+    privacy = _Privacy()
+
+
+def _run(tmp_path):
+    run = RunFolder(tmp_path, None)
+    run.__dict__["study"] = _Study()  # the cached property, without a study folder
+    return run
+
+
+def test_small_category_counts_and_small_groups_are_both_suppressed(tmp_path):
+    t = pd.DataFrame({"outcome": ["o"] * 4, "arm": ["c", "t", "v", "u"], "n": [50, 60, 40, 3],
+                      "n_improved": [3, 20, 10, 1], "improved": [3 / 50, 1 / 3, .25, 1 / 3],
+                      "n_worse": [10, 2, 9, 0], "worse": [.2, 2 / 60, 9 / 40, 0.0]})
+    out = _run(tmp_path).write_table(
+        "change", t, count="n", stats=["improved", "worse", "n_improved", "n_worse", "df"],
+        margins=["arm"], by=["outcome"],
+        counts={"n_improved": ["improved"], "n_worse": ["worse"]})
+    csv = pd.read_csv(tmp_path / "tables" / "change.csv")
+    # within a row: 3 improved in c, 2 worse in t are blanked with their shares
+    assert pd.isna(csv.loc[0, "n_improved"]) and pd.isna(csv.loc[0, "improved"])
+    assert pd.isna(csv.loc[1, "n_worse"]) and pd.isna(csv.loc[1, "worse"])
+    assert csv.loc[1, "n_improved"] == 20 and csv.loc[0, "n_worse"] == 10
+    # whole rows: the arm of 3, and (complementary) the next smallest arm, v
+    assert pd.isna(csv.loc[3, "n"]) and pd.isna(csv.loc[2, "n"]) and csv["suppressed"].sum() == 2
+    assert out["suppressed"].sum() == 2
+
+
+def test_text_is_neutralized_and_counts_stay_integers(tmp_path):
+    t = pd.DataFrame({"level": ["=cmd|x", "ok"], "n": [12, 30], "mean": [1 / 3, 2.0]})
+    _run(tmp_path).write_table("t", t, count="n", stats=["mean"], margins=["level"])
+    text = (tmp_path / "tables" / "t.csv").read_text(encoding="utf-8")
+    assert "'=cmd|x" in text and ",12," in text and "0.3333333333" in text
