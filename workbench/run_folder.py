@@ -124,10 +124,8 @@ class RunFolder:
         statistics) blanks small category counts within a row, e.g. 3 children
         reliably worse (:func:`analysis.disclosure.suppress_small_counts`).
         """
-        from analysis.disclosure import suppress_small_cells
+        from analysis.disclosure import suppress_small_cells, suppress_small_counts
         from survey.spreadsheet import write_csv
-
-        from analysis.disclosure import suppress_small_counts
 
         published = table
         if counts:
