@@ -170,25 +170,44 @@ def means_plot(means: pd.DataFrame, *, outcome: str, waves=None, control=None,
     return fig
 
 
+def _wrap(text: str, width: int = 26) -> str:
+    """Wrap a label; CJK text (no spaces) is cut by characters."""
+    import textwrap
+
+    text = str(text)
+    if " " in text:
+        return "\n".join(textwrap.wrap(text, width)) or text
+    return "\n".join(text[i:i + width] for i in range(0, len(text), width))
+
+
 def estimation_plot(effects: pd.DataFrame, *, lang="en", title=None, models=None):
-    """Each outcome's effect with its CI (one row per outcome x arm x model).
+    """Each outcome's effect with its CI, one panel per outcome (own units).
 
     ``effects`` has the columns of :func:`analysis.effects.estimate_effects`.
-    Primary-model rows are drawn solid, others hollow.
+    Primary-model rows are drawn solid, others hollow. Outcomes are in their own
+    units, so each gets its own panel and x axis.
     """
     d = effects if models is None else effects[effects["model"].isin(models)]
     d = d.reset_index(drop=True)
-    labels = [f"{r.outcome} · {r.arm} · {r.model}" for r in d.itertuples()]
-    fig, ax = plt.subplots(figsize=(7, 0.45 * len(d) + 1.2))
-    y = np.arange(len(d))[::-1]
-    for yi, r in zip(y, d.itertuples()):
-        ax.plot([r.ci_low, r.ci_high], [yi, yi], color="#1f77b4", lw=2)
-        ax.plot(r.estimate, yi, "o", color="#1f77b4",
-                markerfacecolor="#1f77b4" if bool(r.primary) else "white")
-    ax.axvline(0, color="#444", lw=1, ls="--")
-    ax.set_yticks(y, labels)
-    ax.set_xlabel(label("effect", lang))
-    ax.set_title(title or label("estimate", lang))
+    outcomes = list(dict.fromkeys(d["outcome"]))
+    heights = [max(1, (d["outcome"] == o).sum()) for o in outcomes]
+    fig, axes = plt.subplots(len(outcomes), 1, figsize=(7, 0.42 * sum(heights) + 1.0 * len(outcomes)),
+                             gridspec_kw={"height_ratios": heights}, squeeze=False)
+    for ax, o in zip(axes[:, 0], outcomes):
+        sub = d[d["outcome"] == o].reset_index(drop=True)
+        y = np.arange(len(sub))[::-1]
+        labels = []
+        for yi, r in zip(y, sub.itertuples()):
+            arm = "" if pd.isna(r.arm) or r.arm in (None, "None") else f"{r.arm} · "
+            labels.append(f"{arm}{r.model}")
+            ax.plot([r.ci_low, r.ci_high], [yi, yi], color="#1f77b4", lw=2)
+            ax.plot(r.estimate, yi, "o", color="#1f77b4",
+                    markerfacecolor="#1f77b4" if bool(r.primary) else "white")
+        ax.axvline(0, color="#444", lw=1, ls="--")
+        ax.set_yticks(y, labels)
+        ax.set_title(str(o), loc="left", fontsize=10)
+    axes[-1, 0].set_xlabel(label("effect", lang))
+    fig.suptitle(title or label("estimate", lang))
     fig.tight_layout()
     return fig
 
@@ -312,7 +331,8 @@ def claim_plot(audit: pd.DataFrame, *, lang="en", title=None):
     ci_low, ci_high, null_proportion, observed_treatment, observed_control.
     """
     d = audit.reset_index(drop=True)
-    fig, ax = plt.subplots(figsize=(6.8, 1.2 * len(d) + 1.4))
+    lines = max(_wrap(c).count("\n") + 1 for c in d["claim"]) if len(d) else 1
+    fig, ax = plt.subplots(figsize=(8.5, (1.0 + 0.25 * lines) * len(d) + 1.4))
     y = np.arange(len(d))[::-1]
     for yi, r in zip(y, d.itertuples()):
         ax.plot([r.ci_low, r.ci_high], [yi, yi], color="#d62728", lw=3, alpha=.6)
@@ -327,7 +347,7 @@ def claim_plot(audit: pd.DataFrame, *, lang="en", title=None):
                 ax.plot(v, yi + 0.18, mk, color=c,
                         label=f"{label('observed', lang)} ({col.split('_')[1]})" if yi == y[0] else None)
     ax.set_xlim(0, 1)
-    ax.set_yticks(y, [str(c) for c in d["claim"]])
+    ax.set_yticks(y, [_wrap(c) for c in d["claim"]])
     ax.set_xlabel(label("share", lang))
     ax.legend(frameon=False, bbox_to_anchor=(1.01, 1), loc="upper left")
     if title:

@@ -26,6 +26,18 @@ def notebook_title(name: str, lang: str = "en") -> str:
     return t.get(lang, t["en"]) if t else name
 
 
+def _without_remote_scripts(page: str) -> str:
+    """Drop ``<script src="https://...">`` tags (require.js, MathJax from a CDN).
+
+    The reports need neither (no widgets or LaTeX are rendered statically); without
+    them a report opened on a counsellor's computer contacts no third-party server
+    and renders the same offline.
+    """
+    import re
+
+    return re.sub(r'<script[^>]*\ssrc="https?://[^"]*"[^>]*>\s*</script>\s*', "", page)
+
+
 def render_html(notebook: Path, target: Path, *, report_mode: bool, title: str) -> Path:
     """Convert an executed notebook to standalone HTML (written atomically)."""
     import nbformat
@@ -37,6 +49,7 @@ def render_html(notebook: Path, target: Path, *, report_mode: bool, title: str) 
     exporter.exclude_input_prompt = report_mode
     exporter.exclude_output_prompt = report_mode
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    body = _without_remote_scripts(body)
     tmp = target.with_name(target.name + ".tmp")
     tmp.write_text(body, encoding="utf-8")
     os.replace(tmp, target)

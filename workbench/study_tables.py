@@ -172,8 +172,10 @@ def balance_table(study, scores: pd.DataFrame) -> pd.DataFrame:
     small-cell suppression applies to: see :func:`_smallest_cell`). Empty for
     one-group designs."""
     d = study.design
-    if not d.arm:
-        return pd.DataFrame()
+    if not d.arm:  # one group: nothing to balance; the header still says what would be here
+        return pd.DataFrame(columns=["variable", "level", "arm", "control", "n_treatment",
+                                     "n_control", "mean_treatment", "mean_control", "sd_pooled",
+                                     "smd", "method", "abs_smd", "wwc_flag", "n_smallest_arm"])
     base = baseline_rows(study, scores)
     variables = [v for v in dict.fromkeys(list(d.covariates) + [o.column_name for o in study.outcomes])
                  if v in base.columns]
