@@ -14,7 +14,7 @@ from __future__ import annotations
 import codecs
 from dataclasses import dataclass, field
 
-from .errors import DataError, Issue
+from .errors import DataError
 
 UTF8_BOM = codecs.BOM_UTF8
 UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
