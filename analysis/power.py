@@ -483,7 +483,8 @@ def power_cluster3(n_schools: int | None = None, classes_per_school: float = 2,
 
 def simulate_cluster_trials(n_clusters: int, cluster_size: int, icc: float, effect: float, *,
                             n_sims: int, rng: np.random.Generator, r2: float = 0.0,
-                            treated_share: float = 0.5):
+                            treated_share: float = 0.5, classes_per_cluster: int = 1,
+                            icc_class: float = 0.0):
     """Outcomes of many two-level cluster randomized trials that share one design.
 
     Light generator for power simulations: ``Y = effect * T + u_j + e_ij`` with
@@ -492,6 +493,10 @@ def simulate_cluster_trials(n_clusters: int, cluster_size: int, icc: float, effe
     n_clusters)`` clusters are treated, chosen at random. With ``r2 > 0`` a baseline
     covariate ``x`` (variance 1, ICC ``icc``) explains a share ``r2`` of the variance at
     both levels; it is drawn once, so all ``n_sims`` trials share the design matrix.
+    With ``classes_per_cluster > 1`` each cluster (school) holds that many classes of
+    ``cluster_size`` people and a class effect of variance ``icc_class`` is added (the
+    individual variance is then ``1 - icc - icc_class``): a three-level trial
+    randomized at the top level.
 
     Returns
     -------
@@ -509,9 +514,12 @@ def simulate_cluster_trials(n_clusters: int, cluster_size: int, icc: float, effe
     >>> Y.shape, X.shape, g.shape
     ((4, 50), (50, 2), (50,))
     """
-    J, m = int(n_clusters), int(cluster_size)
-    n = J * m
-    g = np.repeat(np.arange(J), m)
+    J, k, m = int(n_clusters), int(classes_per_cluster), int(cluster_size)
+    if k < 1 or not (0.0 <= icc_class < 1.0 - icc):
+        raise ValueError("need classes_per_cluster >= 1 and 0 <= icc_class < 1 - icc")
+    n = J * k * m
+    g = np.repeat(np.arange(J), k * m)
+    c = np.repeat(np.arange(J * k), m)
     n_treat = int(round(treated_share * J))
     if not (1 <= n_treat <= J - 1):
         raise ValueError("need at least one treated and one control cluster")
@@ -519,17 +527,104 @@ def simulate_cluster_trials(n_clusters: int, cluster_size: int, icc: float, effe
     treated[rng.choice(J, n_treat, replace=False)] = 1.0
     T = treated[g]
     cols = [np.ones(n), T]
-    sd2, sd1 = math.sqrt(icc), math.sqrt(1.0 - icc)
+    sd2, sdc, sd1 = math.sqrt(icc), math.sqrt(icc_class), math.sqrt(1.0 - icc - icc_class)
     mean = effect * T
     resid_scale = math.sqrt(1.0 - r2)
     if r2 > 0:
-        x = sd2 * rng.standard_normal(J)[g] + sd1 * rng.standard_normal(n)
+        x = (sd2 * rng.standard_normal(J)[g] + sdc * rng.standard_normal(J * k)[c]
+             + sd1 * rng.standard_normal(n))
         cols.append(x)
         mean = mean + math.sqrt(r2) * x
     u = rng.standard_normal((n_sims, J))[:, g]
+    v = rng.standard_normal((n_sims, J * k))[:, c] if icc_class > 0 else 0.0
     e = rng.standard_normal((n_sims, n))
-    Y = mean + resid_scale * (sd2 * u + sd1 * e)
+    Y = mean + resid_scale * (sd2 * u + sdc * v + sd1 * e)
     return Y, np.column_stack(cols), g
+
+
+def simulate_individual_trials(n_per_arm: int, effect: float, *, n_sims: int,
+                               rng: np.random.Generator, r2: float = 0.0):
+    """Outcomes of many individually randomized two-arm trials sharing one design.
+
+    ``Y = effect * T + sqrt(r2) x + sqrt(1 - r2) e`` (total variance 1). Returns
+    ``Y (n_sims, 2 n_per_arm)``, ``X`` (intercept, treatment[, x]).
+    """
+    n = 2 * int(n_per_arm)
+    T = np.zeros(n)
+    T[rng.permutation(n)[: int(n_per_arm)]] = 1.0
+    cols, mean = [np.ones(n), T], effect * T
+    if r2 > 0:
+        x = rng.standard_normal(n)
+        cols.append(x)
+        mean = mean + math.sqrt(r2) * x
+    Y = mean + math.sqrt(1.0 - r2) * rng.standard_normal((n_sims, n))
+    return Y, np.column_stack(cols)
+
+
+def hc2_test_many(Y, X, coef: int = 1, *, alpha: float = 0.05) -> pd.DataFrame:
+    """OLS with HC2 standard errors and n - p df for many outcomes sharing ``X``.
+
+    The estimator of the effects module's ``ancova_hc2`` (``estimatr::lm_robust(se_type
+    = "HC2")``), vectorized over the rows of ``Y``: with ``c`` the row of
+    ``(X'X)^-1 X'`` for ``coef`` and leverages ``h``, ``SE^2 = sum c_i^2 e_i^2 / (1 - h_i)``.
+    """
+    Y = np.atleast_2d(np.asarray(Y, dtype=float))
+    X = np.asarray(X, dtype=float)
+    n, p = X.shape
+    xtx_inv = np.linalg.inv(X.T @ X)
+    hat_rows = xtx_inv @ X.T
+    h = np.einsum("ij,ji->i", X, hat_rows)
+    beta = Y @ hat_rows.T
+    resid = Y - beta @ X.T
+    c = hat_rows[coef]
+    se = np.sqrt(((c ** 2) / (1.0 - h) * resid ** 2).sum(axis=1))
+    df = n - p
+    t = beta[:, coef] / se
+    pval = 2 * stats.t.sf(np.abs(t), df)
+    q = stats.t.ppf(1 - alpha / 2, df)
+    est = beta[:, coef]
+    return pd.DataFrame({"estimate": est, "std_error": se, "t": t, "df": float(df),
+                         "p_value": pval, "ci_low": est - q * se, "ci_high": est + q * se})
+
+
+def simulate_power_individual(n_per_arm: int, effect: float, *, n_sims: int = 1000,
+                              alpha: float = 0.05, seed=None, r2: float = 0.0,
+                              n_designs: int = 10) -> pd.DataFrame:
+    """Power of an individually randomized trial by simulation, analysed as ``ancova_hc2``.
+
+    Returns one row: ``n_per_arm, effect, r2, alpha, n_sims, power, power_ci_low,
+    power_ci_high, mean_estimate, sd_estimate, mean_std_error, analytic_power``
+    (:func:`power_t` two-sample, which ignores the covariate's gain when ``r2 > 0``).
+
+    Examples
+    --------
+    >>> r = simulate_power_individual(64, 0.5, n_sims=2000, seed=2)
+    >>> abs(r["power"].item() - r["analytic_power"].item()) < 0.04
+    True
+    """
+    from analysis.change import wilson_ci
+
+    a = _check_prob(alpha, "alpha")
+    if int(n_per_arm) < 2 or not (0.0 <= float(r2) < 1.0):
+        raise ValueError("need n_per_arm >= 2 and 0 <= r2 < 1")
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    n_designs = min(int(n_designs), int(n_sims))
+    sizes = np.full(n_designs, int(n_sims) // n_designs)
+    sizes[: int(n_sims) % n_designs] += 1
+    parts = []
+    for size in sizes:
+        Y, X = simulate_individual_trials(n_per_arm, effect, n_sims=int(size), rng=rng, r2=r2)
+        parts.append(hc2_test_many(Y, X, 1, alpha=a))
+    res = pd.concat(parts, ignore_index=True)
+    rejections = int((res["p_value"] < a).sum())
+    lo, hi = wilson_ci(rejections, len(res))
+    analytic = power_t(effect=effect, n=n_per_arm, alpha=a)["power"].item() if effect else a
+    return pd.DataFrame([{
+        "n_per_arm": int(n_per_arm), "effect": float(effect), "r2": float(r2), "alpha": a,
+        "n_sims": len(res), "power": rejections / len(res), "power_ci_low": lo,
+        "power_ci_high": hi, "mean_estimate": float(res["estimate"].mean()),
+        "sd_estimate": float(res["estimate"].std(ddof=1)) if len(res) > 1 else math.nan,
+        "mean_std_error": float(res["std_error"].mean()), "analytic_power": analytic}])
 
 
 def _default_estimator():
@@ -540,8 +635,15 @@ def _default_estimator():
 def simulate_power(n_clusters: int, cluster_size: int, icc: float, effect: float, *,
                    n_sims: int = 1000, alpha: float = 0.05, seed=None, r2: float = 0.0,
                    treated_share: float = 0.5, n_designs: int = 10,
-                   estimator=None) -> pd.DataFrame:
-    """Power of a two-level cluster randomized trial by simulation.
+                   estimator=None, classes_per_cluster: int = 1,
+                   icc_class: float = 0.0) -> pd.DataFrame:
+    """Power of a two- or three-level cluster randomized trial by simulation.
+
+    With ``classes_per_cluster > 1`` and ``icc_class`` the clusters (schools) hold
+    classes with their own random effect; the analysis is unchanged (CR2 clustered
+    at the randomized level, as ``ols_cr2`` does) and ``analytic_power`` comes from
+    :func:`power_cluster3`. For individually randomized trials see
+    :func:`simulate_power_individual`.
 
     Simulates ``n_sims`` trials with :func:`simulate_cluster_trials` and analyses each
     as the effects module does for cluster trials (``ols_cr2``): OLS of the outcome on
@@ -606,7 +708,9 @@ def simulate_power(n_clusters: int, cluster_size: int, icc: float, effect: float
     parts = []
     for s in sizes:
         Y, X, g = simulate_cluster_trials(n_clusters, cluster_size, icc, effect, n_sims=int(s),
-                                          rng=rng, r2=r2, treated_share=treated_share)
+                                          rng=rng, r2=r2, treated_share=treated_share,
+                                          classes_per_cluster=classes_per_cluster,
+                                          icc_class=icc_class)
         res = est(Y, X, g, coef=1, alpha=a)
         parts.append(pd.DataFrame({k: np.asarray(res[k], dtype=float)
                                    for k in ("estimate", "std_error", "df", "p_value")}))
@@ -615,12 +719,20 @@ def simulate_power(n_clusters: int, cluster_size: int, icc: float, effect: float
     rejections = int((res["p_value"] < a).sum())
     lo, hi = wilson_ci(rejections, len(res))
     share = round(treated_share * n_clusters) / n_clusters
-    analytic = power_cluster2(int(n_clusters), cluster_size, icc, effect=effect,
-                              treated_share=share, r2_1=r2, r2_2=r2,
-                              n_covariates=1 if r2 > 0 else 0, alpha=a)["power"].item() \
-        if effect != 0 else a
+    if effect == 0:
+        analytic = a
+    elif int(classes_per_cluster) > 1:
+        analytic = power_cluster3(int(n_clusters), int(classes_per_cluster), cluster_size,
+                                  icc, icc_class, effect=effect, treated_share=share,
+                                  r2_1=r2, r2_2=r2, r2_3=r2,
+                                  n_covariates=1 if r2 > 0 else 0, alpha=a)["power"].item()
+    else:
+        analytic = power_cluster2(int(n_clusters), cluster_size, icc, effect=effect,
+                                  treated_share=share, r2_1=r2, r2_2=r2,
+                                  n_covariates=1 if r2 > 0 else 0, alpha=a)["power"].item()
     return pd.DataFrame([{
-        "n_clusters": int(n_clusters), "cluster_size": int(cluster_size), "icc": float(icc),
+        "n_clusters": int(n_clusters), "classes_per_cluster": int(classes_per_cluster),
+        "cluster_size": int(cluster_size), "icc": float(icc), "icc_class": float(icc_class),
         "effect": float(effect), "r2": float(r2), "treated_share": float(treated_share),
         "alpha": a, "n_sims": len(res), "power": rejections / len(res), "power_ci_low": lo,
         "power_ci_high": hi, "mean_estimate": float(res["estimate"].mean()),

@@ -155,3 +155,33 @@ def test_simulation_takes_an_estimator():
 def test_fixture_versions_recorded():
     v = json.loads((FIX / "versions.json").read_text())
     assert v["pwr"] == "1.3.0" and v["R"].startswith("R version")
+
+
+def test_simulated_power_of_a_three_level_trial_agrees_with_powerup():
+    from analysis.power import simulate_power
+
+    r = simulate_power(20, 10, 0.08, 0.4, n_sims=2000, seed=5, classes_per_cluster=3,
+                       icc_class=0.1)
+    row = r.iloc[0]
+    assert row["classes_per_cluster"] == 3 and row["mean_df"] < 20
+    assert abs(row["power"] - row["analytic_power"]) < 0.04
+    assert abs(row["mean_estimate"] - 0.4) < 0.02
+
+
+def test_simulated_power_of_an_individually_randomized_trial_matches_pwr_and_hc2():
+    import numpy as np
+    import statsmodels.api as sm
+
+    from analysis.cluster_robust import coef_test
+    from analysis.power import hc2_test_many, simulate_individual_trials, simulate_power_individual
+
+    r = simulate_power_individual(64, 0.5, n_sims=4000, seed=9).iloc[0]
+    assert abs(r["power"] - 0.8015) < 0.025  # pwr.t.test(n = 64, d = 0.5)$power = 0.8015
+    Y, X = simulate_individual_trials(30, 0.3, n_sims=3, rng=np.random.default_rng(1), r2=0.4)
+    many = hc2_test_many(Y, X, 1)
+    for k in range(3):
+        one = coef_test(sm.OLS(Y[k], X).fit(), vcov="HC2", test="naive").iloc[1]
+        assert np.isclose(many["std_error"][k], one["std_error"], rtol=1e-10)
+        assert np.isclose(many["p_value"][k], one["p_value"], rtol=1e-8)
+    null = simulate_power_individual(40, 0.0, n_sims=4000, seed=3).iloc[0]
+    assert null["power"] < 0.065
