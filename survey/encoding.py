@@ -38,7 +38,7 @@ class Decoded:
     detected : bool
         False when the encoding came from ``encoding:`` in study.yaml.
     issues : list of Issue
-        Warnings such as ``ENCODING_SUSPECT``.
+        Warnings found while decoding (none at present; kept for callers).
     """
 
     text: str
@@ -150,7 +150,7 @@ def decode_bytes(raw: bytes, encoding: str | None = None, *, file: str | None = 
     declaration is an error naming the line where decoding fails, with the
     encoding that would work. A legacy encoding (``gbk``...) declared for a
     file that is valid UTF-8 usually decodes *without error* into mojibake;
-    that is refused with ``ENCODING_SUSPECT`` (a :class:`DataError`).
+    that is refused too (``FILE_ENCODING``, a :class:`DataError`), naming the line.
 
     Parameters
     ----------
@@ -174,7 +174,7 @@ def decode_bytes(raw: bytes, encoding: str | None = None, *, file: str | None = 
     ...     decode_bytes("学校".encode("utf-8"), "gbk")
     ... except DataError as err:
     ...     err.code
-    'ENCODING_SUSPECT'
+    'FILE_ENCODING'
     """
     if encoding is None:
         # decode once: the successful attempt of detection is the result
@@ -210,7 +210,7 @@ def decode_bytes(raw: bytes, encoding: str | None = None, *, file: str | None = 
         # Refused rather than warned: analysing garbled labels and headers is worse than
         # stopping, and a real GBK file with Chinese text is practically never valid UTF-8.
         raise DataError(
-            "ENCODING_SUSPECT",
+            "FILE_ENCODING",
             f"declared encoding {encoding!r}, but the file is valid UTF-8 with non-ASCII text "
             f"from line {_line_of(raw, first)}: decoding it as {encoding!r} would give "
             "garbled text (mojibake). Remove `encoding:` from study.yaml to detect it, or "

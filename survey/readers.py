@@ -58,7 +58,7 @@ class RawTable:
     value_labels : dict
         ``{column: {code_text: label}}`` from .sav/.dta files (empty otherwise).
     issues : list of survey.errors.Issue
-        Warnings found while reading (e.g. ``ENCODING_SUSPECT``).
+        Warnings found while reading.
     path : pathlib.Path
     file : str
         Name used in messages (relative to the study folder when known).

@@ -9,7 +9,6 @@ Rules (code, severity, consequence):
 
 ====================== ======== ===============================================
 ``FILE_*``             error    the file is not read (see :mod:`survey.readers`)
-``ENCODING_SUSPECT``   error    declared legacy encoding on a UTF-8 file (not read)
 ``COLUMN_MISSING``     error    design/covariate/subgroup/item column absent
 ``LABEL_UNKNOWN``      error    item text that is not an answer label -> NaN
 ``VALUE_NOT_NUMERIC``  error    item text that is not a number -> NaN

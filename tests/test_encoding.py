@@ -58,7 +58,7 @@ def test_utf8_declared_gbk_is_refused_as_mojibake():
     raw = "学号,得分\n001,3\n".encode()
     with pytest.raises(DataError) as e:
         decode_bytes(raw, "gbk", file="w1.csv")
-    assert e.value.code == "ENCODING_SUSPECT" and e.value.row == 1
+    assert e.value.code == "FILE_ENCODING" and e.value.row == 1
     assert "line 1" in e.value.message and "mojibake" in e.value.message
 
 
