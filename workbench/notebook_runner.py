@@ -35,6 +35,9 @@ import traceback
 from pathlib import Path
 
 DONE = "@@workbench-notebook-done@@"
+# A cell that runs longer than this fails (papermill CellTimeoutError) instead of hanging
+# the run forever, e.g. on a message lost between kernel and client. Seconds; 0 = none.
+CELL_TIMEOUT = int(os.environ.get("WORKBENCH_CELL_TIMEOUT", "1800")) or None
 FRESH_STATE = """\
 get_ipython().reset(new_session=True)  # namespace, history session, execution counter
 import os as _os, sys as _sys, warnings as _w
@@ -132,7 +135,7 @@ def run_task(task: dict, km=None) -> dict:
                 progress_bar=False,
                 log_output=False,
                 start_timeout=task.get("start_timeout", 120),
-                execution_timeout=task.get("execution_timeout"),
+                execution_timeout=task.get("execution_timeout", CELL_TIMEOUT),
                 **extra,
             )
             break
