@@ -20,6 +20,8 @@ from hypothesis import settings as _settings
 _settings.register_profile("default-run", derandomize=True, deadline=None)
 _settings.register_profile("explore", deadline=None)
 _settings.load_profile("explore" if _os.environ.get("WORKBENCH_FUZZ_EXAMPLES") else "default-run")
+# A notebook cell that hangs in a test fails after 5 minutes instead of stalling CI.
+_os.environ.setdefault("WORKBENCH_CELL_TIMEOUT", "300")
 
 
 TINY_STUDY_YAML = """\
