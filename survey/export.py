@@ -27,12 +27,13 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
+
+from .atomic import write_with
 
 SPSS_RESERVED = {"ALL", "AND", "BY", "EQ", "GE", "GT", "LE", "LT", "NE", "NOT", "OR", "TO", "WITH"}
 SPSS_MAX_NAME_BYTES = 64
@@ -128,7 +129,7 @@ def write_scores(scores: pd.DataFrame, out_dir, study=None, items: pd.DataFrame 
     written: dict = {}
 
     path = out_dir / "scores.parquet"
-    _atomic(path, lambda tmp: scores.to_parquet(tmp, index=False, engine="pyarrow"))
+    write_with(path, lambda tmp: scores.to_parquet(tmp, index=False, engine="pyarrow"))
     written["parquet"] = path
 
     from survey.spreadsheet import write_csv  # neutralizes formulas, writes atomically
@@ -143,26 +144,12 @@ def write_scores(scores: pd.DataFrame, out_dir, study=None, items: pd.DataFrame 
 
     if items is not None:
         path = out_dir / "items.parquet"
-        _atomic(path, lambda tmp: items.to_parquet(tmp, index=False, engine="pyarrow"))
+        write_with(path, lambda tmp: items.to_parquet(tmp, index=False, engine="pyarrow"))
         written["items"] = path
     return written
 
 
 # --------------------------------------------------------------------------- writers
-
-def _atomic(path: Path, write: Callable[[str], None]) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
 
 def _write_sav_atomic(scores: pd.DataFrame, path: Path, study) -> dict:
     import pyreadstat
@@ -227,7 +214,7 @@ def _write_sav_atomic(scores: pd.DataFrame, path: Path, study) -> dict:
                              variable_measure=measure or None)
         _fix_sav_timestamp(tmp)
 
-    _atomic(path, write)
+    write_with(path, write)
     return names
 
 

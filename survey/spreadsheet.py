@@ -30,14 +30,14 @@ from __future__ import annotations
 import datetime as _dt
 import io
 import math
-import os
 import re
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from .atomic import write_bytes
 
 __all__ = ["is_formula_like", "neutralize_formulas", "neutralize_text", "write_csv", "write_xlsx"]
 
@@ -157,21 +157,6 @@ def _normalize_newlines(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_csv(df: pd.DataFrame, path: Path | str, *, bom: bool = False) -> Path:
     """Write ``df`` as a formula-safe, deterministic CSV, atomically.
 
@@ -212,7 +197,7 @@ def write_csv(df: pd.DataFrame, path: Path | str, *, bom: bool = False) -> Path:
     data = text.encode("utf-8")
     if bom:
         data = b"\xef\xbb\xbf" + data
-    _atomic_write(path, data)
+    write_bytes(path, data)
     return path
 
 
@@ -306,5 +291,5 @@ def write_xlsx(df: pd.DataFrame, path: Path | str, *, sheet_name: str = "data") 
         ws.append(row_cells(row))
     buf = io.BytesIO()
     wb.save(buf)
-    _atomic_write(path, _deterministic_zip(buf.getvalue()))
+    write_bytes(path, _deterministic_zip(buf.getvalue()))
     return path

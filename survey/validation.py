@@ -35,8 +35,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import os
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +42,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .atomic import write_bytes
 from .errors import Issue
 from .ingest import _norm_label, read_study_data
 
@@ -181,7 +180,7 @@ class ValidationResult:
         folder.mkdir(parents=True, exist_ok=True)
         report = json.dumps(self.report(), ensure_ascii=False, indent=2)
         rpath = folder / "report.json"
-        _atomic_write(rpath, report.encode("utf-8"))
+        write_bytes(rpath, report.encode("utf-8"))
         from .spreadsheet import write_csv
 
         qpath = folder / "quarantine.csv"
@@ -207,22 +206,6 @@ def _jsonable(d: dict) -> dict:
             v = float(v)
         out[k] = v
     return out
-
-
-def _atomic_write(path: Path, payload: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 # ----------------------------------------------------------------------------- rules

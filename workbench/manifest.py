@@ -78,7 +78,6 @@ def environment() -> dict:
 
 def write_manifest(path: Path, manifest: dict) -> None:
     """Write atomically (temp file + rename)."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2, default=str) + "\n",
-                   encoding="utf-8")
-    os.replace(tmp, path)
+    from survey.atomic import write_text
+
+    write_text(path, json.dumps(manifest, ensure_ascii=False, indent=2, default=str) + "\n")

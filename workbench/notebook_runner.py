@@ -188,9 +188,9 @@ def _stabilize_injected_cell_id(executed: str) -> None:
                 cell["id"] = "injected-parameters"
                 changed = True
     if changed:
-        tmp = executed + ".tmp"
-        nbformat.write(nb, tmp)
-        os.replace(tmp, executed)
+        from survey.atomic import write_with
+
+        write_with(executed, lambda tmp: nbformat.write(nb, tmp))
 
 
 def _source_cell(executed: str, cell_index: int) -> dict:
@@ -228,9 +228,9 @@ def _exit_with_parent(poll: float = 0.5) -> None:
 
 
 def _write_result(path: str, result: dict) -> None:
-    tmp = Path(path + ".tmp")
-    tmp.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
+    from survey.atomic import write_text
+
+    write_text(path, json.dumps(result, ensure_ascii=False, indent=1))
 
 
 def lane() -> int:

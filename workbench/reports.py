@@ -8,8 +8,9 @@ and a plain nbconvert export still contains them.
 from __future__ import annotations
 
 import html
-import os
 from pathlib import Path
+
+from survey.atomic import write_text
 
 TITLES = {
     "00_data_quality": {"en": "Data quality", "zh": "数据质量"},
@@ -50,9 +51,7 @@ def render_html(notebook: Path, target: Path, *, report_mode: bool, title: str) 
     exporter.exclude_output_prompt = report_mode
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
     body = _without_remote_scripts(body)
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(body, encoding="utf-8")
-    os.replace(tmp, target)
+    write_text(target, body)
     return target
 
 
@@ -102,7 +101,5 @@ def write_index(target: Path, *, title: str, study_id: str, status: str,
         status_label="运行状态" if zh else "Run status", study_label="研究" if zh else "Study",
         report_label="报告" if zh else "Report", state_label="状态" if zh else "Status",
         seconds_label="秒" if zh else "Seconds", rows="\n".join(rows), notes=note_html)
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(page, encoding="utf-8")
-    os.replace(tmp, target)
+    write_text(target, page)
     return target
