@@ -70,3 +70,13 @@ def test_power_errors_and_text(capsys):
     assert "exactly one" in capsys.readouterr().err
     assert main(["power", "--design", "two_sample", "--effect", "0.5"]) == 0
     assert "round up: 64" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv", [["--effect", "inf", "--n", "30"], ["--effect", "nan", "--n", "30"],
+                                  ["--icc", "1.5", "--n", "30"], ["--power", "1.5", "--n", "30"],
+                                  ["--design", "two_sample", "--n", "-4", "--effect", "0.3"]])
+def test_power_refuses_implausible_options(argv, capsys):
+    from workbench.cli import main
+
+    assert main(["power", *argv]) == 2
+    assert "POWER_ARGUMENTS" in capsys.readouterr().err

@@ -65,3 +65,21 @@ def test_hostile_string_is_rendered_as_a_literal():
     namespace = {}
     exec(compile(src, "<injected>", "exec"), {"__builtins__": {}}, namespace)
     assert namespace == {"name": evil, "lines": "a\nb", "zh": "张三"}
+
+
+@pytest.mark.parametrize("pair", ["lang=fr", "n_sims=0", "power_target=1.5", "power_target=0",
+                                  "seed=-1", "seed=4294967296", "lang=" + "x" * 30000])
+def test_implausible_values_are_refused_before_anything_runs(tmp_path, pair):
+    src = ('lang: str = ""\nseed: int = 1\nn_sims: int = 1000\npower_target: float = 0.8\n')
+    declared = {k: [p] for k, p in declared_parameters(_nb(tmp_path, src)).items()}
+    with pytest.raises(ParameterError) as err:
+        parse_cli_parameters([pair], declared)
+    assert err.value.code == "PARAMETER_VALUE"
+    assert len(str(err.value)) < 300  # a 30,000-character value is not echoed back
+
+
+def test_plausible_values_pass(tmp_path):
+    src = ('lang: str = ""\nseed: int = 1\nn_sims: int = 1000\npower_target: float = 0.8\n')
+    declared = {k: [p] for k, p in declared_parameters(_nb(tmp_path, src)).items()}
+    got = parse_cli_parameters(["lang=en", "seed=0", "n_sims=1", "power_target=0.9"], declared)
+    assert got == {"lang": "en", "seed": 0, "n_sims": 1, "power_target": 0.9}

@@ -29,6 +29,55 @@ from survey.errors import WorkbenchError
 
 SUPPORTED_TYPES = ("str", "int", "float", "bool", "list", "dict")
 MAX_NESTING = 32  # list/dict values nested deeper than this are refused
+MAX_TEXT = 4096  # characters of a str parameter (paths, labels); longer values are refused
+MAX_SEED = 2**32 - 1  # numpy's legacy seeding range, the one R users know as well
+LANGUAGES = ("zh", "en")
+
+# Plausible values of the parameters the notebooks share, checked before anything runs:
+# name -> (test, what is expected). A parameter not listed here is checked by type only.
+VALUE_RULES: dict = {
+    "lang": (lambda v: v in ("",) + LANGUAGES, "zh or en (or empty for the study's language)"),
+    "seed": (lambda v: 0 <= v <= MAX_SEED, f"an integer from 0 to {MAX_SEED}"),
+    "n_sims": (lambda v: 1 <= v <= 1_000_000, "an integer from 1 to 1000000"),
+    "power_target": (lambda v: 0 < v < 1, "a number strictly between 0 and 1, e.g. 0.8"),
+    "alpha": (lambda v: 0 < v < 1, "a number strictly between 0 and 1, e.g. 0.05"),
+    "reliability": (lambda v: 0 < v < 1, "a number strictly between 0 and 1"),
+    "n": (lambda v: 2 <= v <= 1_000_000, "an integer from 2 to 1000000"),
+    "n_per_arm": (lambda v: 2 <= v <= 1_000_000, "an integer from 2 to 1000000"),
+    "n_studies": (lambda v: 1 <= v <= 100_000, "an integer from 1 to 100000"),
+    "true_effect": (lambda v: -5 <= v <= 5, "an effect in SD units from -5 to 5"),
+    "select_below_percentile": (lambda v: 0 < v <= 100, "a percentile above 0 and at most 100"),
+}
+
+
+def check_value(name: str, value) -> None:
+    """Refuse a parameter value outside its plausible range (:data:`VALUE_RULES`).
+
+    Examples
+    --------
+    >>> check_value("power_target", 0.9)
+    >>> try:
+    ...     check_value("lang", "fr")
+    ... except ParameterError as err:
+    ...     print(err.code)
+    PARAMETER_VALUE
+    """
+    rule = VALUE_RULES.get(name)
+    if isinstance(value, str) and len(value) > MAX_TEXT:
+        raise ParameterError("PARAMETER_VALUE",
+                             f"-p {name}: the value has {len(value)} characters; "
+                             f"at most {MAX_TEXT} are accepted", column=name)
+    if rule is None:
+        return
+    test, expected = rule
+    try:
+        ok = bool(test(value))
+    except TypeError:
+        ok = False
+    if not ok:
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+        raise ParameterError("PARAMETER_VALUE", f"-p {name}={shown}: expected {expected}",
+                             column=name)
 _TRUE = {"true", "yes", "1", "on"}
 _FALSE = {"false", "no", "0", "off"}
 
@@ -252,6 +301,7 @@ def parse_cli_parameters(pairs: list[str], declared: dict[str, list[Parameter]])
                                  f"-p {key}: notebooks declare different types {sorted(types)}",
                                  column=key)
         values[key] = convert_value(raw, types.pop(), name=key)
+        check_value(key, values[key])
     return values
 
 

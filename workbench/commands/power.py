@@ -29,10 +29,54 @@ def _target(power, *missing_candidates):
     return power
 
 
+# option -> (test, what is expected); None values (not given) are not checked here
+_RANGES = {
+    "effect": (lambda v: math.isfinite(v) and v != 0, "a finite, non-zero standardized effect"),
+    "n": (lambda v: math.isfinite(v) and v > 0, "a positive number"),
+    "clusters": (lambda v: math.isfinite(v) and v > 0, "a positive number of clusters"),
+    "per_middle": (lambda v: math.isfinite(v) and v > 0, "a positive number of classes"),
+    "icc": (lambda v: 0 <= v < 1, "an ICC from 0 to below 1"),
+    "icc2": (lambda v: 0 <= v < 1, "an ICC from 0 to below 1"),
+    "r2_1": (lambda v: 0 <= v < 1, "an R2 from 0 to below 1"),
+    "r2_2": (lambda v: 0 <= v < 1, "an R2 from 0 to below 1"),
+    "r2_3": (lambda v: 0 <= v < 1, "an R2 from 0 to below 1"),
+    "p1": (lambda v: 0 < v < 1, "a proportion strictly between 0 and 1"),
+    "p2": (lambda v: 0 < v < 1, "a proportion strictly between 0 and 1"),
+    "treated": (lambda v: 0 < v < 1, "a share strictly between 0 and 1"),
+    "alpha": (lambda v: 0 < v < 1, "a level strictly between 0 and 1, e.g. 0.05"),
+    "power": (lambda v: 0 < v < 1, "a power strictly between 0 and 1, e.g. 0.8"),
+    "covariates": (lambda v: v >= 0, "0 or more covariates"),
+    "simulate": (lambda v: 0 <= v <= 1_000_000, "0 to 1000000 simulated trials"),
+    "seed": (lambda v: 0 <= v < 2**32, "a seed from 0 to 4294967295"),
+}
+
+
+def check_arguments(args) -> None:
+    """Refuse implausible option values (``--effect inf``, ``--icc 1.5``) before computing.
+
+    Examples
+    --------
+    >>> from workbench.cli import build_parser
+    >>> args = build_parser().parse_args(["power", "--effect", "inf", "--n", "30"])
+    >>> try:
+    ...     check_arguments(args)
+    ... except WorkbenchError as err:
+    ...     print(err.code)
+    POWER_ARGUMENTS
+    """
+    for name, (test, expected) in _RANGES.items():
+        value = getattr(args, name, None)
+        if value is None:
+            continue
+        if not test(value):  # NaN fails every comparison, so it lands here too
+            _fail(f"--{name.replace('_', '-')} {value!r}: expected {expected}")
+
+
 def compute(args):
     """Run the analysis for parsed arguments; returns (result DataFrame, simulated or None)."""
     from analysis import power as pw
 
+    check_arguments(args)
     d = args.design
     sim = None
     if args.simulate and d != "cluster2":
