@@ -12,6 +12,7 @@ GBK is a subset of GB18030, so a GBK file is reported as ``"gb18030"``.
 from __future__ import annotations
 
 import codecs
+import re
 from dataclasses import dataclass, field
 
 from .errors import DataError
@@ -54,6 +55,58 @@ def _where(raw: bytes, offset: int) -> str:
 
 def _line_of(raw: bytes, offset: int) -> int:
     return raw.count(b"\n", 0, offset) + 1
+
+
+# two or more well-formed UTF-8 CJK characters in a row: a cheap pre-filter for UTF-8 text
+# inside a file that is not UTF-8 as a whole (GBK bytes match it only by rare chance, and such
+# a chance match practically never makes a whole line valid UTF-8)
+_UTF8_CJK_RUN = re.compile(rb"(?:[\xe4-\xe9][\x80-\xbf]{2}){2,}")
+
+
+def mixed_encoding_lines(raw: bytes) -> tuple[int, int] | None:
+    """Lines that show a file mixes UTF-8 with another encoding (GBK rows, then UTF-8 rows).
+
+    Such a file is not valid UTF-8 as a whole, decodes as GB18030 without error, and
+    turns the UTF-8 rows into mojibake. Returns ``(first UTF-8 line, first line that
+    is not UTF-8)``, or ``None`` when the file is not mixed.
+
+    Examples
+    --------
+    >>> raw = "id,名字\\n1,张三\\n".encode("gbk") + "2,李四\\n".encode("utf-8")
+    >>> mixed_encoding_lines(raw)
+    (3, 1)
+    >>> mixed_encoding_lines("id,名字\\n1,张三\\n".encode("gbk")) is None
+    True
+    """
+    bad = _fails_at(raw, "utf-8")
+    if bad is None:
+        return None
+    pos = 0
+    while True:
+        m = _UTF8_CJK_RUN.search(raw, pos)
+        if m is None:
+            return None
+        start = raw.rfind(b"\n", 0, m.start()) + 1
+        end = raw.find(b"\n", m.end())
+        end = len(raw) if end < 0 else end
+        try:
+            raw[start:end].decode("utf-8")
+        except UnicodeDecodeError:
+            pos = end + 1
+            continue
+        return _line_of(raw, start), _line_of(raw, bad)
+
+
+def _refuse_mixed(raw: bytes, file: str | None) -> None:
+    mixed = mixed_encoding_lines(raw)
+    if mixed is not None:
+        utf8_line, other_line = mixed
+        raise DataError(
+            "FILE_ENCODING",
+            f"the file mixes text encodings: line {utf8_line} is UTF-8 but line {other_line} is "
+            "not (GBK/GB18030?), e.g. rows pasted from two exports. Decoding it as one encoding "
+            "would garble part of the rows: save the whole file again as 'CSV UTF-8'",
+            file=file, row=min(utf8_line, other_line))
 
 
 def _fails_at(raw: bytes, encoding: str) -> int | None:
@@ -184,9 +237,12 @@ def decode_bytes(raw: bytes, encoding: str | None = None, *, file: str | None = 
             except UnicodeDecodeError:
                 pass
             try:
-                return Decoded(raw.decode("gb18030"), "gb18030", True)
+                text = raw.decode("gb18030")
             except UnicodeDecodeError:
                 pass
+            else:
+                _refuse_mixed(raw, file)
+                return Decoded(text, "gb18030", True)
         enc = detect_encoding(raw, file=file)  # raises FILE_ENCODING with positions
         text = raw.decode(enc)
         return Decoded(text[1:] if text.startswith("\ufeff") else text, enc, True)
@@ -215,6 +271,8 @@ def decode_bytes(raw: bytes, encoding: str | None = None, *, file: str | None = 
             f"from line {_line_of(raw, first)}: decoding it as {encoding!r} would give "
             "garbled text (mojibake). Remove `encoding:` from study.yaml to detect it, or "
             "declare utf-8", file=file, row=_line_of(raw, first))
+    if enc in LEGACY_CJK:
+        _refuse_mixed(raw, file)
     text = raw.decode(enc)
     if text.startswith("\ufeff"):
         text = text[1:]

@@ -84,3 +84,27 @@ def test_unknown_encoding_name():
 def test_declared_utf8_with_bom_strips_bom():
     d = decode_bytes(codecs.BOM_UTF8 + b"id\n1\n", "UTF8")
     assert d.text == "id\n1\n" and d.encoding == "utf-8-sig"
+
+
+def test_mixed_gbk_and_utf8_rows_are_refused_naming_both_lines():
+    # GBK rows from one export, then UTF-8 rows pasted from another: decodes as GB18030
+    # without error, garbling the UTF-8 rows (issue 10)
+    raw = "id,姓名,学校\n1,张三,一中\n2,李四,二中\n".encode("gbk") + "3,王五,三中\n".encode()
+    with pytest.raises(DataError) as err:
+        decode_bytes(raw, file="data/mixed.csv")
+    assert err.value.code == "FILE_ENCODING"
+    assert "line 4 is UTF-8 but line 1 is not" in str(err.value)
+    with pytest.raises(DataError):
+        decode_bytes(raw, "gbk", file="data/mixed.csv")
+
+
+def test_pure_gbk_with_chance_utf8_bytes_is_not_called_mixed():
+    import random
+
+    rng = random.Random(3)
+    chars = [chr(c) for c in range(0x4E00, 0x9FA5)]
+    chars = [c for c in chars if len(c.encode("gbk", "ignore")) == 2][:3500]
+    text = "\n".join(",".join("".join(rng.choice(chars) for _ in range(3)) for _ in range(8))
+                     for _ in range(5000))
+    d = decode_bytes(text.encode("gbk"))
+    assert d.encoding == "gb18030" and d.text == text
