@@ -41,7 +41,7 @@ import re
 import zipfile
 from pathlib import Path
 
-from .errors import ContractError
+from .errors import ContractError, DataError
 from .schema import did_you_mean, raise_errors
 
 #: Blank rows after which XLSForm stops reading a sheet.
@@ -430,6 +430,13 @@ def _read_workbook(path: Path, fail) -> dict:
     """All sheets of the workbook as :class:`_Sheet` objects (values, not formulas)."""
     import openpyxl
 
+    from .xlsx_guard import MAX_FORM_BYTES, check_expanded_size
+
+    try:
+        check_expanded_size(path, limit=MAX_FORM_BYTES, code="INSTRUMENT_XLSFORM_TOO_LARGE",
+                            what="XLSForm")
+    except DataError as err:
+        raise fail(err.code, err.message) from None
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError) as err:

@@ -190,3 +190,30 @@ def test_unreadable_workbooks(tmp_path, content):
     p.write_bytes(content)
     (e,) = _errors(p)
     assert e.code == "INSTRUMENT_XLSFORM_UNREADABLE" and e.file == str(p)
+
+
+def test_xlsform_that_expands_to_huge_xml_is_refused_before_reading(tmp_path):
+    # a small file on disk whose sheet part expands to 40 MiB (a zip bomb, issue 10)
+    import zipfile
+
+    import openpyxl
+
+    from survey.errors import ContractError
+    from survey.xlsform import read_xlsform
+
+    wb = openpyxl.Workbook()
+    wb.active.title = "survey"
+    wb.active.append(["type", "name", "label"])
+    plain = tmp_path / "plain.xlsx"
+    wb.save(plain)
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(plain) as zin, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"</worksheet>", b" " * (40 * 2**20) + b"</worksheet>")
+            zout.writestr(info.filename, data)
+    assert bomb.stat().st_size < 200_000
+    with pytest.raises(ContractError) as err:
+        read_xlsform(bomb)
+    assert err.value.code == "INSTRUMENT_XLSFORM_TOO_LARGE" and "MiB" in str(err.value)
