@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .encoding import UTF16_BOMS, decode_bytes
-from .errors import DataError
+from .errors import DataError, Issue
 
 TEXT_SUFFIXES = {"csv", "txt", "tsv"}
 SUFFIX_FORMATS = {"csv": "csv", "txt": "csv", "tsv": "csv", "xlsx": "xlsx", "xlsm": "xlsx",
@@ -463,6 +463,9 @@ def _read_xlsx(raw: bytes, sheet, file) -> RawTable:
         hint = (" (it is an old .xls workbook: save it as .xlsx)"
                 if raw.startswith(b"\xd0\xcf\x11\xe0") else "")
         raise DataError("FILE_UNREADABLE", f"not a valid .xlsx workbook{hint}", file=file)
+    from .xlsx_guard import check_expanded_size
+
+    check_expanded_size(raw, file=file)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -479,8 +482,22 @@ def _read_xlsx(raw: bytes, sheet, file) -> RawTable:
             raise DataError("FILE_UNREADABLE", "the workbook has no readable worksheet (its "
                             "sheet parts are missing or damaged); re-export it from Excel",
                             file=file)
+        issues = []
         if sheet is None:
-            ws = sheets[0]
+            # a hidden sheet (stale test data, lookup lists) is never read unless named
+            visible = [w for w in sheets if getattr(w, "sheet_state", "visible") == "visible"]
+            if not visible:
+                raise DataError("FILE_SHEET_MISSING", f"every sheet of the workbook is hidden "
+                                f"({names}); name the sheet to read with `sheet:` in study.yaml",
+                                file=file, column="sheet")
+            ws = visible[0]
+            skipped = [w.title for w in sheets[:sheets.index(ws)]]
+            if skipped:
+                issues.append(Issue(
+                    "FILE_HIDDEN_SHEET", "warning",
+                    f"hidden sheet(s) {skipped} skipped; read the first visible sheet "
+                    f"{ws.title!r} (name a sheet with `sheet:` in study.yaml to read another)",
+                    file=file, column="sheet"))
         elif isinstance(sheet, int):
             if not 0 <= sheet < len(names):
                 raise DataError("FILE_SHEET_MISSING", f"sheet index {sheet} does not exist; the "
@@ -495,8 +512,8 @@ def _read_xlsx(raw: bytes, sheet, file) -> RawTable:
                                 f"(sheets: {names})", file=file, column="sheet")
             ws = sheets[names.index(sheet)]
         try:
-            merged = [m for m in _merged_ranges(raw, getattr(ws, "_worksheet_path", None))
-                      if m[1] <= 2]
+            all_merged = _merged_ranges(raw, getattr(ws, "_worksheet_path", None))
+            merged = [m for m in all_merged if m[1] <= 2]
         except Exception as err:  # BadZipFile (CRC), zlib.error, EOFError: a damaged sheet part
             raise DataError("FILE_UNREADABLE", f"cannot read the sheet {ws.title!r} "
                             f"({type(err).__name__}); re-export it from Excel",
@@ -508,6 +525,14 @@ def _read_xlsx(raw: bytes, sheet, file) -> RawTable:
                             "a two-row or merged header cannot be read as one header row. "
                             "Unmerge them and put one name per column in row 1",
                             file=file, row=1)
+        if all_merged:
+            # a merged range in the body keeps its value in the first cell only: the other
+            # cells would silently read as empty
+            a, r1, b, r2 = all_merged[0]
+            cells = ", ".join(f"{a}{r1}:{b}{r2}" for a, r1, b, r2 in all_merged[:8])
+            raise DataError("FILE_MERGED_CELLS", f"merged cells in the data ({cells}): all but "
+                            "the first cell of a merged range read as empty. Unmerge them and "
+                            "fill in every cell", file=file, row=r1)
         try:
             rows_iter = ws.iter_rows(values_only=True)
             header = next(rows_iter, None)
@@ -515,8 +540,21 @@ def _read_xlsx(raw: bytes, sheet, file) -> RawTable:
         except Exception as err:
             raise DataError("FILE_UNREADABLE", f"cannot read the sheet {ws.title!r} "
                             f"({type(err).__name__})", file=file) from None
+        sheet_path = getattr(ws, "_worksheet_path", None)
+        title = ws.title
     finally:
         wb.close()
+    if _has_formulas(raw, sheet_path):
+        empty = _formulas_without_values(raw, title)
+        if empty:
+            cells = ", ".join(c for _, c in empty[:10])
+            more = f" and {len(empty) - 10} more" if len(empty) > 10 else ""
+            raise DataError(
+                "FILE_FORMULA_NO_VALUE",
+                f"{len(empty)} cell(s) hold a formula without a saved value ({cells}{more}); "
+                "they would read as empty. The file was probably written by a program: open it "
+                "in Excel or WPS and save it (which computes the values), or export it as CSV",
+                file=file, row=empty[0][0])
     if header is None or all(_cell_text(h) is None for h in header):
         if not body or all(all(c is None for c in r) for r in body):
             raise DataError("FILE_EMPTY", f"the sheet {ws.title!r} is empty", file=file)
@@ -546,7 +584,57 @@ def _read_xlsx(raw: bytes, sheet, file) -> RawTable:
     if frame.empty:
         raise DataError("FILE_HEADER_ONLY", f"the sheet {ws.title!r} has a header row but no "
                         "data rows", file=file)
-    return RawTable(frame, rows, "xlsx", None, ws.title, "")
+    return RawTable(frame, rows, "xlsx", None, ws.title, "", issues=issues)
+
+
+_FORMULA_RE = re.compile(rb"<(?:\w+:)?f[ >/]")
+
+
+def _has_formulas(raw: bytes, sheet_path: str | None) -> bool:
+    """Whether a sheet's XML has any formula element (a cheap streaming look)."""
+    if not sheet_path:
+        return False
+    with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+        member = sheet_path.lstrip("/")
+        if member not in zf.namelist():
+            return False
+        tail = b""
+        with zf.open(member) as fh:
+            while chunk := fh.read(1 << 20):
+                if _FORMULA_RE.search(tail + chunk):
+                    return True
+                tail = chunk[-16:]
+    return False
+
+
+def _formulas_without_values(raw: bytes, title: str) -> list[tuple[int, str]]:
+    """``(row, "B3")`` of each formula cell whose cached value is missing.
+
+    openpyxl's ``data_only`` mode reads the value Excel saved with a formula; a file
+    written by a script (openpyxl, some platforms' exporters) has formulas but no
+    saved values, and every such cell reads as empty.
+    """
+    import warnings
+
+    from openpyxl import load_workbook
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        wb_f = load_workbook(io.BytesIO(raw), read_only=True, data_only=False)
+        wb_v = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+    try:
+        out = []
+        rows_f = wb_f[title].iter_rows()
+        rows_v = wb_v[title].iter_rows(values_only=True)
+        for cells, values in zip(rows_f, rows_v):
+            for cell, value in zip(cells, values):
+                f = getattr(cell, "value", None)
+                if value is None and isinstance(f, str) and f.startswith("="):
+                    out.append((cell.row, f"{cell.column_letter}{cell.row}"))
+        return out
+    finally:
+        wb_f.close()
+        wb_v.close()
 
 
 # ----------------------------------------------------------------------------- SAV / DTA

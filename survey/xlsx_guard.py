@@ -46,7 +46,7 @@ def expanded_size(raw) -> tuple[int, int]:
         return sum(i.file_size for i in infos), len(infos)
 
 
-def check_expanded_size(raw, *, limit: int = MAX_DATA_BYTES, file: str | None = None,
+def check_expanded_size(raw, *, limit: int | None = None, file: str | None = None,
                         code: str = "FILE_TOO_LARGE", what: str = "workbook") -> None:
     """Refuse an ``.xlsx`` whose parts expand to more than ``limit`` bytes.
 
@@ -54,8 +54,8 @@ def check_expanded_size(raw, *, limit: int = MAX_DATA_BYTES, file: str | None = 
     ----------
     raw : bytes or path
         The workbook file, or its path.
-    limit : int
-        Largest accepted total expanded size, in bytes.
+    limit : int, optional
+        Largest accepted total expanded size, in bytes (default :data:`MAX_DATA_BYTES`).
     file : str, optional
         The file, for the message.
     code : str
@@ -82,6 +82,7 @@ def check_expanded_size(raw, *, limit: int = MAX_DATA_BYTES, file: str | None = 
     ...     print(err.code)
     FILE_TOO_LARGE
     """
+    limit = MAX_DATA_BYTES if limit is None else limit
     try:
         total, parts = expanded_size(raw)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):

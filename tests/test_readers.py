@@ -200,3 +200,88 @@ def test_fuzz_csv_roundtrip(tmp_path, cells):
     want = [[c if c else None for c in row] for row in cells]
     want_nonblank = [r for r in want if any(v is not None and v.strip() for v in r)]
     assert [list(r) for r in got] == want_nonblank
+
+
+# --- XLSX pitfalls that used to lose data without a word (issue 10) ---------------------
+
+def _rewrite_part(src: Path, dst: Path, part: str, edit) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            zout.writestr(info.filename, edit(data) if info.filename == part else data)
+
+
+def test_formula_cells_without_saved_values_are_an_error_naming_them(tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["id", "q1", "q2"])
+    for i in range(3):
+        ws.append([f"S{i}", f"={i}+1", 2])
+    path = tmp_path / "script.xlsx"
+    wb.save(path)  # openpyxl writes formulas without cached values, as scripts do
+    err = _err(path)
+    assert err.code == "FILE_FORMULA_NO_VALUE"
+    assert "B2, B3, B4" in str(err) and err.row == 2
+
+
+def test_formula_cells_with_saved_values_are_read(tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["id", "q1"])
+    ws.append(["S1", "=1+2"])
+    plain = tmp_path / "plain.xlsx"
+    wb.save(plain)
+    saved = tmp_path / "saved.xlsx"  # as Excel saves it: the formula with its value
+    _rewrite_part(plain, saved, "xl/worksheets/sheet1.xml",
+                  lambda d: d.replace(b"<v />", b"<v>3</v>").replace(b"<v></v>", b"<v>3</v>"))
+    t = read_table(saved)
+    assert t.frame["q1"].tolist() == ["3"]
+
+
+def test_hidden_first_sheet_is_skipped_with_a_warning(tmp_path):
+    wb = Workbook()
+    stale = wb.active
+    stale.title = "test data"
+    stale.append(["id", "q1"])
+    stale.append(["OLD", "9"])
+    stale.sheet_state = "hidden"
+    real = wb.create_sheet("answers")
+    real.append(["id", "q1"])
+    real.append(["S1", "3"])
+    path = tmp_path / "hidden.xlsx"
+    wb.save(path)
+    t = read_table(path)
+    assert t.sheet == "answers" and t.frame["id"].tolist() == ["S1"]
+    assert [i.code for i in t.issues] == ["FILE_HIDDEN_SHEET"]
+    assert read_table(path, sheet="test data").frame["id"].tolist() == ["OLD"]  # when named
+
+
+def test_merged_range_in_the_body_is_an_error(tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["id", "school", "q1"])
+    for i in range(4):
+        ws.append([f"S{i}", "一中", 3])
+    ws.merge_cells("B3:B5")  # one school name merged over three children
+    path = tmp_path / "merged.xlsx"
+    wb.save(path)
+    err = _err(path)
+    assert err.code == "FILE_MERGED_CELLS" and "B3:B5" in str(err) and err.row == 3
+
+
+def test_workbook_expanding_to_huge_xml_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr("survey.xlsx_guard.MAX_DATA_BYTES", 8 * 2**20)  # 512 MiB in real use
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["id", "q1"])
+    ws.append(["S1", 3])
+    plain = tmp_path / "plain.xlsx"
+    wb.save(plain)
+    bomb = tmp_path / "bomb.xlsx"
+    _rewrite_part(plain, bomb, "xl/worksheets/sheet1.xml",
+                  lambda d: d.replace(b"</worksheet>", b" " * (20 * 2**20) + b"</worksheet>"))
+    assert bomb.stat().st_size < 100_000
+    err = _err(bomb)
+    assert err.code == "FILE_TOO_LARGE" and "MiB" in str(err)
