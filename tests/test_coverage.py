@@ -10,7 +10,6 @@ Vectorized: four cluster-size/assignment patterns x 500 trials, each pattern one
 design matrix (``CR2Design.test_many``). Fixed seed.
 """
 
-import time
 
 import numpy as np
 from scipy import stats
@@ -64,12 +63,9 @@ def _run(tau, seed):
 
 
 def test_cr2_coverage_type1_and_cr1_shortfall():
-    t0 = time.perf_counter()
     cov2, cov1, _, n = _run(TAU, seed=20240501)
     _, _, type1, n0 = _run(0.0, seed=20240502)
-    elapsed = time.perf_counter() - t0
     assert n == n0 == 2000
     assert 0.935 <= cov2 <= 0.965, cov2
     assert type1 <= 0.06, type1
     assert cov1 <= cov2 - 0.015, (cov1, cov2)  # CR1 undercovers visibly
-    assert elapsed < 60

@@ -33,7 +33,8 @@ from survey.study_loader import load_study
 from survey.validation import validate
 
 EXAMPLES = int(os.environ.get("WORKBENCH_FUZZ_EXAMPLES", "100"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=False,
+# derandomized or not as the profile of tests/conftest.py says (deterministic in CI)
+FUZZ = settings(max_examples=EXAMPLES, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                        HealthCheck.filter_too_much])
 #: for the slower targets (each example loads a study and validates its data)
