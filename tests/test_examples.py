@@ -29,8 +29,30 @@ def regenerated(tmp_path_factory):
 
 
 def _files(folder: Path):
-    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
-                  if p.is_file() and (p.name in GENERATED or p.parent.name == "data"))
+    """The generated files of an example: ``study.yaml``, ``truth.json``, ``README.md`` and
+    ``data/*``. What a user's commands add (``output/`` of ``make demo``, the key) is not
+    part of the example, whatever its name."""
+    out = []
+    for p in folder.rglob("*"):
+        parts = p.relative_to(folder).parts
+        if p.is_file() and ((len(parts) == 1 and parts[0] in GENERATED)
+                            or (len(parts) == 2 and parts[0] == "data")):
+            out.append("/".join(parts))
+    return sorted(out)
+
+
+def test_files_ignores_what_make_demo_adds(tmp_path):
+    """`make demo` then `make test` (issue 9, crash 6): the demo's output and key are not
+    files of the example."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "pre.csv").write_text("id\n1\n")
+    (tmp_path / "study.yaml").write_text("id: x\n")
+    for rel in ("output/data/scores.csv", "output/data/scores.parquet", "output/README.md",
+                "output/validation/report.json", "validation/report.json"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("made by a run")
+    (tmp_path / ".workbench-key").write_text("0" * 64)
+    assert _files(tmp_path) == ["data/pre.csv", "study.yaml"]
 
 
 def test_make_examples_script_names_the_committed_seeds():
@@ -114,7 +136,9 @@ def validated(tmp_path_factory):
     out = {}
     for name in CASES:
         folder = tmp_path_factory.mktemp("val") / name
-        shutil.copytree(EXAMPLES / name, folder)
+        # what `make demo` adds to the example (output/, the key) is not copied
+        shutil.copytree(EXAMPLES / name, folder,
+                        ignore=shutil.ignore_patterns("output", "validation", ".workbench-key"))
         study = load_study(folder)
         out[name] = (folder, study, validate(study))
     return out
