@@ -1,5 +1,6 @@
 """Random-intercept REML against lme4::lmer (fixtures: tests/fixtures/r/mixed.R)."""
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -171,3 +172,143 @@ def test_duplicate_index_labels_are_harmless(data, fits):
     fit = random_intercepts(dup, "mAch", "school")
     assert fit.n_obs == len(hsb)
     assert fit.loglik == pytest.approx(fits["hsb_null"].loglik, abs=1e-6)
+
+
+# ---- the variance boundary (issue 9, section 2; fixtures: tests/fixtures/r/mixed_boundary.R) ----
+
+BREF = Path(__file__).parent / "fixtures" / "r" / "mixed_boundary"
+CHEM = {  # model -> fixed effects (lme4 formula in fit.csv)
+    "chem_null": None,
+    "chem_gcse": ["gcsescore"],
+    "chem_gcse_ml": ["gcsescore"],
+    "chem_gcse_gender": ["gcsescore", "gender"],
+    "chem_lea_trt": ["gcsescore", "lea_trt"],
+}
+BFIT = pd.read_csv(BREF / "fit.csv")
+BMODELS = list(dict.fromkeys(BFIT["model"]))
+
+
+def _lme4_term(name: str) -> str:
+    """patsy column name -> lme4 name: Intercept -> (Intercept), gender[T.M] -> genderM."""
+    if name == "Intercept":
+        return "(Intercept)"
+    return re.sub(r"^(.*)\[T\.(.*)\]$", r"\1\2", name)
+
+
+def _lme4_level(level: str, groups: list[str]) -> str:
+    """Our level name -> lme4's: the inner level of (1 | school/class) is class:school."""
+    i = groups.index(level)
+    return level if i == 0 else ":".join(reversed(groups[: i + 1]))
+
+
+@pytest.fixture(scope="module")
+def boundary_data():
+    chem = pd.read_csv(BREF / "chem97.csv.gz", dtype={"lea": str, "school": str})
+    chem["lea_trt"] = chem["lea"].astype(int) % 2  # made-up LEA-level arm, as in the R script
+    sim = pd.read_csv(BREF / "sim.csv.gz", dtype={"school": str, "cluster": str},
+                      keep_default_na=False)
+    return chem, sim
+
+
+def _boundary_spec(name, boundary_data):
+    chem, sim = boundary_data
+    row = BFIT[(BFIT["model"] == name) & (BFIT["fit"] == "default")].iloc[0]
+    if name in CHEM:
+        return chem, "score", ["lea", "school"], CHEM[name], bool(row["reml"])
+    d = sim[sim["set"] == int(row["set"])]
+    groups = ["cluster"] if (d["school"] == "").all() else ["school", "cluster"]
+    return d, "y", groups, ["treat", "x"], bool(row["reml"])
+
+
+@pytest.fixture(scope="module")
+def boundary_fits(boundary_data):
+    out = {}
+    for name in BMODELS:
+        d, y, groups, fixed, reml = _boundary_spec(name, boundary_data)
+        out[name] = (random_intercepts(d, y, groups, fixed=fixed, reml=reml), groups)
+    return out
+
+
+def test_boundary_fixture_covers_the_brief():
+    fits = BFIT[BFIT["fit"] == "default"]
+    sims = fits[fits["data"] == "sim"]
+    two_level = sims[~sims["formula"].str.contains("/")]
+    assert two_level["set"].nunique() >= 40
+    assert two_level["singular"].any() and not two_level["singular"].all()
+    assert (fits["data"] == "chem97").sum() == 5
+    assert set(fits["reml"]) == {True, False}
+
+
+@pytest.mark.parametrize("name", BMODELS)
+def test_boundary_matches_lme4(boundary_fits, name):
+    """At least lme4's log-likelihood (to 1e-6), and lme4's estimates at 1e-4
+    relative; a variance is exactly 0 only where lme4 reports a singular fit."""
+    fit, groups = boundary_fits[name]
+    ref = BFIT[BFIT["model"] == name].set_index("fit")
+    assert fit.converged
+    # "converged" means at least as good as lme4, default or tight control
+    assert fit.loglik >= ref["loglik"].max() - 1e-6
+    best = ref["loglik"].idxmax()  # the better of lme4's two fits is the reference
+    assert fit.loglik == pytest.approx(ref.loc[best, "loglik"], abs=1e-6)
+    singular = bool(ref.loc[best, "singular"])
+    assert fit.singular is singular
+
+    vc = pd.read_csv(BREF / "varcomp.csv")
+    vc = vc[(vc["model"] == name) & (vc["fit"] == best)].set_index("level")
+    ours = fit.variance_components.set_index("level")
+    resid = vc.loc["residual", "variance"]
+    for level in groups:
+        theirs = vc.loc[_lme4_level(level, groups), "variance"]
+        mine = ours.loc[level, "variance"]
+        if mine == 0.0:
+            assert singular, f"{level}: variance 0 where lme4 is not singular ({theirs})"
+        if singular and theirs < 1e-8 * resid:  # lme4's zero (theta < 1e-4)
+            assert mine == 0.0
+        else:
+            assert mine == pytest.approx(theirs, rel=1e-4)
+        assert ours.loc[level, "n_groups"] == vc.loc[_lme4_level(level, groups), "n_groups"]
+    assert fit.residual_variance == pytest.approx(resid, rel=1e-4)
+
+    fx = pd.read_csv(BREF / "fixed.csv")
+    fx = fx[(fx["model"] == name) & (fx["fit"] == best)].set_index("term")
+    fe = fit.fixed_effects.assign(term=fit.fixed_effects["term"].map(_lme4_term)).set_index("term")
+    assert sorted(fe.index) == sorted(fx.index)
+    fx = fx.loc[fe.index]
+    np.testing.assert_allclose(fe["std_error"], fx["std_error"], rtol=1e-4)
+    # estimates near 0: relative to their SE
+    np.testing.assert_allclose(fe["estimate"], fx["estimate"], rtol=1e-4,
+                               atol=1e-6 * fx["std_error"].max())
+
+
+def test_chem97_top_level_variance_not_stuck_at_zero(boundary_fits):
+    """Failed before the fix: the relative-SD L-BFGS-B stopped at LEA variance 0
+    (log-likelihood 1.3755 below lme4's) and called it converged."""
+    fit, _ = boundary_fits["chem_gcse_gender"]
+    vc = fit.variance_components.set_index("level")["variance"]
+    assert vc["lea"] == pytest.approx(0.020007034, rel=1e-4)
+    assert fit.loglik == pytest.approx(-70555.377152615, abs=1e-6)
+
+
+def test_chem97_se_of_a_top_level_effect(boundary_fits):
+    """Failed before the fix: the SE of an LEA-level effect was 9.6% too small."""
+    fit, _ = boundary_fits["chem_lea_trt"]
+    fe = fit.fixed_effects.set_index("term")
+    assert fe.loc["lea_trt", "std_error"] == pytest.approx(0.0619839925, rel=1e-4)
+
+
+def test_a_stuck_point_is_not_converged(boundary_data):
+    """The old optimum (LEA variance 0) fails the convergence check: the slope of
+    the deviance in the variance ratio is negative there."""
+    from analysis.mixed import _codes, _design, _kkt, _NestedREML
+
+    d, y, groups, fixed, reml = _boundary_spec("chem_gcse_gender", boundary_data)
+    yv, x, dd = _design(d, y, groups, fixed)
+    model = _NestedREML(yv - yv.mean(), x.to_numpy(float), _codes(dd, groups), reml)
+    fit = random_intercepts(d, y, groups, fixed=fixed, reml=reml)
+    vc = fit.variance_components["variance"].to_numpy()
+    phi = vc[:-1] / vc[-1]
+    assert _kkt(model.deviance, phi)
+    stuck = phi.copy()
+    stuck[0] = 0.0  # LEA variance at 0, school variance at the optimum
+    assert not _kkt(model.deviance, stuck)
+    assert model.deviance(stuck) - model.deviance(phi) > 2.7
