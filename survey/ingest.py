@@ -6,14 +6,23 @@ no further than it must:
 1. read it as strings (:func:`survey.readers.read_table`), recording its SHA-256;
 2. drop personal-data columns (``privacy.pii`` and platform columns such as
    Wenjuanxing's ``来自IP``), remembering their values only in memory
-   (``IngestResult.sensitive``) for the output scanner;
+   (``IngestResult.sensitive``) for the output scanner; a declared column that no
+   file has is ``PII_COLUMN_ABSENT`` (warning);
 3. replace raw respondent ids by keyed pseudonyms (:mod:`survey.privacy`);
 4. normalize a Wenjuanxing export (:mod:`survey.wenjuanxing`);
 5. rename item columns to item ids (``InstrumentUse.columns``); design columns
    keep the study's names; add the wave column from ``data[].wave``;
 6. turn item answers into numbers: label text ("非常同意", "Strongly agree";
    case and spaces ignored) -> its code, declared ``missing_codes`` -> NaN, other
-   text -> NaN with an issue (``LABEL_UNKNOWN`` or ``VALUE_NOT_NUMERIC``).
+   text -> NaN with an issue (``LABEL_UNKNOWN`` or ``VALUE_NOT_NUMERIC``); option
+   numbers of a 问卷星 按序号 export -> the instrument's codes where the scale does not
+   start at 1 (``data[].codes``; ``CODES_OPTION_INDEX``, ``CODES_AMBIGUOUS``);
+7. drop any other column whose header looks like personal data and that the study
+   neither uses nor lists in ``privacy.not_pii`` (``PII_UNDECLARED``, fatal;
+   :func:`personal_header`);
+8. once every file is read: covariates, subgroups and data-column outcomes are read
+   as numbers or text (``_read_columns``; ``VALUE_NOT_NUMERIC`` for text in a numeric
+   column, naming file, row and column but never the cell).
 
 Range checks, duplicates and assignment rules are :mod:`survey.validation`'s job.
 """
@@ -22,6 +31,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,9 +54,10 @@ class IngestResult:
     ----------
     data : pandas.DataFrame
         One row per raw row read. Columns: ``design.id`` (pseudonym), ``design.wave``,
-        arm, clusters, block (text), covariates (numbers when every value is a
-        number, else text), subgroups (text), one float column per item id, then
-        other columns of the files (text), then ``_file`` and ``_row``.
+        arm, clusters, block (text), covariates and subgroups (float or text, see
+        :meth:`survey.study.Study.column_type`), one float column per item id,
+        data-column outcomes (float), then other columns of the files (text), then
+        ``_file`` and ``_row``.
     sources : list of dict
         Per file: ``file`` (relative to the study folder), ``format``, ``encoding``,
         ``sheet``, ``platform``, ``kind`` (Wenjuanxing export kind), ``rows``,
@@ -55,7 +66,9 @@ class IngestResult:
     sensitive : survey.privacy.SensitiveValues
         Raw personal values and raw ids (memory only; never written).
     fatal : bool
-        True when a file could not be read or a design column is missing.
+        True when a file could not be read, a design column is missing, no file has
+        an outcome column, a column looks like undeclared personal data, or option
+        numbers are ambiguous.
     headers : dict
         ``{file: {data column: column as headed in the file}}``, for messages.
     """
@@ -245,6 +258,149 @@ def convert_items(series: pd.Series, instrument, missing_codes=(), *, file=None,
                                 header=header, rows=rows)
 
 
+def _header_key(name) -> str:
+    return str(name).strip().casefold()
+
+
+# ----------------------------------------------------------------------------- option numbers
+
+def _option_codes(instrument, values: dict, declared, kind, *, label_text: bool, file: str):
+    """What the numbers of one instrument's item columns in one file are.
+
+    Returns ``(mode, issue)``: ``mode`` is ``"option_index"`` (numbers are option
+    positions 1..k: the code is ``min + index - 1``), ``"value"`` (numbers are the
+    instrument's codes) or None (nothing to decide: the instrument starts at 1, where
+    both readings agree, or the file holds label text); ``issue`` says what was applied
+    when it was inferred (``CODES_OPTION_INDEX``, a warning) or asks for ``data[].codes``
+    when the numbers fit both readings (``CODES_AMBIGUOUS``, an error).
+
+    The rule: ``data[].codes`` decides when given. Otherwise only a 问卷星 按序号 export
+    (``kind == "index"``) of an instrument whose codes do not start at 1 is examined:
+    its numbers are option positions when all lie in 1..k but not all in min..max
+    (e.g. a 4 on a 0-3 scale), codes when all lie in min..max but not all in 1..k
+    (e.g. a 0), and ambiguous when all lie in both.
+    """
+    r = instrument.response
+    if declared is not None:
+        return declared, None
+    if r.min == 1 or label_text or kind != "index":
+        return None, None
+    present = [v[~np.isnan(v)] for v in values.values()]
+    seen = np.concatenate(present) if present else np.array([])
+    if not len(seen):
+        return None, None
+    k = r.max - r.min + 1
+    lo, hi = float(seen.min()), float(seen.max())
+    as_index = lo >= 1 and hi <= k
+    as_value = lo >= r.min and hi <= r.max
+    scale = f"{instrument.id} ({r.min}-{r.max}, {k} options)"
+    if as_index and not as_value:
+        shift = r.min - 1
+        return "option_index", Issue(
+            "CODES_OPTION_INDEX", "warning",
+            f"this 问卷星 按序号 export holds option numbers 1-{k} for {scale}; read as the "
+            f"instrument's codes by adding {shift:+g} (option 1 = {r.min}). Set data[].codes: "
+            "option_index in study.yaml to say so, or codes: value if the numbers are the codes",
+            file=file, expected=f"option numbers 1-{k} or codes {r.min}-{r.max}")
+    if as_index and as_value:
+        return None, Issue(
+            "CODES_AMBIGUOUS", "error",
+            f"this 问卷星 按序号 export holds only numbers from {int(lo)} to {int(hi)} for {scale}: "
+            f"they may be option numbers (1-{k}, option 1 = {r.min}) or the codes themselves; "
+            "say which with data[].codes: option_index (按序号 export) or codes: value",
+            file=file, expected="data[].codes in study.yaml for this file")
+    return "value" if as_value else None, None
+
+
+# ----------------------------------------------------------------------------- declared columns
+
+def _number_or_none(text: str):
+    t = unicodedata.normalize("NFKC", text).strip()
+    return float(t) if _NUMBER.match(t) else None
+
+
+def _read_columns(data: pd.DataFrame, study, headers: dict) -> list:
+    """Read covariates, subgroups and data-column outcomes (in place): numbers or text.
+
+    Declared missing codes become missing in each. A column is numeric when the study
+    says so (:meth:`survey.study.Study.column_type`: outcome columns, ``columns:``) or,
+    for a covariate it does not type, when most of its non-missing cells (all files
+    together) are numbers; a numeric column's other cells become NaN with a
+    ``VALUE_NOT_NUMERIC`` error that names file, row and column but not the cell.
+    Numbers may use full-width digits (NFKC). Other columns stay text.
+    """
+    d = study.design
+    nums_missing, text_missing = _missing_sets(study.missing_codes)
+    cols = list(dict.fromkeys([str(c) for c in d.covariates or ()] + [str(c) for c in d.subgroups or ()]
+                              + [str(o.column) for o in study.outcomes if o.column is not None]))
+    issues: list[Issue] = []
+    for col in cols:
+        if col not in data.columns or data[col].dtype.kind == "f":
+            continue
+        s = data[col]
+        codes, uniques = pd.factorize(s, use_na_sentinel=True)
+        kinds = np.zeros(len(uniques), dtype=np.int8)  # 0 missing, 1 number, 2 text
+        numbers = np.full(len(uniques), np.nan)
+        for k, u in enumerate(uniques):
+            t = str(u).strip()
+            if not t or t in text_missing:
+                continue
+            x = _number_or_none(t)
+            if x is None:
+                kinds[k] = 2
+            elif x not in nums_missing:
+                kinds[k], numbers[k] = 1, x
+        if not len(uniques):  # every cell empty
+            kinds, numbers = np.zeros(1, dtype=np.int8), np.full(1, np.nan)
+        cell_kind = np.where(codes >= 0, kinds[np.maximum(codes, 0)], 0)
+        n_num, n_text = int((cell_kind == 1).sum()), int((cell_kind == 2).sum())
+        declared = study.column_type(col)
+        numeric = declared == "numeric" or (declared is None and n_num > n_text)
+        if not numeric:
+            data[col] = s.mask(pd.Series(cell_kind == 0, index=s.index) & s.notna())
+            continue
+        data[col] = np.where(cell_kind == 1, numbers[np.maximum(codes, 0)], np.nan)
+        if not n_text:
+            continue
+        role = next((f"outcome {o.id!r}" for o in study.outcomes if o.column == col), None)
+        if role is None:
+            role = "a covariate declared numeric (columns:)" if declared == "numeric" else \
+                (f"a covariate read as numbers ({n_num} of {n_num + n_text} answers are "
+                 f"numbers; if it is a category, declare columns: {{{col}: {{type: categorical}}}})")
+        missing = list(study.missing_codes or ())
+        expected = "a number" + (f" or a declared missing code {missing}" if missing else "")
+        files = data["_file"].to_numpy(dtype=object)
+        rows = data["_row"].to_numpy()
+        for k in np.flatnonzero(cell_kind == 2):
+            header = headers.get(files[k], {}).get(col, col)
+            issues.append(Issue("VALUE_NOT_NUMERIC", "error",
+                                f"the cell is not a number; column {col!r} is {role}; set to missing",
+                                file=files[k], row=int(rows[k]), column=header, expected=expected))
+    return issues
+
+
+# ----------------------------------------------------------------------------- personal columns
+
+def _undeclared_pii(header: str, kind: str, file: str) -> Issue:
+    return Issue(
+        "PII_UNDECLARED", "error",
+        f"column {header!r} looks like personal data ({kind}) but study.yaml does not say what it "
+        f"is; if it holds personal data add it to privacy.pii (it is then dropped when the data "
+        f"are read and searched for in every output): `privacy: {{pii: [{header}]}}`; if it is "
+        f"harmless add it to privacy.not_pii: `privacy: {{not_pii: [{header}]}}`. The data are "
+        "not analysed until then", file=file, row=1, column=header,
+        expected=f"{header!r} listed in privacy.pii or privacy.not_pii")
+
+
+def _absent_pii(col: str, files: list) -> Issue:
+    shown = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
+    return Issue(
+        "PII_COLUMN_ABSENT", "warning",
+        f"privacy.pii names {col!r} but no data file has that column ({shown}); if the personal "
+        "data are under another header, list that header instead", column=col,
+        expected=f"a column {col!r} in at least one data file")
+
+
 def _columns_of(study):
     d = study.design
     clusters = tuple(d.clusters or ())
@@ -325,6 +481,11 @@ def read_study_data(study) -> IngestResult:
     fatal = False
     item_order = [iid for use in study.instruments for iid in use.columns]
     single_wave = len(design.waves) == 1
+    pii_found: set[str] = set()
+    not_pii = {_header_key(c) for c in getattr(study.privacy, "not_pii", ())}
+    outcome_cols = [str(o.column) for o in study.outcomes if o.column is not None]
+    outcome_found: set[str] = set()
+    files_read = 0
 
     for src in study.data:
         name = _relative(src.path, study.root)
@@ -340,12 +501,14 @@ def read_study_data(study) -> IngestResult:
             continue
         info.update(format=table.format, encoding=table.encoding, sheet=table.sheet,
                     sha256=table.sha256, rows=len(table.frame), read=True)
+        files_read += 1
         issues.extend(table.issues)
         frame = table.frame
         rows = table.row_numbers
 
         # 2. personal data out, first
         kept, dropped = privacy.drop_pii(frame, study.privacy.pii or ())
+        pii_found.update(_header_key(c) for c in dropped)
         extra = [c for c in kept.columns if str(c).strip() in wjx.PERSONAL_COLUMNS]
         for c in list(dropped) + extra:
             sensitive.add(f"pii:{str(c).strip()}", _distinct(frame[c]))
@@ -427,22 +590,21 @@ def read_study_data(study) -> IngestResult:
                     missing(role, spec, fatal_role=False)
                     out[str(spec)] = pd.Series(pd.array([None] * len(frame), dtype=_STR))
                     continue
-                s = frame[col].reset_index(drop=True)
-                if role == "covariate":
-                    num = pd.to_numeric(s.str.strip(), errors="coerce")
-                    if (num.notna() | s.isna()).all():
-                        s = num.astype("float64")
-                out[str(spec)] = s
+                # text for now: numbers are read once every file is in (_read_columns)
+                out[str(spec)] = frame[col].reset_index(drop=True)
                 used.add(col)
                 header_map[str(spec)] = str(col)
 
         # items: convert every column, then decide per instrument whether the file
-        # holds label text (LABEL_UNKNOWN) or codes (VALUE_NOT_NUMERIC) for bad cells
+        # holds label text (LABEL_UNKNOWN) or codes (VALUE_NOT_NUMERIC) for bad cells,
+        # and whether its numbers are option positions (问卷星 按序号) or the codes
         nums_missing, text_missing = _missing_sets(study.missing_codes)
+        codes_used = {}
         for use in study.instruments:
             inst = use.instrument
             lookup = label_lookup(inst)
             pending = []
+            numeric_cells = {}
             hits = 0
             for item_id, spec in use.columns.items():
                 col = resolve(spec)
@@ -463,6 +625,7 @@ def read_study_data(study) -> IngestResult:
                                                             text_missing)
                 hits += h
                 out[item_id] = vals
+                numeric_cells[item_id] = col
                 if len(positions):
                     pending.append((str(col), positions, texts))
                 used.add(col)
@@ -470,10 +633,48 @@ def read_study_data(study) -> IngestResult:
             for col, positions, texts in pending:
                 issues.extend(_item_issues(inst, positions, texts, hits > 0, file=name,
                                            header=col, rows=rows))
+            mode, issue = _option_codes(inst, {i: out[i] for i in numeric_cells}, src.codes,
+                                        info["kind"], label_text=hits > 0, file=name)
+            if issue is not None:
+                issues.append(issue)
+                file_fatal = file_fatal or issue.severity == "error"
+            if mode is not None:
+                codes_used[inst.id] = mode
+            if mode == "option_index" and inst.response.min != 1:
+                shift = float(inst.response.min - 1)
+                for item_id, col in numeric_cells.items():
+                    numbers = frame[col].str.strip().str.fullmatch(_NUMBER).fillna(False)
+                    out[item_id] = np.where(numbers.to_numpy(dtype=bool), out[item_id] + shift,
+                                            out[item_id])
+        if codes_used:
+            info["codes"] = codes_used
 
-        # other columns travel along as text
+        # data-column outcomes: text for now, read as numbers with the covariates
+        for spec in outcome_cols:
+            if spec in out:  # also an item (named by its id) or a covariate
+                outcome_found.add(spec)
+                continue
+            col = resolve(spec)
+            if col is None:
+                missing("outcome", spec, fatal_role=False)
+                out[spec] = pd.Series(pd.array([None] * len(frame), dtype=_STR))
+                continue
+            outcome_found.add(spec)
+            out[spec] = frame[col].reset_index(drop=True)
+            used.add(col)
+            header_map[spec] = str(col)
+
+        # other columns travel along as text, unless their header looks like personal
+        # data nobody declared: then they are dropped (values kept for the scanner) and
+        # the data are not analysed until the study says what they are
         for c in frame.columns:
             if c not in used and str(c) not in out:
+                kind = None if _header_key(c) in not_pii else personal_header(c)
+                if kind is not None:
+                    issues.append(_undeclared_pii(str(c), kind, name))
+                    sensitive.add(f"pii:{str(c).strip()}", _distinct(frame[c]))
+                    file_fatal = True
+                    continue
                 out[str(c)] = frame[c].reset_index(drop=True)
                 header_map[str(c)] = str(c)
         out["_file"] = pd.Series(pd.array([name] * len(frame), dtype=_STR))
@@ -483,6 +684,13 @@ def read_study_data(study) -> IngestResult:
         fatal = fatal or file_fatal
 
     data = _stack(frames, study, item_order)
+    issues.extend(_read_columns(data, study, headers))
+    if files_read:
+        for col in study.privacy.pii or ():
+            if _header_key(col) not in pii_found:
+                issues.append(_absent_pii(str(col), [s["file"] for s in sources if s["read"]]))
+        if any(c not in outcome_found for c in outcome_cols):
+            fatal = True  # an outcome that no file holds: nothing to analyse
     return IngestResult(data, sources, issues, sensitive, fatal, headers)
 
 
@@ -502,7 +710,7 @@ def _stack(frames, study, item_order) -> pd.DataFrame:
     data = pd.concat(frames, ignore_index=True, sort=False) if len(frames) > 1 else frames[0]
     others = [c for c in data.columns if c not in set(lead) | set(items) | {"_file", "_row"}]
     data = data[[c for c in lead + items + others + ["_file", "_row"] if c in data.columns]]
-    numeric = set(items) | {c for c in d.covariates or () if data[c].dtype.kind == "f"}
+    numeric = set(items)
     for c in data.columns:
         if c in numeric:
             data[c] = data[c].astype("float64")
@@ -511,3 +719,91 @@ def _stack(frames, study, item_order) -> pd.DataFrame:
         elif data[c].dtype != _STR:
             data[c] = data[c].astype(_STR)
     return data
+
+
+# ----------------------------------------------------------------------------- personal headers
+
+#: Chinese words that name a personal-data field (matched inside short headers).
+PII_HEADER_WORDS_ZH = ("身份证", "联系方式", "家庭住址", "住址", "地址", "姓名", "名字", "电话", "手机",
+                       "监护人", "微信号", "邮箱")
+#: Longest header (characters, once a question number and a trailing note are removed)
+#: read as a field label; a longer one is a question (``你多久和爸爸妈妈打一次电话？``).
+PII_HEADER_MAX_ZH = 12
+#: Latin words (one word of the header) -> the kind of personal data they name.
+_PII_WORDS_EN = (
+    ("name", re.compile(r"^(?:full|first|last|given|family|middle|nick|user|sur|student|child|"
+                        r"pupil|parent|guardian|mother|father|mom|dad|teacher|caregiver|"
+                        r"respondent|contact)?names?$")),
+    ("phone", re.compile(r"^(?:(?:tele|cell|mobile|home|contact)?phones?|tel|mobile|cellphone|"
+                         r"phonenumber)\d*$")),
+    ("address", re.compile(r"^(?:home|street|postal)?(?:address(?:es)?|addr)\d*$")),
+    ("email", re.compile(r"^e?mail(?:address)?\d*$")),
+    ("id card", re.compile(r"^(?:idcard|identitycard)(?:no|number)?$")),
+)
+#: A phone word followed by any other word names a habit, not a number
+#: (``phone_calls_per_week``, ``mobile_use_hours``), unless the word is one of these.
+_PHONE_NUMBER_WORDS = frozenset({"no", "nr", "num", "number", "numbers", "of", "contact"})
+#: 电话/手机 right after one of these verbs names an activity (打电话, 玩手机), not a number.
+_ZH_ACTIVITY = re.compile(r"[打通玩用有带](?:电话|手机)")
+#: ``name`` right after one of these words names a place or a thing (``school_name``).
+PII_NAME_EXEMPT_BEFORE = frozenset({
+    "school", "class", "classroom", "grade", "county", "district", "province", "city", "town",
+    "township", "village", "site", "program", "programme", "project", "course", "group", "arm",
+    "team", "organization", "organisation", "org", "unit", "scale", "item", "file", "sheet",
+    "variable", "var", "column", "field", "instrument", "wave", "study", "survey", "question",
+    "option", "category", "brand", "app", "device", "host", "domain", "center", "centre"})
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_WJX_PREFIX = re.compile(r"^(?:\d+[、.．]|第\d+题)")
+_TRAILING_NOTE = re.compile(r"(?:[（(【\[][^（()）【】\[\]]*[)）】\]])+$")
+_TRAILING_MARKS = "：:？?。.!！*＊"
+
+
+def personal_header(header) -> str | None:
+    """The kind of personal data a column header names, or None.
+
+    The rule (also in ``data-schema/README.md``):
+
+    * Latin headers are split into words (at anything but letters and digits, and at
+      camelCase), case ignored. A word ``name`` (also ``full_name``, ``surname``,
+      ``guardianName``, ``username``), ``phone``/``tel``/``mobile``, ``address``,
+      ``email``, or ``id card``/``idcard`` matches. ``name`` right after a place or
+      thing (``school_name``, ``class name``; :data:`PII_NAME_EXEMPT_BEFORE`) does not.
+    * Chinese headers match when they contain one of :data:`PII_HEADER_WORDS_ZH`
+      (身份证, 联系方式, 家庭住址, 住址, 地址, 姓名, 名字, 电话, 手机, 监护人, 微信号, 邮箱)
+      and are short enough to be a field label: at most :data:`PII_HEADER_MAX_ZH`
+      characters once spaces, a 问卷星 question number (``3、``) and a trailing note in
+      brackets (``(必填)``) are removed. Longer headers are question stems. 电话 and 手机
+      right after 打, 通, 玩, 用, 有 or 带 name an activity (打电话, 玩手机) and do not count.
+
+    Headers are compared after Unicode NFKC normalization (full-width letters).
+    A false alarm is silenced with ``privacy.not_pii``.
+
+    Examples
+    --------
+    >>> [personal_header(h) for h in ["学生姓名", "家长电话(必填)", "guardianName", "Phone No.",
+    ...                               "home_address", "ID card", "3、你的名字："]]
+    ['姓名', '电话', 'name', 'phone', 'address', 'id card', '名字']
+    >>> [personal_header(h) for h in ["school_name", "age", "rses_1", "namespace", "phonics",
+    ...                               "phone_calls", "5、你多久和爸爸妈妈通一次电话？", "每天玩手机吗"]]
+    [None, None, None, None, None, None, None, None]
+    """
+    text = unicodedata.normalize("NFKC", str(header)).strip()
+    words = [w for w in re.split(r"[^0-9a-z]+", _CAMEL.sub(" ", text).casefold()) if w]
+    for k, w in enumerate(words):
+        if w == "id" and k + 1 < len(words) and words[k + 1] == "card":
+            return "id card"
+        for kind, pattern in _PII_WORDS_EN:
+            if pattern.match(w):
+                if w in ("name", "names") and k > 0 and words[k - 1] in PII_NAME_EXEMPT_BEFORE:
+                    break
+                if kind == "phone" and not set(words[k + 1:]) <= _PHONE_NUMBER_WORDS:
+                    break
+                return kind
+    core = _WJX_PREFIX.sub("", re.sub(r"\s+", "", text))
+    core = _TRAILING_NOTE.sub("", core.rstrip(_TRAILING_MARKS)).rstrip(_TRAILING_MARKS)
+    if len(core) <= PII_HEADER_MAX_ZH:
+        core = _ZH_ACTIVITY.sub("", core)
+        for word in PII_HEADER_WORDS_ZH:
+            if word in core:
+                return word
+    return None

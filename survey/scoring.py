@@ -236,7 +236,8 @@ def score(study, data: pd.DataFrame) -> pd.DataFrame:
         Columns in this order (docs/architecture.md, "Scored data"): the id
         (string), the wave (string), arm, cluster columns, block column,
         covariates, subgroups, data-column outcomes (each once, in that order of
-        first appearance), then one float column per scale of every instrument
+        first appearance; outcomes and numeric covariates as floats), then one float
+        column per scale of every instrument
         named ``INSTRUMENT.SCALE``. Rows sorted by wave order (``design.waves``)
         then id; index 0..n-1. ``_file``/``_row`` and raw item columns are
         dropped.
@@ -246,8 +247,10 @@ def score(study, data: pd.DataFrame) -> pd.DataFrame:
     DataError
         ``SCORE_COLUMN_MISSING`` when a design column is absent,
         ``SCORE_DUPLICATE_RESPONDENT`` when an id occurs twice in one wave,
-        ``SCORE_UNKNOWN_WAVE`` when a wave is not in ``design.waves``, and the
-        errors of :func:`score_items`.
+        ``SCORE_UNKNOWN_WAVE`` when a wave is not in ``design.waves``,
+        ``SCORE_NOT_NUMERIC`` when a data-column outcome or a covariate declared
+        numeric holds text that is not a number (ingestion reads them as numbers, so
+        validated data never do), and the errors of :func:`score_items`.
 
     Examples
     --------
@@ -296,6 +299,12 @@ def score(study, data: pd.DataFrame) -> pd.DataFrame:
     out = data[frame_cols].copy()
     out[d.id] = out[d.id].astype("str")
     out[d.wave] = out[d.wave].astype("str")
+    column_type = getattr(study, "column_type", None)
+    for c in frame_cols:
+        numeric = any(o.column == c for o in study.outcomes) or \
+            (column_type is not None and column_type(c) == "numeric")
+        if numeric and c not in (d.id, d.wave) and not _is_number_dtype(out[c]):
+            out[c] = _as_numbers(data, c, study)
 
     order = {w: k for k, w in enumerate(d.waves)}
     wave_pos = out[d.wave].map(order)
@@ -323,6 +332,30 @@ def score(study, data: pd.DataFrame) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- helpers
+
+def _is_number_dtype(series: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+
+
+def _as_numbers(data: pd.DataFrame, column: str, study) -> np.ndarray:
+    """A declared numeric column (outcome, numeric covariate) given as text, as floats.
+
+    Empty cells are NaN; any other text raises ``SCORE_NOT_NUMERIC`` naming the file,
+    row and column of the first such cell (not its text, which may be personal).
+    Validated data never get here with text: ingestion reads these columns as numbers.
+    """
+    text = data[column].astype("str").str.strip()
+    values = pd.to_numeric(text.mask(text == ""), errors="coerce")
+    bad = (values.isna() & text.notna() & (text != "")).to_numpy()
+    if bad.any():
+        what = next((f"outcome {o.id!r}" for o in study.outcomes if o.column == column),
+                    "a numeric covariate")
+        raise DataError("SCORE_NOT_NUMERIC",
+                        f"column {column!r} ({what}) holds {int(bad.sum())} cell(s) that are not "
+                        "numbers; expected numbers (run validation first: it reports each such cell "
+                        "as VALUE_NOT_NUMERIC and sets it to missing)", **_where(data, bad, column))
+    return values.to_numpy(dtype="float64", na_value=np.nan)
+
 
 def _design_cols(d) -> set:
     return {d.id, d.wave, d.arm, d.blocks, *d.clusters, *d.covariates, *d.subgroups}

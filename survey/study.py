@@ -36,6 +36,10 @@ class DataSource:
     """One raw data file. ``wave`` is set when the file holds a single wave.
 
     ``platform`` is ``"wenjuanxing"`` when study.yaml says so (``None``: detect).
+    ``codes`` says what the numbers in item columns are: ``"option_index"`` (the
+    option's position 1..k, as 问卷星's 按序号 export writes them), ``"value"`` (the
+    instrument's codes) or ``None`` (decide from the export and the instrument's range;
+    see :mod:`survey.ingest`).
     """
 
     path: Path
@@ -43,6 +47,7 @@ class DataSource:
     sheet: str | int | None = None
     encoding: str | None = None
     platform: str | None = None
+    codes: str | None = None
 
     @property
     def format(self) -> str:
@@ -83,8 +88,25 @@ class Claim:
 
 @dataclass(frozen=True)
 class Privacy:
+    """``pii``: personal columns, dropped at reading. ``not_pii``: columns whose header
+    looks like personal data (``电话次数``, the number of phone calls) but which are not; they are
+    exempt from the header check of :mod:`survey.ingest`. ``min_cell``: the smallest
+    published group."""
+
     pii: tuple[str, ...] = ()
     min_cell: int = 5
+    not_pii: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """How a data column is read (``columns:`` in study.yaml).
+
+    ``type``: ``"numeric"`` (numbers; other text is ``VALUE_NOT_NUMERIC``) or
+    ``"categorical"`` (text labels); ``None``: the default for the column's role.
+    """
+
+    type: str | None = None
 
 
 @dataclass(frozen=True)
@@ -117,6 +139,7 @@ class Study:
     outcomes: tuple[Outcome, ...] = ()
     claims: tuple[Claim, ...] = ()
     analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
+    columns: dict = field(default_factory=dict)
     root: Path = Path(".")
     path: Path = Path("study.yaml")
 
@@ -135,3 +158,31 @@ class Study:
     @property
     def primary_outcomes(self) -> tuple[Outcome, ...]:
         return tuple(o for o in self.outcomes if o.primary)
+
+    def column_type(self, column: str) -> str | None:
+        """How a covariate, subgroup or data-column outcome is read, when the study says.
+
+        ``"numeric"`` for a data-column outcome (always) and for a column declared
+        ``type: numeric`` under ``columns:``; ``"categorical"`` for a column declared so
+        and for a subgroup that is not also an outcome; ``None`` (inferred from the data,
+        :func:`survey.ingest.read_study_data`) for other covariates.
+
+        Examples
+        --------
+        >>> from analysis.design import Design
+        >>> s = Study(id="s", title={}, language="en", instruments=(), data=(),
+        ...           design=Design(type="cross_sectional", id="sid", covariates=("age", "sex"),
+        ...                         subgroups=("sex",)),
+        ...           outcomes=(Outcome(id="math", column="mathach"),))
+        >>> s.column_type("mathach"), s.column_type("sex"), s.column_type("age")
+        ('numeric', 'categorical', None)
+        """
+        column = str(column)
+        if any(o.column == column for o in self.outcomes):
+            return "numeric"
+        spec = self.columns.get(column)
+        if spec is not None and spec.type is not None:
+            return spec.type
+        if column in self.design.subgroups:
+            return "categorical"
+        return None

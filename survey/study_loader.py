@@ -18,6 +18,9 @@ Defaults and rules (documented in ``data-schema/README.md``):
   column); its ``test_retest`` to the scale's, then the instrument's.
 - ``InstrumentUse.columns`` maps every item id to its data column (the id itself
   unless ``instruments[].items`` maps it).
+- ``columns:`` may type only covariate, subgroup and data-column outcome columns; an
+  outcome column is always numeric (:meth:`survey.study.Study.column_type`).
+- ``privacy.not_pii`` and ``privacy.pii`` may not share a column.
 - Data paths are resolved inside the study folder (``STUDY_PATH_OUTSIDE`` otherwise);
   whether the files exist is checked when the data are read (``FILE_MISSING``).
 
@@ -26,7 +29,8 @@ Cross-check codes: ``STUDY_UNKNOWN_INSTRUMENT``, ``STUDY_INSTRUMENT_NOT_FOUND``,
 ``STUDY_DUPLICATE_ID``, ``STUDY_UNKNOWN_SCALE``, ``STUDY_UNKNOWN_OUTCOME``,
 ``STUDY_UNKNOWN_WAVE``, ``STUDY_WAVES_REQUIRED``, ``STUDY_CONTROL_REQUIRED``,
 ``STUDY_DESIGN_INCOMPLETE``, ``STUDY_OUTCOMES_REQUIRED``, ``STUDY_PII_CONFLICT``,
-``STUDY_UNKNOWN_ENCODING``, ``STUDY_PATH_OUTSIDE``, ``STUDY_PATH_INVALID``.
+``STUDY_UNKNOWN_ENCODING``, ``STUDY_PATH_OUTSIDE``, ``STUDY_PATH_INVALID``,
+``STUDY_UNKNOWN_COLUMN``, ``STUDY_COLUMN_TYPE_CONFLICT``.
 """
 
 from __future__ import annotations
@@ -40,7 +44,16 @@ from .errors import ContractError, ErrorList, WorkbenchError
 from .instrument_loader import bundled_ids, load_instrument, merge_text
 from .paths import resolve_in_study
 from .schema import check, contract_error, did_you_mean, format_path, raise_errors, read_yaml
-from .study import AnalysisSettings, Claim, DataSource, InstrumentUse, Outcome, Privacy, Study
+from .study import (
+    AnalysisSettings,
+    Claim,
+    ColumnSpec,
+    DataSource,
+    InstrumentUse,
+    Outcome,
+    Privacy,
+    Study,
+)
 
 STUDY_FILE = "study.yaml"
 
@@ -132,7 +145,8 @@ def _build(data: dict, *, root: Path, yaml_path: Path, display: str, locate) -> 
                     "such as utf-8, gbk or gb18030 (or leave it out to detect it)", ("data", i, "encoding"))
         if p is not None:
             sources.append(DataSource(path=p, wave=_opt_str(d.get("wave")), sheet=d.get("sheet"),
-                                      encoding=enc, platform=d.get("platform")))
+                                      encoding=enc, platform=d.get("platform"),
+                                      codes=d.get("codes")))
 
     # ---------------------------------------------------------------- design
     dz = data["design"]
@@ -355,6 +369,35 @@ def _build(data: dict, *, root: Path, yaml_path: Path, display: str, locate) -> 
                 "and phone numbers", ("privacy", "pii", k) if isinstance(pz.get("pii"), list)
                 else ("privacy", "pii"))
 
+    not_pii = _as_tuple(pz.get("not_pii"))
+    pii_keys = {c.strip().casefold(): c for c in pii}
+    for k, col in enumerate(not_pii):
+        if col.strip().casefold() in pii_keys:
+            err("STUDY_PII_CONFLICT", f"column {col!r} is listed both in privacy.pii (personal data) "
+                "and in privacy.not_pii (not personal data); expected it in one of them",
+                ("privacy", "not_pii", k) if isinstance(pz.get("not_pii"), list)
+                else ("privacy", "not_pii"))
+
+    # ---------------------------------------------------------------- column types
+    columns = {}
+    typed_roles = {str(c): "design.covariates" for c in design.covariates}
+    typed_roles.update({str(c): "design.subgroups" for c in design.subgroups})
+    typed_roles.update({o.column: f"outcome {o.id!r}" for o in outcomes if o.column})
+    for col, spec in (data.get("columns") or {}).items():
+        col = str(col)
+        if col not in typed_roles:
+            err("STUDY_UNKNOWN_COLUMN", f"columns: names {col!r}, which is not a covariate, subgroup "
+                f"or outcome column{did_you_mean(col, list(typed_roles))}; expected one of "
+                f"{', '.join(typed_roles) or '(none: the design names no covariates or subgroups)'}",
+                ("columns", col))
+            continue
+        if spec["type"] == "categorical" and typed_roles[col].startswith("outcome"):
+            err("STUDY_COLUMN_TYPE_CONFLICT", f"column {col!r} is {typed_roles[col]}, which must be "
+                "numeric; found type: categorical (expected numeric, or no entry)",
+                ("columns", col, "type"))
+            continue
+        columns[col] = ColumnSpec(type=spec["type"])
+
     # ---------------------------------------------------------------- one role per column
     # A data column read as two things (the id and the wave, an item and a covariate, ...)
     # cannot be both; covariates and subgroups may share a column (gender is often both),
@@ -405,12 +448,13 @@ def _build(data: dict, *, root: Path, yaml_path: Path, display: str, locate) -> 
         instruments=tuple(uses),
         data=tuple(sources),
         missing_codes=tuple(data.get("missing_codes") or ()),
-        privacy=Privacy(pii=pii, min_cell=int(pz.get("min_cell", 5))),
+        privacy=Privacy(pii=pii, min_cell=int(pz.get("min_cell", 5)), not_pii=not_pii),
         outcomes=tuple(outcomes),
         claims=tuple(claims),
         analysis=AnalysisSettings(alpha=float(az.get("alpha", defaults.alpha)),
                                   adjust=az.get("adjust", defaults.adjust),
                                   seed=int(az.get("seed", defaults.seed))),
+        columns=columns,
         root=root,
         path=yaml_path,
     )

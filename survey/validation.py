@@ -11,7 +11,13 @@ Rules (code, severity, consequence):
 ``FILE_*``             error    the file is not read (see :mod:`survey.readers`)
 ``COLUMN_MISSING``     error    design/covariate/subgroup/item column absent
 ``LABEL_UNKNOWN``      error    item text that is not an answer label -> NaN
-``VALUE_NOT_NUMERIC``  error    item text that is not a number -> NaN
+``VALUE_NOT_NUMERIC``  error    item text, or a cell of a numeric outcome or
+                                covariate, that is not a number -> NaN (row kept)
+``PII_UNDECLARED``     error    a header that looks like personal data, not in
+                                ``privacy.pii``/``not_pii``: dropped, fatal
+``PII_COLUMN_ABSENT``  warning  a ``privacy.pii`` column no file has
+``CODES_OPTION_INDEX`` warning  问卷星 option numbers read as codes (min + n - 1)
+``CODES_AMBIGUOUS``    error    option numbers or codes? ``data[].codes`` needed; fatal
 ``VALUE_OUT_OF_RANGE`` error    item outside the response scale -> NaN
 ``ID_MISSING``         error    row quarantined
 ``DESIGN_VALUE_MISSING`` error  empty wave/arm/cluster/block: row quarantined
@@ -70,7 +76,8 @@ class ValidationResult:
     sensitive : survey.privacy.SensitiveValues
         Raw personal values and raw ids, for the output scanner (never written).
     fatal : bool
-        A file could not be read or a design column is missing.
+        A file could not be read, a design column is missing, or the data may not be
+        analysed yet (see :attr:`survey.ingest.IngestResult.fatal`).
     study_id : str
     rows_read : int
     """
@@ -144,8 +151,10 @@ class ValidationResult:
                 enc = f" {s['encoding']}" if s.get("encoding") else ""
                 sheet = f" sheet {s['sheet']!r}" if s.get("sheet") else ""
                 plat = f" {s['platform']} ({s['kind']})" if s.get("platform") else ""
+                codes = "".join(f", {iid} read as {mode.replace('_', ' ')}"
+                                for iid, mode in (s.get("codes") or {}).items())
                 lines.append(f"  {s['file']}: {s['format']}{enc}{sheet}{plat}, {s['rows']} rows, "
-                             f"sha256 {s['sha256'][:12]}")
+                             f"sha256 {s['sha256'][:12]}{codes}")
             else:
                 lines.append(f"  {s['file']}: NOT READ")
         groups: dict[str, list] = {}

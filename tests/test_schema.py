@@ -45,16 +45,20 @@ def test_schemas_are_valid_draft_2020_12_and_closed(name):
 def test_study_schema_has_the_issue_keys():
     props = load_schema("study")["properties"]
     assert set(props) >= {"id", "title", "language", "design", "instruments", "data", "missing_codes",
-                          "privacy", "outcomes", "claims", "analysis"}
+                          "privacy", "outcomes", "claims", "analysis", "columns"}
     assert set(props["design"]["properties"]) == {"type", "id", "wave", "waves", "arm", "control", "clusters",
                                                   "blocks", "covariates", "subgroups"}
-    assert set(props["data"]["items"]["properties"]) == {"path", "wave", "sheet", "encoding", "platform"}
+    assert set(props["data"]["items"]["properties"]) == {"path", "wave", "sheet", "encoding", "platform",
+                                                             "codes"}
     assert set(props["outcomes"]["items"]["properties"]) == {"id", "scale", "column", "better", "primary",
                                                              "test_retest"}
     assert set(props["claims"]["items"]["properties"]) == {"id", "text", "outcome", "proportion", "n",
                                                            "improved"}
     assert set(props["analysis"]["properties"]) == {"alpha", "adjust", "seed"}
-    assert set(props["privacy"]["properties"]) == {"pii", "min_cell"}
+    assert set(props["privacy"]["properties"]) == {"pii", "min_cell", "not_pii"}
+    assert props["data"]["items"]["properties"]["codes"]["enum"] == ["option_index", "value"]
+    assert props["columns"]["additionalProperties"]["properties"]["type"]["enum"] == \
+        ["numeric", "categorical"]
     assert set(props["instruments"]["items"]["properties"]) == {"id", "path", "items", "text"}
 
 
@@ -293,3 +297,6 @@ def test_readme_examples_load(tmp_path):
     assert s.instruments[1].columns["pcc_1"] == "Q12"
     assert s.instrument("pcc").scale("total").items == ("pcc_1", "pcc_2", "pcc_3")
     assert s.outcome("communication").primary and s.outcome("communication").test_retest == 0.8
+    assert s.data[1].codes == "option_index" and s.privacy.not_pii == ("电话次数",)
+    assert s.column_type("age") == "numeric" and s.column_type("guardian_type") == "categorical"
+    assert s.column_type("mathach") == "numeric"

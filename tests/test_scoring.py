@@ -249,7 +249,10 @@ def test_bundled_instrument_scores_from_loader():
 
 class _Result:
     def __init__(self, data, fatal=False, issues=()):
+        from survey.privacy import SensitiveValues
+
         self.data, self.fatal, self.issues = data, fatal, list(issues)
+        self.sensitive = SensitiveValues()  # what `workbench score` scans its files for
 
 
 def test_cli_score_with_stubbed_validation(tmp_path, monkeypatch, capsys):

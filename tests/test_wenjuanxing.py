@@ -101,3 +101,77 @@ def test_wenjuanxing_equals_plain_csv(tmp_path, kind, mapping):
     merged = b.merge(a, on="sid", suffixes=("_plain", "_wjx"))
     assert len(merged) == 6
     np.testing.assert_allclose(merged["rses.total_plain"], merged["rses.total_wjx"])
+
+
+# ---------------------------------------------------------------------------------------------
+# 按序号 exports of scales that start at 0 (issue 9, crash class 13): option numbers 1-4 of a
+# 0-3 scale are read as 0-3 when that is certain (with a warning), and the study must say which
+# (data[].codes) when it is not; nothing is shifted silently.
+
+PHQ = [f"phq9_{i}" for i in range(1, 10)]
+
+
+def _phq_index_export(root, answers, codes=None, extra_instrument=False):
+    """A 问卷星 按序号 export of the PHQ-9 (question 2, nine sub-columns) in a study folder."""
+    (root / "data").mkdir(parents=True)
+    meta = {"序号": [str(k + 1) for k in range(len(answers))],
+            "提交答卷时间": ["2024/9/1 10:00:00"] * len(answers), "所用时间": ["100秒"] * len(answers),
+            "来源": ["手机提交"] * len(answers), "来源详情": ["直接访问"] * len(answers),
+            "来自IP": [f"10.0.0.{k}(湖南-长沙)" for k in range(len(answers))],
+            "1、你的学号": [f"{k + 1:03d}" for k in range(len(answers))]}
+    for i in range(9):
+        meta[f"第2题(PHQ第{i + 1}题)"] = [str(row[i]) for row in answers]
+    if extra_instrument:
+        for i in range(10):
+            meta[f"第3题(RSES第{i + 1}题)"] = ["4" if i % 2 else "1"] * len(answers)
+    pd.DataFrame(meta).to_excel(root / "data" / "phq.xlsx", index=False)
+    instruments = [{"id": "phq9", "items": {p: f"2.{i + 1}" for i, p in enumerate(PHQ)}}]
+    if extra_instrument:
+        instruments.append({"id": "rses", "items": {f"rses_{i}": f"3.{i}" for i in range(1, 11)}})
+    data = {"path": "data/phq.xlsx", **({"codes": codes} if codes else {})}
+    doc = {"id": "phq", "design": {"type": "cross_sectional", "id": 1}, "instruments": instruments,
+           "data": [data], "outcomes": [{"id": "dep", "scale": "phq9.total"}]}
+    (root / "study.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    return load_study(root)
+
+
+def test_index_export_of_a_zero_based_scale_is_shifted_with_a_warning(tmp_path):
+    from survey.validation import validate
+
+    answers = [[1, 2, 3, 4, 1, 1, 2, 2, 4], [4, 4, 4, 4, 3, 3, 3, 3, 3], [1] * 9]
+    s = _phq_index_export(tmp_path / "s", answers, extra_instrument=True)
+    res = validate(s)
+    assert [i.code for i in res.issues if i.severity == "error"] == []  # no VALUE_OUT_OF_RANGE
+    [w] = [i for i in res.issues if i.code == "CODES_OPTION_INDEX"]
+    assert w.severity == "warning" and w.file == "data/phq.xlsx" and "phq9" in w.message
+    assert "-1" in w.message and "codes: option_index" in w.message
+    np.testing.assert_array_equal(res.data[PHQ].to_numpy(), np.array(answers, dtype=float) - 1)
+    assert res.sources[0]["codes"] == {"phq9": "option_index"}  # listed in report.json
+    assert res.data["rses_1"].tolist() == [1.0] * 3  # a 1-4 scale is not touched
+    assert "phq9 read as option index" in res.summary()
+    from survey.scoring import score
+
+    assert sorted(score(s, res.data)["phq9.total"]) == [0.0, 11.0, 22.0]
+
+
+@pytest.mark.parametrize("codes, offset", [(None, None), ("option_index", -1), ("value", 0)])
+def test_ambiguous_index_export_needs_data_codes(tmp_path, codes, offset):
+    answers = [[1, 2, 3, 1, 1, 1, 2, 2, 3], [3, 3, 3, 3, 3, 3, 3, 3, 3]]
+    s = _phq_index_export(tmp_path / "s", answers, codes=codes)
+    res = read_study_data(s)
+    if codes is None:
+        [e] = [i for i in res.issues if i.code == "CODES_AMBIGUOUS"]
+        assert e.severity == "error" and res.fatal and "data[].codes" in e.message
+        assert e.file == "data/phq.xlsx"
+        np.testing.assert_array_equal(res.data[PHQ].to_numpy(), np.array(answers, dtype=float))
+    else:
+        assert res.issues == [] and not res.fatal  # the study said so: applied, no warning
+        assert res.sources[0]["codes"] == {"phq9": codes}
+        np.testing.assert_array_equal(res.data[PHQ].to_numpy(), np.array(answers, dtype=float) + offset)
+
+
+def test_index_export_holding_zeros_is_read_as_codes(tmp_path):
+    answers = [[0, 1, 2, 3, 0, 0, 1, 1, 3], [3, 3, 3, 3, 3, 3, 3, 3, 3]]
+    res = read_study_data(_phq_index_export(tmp_path / "s", answers))
+    assert res.issues == [] and res.sources[0]["codes"] == {"phq9": "value"}
+    np.testing.assert_array_equal(res.data[PHQ].to_numpy(), np.array(answers, dtype=float))
