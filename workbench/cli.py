@@ -53,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report-mode", action="store_true", help="HTML reports without code")
     p.add_argument("--seed", type=int, default=None, help="override analysis.seed")
     p.add_argument("--no-progress", action="store_true", help="no progress display")
+    p.add_argument("--strict", action="store_true",
+                   help="exit code 1 when validation found errors (rows were quarantined)")
 
     p = sub.add_parser("init", help="create a study folder to fill in")
     p.add_argument("folder")

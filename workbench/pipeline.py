@@ -17,9 +17,12 @@ Output layout (users and other tools rely on it)::
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,7 +36,13 @@ from workbench.params import (
 )
 from workbench.progress import RunProgress
 from workbench.reports import notebook_title, render_html, write_index
-from workbench.staging import OutputError, StagedOutput, describe_os_error
+from workbench.staging import (
+    OutputError,
+    StagedOutput,
+    describe_os_error,
+    read_run_manifest,
+    refuse_inside_data,
+)
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOK_DIR_ENV = "WORKBENCH_NOTEBOOK_DIR"
@@ -83,6 +92,8 @@ class RunResult:
     output: Path
     manifest: dict
     failures: list[str] = field(default_factory=list)
+    counts: dict = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -123,6 +134,26 @@ def _items_frame(study, data):
     return data[cols].reset_index(drop=True)
 
 
+def describe_issue(issue) -> str:
+    """One line for a validation finding that quotes no cell value.
+
+    Severity, code, file, spreadsheet row, column and what was expected: the message
+    itself is left out because it may quote the offending cell, which can hold a
+    child's name or phone (the full findings are in ``validation/report.json``).
+
+    Examples
+    --------
+    >>> from survey.errors import Issue
+    >>> describe_issue(Issue("VALUE_NOT_NUMERIC", "error", "'王小明 13912345678' is not a number",
+    ...                      file="data/a.csv", row=7, column="age", expected="a number"))
+    "error [VALUE_NOT_NUMERIC] data/a.csv, row 7, column 'age' (expected a number)"
+    """
+    where = ", ".join(p for p in (issue.file, f"row {issue.row}" if issue.row else None,
+                                  f"column {issue.column!r}" if issue.column else None) if p)
+    exp = f" (expected {issue.expected})" if getattr(issue, "expected", None) else ""
+    return f"{issue.severity} [{issue.code}]{' ' + where if where else ''}{exp}"
+
+
 def run_study(study_path, *, out=None, only=None, cli_parameters=(), jobs=None,
               report_mode=False, seed=None, progress=True, argv=None,
               notebook_dir=None) -> RunResult:
@@ -135,6 +166,21 @@ def run_study(study_path, *, out=None, only=None, cli_parameters=(), jobs=None,
     ``SIGKILL`` the output is absent or the earlier complete output, untouched; the next
     run removes the killed run's staging folders (:mod:`workbench.staging`).
 
+    ``only`` into an existing output of the same study *updates* it: the output is
+    copied into the staging folder, validation and scoring are redone, the named
+    notebooks are re-run and the other notebooks' notebooks, reports, tables and figures
+    are kept. Each notebook entry of the manifest records the ``run_id`` and
+    ``run_started_at`` of the run it came from. The swap into place is atomic as for a
+    full run.
+
+    A notebook that has nothing to say for the design ends in success after writing
+    ``status/<notebook>.json`` with ``{"status": "not_applicable", "reason_en": ...,
+    "reason_zh": ...}``; the manifest then lists it as ``not_applicable`` with the
+    reasons, and the run's status stays ``success``.
+
+    The privacy scan is the last step: every file, ``manifest.json`` included, is
+    scanned before the folder is moved into place, and nothing is written after it.
+
     Parameters
     ----------
     study_path : str or Path
@@ -142,7 +188,7 @@ def run_study(study_path, *, out=None, only=None, cli_parameters=(), jobs=None,
     out : str or Path, optional
         Output folder (default ``STUDY/output``).
     only : list of str, optional
-        Run only these notebooks.
+        Run only these notebooks (updating an earlier output of the study in ``out``).
     cli_parameters : list of str
         ``KEY=VALUE`` notebook parameters, checked against the declared types.
     jobs : int, optional
@@ -165,6 +211,7 @@ def run_study(study_path, *, out=None, only=None, cli_parameters=(), jobs=None,
     steps: list[dict] = []
     study = load_study(study_path)
     out = Path(out) if out else Path(study.root) / "output"
+    refuse_inside_data(out, study)
     notebooks = select_notebooks(only, notebook_dir)
     declared = {}
     for nb in notebooks:
@@ -175,9 +222,12 @@ def run_study(study_path, *, out=None, only=None, cli_parameters=(), jobs=None,
         if reserved in overrides:
             raise ParameterError("PARAMETER_RESERVED", f"-p {reserved}: set by the workbench itself")
     run_seed = int(seed if seed is not None else overrides.get("seed", study.analysis.seed))
+    previous = _previous_run(out, study) if only else None
 
+    run_id = uuid.uuid4().hex[:12]
     manifest = {
         "status": "running",
+        "run_id": run_id,
         "workbench": {"version": mf.package_versions().get("survey-workbench"),
                       "git_commit": mf.git_commit(Path(__file__).resolve().parents[1])},
         "study": {"id": study.id, "path": str(Path(study.path).resolve()),
@@ -192,73 +242,87 @@ def run_study(study_path, *, out=None, only=None, cli_parameters=(), jobs=None,
         "steps": steps,
         "notebooks": [],
         "failures": [],
+        "warnings": [],
     }
     failures: list[str] = manifest["failures"]
+    warnings: list[str] = manifest["warnings"]
     staged = StagedOutput(out)  # last, so that nothing above can leave a staging folder
     run_dir = staged.path
     report = RunProgress(3 + len(notebooks) + 2, enabled=progress)
+    counts: dict = {}
 
     def step(name, fn):
         report.start(name)
         t0 = time.perf_counter()
         status = "success"
+        entry = {"name": name, "status": status}
         try:
             return fn()
         except Exception:
             status = "failed"
             raise
         finally:
-            steps.append({"name": name, "status": status,
-                          "seconds": round(time.perf_counter() - t0, 3)})
-            report.finish(name, status)
+            entry.update(status=status, seconds=round(time.perf_counter() - t0, 3))
+            steps.append(entry)
+            report.finish(name, status, detail=_count_line(counts) if name == "validate" else None)
 
     try:
         try:
+            if previous is not None:
+                _copy_previous(out, run_dir, [nb.stem for nb in notebooks])
             mf.write_manifest(run_dir / "manifest.json", manifest)
-            validation = step("validate", lambda: _validate(study, run_dir))
+            validation = step("validate", lambda: _validate(study, run_dir, counts))
+            validate_step = steps[-1]
+            validate_step["counts"] = _published_counts(counts, study.privacy.min_cell)
             sensitive = validation.sensitive
+            errors = [i for i in validation.issues if i.severity == "error"]
             if validation.fatal:
                 failures.append("validation: the data cannot be read or lack required columns "
                                 "(see validation/report.json)")
-                errors = [i for i in validation.issues if i.severity == "error"]
-                failures.extend(f"validation: {i}" for i in errors[:5])
+                failures.extend(f"validation: {describe_issue(i)}" for i in errors[:5])
                 if len(errors) > 5:
                     failures.append(f"validation: ... and {len(errors) - 5} more errors")
                 results = []
             else:
-                step("score", lambda: _score(study, validation, run_dir))
+                if errors:
+                    warnings.append(
+                        f"validation: {len(errors)} error(s); {counts['rows_quarantined']} of "
+                        f"{counts['rows_read']} rows were quarantined and are not analysed "
+                        "(see validation/report.json)")
+                scores = step("score", lambda: _score(study, validation, run_dir))
+                counts["analysed"] = _analysed(study, scores)
+                validate_step["counts"] = _published_counts(counts, study.privacy.min_cell)
                 for sub in ("tables", "figures", "notebooks", "reports"):
                     (run_dir / sub).mkdir(exist_ok=True)
                 results = step("notebooks", lambda: _execute(
                     study, notebooks, declared, overrides, run_seed, run_dir, jobs,
                     report_mode, report, staged.scratch))
                 for r in results:
-                    manifest["notebooks"].append({"name": r.name, "status": r.status,
-                                                  "seconds": r.seconds, "attempts": r.attempts,
-                                                  "parameters": r.parameters, "error": r.error})
-                    if r.status != "success":
-                        failures.append(r.describe_error())
                     code = r.storage_errno()
                     if code is not None:  # disk full etc.: the output folder's fault
                         raise OSError(code, os.strerror(code), str(run_dir / "notebooks"))
-                step("reports", lambda: _reports(study, results, run_dir, report_mode, failures))
-            scan = step("privacy_scan", lambda: _scan(study, run_dir, sensitive))
-            manifest["privacy"] = scan
-            if scan["findings"]:
-                failures.append("privacy scan: personal data or raw ids found in "
-                                + ", ".join(sorted({f['file'] for f in scan['findings']}))
-                                + " (removed from the output; declare the column in privacy.pii)")
+                entries = _notebook_entries(results, run_dir, run_id, manifest["started_at"])
+                if previous is not None:
+                    entries = _merge_previous(entries, previous, manifest, warnings)
+                manifest["notebooks"] = entries
+                failures.extend(r.describe_error() for r in results if r.status != "success")
+                for e in entries:
+                    if e.get("kept_from_run") and e["status"] not in ("success", "not_applicable"):
+                        failures.append(f"notebook {e['name']} failed in the earlier run "
+                                        f"{e['run_id']} (kept; re-run it with --only "
+                                        f"{e['name']})")
+                step("reports", lambda: _reports(study, results, entries, run_dir, report_mode,
+                                                 failures, warnings))
+            scan = step("privacy_scan", lambda: _scan_and_finish(
+                study, run_dir, sensitive, manifest, failures, t_start, staged.scratch))
         except OSError as err:
             staged.abort()
             raise describe_os_error(err, out, staging=run_dir) from None
         except BaseException:
             staged.abort()
             raise
-        manifest["status"] = "failed" if failures else "success"
-        manifest["finished_at"] = mf.now()
-        manifest["seconds"] = round(time.perf_counter() - t_start, 3)
-        manifest["outputs"] = mf.list_outputs(run_dir)
-        mf.write_manifest(run_dir / "manifest.json", manifest)
+        # nothing is written after the scan: the manifest was scanned as the last file
+        del scan
         final = staged.commit()
     except OSError as err:
         staged.abort()
@@ -268,14 +332,146 @@ def run_study(study_path, *, out=None, only=None, cli_parameters=(), jobs=None,
         raise
     finally:
         report.close()
-    return RunResult(manifest["status"], final, manifest, failures)
+    return RunResult(manifest["status"], final, manifest, failures, counts=counts,
+                     warnings=list(warnings))
 
 
-def _validate(study, run_dir: Path):
+def _previous_run(out: Path, study) -> dict | None:
+    """The manifest of the earlier output that ``--only`` updates, or None (no earlier run)."""
+    if not out.is_dir():
+        return None
+    previous = read_run_manifest(out)
+    if previous is None:
+        return None  # empty, or only a `workbench validate` folder: nothing to keep
+    other = (previous.get("study") or {}).get("id")
+    if other is not None and other != study.id:
+        raise OutputError("OUTPUT_NOT_A_RUN_FOLDER",
+                          f"holds the output of another study ({other!r}); "
+                          "--only updates an output of the same study, so choose another --out",
+                          file=str(out))
+    return previous
+
+
+def _copy_previous(out: Path, run_dir: Path, rerun: list[str]) -> None:
+    """Copy the earlier output into the staging folder, without what this run rewrites:
+    the manifest, validation and scored data, and the re-run notebooks' notebook, report
+    and status file (tables and figures are overwritten by the notebooks that write them)."""
+    shutil.copytree(out, run_dir, symlinks=True, dirs_exist_ok=True)
+    for rel in ("manifest.json", "validation", "data", "reports/index.html"):
+        target = run_dir / rel
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+    for name in rerun:
+        for rel in (f"notebooks/{name}.ipynb", f"reports/{name}.html", f"status/{name}.json"):
+            (run_dir / rel).unlink(missing_ok=True)
+
+
+def _notebook_entries(results, run_dir: Path, run_id: str, started_at: str) -> list[dict]:
+    entries = []
+    for r in results:
+        entry = {"name": r.name, "status": r.status, "seconds": r.seconds,
+                 "attempts": r.attempts, "parameters": r.parameters, "error": r.error,
+                 "run_id": run_id, "run_started_at": started_at}
+        if r.status == "success":
+            entry.update(_not_applicable(run_dir, r.name))
+        entries.append(entry)
+    return entries
+
+
+STATUS_DIR = "status"
+_REASON_CHARS = 2000
+
+
+def _not_applicable(run_dir: Path, name: str) -> dict:
+    """``status: not_applicable`` and the reasons, from ``status/<name>.json``, else {}."""
+    path = run_dir / STATUS_DIR / f"{name}.json"
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(info, dict) or info.get("status") != "not_applicable":
+        return {}
+    out = {"status": "not_applicable"}
+    for key in ("reason_en", "reason_zh"):
+        if isinstance(info.get(key), str):
+            out[key] = info[key][:_REASON_CHARS]
+    return out
+
+
+def _merge_previous(entries: list[dict], previous: dict, manifest: dict,
+                    warnings: list[str]) -> list[dict]:
+    """This run's notebook entries plus the earlier run's entries of the kept notebooks."""
+    rerun = {e["name"] for e in entries}
+    prev_id = previous.get("run_id") or previous.get("started_at")
+    kept = []
+    for e in previous.get("notebooks") or []:
+        if not isinstance(e, dict) or e.get("name") in rerun:
+            continue
+        e = dict(e)
+        e.setdefault("run_id", prev_id)
+        e.setdefault("run_started_at", previous.get("started_at"))
+        e["kept_from_run"] = True
+        kept.append(e)
+    manifest["updated_from"] = {"run_id": prev_id, "started_at": previous.get("started_at"),
+                                "kept": [e["name"] for e in kept]}
+    old_inputs = {(i.get("role"), i.get("path")): i.get("sha256")
+                  for i in previous.get("inputs") or [] if isinstance(i, dict)}
+    new_inputs = {(i.get("role"), i.get("path")): i.get("sha256") for i in manifest["inputs"]}
+    if kept and old_inputs != new_inputs:
+        warnings.append("the study's inputs changed since the earlier run: the kept notebooks ("
+                        + ", ".join(e["name"] for e in kept) + ") were computed from the "
+                        "earlier inputs; run without --only to redo them")
+    manifest["updated_from"]["inputs_changed"] = bool(kept) and old_inputs != new_inputs
+    return sorted(entries + kept, key=lambda e: e["name"])
+
+
+def _count_line(counts: dict) -> str | None:
+    if "rows_read" not in counts:
+        return None
+    return (f"{counts['rows_read']} rows read, {counts['rows_quarantined']} quarantined, "
+            f"{counts['errors']} errors, {counts['warnings']} warnings")
+
+
+def _analysed(study, scores) -> list[dict]:
+    """Children analysed per arm and wave (rows of the scored data)."""
+    d = study.design
+    if scores is None or not len(scores):
+        return []
+    keys = [c for c in ([d.arm] if d.arm else []) + [d.wave] if c in scores.columns]
+    if not keys:
+        return []
+    order = {w: k for k, w in enumerate(d.waves)}
+    rows = []
+    for key, n in scores.groupby(keys, sort=False, dropna=False).size().items():
+        key = key if isinstance(key, tuple) else (key,)
+        rec = dict(zip(["arm", "wave"] if len(keys) == 2 else ["wave"], (str(k) for k in key)))
+        rec["n"] = int(n)
+        rows.append(rec)
+    return sorted(rows, key=lambda r: (r.get("arm", ""), order.get(r["wave"], len(order)),
+                                       r["wave"]))
+
+
+def _published_counts(counts: dict, min_cell: int) -> dict:
+    """The counts for the manifest: a count of fewer than ``min_cell`` children per arm
+    and wave is suppressed (``n`` null), as in every published table."""
+    out = {k: v for k, v in counts.items() if k != "analysed"}
+    if "analysed" in counts:
+        out["analysed"] = [
+            {**r, "n": None, "suppressed": True} if 0 < r["n"] < min_cell else r
+            for r in counts["analysed"]]
+    return out
+
+
+def _validate(study, run_dir: Path, counts: dict):
     from survey.validation import validate
 
     result = validate(study)
     result.write(run_dir / "validation")
+    counts.update(rows_read=int(result.rows_read), rows_clean=int(len(result.data)),
+                  rows_quarantined=int(len(result.quarantine)), errors=int(result.errors),
+                  warnings=int(result.warnings))
     return result
 
 
@@ -302,29 +498,44 @@ def _execute(study, notebooks, declared, overrides, seed, run_dir, jobs, report_
     return run_notebooks(tasks, jobs=jobs, progress=report.notebook_event, workdir=scratch)
 
 
-def _reports(study, results, run_dir: Path, report_mode: bool, failures: list[str]):
+def _reports(study, results, entries, run_dir: Path, report_mode: bool, failures: list[str],
+             warnings: list[str]):
     lang = study.language
-    entries = []
-    for r in results:
-        nb = run_dir / "notebooks" / f"{r.name}.ipynb"
-        href = None
-        if nb.exists():
-            render_html(nb, run_dir / "reports" / f"{r.name}.html", report_mode=report_mode,
-                        title=notebook_title(r.name, lang))
-            href = f"{r.name}.html"
-        entries.append({"name": r.name, "href": href, "status": r.status, "seconds": r.seconds})
+    rerun = {r.name for r in results}
+    index_entries = []
+    for e in entries:
+        name = e["name"]
+        nb = run_dir / "notebooks" / f"{name}.ipynb"
+        html = run_dir / "reports" / f"{name}.html"
+        if name in rerun and nb.exists():
+            render_html(nb, html, report_mode=report_mode, title=notebook_title(name, lang))
+        item = {"name": name, "href": f"{name}.html" if html.exists() else None,
+                "status": e["status"], "seconds": e.get("seconds")}
+        for key in ("reason_en", "reason_zh", "run_id", "run_started_at", "kept_from_run"):
+            if e.get(key) is not None:
+                item[key] = e[key]
+        index_entries.append(item)
     title = study.title.get(lang) or study.title.get("en") or study.id if isinstance(
         study.title, dict) else str(study.title)
     write_index(run_dir / "reports" / "index.html", title=title, study_id=study.id,
-                status="failed" if failures else "success", entries=entries, lang=lang,
-                notes=list(failures))
+                status="failed" if failures else "success", entries=index_entries, lang=lang,
+                notes=list(failures) + list(warnings))
 
 
-def _scan(study, run_dir: Path, sensitive) -> dict:
+def _scan_and_finish(study, run_dir: Path, sensitive, manifest: dict, failures: list[str],
+                     t_start: float, scratch: Path) -> dict:
+    """The last step: scan every file, remove those with findings, then write the manifest
+    and scan it too; a manifest with a finding has its paths replaced by hashes.
+
+    Nothing is written after this: the manifest's ``privacy`` entry describes the scan of
+    the other files, and the manifest itself is the last file written and scanned.
+    """
     from survey.scanner import scan_folder
 
     key_file = Path(study.root) / ".workbench-key"
-    result = scan_folder(run_dir, sensitive, key_file=key_file if key_file.exists() else None)
+    key_file = key_file if key_file.exists() else None
+    (run_dir / "manifest.json").unlink(missing_ok=True)  # the "running" one; rewritten below
+    result = scan_folder(run_dir, sensitive, key_file=key_file)
     findings = [{"file": f, "kind": k} for f, k in result.findings]
     for f in sorted({x["file"] for x in findings}):
         target = run_dir / f
@@ -332,9 +543,53 @@ def _scan(study, run_dir: Path, sensitive) -> dict:
             target.unlink()
         elif target.is_dir():
             shutil.rmtree(target)
-    return {"scan": "passed" if not findings else "failed", "findings": findings,
-            "files_scanned": result.files_scanned,
+    scan = {"scan": "passed" if not findings else "failed", "findings": findings,
+            "files_scanned": result.files_scanned + 1,
             "skipped_short_ids": getattr(result, "skipped_short_ids", 0)}
+    manifest["privacy"] = scan
+    if findings:
+        failures.append("privacy scan: personal data or raw ids found in "
+                        + ", ".join(sorted({f['file'] for f in findings}))
+                        + " (removed from the output)")
+    manifest["status"] = "failed" if failures else "success"
+    manifest["finished_at"] = mf.now()
+    manifest["seconds"] = round(time.perf_counter() - t_start, 3)
+    manifest["outputs"] = mf.list_outputs(run_dir)
+    check = Path(scratch) / "manifest-check"
+    check.mkdir(exist_ok=True)
+    for attempt in ("as is", "redacted"):
+        mf.write_manifest(check / "manifest.json", manifest)
+        if not scan_folder(check, sensitive, key_file=key_file).findings:
+            break
+        if attempt == "as is":
+            _redact_paths(manifest)
+            manifest["privacy"]["manifest"] = "paths replaced by hashes"
+    else:  # still a finding: publish a manifest that holds no text from the study
+        manifest.clear()
+        manifest.update(status="failed", workbench={}, study={},
+                        failures=["privacy scan: manifest.json held personal data or raw ids "
+                                  "and was reduced to this"])
+        failures.append(manifest["failures"][0])
+        mf.write_manifest(check / "manifest.json", manifest)
+    os.replace(check / "manifest.json", run_dir / "manifest.json")
+    return scan
 
 
-__all__ = ["run_study", "RunResult", "available_notebooks", "select_notebooks", "OutputError"]
+def _redact_paths(manifest: dict) -> None:
+    """Replace every path and argument from the user's file system by a short hash."""
+    def token(text) -> str:
+        return "sha256:" + hashlib.sha256(str(text).encode("utf-8")).hexdigest()[:16]
+
+    for entry in manifest.get("inputs") or []:
+        if entry.get("path") is not None:
+            entry["path"] = token(entry["path"])
+            entry["path_redacted"] = True
+    if manifest.get("study", {}).get("path"):
+        manifest["study"]["path"] = token(manifest["study"]["path"])
+    argv = (manifest.get("command") or {}).get("argv")
+    if argv:
+        manifest["command"]["argv"] = [token(a) for a in argv]
+
+
+__all__ = ["run_study", "RunResult", "available_notebooks", "select_notebooks", "OutputError",
+           "describe_issue"]

@@ -56,17 +56,19 @@ class RunProgress:
             elif self.enabled:
                 print(f"[{self.done}/{self.total}] {name} ...", file=self.stream, flush=True)
 
-    def finish(self, name: str, status: str = "success") -> None:
+    def finish(self, name: str, status: str = "success", detail: str | None = None) -> None:
+        """Report a finished step; ``detail`` (e.g. the validation counts) follows the status."""
         with self.lock:
             t0 = self.running.pop(name, time.perf_counter())
             self.done += 1
             secs = time.perf_counter() - t0
+            extra = f"; {detail}" if detail else ""
             if self._rich:
                 self._progress.update(self._task, advance=1, description=self._describe())
                 self._progress.console.print(f"{'✓' if status == 'success' else '✗'} {name} "
-                                             f"({status}, {secs:.1f} s)")
+                                             f"({status}, {secs:.1f} s{extra})")
             elif self.enabled:
-                print(f"[{self.done}/{self.total}] {name} {status} ({secs:.1f} s)",
+                print(f"[{self.done}/{self.total}] {name} {status} ({secs:.1f} s{extra})",
                       file=self.stream, flush=True)
 
     def notebook_event(self, event: str, name: str, result) -> None:

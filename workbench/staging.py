@@ -63,19 +63,110 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(err, os.strerror(err), str(b))
 
 
-def _is_run_folder(folder: Path) -> bool:
-    """True for an empty folder or one holding a manifest written by ``workbench run``."""
+VALIDATION_FILES = frozenset({"report.json", "quarantine.csv"})
+SCORE_FILES = frozenset({"scores.parquet", "scores.csv", "scores.sav", "items.parquet"})
+
+
+def _entries(folder: Path) -> list[Path] | None:
     try:
-        entries = list(folder.iterdir())
+        return list(folder.iterdir())
     except OSError:
+        return None
+
+
+def _is_validation_folder(folder: Path) -> bool:
+    """True for an empty folder or one that only holds what ``workbench validate`` writes.
+
+    ``report.json`` must be a validation report (study, counts, issues), so a user's
+    own ``report.json`` or ``quarantine.csv`` is never taken for one.
+    """
+    entries = _entries(folder)
+    if entries is None:
         return False
     if not entries:
         return True
+    if not all(p.is_file() and p.name in VALIDATION_FILES for p in entries):
+        return False
     try:
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        report = json.loads((folder / "report.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return isinstance(manifest, dict) and {"status", "workbench", "study"} <= manifest.keys()
+    return isinstance(report, dict) and {"study", "counts", "issues"} <= report.keys()
+
+
+def _is_score_folder(folder: Path) -> bool:
+    """True for an empty folder or one that only holds what ``workbench score`` writes
+    (``scores.parquet`` and its companions; a lone ``scores.csv`` is not enough)."""
+    entries = _entries(folder)
+    if entries is None:
+        return False
+    if not entries:
+        return True
+    names = {p.name for p in entries}
+    return (all(p.is_file() for p in entries) and names <= SCORE_FILES
+            and "scores.parquet" in names)
+
+
+def _is_run_folder(folder: Path) -> bool:
+    """True for an empty folder, one holding a manifest written by ``workbench run``, or
+    one that only holds the ``validation/`` folder written by ``workbench validate``
+    (the default folders of the walk-through: ``validate STUDY`` then ``run STUDY``)."""
+    entries = _entries(folder)
+    if entries is None:
+        return False
+    if not entries:
+        return True
+    if [p.name for p in entries] == ["validation"] and entries[0].is_dir():
+        return _is_validation_folder(entries[0])
+    return read_run_manifest(folder) is not None
+
+
+def read_run_manifest(folder: Path) -> dict | None:
+    """The ``manifest.json`` of an earlier run in ``folder``, or None."""
+    try:
+        manifest = json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if isinstance(manifest, dict) and {"status", "workbench", "study"} <= manifest.keys():
+        return manifest
+    return None
+
+
+_OWNED = {"run": (_is_run_folder, "an earlier run's output (no workbench manifest.json)"),
+          "validate": (_is_validation_folder,
+                       "an earlier `workbench validate` output (report.json, quarantine.csv)"),
+          "score": (_is_score_folder,
+                    "an earlier `workbench score` output (scores.parquet and companions)")}
+
+
+def refuse_inside_data(out: Path | str, study) -> None:
+    """Refuse an output folder inside (or equal to) a folder that holds the study's raw data.
+
+    Raw files are never modified or joined by outputs: ``--out STUDY/data`` would
+    overwrite a raw ``scores.csv`` or ``quarantine.csv``, and a folder of outputs among
+    the raw exports is easily taken for data.
+
+    Raises
+    ------
+    OutputError
+        ``OUTPUT_INSIDE_DATA``.
+    """
+    target = Path(out).absolute().resolve()
+    root = Path(study.root).absolute().resolve()
+    folders = {root / "data"}
+    for src in study.data:
+        p = Path(src.path)
+        p = (p if p.is_absolute() else root / p).absolute().resolve()
+        if p.parent != root:
+            folders.add(p.parent)
+        if target == p:
+            folders.add(p)
+    for folder in folders:
+        if target == folder or folder in target.parents:
+            raise OutputError("OUTPUT_INSIDE_DATA",
+                              "is inside the study's data folder, which holds the raw files; "
+                              "outputs are never written there, so choose another --out",
+                              file=str(out))
 
 
 def _run_is_over(scratch: Path | None, pid: int) -> bool:
@@ -115,8 +206,9 @@ class StagedOutput:
     True
     """
 
-    def __init__(self, final: Path):
+    def __init__(self, final: Path, kind: str = "run"):
         self.final = Path(final).absolute()
+        self.kind = kind
         parent = self.final.parent
         self._check_final()
         for up in (parent, *parent.parents):
@@ -159,26 +251,14 @@ class StagedOutput:
             raise OutputError("OUTPUT_NOT_WRITABLE",
                               "exists and is not a folder; choose another --out",
                               file=str(final))
-        if final.is_dir() and not _is_run_folder(final):
+        owned, what = _OWNED[self.kind]
+        if final.is_dir() and not owned(final):
             raise OutputError("OUTPUT_NOT_A_RUN_FOLDER",
-                              "exists and is not the output of an earlier run (no workbench "
-                              "manifest.json); it would be replaced, so choose an empty or new "
-                              "folder for --out", file=str(final))
+                              f"exists and is not {what}; it would be replaced, so choose an "
+                              "empty or new folder for --out", file=str(final))
 
     def _clean_stale(self) -> None:
-        parent, name = self.final.parent, self.final.name
-        by_pid: dict[int, list[Path]] = {}
-        for kind in ("partial", "scratch", "old"):
-            for p in parent.glob(f".{name}.{kind}-*"):
-                try:
-                    by_pid.setdefault(int(p.name.rsplit("-", 1)[1]), []).append(p)
-                except ValueError:
-                    continue
-        for pid, paths in by_pid.items():
-            scratch = parent / f".{name}.scratch-{pid}"
-            if pid == os.getpid() or _run_is_over(scratch if scratch.is_dir() else None, pid):
-                for p in paths:
-                    shutil.rmtree(p, ignore_errors=True)
+        clean_stale(self.final)
 
     def commit(self) -> Path:
         """Move the staging folder into place, replacing an earlier output.
@@ -211,6 +291,35 @@ class StagedOutput:
         if getattr(self, "_lock_fd", None) is not None:
             os.close(self._lock_fd)
             self._lock_fd = None
+
+
+def clean_stale(final: Path | str) -> list[Path]:
+    """Remove the ``.NAME.partial-PID``, ``.NAME.scratch-PID`` and ``.NAME.old-PID`` folders
+    that runs which are over (killed, crashed) left beside the output folder ``final``.
+
+    They may hold outputs that were never scanned for personal data, so every command that
+    touches an output folder calls this first (a shared disk may be backed up). Folders of a
+    run that is still going (its lock is held) are left alone. Returns what was removed.
+    """
+    final = Path(final).absolute()
+    parent, name = final.parent, final.name
+    removed: list[Path] = []
+    if not parent.is_dir():
+        return removed
+    by_pid: dict[int, list[Path]] = {}
+    for kind in ("partial", "scratch", "old"):
+        for p in parent.glob(f".{name}.{kind}-*"):
+            try:
+                by_pid.setdefault(int(p.name.rsplit("-", 1)[1]), []).append(p)
+            except ValueError:
+                continue
+    for pid, paths in by_pid.items():
+        scratch = parent / f".{name}.scratch-{pid}"
+        if pid == os.getpid() or _run_is_over(scratch if scratch.is_dir() else None, pid):
+            for p in paths:
+                shutil.rmtree(p, ignore_errors=True)
+                removed.append(p)
+    return removed
 
 
 def describe_os_error(err: OSError, path: Path | str,
