@@ -633,8 +633,9 @@ def read_study_data(study) -> IngestResult:
             for col, positions, texts in pending:
                 issues.extend(_item_issues(inst, positions, texts, hits > 0, file=name,
                                            header=col, rows=rows))
-            mode, issue = _option_codes(inst, {i: out[i] for i in numeric_cells}, src.codes,
-                                        info["kind"], label_text=hits > 0, file=name)
+            mode, issue = _option_codes(inst, {i: out[i] for i in numeric_cells},
+                                        getattr(src, "codes", None), info["kind"],
+                                        label_text=hits > 0, file=name)
             if issue is not None:
                 issues.append(issue)
                 file_fatal = file_fatal or issue.severity == "error"
@@ -643,7 +644,7 @@ def read_study_data(study) -> IngestResult:
             if mode == "option_index" and inst.response.min != 1:
                 shift = float(inst.response.min - 1)
                 for item_id, col in numeric_cells.items():
-                    numbers = frame[col].str.strip().str.fullmatch(_NUMBER).fillna(False)
+                    numbers = frame[col].str.strip().str.fullmatch(_NUMBER.pattern).fillna(False)
                     out[item_id] = np.where(numbers.to_numpy(dtype=bool), out[item_id] + shift,
                                             out[item_id])
         if codes_used:
