@@ -509,8 +509,13 @@ def _reports(study, results, entries, run_dir: Path, report_mode: bool, failures
         html = run_dir / "reports" / f"{name}.html"
         if name in rerun and nb.exists():
             render_html(nb, html, report_mode=report_mode, title=notebook_title(name, lang))
+        # the index shows a not-applicable notebook from its status file (an execution
+        # success); the reasons travel along for an index that takes them from the entry
         item = {"name": name, "href": f"{name}.html" if html.exists() else None,
-                "status": e["status"], "seconds": e.get("seconds")}
+                "status": "success" if e["status"] == "not_applicable" else e["status"],
+                "seconds": e.get("seconds")}
+        if e["status"] == "not_applicable":
+            item["not_applicable"] = True
         for key in ("reason_en", "reason_zh", "run_id", "run_started_at", "kept_from_run"):
             if e.get(key) is not None:
                 item[key] = e[key]
