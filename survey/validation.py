@@ -298,12 +298,17 @@ class _Checker:
                 exp = f"an answer code from {r.min} to {r.max}"
                 if missing:
                     exp += f" or a declared missing code {missing}"
+                k_options = r.max - r.min + 1
                 for k in np.flatnonzero(bad):
                     val = f"{v[k]:g}"
+                    hint = ""
+                    if r.min != 1 and v[k] == k_options > r.max:
+                        hint = (f" (if the file holds option numbers 1-{k_options}, as 问卷星's "
+                                "按序号 export does, set data[].codes: option_index for it)")
                     self.issues.append(Issue(
                         "VALUE_OUT_OF_RANGE", "error",
                         f"{val} is outside the response scale of {use.id} "
-                        f"({r.min}-{r.max}); set to missing", file=self.files[k],
+                        f"({r.min}-{r.max}); set to missing{hint}", file=self.files[k],
                         row=int(self.rows[k]), column=self.header(self.files[k], item_id),
                         value=val, expected=exp))
                 v = v.copy()

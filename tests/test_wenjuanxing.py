@@ -175,3 +175,25 @@ def test_index_export_holding_zeros_is_read_as_codes(tmp_path):
     res = read_study_data(_phq_index_export(tmp_path / "s", answers))
     assert res.issues == [] and res.sources[0]["codes"] == {"phq9": "value"}
     np.testing.assert_array_equal(res.data[PHQ].to_numpy(), np.array(answers, dtype=float))
+
+
+def test_plain_file_of_option_numbers_gets_a_hint_and_codes_fixes_it(tmp_path):
+    """Option numbers 1-4 of a 0-3 scale in a plain CSV (not recognizably 问卷星): the 4s
+    are out of range, and the message says how to read the file as option numbers."""
+    from survey.validation import validate
+
+    root = tmp_path / "s"
+    (root / "data").mkdir(parents=True)
+    rows = ["sid," + ",".join(PHQ), "1," + ",".join(["4"] * 9), "2," + ",".join(["1"] * 9)]
+    (root / "data" / "phq.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    doc = {"id": "phq", "design": {"type": "cross_sectional", "id": "sid"},
+           "instruments": [{"id": "phq9"}], "data": [{"path": "data/phq.csv"}],
+           "outcomes": [{"id": "dep", "scale": "phq9.total"}]}
+    (root / "study.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
+    res = validate(load_study(root))
+    out = [i for i in res.issues if i.code == "VALUE_OUT_OF_RANGE"]
+    assert len(out) == 9 and all("data[].codes: option_index" in i.message for i in out)
+    doc["data"][0]["codes"] = "option_index"
+    (root / "study.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
+    res = validate(load_study(root))
+    assert res.issues == [] and res.data[PHQ].to_numpy().tolist() == [[3.0] * 9, [0.0] * 9]
