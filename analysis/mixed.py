@@ -182,12 +182,17 @@ class _NestedREML:
         ind = sparse.csr_matrix((np.ones(n), (inner, np.arange(n))), shape=(g, n))
         self.w0 = np.asarray(ind @ z)
         self.s0 = np.asarray(ind.sum(axis=1)).ravel()
-        self.parents = []  # parents[j]: parent code (level L-2-j) of each unit at the level below
+        self.parents = []  # parents[j]: first child of each unit at level L-2-j
         for lev in range(len(codes) - 2, -1, -1):
             child = codes[lev + 1]
             parent = np.zeros(int(child.max()) + 1, dtype=np.int64)
             parent[child] = codes[lev]
-            self.parents.append(parent)
+            # _codes numbers units lexicographically (outer, inner), so the children
+            # of a parent are contiguous and parents run 0, 1, 2, ...: sums over
+            # children are one reduceat
+            steps = np.diff(parent)
+            assert parent[0] == 0 and np.all((steps == 0) | (steps == 1))
+            self.parents.append(np.flatnonzero(np.r_[True, steps != 0]))
 
     def parts(self, phi: np.ndarray):
         """Cholesky factor of Q and log|H| at variance ratios phi (outermost first)."""
@@ -198,18 +203,15 @@ class _NestedREML:
         nl = len(theta)
         for j in range(nl):
             th = theta[nl - 1 - j]
-            den = 1.0 + th * s
-            c = th / den
-            q -= (w * c[:, None]).T @ w
-            logdet += float(np.log(den).sum())
+            if th != 0.0:
+                den = 1.0 + th * s
+                q -= (w * (th / den)[:, None]).T @ w
+                logdet += float(np.log(den).sum())
+                w, s = w / den[:, None], s / den
             if j < nl - 1:
-                par = self.parents[j]
-                m = int(par.max()) + 1
-                w = np.stack(
-                    [np.bincount(par, weights=w[:, k] / den, minlength=m) for k in range(w.shape[1])],
-                    axis=1,
-                )
-                s = np.bincount(par, weights=s / den, minlength=m)
+                starts = self.parents[j]
+                w = np.add.reduceat(w, starts, axis=0)
+                s = np.add.reduceat(s, starts)
         chol = np.linalg.cholesky(q)
         return chol, logdet
 
@@ -236,7 +238,7 @@ def _steps(phi: np.ndarray) -> np.ndarray:
     return 1e-5 * np.maximum(phi, 1e-2)
 
 
-def _grad_hess(fun, phi: np.ndarray, free: np.ndarray):
+def _grad_hess(fun, phi: np.ndarray, free: np.ndarray, f0: float | None = None):
     """Deviance, gradient and Hessian in the free coordinates, by finite differences.
 
     Central differences inside the orthant; at (or within a step of) ``phi_i = 0``
@@ -246,7 +248,8 @@ def _grad_hess(fun, phi: np.ndarray, free: np.ndarray):
     """
     idx = np.flatnonzero(free)
     h = _steps(phi)
-    f0 = fun(phi)
+    if f0 is None:
+        f0 = fun(phi)
 
     def at(moves):
         x = phi.copy()
@@ -297,7 +300,7 @@ def _newton(fun, phi: np.ndarray, free: np.ndarray, maxiter: int = 200):
     if not idx.size or not np.isfinite(f0):
         return phi, f0
     for _ in range(maxiter):
-        f0, g, hess = _grad_hess(fun, phi, free)
+        f0, g, hess = _grad_hess(fun, phi, free, f0)
         move = ~((phi[idx] == 0.0) & (g >= 0))
         if not move.any():
             break
