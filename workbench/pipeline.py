@@ -264,7 +264,12 @@ def run_study(study_path, *, out=None, only=None, cli_parameters=(), jobs=None,
         finally:
             entry.update(status=status, seconds=round(time.perf_counter() - t0, 3))
             steps.append(entry)
-            report.finish(name, status, detail=_count_line(counts) if name == "validate" else None)
+            if name == "validate":  # "validate success" must not hide quarantined rows
+                shown = "finished with errors" if counts.get("errors") else status
+                report.finish(name, shown if status == "success" else status,
+                              detail=_count_line(counts))
+            else:
+                report.finish(name, status)
 
     try:
         try:
