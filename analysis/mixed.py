@@ -270,9 +270,7 @@ def _grad_hess(fun, phi: np.ndarray, free: np.ndarray, f0: float | None = None):
             hess[a, a] = (2 * f0 - 5 * f1 + 4 * f2 - f3) / h[i] ** 2
     for a, b in itertools.combinations(range(len(idx)), 2):
         i, j = idx[a], idx[b]
-        si = h[i] if inside[i] else 0.0  # backward move allowed?
-        sj = h[j] if inside[j] else 0.0
-        if si and sj:
+        if inside[i] and inside[j]:
             hij = (
                 at([(i, h[i]), (j, h[j])]) - at([(i, h[i]), (j, -h[j])])
                 - at([(i, -h[i]), (j, h[j])]) + at([(i, -h[i]), (j, -h[j])])
@@ -350,11 +348,12 @@ def _optimize(fun, nl: int, start: np.ndarray):
     """Minimize the profiled deviance over variance ratios ``phi >= 0``.
 
     Every face of the orthant (each subset of the components held at 0, the
-    face with all components free first) is searched by projected Newton from
-    ``start`` and from the best point so far, projected onto the face; the
-    best point over all faces is returned. A variance is therefore 0 only
-    where 0 gives the lowest deviance found, and an interior optimum is never
-    mistaken for the boundary (the slope at 0 is not 0 on this scale).
+    face with all components free first) is searched by projected Newton,
+    from the best point so far projected onto the face where that is positive
+    on the face, else from ``start``; the best point over all faces is
+    returned. A variance is therefore 0 only where 0 gives the lowest deviance
+    found, and an interior optimum is not mistaken for the boundary (the slope
+    at 0 is not 0 on this scale).
     """
     best_phi, best_f = None, np.inf
     faces = sorted(
@@ -362,13 +361,12 @@ def _optimize(fun, nl: int, start: np.ndarray):
         key=lambda fr: -int(fr.sum()),
     )
     for free in faces:
-        cands = [np.where(free, start, 0.0)]
+        x0 = np.where(free, start, 0.0)
         if best_phi is not None and (best_phi[free] > 0).all():
-            cands = [np.where(free, best_phi, 0.0)]
-        for x0 in cands:
-            phi, f = _newton(fun, x0, free)
-            if f < best_f:
-                best_phi, best_f = phi, f
+            x0 = np.where(free, best_phi, 0.0)
+        phi, f = _newton(fun, x0, free)
+        if f < best_f:
+            best_phi, best_f = phi, f
     return best_phi, best_f
 
 
@@ -428,6 +426,8 @@ def random_intercepts(
     ['term', 'estimate', 'std_error', 'df', 'statistic', 'ci_low', 'ci_high', 'p_value']
     >>> bool(abs(fit.fixed_effects["estimate"].iloc[0] - 10) < 0.6)
     True
+    >>> fit.converged, fit.singular
+    (True, False)
     """
     if not isinstance(data, pd.DataFrame):
         raise ValueError("data must be a pandas DataFrame")
