@@ -70,6 +70,8 @@ from scipy.special import ndtr, owens_t
 from .design import Design
 
 __all__ = [
+    "DESIGNS",
+    "ID_STYLES",
     "OutcomeSpec",
     "SimulatedStudy",
     "simulate_study",
@@ -95,14 +97,14 @@ PII_COLUMNS = ("name", "name_pinyin", "phone", "address", "guardian_name")
 
 @dataclass(frozen=True)
 class OutcomeSpec:
-    """One outcome: a questionnaire measuring one latent trait.
+    """One outcome: a questionnaire, or a numeric data column, measuring one latent trait.
 
     Parameters
     ----------
     id : str
         Outcome id (e.g. ``"communication"``); a column of ``SimulatedStudy.latent``.
     items : sequence of str
-        Item column names, in questionnaire order.
+        Item column names, in questionnaire order (empty for a column outcome).
     reverse : sequence of bool, optional
         Reverse-keyed items (written as ``min + max - answer``). Default none.
     scored : sequence of bool, optional
@@ -111,7 +113,8 @@ class OutcomeSpec:
     response_min, response_max : int
         Integer answer codes ``response_min..response_max``.
     reliability : float
-        Target Cronbach's alpha of the scored items, in (0, 1).
+        Target Cronbach's alpha of the scored items, in (0, 1); for a column
+        outcome the share of its variance that is the trait, in (0, 1].
     effect : float
         True average treatment effect in latent SD units, in the trait's own
         direction (negative lowers the trait, e.g. less loneliness).
@@ -127,6 +130,21 @@ class OutcomeSpec:
         How the scale score (for the truth in scale units) is formed.
     better : {"higher", "lower"}
         Which direction is improvement (for the expected shares improved).
+    column : str, optional
+        Makes this a *data-column* outcome (a test score, attendance days): the
+        column is written as ``round(column_mean + column_sd * (sqrt(reliability)
+        * theta + sqrt(1 - reliability) * e), decimals)``, clipped to
+        ``column_range``; ``items`` must then be empty.
+    column_mean, column_sd : float
+        Location and scale of the column in the control population at baseline.
+    column_range : (float, float), optional
+        Smallest and largest possible value (e.g. ``(0, 100)``).
+    decimals : int
+        Decimals the column is rounded to (0: whole numbers).
+    baseline_difference : float
+        Latent SD units added to every wave of the treated arm(s), in the trait's
+        own direction: a pre-existing difference between the groups of a
+        non-randomized comparison (confounding). 0 for randomized designs.
 
     Examples
     --------
@@ -136,10 +154,14 @@ class OutcomeSpec:
     ...                    response_min=1, response_max=4, reliability=0.8, effect=0.2)
     >>> spec.n_items, spec.n_scored
     (10, 10)
+    >>> math = OutcomeSpec("math", items=(), column="math_score", column_mean=68,
+    ...                    column_sd=14, column_range=(0, 100), reliability=0.9, effect=0.25)
+    >>> math.is_column, math.n_items
+    (True, 0)
     """
 
     id: str
-    items: Sequence[str]
+    items: Sequence[str] = ()
     reverse: Sequence[bool] = ()
     scored: Sequence[bool] | None = None
     response_min: int = 1
@@ -151,10 +173,37 @@ class OutcomeSpec:
     location: float = 0.0
     score: str = "mean"
     better: str = "higher"
+    column: str | None = None
+    column_mean: float = 50.0
+    column_sd: float = 10.0
+    column_range: tuple | None = None
+    decimals: int = 0
+    baseline_difference: float = 0.0
 
     def __post_init__(self):
         items = tuple(str(i) for i in self.items)
         object.__setattr__(self, "items", items)
+        if self.better not in ("higher", "lower"):
+            raise ValueError(f"outcome {self.id!r}: better must be 'higher' or 'lower'")
+        if not -1.0 < self.covariate_effect < 1.0:
+            raise ValueError(f"outcome {self.id!r}: covariate_effect must be in (-1, 1)")
+        if self.column is not None:
+            if items:
+                raise ValueError(f"outcome {self.id!r}: a column outcome has no items")
+            if not 0.0 < self.reliability <= 1.0:
+                raise ValueError(f"outcome {self.id!r}: reliability must be in (0, 1]")
+            if not self.column_sd > 0:
+                raise ValueError(f"outcome {self.id!r}: column_sd must be positive")
+            if self.column_range is not None:
+                lo, hi = (float(v) for v in self.column_range)
+                if not lo < hi:
+                    raise ValueError(f"outcome {self.id!r}: column_range must be (low, high)")
+                object.__setattr__(self, "column_range", (lo, hi))
+            if int(self.decimals) < 0:
+                raise ValueError(f"outcome {self.id!r}: decimals must be >= 0")
+            object.__setattr__(self, "reverse", ())
+            object.__setattr__(self, "scored", ())
+            return
         if not items:
             raise ValueError(f"outcome {self.id!r}: no items")
         if len(set(items)) != len(items):
@@ -173,10 +222,11 @@ class OutcomeSpec:
             raise ValueError(f"outcome {self.id!r}: reliability must be in (0, 1)")
         if self.score not in ("mean", "sum"):
             raise ValueError(f"outcome {self.id!r}: score must be 'mean' or 'sum'")
-        if self.better not in ("higher", "lower"):
-            raise ValueError(f"outcome {self.id!r}: better must be 'higher' or 'lower'")
-        if not -1.0 < self.covariate_effect < 1.0:
-            raise ValueError(f"outcome {self.id!r}: covariate_effect must be in (-1, 1)")
+
+    @property
+    def is_column(self) -> bool:
+        """True for a data-column outcome (no items)."""
+        return self.column is not None
 
     @property
     def n_items(self) -> int:
@@ -527,7 +577,10 @@ def _fake_personal_data(rng, school_of, township_of_school, county_of_school, gu
 # ---------------------------------------------------------------------------
 
 _STREAMS = ("structure", "assignment", "covariates", "latent", "items", "attrition",
-            "pii", "truth", "missing")
+            "pii", "truth", "missing", "incomplete")
+
+DESIGNS = ("cross_sectional", "pre_post", "controlled", "randomized", "cluster_randomized")
+ID_STYLES = ("code", "num5", "num8", "padded", "chinese")
 
 
 def _answers(theta, loadings, thresholds, rmin, reverse, scored, rng):
@@ -540,6 +593,17 @@ def _answers(theta, loadings, thresholds, rmin, reverse, scored, rng):
     top = thresholds.shape[1]  # highest keyed answer above the minimum
     raw = np.where(reverse[None, :], top - keyed, keyed)
     return raw + rmin
+
+
+def _column_values(theta, spec, rng):
+    """Values (n,) of a data-column outcome from latent theta (n,)."""
+    e = rng.standard_normal(theta.shape[0])
+    r = float(spec.reliability)
+    z = np.sqrt(r) * theta + np.sqrt(1.0 - r) * e
+    v = np.round(spec.column_mean + spec.column_sd * z, int(spec.decimals))
+    if spec.column_range is not None:
+        v = np.clip(v, *spec.column_range)
+    return v
 
 
 def _scale_score(answers, rmin, ncat, reverse, scored, score):
@@ -557,8 +621,12 @@ def _draw_covariate_pop(rng, n):
     return bpa
 
 
-def _truth_monte_carlo(spec, loadings, thresholds, stability, rng, draws):
-    """Population quantities of one outcome by Monte Carlo with common random numbers."""
+def _truth_monte_carlo(spec, loadings, thresholds, stability, rng, draws, extra_effects=()):
+    """Population quantities of one outcome by Monte Carlo with common random numbers.
+
+    ``extra_effects``: further latent effects (other treatment arms) whose effect on
+    the scale is computed with the same random numbers (returned as ``_extra``).
+    """
     c = spec.covariate_effect
     risk = _std_risk(_draw_covariate_pop(rng, draws))
     g_b = rng.standard_normal(draws)
@@ -567,32 +635,51 @@ def _truth_monte_carlo(spec, loadings, thresholds, stability, rng, draws):
     theta_b = c * risk + s * g_b
     theta_e0 = c * risk + s * g_e + spec.trend
     theta_e1 = theta_e0 + spec.effect
-    rev = np.asarray(spec.reverse)
-    sc = np.asarray(spec.scored)
-    ncat = spec.n_categories
-    rmin = int(spec.response_min)
+    if spec.is_column:
+        def observe(theta):
+            return _column_values(theta, spec, rng)
+    else:
+        rev = np.asarray(spec.reverse)
+        sc = np.asarray(spec.scored)
+        ncat = spec.n_categories
+        rmin = int(spec.response_min)
+
+        def observe(theta):
+            a = _answers(theta, loadings, thresholds, rmin, rev, sc, rng)
+            return _scale_score(a, rmin, ncat, rev, sc, spec.score), a
     # common random numbers: the same item errors for the treated and untreated endline
     e_state = rng.bit_generator.state
-    a0 = _answers(theta_e0, loadings, thresholds, rmin, rev, sc, rng)
+    o0 = observe(theta_e0)
     rng.bit_generator.state = e_state
-    a1 = _answers(theta_e1, loadings, thresholds, rmin, rev, sc, rng)
-    ab = _answers(theta_b, loadings, thresholds, rmin, rev, sc, rng)
-    s0 = _scale_score(a0, rmin, ncat, rev, sc, spec.score)
-    s1 = _scale_score(a1, rmin, ncat, rev, sc, spec.score)
-    sb = _scale_score(ab, rmin, ncat, rev, sc, spec.score)
+    o1 = observe(theta_e1)
+    extra = []
+    for eff in extra_effects:
+        after = rng.bit_generator.state
+        rng.bit_generator.state = e_state
+        ok = observe(theta_e0 + eff)
+        rng.bit_generator.state = after
+        sk = ok if spec.is_column else ok[0]
+        dk = sk - (o0 if spec.is_column else o0[0])
+        extra.append((float(dk.mean()), float(dk.std(ddof=1) / np.sqrt(draws))))
+    ob = observe(theta_b)
+    if spec.is_column:
+        s0, s1, sb = o0, o1, ob
+        alpha_mc = None
+    else:
+        (s0, _), (s1, _), (sb, ab) = o0, o1, ob
+        # Cronbach's alpha of the baseline draws (keyed scored items)
+        keyed_b = np.where(rev[None, :], (2 * rmin + ncat - 1) - ab, ab)[:, sc].astype(float)
+        k = keyed_b.shape[1]
+        alpha_mc = float(k / (k - 1) * (1 - keyed_b.var(axis=0, ddof=1).sum()
+                                        / keyed_b.sum(axis=1).var(ddof=1)))
     diff = s1 - s0
     ate = float(diff.mean())
     ate_se = float(diff.std(ddof=1) / np.sqrt(draws))
     sd0 = float(s0.std(ddof=1))
     sd_b = float(sb.std(ddof=1))
-    # Cronbach's alpha of the baseline draws (keyed scored items)
-    keyed_b = np.where(rev[None, :], (2 * rmin + ncat - 1) - ab, ab)[:, sc].astype(float)
-    k = keyed_b.shape[1]
-    alpha_mc = float(k / (k - 1) * (1 - keyed_b.var(axis=0, ddof=1).sum()
-                                    / keyed_b.sum(axis=1).var(ddof=1)))
     sign = 1.0 if spec.better == "higher" else -1.0
     change = sign * (s1 - sb)
-    return {
+    out = {
         "effect_scale": ate,
         "effect_scale_mc_se": ate_se,
         "control_endline_scale_sd": sd0,
@@ -604,7 +691,61 @@ def _truth_monte_carlo(spec, loadings, thresholds, stability, rng, draws):
         "alpha_monte_carlo": alpha_mc,
         "_change": change,
         "_sd_b": sd_b,
+        "_extra": extra,
     }
+    if spec.is_column:
+        del out["alpha_monte_carlo"]
+    return out
+
+
+def _deal(idx: np.ndarray, k: int, rng) -> np.ndarray:
+    """Arm index (0..k-1) for each unit of ``idx`` (already in random order): equal shares,
+    the remainder to arms drawn at random."""
+    counts = np.full(k, idx.size // k)
+    r = idx.size % k
+    if r:
+        counts[rng.choice(k, r, replace=False)] += 1
+    return np.repeat(np.arange(k), counts)
+
+
+_CN_DIGITS = "〇一二三四五六七八九"
+
+
+def _cn_number(k: int) -> str:
+    """1..99 in Chinese numerals (十一, 二十三)."""
+    if k < 10:
+        return _CN_DIGITS[k]
+    tens, ones = divmod(k, 10)
+    return (_CN_DIGITS[tens] if tens > 1 else "") + "十" + (_CN_DIGITS[ones] if ones else "")
+
+
+def _student_ids(style, id_prefix, school_code, school_of, serial, block_of_school,
+                 school_serial, county_of_school):
+    n = school_of.size
+    if style == "code":
+        return np.array([f"{id_prefix}-{school_code[s]}-{k:04d}" for s, k in zip(school_of, serial)])
+    if style == "num5":
+        if school_code and (len(school_code) > 89 or max(serial) > 999):
+            raise ValueError("num5 ids allow at most 89 schools of at most 999 students")
+        return np.array([str(10000 + 1000 * s + k) for s, k in zip(school_of, serial)])
+    if style == "num8":
+        if max(serial) > 9999:
+            raise ValueError("num8 ids allow at most 9999 students per school")
+        return np.array([str(20_000_000 + 10_000 * (s + 1) + k) for s, k in zip(school_of, serial)])
+    if style == "padded":
+        w = max(3, len(str(n)))
+        return np.array([f"{i + 1:0{w}d}" for i in range(n)])
+    if style == "chinese":
+        if max(school_serial) > 99 or max(serial) > 999:
+            raise ValueError("chinese ids allow at most 99 schools per block and 999 students")
+        out = []
+        for s, k in zip(school_of, serial):
+            b = int(block_of_school[s])
+            county = county_of_school[s][:2] + (_cn_number(b // len(_COUNTIES) + 1)
+                                                if b >= len(_COUNTIES) else "")
+            out.append(f"{county}{_cn_number(int(school_serial[s]))}小{k:03d}")
+        return np.array(out)
+    raise ValueError(f"id_style must be one of {ID_STYLES}")
 
 
 def simulate_study(
@@ -621,10 +762,14 @@ def simulate_study(
     stability: float = 0.6,
     attrition: float | Mapping[str, float] = 0.0,
     item_missing: float = 0.0,
+    incomplete: float = 0.0,
     boys: int | None = None,
     trait_correlation=None,
-    waves: tuple[str, str] = ("baseline", "endline"),
-    arms: tuple[str, str] = ("treatment", "control"),
+    waves: Sequence[str] = ("baseline", "endline"),
+    arms: Sequence[str] = ("treatment", "control"),
+    arm_effects: Sequence[float] | None = None,
+    cluster_levels: int | None = None,
+    id_style: str = "code",
     id_prefix: str = "LB",
     seed: int = 20240609,
     truth_draws: int = 200_000,
@@ -634,12 +779,19 @@ def simulate_study(
     Parameters
     ----------
     outcomes : sequence of OutcomeSpec
-        One per questionnaire (latent trait).
-    design : {"pre_post", "randomized", "cluster_randomized"}
-        ``pre_post``: one group, everybody gets the program, no arm column.
-        ``randomized``: students randomized 1:1 within each school (schools are
-        the blocks). ``cluster_randomized``: schools randomized 1:1 within each
-        block (county); an odd block gives its extra school to either arm at random.
+        One per questionnaire or data column (latent trait).
+    design : {"cross_sectional", "pre_post", "controlled", "randomized", "cluster_randomized"}
+        ``cross_sectional``: one wave; with ``arms``, groups of schools compared as
+        found (schools dealt to the arms at random; give ``baseline_difference`` in
+        the outcomes for a non-comparable comparison), without ``arms`` a one-off
+        survey with no program. ``pre_post``: one group, everybody gets the
+        program, no arm column. ``controlled``: groups of schools (of classes when
+        there are fewer schools than arms) chosen by the program, not randomized;
+        the outcomes' ``baseline_difference`` makes the groups differ before the
+        program. ``randomized``: students randomized 1:1 (1:1:1) within each school
+        (schools are the blocks). ``cluster_randomized``: schools randomized within
+        each block (county); an uneven block gives its extra schools to arms drawn
+        at random.
     schools : int
         Number of schools.
     blocks : int
@@ -654,21 +806,42 @@ def simulate_study(
         Shares of the latent variance between schools and between classes
         within schools.
     stability : float
-        Baseline-endline correlation of the latent components, in [0, 1).
+        Correlation of the latent components from one wave to the next, in [0, 1).
     attrition : float or mapping
         Share of students without an endline row; a mapping gives it per arm
         (``{"treatment": 0.07, "control": 0.13}``). Missing completely at random.
+        With three waves half of the lost students are already missing at the
+        middle wave (monotone dropout).
     item_missing : float
-        Share of item answers left blank (completely at random).
+        Share of item answers (and data-column values) left blank, completely at random.
+    incomplete : float
+        Share of respondents per wave who answer only the first half of every
+        questionnaire (more blanks than ``min_items`` usually allows), at random.
     boys : int, optional
         Exact number of boys (otherwise each student is a boy with p = 0.52).
     trait_correlation : array, optional
         Correlation of the latent traits of the outcomes (default independent).
-    waves, arms : (str, str)
-        Labels: (baseline, endline) and (treatment, control).
+    waves : sequence of str
+        Wave labels in time order, 1 to 3 (first = baseline, last = endline). The
+        trend and the effect grow linearly over the waves and are complete at the
+        endline; a single wave is a post-program survey.
+    arms : sequence of str
+        Arm labels, the control LAST: ``("treatment", "control")`` or three arms.
+        Ignored by ``pre_post``; empty for a cross-sectional survey without groups.
+    arm_effects : sequence of float, optional
+        Multiplier of each outcome's ``effect`` per treatment arm (default 1 for the
+        first arm, 0.5 for any other).
+    cluster_levels : {None, 0, 1, 2}
+        Cluster columns the design declares: 0 none, 1 ``school_id`` (``class_id``
+        in a one-school study), 2 ``school_id`` and ``class_id``. ``None``: the
+        design's default (``class_id`` for ``randomized`` and one-school studies,
+        else both).
+    id_style : {"code", "num5", "num8", "padded", "chinese"}
+        Student ids: ``LB-0103-0027`` (prefix, county and school number, serial),
+        5-digit numbers (``11027``), 8-digit numbers (``20020027``), zero-padded
+        serials (``007``) or Chinese (``青山三小027``). Never reused.
     id_prefix : str
-        Student ids look like ``LB-0103-0027`` (prefix, county and school
-        number, serial within school): distinctive and never reused.
+        Prefix of ``code`` ids.
     seed : int
         Seed of a ``numpy.random.Generator``; the result is a deterministic
         function of the arguments.
@@ -693,8 +866,8 @@ def simulate_study(
     >>> sim.design.clusters
     ('school_id', 'class_id')
     """
-    if design not in ("pre_post", "randomized", "cluster_randomized"):
-        raise ValueError("design must be 'pre_post', 'randomized' or 'cluster_randomized'")
+    if design not in DESIGNS:
+        raise ValueError(f"design must be one of {DESIGNS}")
     outcomes = list(outcomes)
     if not outcomes:
         raise ValueError("at least one outcome is needed")
@@ -704,10 +877,47 @@ def simulate_study(
     all_items = [i for o in outcomes for i in o.items]
     if len(set(all_items)) != len(all_items):
         raise ValueError("item names repeat across outcomes")
+    col_outcomes = [o for o in outcomes if o.is_column]
+    if len({o.column for o in col_outcomes}) != len(col_outcomes) or (
+            {o.column for o in col_outcomes} & set(all_items)):
+        raise ValueError("data-column names repeat")
+    waves = tuple(str(w) for w in waves)
+    n_waves = len(waves)
+    if not 1 <= n_waves <= 3 or len(set(waves)) != n_waves:
+        raise ValueError("waves needs one to three different labels")
+    if design == "pre_post" and n_waves < 2:
+        raise ValueError("a pre_post design needs at least two waves")
+    if design == "cross_sectional" and n_waves != 1:
+        raise ValueError("a cross_sectional design has one wave")
+    arms = tuple(str(a) for a in (arms or ()))
+    has_arm = design != "pre_post" and len(arms) > 0
+    if design in ("controlled", "randomized", "cluster_randomized") and len(arms) < 2:
+        raise ValueError(f"a {design} design needs at least two arms (the control last)")
+    if has_arm and (len(arms) < 2 or len(set(arms)) != len(arms)):
+        raise ValueError("arms needs at least two different labels, the control last")
+    n_arms = len(arms) if has_arm else 0
+    if n_arms == 2 and design in ("randomized", "cluster_randomized") and len(arms) != 2:
+        raise ValueError("arms needs two different labels")
+    if arm_effects is None:
+        arm_mult = [1.0] + [0.5] * max(n_arms - 2, 0)
+    else:
+        arm_mult = [float(v) for v in arm_effects]
+        if len(arm_mult) != max(n_arms - 1, 1):
+            raise ValueError("arm_effects needs one multiplier per treatment arm")
+    if id_style not in ID_STYLES:
+        raise ValueError(f"id_style must be one of {ID_STYLES}")
+    if cluster_levels not in (None, 0, 1, 2):
+        raise ValueError("cluster_levels must be 0, 1 or 2")
+    if cluster_levels == 0 and design == "cluster_randomized":
+        raise ValueError("a cluster_randomized design needs at least one cluster level")
+    if cluster_levels == 2 and schools < 2:
+        raise ValueError("two cluster levels need at least two schools")
     if schools < 1 or blocks < 1 or blocks > schools:
         raise ValueError("need schools >= blocks >= 1")
-    if design == "cluster_randomized" and schools < 2 * blocks:
-        raise ValueError("cluster randomization needs at least two schools per block")
+    if design == "cluster_randomized" and schools < n_arms * blocks:
+        raise ValueError("cluster randomization needs at least two schools per block"
+                         if n_arms == 2 else
+                         f"cluster randomization needs at least {n_arms} schools per block")
     if not (0 <= icc_school < 1 and 0 <= icc_class < 1):
         raise ValueError("ICCs must be in [0, 1)")
     for o in outcomes:
@@ -717,13 +927,11 @@ def simulate_study(
         raise ValueError("stability must be in [0, 1)")
     if not 0 <= item_missing < 1:
         raise ValueError("item_missing must be in [0, 1)")
+    if not 0 <= incomplete < 1:
+        raise ValueError("incomplete must be in [0, 1)")
     if truth_draws < 1000:
         raise ValueError("truth_draws must be at least 1000")
-    if len(waves) != 2 or waves[0] == waves[1]:
-        raise ValueError("waves needs two different labels")
-    if len(arms) != 2 or arms[0] == arms[1]:
-        raise ValueError("arms needs two different labels")
-    has_arm = design != "pre_post"
+    group = arms[0] if arms else "all"  # the label of a one-group study in the truth
     if isinstance(attrition, Mapping):
         if not has_arm:
             raise ValueError("attrition by arm needs a design with arms")
@@ -732,9 +940,11 @@ def simulate_study(
             raise ValueError(f"attrition names unknown arms {sorted(unknown)}")
         att = {a: float(attrition.get(a, 0.0)) for a in arms}
     else:
-        att = {a: float(attrition) for a in (arms if has_arm else arms[:1])}
+        att = {a: float(attrition) for a in (arms if has_arm else (group,))}
     if any(not 0 <= v < 1 for v in att.values()):
         raise ValueError("attrition rates must be in [0, 1)")
+    if n_waves == 1 and any(v > 0 for v in att.values()):
+        raise ValueError("attrition needs a later wave; a one-wave study has none")
 
     streams = dict(zip(_STREAMS, (np.random.default_rng(s) for s in
                                   np.random.SeedSequence(seed).spawn(len(_STREAMS)))))
@@ -779,7 +989,8 @@ def simulate_study(
         idx = np.flatnonzero(class_school == s)
         class_number[idx] = np.arange(1, idx.size + 1)
 
-    student_id = np.array([f"{id_prefix}-{school_code[s]}-{k:04d}" for s, k in zip(school_of, serial)])
+    student_id = _student_ids(id_style, id_prefix, school_code, school_of, serial,
+                              block_of_school, school_serial, county_of_school)
     school_id = np.array([f"S{c}" for c in school_code])[school_of]
     class_id = np.array([f"S{school_code[s]}-C{class_number[c]:02d}" for c, s in
                          zip(range(n_class_total), class_school)])[class_of]
@@ -787,21 +998,52 @@ def simulate_study(
 
     # --- assignment ------------------------------------------------------------
     ra = streams["assignment"]
-    treated = np.ones(n, dtype=bool)
+    arm_idx = np.zeros(n, dtype=int)  # index into arms; the last is the control
+    assigned_by = None
     if design == "cluster_randomized":
-        t_school = np.zeros(schools, dtype=bool)
+        t_school = np.zeros(schools, dtype=int)
         for b in range(blocks):
             idx = ra.permutation(np.flatnonzero(block_of_school == b))
-            m = idx.size // 2 + (int(ra.integers(0, 2)) if idx.size % 2 else 0)
-            t_school[idx[:m]] = True
-        treated = t_school[school_of]
+            if n_arms == 2:
+                m = idx.size // 2 + (int(ra.integers(0, 2)) if idx.size % 2 else 0)
+                t_school[idx[m:]] = 1
+            else:
+                t_school[idx] = _deal(idx, n_arms, ra)
+        arm_idx = t_school[school_of]
+        assigned_by = "schools"
     elif design == "randomized":
-        treated = np.zeros(n, dtype=bool)
+        arm_idx = np.full(n, n_arms - 1, dtype=int)
         for s in range(schools):
             idx = ra.permutation(np.flatnonzero(school_of == s))
-            m = idx.size // 2 + (int(ra.integers(0, 2)) if idx.size % 2 else 0)
-            treated[idx[:m]] = True
-    arm = np.where(treated, arms[0], arms[1])
+            if n_arms == 2:
+                m = idx.size // 2 + (int(ra.integers(0, 2)) if idx.size % 2 else 0)
+                arm_idx[idx[:m]] = 0
+            else:
+                arm_idx[idx] = _deal(idx, n_arms, ra)
+        assigned_by = "students"
+    elif has_arm:  # controlled, cross_sectional with groups: whole schools (or classes)
+        if schools >= n_arms:
+            idx = ra.permutation(schools)
+            unit = np.zeros(schools, dtype=int)
+            unit[idx] = _deal(idx, n_arms, ra)
+            arm_idx = unit[school_of]
+            assigned_by = "schools"
+        else:
+            if n_class_total < n_arms:
+                raise ValueError(f"{n_arms} arms need at least {n_arms} schools or classes")
+            idx = ra.permutation(n_class_total)
+            unit = np.zeros(n_class_total, dtype=int)
+            unit[idx] = _deal(idx, n_arms, ra)
+            arm_idx = unit[class_of]
+            assigned_by = "classes"
+    if has_arm:
+        treated = arm_idx < n_arms - 1
+        arm = np.array(arms)[arm_idx]
+        mult = np.where(treated, np.asarray(arm_mult + [0.0])[arm_idx], 0.0)
+    else:
+        treated = np.full(n, design == "pre_post")
+        mult = treated.astype(float)
+        arm = None
 
     # --- covariates --------------------------------------------------------------
     rc = streams["covariates"]
@@ -826,52 +1068,81 @@ def simulate_study(
     def comp(size):
         return rl.standard_normal((size, k_out)) @ chol.T
 
-    us_b, uc_b, e_b = comp(schools), comp(n_class_total), comp(n)
     rho, nu = stability, np.sqrt(1 - stability**2)
-    us_e = rho * us_b + nu * comp(schools)
-    uc_e = rho * uc_b + nu * comp(n_class_total)
-    e_e = rho * e_b + nu * comp(n)
+    parts = [(comp(schools), comp(n_class_total), comp(n))]
+    for _ in range(1, n_waves):
+        us, uc, e = parts[-1]
+        parts.append((rho * us + nu * comp(schools), rho * uc + nu * comp(n_class_total),
+                      rho * e + nu * comp(n)))
     cov_eff = np.array([o.covariate_effect for o in outcomes])
     resid_sd = np.sqrt(1 - icc_school - icc_class - cov_eff**2)
+    trend_v = np.array([o.trend for o in outcomes])
+    effect_v = np.array([o.effect for o in outcomes])
+    bdiff_v = np.array([o.baseline_difference for o in outcomes])
 
     def theta(us, uc, e):
         return (np.sqrt(icc_school) * us[school_of] + np.sqrt(icc_class) * uc[class_of]
                 + risk[:, None] * cov_eff[None, :] + e * resid_sd[None, :])
 
-    theta_b = theta(us_b, uc_b, e_b)
-    theta_e = theta(us_e, uc_e, e_e)
-    theta_e += np.array([o.trend for o in outcomes])[None, :]
-    theta_e += treated[:, None] * np.array([o.effect for o in outcomes])[None, :]
+    thetas = []
+    for w, (us, uc, e) in enumerate(parts):
+        t = theta(us, uc, e)
+        f = 1.0 if n_waves == 1 else w / (n_waves - 1)  # share of trend and effect reached
+        if f > 0:
+            t += f * trend_v[None, :]
+            t += (f * mult)[:, None] * effect_v[None, :]
+        if bdiff_v.any():
+            t += treated[:, None] * bdiff_v[None, :]
+        thetas.append(t)
 
-    # --- items -------------------------------------------------------------------
+    # --- items and data columns -----------------------------------------------------
     ri = streams["items"]
     rm = streams["missing"]
     item_seed = int(np.random.SeedSequence(seed).generate_state(1)[0])
     params = []
-    items_b, items_e = {}, {}
+    stores = [{} for _ in range(n_waves)]
     for k, o in enumerate(outcomes):
+        if o.is_column:
+            params.append((None, None, None))
+            for w in range(n_waves):
+                v = _column_values(thetas[w][:, k], o, ri)
+                if item_missing > 0:
+                    v[rm.random(v.shape) < item_missing] = np.nan
+                stores[w][o.column] = v
+            continue
         rev = np.asarray(o.reverse)
         sc = np.asarray(o.scored)
         tau = ordinal_thresholds(o.n_categories, o.n_items, location=o.location,
                                  seed=item_seed + 7919 * k)
-        w = _loading_weights(o.n_scored, item_seed + 104729 * k)
-        lam_scored = _solve_loadings(o.reliability, w, tau[sc], o.id)
+        wts = _loading_weights(o.n_scored, item_seed + 104729 * k)
+        lam_scored = _solve_loadings(o.reliability, wts, tau[sc], o.id)
         lam = np.zeros(o.n_items)
         lam[sc] = lam_scored
         alpha_exp = expected_alpha(lam_scored, tau[sc])
         params.append((lam, tau, alpha_exp))
-        for wave_theta, store in ((theta_b[:, k], items_b), (theta_e[:, k], items_e)):
-            ans = _answers(wave_theta, lam, tau, int(o.response_min), rev, sc, ri).astype(float)
+        for w in range(n_waves):
+            ans = _answers(thetas[w][:, k], lam, tau, int(o.response_min), rev, sc, ri).astype(float)
             if item_missing > 0:
                 ans[rm.random(ans.shape) < item_missing] = np.nan
             for j, name in enumerate(o.items):
-                store[name] = ans[:, j]
+                stores[w][name] = ans[:, j]
+    if incomplete > 0:  # respondents who stop half way through every questionnaire
+        rq = streams["incomplete"]
+        for w in range(n_waves):
+            stop = rq.random(n) < incomplete
+            for o in outcomes:
+                if not o.is_column:
+                    for name in o.items[(o.n_items + 1) // 2:]:
+                        stores[w][name] = np.where(stop, np.nan, stores[w][name])
 
     # --- attrition -----------------------------------------------------------------
     rt = streams["attrition"]
     u = rt.random(n)
-    rate = np.array([att[a] for a in arm]) if has_arm else np.full(n, att[arms[0]])
-    followed = u >= rate
+    rate = np.array([att[a] for a in arm]) if has_arm else np.full(n, att[group])
+    lost = u < rate
+    # the first wave a lost student misses (monotone dropout)
+    gone_from = np.where(lost, np.where((u < rate / 2) & (n_waves == 3), 1, n_waves - 1), n_waves)
+    followed = ~lost
 
     # --- personal data ---------------------------------------------------------------
     rp = streams["pii"]
@@ -888,54 +1159,77 @@ def simulate_study(
                  "guardian_type": guardian, "both_parents_away": both_away,
                  "name": names, "name_pinyin": pinyin, "phone": phones,
                  "address": addresses, "guardian_name": g_names})
+    value_cols = all_items + [o.column for o in col_outcomes]
     frames = []
-    for wave, store, keep in ((waves[0], items_b, np.ones(n, dtype=bool)),
-                              (waves[1], items_e, followed)):
-        d = {**base, "wave": np.full(n, wave), **cols}
-        for name in all_items:
-            d[name] = store[name]
-        f = pd.DataFrame(d).loc[keep]
-        frames.append(f)
+    for w in range(n_waves):
+        d = {**base, "wave": np.full(n, waves[w]), **cols}
+        for name in value_cols:
+            d[name] = stores[w][name]
+        frames.append(pd.DataFrame(d).loc[gone_from > w])
     data = pd.concat(frames, ignore_index=True)
     for name in all_items:
         data[name] = data[name].astype("Int64")
+    for o in col_outcomes:
+        if int(o.decimals) == 0:
+            data[o.column] = data[o.column].astype("Int64")
     data["age"] = data["age"].astype("int64")
     data["both_parents_away"] = data["both_parents_away"].astype("int64")
 
     latent = pd.concat([
-        pd.DataFrame({"student_id": student_id, "wave": waves[0],
-                      **{o.id: theta_b[:, k] for k, o in enumerate(outcomes)}}),
-        pd.DataFrame({"student_id": student_id, "wave": waves[1],
-                      **{o.id: theta_e[:, k] for k, o in enumerate(outcomes)}}),
-    ], ignore_index=True)
+        pd.DataFrame({"student_id": student_id, "wave": waves[w],
+                      **{o.id: thetas[w][:, k] for k, o in enumerate(outcomes)}})
+        for w in range(n_waves)], ignore_index=True)
 
     # --- truth -------------------------------------------------------------------------
     rtr = streams["truth"]
+    treat_arms = list(arms[:-1]) if has_arm else []
     truth_out = {}
     for k, o in enumerate(outcomes):
         lam, tau, alpha_exp = params[k]
-        mc = _truth_monte_carlo(o, lam, tau, stability, rtr, truth_draws)
-        change, sd_b = mc.pop("_change"), mc.pop("_sd_b")
-        rci_se = sd_b * np.sqrt(2 * (1 - alpha_exp))
-        truth_out[o.id] = {
-            "items": list(o.items),
-            "scored_items": [i for i, s in zip(o.items, o.scored) if s],
-            "reverse_items": [i for i, r in zip(o.items, o.reverse) if r],
-            "response_min": int(o.response_min),
-            "response_max": int(o.response_max),
-            "score": o.score,
+        extra = [o.effect * m for m in arm_mult[1:]] if n_arms > 2 else []
+        mc = _truth_monte_carlo(o, lam, tau, stability ** max(n_waves - 1, 1), rtr, truth_draws,
+                                extra_effects=extra)
+        change, sd_b, extra_mc = mc.pop("_change"), mc.pop("_sd_b"), mc.pop("_extra")
+        if o.is_column:
+            rel = float(o.reliability)
+            rci_se = sd_b * np.sqrt(2 * (1 - rel)) if rel < 1 else float("inf")
+            t = {"column": o.column, "items": [], "column_mean": float(o.column_mean),
+                 "column_sd": float(o.column_sd),
+                 "column_range": list(o.column_range) if o.column_range else None,
+                 "decimals": int(o.decimals)}
+        else:
+            rci_se = sd_b * np.sqrt(2 * (1 - alpha_exp))
+            t = {"items": list(o.items),
+                 "scored_items": [i for i, s in zip(o.items, o.scored) if s],
+                 "reverse_items": [i for i, r in zip(o.items, o.reverse) if r],
+                 "response_min": int(o.response_min),
+                 "response_max": int(o.response_max),
+                 "score": o.score}
+        t.update({
             "better": o.better,
             "effect_latent_sd": float(o.effect),
             "trend_latent_sd": float(o.trend),
             "covariate_effect": float(o.covariate_effect),
-            **mc,
-            "reliability_target": float(o.reliability),
-            "alpha_expected": alpha_exp,
-            "loadings": [float(v) for v in lam],
-            "thresholds": [[float(v) for v in row] for row in tau],
-            "share_any_improvement_treated": float((change > 0).mean()),
-            "share_reliable_improvement_treated": float((change / rci_se > 1.96).mean()),
-        }
+        })
+        if o.baseline_difference:
+            t["baseline_difference_latent_sd"] = float(o.baseline_difference)
+        t.update(mc)
+        if o.is_column:
+            t["reliability"] = float(o.reliability)
+        else:
+            t.update({"reliability_target": float(o.reliability),
+                      "alpha_expected": alpha_exp,
+                      "loadings": [float(v) for v in lam],
+                      "thresholds": [[float(v) for v in row] for row in tau]})
+        t["share_any_improvement_treated"] = float((change > 0).mean())
+        t["share_reliable_improvement_treated"] = float((change / rci_se > 1.96).mean())
+        if n_arms > 2:
+            t["effect_latent_sd_by_arm"] = {a: float(o.effect * m) for a, m in zip(treat_arms, arm_mult)}
+            t["effect_scale_by_arm"] = {treat_arms[0]: mc["effect_scale"],
+                                        **{a: e for a, (e, _) in zip(treat_arms[1:], extra_mc)}}
+            t["effect_scale_mc_se_by_arm"] = {treat_arms[0]: mc["effect_scale_mc_se"],
+                                              **{a: s for a, (_, s) in zip(treat_arms[1:], extra_mc)}}
+        truth_out[o.id] = t
     n_arm = {}
     if has_arm:
         for a in arms:
@@ -945,19 +1239,33 @@ def simulate_study(
                         "attrition_target": att[a],
                         "attrition_observed": float(1 - (m & followed).sum() / max(m.sum(), 1))}
     else:
-        n_arm[arms[0]] = {"students": n, "schools": schools, "followed_up": int(followed.sum()),
-                          "attrition_target": att[arms[0]],
-                          "attrition_observed": float(1 - followed.sum() / n)}
+        n_arm[group] = {"students": n, "schools": schools, "followed_up": int(followed.sum()),
+                        "attrition_target": att[group],
+                        "attrition_observed": float(1 - followed.sum() / n)}
+    if cluster_levels is None:
+        clusters = (("class_id",) if design == "randomized" or schools == 1
+                    else ("school_id", "class_id"))
+    else:
+        clusters = {0: (), 1: ("school_id",) if schools > 1 else ("class_id",),
+                    2: ("school_id", "class_id")}[cluster_levels]
     d_obj = Design(
         type=design, id="student_id", wave="wave", waves=tuple(waves),
-        arm="arm" if has_arm else None, control=arms[1] if has_arm else None,
-        clusters=(("class_id",) if design == "randomized" or schools == 1
-                  else ("school_id", "class_id")),
+        arm="arm" if has_arm else None, control=arms[-1] if has_arm else None,
+        clusters=clusters,
         blocks=("county_id" if design == "cluster_randomized" and blocks > 1
                 else "school_id" if design == "randomized" and schools > 1 else None),
         covariates=("gender", "age", "guardian_type", "both_parents_away"),
         subgroups=("gender", "guardian_type", "both_parents_away"),
     )
+    ratio = ":".join(["1"] * n_arms) if n_arms else ""
+    randomization = {
+        "pre_post": "none (everybody gets the program)",
+        "randomized": f"students {ratio} within schools",
+        "cluster_randomized": f"schools {ratio} within blocks",
+        "controlled": f"none: {assigned_by} chosen for the program, not randomized",
+        "cross_sectional": (f"none: {assigned_by} compared as found, one wave" if has_arm
+                            else "none (one survey, no comparison group)"),
+    }[design]
     truth = {
         "generator": "analysis.simulate.simulate_study",
         "generator_version": SIMULATOR_VERSION,
@@ -966,10 +1274,8 @@ def simulate_study(
             "type": design,
             "waves": list(waves),
             "arms": list(arms) if has_arm else None,
-            "control": arms[1] if has_arm else None,
-            "randomization": {"pre_post": "none (everybody gets the program)",
-                              "randomized": "students 1:1 within schools",
-                              "cluster_randomized": "schools 1:1 within blocks"}[design],
+            "control": arms[-1] if has_arm else None,
+            "randomization": randomization,
             "blocks": int(blocks),
             "schools": int(schools),
             "classes": int(n_class_total),
@@ -992,5 +1298,16 @@ def simulate_study(
         },
         "outcomes": truth_out,
     }
+    extra_p = {}
+    if incomplete:
+        extra_p["incomplete_share"] = float(incomplete)
+    if n_arms > 2:
+        extra_p["arm_effects"] = dict(zip(treat_arms, arm_mult))
+    if cluster_levels is not None:
+        extra_p["cluster_levels"] = int(cluster_levels)
+    if id_style != "code":
+        extra_p["id_style"] = id_style
+    truth["parameters"].update(extra_p)
     return SimulatedStudy(data=data, latent=latent, truth=truth, design=d_obj,
-                          items={o.id: tuple(o.items) for o in outcomes}, pii=PII_COLUMNS)
+                          items={o.id: tuple(o.items) for o in outcomes if not o.is_column},
+                          pii=PII_COLUMNS)

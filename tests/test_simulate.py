@@ -63,7 +63,13 @@ def test_bad_input_raises_value_error():
     with pytest.raises(ValueError, match="no student variance"):
         simulate_study([_spec()], icc_school=0.5, icc_class=0.5, seed=1)
     with pytest.raises(ValueError, match="design"):
-        simulate_study([_spec()], design="controlled", seed=1)
+        simulate_study([_spec()], design="factorial", seed=1)
+    with pytest.raises(ValueError, match="one wave"):
+        simulate_study([_spec()], design="cross_sectional", seed=1)
+    with pytest.raises(ValueError, match="attrition needs a later wave"):
+        simulate_study([_spec()], design="randomized", waves=("post",), attrition=0.1, seed=1)
+    with pytest.raises(ValueError, match="at least two arms"):
+        simulate_study([_spec()], design="controlled", arms=(), seed=1)
     with pytest.raises(ValueError, match="reliability"):
         _spec(reliability=1.2)
     with pytest.raises(ValueError, match="unknown arms"):
@@ -284,3 +290,188 @@ def test_cli_simulate_study_loads(tmp_path):
     with pytest.raises(UnicodeDecodeError):
         raw.decode("utf-8")
     assert "非常同意".encode("gbk") in raw or "同意".encode("gbk") in raw
+
+
+# ---------------------------------------------------------------------------- new shapes
+
+
+def test_controlled_design_has_a_visible_baseline_difference():
+    spec = _spec(effect=0.3, baseline_difference=-0.4)
+    sim = simulate_study([spec], design="controlled", schools=60, students_per_school=40,
+                         icc_school=0.05, icc_class=0.0, seed=31, truth_draws=5_000)
+    lat = sim.latent.merge(sim.data[["student_id", "wave", "arm"]])
+    m = lat.groupby(["wave", "arm"])["comm"].mean()
+    # before the program the chosen schools are 0.4 SD lower; after it 0.4 - 0.3 lower
+    assert m["baseline", "treatment"] - m["baseline", "control"] == pytest.approx(-0.4, abs=0.12)
+    assert m["endline", "treatment"] - m["endline", "control"] == pytest.approx(-0.1, abs=0.12)
+    per_school = sim.data.groupby("school_id")["arm"].nunique()
+    assert (per_school == 1).all()  # groups of schools
+    t = sim.truth
+    assert t["design"]["randomization"].startswith("none: schools chosen")
+    assert t["outcomes"]["comm"]["baseline_difference_latent_sd"] == -0.4
+    assert sim.design.type == "controlled" and sim.design.blocks is None
+
+
+def test_three_waves_three_arms_and_truth_by_arm():
+    spec = _spec(effect=0.5)
+    sim = simulate_study([spec], design="randomized", schools=40, students_per_school=200,
+                         classes_per_school=4, icc_school=0.0, icc_class=0.0,
+                         waves=("t0", "t1", "t2"), arms=("a", "b", "c"), attrition=0.2,
+                         seed=5, truth_draws=100_000)
+    d = sim.data
+    assert list(d["wave"].unique()) == ["t0", "t1", "t2"]
+    n = d.groupby("wave").size()
+    # monotone dropout: half of the 20% lost by the middle wave
+    assert n["t1"] / n["t0"] == pytest.approx(0.9, abs=0.015)
+    assert n["t2"] / n["t0"] == pytest.approx(0.8, abs=0.015)
+    assert set(d.loc[d["wave"] == "t2", "student_id"]) <= set(d.loc[d["wave"] == "t1", "student_id"])
+    t = sim.truth["outcomes"]["comm"]
+    assert t["effect_latent_sd_by_arm"] == {"a": 0.5, "b": 0.25}
+    end = d[d["wave"] == "t2"]
+    score = pd.Series(_keyed(end, spec).mean(axis=1), index=end.index)
+    for arm in ("a", "b"):
+        x, c = score[end["arm"] == arm], score[end["arm"] == "c"]
+        se = np.sqrt(x.var() / len(x) + c.var() / len(c))
+        assert abs(x.mean() - c.mean() - t["effect_scale_by_arm"][arm]) < 4 * se
+    assert t["effect_scale_by_arm"]["a"] == t["effect_scale"]
+    assert 0.3 < t["effect_scale_by_arm"]["b"] / t["effect_scale_by_arm"]["a"] < 0.7
+    # the middle wave is half way
+    lat = sim.latent.merge(d.loc[d["wave"] == "t0", ["student_id", "arm"]])
+    m = lat.groupby(["wave", "arm"])["comm"].mean()
+    assert m["t1", "a"] - m["t1", "c"] == pytest.approx(0.25, abs=0.06)
+    assert sim.design.control == "c" and sim.design.arm == "arm"
+
+
+def test_column_outcome_truth_matches_a_large_sample():
+    math = OutcomeSpec("math", column="math_score", column_mean=68, column_sd=14,
+                       column_range=(0, 100), reliability=0.9, effect=0.4)
+    sim = simulate_study([math], design="randomized", schools=50, students_per_school=400,
+                         classes_per_school=8, icc_school=0.0, icc_class=0.0, item_missing=0.05,
+                         seed=8, truth_draws=200_000)
+    end = sim.data[sim.data["wave"] == "endline"]
+    assert str(end["math_score"].dtype) == "Int64"
+    x = end["math_score"].astype(float)
+    assert x.isna().mean() == pytest.approx(0.05, abs=0.01)
+    assert x.min() >= 0 and x.max() <= 100
+    t_, c_ = x[end["arm"] == "treatment"].dropna(), x[end["arm"] == "control"].dropna()
+    se = np.sqrt(t_.var() / len(t_) + c_.var() / len(c_))
+    truth = sim.truth["outcomes"]["math"]
+    assert abs(t_.mean() - c_.mean() - truth["effect_scale"]) < 4 * se
+    assert truth["effect_scale"] == pytest.approx(0.4 * 14 * np.sqrt(0.9), rel=0.05)
+    assert truth["column"] == "math_score" and truth["items"] == []
+    assert "math" not in sim.items
+
+
+@pytest.mark.parametrize("style,pattern", [("num5", r"\d{5}"), ("num8", r"\d{8}"),
+                                           ("padded", r"\d{3}"),
+                                           ("chinese", r"[\u4e00-\u9fff]{4}\d{3}")])
+def test_id_styles(style, pattern):
+    sim = simulate_study([_spec()], design="cluster_randomized", schools=6, blocks=2,
+                         students_per_school=20, id_style=style, seed=2, truth_draws=2_000)
+    ids = sim.data.loc[sim.data["wave"] == "baseline", "student_id"]
+    assert ids.is_unique
+    assert ids.str.fullmatch(pattern).all(), ids.head().tolist()
+    assert ids.str.startswith("0").any() == (style == "padded")
+
+
+def test_cross_sectional_survey_and_incomplete_questionnaires():
+    sim = simulate_study([_spec()], design="cross_sectional", waves=("survey",), arms=(),
+                         schools=3, students_per_school=200, incomplete=0.2, cluster_levels=0,
+                         seed=4, truth_draws=2_000)
+    d = sim.data
+    assert "arm" not in d.columns and list(d["wave"].unique()) == ["survey"]
+    assert sim.design.arm is None and sim.design.clusters == ()
+    second_half = d[[f"q_{i}" for i in range(6, 11)]].isna().all(axis=1)
+    assert second_half.mean() == pytest.approx(0.2, abs=0.04)
+    assert d[["q_1", "q_2"]].notna().all().all()
+    assert sim.truth["design"]["randomization"] == "none (one survey, no comparison group)"
+
+
+# ---------------------------------------------------------------------------- re-create lines
+
+
+def _readme_simulate_command() -> list[str]:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
+    start = text.index("workbench simulate my-sim")
+    cmd = text[start:text.index("```", start)].replace("\\\n", " ")
+    return cmd.split()[2:]  # after "workbench simulate"
+
+
+def test_readme_simulate_example_is_recreated_from_its_own_line(tmp_path):
+    """crash class 10: the README example, then its re-create line, give the same bytes;
+    so does the example with --effect 0.3 (the stated default) left out."""
+    from workbench.cli import main
+
+    args = _readme_simulate_command()
+    assert args[0] == "my-sim" and "--effect" in args
+    first = tmp_path / "first"
+    assert main(["simulate", str(first), *args[1:]]) == 0
+    readme = (first / "README.md").read_text("utf-8")
+    line = readme.split("```\n", 2)[1].splitlines()[0]
+    assert line.startswith("workbench simulate DIR ")
+    recreate = line.split()[3:]
+    truth = json.loads((first / "truth.json").read_text("utf-8"))
+    assert truth["plan"]["cli"] == " ".join(recreate)
+    assert (first / "study.yaml").read_text("utf-8").splitlines()[1] == f"# Re-create: {line}"
+    second = tmp_path / "second"
+    assert main(["simulate", str(second), *recreate]) == 0
+    i = args.index("--effect")
+    third = tmp_path / "third"
+    assert main(["simulate", str(third), *args[1:i], *args[i + 2:]]) == 0
+    for other in (second, third):
+        files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
+        assert files == sorted(p.relative_to(other) for p in other.rglob("*") if p.is_file())
+        for p in files:
+            assert (first / p).read_bytes() == (other / p).read_bytes(), (other, p)
+
+
+def test_default_effect_is_the_default_plan():
+    from workbench.study_writer import plan_from_options
+
+    assert plan_from_options(None, effect=0.3) == plan_from_options(None)
+    assert plan_from_options("county", effect=0.3) == plan_from_options("county")
+    p = plan_from_options(None, effect=0.3)
+    assert [ip.effect for ip in p.instruments] == [0.3, 0.15, 0.1]
+
+
+def test_every_zoo_plan_is_recreated_by_its_options():
+    """The re-create line of every zoo shape (and a few hand-made plans) gives the same plan."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from zoo import case_args, zoo_cases
+
+    from workbench.cli import build_parser
+    from workbench.commands.simulate import plan_from_args
+    from workbench.study_writer import cli_options, plan_from_options
+
+    def plan_of(args):
+        return plan_from_args(build_parser().parse_args(["simulate", "x", *args]))
+
+    extra = [["--design", "controlled"], ["--design", "pre_post", "--clusters", "3"],
+             ["--preset", "single-school", "--effect", "0.3"],
+             ["--preset", "county", "--clusters", "6", "--blocks", "2", "--classes", "2"],
+             ["--design", "cross_sectional", "--arms", "0", "--instruments", "phq9", "gad7"],
+             ["--instruments", "none", "--columns", "absent_days", "--effect", "-0.2"]]
+    for args in [case_args(c) for c in zoo_cases("pairwise")] + extra:
+        plan = plan_of(args)
+        opts = cli_options(plan)
+        assert opts is not None, args
+        assert plan_of(opts) == plan, (args, opts)
+        assert plan_from_options(plan.preset, seed=plan.seed) == plan or len(opts) > 2
+
+
+def test_simulate_controlled_on_the_command_line(tmp_path):
+    from survey import load_study
+    from workbench.cli import main
+
+    assert main(["simulate", str(tmp_path / "s"), "--design", "controlled", "--clusters", "6",
+                 "--per-cluster", "20", "--seed", "3", "--truth-draws", "20000"]) == 0
+    study = load_study(tmp_path / "s")
+    assert study.design.type == "controlled" and study.design.control == "control"
+    truth = json.loads((tmp_path / "s" / "truth.json").read_text("utf-8"))
+    assert truth["outcomes"]["communication"]["baseline_difference_beneficial_sd"] == -0.3
+    assert "--design controlled" in truth["plan"]["cli"]

@@ -59,25 +59,72 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("init", help="create a study folder to fill in")
     p.add_argument("folder")
 
-    p = sub.add_parser("simulate", help="simulate a complete study folder with known truth")
+    p = sub.add_parser(
+        "simulate", help="simulate a complete study folder with known truth",
+        description="Write study.yaml, raw data files, truth.json and README.md of a simulated "
+                    "study. Without --preset the generic plan: a cluster randomized trial of 20 "
+                    "schools in 2 counties, baseline and endline, instruments pcc (primary), cls "
+                    "and rses. The files name the options that re-create them byte for byte.")
     p.add_argument("folder")
     # defaults are None so that a --preset can fill them; the help shows the generic defaults
     p.add_argument("--preset", choices=["single-school", "county"], default=None,
                    help="the settings of a bundled example (other options override them)")
     p.add_argument("--design", default=None,
-                   choices=["pre_post", "randomized", "cluster_randomized"],
-                   help="default cluster_randomized")
+                   choices=["cross_sectional", "pre_post", "controlled", "randomized",
+                            "cluster_randomized"],
+                   help="default cluster_randomized; controlled: groups of schools chosen, not "
+                        "randomized, starting --baseline-difference apart; cross_sectional: one "
+                        "wave")
+    p.add_argument("--waves", type=int, choices=[1, 2, 3], default=None,
+                   help="number of waves (default 2; 1 for cross_sectional)")
+    p.add_argument("--arms", type=int, choices=[0, 2, 3], default=None,
+                   help="arms including the control (default 2; 0: a survey without groups, "
+                        "cross_sectional only; ignored by pre_post)")
     p.add_argument("--clusters", type=int, default=None, help="schools (default 20)")
     p.add_argument("--blocks", type=int, default=None,
-                   help="counties, randomization blocks (default 2)")
+                   help="counties, randomization blocks (default 2, at most schools / arms)")
     p.add_argument("--per-cluster", type=int, default=None, help="students per school (default 40)")
+    p.add_argument("--classes", type=int, default=None,
+                   help="classes per school (default 2 to 4 at random)")
+    p.add_argument("--cluster-levels", type=int, choices=[0, 1, 2], default=None,
+                   help="cluster columns declared: 0 none, 1 school (class in a one-school "
+                        "study), 2 school and class (default: class for randomized, else both)")
     p.add_argument("--icc", type=float, default=None, help="school-level ICC (default 0.05)")
     p.add_argument("--icc-class", type=float, default=None, help="class-level ICC (default 0.08)")
+    p.add_argument("--instruments", nargs="+", default=None, metavar="ID",
+                   help="bundled instruments answered, their total scales outcomes (default pcc "
+                        "cls rses; 'none' for none)")
+    p.add_argument("--columns", nargs="+", default=None, metavar="COLUMN",
+                   help="numeric data-column outcomes: math_score, reading_score, "
+                        "attendance_days, absent_days (default none)")
+    p.add_argument("--outcomes", choices=["all", "columns"], default=None,
+                   help="columns: the questionnaires are answered but only the data columns are "
+                        "outcomes (default all)")
+    p.add_argument("--primary", default=None, metavar="OUTCOME",
+                   help="primary outcome id (default the first: communication)")
     p.add_argument("--effect", type=float, default=None,
-                   help="true standardized effect on the primary outcome; the others get half "
-                        "(default 0.3)")
+                   help="true effect on the primary outcome in latent SD, beneficial direction "
+                        "(negative: harm); the other outcomes, in order, get effect/2, "
+                        "effect/3, ... (default 0.3: loneliness 0.15, self-esteem 0.1)")
+    p.add_argument("--trend", type=float, default=None,
+                   help="change of the primary outcome without the program, latent SD, "
+                        "beneficial direction (default 0)")
+    p.add_argument("--baseline-difference", type=float, default=None,
+                   help="how much better off (latent SD) the program's groups are before the "
+                        "program (default -0.3 for controlled, else 0)")
     p.add_argument("--attrition", type=float, default=None,
-                   help="share lost by endline, higher in control (default 0.10)")
+                   help="share lost by endline (default 0.10; 0 with one wave)")
+    p.add_argument("--attrition-ratio", type=float, default=None,
+                   help="control / treatment attrition rate (default 13/7: higher in control; "
+                        "1: balanced)")
+    p.add_argument("--item-missing", type=float, default=None,
+                   help="share of answers left blank at random (default 0.01)")
+    p.add_argument("--incomplete", type=float, default=None,
+                   help="share of respondents answering only the first half of every "
+                        "questionnaire, more blanks than min_items allows (default 0)")
+    p.add_argument("--id-style", choices=["code", "num5", "num8", "padded", "chinese"],
+                   default=None, help="student ids: LB-0103-0027 (code, default), 11027 (num5), "
+                                      "20020027 (num8), 007 (padded), 青山三小027 (chinese)")
     p.add_argument("--platform-endline", action="store_true", default=None,
                    help="write the endline as a GBK CSV with Chinese headers and label text")
     p.add_argument("--seed", type=int, default=None, help="default 20240609")

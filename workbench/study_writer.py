@@ -1,7 +1,8 @@
 """Write a complete study folder from a simulated study (``workbench simulate``).
 
-A :class:`SimulationPlan` says what to simulate (design, sizes, ICCs, effects,
-attrition, instruments, export shapes); :func:`write_simulated_study` runs
+A :class:`SimulationPlan` says what to simulate (design, waves, arms, sizes,
+ICCs, effects, attrition, instruments and data-column outcomes, id style,
+export shapes); :func:`write_simulated_study` runs
 :func:`analysis.simulate.simulate_study` with the bundled instruments' item ids,
 reverse keys and scales, and writes::
 
@@ -13,6 +14,9 @@ reverse keys and scales, and writes::
 The output is a deterministic function of the plan: the same plan and seed give
 byte-identical files (no timestamps, fixed float formatting, ``\\n`` line ends
 except in the platform-style GBK export, which uses ``\\r\\n`` as Excel does).
+Every file names the ``workbench simulate`` options that re-create it
+(:func:`cli_options`); the options and the plan are the same thing, so a plan
+made on the command line is re-created by its own line.
 
 Two presets reproduce the bundled examples: ``single-school`` (the 61-student
 school behind the "82% learned to communicate" claim: pre/post, no comparison
@@ -39,8 +43,9 @@ from analysis.simulate import OutcomeSpec, simulate_study
 from survey.errors import WorkbenchError
 from survey.instrument_loader import load_instrument
 
-__all__ = ["InstrumentPlan", "SimulationPlan", "PRESETS", "plan_from_preset",
-           "write_simulated_study"]
+__all__ = ["InstrumentPlan", "ColumnPlan", "SimulationPlan", "PRESETS", "INSTRUMENT_OUTCOMES",
+           "COLUMN_OUTCOMES", "WAVE_LABELS", "ARM_LABELS", "plan_from_preset",
+           "plan_from_options", "cli_options", "write_simulated_study"]
 
 MISSING_CODE = -9
 PII_NAME_ZH = "姓名"  # the name column as a platform export heads it
@@ -54,7 +59,9 @@ class InstrumentPlan:
     *beneficial* direction (positive = better, whatever the scale's direction;
     ``covariate_effect=-0.15``: children with both parents away do worse).
     ``location`` shifts the answers in the scale's own direction (``-0.25`` on the
-    loneliness scale: most children report little loneliness).
+    loneliness scale: most children report little loneliness). ``outcome=False``
+    (no outcome): the questionnaire is answered and checked for reliability but
+    scores no study outcome.
     """
 
     instrument: str
@@ -66,6 +73,61 @@ class InstrumentPlan:
     covariate_effect: float = -0.15
     trend: float = 0.0
     primary: bool = False
+    is_outcome: bool = True
+
+
+@dataclass(frozen=True)
+class ColumnPlan:
+    """A numeric data-column outcome (test score, attendance days) of a simulated study.
+
+    ``effect``, ``trend`` and ``covariate_effect`` as in :class:`InstrumentPlan`
+    (beneficial direction, latent SD units). The column is ``mean + sd *
+    (sqrt(reliability) * trait + sqrt(1 - reliability) * noise)``, rounded to
+    ``decimals`` and clipped to ``value_range``.
+    """
+
+    column: str
+    outcome: str
+    effect: float
+    better: str = "higher"
+    mean: float = 50.0
+    sd: float = 10.0
+    value_range: tuple | None = None
+    decimals: int = 0
+    reliability: float = 0.9
+    covariate_effect: float = -0.15
+    trend: float = 0.0
+    primary: bool = False
+
+
+# what `--instruments ID` and `--columns NAME` add (effects are set by the plan's rule)
+INSTRUMENT_OUTCOMES = {
+    "pcc": InstrumentPlan("pcc", "total", "communication", 0.0, reliability=0.82, location=0.3),
+    "cls": InstrumentPlan("cls", "total", "loneliness", 0.0, reliability=0.88, location=-0.25),
+    "rses": InstrumentPlan("rses", "total", "self_esteem", 0.0, reliability=0.80, location=0.2,
+                           covariate_effect=-0.1),
+    "phq9": InstrumentPlan("phq9", "total", "depression", 0.0, reliability=0.85, location=-0.6),
+    "gad7": InstrumentPlan("gad7", "total", "anxiety", 0.0, reliability=0.84, location=-0.6),
+    "cesdc": InstrumentPlan("cesdc", "total", "depressive_symptoms", 0.0, reliability=0.86,
+                            location=-0.5),
+    "brs": InstrumentPlan("brs", "total", "resilience", 0.0, reliability=0.80, location=0.1),
+    "who5": InstrumentPlan("who5", "total", "wellbeing", 0.0, reliability=0.82, location=0.2),
+    "mspss": InstrumentPlan("mspss", "total", "social_support", 0.0, reliability=0.88,
+                            location=0.3),
+}
+COLUMN_OUTCOMES = {
+    "math_score": ColumnPlan("math_score", "math", 0.0, "higher", mean=68.0, sd=14.0,
+                             value_range=(0, 100), decimals=0, reliability=0.9),
+    "reading_score": ColumnPlan("reading_score", "reading", 0.0, "higher", mean=72.5, sd=11.0,
+                                value_range=(0, 100), decimals=1, reliability=0.85),
+    "attendance_days": ColumnPlan("attendance_days", "attendance", 0.0, "higher", mean=162.0,
+                                  sd=9.0, value_range=(0, 180), decimals=0, reliability=0.7),
+    "absent_days": ColumnPlan("absent_days", "absence", 0.0, "lower", mean=8.0, sd=5.0,
+                              value_range=(0, 60), decimals=0, reliability=0.7),
+}
+WAVE_LABELS = {1: ("survey",), 2: ("baseline", "endline"), 3: ("baseline", "midline", "endline")}
+ARM_LABELS = {0: (), 2: ("treatment", "control"), 3: ("treatment", "treatment_plus", "control")}
+CONTROLLED_BASELINE_DIFFERENCE = -0.3  # programs pick the schools that are worse off
 
 
 @dataclass(frozen=True)
@@ -76,6 +138,13 @@ class SimulationPlan:
     ``attrition_ratio`` (control / treatment rates), keeping the overall share.
     ``platform_endline`` writes the endline as a GBK CSV with Chinese question
     headers and label-text answers (as 问卷星 and Excel on Chinese Windows do).
+    ``baseline_difference`` (beneficial direction, latent SD, every outcome) is how
+    much better off the program's groups are before the program (negative: worse
+    off), the confounding of a non-randomized comparison. ``incomplete`` is the
+    share of respondents per wave who answer only the first half of every
+    questionnaire (more blanks than ``min_items`` allows). See
+    :func:`analysis.simulate.simulate_study` for ``cluster_levels``, ``id_style``
+    and ``arm_effects``.
     """
 
     study_id: str = "simulated-study"
@@ -103,13 +172,38 @@ class SimulationPlan:
     claims: tuple = ()
     preset: str | None = None
     truth_draws: int = 200_000
+    columns: tuple = ()
+    cluster_levels: int | None = None
+    id_style: str = "code"
+    incomplete: float = 0.0
+    baseline_difference: float = 0.0
+    arm_effects: tuple | None = None
+
+    @property
+    def has_arm(self) -> bool:
+        return self.design != "pre_post" and len(self.arms) > 0
+
+    @property
+    def outcome_plans(self) -> tuple:
+        """Instrument outcomes (in order), then data-column outcomes."""
+        return tuple(ip for ip in self.instruments if ip.is_outcome) + tuple(self.columns)
+
+    @property
+    def primary(self):
+        outs = self.outcome_plans
+        return next((o for o in outs if o.primary), outs[0] if outs else None)
 
     def attrition_by_arm(self) -> dict | float:
-        if self.design == "pre_post":
-            return self.attrition
-        # overall a = (t + c) / 2 with c = ratio * t
-        t = 2 * self.attrition / (1 + self.attrition_ratio)
-        return {self.arms[0]: round(t, 6), self.arms[1]: round(self.attrition_ratio * t, 6)}
+        if not self.has_arm or len(self.waves) < 2:
+            return self.attrition if len(self.waves) > 1 else 0.0
+        if len(self.arms) == 2:
+            # overall a = (t + c) / 2 with c = ratio * t
+            t = 2 * self.attrition / (1 + self.attrition_ratio)
+            return {self.arms[0]: round(t, 6), self.arms[1]: round(self.attrition_ratio * t, 6)}
+        k = len(self.arms) - 1  # treatment arms share rate t, the control ratio * t
+        t = len(self.arms) * self.attrition / (k + self.attrition_ratio)
+        return {**{a: round(t, 6) for a in self.arms[:-1]},
+                self.arms[-1]: round(self.attrition_ratio * t, 6)}
 
 
 _THREE = (
@@ -157,11 +251,167 @@ PRESETS = {
 _GENERIC = SimulationPlan(instruments=_THREE, trait_correlation=_THREE_CORR)
 
 
+def _bad(message: str):
+    return WorkbenchError("SIMULATE_BAD_PARAMETERS", message)
+
+
+def _set_outcomes(plan: SimulationPlan, *, instruments=None, columns=None, outcomes=None,
+                  primary=None, effect=None, trend=None) -> SimulationPlan:
+    """Rebuild the outcome list: the primary outcome gets ``effect`` and ``trend``; the
+    other outcomes, in order, get effect / 2, effect / 3, ... and no trend."""
+    if all(v is None for v in (instruments, columns, outcomes, primary, effect, trend)):
+        return plan
+    cur = plan.primary
+    e = float(effect) if effect is not None else (cur.effect if cur is not None else 0.3)
+    tr = float(trend) if trend is not None else (cur.trend if cur is not None else 0.0)
+    if instruments is None:
+        insts = tuple(replace(ip, is_outcome=True) for ip in plan.instruments)
+    else:
+        ids = [i for i in instruments if i != "none"]
+        unknown = [i for i in ids if i not in INSTRUMENT_OUTCOMES]
+        if unknown or len(set(ids)) != len(ids):
+            raise _bad(f"--instruments: unknown or repeated {unknown or ids}; expected some of "
+                       f"{sorted(INSTRUMENT_OUTCOMES)} (or none)")
+        insts = tuple(INSTRUMENT_OUTCOMES[i] for i in ids)
+    if columns is None:
+        cols = plan.columns
+    else:
+        names = [c for c in columns if c != "none"]
+        unknown = [c for c in names if c not in COLUMN_OUTCOMES]
+        if unknown or len(set(names)) != len(names):
+            raise _bad(f"--columns: unknown or repeated {unknown or names}; expected some of "
+                       f"{sorted(COLUMN_OUTCOMES)} (or none)")
+        cols = tuple(COLUMN_OUTCOMES[c] for c in names)
+    if outcomes is None:
+        outcomes = "columns" if plan.instruments and not any(
+            ip.is_outcome for ip in plan.instruments) else "all"
+    if outcomes not in ("all", "columns"):
+        raise _bad("--outcomes must be 'all' or 'columns'")
+    if outcomes == "columns" and not cols:
+        raise _bad("--outcomes columns needs data-column outcomes (--columns)")
+    insts = tuple(replace(ip, is_outcome=outcomes == "all") for ip in insts)
+    outs = [ip.outcome for ip in insts if ip.is_outcome] + [c.outcome for c in cols]
+    if not outs:
+        raise _bad("the study needs at least one outcome: an instrument (--instruments) or a "
+                   "data column (--columns)")
+    if primary is None:
+        primary = cur.outcome if cur is not None and cur.outcome in outs else outs[0]
+    if primary not in outs:
+        raise _bad(f"--primary {primary!r} is not an outcome; expected one of {outs}")
+    rank = {primary: 1}
+    for o in outs:
+        rank.setdefault(o, len(rank) + 1)
+
+    def fix(p, is_out=True):
+        if not is_out:
+            return replace(p, effect=0.0, trend=0.0, primary=False)
+        k = rank[p.outcome]
+        return replace(p, effect=e if k == 1 else round(e / k, 10), trend=tr if k == 1 else 0.0,
+                       primary=k == 1)
+
+    insts = tuple(fix(ip, ip.is_outcome) for ip in insts)
+    cols = tuple(fix(c) for c in cols)
+    corr = plan.trait_correlation
+    old = tuple(ip.instrument for ip in plan.instruments) + tuple(c.column for c in plan.columns)
+    new = tuple(ip.instrument for ip in insts) + tuple(c.column for c in cols)
+    if old != new:
+        corr = None
+    return replace(plan, instruments=insts, columns=cols, trait_correlation=corr)
+
+
+def plan_from_options(preset: str | None = None, *, design=None, waves=None, arms=None,
+                      clusters=None, blocks=None, per_cluster=None, classes=None,
+                      cluster_levels=None, icc=None, icc_class=None, instruments=None,
+                      columns=None, outcomes=None, primary=None, effect=None, trend=None,
+                      baseline_difference=None, attrition=None, attrition_ratio=None,
+                      item_missing=None, incomplete=None, id_style=None, language=None,
+                      platform_endline=None, seed=None, truth_draws=None) -> SimulationPlan:
+    """The plan that ``workbench simulate`` options describe (``None``: not given).
+
+    Starts from ``preset`` (or the generic plan: a cluster randomized trial of 20
+    schools in 2 counties, instruments pcc, cls and rses) and applies the options
+    in a fixed order, with these derived settings unless given too:
+
+    * ``design="pre_post"``: attrition the same in everybody (no arms);
+      ``"controlled"``: the program's schools start 0.3 SD worse off
+      (``baseline_difference=-0.3``; 0 for the other designs);
+      ``"cross_sectional"``: one wave.
+    * ``waves``: 1, 2 or 3 (labels :data:`WAVE_LABELS` unless the count is
+      unchanged); one wave has no attrition.
+    * ``arms``: 0 (a cross-sectional survey without groups), 2 or 3 (labels
+      :data:`ARM_LABELS`, control last; the second treatment arm gets half the effect).
+    * ``clusters`` (schools) without ``blocks``: blocks = min(preset's blocks,
+      schools // arms), at least 1.
+    * ``instruments``, ``columns``, ``outcomes``, ``primary``, ``effect``, ``trend``:
+      the primary outcome gets ``effect`` (default: the preset's, 0.3 for the
+      generic plan) and ``trend``; the other outcomes, in order (instruments,
+      then columns), get effect / 2, effect / 3, ... So ``--effect 0.3`` is the
+      generic plan itself (communication 0.3, loneliness 0.15, self-esteem 0.1).
+
+    Examples
+    --------
+    >>> from workbench.study_writer import plan_from_options
+    >>> p = plan_from_options(None, design="controlled", waves=3, arms=3, clusters=9)
+    >>> p.waves, p.arms, p.blocks, p.baseline_difference
+    (('baseline', 'midline', 'endline'), ('treatment', 'treatment_plus', 'control'), 2, -0.3)
+    >>> p = plan_from_options(None, instruments=["phq9"], columns=["math_score"], effect=-0.2)
+    >>> [(o.outcome, o.effect, o.primary) for o in p.outcome_plans]
+    [('depression', -0.2, True), ('math', -0.1, False)]
+    """
+    if preset is not None and preset not in PRESETS:
+        raise WorkbenchError("SIMULATE_UNKNOWN_PRESET",
+                             f"unknown preset {preset!r}; expected one of {sorted(PRESETS)}")
+    plan = PRESETS[preset] if preset else _GENERIC
+    ov: dict = {}
+    if design is not None:
+        if design == "pre_post" and plan.design != "pre_post" and attrition_ratio is None:
+            ov["attrition_ratio"] = 1.0
+        if baseline_difference is None:
+            ov["baseline_difference"] = (CONTROLLED_BASELINE_DIFFERENCE if design == "controlled"
+                                         else 0.0)
+        if design == "cross_sectional" and waves is None:
+            waves = 1
+        ov["design"] = design
+    if waves is not None:
+        waves = int(waves)
+        if waves not in WAVE_LABELS:
+            raise _bad("--waves must be 1, 2 or 3")
+        if waves != len(plan.waves):
+            ov["waves"] = WAVE_LABELS[waves]
+        if waves == 1 and attrition is None:
+            ov["attrition"] = 0.0
+    if arms is not None:
+        arms = int(arms)
+        if arms not in ARM_LABELS:
+            raise _bad("--arms must be 0, 2 or 3")
+        if arms != len(plan.arms):
+            ov["arms"] = ARM_LABELS[arms]
+    plan = replace(plan, **ov)
+    if clusters is not None:
+        n_arms = max(2, len(plan.arms)) if plan.has_arm else 2
+        plan = replace(plan, schools=int(clusters),
+                       blocks=int(blocks) if blocks is not None else
+                       min(plan.blocks, max(1, int(clusters) // n_arms)))
+    elif blocks is not None:
+        plan = replace(plan, blocks=int(blocks))
+    plan = _set_outcomes(plan, instruments=instruments, columns=columns, outcomes=outcomes,
+                         primary=primary, effect=effect, trend=trend)
+    direct = {"students_per_school": per_cluster, "classes_per_school": classes,
+              "cluster_levels": cluster_levels, "icc_school": icc, "icc_class": icc_class,
+              "baseline_difference": baseline_difference, "attrition": attrition,
+              "attrition_ratio": attrition_ratio, "item_missing": item_missing,
+              "incomplete": incomplete, "id_style": id_style, "language": language,
+              "platform_endline": platform_endline, "seed": seed, "truth_draws": truth_draws}
+    return replace(plan, **{k: v for k, v in direct.items() if v is not None})
+
+
 def plan_from_preset(preset: str | None = None, **overrides) -> SimulationPlan:
     """A plan from a preset (or the generic plan) with some settings replaced.
 
-    ``effect`` (if given) sets the primary outcome's effect; the others get half
-    of it. ``None`` values are ignored.
+    ``effect`` (if given) sets the primary outcome's effect; the others get
+    effect / 2, effect / 3, ... (as :func:`plan_from_options`). ``schools``
+    without ``blocks`` and ``design="pre_post"`` derive as there. Other keywords
+    are :class:`SimulationPlan` fields. ``None`` values are ignored.
 
     Examples
     --------
@@ -171,21 +421,129 @@ def plan_from_preset(preset: str | None = None, **overrides) -> SimulationPlan:
     (20, 2, 7, 'communication')
     >>> plan_from_preset(None, design="pre_post", effect=0.2).instruments[1].effect
     0.1
+    >>> plan_from_preset(None, effect=0.3) == plan_from_preset(None)
+    True
     """
-    if preset is not None and preset not in PRESETS:
-        raise WorkbenchError("SIMULATE_UNKNOWN_PRESET",
-                             f"unknown preset {preset!r}; expected one of {sorted(PRESETS)}")
-    plan = PRESETS[preset] if preset else _GENERIC
     ov = {k: v for k, v in overrides.items() if v is not None}
-    effect = ov.pop("effect", None)
-    if effect is not None:
-        plan = replace(plan, instruments=tuple(
-            replace(ip, effect=effect if ip.primary else effect / 2) for ip in plan.instruments))
-    if "design" in ov and ov["design"] == "pre_post" and plan.design != "pre_post":
-        ov.setdefault("attrition_ratio", 1.0)
-    if "schools" in ov and "blocks" not in ov:
-        ov["blocks"] = min(plan.blocks, max(1, ov["schools"] // 2))
+    opts = {}
+    for key, opt in (("effect", "effect"), ("design", "design"), ("schools", "clusters"),
+                     ("blocks", "blocks")):
+        if key in ov:
+            opts[opt] = ov.pop(key)
+    if "attrition_ratio" in ov:
+        opts["attrition_ratio"] = ov.pop("attrition_ratio")
+    plan = plan_from_options(preset, **opts)
     return replace(plan, **ov)
+
+
+# ---------------------------------------------------------------------------
+# the re-create line: options <-> plan
+
+def _primary_attr(name):
+    def get(p):
+        pr = p.primary
+        return getattr(pr, name) if pr is not None else None
+    return get
+
+
+def _outcomes_mode(p):
+    return "columns" if p.instruments and not any(ip.is_outcome for ip in p.instruments) else "all"
+
+
+# (flag, keyword of plan_from_options, value in a plan); applied in this order
+_OPTIONS = (
+    ("--design", "design", lambda p: p.design),
+    ("--waves", "waves", lambda p: len(p.waves)),
+    ("--arms", "arms", lambda p: len(p.arms) if p.design != "pre_post" else None),
+    ("--clusters", "clusters", lambda p: p.schools),
+    ("--blocks", "blocks", lambda p: p.blocks),
+    ("--per-cluster", "per_cluster", lambda p: p.students_per_school),
+    ("--classes", "classes", lambda p: p.classes_per_school),
+    ("--cluster-levels", "cluster_levels", lambda p: p.cluster_levels),
+    ("--icc", "icc", lambda p: p.icc_school),
+    ("--icc-class", "icc_class", lambda p: p.icc_class),
+    ("--instruments", "instruments", lambda p: tuple(ip.instrument for ip in p.instruments)),
+    ("--columns", "columns", lambda p: tuple(c.column for c in p.columns)),
+    ("--outcomes", "outcomes", _outcomes_mode),
+    ("--primary", "primary", _primary_attr("outcome")),
+    ("--effect", "effect", _primary_attr("effect")),
+    ("--trend", "trend", _primary_attr("trend")),
+    ("--baseline-difference", "baseline_difference", lambda p: p.baseline_difference),
+    ("--attrition", "attrition", lambda p: p.attrition),
+    ("--attrition-ratio", "attrition_ratio", lambda p: p.attrition_ratio),
+    ("--item-missing", "item_missing", lambda p: p.item_missing),
+    ("--incomplete", "incomplete", lambda p: p.incomplete),
+    ("--id-style", "id_style", lambda p: p.id_style),
+    ("--language", "language", lambda p: p.language),
+    ("--platform-endline", "platform_endline", lambda p: p.platform_endline),
+)
+
+
+def _fmt_option(flag, value) -> list[str] | None:
+    if isinstance(value, bool):
+        return [flag] if value else None
+    if isinstance(value, tuple):
+        return [flag, *(value or ("none",))]
+    return [flag, str(value)]
+
+
+def cli_options(plan: SimulationPlan) -> list[str] | None:
+    """The ``workbench simulate`` options that re-create ``plan`` exactly, or ``None``.
+
+    Options equal to what the preset (and the options before them) give are left
+    out; the result is checked: :func:`plan_from_options` of these options is
+    ``plan``. ``None`` when the plan was made in Python with settings no option
+    reaches (e.g. a custom instrument list with its own effects).
+
+    Examples
+    --------
+    >>> from workbench.study_writer import cli_options, plan_from_options
+    >>> cli_options(plan_from_options(None, clusters=12, per_cluster=30, icc=0.05,
+    ...                               effect=0.3, attrition=0.1, seed=7))
+    ['--clusters', '12', '--per-cluster', '30', '--seed', '7']
+    """
+    chosen: dict = {}
+    fixed = {"seed": plan.seed, "truth_draws": plan.truth_draws}
+    for _ in range(len(_OPTIONS) + 1):
+        try:
+            rebuilt = plan_from_options(plan.preset, **chosen, **fixed)
+        except WorkbenchError:
+            return None
+        todo = [(flag, key, get) for flag, key, get in _OPTIONS
+                if key not in chosen and get(rebuilt) != get(plan)]
+        if not todo:
+            break
+        flag, key, get = todo[0]
+        value = get(plan)
+        if value is None or _fmt_option(flag, value) is None or (
+                isinstance(value, tuple) and key not in ("instruments", "columns")):
+            return None
+        chosen[key] = list(value) if isinstance(value, tuple) else value
+        if key in ("instruments", "columns"):  # one without the other may leave no outcome
+            for other in ("instruments", "columns"):
+                get_other = next(g for _, k, g in _OPTIONS if k == other)
+                chosen.setdefault(other, list(get_other(plan)))
+    if rebuilt != plan:
+        return None
+    out = [f"--preset {plan.preset}".split()] if plan.preset else []
+    for flag, key, _ in _OPTIONS:
+        if key in chosen:
+            v = chosen[key]
+            out.append(_fmt_option(flag, tuple(v) if isinstance(v, list) else v))
+    out.append(["--seed", str(plan.seed)])
+    base = PRESETS[plan.preset] if plan.preset else _GENERIC
+    if plan.truth_draws != base.truth_draws:
+        out.append(["--truth-draws", str(plan.truth_draws)])
+    return [tok for part in out for tok in part]
+
+
+def _cli_args(plan: SimulationPlan) -> str:
+    """The ``workbench simulate`` options that re-create ``plan``, as one line."""
+    opts = cli_options(plan)
+    if opts is None:
+        return ("(no command line: made in Python with workbench.study_writer."
+                "write_simulated_study)")
+    return " ".join(opts)
 
 
 # ---------------------------------------------------------------------------
@@ -193,6 +551,7 @@ def plan_from_preset(preset: str | None = None, **overrides) -> SimulationPlan:
 
 def _specs(plan: SimulationPlan):
     specs, uses = [], []
+    bd = float(plan.baseline_difference)
     for ip in plan.instruments:
         inst = load_instrument(ip.instrument)
         scale = inst.scale(ip.scale)
@@ -205,14 +564,23 @@ def _specs(plan: SimulationPlan):
             response_min=inst.response.min, response_max=inst.response.max,
             reliability=ip.reliability, effect=sign * ip.effect, trend=sign * ip.trend,
             covariate_effect=sign * ip.covariate_effect, location=ip.location,
-            score=scale.score, better=scale.better))
+            score=scale.score, better=scale.better,
+            baseline_difference=sign * bd if ip.is_outcome else 0.0))
         uses.append((ip, inst, scale))
+    for cp in plan.columns:
+        sign = 1.0 if cp.better == "higher" else -1.0
+        specs.append(OutcomeSpec(
+            id=cp.outcome, column=cp.column, column_mean=cp.mean, column_sd=cp.sd,
+            column_range=cp.value_range, decimals=cp.decimals, reliability=cp.reliability,
+            effect=sign * cp.effect, trend=sign * cp.trend,
+            covariate_effect=sign * cp.covariate_effect, better=cp.better,
+            baseline_difference=sign * bd))
     return specs, uses
 
 
 def _round_floats(obj, digits=8):
     if isinstance(obj, float):
-        if math.isnan(obj):
+        if math.isnan(obj) or math.isinf(obj):
             return None
         return float(f"{obj:.{digits}g}")
     if isinstance(obj, dict):
@@ -272,24 +640,23 @@ def _write_files(tmp: Path, plan: SimulationPlan, sim, uses) -> dict:
     cov_cols = ["gender", "age", "guardian_type", "both_parents_away"]
     pii_cols = list(sim.pii)
     all_items = [i for _, inst, _ in uses for i in inst.item_ids]
+    value_cols = [c.column for c in plan.columns]  # blank when missing (not a missing code)
     (tmp / "data").mkdir()
-    b_wave, e_wave = plan.waves
     files = []
-    base = data.loc[data["wave"] == b_wave, design_cols + cov_cols + pii_cols + all_items]
-    b_name = f"data/{b_wave}.csv"
-    _write_csv(_items_as_codes(base, all_items), tmp / b_name)
-    files.append({"path": b_name, "wave": b_wave})
     items_map = {}
-    endline = data.loc[data["wave"] == e_wave]
-    e_name = f"data/{e_wave}.csv"
-    if not plan.platform_endline:
-        _write_csv(_items_as_codes(endline[design_cols + cov_cols + pii_cols + all_items], all_items),
-                   tmp / e_name)
-    else:
+    last = len(plan.waves) - 1
+    for w, wave in enumerate(plan.waves):
+        part = data.loc[data["wave"] == wave]
+        name = f"data/{wave}.csv"
+        files.append({"path": name, "wave": wave})
+        if not (plan.platform_endline and w == last and w > 0):
+            _write_csv(_items_as_codes(part[design_cols + cov_cols + pii_cols + all_items
+                                            + value_cols], all_items), tmp / name)
+            continue
         # a survey-platform export: rows in submission order, the child's typed name,
         # question headers in Chinese, answers as label text, blanks for skipped items
-        order = np.random.default_rng(plan.seed + 1).permutation(len(endline))
-        e = endline.iloc[order]
+        order = np.random.default_rng(plan.seed + 1).permutation(len(part))
+        e = part.iloc[order]
         out = {c: e[c].to_numpy() for c in design_cols + cov_cols}
         out[PII_NAME_ZH] = e["name"].to_numpy()
         q = 1
@@ -303,8 +670,9 @@ def _write_files(tmp: Path, plan: SimulationPlan, sim, uses) -> dict:
                 out[header] = [labels[int(v)] if labels and not pd.isna(v) else
                                ("" if pd.isna(v) else str(int(v))) for v in vals]
                 q += 1
-        _write_csv(pd.DataFrame(out), tmp / e_name, encoding="gbk", lineterminator="\r\n")
-    files.append({"path": e_name, "wave": e_wave})
+        for c in value_cols:
+            out[c] = e[c].to_numpy()
+        _write_csv(pd.DataFrame(out), tmp / name, encoding="gbk", lineterminator="\r\n")
     return {"files": files, "items_map": items_map}
 
 
@@ -326,9 +694,16 @@ def _study_yaml(plan, sim, uses, written) -> str:
         if inst.id in written["items_map"]:
             entry["items"] = written["items_map"][inst.id]
         study["instruments"].append(entry)
+        if not ip.is_outcome:
+            continue
         o = {"id": ip.outcome, "scale": f"{inst.id}.{ip.scale}"}
         o["better"] = inst.scale(ip.scale).better
         if ip.primary:
+            o["primary"] = True
+        study["outcomes"].append(o)
+    for cp in plan.columns:
+        o = {"id": cp.outcome, "column": cp.column, "better": cp.better}
+        if cp.primary:
             o["primary"] = True
         study["outcomes"].append(o)
     if plan.claims:
@@ -343,28 +718,6 @@ def _study_yaml(plan, sim, uses, written) -> str:
                                  default_flow_style=None)
 
 
-def _cli_args(plan: SimulationPlan) -> str:
-    """The ``workbench simulate`` options that re-create ``plan``."""
-    base = PRESETS[plan.preset] if plan.preset else _GENERIC
-    primary = next((ip for ip in plan.instruments if ip.primary), plan.instruments[0])
-    base_primary = next((ip for ip in base.instruments if ip.primary), base.instruments[0])
-    opts = [f"--preset {plan.preset}"] if plan.preset else []
-    for flag, name in (("--design", "design"), ("--clusters", "schools"), ("--blocks", "blocks"),
-                       ("--per-cluster", "students_per_school"), ("--icc", "icc_school"),
-                       ("--icc-class", "icc_class"), ("--attrition", "attrition"),
-                       ("--language", "language")):
-        if getattr(plan, name) != getattr(base, name):
-            opts.append(f"{flag} {getattr(plan, name)}")
-    if primary.effect != base_primary.effect:
-        opts.append(f"--effect {primary.effect}")
-    if plan.platform_endline and not base.platform_endline:
-        opts.append("--platform-endline")
-    opts.append(f"--seed {plan.seed}")
-    if plan.truth_draws != base.truth_draws:
-        opts.append(f"--truth-draws {plan.truth_draws}")
-    return " ".join(opts)
-
-
 def _truth_json(plan, sim, uses) -> str:
     truth = dict(sim.truth)
     outs = {}
@@ -372,7 +725,17 @@ def _truth_json(plan, sim, uses) -> str:
         t = dict(truth["outcomes"][ip.outcome])
         t = {"instrument": inst.id, "scale": f"{inst.id}.{ip.scale}",
              "effect_beneficial_sd": float(ip.effect), "primary": bool(ip.primary), **t}
+        if not ip.is_outcome:
+            t = {"instrument": inst.id, "scale": f"{inst.id}.{ip.scale}", "outcome": False,
+                 **{k: v for k, v in t.items() if k not in ("instrument", "scale")}}
         outs[ip.outcome] = t
+    for cp in plan.columns:
+        t = dict(truth["outcomes"][cp.outcome])
+        outs[cp.outcome] = {"effect_beneficial_sd": float(cp.effect), "primary": bool(cp.primary),
+                            **t}
+    if plan.baseline_difference:
+        for t in outs.values():
+            t["baseline_difference_beneficial_sd"] = float(plan.baseline_difference)
     truth["outcomes"] = outs
     truth["study_id"] = plan.study_id
     truth["plan"] = {"preset": plan.preset, "cli": _cli_args(plan),
@@ -393,6 +756,20 @@ def _truth_json(plan, sim, uses) -> str:
         "Personal data (names, pinyin, phones 170-0xxx-xxxx/171-0xxx-xxxx, addresses, guardian "
         "names) are fake and unique per student.",
     ]
+    if plan.columns:
+        truth["notes"].append(
+            "Data-column outcomes (column): effect_scale is the effect on the column as written "
+            "(rounded, clipped to its range); reliability is the share of its variance that is "
+            "the trait.")
+    if plan.baseline_difference:
+        truth["notes"].append(
+            "baseline_difference_latent_sd: the program's groups differ from the comparison "
+            "group by this much at every wave, before and without the program (they were not "
+            "randomized). An estimate that does not remove it is biased.")
+    if len(plan.waves) > 2:
+        truth["notes"].append(
+            "With three waves the trend and the effect are half reached at the middle wave and "
+            "complete at the last; change_scale_* compare the first and the last wave.")
     truth = _round_floats(truth)
     return json.dumps(truth, ensure_ascii=False, indent=2) + "\n"
 
@@ -412,26 +789,56 @@ def _readme(plan, sim, uses) -> str:
     lines.append(f"- `{dz['type']}`: {dz['schools']} school(s), {dz['classes']} classes, "
                  f"{dz['students']} students; randomization: {dz['randomization']}.")
     for arm, info in dz["by_arm"].items():
-        lines.append(f"- {arm}: {info['students']} students in {info['schools']} school(s), "
-                     f"{info['followed_up']} at {plan.waves[1]} (attrition "
-                     f"{_fmt(info['attrition_observed'], 3)}; target {info['attrition_target']}).")
+        if len(plan.waves) > 1:
+            lines.append(f"- {arm}: {info['students']} students in {info['schools']} school(s), "
+                         f"{info['followed_up']} at {plan.waves[-1]} (attrition "
+                         f"{_fmt(info['attrition_observed'], 3)}; target "
+                         f"{info['attrition_target']}).")
+        else:
+            lines.append(f"- {arm}: {info['students']} students in {info['schools']} school(s), "
+                         f"one wave ({plan.waves[0]}).")
     p = t["parameters"]
     lines.append(f"- Latent ICCs: school {p['icc_school']}, class {p['icc_class']}; "
-                 f"baseline-endline stability {p['stability']}; item non-response "
+                 f"{'baseline-endline' if len(plan.waves) == 2 else 'wave-to-wave'} stability "
+                 f"{p['stability']}; item non-response "
                  f"{p['item_missing']} (coded {MISSING_CODE}"
-                 + (", blank in the platform export" if plan.platform_endline else "") + ").")
+                 + (", blank in the platform export" if plan.platform_endline else "")
+                 + ("; blank in data columns" if plan.columns else "") + ")."
+                 if len(plan.waves) > 1 or plan.preset else
+                 f"- Latent ICCs: school {p['icc_school']}, class {p['icc_class']}; item "
+                 f"non-response {p['item_missing']} (coded {MISSING_CODE}"
+                 + ("; blank in data columns" if plan.columns else "") + ").")
+    if plan.incomplete:
+        lines.append(f"- {plan.incomplete:.0%} of the respondents of each wave answered only the "
+                     "first half of every questionnaire: more blanks than the scales' `min_items` "
+                     "allow, so their scale scores are missing.")
+    if plan.cluster_levels is not None:
+        lines.append(f"- Cluster levels declared in study.yaml: {plan.cluster_levels}.")
+    if plan.id_style != "code":
+        lines.append(f"- Student ids: `{plan.id_style}` style (e.g. `{sim.data['student_id'].iloc[0]}`).")
     lines += ["", "## True effects (from truth.json)", "",
               "| outcome | scale | better | effect (latent SD) | effect (scale units) | MC SE | "
               "alpha (expected) |", "|---|---|---|---|---|---|---|"]
     for ip, inst, scale in uses:
+        if not ip.is_outcome:
+            continue
         o = t["outcomes"][ip.outcome]
         lines.append(f"| {ip.outcome}{' (primary)' if ip.primary else ''} | `{inst.id}.{ip.scale}` "
                      f"| {scale.better} | {o['effect_latent_sd']:+.2f} | "
                      f"{o['effect_scale']:+.4f} | {o['effect_scale_mc_se']:.4f} | "
                      f"{_fmt(o['alpha_expected'])} |")
+    for cp in plan.columns:
+        o = t["outcomes"][cp.outcome]
+        lines.append(f"| {cp.outcome}{' (primary)' if cp.primary else ''} | column "
+                     f"`{cp.column}` | {cp.better} | {o['effect_latent_sd']:+.2f} | "
+                     f"{o['effect_scale']:+.4f} | {o['effect_scale_mc_se']:.4f} | "
+                     f"(reliability {cp.reliability}) |")
+    if len(plan.arms) > 2 and plan.has_arm:
+        lines += ["", f"Arm `{plan.arms[1]}` has {plan.arm_effects[0] if plan.arm_effects else 0.5}"
+                  " times these effects (`effect_scale_by_arm` in truth.json)."]
     lines.append("")
     if plan.design == "pre_post":
-        o = t["outcomes"][plan.instruments[0].outcome]
+        o = t["outcomes"][plan.primary.outcome]
         lines += ["## What a pre/post design can and cannot show", "",
                   f"The program's true effect is **{o['effect_latent_sd']:+.2f} SD**, but scores "
                   f"drift by {o['trend_latent_sd']:+.2f} SD between waves without any program "
@@ -442,26 +849,50 @@ def _readme(plan, sim, uses) -> str:
                   f"Under this model the share of students whose score rises at all is "
                   f"{_fmt(o['share_any_improvement_treated'], 2)}, and the share with a reliable "
                   f"improvement is {_fmt(o['share_reliable_improvement_treated'], 2)}, although "
-                  "the program does nothing.", ""]
+                  "the program does nothing."
+                  if o["effect_latent_sd"] == 0 else
+                  f"Under this model the share of students whose score changes in the better "
+                  f"direction at all is {_fmt(o['share_any_improvement_treated'], 2)}, and the "
+                  f"share with a reliable improvement is "
+                  f"{_fmt(o['share_reliable_improvement_treated'], 2)}.", ""]
         for c in plan.claims:
             lines += [f"Claim `{c['id']}`: \"{c['text']}\" (claimed proportion {c['proportion']}, "
                       f"n = {c['n']}). `improved: {c['improved']}` is the most generous reading "
                       "of the report, which names no instrument and no criterion: any increase "
                       "of the score counts.", ""]
+    if plan.has_arm and plan.baseline_difference:
+        lines += ["## What a comparison without randomization can and cannot show", "",
+                  f"The program's groups were chosen, not randomized: before the program they "
+                  f"are {plan.baseline_difference:+.2f} SD (beneficial direction) from the "
+                  "comparison group, and stay so. A difference between the groups mixes this "
+                  "with the effect; adjusting for a baseline score measured with error removes "
+                  "only part of it.", ""]
+    if not plan.has_arm and plan.design == "cross_sectional":
+        lines += ["## What a one-off survey can and cannot show", "",
+                  "One wave and no comparison group: reliability and description only; no "
+                  "effect can be estimated.", ""]
     lines += ["## Files", "",
               "- `study.yaml`: the study (design, instruments, data, privacy, outcomes"
-              + (", claims" if plan.claims else "") + ").",
-              f"- `data/{plan.waves[0]}.csv`: UTF-8, English column names, item codes, with the "
-              "students' personal data (declared in `privacy.pii`).",
-              ]
-    if plan.platform_endline:
-        lines.append(f"- `data/{plan.waves[1]}.csv`: **GBK** CSV (CRLF) as a Chinese survey "
-                     "platform exports it: Chinese question headers (mapped to item ids by "
-                     "`instruments[].items`), answers as label text (非常同意 ...), blank for "
-                     "skipped questions, the typed name (姓名), rows in submission order. Its "
-                     "encoding is not declared, so detection is exercised.")
+              + (", claims" if plan.claims else "") + ")."]
+    if plan.preset or (len(plan.waves) == 2 and not plan.columns):
+        lines.append(f"- `data/{plan.waves[0]}.csv`: UTF-8, English column names, item codes, "
+                     "with the students' personal data (declared in `privacy.pii`).")
+        if plan.platform_endline:
+            lines.append(f"- `data/{plan.waves[1]}.csv`: **GBK** CSV (CRLF) as a Chinese survey "
+                         "platform exports it: Chinese question headers (mapped to item ids by "
+                         "`instruments[].items`), answers as label text (非常同意 ...), blank for "
+                         "skipped questions, the typed name (姓名), rows in submission order. Its "
+                         "encoding is not declared, so detection is exercised.")
+        else:
+            lines.append(f"- `data/{plan.waves[1]}.csv`: the same layout at {plan.waves[1]}.")
     else:
-        lines.append(f"- `data/{plan.waves[1]}.csv`: the same layout at {plan.waves[1]}.")
+        lines.append("- " + ", ".join(f"`data/{w}.csv`" for w in plan.waves)
+                     + ": one file per wave, UTF-8, English column names, item codes"
+                     + (", data-column outcomes " + ", ".join(f"`{c.column}`" for c in plan.columns)
+                        if plan.columns else "")
+                     + ", with the students' personal data (declared in `privacy.pii`)"
+                     + ("; the last wave as a GBK platform export" if plan.platform_endline
+                        and len(plan.waves) > 1 else "") + ".")
     lines += ["- `truth.json`: the generating parameters and the true effects.", ""]
     return "\n".join(lines)
 
@@ -497,8 +928,9 @@ def write_simulated_study(folder, plan: SimulationPlan, *, force: bool = False):
         raise WorkbenchError("SIMULATE_FOLDER_EXISTS",
                              "folder exists and is not empty; use --force to overwrite the "
                              "generated files", file=str(folder))
-    if not plan.instruments:
-        raise WorkbenchError("SIMULATE_NO_INSTRUMENTS", "the plan names no instruments")
+    if not plan.outcome_plans:
+        raise WorkbenchError("SIMULATE_NO_INSTRUMENTS",
+                             "the plan names no outcome: no instrument scale and no data column")
     specs, uses = _specs(plan)
     try:
         sim = simulate_study(
@@ -506,9 +938,12 @@ def write_simulated_study(folder, plan: SimulationPlan, *, force: bool = False):
             classes_per_school=plan.classes_per_school,
             students_per_school=plan.students_per_school, grades=plan.grades,
             icc_school=plan.icc_school, icc_class=plan.icc_class, stability=plan.stability,
-            attrition=plan.attrition_by_arm(), item_missing=plan.item_missing, boys=plan.boys,
-            trait_correlation=plan.trait_correlation, waves=plan.waves, arms=plan.arms,
-            seed=plan.seed, truth_draws=plan.truth_draws)
+            attrition=plan.attrition_by_arm(), item_missing=plan.item_missing,
+            incomplete=plan.incomplete, boys=plan.boys,
+            trait_correlation=plan.trait_correlation, waves=plan.waves,
+            arms=plan.arms if plan.design != "pre_post" else plan.arms[:1] or ("all",),
+            arm_effects=plan.arm_effects, cluster_levels=plan.cluster_levels,
+            id_style=plan.id_style, seed=plan.seed, truth_draws=plan.truth_draws)
     except ValueError as err:
         raise WorkbenchError("SIMULATE_BAD_PARAMETERS", str(err)) from None
     folder.parent.mkdir(parents=True, exist_ok=True)

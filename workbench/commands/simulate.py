@@ -1,15 +1,21 @@
 """``workbench simulate DIR``: a complete study folder with known truth.
 
 Builds a :class:`workbench.study_writer.SimulationPlan` from ``--preset`` (the
-settings of a bundled example) and the options given, then writes ``study.yaml``,
+settings of a bundled example) and the options given
+(:func:`workbench.study_writer.plan_from_options`), then writes ``study.yaml``,
 ``data/``, ``truth.json`` and ``README.md`` with
 :func:`workbench.study_writer.write_simulated_study`. The same options and seed
-give byte-identical files.
+give byte-identical files, and the files name the options that re-create them.
 """
 
 from __future__ import annotations
 
 import sys
+
+_KEYS = ("design", "waves", "arms", "clusters", "blocks", "per_cluster", "classes",
+         "cluster_levels", "icc", "icc_class", "instruments", "columns", "outcomes", "primary",
+         "effect", "trend", "baseline_difference", "attrition", "attrition_ratio", "item_missing",
+         "incomplete", "id_style", "language", "platform_endline", "seed", "truth_draws")
 
 
 def plan_from_args(args):
@@ -24,13 +30,9 @@ def plan_from_args(args):
     >>> plan.schools, plan.seed, plan.platform_endline
     (20, 3, True)
     """
-    from workbench.study_writer import plan_from_preset
+    from workbench.study_writer import plan_from_options
 
-    return plan_from_preset(
-        args.preset, design=args.design, schools=args.clusters, blocks=args.blocks,
-        students_per_school=args.per_cluster, icc_school=args.icc, icc_class=args.icc_class,
-        effect=args.effect, attrition=args.attrition, seed=args.seed, language=args.language,
-        platform_endline=args.platform_endline, truth_draws=args.truth_draws)
+    return plan_from_options(args.preset, **{k: getattr(args, k) for k in _KEYS})
 
 
 def main(args) -> int:
@@ -43,6 +45,9 @@ def main(args) -> int:
           f"{t['design']['schools']} school(s), {t['design']['students']} students, seed {plan.seed}",
           file=sys.stdout)
     for oid, o in t["outcomes"].items():
+        if oid not in {op.outcome for op in plan.outcome_plans}:
+            continue  # a questionnaire answered, but not an outcome
         print(f"  {oid}: true effect {o['effect_latent_sd']:+.2f} SD = "
-              f"{o['effect_scale']:+.4f} scale units (MC SE {o['effect_scale_mc_se']:.4f})")
+              f"{o['effect_scale']:+.4f} {'column units' if 'column' in o else 'scale units'} "
+              f"(MC SE {o['effect_scale_mc_se']:.4f})")
     return 0

@@ -1,0 +1,132 @@
+"""The study zoo end to end: every shape of :mod:`zoo` simulates, runs and keeps its secrets.
+
+For each case (the pairwise covering design by default; ``WORKBENCH_ZOO=full``,
+as ``make zoo`` sets it, runs every shape) the study is simulated with
+``workbench simulate`` from the case's options, run with ``workbench run`` in a
+subprocess, and checked:
+
+* the run exits 0 and its manifest says ``success``;
+* every notebook ends in ``success`` or ``not_applicable`` (the notebook says on
+  its page why it does not apply to this design);
+* the privacy scan passed;
+* no fake personal value of the raw files (names, pinyin, phones, addresses,
+  guardian names) occurs in any output file, as bytes (UTF-8 and GBK);
+* where the truth is known (randomized designs, pre/post change, cross-sectional
+  comparisons of comparable groups), whether the primary model's CI of the
+  primary outcome covers it; :func:`test_zoo_primary_ci_covers_the_truth` then
+  asks for at least 80% coverage over the zoo (a 95% CI; the zoo's studies are
+  small and some of their CIs are cluster-robust with few clusters).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from zoo import case_args, expected_estimates, zoo_cases
+
+KIND = os.environ.get("WORKBENCH_ZOO", "pairwise")
+CASES = zoo_cases(KIND)
+PII = ("name", "name_pinyin", "phone", "address", "guardian_name", "姓名")
+MARKS = [pytest.mark.slow] if KIND != "pairwise" else []
+RUN_TIMEOUT = int(os.environ.get("WORKBENCH_ZOO_TIMEOUT", "900"))
+
+_coverage: dict[str, list[bool]] = {}
+_timings: dict[str, float] = {}
+
+
+def _canaries(study: Path) -> set[str]:
+    values = set()
+    for f in sorted((study / "data").glob("*.csv")):
+        raw = f.read_bytes()
+        text = raw.decode("utf-8") if not raw.startswith(b"\xef\xbb\xbf") else raw.decode("utf-8-sig")
+        df = pd.read_csv(pd.io.common.StringIO(text), dtype=str, keep_default_na=False)
+        for c in PII:
+            if c in df.columns:
+                values.update(v for v in df[c] if len(v) >= 3)
+    return values
+
+
+def _leaks(out: Path, canaries: set[str]) -> list[tuple[str, str]]:
+    needles = []
+    for v in canaries:
+        needles.append((v, v.encode("utf-8")))
+        try:
+            gbk = v.encode("gbk")
+        except UnicodeEncodeError:
+            continue
+        if gbk != v.encode("utf-8"):
+            needles.append((v, gbk))
+    found = []
+    for f in sorted(out.rglob("*")):
+        if not f.is_file():
+            continue
+        data = f.read_bytes()
+        for v, b in needles:
+            if b in data:
+                found.append((str(f.relative_to(out)), v))
+    return found
+
+
+def _tail(text: str, n: int = 40) -> str:
+    return "\n".join(text.splitlines()[-n:])
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c["id"], marks=MARKS) for c in CASES])
+def test_zoo_study_runs_end_to_end(case, tmp_path):
+    from workbench.cli import main
+
+    study, out = tmp_path / "study", tmp_path / "out"
+    assert main(["simulate", str(study), *case_args(case)]) == 0
+    canaries = _canaries(study)
+    assert len(canaries) > 50, "the raw files carry fake personal data"
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "workbench", "run", str(study), "--out", str(out), "--jobs", "2",
+         "--no-progress"], capture_output=True, text=True, timeout=RUN_TIMEOUT,
+        env={**os.environ, "PYTHONHASHSEED": "0"})
+    _timings[case["id"]] = time.perf_counter() - t0
+    log = f"stdout:\n{_tail(proc.stdout)}\nstderr:\n{_tail(proc.stderr)}"
+    assert proc.returncode == 0, f"workbench run exited {proc.returncode}\n{log}"
+    manifest = json.loads((out / "manifest.json").read_text("utf-8"))
+    assert manifest["status"] == "success", log
+    bad = {e["name"]: (e["status"], (e.get("error") or "")[-600:])
+           for e in manifest["notebooks"] if e["status"] not in ("success", "not_applicable")}
+    assert not bad, f"notebooks failed: {bad}"
+    assert len(manifest["notebooks"]) >= 5
+    assert manifest["privacy"]["scan"] == "passed", manifest["privacy"]
+    leaks = _leaks(out, canaries)
+    assert not leaks, f"personal values in the output: {leaks[:5]}"
+
+    truth = json.loads((study / "truth.json").read_text("utf-8"))
+    expected = expected_estimates(case, truth)
+    if expected is None:
+        return
+    effects = pd.read_csv(out / "tables" / "effects.csv")
+    primary_id = next(k for k, o in truth["outcomes"].items() if o.get("primary"))
+    rows = effects[(effects["outcome"] == primary_id) & effects["primary"].astype(bool)]
+    covered = []
+    for arm, value in expected.items():
+        r = rows if arm is None else rows[rows["arm"].astype(str) == str(arm)]
+        assert len(r) == 1, f"one primary estimate for {primary_id} / {arm}:\n{rows}"
+        r = r.iloc[0]
+        covered.append(bool(r["ci_low"] <= value <= r["ci_high"]))
+    _coverage[case["id"]] = covered
+
+
+def test_zoo_primary_ci_covers_the_truth():
+    """At least 80% of the zoo's primary CIs (with a known truth) cover it."""
+    hits = [c for v in _coverage.values() for c in v]
+    if len(hits) < 5:
+        pytest.skip(f"only {len(hits)} zoo estimates with a known truth ran")
+    share = sum(hits) / len(hits)
+    missed = [k for k, v in _coverage.items() if not all(v)]
+    print(f"\nzoo: {sum(hits)} of {len(hits)} primary CIs cover the truth ({share:.0%}); "
+          f"missed: {missed}; run time {sum(_timings.values()):.0f} s for {len(_timings)} runs")
+    assert share >= 0.8, f"{sum(hits)} of {len(hits)} cover the truth; missed: {missed}"
