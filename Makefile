@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup demo test lint lock bench lab clean
+.PHONY: setup demo test lint lock bench lab clean zoo
 
 KERNEL := $(VENV)/share/jupyter/kernels/survey-workbench/kernel.json
 
@@ -24,6 +24,9 @@ demo: setup  ## run the whole pipeline on the bundled county example
 
 test: setup  ## run the test suite (no R needed)
 	$(BIN)/python -m pytest -q
+
+zoo: setup  ## every study shape end to end (441 studies, hours; CI runs the pairwise set)
+	WORKBENCH_ZOO=full $(BIN)/python -m pytest -q tests/test_zoo.py
 
 lint: setup
 	$(BIN)/ruff check .
