@@ -290,6 +290,9 @@ def _cli(capsys, *argv) -> tuple[int, str]:
     ("out_is_file", "OUTPUT_NOT_WRITABLE"),
     ("out_is_study", "OUTPUT_NOT_A_RUN_FOLDER"),
     ("notebook_dir_missing", "NOTEBOOK_DIR_MISSING"),
+    ("jobs_zero", "PARAMETER_VALUE"),
+    ("seed_negative", "PARAMETER_VALUE"),
+    ("out_in_data", "OUTPUT_INSIDE_DATA"),
 ])
 def test_bad_invocations_give_one_line_errors(tiny_study, notebooks, tmp_path, capsys,
                                               monkeypatch, case, code):
@@ -309,6 +312,9 @@ def test_bad_invocations_give_one_line_errors(tiny_study, notebooks, tmp_path, c
         "out_is_file": [study, "--only", "10_ok", "--out", str(a_file)],
         "out_is_study": [study, "--only", "10_ok", "--out", study],
         "notebook_dir_missing": [study],
+        "jobs_zero": [study, "--only", "10_ok", "--jobs", "0"],
+        "seed_negative": [study, "--only", "10_ok", "--seed", "-1"],
+        "out_in_data": [study, "--only", "10_ok", "--out", str(tiny_study / "data" / "out")],
     }[case]
     if case == "notebook_dir_missing":
         monkeypatch.setenv("WORKBENCH_NOTEBOOK_DIR", str(tmp_path / "no-notebooks"))

@@ -209,6 +209,13 @@ def run_study(study_path, *, out=None, only=None, cli_parameters=(), jobs=None,
 
     t_start = time.perf_counter()
     steps: list[dict] = []
+    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
+        raise ParameterError("PARAMETER_VALUE", f"--jobs {jobs}: expected a whole number of at "
+                                                "least 1")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)
+                             or not 0 <= seed < 2 ** 32):
+        raise ParameterError("PARAMETER_VALUE", f"--seed {seed}: expected a whole number from 0 "
+                                                "to 4294967295")
     study = load_study(study_path)
     out = Path(out) if out else Path(study.root) / "output"
     refuse_inside_data(out, study)
