@@ -142,8 +142,13 @@ def test_only_updates_an_earlier_run_and_records_where_each_notebook_came_from(
     assert m["updated_from"]["run_id"] == first.manifest["run_id"]
     assert m["updated_from"]["kept"] == ["20_more"]
     assert m["updated_from"]["inputs_changed"] is False
-    listed = {o["path"] for o in m["outputs"]}
-    assert {"tables/20_more.csv", "reports/20_more.html", "tables/10_ok.csv"} <= listed
+    # every output that is still the earlier run's file says so
+    origin = {o["path"]: o.get("from_run") for o in m["outputs"]}
+    for kept in ("tables/20_more.csv", "reports/20_more.html", "notebooks/20_more.ipynb"):
+        assert origin[kept] == first.manifest["run_id"], kept
+    for new in ("tables/10_ok.csv", "reports/10_ok.html", "reports/index.html",
+                "validation/report.json", "data/scores.parquet"):
+        assert origin[new] is None, new
     index = (out / "reports" / "index.html").read_text("utf-8")
     assert "20_more" in index and "10_ok" in index
     assert m["privacy"]["scan"] == "passed"

@@ -230,6 +230,7 @@ def run_study(study_path, *, out=None, only=None, cli_parameters=(), jobs=None,
             raise ParameterError("PARAMETER_RESERVED", f"-p {reserved}: set by the workbench itself")
     run_seed = int(seed if seed is not None else overrides.get("seed", study.analysis.seed))
     previous = _previous_run(out, study) if only else None
+    carried: dict = {}
 
     run_id = uuid.uuid4().hex[:12]
     manifest = {
@@ -281,7 +282,7 @@ def run_study(study_path, *, out=None, only=None, cli_parameters=(), jobs=None,
     try:
         try:
             if previous is not None:
-                _copy_previous(out, run_dir, [nb.stem for nb in notebooks])
+                carried = _copy_previous(out, run_dir, [nb.stem for nb in notebooks], previous)
             mf.write_manifest(run_dir / "manifest.json", manifest)
             validation = step("validate", lambda: _validate(study, run_dir, counts))
             validate_step = steps[-1]
@@ -326,7 +327,7 @@ def run_study(study_path, *, out=None, only=None, cli_parameters=(), jobs=None,
                 step("reports", lambda: _reports(study, results, entries, run_dir, report_mode,
                                                  failures, warnings))
             scan = step("privacy_scan", lambda: _scan_and_finish(
-                study, run_dir, sensitive, manifest, failures, t_start, staged.scratch))
+                study, run_dir, sensitive, manifest, failures, t_start, staged.scratch, carried))
         except OSError as err:
             staged.abort()
             raise describe_os_error(err, out, staging=run_dir) from None
@@ -364,10 +365,14 @@ def _previous_run(out: Path, study) -> dict | None:
     return previous
 
 
-def _copy_previous(out: Path, run_dir: Path, rerun: list[str]) -> None:
+def _copy_previous(out: Path, run_dir: Path, rerun: list[str], previous: dict) -> dict:
     """Copy the earlier output into the staging folder, without what this run rewrites:
     the manifest, validation and scored data, and the re-run notebooks' notebook, report
-    and status file (tables and figures are overwritten by the notebooks that write them)."""
+    and status file (tables and figures are overwritten by the notebooks that write them).
+
+    Returns ``{relative path: (stat signature, run id)}`` of the files carried over, so that
+    the manifest can say which outputs still come from an earlier run.
+    """
     shutil.copytree(out, run_dir, symlinks=True, dirs_exist_ok=True)
     for rel in ("manifest.json", "validation", "data", "reports/index.html"):
         target = run_dir / rel
@@ -378,6 +383,28 @@ def _copy_previous(out: Path, run_dir: Path, rerun: list[str]) -> None:
     for name in rerun:
         for rel in (f"notebooks/{name}.ipynb", f"reports/{name}.html", f"status/{name}.json"):
             (run_dir / rel).unlink(missing_ok=True)
+    prev_id = previous.get("run_id") or previous.get("started_at")
+    origin = {o.get("path"): o.get("from_run") for o in previous.get("outputs") or []
+              if isinstance(o, dict)}
+    carried = {}
+    for p in run_dir.rglob("*"):
+        if p.is_file() and not p.is_symlink():
+            rel = p.relative_to(run_dir).as_posix()
+            carried[rel] = (_signature(p), origin.get(rel) or prev_id)
+    return carried
+
+
+def _signature(path: Path) -> tuple:
+    st = path.stat()
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+def _mark_carried(outputs: list[dict], run_dir: Path, carried: dict) -> None:
+    """``from_run`` on each output that is still the earlier run's file, untouched."""
+    for entry in outputs:
+        kept = carried.get(entry["path"])
+        if kept is not None and _signature(run_dir / entry["path"]) == kept[0]:
+            entry["from_run"] = kept[1]
 
 
 def _notebook_entries(results, run_dir: Path, run_id: str, started_at: str) -> list[dict]:
@@ -540,7 +567,7 @@ def _reports(study, results, entries, run_dir: Path, report_mode: bool, failures
 
 
 def _scan_and_finish(study, run_dir: Path, sensitive, manifest: dict, failures: list[str],
-                     t_start: float, scratch: Path) -> dict:
+                     t_start: float, scratch: Path, carried: dict) -> dict:
     """The last step: scan every file, remove those with findings, then write the manifest
     and scan it too; a manifest with a finding has its paths replaced by hashes.
 
@@ -572,6 +599,7 @@ def _scan_and_finish(study, run_dir: Path, sensitive, manifest: dict, failures: 
     manifest["finished_at"] = mf.now()
     manifest["seconds"] = round(time.perf_counter() - t_start, 3)
     manifest["outputs"] = mf.list_outputs(run_dir)
+    _mark_carried(manifest["outputs"], run_dir, carried)
     check = Path(scratch) / "manifest-check"
     check.mkdir(exist_ok=True)
     for attempt in ("as is", "redacted"):
