@@ -59,3 +59,11 @@ def test_training_notebooks_run_without_a_study(tmp_path, name):
     assert "Traceback" not in text
     if name == "why_82_percent_improved":
         assert "comparison" in text  # the shares of both groups are shown
+
+
+@pytest.mark.parametrize("path", STUDY_NOTEBOOKS, ids=lambda p: p.stem)
+def test_study_notebook_names_itself_for_its_status_file(path):
+    """``RunFolder(..., notebook=STEM)``: a not-applicable status lands in status/STEM.json."""
+    nb = nbformat.read(str(path), as_version=4)
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert f'notebook="{path.stem}"' in code

@@ -42,3 +42,14 @@ def test_text_is_neutralized_and_counts_stay_integers(tmp_path):
     _run(tmp_path).write_table("t", t, count="n", stats=["mean"], margins=["level"])
     text = (tmp_path / "tables" / "t.csv").read_text(encoding="utf-8")
     assert "'=cmd|x" in text and ",12," in text and "0.3333333333" in text
+
+
+def test_text_language_is_the_lang_parameter_else_the_study_language(tmp_path):
+    import pytest
+
+    run = _run(tmp_path)
+    run.__dict__["study"].language = "zh"
+    assert run.text_lang == "zh"
+    assert RunFolder(tmp_path, None, lang="en").text_lang == "en"
+    with pytest.raises(ValueError, match="lang must be 'zh' or 'en'"):
+        _ = RunFolder(tmp_path, None, lang="fr").text_lang

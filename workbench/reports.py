@@ -3,6 +3,12 @@
 ``report_mode`` removes the code from the HTML (nbconvert's ``exclude_input``):
 papermill's own report mode only hides code cells in the notebook's metadata,
 and a plain nbconvert export still contains them.
+
+A notebook that does not apply to the study's design (it wrote
+``status/<notebook>.json``, see :func:`workbench.run_folder.not_applicable`) is
+listed on the index as "not applicable" (不适用) with its reason, and its report
+ends with the message that says why (the headings of the sections it skipped are
+left out).
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import html
 from pathlib import Path
 
 from survey.atomic import write_text
+from workbench.run_folder import NOT_APPLICABLE_MARK, read_statuses
 
 TITLES = {
     "00_data_quality": {"en": "Data quality", "zh": "数据质量"},
@@ -39,12 +46,22 @@ def _without_remote_scripts(page: str) -> str:
     return re.sub(r'<script[^>]*\ssrc="https?://[^"]*"[^>]*>\s*</script>\s*', "", page)
 
 
+def _until_not_applicable(cells: list) -> list:
+    """The cells up to the one that said the notebook does not apply (all when none did)."""
+    for i, cell in enumerate(cells):
+        for out in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
+            if (out.get("metadata") or {}).get(NOT_APPLICABLE_MARK):
+                return cells[: i + 1]
+    return cells
+
+
 def render_html(notebook: Path, target: Path, *, report_mode: bool, title: str) -> Path:
     """Convert an executed notebook to standalone HTML (written atomically)."""
     import nbformat
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(str(notebook), as_version=4)
+    nb.cells = _until_not_applicable(nb.cells)
     exporter = HTMLExporter(template_name="lab")
     exporter.exclude_input = report_mode
     exporter.exclude_input_prompt = report_mode
@@ -64,6 +81,7 @@ body {{ font-family: "Noto Sans CJK SC", "Noto Sans", Arial, sans-serif; max-wid
 h1 {{ font-size: 1.6rem; }} table {{ border-collapse: collapse; width: 100%; }}
 td, th {{ border-bottom: 1px solid #ddd; padding: .45rem; text-align: left; }}
 .ok {{ color: #1b7a1b; }} .failed {{ color: #b00020; font-weight: bold; }}
+.na {{ color: #666; }} .reason {{ color: #555; font-size: .9rem; }}
 .note {{ background: #fff4e5; padding: .6rem .8rem; border-left: 4px solid #f0a020; }}
 </style></head>
 <body>
@@ -79,20 +97,41 @@ td, th {{ border-bottom: 1px solid #ddd; padding: .45rem; text-align: left; }}
 """
 
 
+NOT_APPLICABLE = {"en": "not applicable", "zh": "不适用"}
+
+
+def _code_spans(text: str) -> str:
+    """Markdown `code` in an already escaped reason as ``<code>``."""
+    import re
+
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", text)
+
+
 def write_index(target: Path, *, title: str, study_id: str, status: str,
-                entries: list[dict], lang: str = "en", notes: list[str] = ()) -> Path:
+                entries: list[dict], lang: str = "en", notes: list[str] = (),
+                run_dir: Path | None = None) -> Path:
     """Write ``reports/index.html`` linking each report with its status.
 
     ``entries``: dicts with ``name``, ``href`` (or None when there is no report),
-    ``status`` and ``seconds``.
+    ``status`` and ``seconds``. A notebook that succeeded and wrote
+    ``RUN/status/<name>.json`` with ``"status": "not_applicable"`` is shown as "not
+    applicable" (不适用) with its reason in ``lang``; ``run_dir`` is the run folder
+    (default: the folder above ``target``'s ``reports/``).
     """
     zh = lang == "zh"
+    statuses = read_statuses(Path(run_dir) if run_dir is not None else Path(target).parent.parent)
     rows = []
     for e in entries:
         label = html.escape(notebook_title(e["name"], lang))
         link = f'<a href="{html.escape(e["href"])}">{label}</a>' if e.get("href") else label
-        cls = "ok" if e["status"] == "success" else "failed"
-        rows.append(f'<tr><td>{link}</td><td class="{cls}">{html.escape(e["status"])}</td>'
+        cls, shown = ("ok" if e["status"] == "success" else "failed"), e["status"]
+        own = statuses.get(e["name"], {})
+        if e["status"] == "success" and own.get("status") == "not_applicable":
+            cls, shown = "na", NOT_APPLICABLE["zh" if zh else "en"]
+            reason = own.get("reason_zh" if zh else "reason_en") or ""
+            if reason:
+                link += f'<br><span class="reason">{_code_spans(html.escape(reason))}</span>'
+        rows.append(f'<tr><td>{link}</td><td class="{cls}">{html.escape(shown)}</td>'
                     f'<td>{e.get("seconds", "")}</td></tr>')
     note_html = "".join(f'<p class="note">{html.escape(n)}</p>' for n in notes)
     page = _INDEX.format(

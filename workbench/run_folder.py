@@ -9,7 +9,11 @@ notebook follows them:
   significant digits so that last-bit noise cannot break byte-identical re-runs,
   and atomically (:func:`survey.spreadsheet.write_csv`);
 - figures use the study's language when a CJK font exists and are saved as PNG
-  (200 dpi) and SVG without timestamps (:func:`analysis.figures.save_figure`).
+  (200 dpi) and SVG without timestamps (:func:`analysis.figures.save_figure`);
+- a notebook that has no question to answer for the study's design says why on its
+  page and in ``status/<notebook>.json`` (:func:`not_applicable`), which the index
+  page shows as "not applicable" (不适用); a section that does not apply says so in
+  one bilingual line (:meth:`RunFolder.note`).
 """
 
 from __future__ import annotations
@@ -20,6 +24,90 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+STATUS_DIR = "status"
+"""Folder of the run that holds one ``<notebook>.json`` per notebook that did not apply."""
+
+
+def status_path(run_dir, stem: str) -> Path:
+    """``RUN/status/<stem>.json``."""
+    return Path(run_dir) / STATUS_DIR / f"{stem}.json"
+
+
+def not_applicable(stem: str, reason_en: str, reason_zh: str, *, run_dir=".") -> dict:
+    """Record that notebook ``stem`` has no question to answer, and say why on its page.
+
+    Writes ``RUN/status/<stem>.json`` (atomically) with ``{"status": "not_applicable",
+    "reason_en": ..., "reason_zh": ...}``, the file :func:`read_statuses` and the index
+    page read, and displays the reason in both languages as Markdown. The notebook then
+    ends in success without writing its tables.
+
+    Parameters
+    ----------
+    stem : str
+        The notebook's name without ``.ipynb``, e.g. ``"03_effects"``.
+    reason_en, reason_zh : str
+        One or two sentences: what the study lacks and what the notebook would need.
+    run_dir : str or Path
+        The run folder (the notebooks' working directory).
+
+    Returns
+    -------
+    dict
+        The status as written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> run = tempfile.mkdtemp()
+    >>> s = not_applicable("03_effects", "No comparison group.", "没有对照组。",
+    ...                    run_dir=run)                          # doctest: +ELLIPSIS
+    <IPython.core.display.Markdown object>
+    >>> read_statuses(run)["03_effects"]["status"]
+    'not_applicable'
+    """
+    from survey.atomic import write_text
+
+    if not (reason_en and reason_zh):
+        raise ValueError("a notebook that does not apply says why in English and Chinese")
+    status = {"status": "not_applicable", "reason_en": str(reason_en),
+              "reason_zh": str(reason_zh)}
+    target = status_path(run_dir, stem)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_text(target, json.dumps(status, ensure_ascii=False, indent=2) + "\n")
+    _display_markdown(f"**不适用 · Not applicable.** {reason_zh}\n\n{reason_en}",
+                      metadata={NOT_APPLICABLE_MARK: True})
+    return status
+
+
+def read_statuses(run_dir) -> dict[str, dict]:
+    """The ``status/*.json`` files of a run: ``{notebook stem: status dict}``.
+
+    A file that cannot be read as a JSON object is skipped (the index page then
+    shows the notebook's own execution status).
+    """
+    folder = Path(run_dir) / STATUS_DIR
+    out = {}
+    if not folder.is_dir():
+        return out
+    for f in sorted(folder.glob("*.json")):
+        try:
+            doc = json.loads(f.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(doc, dict) and isinstance(doc.get("status"), str):
+            out[f.stem] = doc
+    return out
+
+
+NOT_APPLICABLE_MARK = "workbench_not_applicable"
+"""Output metadata key of the not-applicable message: the HTML report ends after it."""
+
+
+def _display_markdown(text: str, metadata: dict | None = None):
+    from IPython.display import Markdown, display
+
+    display(Markdown(text), metadata=metadata)
 
 
 def _round_floats(df: pd.DataFrame, digits: int = 10) -> pd.DataFrame:
@@ -46,7 +134,13 @@ class RunFolder:
     study : str or Path
         The study folder or its ``study.yaml``.
     lang : str, optional
-        ``zh`` or ``en`` for labels; default the study's language.
+        ``zh`` or ``en``: the run's language (the ``lang`` parameter); default the
+        study's language. Tables and text follow it (:attr:`text_lang`); figures follow
+        it when a CJK font is installed (:attr:`lang`).
+    notebook : str, optional
+        The notebook's name (``"03_effects"``). Given, a status file left in the run
+        folder by an earlier execution of the notebook is removed, and
+        :meth:`not_applicable` needs no name.
 
     Examples
     --------
@@ -56,10 +150,13 @@ class RunFolder:
     ...                 stats=["estimate", "ci_low", "ci_high"])     # doctest: +SKIP
     """
 
-    def __init__(self, run_dir=".", study=None, lang=None):
+    def __init__(self, run_dir=".", study=None, lang=None, notebook=None):
         self.path = Path(run_dir)
         self._study_path = study
         self._lang = lang
+        self.notebook = notebook
+        if notebook:
+            status_path(self.path, notebook).unlink(missing_ok=True)
 
     @cached_property
     def study(self):
@@ -76,7 +173,15 @@ class RunFolder:
         """The language figures can use (falls back to English without a CJK font)."""
         from analysis.figures import set_theme
 
-        return set_theme(self._lang or self.study.language)
+        return set_theme(self.text_lang)
+
+    @property
+    def text_lang(self) -> str:
+        """The run's language for tables and text: ``lang`` if given, else the study's."""
+        lang = self._lang or self.study.language
+        if lang not in ("zh", "en"):
+            raise ValueError(f"lang must be 'zh' or 'en', got {lang!r}")
+        return lang
 
     @property
     def min_cell(self) -> int:
@@ -141,6 +246,17 @@ class RunFolder:
         (self.path / "tables").mkdir(parents=True, exist_ok=True)
         write_csv(_round_floats(published.reset_index(drop=True)), self.table_path(name))
         return published
+
+    def not_applicable(self, reason_en: str, reason_zh: str, stem: str | None = None) -> dict:
+        """This notebook does not apply to the study: see :func:`not_applicable`."""
+        stem = stem or self.notebook
+        if not stem:
+            raise ValueError("name the notebook: RunFolder(..., notebook=...) or stem=")
+        return not_applicable(stem, reason_en, reason_zh, run_dir=self.path)
+
+    def note(self, reason_en: str, reason_zh: str) -> None:
+        """One bilingual line saying why a section of the page is empty."""
+        _display_markdown(f"*{reason_zh}* · *{reason_en}*")
 
     def save_figure(self, fig, name: str):
         """Save as ``figures/NAME.png`` and ``.svg``; returns the figure for display."""

@@ -5,18 +5,271 @@ Each function takes a loaded :class:`survey.study.Study` and the run's data
 a tidy DataFrame whose columns are the ones ``tables/*.csv`` publish. The
 notebooks call these and add narrative and figures; the statistics themselves
 live in :mod:`analysis`.
+
+:func:`not_applicable_reason` says, in English and Chinese, why a notebook or one
+of its sections has nothing to report for a study's design (no instruments, no
+comparison group, one wave, no clusters, no claims, ...). Text in the tables (claim
+verdicts, response labels) is in the language the caller passes (the run's ``lang``).
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import pandas as pd
 
 from analysis import describe, reliability
 
+# Why a notebook or a section does not apply: key -> (English, Chinese).
+REASONS = {
+    "no_instruments": (
+        "This study uses no questionnaire instruments (`instruments: []`), so there is no "
+        "scale whose reliability could be reported.",
+        "本研究没有使用问卷量表（`instruments: []`），没有可以报告信度的量表。"),
+    "no_multi_item_scale": (
+        "No scale of this study's instruments has two or more items; internal consistency "
+        "needs at least two items.",
+        "本研究的量表都少于两道题；内部一致性信度至少需要两道题。"),
+    "no_reliability_data": (
+        "None of the items of this study's multi-item scales were answered in the data, so "
+        "no reliability can be computed.",
+        "数据中没有本研究多题量表的作答，无法计算信度。"),
+    "no_items": (
+        "No questionnaire items in this study: missing answers are counted per item.",
+        "本研究没有问卷题目，缺失情况按题目统计。"),
+    "attrition_cross_sectional": (
+        "Cross-sectional design: respondents are surveyed once and not followed, so there "
+        "is no attrition to report.",
+        "横断面设计：每位调查对象只调查一次、不作追踪，因此没有流失可报告。"),
+    "attrition_one_wave": (
+        "One wave: nobody could be lost between waves; the table counts who was surveyed "
+        "and who has the primary outcome.",
+        "只有一次测量：不存在两次测量之间的流失；表中统计被调查人数和有主要结局的人数。"),
+    "no_table1_variables": (
+        "The study declares no covariates, subgroups or outcomes, so Table 1 has nothing "
+        "to describe.",
+        "本研究没有声明协变量、亚组或结局指标，基线特征表没有可描述的内容。"),
+    "no_arm_balance": (
+        "One-group design: there is no comparison group to balance.",
+        "单组设计：没有对照组，无法检验均衡性。"),
+    "no_pre_program_measure": (
+        "One wave and no covariates: nothing was measured before the program, so balance "
+        "cannot be checked (outcomes measured after it differ by the program's effect).",
+        "只有一次测量且没有协变量：没有在项目开始前测量的变量，无法检验均衡性"
+        "（项目之后测得的结局差异包含项目效果）。"),
+    "balance_covariates_only": (
+        "One wave: balance is checked on the covariates only; outcomes measured after the "
+        "program are compared in the effects report.",
+        "只有一次测量：均衡性只检验协变量；项目之后测得的结局在干预效果报告中比较。"),
+    "no_clusters_icc": (
+        "No clusters in this design (`design.clusters`): there is no intra-class "
+        "correlation to estimate.",
+        "本设计没有整群（`design.clusters`），没有组内相关需要估计。"),
+    "no_baseline_content": (
+        "The study declares no covariates, subgroups, outcomes, groups or clusters: there "
+        "is nothing to describe at baseline.",
+        "本研究没有声明协变量、亚组、结局、分组或整群：没有可描述的基线内容。"),
+    "no_outcomes": (
+        "The study declares no outcomes (`outcomes:` in study.yaml), so there is no effect "
+        "to estimate.",
+        "本研究没有声明结局指标（study.yaml 中的 `outcomes:`），没有可估计的效果。"),
+    "no_comparison": (
+        "A cross-sectional study without a comparison group (`design.arm`) describes one "
+        "group: it has no intervention effect to estimate. Its reliability and description "
+        "are in the other reports.",
+        "没有对照组（`design.arm`）的横断面研究只描述一个群体，没有可估计的干预效果。"
+        "信度与描述性结果见其他报告。"),
+    "cross_sectional_endline": (
+        "Cross-sectional design with several waves: the respondents of different waves are "
+        "not linked, so the arms are compared at the last wave without a baseline score.",
+        "多次测量的横断面设计：各次测量的调查对象不相同，因此只在最后一次测量比较各组，"
+        "不以基线分数作协变量。"),
+    "no_subgroups": (
+        "No subgroups declared (`design.subgroups`).",
+        "没有声明亚组（`design.subgroups`）。"),
+    "no_subgroup_estimates": (
+        "No subgroup effect could be estimated: the subgroup columns are missing or no "
+        "level has respondents in every arm.",
+        "无法估计亚组效果：缺少亚组列，或没有哪个亚组水平在各组都有调查对象。"),
+    "change_one_wave": (
+        "One wave: change needs a measurement before and after the program.",
+        "只有一次测量：变化需要项目前后各测量一次。"),
+    "change_cross_sectional": (
+        "Cross-sectional design: each wave surveys different respondents, so individual "
+        "change cannot be measured.",
+        "横断面设计：各次测量的调查对象不相同，无法测量个人的变化。"),
+    "change_no_outcomes": (
+        "No outcomes declared: there is no change to measure.",
+        "没有声明结局指标：没有可测量的变化。"),
+    "change_no_data": (
+        "No outcome has both a known reliability (`test_retest`, or the scale's alpha at "
+        "baseline) and respondents measured at the first and the last wave, so reliable "
+        "change cannot be computed.",
+        "没有哪个结局指标既有已知信度（`test_retest` 或基线时量表的 α），又有在首次和末次"
+        "测量中都被测到的调查对象，无法计算可靠变化。"),
+    "no_claims": (
+        "The study lists no claims to audit (`claims:` in study.yaml).",
+        "study.yaml 中没有需要核查的结论（`claims:`）。"),
+    "power_no_outcomes": (
+        "The study declares no outcomes (`outcomes:` in study.yaml), so there is no outcome "
+        "to plan a next study for.",
+        "本研究没有声明结局指标（study.yaml 中的 `outcomes:`），无法为下一项研究规划样本量。"),
+    "power_nothing_measured": (
+        "A cross-sectional survey without a comparison group or clusters measures nothing that "
+        "informs the size of a next study (no effect, no intra-class correlation). Plan a "
+        "trial with `workbench power`.",
+        "没有对照组、也没有整群的横断面调查，测不到任何能帮助确定下一项研究样本量的参数"
+        "（没有效果，也没有组内相关）。请用 `workbench power` 规划试验。"),
+    "power_no_icc": (
+        "The intra-class correlation could not be estimated from this study's data: the "
+        "analytic two-sample power above applies, and there is nothing to simulate.",
+        "无法从本研究数据估计组内相关：上面的两样本解析功效即适用，无需模拟检验。"),
+    "power_no_clusters": (
+        "No clusters in this design: the analytic two-sample power above applies, and "
+        "there is nothing to simulate.",
+        "本设计没有整群：上面的两样本解析功效即适用，无需模拟检验。"),
+}
 
-def _arm(study):
-    return study.design.arm
+NOTEBOOKS = ("00_data_quality", "01_reliability", "02_baseline", "03_effects", "04_claims",
+             "05_power")
+SECTIONS = ("missingness", "attrition", "reliability", "table1", "balance", "icc", "effects",
+            "subgroups", "change", "claims", "power", "power_simulation")
+
+
+def not_applicable_reason(study, section: str, *, table: pd.DataFrame | None = None):
+    """Why a notebook or a section of one has nothing to report for this study.
+
+    Parameters
+    ----------
+    study : survey.study.Study
+    section : str
+        A notebook stem (``"01_reliability"`` ... ``"05_power"``: the whole notebook)
+        or a section: ``missingness, attrition, reliability, table1, balance, icc,
+        effects, subgroups, change, claims, power, power_simulation``.
+    table : DataFrame, optional
+        The section's computed table: when it is empty although the design allows the
+        section, the data-dependent reason is returned (e.g. the scales' items are not
+        in the data). For ``04_claims`` pass the change table.
+
+    Returns
+    -------
+    (str, str) or None
+        ``(English, Chinese)`` reason, or ``None`` when the section applies. For
+        ``attrition`` (one wave), ``balance`` (one wave, with covariates) and
+        ``effects`` (cross-sectional with several waves) the reason can be a caveat
+        shown above a table that is still produced: see :func:`section_caveat`.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> from analysis.design import Design
+    >>> survey = NS(design=Design(type="cross_sectional", id="id"), instruments=(),
+    ...             outcomes=(), claims=())
+    >>> not_applicable_reason(survey, "03_effects")[0][:30]
+    'The study declares no outcomes'
+    >>> not_applicable_reason(survey, "01_reliability")[1][:8]
+    '本研究没有使用问'
+    """
+    key = _reason_key(study, section, table)
+    if not key:
+        return None
+    keys = (key,) if isinstance(key, str) else key
+    return (" ".join(REASONS[k][0] for k in keys), "".join(REASONS[k][1] for k in keys))
+
+
+def section_caveat(study, section: str):
+    """A one-line caveat for a section that applies with a restriction, or ``None``.
+
+    ``attrition`` with one wave, ``balance`` with one wave (covariates only),
+    ``effects`` of a cross-sectional design with several waves (last wave only).
+    Returns ``(English, Chinese)``.
+    """
+    d = study.design
+    key = None
+    if section == "attrition" and d.type != "cross_sectional" and not d.has_baseline:
+        key = "attrition_one_wave"
+    elif (section == "balance" and d.arm and not d.has_baseline and d.covariates):
+        key = "balance_covariates_only"
+    elif section == "effects" and d.type == "cross_sectional" and d.arm and d.has_baseline:
+        key = "cross_sectional_endline"
+    return REASONS[key] if key else None
+
+
+def _multi_item_scales(study):
+    return [(use, sc) for use in study.instruments for sc in use.instrument.scales
+            if len(sc.items) >= 2]
+
+
+def _linked_waves(design) -> bool:
+    """Respondents are followed over at least two waves (change is measurable)."""
+    return design.has_baseline and design.type != "cross_sectional"
+
+
+def _reason_key(study, section, table):
+    d = study.design
+    empty = table is not None and len(table) == 0
+    if section in ("01_reliability", "reliability"):
+        if not study.instruments:
+            return "no_instruments"
+        if not _multi_item_scales(study):
+            return "no_multi_item_scale"
+        return "no_reliability_data" if empty else None
+    if section == "missingness":
+        return "no_items" if not study.instruments else None
+    if section == "attrition":
+        return "attrition_cross_sectional" if d.type == "cross_sectional" else None
+    if section == "table1":
+        has = bool(d.covariates or d.subgroups or study.outcomes)
+        return None if has else "no_table1_variables"
+    if section == "balance":
+        if not d.arm:
+            return "no_arm_balance"
+        if not d.has_baseline and not d.covariates:
+            return "no_pre_program_measure"
+        return None
+    if section == "icc":
+        return None if d.clusters and study.outcomes else "no_clusters_icc"
+    if section == "02_baseline":
+        parts = ("table1", "balance", "icc")
+        if all(_reason_key(study, p, None) for p in parts):
+            return "no_baseline_content"
+        return None
+    if section in ("03_effects", "effects"):
+        if not study.outcomes:
+            return "no_outcomes"
+        if d.type != "pre_post" and not d.arm:
+            return "no_comparison"
+        return None
+    if section == "subgroups":
+        if not d.subgroups:
+            return "no_subgroups"
+        return "no_subgroup_estimates" if empty else None
+    if section == "change":
+        if not study.outcomes:
+            return "change_no_outcomes"
+        if not d.has_baseline:
+            return "change_one_wave"
+        if d.type == "cross_sectional":
+            return "change_cross_sectional"
+        return "change_no_data" if empty else None
+    if section == "claims":
+        return "no_claims" if not study.claims else None
+    if section == "04_claims":  # nothing at all: no claims, and no change to measure
+        change = _reason_key(study, "change", table)
+        return None if study.claims or change is None else ("no_claims", change)
+    if section in ("05_power", "power"):
+        if not study.outcomes:
+            return "power_no_outcomes"
+        if d.type == "cross_sectional" and not d.arm and not d.clusters:
+            return "power_nothing_measured"
+        return None
+    if section == "power_simulation":
+        return "power_no_clusters" if not d.clusters else None
+    if section == "00_data_quality":
+        return None
+    raise ValueError(f"unknown notebook or section {section!r}; one of "
+                     f"{', '.join(NOTEBOOKS + SECTIONS)}")
 
 
 def validation_summary(report: dict) -> pd.DataFrame:
@@ -56,9 +309,19 @@ def missingness(study, items: pd.DataFrame) -> pd.DataFrame:
                                        "missing_pct"])
 
 
+ATTRITION_COLUMNS = ["arm", "allocated", "enrolled", "followed_up", "analysed", "lost",
+                     "attrition_rate", "differential_pp"]
+
+
 def attrition_table(study, scores: pd.DataFrame) -> pd.DataFrame:
-    """CONSORT counts per arm (``tables/attrition.csv``): see :func:`analysis.describe.attrition`."""
+    """CONSORT counts per arm (``tables/attrition.csv``): see :func:`analysis.describe.attrition`.
+
+    Empty (with its columns) for a cross-sectional design, whose respondents are not
+    followed (:func:`not_applicable_reason`).
+    """
     d = study.design
+    if d.type == "cross_sectional":
+        return pd.DataFrame(columns=ATTRITION_COLUMNS)
     primary = study.primary_outcomes[0].column_name if study.primary_outcomes else None
     return describe.attrition(scores, id=d.id, arm=d.arm, wave=d.wave, waves=list(d.waves),
                               analysed=primary, control=d.control)
@@ -104,18 +367,21 @@ def reliability_table(study, items: pd.DataFrame):
     rel = pd.DataFrame(rel_rows, columns=["instrument", "scale", "wave", "n", "n_items", "alpha",
                                           "alpha_ci_low", "alpha_ci_high", "omega_total",
                                           "alpha_std"])
-    stats = pd.concat(item_rows, ignore_index=True) if item_rows else pd.DataFrame()
+    stats = (pd.concat(item_rows, ignore_index=True) if item_rows
+             else pd.DataFrame(columns=["instrument", "scale", "wave", "item", "n", "mean", "sd",
+                                        "r_item_rest", "alpha_if_deleted"]))
     return rel, stats
 
 
-def response_counts(study, items: pd.DataFrame, instrument_id: str, wave: str) -> pd.DataFrame:
+def response_counts(study, items: pd.DataFrame, instrument_id: str, wave: str, *,
+                    lang: str | None = None) -> pd.DataFrame:
     """How many chose each response, per item (for item distribution plots).
 
-    Columns ``item, response, n`` (response labels in the study language when the
-    instrument has them).
+    Columns ``item, response, n``: response labels in ``lang`` (the run's language;
+    default the study's) when the instrument has them, else in English, else the code.
     """
     inst = study.instrument(instrument_id)
-    lang = study.language
+    lang = lang or study.language
     sub = items.loc[items[study.design.wave] == wave]
     rows = []
     for item in inst.item_ids:
@@ -170,15 +436,18 @@ def balance_table(study, scores: pd.DataFrame) -> pd.DataFrame:
     """Baseline balance (``tables/balance.csv``): :func:`analysis.describe.baseline_balance`
     on covariates and baseline outcomes, plus ``n_smallest_arm`` (the count that
     small-cell suppression applies to: see :func:`_smallest_cell`). Empty for
-    one-group designs."""
+    one-group designs. With one wave the outcomes were measured after the program
+    (their arm difference is the effect, not imbalance): covariates only, and empty
+    without covariates (:func:`not_applicable_reason`)."""
     d = study.design
-    if not d.arm:  # one group: nothing to balance; the header still says what would be here
+    outcomes = [o.column_name for o in study.outcomes] if d.has_baseline else []
+    if not d.arm or not (list(d.covariates) + outcomes):
+        # one group, or nothing measured before the program: the header says what would be here
         return pd.DataFrame(columns=["variable", "level", "arm", "control", "n_treatment",
                                      "n_control", "mean_treatment", "mean_control", "sd_pooled",
                                      "smd", "method", "abs_smd", "wwc_flag", "n_smallest_arm"])
     base = baseline_rows(study, scores)
-    variables = [v for v in dict.fromkeys(list(d.covariates) + [o.column_name for o in study.outcomes])
-                 if v in base.columns]
+    variables = [v for v in dict.fromkeys(list(d.covariates) + outcomes) if v in base.columns]
     out = describe.baseline_balance(base, variables, arm=d.arm, control=d.control)
     return out.assign(n_smallest_arm=_smallest_cell(out))
 
@@ -212,7 +481,7 @@ def _smallest_cell(bal: pd.DataFrame) -> list[int]:
 def icc_table(study, scores: pd.DataFrame) -> pd.DataFrame:
     """ICCs of each outcome at each cluster level and wave (``tables/icc.csv``)."""
     d = study.design
-    if not d.clusters:
+    if not d.clusters or not study.outcomes:
         return pd.DataFrame(columns=["outcome", "wave", "level", "variance", "icc"])
     cols = {o.column_name: o.id for o in study.outcomes}
     out = describe.icc(scores, list(cols), clusters=list(d.clusters), wave=d.wave)
@@ -257,13 +526,22 @@ def reliability_for_change(study, rel: pd.DataFrame) -> dict:
     return out
 
 
+_CHANGE_COLUMNS = ["outcome", "arm", "n", "improved", "improved_ci_low", "improved_ci_high",
+                   "worse", "worse_ci_low", "worse_ci_high", "n_improved", "n_worse",
+                   "reliability", "sd_baseline"]
+
+
 def change_summary(study, scores: pd.DataFrame, reliabilities: dict) -> pd.DataFrame:
-    """Shares reliably improved / worse by arm (``tables/change.csv``)."""
+    """Shares reliably improved / worse by arm (``tables/change.csv``).
+
+    Empty (with its columns) when respondents are not followed over two waves (one
+    wave, or a cross-sectional design) or no outcome has a reliability.
+    """
     from analysis.change import change_table
 
     d = study.design
-    if not d.has_baseline:
-        return pd.DataFrame()
+    if not _linked_waves(d) or not reliabilities:  # see not_applicable_reason(study, "change")
+        return pd.DataFrame(columns=_CHANGE_COLUMNS)
     cols = {o.column_name: o.id for o in study.outcomes if o.id in reliabilities}
     renamed = scores.rename(columns=cols)
     return change_table(renamed, list(cols.values()), id=d.id, wave=d.wave, waves=list(d.waves),
@@ -281,6 +559,9 @@ def design_inputs(study, scores: pd.DataFrame) -> dict:
     from analysis.variance_explained import r2_by_level
 
     d = study.design
+    if not study.outcomes:
+        raise ValueError("the study declares no outcomes: there is nothing to plan a next "
+                         "study for (see not_applicable_reason(study, '05_power'))")
     primary = study.primary_outcomes[0] if study.primary_outcomes else study.outcomes[0]
     col = primary.column_name
     base = baseline_rows(study, scores)
@@ -293,7 +574,7 @@ def design_inputs(study, scores: pd.DataFrame) -> dict:
         out["icc"] = float(icc.loc[icc["level"] == top, "icc"].iloc[0])
         sizes = base.groupby(top).size()
         out["cluster_size"], out["n_clusters"] = float(sizes.mean()), int(len(sizes))
-        if d.has_baseline:
+        if _linked_waves(d):
             wide = scores.pivot_table(index=[d.id, top], columns=d.wave, values=col).reset_index()
             if d.baseline in wide and d.endline in wide:
                 r2 = r2_by_level(wide, d.endline, d.baseline, top).set_index("level")["r2"]
@@ -366,7 +647,7 @@ def observed_improvement(study, scores: pd.DataFrame, outcome_id: str, definitio
 
     d = study.design
     o = study.outcome(outcome_id)
-    if not d.has_baseline:
+    if not _linked_waves(d):  # one wave, or different respondents at each wave
         return {}
     wide = scores.pivot_table(index=[d.id] + ([d.arm] if d.arm else []), columns=d.wave,
                               values=o.column_name, aggfunc="first").reset_index()
@@ -388,18 +669,21 @@ def observed_improvement(study, scores: pd.DataFrame, outcome_id: str, definitio
             for a in sorted(set(arms))}
 
 
-def claims_audit(study, scores: pd.DataFrame, reliabilities: dict):
+def claims_audit(study, scores: pd.DataFrame, reliabilities: dict, *, lang: str | None = None):
     """Audit every claim of the study (``tables/claims.csv``).
 
     Returns ``(table, audits)``: the table with columns ``claim, claimed_proportion,
     n, ci_low, ci_high, null_proportion, observed_treatment, observed_control,
     verdict`` (plus the audit's other columns), and the :class:`ClaimAudit` objects.
+    The verdict and the observed shares' text are in ``lang`` (``"zh"`` or ``"en"``:
+    the run's language; default the study's).
     The observed shares come from this study's data with the claim's definition of
     "improved"; ``treatment`` is the first non-control arm (or the single group).
     """
     from analysis.claims import audit_claim
 
     d = study.design
+    lang = lang or study.language
     rows, audits = [], []
     for c in study.claims:
         rel = reliabilities.get(c.outcome) if c.outcome else None
@@ -415,10 +699,10 @@ def claims_audit(study, scores: pd.DataFrame, reliabilities: dict):
         # clusters may be classes, so nothing is said about schools here.
         n_schools = None
         a = audit_claim(c.proportion, c.n, reliability=rel if rel else 0.8, improved=c.improved,
-                        observed=observed or None, has_baseline=d.has_baseline,
+                        observed=observed or None, has_baseline=_linked_waves(d),
                         has_comparison=bool(d.arm) and "control" in observed,
                         n_schools=n_schools, claim=c.text, alpha=study.analysis.alpha,
-                        lang=study.language)
+                        lang=lang)
         t = a.table.copy()
         t["claim_id"] = c.id
         t["outcome"] = c.outcome
@@ -432,17 +716,56 @@ def claims_audit(study, scores: pd.DataFrame, reliabilities: dict):
     return pd.concat(rows, ignore_index=True), audits
 
 
+def _effects_design(study, scores: pd.DataFrame):
+    """The design and data the effect models see.
+
+    A cross-sectional design surveys different respondents at each wave: with
+    several waves the arms are compared at the last one, without a baseline score
+    (the models of :func:`analysis.effects.estimate_effects` "without a baseline").
+    """
+    d = study.design
+    if d.type == "cross_sectional" and d.has_baseline:
+        end = scores.loc[scores[d.wave].astype(str) == d.endline]
+        return dataclasses.replace(d, waves=(d.endline,)), end
+    return d, scores
+
+
 def effects_table(study, scores: pd.DataFrame) -> pd.DataFrame:
     """Every outcome x arm x model of the design (``tables/effects.csv``).
 
     See :func:`analysis.effects.estimate_effects`; outcomes are named by their id.
+    ``p_adjusted`` follows ``analysis.adjust``: Holm, Benjamini-Hochberg, or with
+    ``none`` the unadjusted p-value. Cross-sectional designs with several waves are
+    compared at the last wave (:func:`section_caveat`).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> import numpy as np, pandas as pd
+    >>> from analysis.design import Design
+    >>> rng = np.random.default_rng(2)
+    >>> arm = np.repeat(["c", "t"], 30)
+    >>> data = pd.DataFrame({"id": range(60), "wave": "w", "arm": arm,
+    ...                      "a": rng.normal(size=60), "b": rng.normal(size=60)})
+    >>> study = NS(design=Design(type="randomized", id="id", waves=("w",), arm="arm",
+    ...                          control="c"),
+    ...            outcomes=[NS(id="a", column_name="a"), NS(id="b", column_name="b")],
+    ...            analysis=NS(alpha=0.05, adjust="none"))
+    >>> res = effects_table(study, data)
+    >>> bool((res["p_adjusted"] == res["p_value"]).all())
+    True
     """
     from analysis.effects import estimate_effects
 
     outcomes = {o.id: o.column_name for o in study.outcomes}
-    return estimate_effects(scores, outcomes, study.design, alpha=study.analysis.alpha,
-                            adjust=study.analysis.adjust if study.analysis.adjust != "none"
-                            else "holm")
+    adjust = study.analysis.adjust
+    design, data = _effects_design(study, scores)
+    # estimate_effects knows holm and bh; with "none" the adjusted p is the p-value
+    res = estimate_effects(data, outcomes, design, alpha=study.analysis.alpha,
+                           adjust="holm" if adjust == "none" else adjust)
+    if adjust == "none":
+        res["p_adjusted"] = res["p_value"]
+    return res
 
 
 def subgroup_table(study, scores: pd.DataFrame) -> pd.DataFrame:
@@ -453,7 +776,7 @@ def subgroup_table(study, scores: pd.DataFrame) -> pd.DataFrame:
     """
     from analysis.effects import subgroup_effects
 
-    d = study.design
+    d, scores = _effects_design(study, scores)
     outcomes = {o.id: o.column_name for o in study.outcomes}
     frames = []
     end = scores.loc[scores[d.wave] == d.endline]
