@@ -1,10 +1,27 @@
-"""analysis.effect_size: hand formulas and the noncentral-t inversion."""
+"""analysis.effect_size: hand formulas and the noncentral-t inversion.
+
+Noncentral-t limits are checked against tests/fixtures/r/nct_ci.R.
+"""
+
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
-from scipy import stats
+from scipy import special, stats
 
-from analysis.effect_size import cohens_d_paired, hedges_g, hedges_g_clustered, icc_anova, pooled_sd
+from analysis.design import Design
+from analysis.effect_size import (
+    _nct_ci,
+    cohens_d_paired,
+    hedges_g,
+    hedges_g_clustered,
+    icc_anova,
+    pooled_sd,
+)
+from analysis.effects import estimate_effects
+
+NCT = pd.read_csv(Path(__file__).parent / "fixtures" / "r" / "nct_ci" / "limits.csv")
 
 
 def test_hedges_g_by_hand():
@@ -51,3 +68,65 @@ def test_errors():
         cohens_d_paired([1, 2], [2, 3])
     with pytest.raises(ValueError):
         hedges_g_clustered(0.2, 10, 10, 15, 1.5)
+
+
+def _ours(ref):
+    return np.array([_nct_ci(t, df, a) for t, df, a in zip(ref["t"], ref["df"], ref["alpha"])])
+
+
+def test_nct_ci_matches_r_integral_on_the_whole_grid():
+    # 788 rows: t in [-40, 40], df in [2, 2000], alpha 0.01 / 0.05 / 0.10.
+    # R: uniroot(tol 1e-12) of the chi-square integral of pnorm (observed: 4e-13).
+    assert len(NCT) == 788 and (NCT["t"] < -1.6).sum() > 250
+    ours = _ours(NCT)
+    np.testing.assert_allclose(ours[:, 0], NCT["lower_int"], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(ours[:, 1], NCT["upper_int"], rtol=0, atol=1e-9)
+
+
+def test_nct_ci_matches_r_pt_where_pt_is_exact():
+    # R's pt(t, df, ncp) (AS 243) is exact only for |ncp| <= 37.62 and df <= 4e5; there
+    # the limits agree to 3e-10 (R's own pt vs. integral differ by as much).
+    ref = NCT[~NCT["pt_approx"] & ~NCT["pt_warning"]]
+    assert len(ref) > 700
+    ours = _ours(ref)
+    np.testing.assert_allclose(ours[:, 0], ref["lower_pt"], rtol=0, atol=1e-8)
+    np.testing.assert_allclose(ours[:, 1], ref["upper_pt"], rtol=0, atol=1e-8)
+
+
+@pytest.mark.parametrize("t, df", [(-2.0, 30), (-1.7, 20), (-5.0, 60), (-1.61, 19), (3.0, 1000),
+                                   (-40.0, 2), (40.0, 2000), (0.0, 7), (-12.0, 100000)])
+def test_nct_ci_is_finite_symmetric_and_pivots_the_cdf(t, df):
+    # t = -2, df = 30 (and every t < -1.6 with 19-60 df) raised "function value is NaN" before
+    lo, hi = _nct_ci(t, df, 0.05)
+    assert lo < t < hi or t == 0
+    assert special.nctdtr(df, lo, t) == pytest.approx(0.975, abs=1e-12)
+    assert special.nctdtr(df, hi, t) == pytest.approx(0.025, abs=1e-12)
+    mlo, mhi = _nct_ci(-t, df, 0.05)
+    assert (mlo, mhi) == (-hi, -lo)
+
+
+def test_falling_outcome_paired_dz_and_effects_table():
+    # one-group pre/post where loneliness goes down: t < 0 with 30 df raised before the fix
+    rng = np.random.default_rng(3)
+    n = 31
+    y0 = rng.normal(20, 4, n)
+    y1 = y0 - 1.6 + rng.normal(0, 4, n)
+    r = cohens_d_paired(y0, y1)
+    assert r["t"] < -1.6
+    lo, hi = _nct_ci(r["t"], n - 1, 0.05)
+    assert r["d_z_ci_low"] == pytest.approx(lo / np.sqrt(n)) and r["d_z_ci_high"] == pytest.approx(hi / np.sqrt(n))
+    assert r["d_z_ci_low"] < r["d_z"] < r["d_z_ci_high"] < 0.1
+    data = pd.DataFrame({"id": list(range(n)) * 2, "wave": ["pre"] * n + ["post"] * n,
+                         "lonely": np.r_[y0, y1]})
+    res = estimate_effects(data, ["lonely"], Design(type="pre_post", id="id", waves=("pre", "post")))
+    row = res.iloc[0]
+    assert row["effect_size"] == pytest.approx(r["d_z"])
+    assert row["effect_size_ci_low"] == pytest.approx(r["d_z_ci_low"])
+    assert row["effect_size_ci_high"] == pytest.approx(r["d_z_ci_high"])
+
+
+def test_paired_dz_at_t_minus_2_df_30_equals_r():
+    ref = NCT[(NCT["t"] == -2) & (NCT["df"] == 30) & (NCT["alpha"] == 0.05)].iloc[0]
+    assert _nct_ci(-2.0, 30, 0.05) == pytest.approx((ref["lower_int"], ref["upper_int"]), abs=1e-10)
+    with pytest.raises(ValueError, match="finite t"):
+        _nct_ci(float("nan"), 30, 0.05)
