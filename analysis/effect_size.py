@@ -198,8 +198,9 @@ def _nct_cdf(t: float, df: float, ncp: float) -> float:
     ``scipy.special.nctdtr`` (Boost, the same code as ``scipy.stats.nct.cdf``) is
     accurate to about 1e-15 where it returns a number, but returns NaN in parts
     of the far tails, where the probability is within about 1e-10 of 0 or 1
-    (mapped over t in [-45, 45], df in [1, 1e5], |ncp - t| <= 80: no NaN lies
-    next to a value farther from 0 or 1). There we try the reflection
+    (mapped over t in [0, 45], df in [1, 1e5], |ncp - t| <= 80: no NaN lies
+    next to a value farther than 1e-10 from 0 or 1; :func:`_nct_ci` only asks
+    for t >= 0). There we try the reflection
     ``1 - P(T' <= -t)`` with ``T'`` ~ t(df, -ncp), and else return the limit on
     the correct side: for ``t >= 0`` and ``ncp < t`` the probability is at least
     ``0.5 P(chi2_df >= df) > 0.15``, and for ``ncp > t >= 0`` at most
