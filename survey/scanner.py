@@ -9,12 +9,14 @@ What is read, by format
 -----------------------
 * Text (``csv tsv json ipynb html htm svg md txt xml yaml yml log tex js css``, and
   any file that decodes as strict UTF-8): decoded as UTF-8 (BOM allowed), else
-  UTF-16 (with a BOM), else GB18030. The raw text is searched, and also the text
-  with HTML/XML entities unescaped (``&#x5f20;``), JSON/JS escapes decoded
-  (``\\u5f20``) and URL escapes decoded (``%E5%BC%A0``). JSON (``.json``, ``.ipynb``)
-  is also parsed and every key and string walked. Base64 images embedded in JSON
-  (notebook ``image/png`` outputs) or as ``data:`` URIs in HTML/SVG are decoded
-  and scanned as the image they are.
+  UTF-16 (with a BOM), else GB18030. Embedded files are taken out first: every
+  ``data:...;base64,`` URI, and every other run of 64 or more base64 characters
+  that decodes to a file (notebook ``image/png`` outputs, fonts, SVG icons) are
+  decoded and scanned as the file they are, and their base64 text is not searched
+  (its letters and digits are no text: ``/61617+`` in an encoded image is not an id).
+  The rest is searched, and also with HTML/XML entities unescaped (``&#x5f20;``),
+  JSON/JS escapes decoded (``\\u5f20``) and URL escapes decoded (``%E5%BC%A0``).
+  JSON (``.json``, ``.ipynb``) is also parsed and every key and string walked.
 * Parquet: every value of every column (pyarrow), column names, the file and
   schema key-value metadata (e.g. the ``pandas`` metadata) and field metadata.
 * SPSS ``.sav``/``.zsav``/``.por`` and Stata ``.dta``: every value, variable
@@ -22,8 +24,11 @@ What is read, by format
   bytes.
 * ZIP containers (``.xlsx``, ``.docx``, ``.zip``...): every member, recursively
   (the XML of a workbook: shared strings, sheets, document properties).
-* PNG: ``tEXt``, ``zTXt`` and ``iTXt`` chunks (decompressed), every other
-  ancillary chunk except image data, and any bytes after ``IEND``.
+* PNG: ``tEXt``, ``zTXt`` and ``iTXt`` chunks (decompressed), the ICC profile,
+  every other ancillary chunk that may hold text (not the image data, nor chunks
+  that hold only numbers such as ``pHYs``), and any bytes after ``IEND``.
+* JPEG: application segments (EXIF, XMP, ICC) and comments, and any bytes after the
+  end of the image; not the compressed image data.
 * Any other binary: its raw bytes decoded as UTF-8 and as GB18030 (undecodable
   bytes separate the pieces).
 * File and folder names themselves. A name that holds a value is shown as
@@ -32,37 +37,68 @@ What is read, by format
 
 Matching rule
 -------------
-Text and values are compared in lower case (``ZHANG Wei`` matches ``Zhang Wei``)
-and in Unicode NFKC form. A value whose first (last) character is an ASCII letter
-or digit must not be preceded (followed) by another ASCII letter or digit: ids and
-Latin names are matched as whole tokens, so id ``1001`` is not found inside
-``21001`` or ``A1001``. A value starting (ending) with a digit is also not matched
-right after ``digit.`` (``0.1001``) or before a non-zero decimal fraction
-(``1001.5``), so decimals in statistical tables are not mistaken for ids; an id
-written as a float (``1001.0``) is still found. Chinese characters have no word
-boundaries, so Chinese values are matched as substrings.
+Text and values go through the same normalization: Unicode NFKC (full-width
+``１００１`` is ``1001``), lower case (``ZHANG Wei`` matches ``Zhang Wei``), zero-width
+characters removed, an integer written as a decimal (``1001.0``) read as the
+integer, and a date written ``2023/1/5`` or ``2023.01.05`` read as ``2023-01-05``.
+Both are then cut into units, and a value is found where its units occur one after
+the other in the text's units:
 
-Each personal value is also searched in the forms listed in ``_variants``: an
-IPv4 address inside it (问卷星's ``来自IP`` holds ``address(province-city)``), a phone
-number without separators (and a Chinese mobile number as ``139-1234-5678`` and
-``139 1234 5678``), a multi-word Latin name without spaces and, for two words, in
-the other order.
+* a run of letters and digits of an alphabetic script is one unit, so ids and Latin
+  names are matched as whole tokens: id ``1001`` is not found inside ``21001``,
+  ``A1001`` or ``p_10013fa``;
+* a number is one unit and is never searched inside: a decimal (``0.623120``,
+  ``.62312``, ``62312.5``), a number with an exponent (``1e+62312``, ``6.2e-05``), a
+  dotted number (``117.136.2.1``) and an ISO date or timestamp
+  (``2026-12-03T07:36:01.061617Z``, as papermill writes them). So a statistic or a
+  timestamp is never mistaken for an id, while an id in a cell, a sentence, a file
+  name or after a letter and a dot (``id.1001``) is found;
+* each CJK character is a unit, so Chinese values are found inside Chinese text,
+  which has no word boundaries (``王小明`` in ``学生王小明的家长``);
+* whitespace and punctuation between units are ignored (at most three characters),
+  so ``严 鹏泽``, ``严·鹏泽`` and ``严　鹏泽`` are found for ``严鹏泽``, and
+  ``lb 0101 0001`` for ``LB-0101-0001``. A longer gap, or any other character (a
+  symbol, the separator between two JSON strings), ends a match.
+
+Phone numbers are compared as digits. A declared personal value is *phone-like*
+where it holds a run of digit groups joined by single spaces, dashes, dots,
+slashes or brackets with at least 7 digits (:data:`MIN_PHONE_DIGITS`) that is not a
+date: ``17100402724``, ``+86 171-0040-2724``, ``(0731) 8888 1234``, or a number inside
+a longer value (``我是秦诗家电话17100402724``). Its digits are searched, and so are its
+digits without a leading ``86``/``0086`` country code. In the text, every run of digit
+groups is read the same way: each group on its own, each chain of 3 or more groups
+joined by dots, and the whole run (less a leading country code) when it holds no
+decimal number. So ``+8617100402724``, ``171 0040 2724``, ``170.0204.2082`` and
+``1710261 7490`` are found; digits inside a longer run of digits (``217100402724``) or
+inside a decimal (``0.17100402724``) are not.
+
+Each personal value is also searched in the forms listed in ``_variants``: an IPv4
+address inside it (问卷星's ``来自IP`` holds ``address(province-city)``), and a
+multi-word Latin name without spaces and, for two words, in the other order. Raw ids
+are searched only as they are (no variants, no phone rule).
 
 Values too short to be distinctive are not searched and are counted instead:
 raw ids shorter than 4 characters (:data:`MIN_ID_LENGTH`) and personal values
 shorter than 2 characters, or shorter than 4 when they are all ASCII
-(:data:`MIN_VALUE_LENGTH`, :data:`MIN_ASCII_VALUE_LENGTH`).
+(:data:`MIN_VALUE_LENGTH`, :data:`MIN_ASCII_VALUE_LENGTH`). :meth:`ScanResult.limits`
+says so in a sentence for the report and the manifest.
+
+Speed: every lookup takes time proportional to the text (set lookups of units, an
+Aho-Corasick automaton over units for values of several units, one pass over digit
+runs for phones), whatever the number and length of the values. No regular
+expression is built from the values.
 
 Limits (said honestly)
 ----------------------
-Text drawn as pixels in images is not read (no OCR); a value written in another
-form than the raw one (a phone number split by dashes, a number in exponent
-notation, a name transliterated differently) is not found; compressed streams of
-unknown formats (PDF) are only searched as raw bytes. Because raw binary bytes are
-also decoded as GB18030, a two-character Chinese name can, rarely, appear by
+Text drawn as pixels in images is not read (no OCR), nor are the compressed image
+data of PNG and JPEG (only their text chunks and metadata). A value written in
+another form than the raw one (a number in exponent notation, a name
+transliterated differently, an id split by spaces) is not found; compressed streams
+of unknown formats (PDF) are only searched as raw bytes. Because raw binary bytes
+are also decoded as GB18030, a two-character Chinese name can, rarely, appear by
 chance in a large unknown binary file: the finding names the file so that a person
-can check it. A value that is a prefix of a longer value of another kind may hide
-that kind in the same file (the file is still reported).
+can check it. Ignoring punctuation between units means that a Chinese name split
+over two adjacent cells of a text table (``严,鹏泽``) is reported.
 """
 
 from __future__ import annotations
@@ -76,7 +112,6 @@ import re
 import unicodedata
 import zipfile
 import zlib
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
@@ -86,6 +121,7 @@ from .privacy import KEY_FILE_NAME, SensitiveValues
 __all__ = [
     "MIN_ASCII_VALUE_LENGTH",
     "MIN_ID_LENGTH",
+    "MIN_PHONE_DIGITS",
     "MIN_VALUE_LENGTH",
     "ScanResult",
     "scan_folder",
@@ -112,12 +148,24 @@ STAT_SUFFIXES = frozenset({"sav", "zsav", "por", "dta"})
 
 _MAX_DEPTH = 4  # nested containers (zip in zip, png in ipynb in zip)
 _SEP = "\x00"
-_TOKEN_RE = re.compile(r"[0-9]+(?:\.[0-9]+)+|[a-z0-9]+")
-_FLOAT_INT_RE = re.compile(r"^([0-9]+)\.0+$")
 _UESC_RE = re.compile(r"\\u([0-9a-fA-F]{4})")
 _XESC_RE = re.compile(r"\\x([0-9a-fA-F]{2})")
-_DATA_URI_RE = re.compile(r"data:([a-z0-9.+/-]+);base64,([A-Za-z0-9+/=\s]+)", re.IGNORECASE)
+_DATA_URI_RE = re.compile(r"data:([a-z0-9.+/-]+)(?:;[a-z0-9_.=-]+)*;base64,([A-Za-z0-9+/=\s]+)",
+                          re.IGNORECASE)
+#: A run of base64 that may be an embedded file (JSON may break its lines with ``\n``).
+_B64_RUN_RE = re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{64,}"
+                         r"(?:(?:\\n|\\r|\r?\n)[A-Za-z0-9+/]{4,})*={0,2}")
+_B64_FULL_RE = re.compile(r"[A-Za-z0-9+/\s]{16,}={0,2}\s*")
 _PNG_SIG = b"\x89PNG\r\n\x1a\n"
+_JPEG_SIG = b"\xff\xd8\xff"
+#: Signatures of files that are embedded as base64 (images, fonts, documents).
+_BLOB_SIGS = (_PNG_SIG, _JPEG_SIG, b"GIF87a", b"GIF89a", b"RIFF", b"%PDF-", b"PK\x03\x04",
+              b"II*\x00", b"MM\x00*", b"wOFF", b"wOF2", b"OTTO", b"\x00\x01\x00\x00",
+              b"\x00\x00\x01\x00", b"\x1f\x8b")
+#: PNG chunks that hold only numbers (and image data): never text.
+_PNG_NUMERIC = frozenset({b"IHDR", b"PLTE", b"IDAT", b"tRNS", b"gAMA", b"cHRM", b"sRGB",
+                          b"pHYs", b"sBIT", b"bKGD", b"hIST", b"tIME", b"acTL", b"fcTL",
+                          b"fdAT", b"cICP", b"mDCv", b"cLLi", b"oFFs", b"sCAL", b"pCAL"})
 
 
 # ----------------------------------------------------------------------- result
@@ -137,12 +185,23 @@ class ScanResult:
     files_scanned : int
         Number of files opened.
     skipped_short_ids : int
-        Raw ids not searched because they are shorter than :data:`MIN_ID_LENGTH`.
+        Raw ids that the scanner cannot check because they are shorter than
+        :data:`MIN_ID_LENGTH` (they are pseudonymized like every id, but a 2-digit id
+        cannot be told apart from any other number). See :meth:`limits`.
     skipped_short_values : int
-        Personal values not searched because they are too short.
+        Personal values that the scanner cannot check because they are too short
+        (:data:`MIN_VALUE_LENGTH`, :data:`MIN_ASCII_VALUE_LENGTH`).
     notes : list of str
         Files that could not be parsed as their format says (their raw bytes were
         searched instead), and similar remarks. Never a value.
+
+    Examples
+    --------
+    >>> res = ScanResult(folder="out", files_scanned=3, skipped_short_ids=2)
+    >>> res.ok, res.checked_everything
+    (True, False)
+    >>> print(res.limits()[0])
+    2 raw ids are shorter than 4 characters: they are pseudonymized like every id, but the privacy scan cannot check that they appear in no output (too short to tell apart from other numbers and words).
     """
 
     folder: str
@@ -157,9 +216,48 @@ class ScanResult:
         """True when nothing was found."""
         return not self.findings
 
+    @property
+    def checked_everything(self) -> bool:
+        """True when every raw id and personal value was searched (none too short)."""
+        return not (self.skipped_short_ids or self.skipped_short_values)
+
     def files(self) -> list[str]:
         """Files with at least one finding."""
         return sorted({f for f, _ in self.findings})
+
+    def limits(self, lang: str = "en") -> list[str]:
+        """Plain sentences saying what this scan could not check (empty when none).
+
+        For the report and the manifest: one sentence for raw ids too short to
+        search, one for personal values too short to search. Counts only, never a
+        value.
+
+        Parameters
+        ----------
+        lang : {"en", "zh"}
+            Language of the sentences.
+        """
+        zh = lang == "zh"
+        out = []
+        n = self.skipped_short_ids
+        if n:
+            out.append(
+                f"有 {n} 个原始编号短于 {MIN_ID_LENGTH} 个字符：它们和所有编号一样已被假名化，"
+                "但隐私扫描无法检查它们是否出现在输出中（太短，无法与其他数字或文字区分）。" if zh else
+                f"{n} raw id{'s are' if n != 1 else ' is'} shorter than {MIN_ID_LENGTH} "
+                "characters: they are pseudonymized like every id, but the privacy scan cannot "
+                "check that they appear in no output (too short to tell apart from other "
+                "numbers and words).")
+        n = self.skipped_short_values
+        if n:
+            out.append(
+                f"有 {n} 个个人信息值太短（少于 {MIN_VALUE_LENGTH} 个字符，全为字母或数字时少于 "
+                f"{MIN_ASCII_VALUE_LENGTH} 个）：隐私扫描无法检查它们是否出现在输出中。" if zh else
+                f"{n} personal value{'s are' if n != 1 else ' is'} too short to search (fewer "
+                f"than {MIN_VALUE_LENGTH} characters, or {MIN_ASCII_VALUE_LENGTH} when only Latin "
+                "letters and digits): the privacy scan cannot check that "
+                f"{'they appear' if n != 1 else 'it appears'} in no output.")
+        return out
 
     def summary(self) -> str:
         """A readable report: one line per file with the kinds found, never values."""
@@ -175,145 +273,286 @@ class ScanResult:
                 by_file.setdefault(f, []).append(k)
             for f in sorted(by_file):
                 lines.append(f"  {f}: {', '.join(sorted(by_file[f]))}")
-        if self.skipped_short_ids:
-            lines.append(f"note: {self.skipped_short_ids} raw ids shorter than {MIN_ID_LENGTH} "
-                         "characters were not searched (too short to be distinctive)")
-        if self.skipped_short_values:
-            lines.append(f"note: {self.skipped_short_values} personal values were not searched "
-                         f"(shorter than {MIN_VALUE_LENGTH} characters, or than "
-                         f"{MIN_ASCII_VALUE_LENGTH} when all ASCII)")
+        lines.extend(f"not checked: {s}" for s in self.limits())
         lines.extend(f"note: {n}" for n in self.notes)
         return "\n".join(lines)
 
     def to_dict(self) -> dict:
-        """JSON-ready form (for a manifest)."""
+        """JSON-ready form (for a manifest); ``limits`` holds :meth:`limits` in English."""
         return {"folder": self.folder, "ok": self.ok,
                 "findings": [{"file": f, "kind": k} for f, k in self.findings],
                 "files_scanned": self.files_scanned,
                 "skipped_short_ids": self.skipped_short_ids,
-                "skipped_short_values": self.skipped_short_values, "notes": list(self.notes)}
+                "skipped_short_values": self.skipped_short_values,
+                "min_id_length": MIN_ID_LENGTH,
+                "checked_everything": self.checked_everything,
+                "limits": self.limits("en"), "notes": list(self.notes)}
 
 
 # ---------------------------------------------------------------------- matcher
+#
+# Text and values go through the same two steps, so that a value written in the
+# output exactly as it was declared is always found:
+#
+# 1. ``_norm``: NFKC, lower case, zero-width characters removed, ``1001.0`` -> ``1001``
+#    and dates written ``2023/1/5`` or ``2023.01.05`` -> ``2023-01-05``.
+# 2. ``_units``: the text becomes a list of units. A unit is a run of letters and
+#    digits of an alphabetic script (``zhang``, ``1001``, ``p9f2c``), a number that
+#    must not be split (``0.623120``, ``.62312``, ``1e+62312``, ``117.136.2.1``, an ISO
+#    date or timestamp), one CJK character, or one other character that is neither
+#    a letter, a digit, whitespace nor punctuation (``\x00`` between JSON strings, a
+#    symbol). Runs of at most three whitespace or punctuation characters are dropped;
+#    a longer run becomes one unit of its own, which no value holds.
+#
+# A value is found when its units occur consecutively in the text's units. Whole
+# tokens for letters and digits, substrings for CJK, and "whitespace and punctuation
+# removed" all follow from this one rule.
+
+#: Zero-width and direction marks: removed (``1001`` with a zero-width space inside).
+_INVISIBLE_RE = re.compile("[\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+#: CJK scripts write no spaces between words: each character is a unit of its own.
+_CJK = ("\u2e80-\u2fdf\u3005-\u3007\u3021-\u3029\u3038-\u303c\u3040-\u30fa\u30fc-\u30ff"
+        "\u3100-\u312f\u3190-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+        "\U00020000-\U0003ffff")
+#: Whitespace and punctuation: at most three of them between two units are ignored.
+_SOFT = frozenset(" \t\n\r\f\v\x1c\x1d\x1e\x1f\x85\u2028\u2029"
+                  "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
+                  "\u00a1\u00a7\u00ab\u00b6\u00b7\u00bb\u00bf\u2010\u2011\u2012\u2013\u2014"
+                  "\u2015\u2016\u2018\u2019\u201a\u201c\u201d\u201e\u2020\u2021\u2022\u2026"
+                  "\u2027\u2030\u2032\u2033\u2039\u203a\u3001\u3002\u3003\u3008\u3009\u300a"
+                  "\u300b\u300c\u300d\u300e\u300f\u3010\u3011\u3014\u3015\u3016\u3017\u301c"
+                  "\u301d\u301e\u30fb\uff5e\uff64")
+_MAX_SOFT = 3
+_SOFT_CLASS = "".join("\\" + c if c in "\\]^-[" else c for c in sorted(_SOFT - {"."}))
+_UNIT_RE = re.compile(
+    # letters and digits starting with a Latin letter (the most common unit, tried first)
+    rf"[a-z][^\W_{_CJK}]*"
+    # an ISO date, with an optional time (papermill and nbclient timestamps); also
+    # 2023/1/5 and 2023.01.05 (made 2023-01-05 by _canonical)
+    r"|(?:19|20)[0-9]{2}(?:-[0-9]{1,2}-|/[0-9]{1,2}/|\.[0-9]{1,2}\.)[0-9]{1,2}(?![0-9])"
+    r"(?:t[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?(?:z|[+-][0-9]{2}:?[0-9]{2})?(?![0-9]))?"
+    # a decimal or dotted number, with an optional exponent: 0.623120, 6.2e-05, 117.136.2.1
+    r"|[0-9]+(?:\.[0-9]+)+(?:e[+-]?[0-9]+)?"
+    # an integer with a signed exponent: 1e+62312
+    r"|[0-9]+e[+-][0-9]+"
+    # a decimal without its leading zero (.62312), unless it follows a letter (lb.1001)
+    r"|(?<![^\W_])\.[0-9]+(?:e[+-]?[0-9]+)?"
+    # letters and digits of any alphabetic script
+    rf"|[^\W_{_CJK}]+"
+    # one CJK character
+    rf"|[{_CJK}]"
+    # more than three whitespace or punctuation characters: a gap that ends a match
+    # (three or fewer match nothing, so findall skips them)
+    rf"|(?:[{_SOFT_CLASS}]|\.(?![0-9])){{{_MAX_SOFT + 1},}}"
+    # anything else (a symbol, the separator between JSON strings), one at a time
+    rf"|[^{_SOFT_CLASS}.]",
+)
+_FLOAT_INT_RE = re.compile(r"([0-9]+)\.0+")
+_DATE_UNIT_RE = re.compile(r"((?:19|20)[0-9]{2})[\-/.]([0-9]{1,2})[\-/.]([0-9]{1,2})(.*)")
 
 
 def _norm(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).lower()
+    """NFKC, lower case, and no zero-width characters."""
+    low = unicodedata.normalize("NFKC", text).lower()
+    if _INVISIBLE_RE.search(low):
+        low = _INVISIBLE_RE.sub("", low)
+    return low
 
 
-def _char_class(ch: str) -> str:
-    if "0" <= ch <= "9":
-        return "d"
-    if "a" <= ch <= "z":
-        return "a"
-    return "o"
+def _canonical(unit: str) -> str:
+    """One spelling per number: ``1001.0`` is ``1001``, ``2023/1/5`` is ``2023-01-05``."""
+    m = _FLOAT_INT_RE.fullmatch(unit)
+    if m:
+        return m.group(1)
+    m = _DATE_UNIT_RE.fullmatch(unit)
+    if m:
+        return f"{m.group(1)}-{int(m.group(2)):02d}-{int(m.group(3)):02d}{m.group(4)}"
+    return unit
 
 
-_BEFORE = {"d": r"(?<![a-z0-9])(?<![0-9]\.)", "a": r"(?<![a-z0-9])", "o": ""}
-_AFTER = {"d": r"(?![a-z0-9])(?!\.0*[1-9])", "a": r"(?![a-z0-9])", "o": ""}
+def _units(low: str) -> tuple[list[str], dict[str, str]]:
+    """The units of a normalized text (see the comment above), and the canonical
+    spelling of those numbers that have another one (``{"1001.0": "1001"}``)."""
+    units = _UNIT_RE.findall(low)
+    fix = {}
+    for u in set(units):
+        if "." in u or "/" in u or "-" in u:
+            c = _canonical(u)
+            if c != u:
+                fix[u] = c
+    return units, fix
 
 
-def _trie_regex(words: Iterable[str]) -> str:
-    """A regex matching any of ``words``, factored as a trie (fast with ``re``)."""
-    trie: dict = {}
-    for w in words:
-        node = trie
-        for ch in w:
-            node = node.setdefault(ch, {})
-        node[""] = {}
+# A phone number is compared as digits only. A declared personal value is phone-like
+# where it holds a run of digit groups joined by spaces, dashes, dots, slashes or
+# brackets (an optional leading +) with at least 7 digits in all, that is not a date;
+# its digits, and its digits without a leading 86 or 0086 country code, are searched.
+MIN_PHONE_DIGITS = 7
+_PHONE_RUN_RE = re.compile(r"[0-9]+(?:(?:[\-./()+][\-./()+ ]?| [\-./()+]?)[0-9]+)*")
+_DIGITS_RE = re.compile(r"[0-9]+")
+_LONE_DECIMAL_RE = re.compile(r"(?<![0-9.])[0-9]+\.[0-9]+(?![.0-9])")
+_LONG_GROUP_RE = re.compile(rf"[0-9]{{{MIN_PHONE_DIGITS}}}")
+_DOT_CHAIN_RE = re.compile(r"[0-9]\.[0-9]+\.[0-9]")
+_DATE_LIKE_RE = re.compile(r"(?:19|20)[0-9]{2}[\-./][0-9]{1,2}[\-./][0-9]{1,2}")
 
-    def build(node: dict) -> str | None:
-        alts, singles = [], []
-        for ch in sorted(k for k in node if k):
-            sub = build(node[ch])
-            if sub is None:
-                singles.append(re.escape(ch))
-            else:
-                alts.append(re.escape(ch) + sub)
-        if singles:
-            alts.append(singles[0] if len(singles) == 1 else "[" + "".join(singles) + "]")
-        if not alts:
-            return None
-        pattern = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
-        if "" in node:
-            pattern = "(?:" + pattern + ")?"
-        return pattern
 
-    return build(trie) or "(?!)"
+def _phone_candidates(run: str) -> list[str]:
+    """Digit strings that a run of digit groups may be a phone number as.
+
+    Each group alone (a maximal run of digits), each chain of three or more groups
+    joined by dots (``170.0204.2082``), and the whole run when it holds no decimal
+    number (``+86 171 0040 2724``, ``1710261 7490``). A decimal (two groups joined
+    by one dot, ``0.17100402724``) is never a candidate, nor are its groups.
+    """
+    groups = _DIGITS_RE.findall(run)
+    if len(groups) == 1:
+        return groups
+    seps = _DIGITS_RE.split(run)[1:-1]
+    out: list[str] = []
+    decimal = False
+    i = 0
+    while i < len(groups):
+        j = i
+        while j < len(seps) and seps[j] == ".":
+            j += 1
+        if j == i:
+            out.append(groups[i])
+        elif j - i == 1:
+            decimal = True  # groups[i].groups[j]: a decimal number
+        else:
+            out.append("".join(groups[i:j + 1]))
+        i = j + 1
+    if not decimal:
+        out.append("".join(groups))
+    return out
+
+
+def _phone_cores(low: str) -> set[str]:
+    """The digits of every phone-like run in a normalized declared value."""
+    cores: set[str] = set()
+    for m in _PHONE_RUN_RE.finditer(low):
+        run = m.group()
+        if _DATE_LIKE_RE.fullmatch(run):
+            continue
+        for digits in _phone_candidates(run):
+            if len(digits) < MIN_PHONE_DIGITS:
+                continue
+            cores.add(digits)
+            for cc in ("0086", "86"):
+                if digits.startswith(cc) and len(digits) - len(cc) >= MIN_PHONE_DIGITS:
+                    cores.add(digits[len(cc):])
+                    break
+    return cores
 
 
 _IPV4_RE = re.compile(r"(?<![0-9.])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?![0-9.])")
-_PHONE_RE = re.compile(r"\+?[0-9][0-9 ()\-]{5,}[0-9]")
 _LATIN_WORDS_RE = re.compile(r"[a-z]+(?:[ \-'][a-z]+){1,3}")
 
 
 def _variants(v: str) -> list[str]:
-    """Other forms in which a personal value is commonly written (already normalized).
+    """Other forms in which a personal value is commonly written (``v`` normalized).
 
     * an IPv4 address inside a value (问卷星 writes ``117.136.2.1(湖南-长沙)``);
-    * a phone number without its separators, and a Chinese mobile number
-      (11 digits starting with 1) also as ``139-1234-5678`` and ``139 1234 5678``;
     * a Latin name of several words also without spaces (``zhangwei``) and, for
       two words, in the other order (``wei zhang``).
+
+    Phone numbers are searched as digits (:func:`_phone_cores`), and whitespace and
+    punctuation inside a value are ignored by the unit rule, so neither needs a form.
     """
-    if v.isascii() and v.isalnum() and not (len(v) >= 7 and v.isdigit()):
-        return [v]  # a plain token: no other form
     out = [v]
     if "." in v:
         out += _IPV4_RE.findall(v)
-    if v[0] in "+0123456789" and _PHONE_RE.fullmatch(v):
-        digits = re.sub(r"[^0-9]", "", v)
-        if len(digits) >= 7:
-            out.append(digits)
-        if len(digits) == 11 and digits.startswith("1"):
-            out += [f"{digits[:3]}-{digits[3:7]}-{digits[7:]}",
-                    f"{digits[:3]} {digits[3:7]} {digits[7:]}"]
     if v.isascii() and _LATIN_WORDS_RE.fullmatch(v):
         words = re.split(r"[ \-']", v)
         out.append("".join(words))
         if len(words) == 2:
             out.append(f"{words[1]} {words[0]}")
-    return list(dict.fromkeys([v] + [f for f in out[1:] if len(f) >= MIN_ID_LENGTH]))
+    return list(dict.fromkeys(out))
 
 
-_JOIN = r"[\t -/:-@\[-`{-~]{1,3}"
-_COMPOUND_RE = re.compile(r"[a-z0-9]+(?:" + _JOIN + r"[a-z0-9]+)+")
-_ALNUM_SPLIT_RE = re.compile(r"([a-z0-9]+)")
-#: Above these sizes the trie regex gets slow (``re`` tries a trie node's branches
-#: one by one); the window engine is used instead.
-_REGEX_MAX_VALUES = 20_000
-_REGEX_MAX_FIRST_CHARS = 400
+class _Automaton:
+    """Aho-Corasick over units: every occurrence of many unit sequences in O(text)."""
 
+    def __init__(self):
+        self.goto: list[dict[str, int]] = [{}]
+        self.fail: list[int] = [0]
+        self.out: list[frozenset | set] = [set()]
+        self.alphabet: set[str] = set()
 
-def _sep(text: str) -> str:
-    return " " if text.isspace() else text
+    def add(self, units: tuple[str, ...], kinds: set[str]) -> None:
+        node = 0
+        for u in units:
+            nxt = self.goto[node].get(u)
+            if nxt is None:
+                nxt = len(self.goto)
+                self.goto[node][u] = nxt
+                self.goto.append({})
+                self.fail.append(0)
+                self.out.append(set())
+            node = nxt
+        self.out[node] |= kinds
+        self.alphabet.update(units)
+
+    def build(self) -> None:
+        goto, fail, out = self.goto, self.fail, self.out
+        queue = list(goto[0].values())
+        for node in queue:  # breadth first: a node's fail link is set before its children's
+            for u, child in goto[node].items():
+                f = fail[node]
+                while f and u not in goto[f]:
+                    f = fail[f]
+                target = goto[f].get(u, 0)
+                fail[child] = target if target != child else 0
+                if out[fail[child]]:
+                    out[child] = out[child] | out[fail[child]]
+                queue.append(child)
+        self.out = [frozenset(o) if o else None for o in out]
+
+    def search(self, units: list[str]) -> set[str]:
+        goto, fail, out, alphabet = self.goto, self.fail, self.out, self.alphabet
+        found: set[str] = set()
+        state = 0
+        for u in units:
+            if u not in alphabet:
+                state = 0
+                continue
+            while True:
+                nxt = goto[state].get(u)
+                if nxt is not None:
+                    state = nxt
+                    break
+                if not state:
+                    break
+                state = fail[state]
+            if out[state] is not None:
+                found |= out[state]
+        return found
 
 
 class _Matcher:
     """Finds which kinds of sensitive values occur in a text (values kept private).
 
-    Three engines, all with the module's matching rule:
+    Three lookups, all with the module's matching rule:
 
-    * simple tokens (ASCII letters and digits only: most ids, phone numbers, the
-      key): the text's tokens are looked up in a dict, O(text);
-    * ASCII compounds (``lb-0101-0001``, ``zhang wei``, ``117.136.2.1``): runs of
-      tokens joined by 1-3 punctuation/space characters are split into tokens and
-      every run of up to N consecutive tokens is looked up, O(text);
-    * everything else (Chinese names and addresses, mixed values): a trie regex,
-      or for very many values a sliding window per distinct value length.
+    * values of one unit (most ids, Latin names of one word, the key): a set
+      lookup of the text's units;
+    * values of several units (Chinese names and addresses, ``lb-0101-0001``,
+      ``zhang wei``): an Aho-Corasick automaton over the text's units;
+    * phone-like personal values: the digit runs of the text, as digits.
+
+    All three take time proportional to the text, whatever the number and the
+    length of the values.
     """
 
     def __init__(self, sensitive: SensitiveValues, key_hex: str | None):
         self.skipped_ids = 0
         self.skipped_values = 0
-        token_kinds: dict[str, set[str]] = {}
-        compound_kinds: dict[str, set[str]] = {}
-        other_kinds: dict[str, set[str]] = {}
+        single: dict[str, set[str]] = {}
+        multi: dict[tuple[str, ...], set[str]] = {}
+        phones: dict[str, set[str]] = {}
         for kind, values in sensitive.kinds.items():
             for raw in values:
-                v = _norm(raw.strip())
-                if v.isascii():
-                    v = " ".join(v.split())
+                v = " ".join(_norm(raw).split())
                 if kind == ID_KIND:
                     if len(v) < MIN_ID_LENGTH:
                         self.skipped_ids += 1
@@ -322,94 +561,79 @@ class _Matcher:
                     self.skipped_values += 1
                     continue
                 forms = [v] if kind == ID_KIND else _variants(v)
+                searched = False
                 for form in forms:
-                    if form.isascii() and form.isalnum():
-                        target = token_kinds
-                    elif form.isascii() and _COMPOUND_RE.fullmatch(form):
-                        target = compound_kinds
+                    units, fix = _units(form)
+                    units = tuple(fix.get(u, u) for u in units if u[-1] not in _SOFT)
+                    if not units:
+                        continue
+                    searched = True
+                    if len(units) == 1:
+                        single.setdefault(units[0], set()).add(kind)
                     else:
-                        target = other_kinds
-                    target.setdefault(form, set()).add(kind)
+                        multi.setdefault(units, set()).add(kind)
+                if kind != ID_KIND:
+                    for core in _phone_cores(v):
+                        phones.setdefault(core, set()).add(kind)
+                        searched = True
+                if not searched:  # only punctuation: nothing to search
+                    if kind == ID_KIND:
+                        self.skipped_ids += 1
+                    else:
+                        self.skipped_values += 1
         if key_hex:
-            token_kinds.setdefault(key_hex.lower(), set()).add(KEY_KIND)
-        self.token_kinds = token_kinds
-        self.compound_kinds = compound_kinds
-        self.compound_first = {_ALNUM_SPLIT_RE.search(v).group(1) for v in compound_kinds}
-        self.compound_parts = max((len(_ALNUM_SPLIT_RE.findall(v)) for v in compound_kinds),
-                                  default=0)
-        self.other_kinds = other_kinds
-        self.other_ascii = any(v.isascii() for v in other_kinds)
-        self.regex = None
-        self.windows: dict[int, set[str]] = {}
-        first_chars = {v[0] for v in other_kinds}
-        if len(other_kinds) <= _REGEX_MAX_VALUES and len(first_chars) <= _REGEX_MAX_FIRST_CHARS:
-            groups: dict[tuple[str, str], list[str]] = {}
-            for v in other_kinds:
-                groups.setdefault((_char_class(v[0]), _char_class(v[-1])), []).append(v)
-            parts = [_BEFORE[b] + "(" + _trie_regex(ws) + ")" + _AFTER[a]
-                     for (b, a), ws in sorted(groups.items())]
-            self.regex = re.compile("|".join(parts)) if parts else None
-        else:
-            for v in other_kinds:
-                self.windows.setdefault(len(v), set()).add(v)
+            single.setdefault(key_hex.lower(), set()).add(KEY_KIND)
+        self.single = single
+        self.single_keys = frozenset(single)
+        self.phones = phones
+        self.automaton = _Automaton()
+        for units, kinds in multi.items():
+            self.automaton.add(units, kinds)
+        self.automaton.build()
+        self.multi = bool(multi)
 
     @property
     def empty(self) -> bool:
-        return not (self.token_kinds or self.compound_kinds or self.other_kinds)
+        return not (self.single or self.multi or self.phones)
 
     def kinds_in(self, text: str) -> set[str]:
+        """The kinds of the values found in ``text``."""
         if not text:
             return set()
         low = _norm(text)
+        units, fix = _units(low)
+        present = set(units)
+        if fix:
+            present.update(fix.values())
+            if self.multi and not self.automaton.alphabet.isdisjoint(fix.values()):
+                units = [fix.get(u, u) for u in units]
         found: set[str] = set()
-        if self.token_kinds:
-            for tok in set(_TOKEN_RE.findall(low)):
-                kinds = self.token_kinds.get(tok)
-                if kinds is None and "." in tok:
-                    m = _FLOAT_INT_RE.match(tok)
-                    kinds = self.token_kinds.get(m.group(1)) if m else None
-                if kinds:
-                    found |= kinds
-        if self.compound_kinds:
-            found |= self._compounds(low)
-        if self.regex is not None:
-            for m in self.regex.finditer(low):
-                hit = next(g for g in m.groups() if g is not None)
-                found |= self.other_kinds.get(hit, set())
-        elif self.windows and (self.other_ascii or not low.isascii()):
-            found |= self._windows(low)
-        return found
-
-    def _compounds(self, low: str) -> set[str]:
-        found: set[str] = set()
-        first, width, kinds = self.compound_first, self.compound_parts, self.compound_kinds
-        for m in _COMPOUND_RE.finditer(low):
-            pieces = _ALNUM_SPLIT_RE.split(m.group())  # '', part, sep, part, ..., part, ''
-            parts = pieces[1::2]
-            seps = [_sep(x) for x in pieces[2:-1:2]]
-            for i, part in enumerate(parts):
-                if part not in first:
+        for u in self.single_keys.intersection(present):
+            found |= self.single[u]
+        if self.multi and not self.automaton.alphabet.isdisjoint(present):
+            found |= self.automaton.search(units)
+        if self.phones:
+            phones = self.phones
+            for run in _PHONE_RUN_RE.findall(low):
+                if len(run) < MIN_PHONE_DIGITS:
                     continue
-                cand = part
-                for j in range(i + 1, min(i + width, len(parts))):
-                    cand = cand + seps[j - 1] + parts[j]
-                    hit = kinds.get(cand)
+                if run.isdigit():
+                    candidates = (run,)
+                elif _LONE_DECIMAL_RE.search(run) and not (
+                        _LONG_GROUP_RE.search(run) or _DOT_CHAIN_RE.search(run)):
+                    continue  # only short groups and decimals: no candidate (fast path)
+                else:
+                    candidates = _phone_candidates(run)
+                for digits in candidates:
+                    if len(digits) < MIN_PHONE_DIGITS:
+                        continue
+                    hit = phones.get(digits)
+                    if hit is None and digits.startswith("86"):
+                        hit = phones.get(digits[2:])
+                    if hit is None and digits.startswith("0086"):
+                        hit = phones.get(digits[4:])
                     if hit:
                         found |= hit
-        return found
-
-    def _windows(self, low: str) -> set[str]:
-        found: set[str] = set()
-        n = len(low)
-        for length, values in self.windows.items():
-            grams = {low[i:i + length] for i in range(n - length + 1)}
-            for v in grams & values:
-                # Latin/digit edges need the token rule; check those few hits with a regex
-                if _char_class(v[0]) != "o" or _char_class(v[-1]) != "o":
-                    rx = _BEFORE[_char_class(v[0])] + re.escape(v) + _AFTER[_char_class(v[-1])]
-                    if not re.search(rx, low):
-                        continue
-                found |= self.other_kinds[v]
         return found
 
 
@@ -461,6 +685,8 @@ class _Extractor:
             return
         if data.startswith(_PNG_SIG):
             yield from self._png(name, data, path, depth)
+        elif data.startswith(_JPEG_SIG):
+            yield from self._jpeg(data)
         elif data.startswith(b"PK\x03\x04") or (data.startswith(b"PK") and suffix in
                                                 ("xlsx", "docx", "zip", "xlsm", "pptx")):
             yield from self._zip(name, data, depth)
@@ -478,17 +704,23 @@ class _Extractor:
 
     # text ---------------------------------------------------------------------
     def _text(self, name: str, text: str, suffix: str, depth: int):
+        blobs: list[tuple[str, bytes]] = []
+        text = self._cut_base64(text, blobs)
         yield text
+        variants = []  # other readings of the text, searched when they differ from it
         if "&" in text:
-            yield html.unescape(text)
+            variants.append(html.unescape(text))
         if "\\u" in text or "\\x" in text:
             dec = _UESC_RE.sub(lambda m: chr(int(m.group(1), 16)), text)
             dec = _XESC_RE.sub(lambda m: chr(int(m.group(1), 16)), dec)
-            yield dec
+            variants.append(dec)
             if "&" in dec:
-                yield html.unescape(dec)
+                variants.append(html.unescape(dec))
         if "%" in text:
-            yield unquote(text, errors="replace")
+            variants.append(unquote(text, errors="replace"))
+        for v in dict.fromkeys(variants):
+            if v != text:
+                yield v
         if suffix in JSON_SUFFIXES or (suffix == "" and text.lstrip()[:1] in ("{", "[")):
             try:
                 obj = json.loads(text)
@@ -497,11 +729,37 @@ class _Extractor:
                     self.notes.append(f"{self.current}: not valid JSON; searched as text")
             else:
                 yield from self._json(name, obj, depth)
-        for m in _DATA_URI_RE.finditer(text):
+        for label, blob in blobs:
+            yield from self.texts(f"{name}#{label}", blob, depth=depth + 1)
+
+    def _cut_base64(self, text: str, blobs: list) -> str:
+        """Take embedded files out of ``text``: they are scanned as what they are.
+
+        A ``data:...;base64,`` URI is always decoded, and a bare run of at least 64
+        base64 characters is decoded when it is a file (:data:`_BLOB_SIGS`: PNG, JPEG,
+        GIF, WebP, PDF, ZIP, fonts, gzip; or SVG/XML). Either is replaced by a space
+        in the text, so that the characters of the encoding (``/61617+``) are never
+        searched as if they were text; the decoded file is searched instead (the text
+        and metadata of an image, not its pixels). Any other base64-like run stays in
+        the text and is searched as text.
+        """
+        def uri(m: re.Match) -> str:
             blob = _b64(m.group(2))
-            if blob is not None:
-                yield from self.texts(f"{name}#data.{m.group(1).split('/')[-1]}", blob,
-                                      depth=depth + 1)
+            if blob is None:
+                return m.group(0)
+            blobs.append((f"data.{m.group(1).split('/')[-1].lower()}", blob))
+            return " "
+
+        text = _DATA_URI_RE.sub(uri, text)
+
+        def run(m: re.Match) -> str:
+            blob = _embedded_file(m.group(0))
+            if blob is None:
+                return m.group(0)
+            blobs.append(("embedded", blob))
+            return " "
+
+        return _B64_RUN_RE.sub(run, text)
 
     def _json(self, name: str, obj, depth: int):
         strings: list[str] = []
@@ -515,8 +773,8 @@ class _Extractor:
             elif isinstance(o, list):
                 stack.extend(o)
             elif isinstance(o, str):
-                if o.startswith(("iVBORw0KGgo", "/9j/")) or (len(o) > 200 and o[:8] == "UEsDBBQA"):
-                    blob = _b64(o)
+                if len(o) >= 16:
+                    blob = _embedded_file(o) if _B64_FULL_RE.fullmatch(o) else None
                     if blob is not None:
                         yield from self.texts(f"{name}#embedded", blob, depth=depth + 1)
                         continue
@@ -527,6 +785,10 @@ class _Extractor:
 
     # png ----------------------------------------------------------------------
     def _png(self, name: str, data: bytes, path, depth: int):
+        """Text chunks (``tEXt``, ``zTXt``, ``iTXt``, decompressed), the ICC profile's
+        name and data, other ancillary chunks as raw bytes, and bytes after ``IEND``.
+        Image data and chunks that hold only numbers (:data:`_PNG_NUMERIC`) are not
+        read: pixels hold no text that the scanner could read."""
         pos = len(_PNG_SIG)
         pieces: list[str] = []
         while pos + 8 <= len(data):
@@ -534,10 +796,10 @@ class _Extractor:
             ctype = data[pos + 4:pos + 8]
             body = data[pos + 8:pos + 8 + length]
             pos += 12 + length
-            if ctype == b"IDAT":
-                continue
             if ctype == b"IEND":
                 break
+            if ctype in _PNG_NUMERIC:
+                continue
             try:
                 if ctype == b"tEXt":
                     key, _, val = body.partition(b"\x00")
@@ -561,11 +823,56 @@ class _Extractor:
                                translated.decode("utf-8", errors="replace"),
                                val.decode("utf-8", errors="replace")]
                     continue
+                if ctype == b"iCCP":
+                    key, _, rest = body.partition(b"\x00")
+                    pieces.append(key.decode("latin-1"))
+                    pieces.extend(_raw_texts(zlib.decompress(rest[1:])))
+                    continue
             except (zlib.error, IndexError):
                 self.notes.append(f"{self.current}: a damaged PNG text chunk; searched its raw bytes")
             pieces.extend(_raw_texts(body))
         yield _SEP.join(pieces)
         if pos < len(data):  # bytes after IEND (or a truncated file)
+            yield from _raw_texts(data[pos:])
+
+    # jpeg ---------------------------------------------------------------------
+    def _jpeg(self, data: bytes):
+        """Application segments (EXIF, XMP, ICC) and comments as raw bytes, and bytes
+        after the end of the image; not the compressed image data."""
+        pieces: list[str] = []
+        pos, n = 2, len(data)
+        while pos + 2 <= n:
+            if data[pos] != 0xFF:
+                self.notes.append(f"{self.current}: a damaged JPEG; the rest was searched as "
+                                  "raw bytes")
+                break
+            marker = data[pos + 1]
+            if marker == 0xFF:  # fill byte
+                pos += 1
+                continue
+            if marker == 0xD9:  # end of image
+                pos += 2
+                break
+            if 0xD0 <= marker <= 0xD7 or marker in (0x01, 0xD8):
+                pos += 2
+                continue
+            length = int.from_bytes(data[pos + 2:pos + 4], "big")
+            if 0xE0 <= marker <= 0xEF or marker == 0xFE:
+                pieces.extend(_raw_texts(data[pos + 4:pos + 2 + length]))
+            pos += 2 + length
+            if marker == 0xDA:  # compressed image data up to the next marker
+                while True:
+                    pos = data.find(b"\xff", pos)
+                    if pos < 0 or pos + 1 >= n:
+                        pos = n
+                        break
+                    nxt = data[pos + 1]
+                    if nxt == 0x00 or 0xD0 <= nxt <= 0xD7:
+                        pos += 2
+                        continue
+                    break
+        yield _SEP.join(pieces)
+        if pos < n:
             yield from _raw_texts(data[pos:])
 
     # zip ----------------------------------------------------------------------
@@ -660,10 +967,22 @@ class _Extractor:
 
 
 def _b64(text: str) -> bytes | None:
+    text = re.sub(r"\\[nr]|\s", "", text)
     try:
-        return base64.b64decode("".join(text.split()), validate=False)
+        return base64.b64decode(text + "=" * (-len(text) % 4), validate=False)
     except ValueError:
         return None
+
+
+def _embedded_file(text: str) -> bytes | None:
+    """The file encoded by a base64 run, or None when it does not decode to one."""
+    head = _b64(text[:96])
+    if head is None:
+        return None
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not (head.startswith(_BLOB_SIGS) or stripped[:4] in (b"<svg", b"<?xm")):
+        return None
+    return _b64(text)
 
 
 # ------------------------------------------------------------------------- scan
