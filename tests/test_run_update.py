@@ -71,6 +71,9 @@ def test_validate_then_run_with_defaults_counts_and_not_applicable(tiny_study, n
     _quarantine_one_child(tiny_study)
     assert cli.main(["validate", str(tiny_study)]) == 1  # errors: exit 1, as documented
     assert (tiny_study / "output" / "validation" / "report.json").is_file()
+    # and a validate killed later left its staging folders beside validation/
+    for kind in ("partial", "scratch"):
+        (tiny_study / "output" / f".validation.{kind}-{2 ** 22 + 7}").mkdir()
     capsys.readouterr()
 
     # the walk-through's next command, with the default output folder (crash 7)
@@ -79,6 +82,7 @@ def test_validate_then_run_with_defaults_counts_and_not_applicable(tiny_study, n
     assert rc == 0, err
     m = json.loads((tiny_study / "output" / "manifest.json").read_text("utf-8"))
     assert m["status"] == "success"
+    assert not list((tiny_study / "output").glob(".validation.*"))
 
     # crash 9: the counts are printed and recorded; the quarantine is not silent
     counts = next(s for s in m["steps"] if s["name"] == "validate")["counts"]

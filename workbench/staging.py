@@ -13,8 +13,14 @@ runs that are over (their lock is free; without a lock file, their process is
 gone) and replaces the output.
 
 An existing output is only ever replaced if it is a previous run's output (it holds
-a ``manifest.json`` written by the workbench) or is empty: ``--out`` pointing at a
-study folder, a home folder or a file is refused, never deleted.
+a ``manifest.json`` written by the workbench), holds only the ``validation/`` folder
+that ``workbench validate`` writes by default, or is empty: ``--out`` pointing at a
+study folder, a home folder or a file is refused, never deleted. ``workbench
+validate`` and ``workbench score`` stage their folders the same way (``kind``): they
+replace only their own earlier output, and :func:`refuse_inside_data` keeps every
+command out of the study's data folder. Every command that writes an output folder
+first removes the stale staging folders beside it (:func:`clean_stale`): they may
+hold files that were never scanned for personal data.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import errno
 import fcntl
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -116,9 +123,14 @@ def _is_run_folder(folder: Path) -> bool:
         return False
     if not entries:
         return True
+    # a killed `workbench validate` leaves its staging folders inside: they go with the folder
+    entries = [p for p in entries if not _STAGING_NAME.fullmatch(p.name)]
     if [p.name for p in entries] == ["validation"] and entries[0].is_dir():
         return _is_validation_folder(entries[0])
     return read_run_manifest(folder) is not None
+
+
+_STAGING_NAME = re.compile(r"\.validation\.(partial|scratch|old)-\d+")
 
 
 def read_run_manifest(folder: Path) -> dict | None:
