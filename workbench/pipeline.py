@@ -1,16 +1,18 @@
 """``workbench run``: from a study folder to figures, tables and HTML reports.
 
 validate -> score -> execute the notebooks (papermill, in parallel) -> HTML
-reports and ``index.html`` -> privacy scan of the whole output -> ``manifest.json``.
-Everything is written into a staging folder that is moved into place at the end
-(:mod:`workbench.staging`), so an interrupted run never looks complete. A failing
-notebook does not stop the others; the manifest and the exit code say which
-failed and why.
+reports and ``index.html`` -> privacy scan of the whole output -> ``manifest.json``,
+which is scanned too before the folder is published: nothing is written after the
+scan. Everything is written into a staging folder that is moved into place at the
+end (:mod:`workbench.staging`), so an interrupted run never looks complete. A failing
+notebook does not stop the others; the manifest and the exit code say which failed
+and why. Validation errors do not fail a run, but the counts (rows read,
+quarantined, analysed per arm and wave) and a warning are printed and recorded.
 
 Output layout (users and other tools rely on it)::
 
     manifest.json
-    validation/report.json  validation/quarantine.csv
+    validation/report.json  validation/quarantine.csv   status/<notebook>.json (not applicable)
     data/scores.parquet  data/scores.csv  data/scores.sav  data/items.parquet
     tables/*.csv   figures/*.png *.svg   notebooks/*.ipynb   reports/*.html reports/index.html
 """
