@@ -1,10 +1,15 @@
 """Figures: one seaborn theme, bilingual labels, Chinese fonts, byte-identical files.
 
-Labels come in the study's language (``zh`` or ``en``). Chinese text needs a CJK
-font: :func:`set_theme` looks for one among the installed fonts (Noto Sans CJK
-from Debian's ``fonts-noto-cjk`` first) and, when none is found, falls back to
-English labels with a single warning. :func:`save_figure` writes PNG at 200 dpi
-and SVG without timestamps or random ids, so re-runs give identical bytes.
+Labels come in the study's language (``zh`` or ``en``). Text from the data can be
+Chinese in either language (category labels, claim texts, scale names), so
+:func:`set_theme` uses a font with both Latin and CJK glyphs whenever one is
+installed (Noto Sans CJK from Debian's ``fonts-noto-cjk`` first), whatever the
+language. Only when none is installed does it fall back: ``zh`` labels become
+English, Chinese text from the data would show as empty boxes, matplotlib's
+per-glyph warnings are silenced and one warning says so instead (once per
+process, when Chinese text is first drawn, or at once for ``lang="zh"``).
+:func:`save_figure` writes PNG at 200 dpi and SVG without timestamps or random
+ids, so re-runs give identical bytes.
 
 Every plot function takes a tidy DataFrame produced by another ``analysis``
 module (columns documented there) and returns a matplotlib ``Figure``.
@@ -54,8 +59,25 @@ TEXT = {
 }
 
 
+#: File names (lower case) of CJK fonts to register when matplotlib's font cache
+#: predates their installation.
+_CJK_FILES = ("notosanscjk", "notosanssc", "sourcehansans", "wqy-zenhei", "wqy-microhei",
+              "msyh", "simhei", "pingfang")
+
+#: matplotlib's warning for a character missing from every font, for CJK characters
+#: (the message names the character, e.g. ``\N{CJK UNIFIED IDEOGRAPH-7559}``).
+_CJK_GLYPH_WARNING = (r"Glyph \d+ \(\\N\{(CJK|FULLWIDTH|HALFWIDTH|IDEOGRAPHIC|HIRAGANA|KATAKANA|"
+                      r"HANGUL|BOPOMOFO|[A-Z ]*(CORNER|LENTICULAR|ANGLE|TORTOISE SHELL) BRACKET)"
+                      r"[^}]*\}\) missing from font")
+
+
 def find_cjk_font() -> str | None:
-    """Name of an installed font that renders Simplified Chinese, or None.
+    """Name of an installed font that renders Simplified Chinese (and Latin), or None.
+
+    Looks in matplotlib's font list for the names in :data:`CJK_FONTS`, in that
+    order. If none is there but a known CJK font file is installed (matplotlib's
+    font cache was built before ``fonts-noto-cjk`` was installed), the file is
+    registered with matplotlib first.
 
     Examples
     --------
@@ -65,41 +87,61 @@ def find_cjk_font() -> str | None:
     """
     from matplotlib import font_manager
 
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    for name in CJK_FONTS:
-        if name in installed:
-            return name
-    return None
+    def known():
+        installed = {f.name for f in font_manager.fontManager.ttflist}
+        return next((name for name in CJK_FONTS if name in installed), None)
+
+    name = known()
+    if name is None:
+        for path in font_manager.findSystemFonts():
+            if any(k in Path(path).name.lower() for k in _CJK_FILES):
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):  # pragma: no cover - unreadable file
+                    continue
+        name = known()
+    return name
+
+
+def _warn_no_cjk(stacklevel: int = 3) -> None:
+    global _warned
+    if not _warned:
+        warnings.warn("No CJK font found (install fonts-noto-cjk): Chinese text in figures "
+                      "shows as empty boxes, and Chinese labels fall back to English.",
+                      stacklevel=stacklevel)
+        _warned = True
 
 
 def set_theme(lang: str = "en") -> str:
     """Apply the workbench theme; return the language figures can actually use.
 
-    With ``lang="zh"`` and no CJK font installed, warns once and returns ``"en"``.
+    A font with Latin and CJK glyphs (:func:`find_cjk_font`) is used whenever one
+    is installed, in both languages, because text from the data (category
+    labels, claim texts) can be Chinese in an English report. Without one,
+    ``lang="zh"`` warns once and returns ``"en"``; matplotlib's warnings for
+    missing CJK glyphs are silenced, and :func:`save_figure` warns once instead
+    when a figure contains Chinese text.
 
     Examples
     --------
     >>> set_theme("en")
     'en'
     """
-    global _warned
     import seaborn as sns
 
     sns.set_theme(style="whitegrid", context="notebook", palette="colorblind")
     rc = {"svg.hashsalt": "survey-workbench", "svg.fonttype": "path", "figure.dpi": 100,
           "savefig.dpi": 200, "axes.titleweight": "bold", "axes.unicode_minus": False}
     effective = lang
-    if lang == "zh":
-        font = find_cjk_font()
-        if font is None:
+    font = find_cjk_font()
+    if font is None:
+        warnings.filterwarnings("ignore", message=_CJK_GLYPH_WARNING, category=UserWarning)
+        if lang == "zh":
             effective = "en"
-            if not _warned:
-                warnings.warn("No CJK font found (install fonts-noto-cjk); figures use English "
-                              "labels.", stacklevel=2)
-                _warned = True
-        else:
-            rc["font.family"] = "sans-serif"
-            rc["font.sans-serif"] = [font, "DejaVu Sans"]
+            _warn_no_cjk()
+    else:
+        rc["font.family"] = "sans-serif"
+        rc["font.sans-serif"] = [font, "DejaVu Sans"]
     plt.rcParams.update(rc)
     return effective
 
@@ -125,11 +167,33 @@ def save_figure(fig, folder, name: str, *, formats=("png", "svg")) -> list[Path]
         target = folder / f"{name}.{fmt}"
         tmp = folder / f".{name}.{fmt}.tmp"
         meta = {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
-        with plt.rc_context({"svg.hashsalt": "survey-workbench"}):
+        with plt.rc_context({"svg.hashsalt": "survey-workbench"}), \
+                warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             fig.savefig(tmp, format=fmt, dpi=200, bbox_inches="tight", metadata=meta)
+        _replay(caught)
         os.replace(tmp, target)
         paths.append(target)
     return paths
+
+
+def _replay(caught) -> None:
+    """Re-issue warnings caught while drawing; many missing CJK glyphs become one warning."""
+    import re
+
+    cjk = re.compile(_CJK_GLYPH_WARNING, re.IGNORECASE)
+    missing_cjk = False
+    for w in caught:
+        if issubclass(w.category, UserWarning) and cjk.match(str(w.message)):
+            missing_cjk = True
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+    if missing_cjk:
+        if find_cjk_font() is None:
+            _warn_no_cjk(stacklevel=4)
+        else:
+            warnings.warn("Chinese text in this figure is missing from its font: call "
+                          "analysis.figures.set_theme() before plotting.", stacklevel=3)
 
 
 def _arm_colors(arms, control=None):

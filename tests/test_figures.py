@@ -78,3 +78,61 @@ def test_plot_functions_accept_their_documented_tables(tmp_path):
         written = figures.save_figure(f, tmp_path, f"f{i}")
         assert all(p.stat().st_size > 1000 for p in written)
         plt.close(f)
+
+
+def _chinese_tables():
+    effects = pd.DataFrame({"outcome": ["孤独感", "孤独感"], "arm": ["干预组", "干预组"],
+                            "model": ["ols_cr2", "mixed_reml"], "estimate": [-.3, -.28],
+                            "ci_low": [-.5, -.5], "ci_high": [-.1, -.05], "primary": [True, False]})
+    sub = pd.DataFrame({"outcome": ["孤独感"] * 2, "subgroup": ["性别"] * 2, "level": ["女", "男"],
+                        "estimate": [.2, .1], "ci_low": [.0, -.1], "ci_high": [.4, .3]})
+    claims = pd.DataFrame({"claim": ["82%的儿童沟通能力提高（家长报告）"], "claimed_proportion": [.82],
+                           "ci_low": [.71], "ci_high": [.9], "null_proportion": [.5],
+                           "observed_treatment": [.6], "observed_control": [.5]})
+    counts = pd.DataFrame({"item": ["我感到孤单"] * 3, "response": ["从不", "有时", "经常"],
+                           "n": [5, 10, 5]})
+    return [lambda lang: figures.estimation_plot(effects, lang=lang),
+            lambda lang: figures.forest_plot(sub, outcome="孤独感", lang=lang),
+            lambda lang: figures.claim_plot(claims, lang=lang),
+            lambda lang: figures.item_distributions(counts, lang=lang, title="孤独感量表")]
+
+
+@pytest.mark.skipif(figures.find_cjk_font() is None, reason="no CJK font installed")
+def test_english_figures_render_chinese_data_labels_with_a_cjk_font(tmp_path):
+    # crash class 12: with lang=en the CJK font was not used, so 88 glyph warnings and empty boxes
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any missing-glyph warning fails here
+        assert figures.set_theme("en") == "en"
+        assert plt.rcParams["font.sans-serif"][0] == figures.find_cjk_font()
+        for i, make in enumerate(_chinese_tables()):
+            fig = make("en")
+            fig.canvas.draw()
+            figures.save_figure(fig, tmp_path, f"f{i}")
+            plt.close(fig)
+
+
+@pytest.mark.skipif(figures.find_cjk_font() is None, reason="no CJK font installed")
+def test_cjk_font_is_found_when_matplotlibs_cache_predates_it(monkeypatch):
+    from matplotlib import font_manager
+
+    name = figures.find_cjk_font()
+    without = [f for f in font_manager.fontManager.ttflist if f.name not in figures.CJK_FONTS]
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", without)
+    assert figures.find_cjk_font() == name
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_without_a_cjk_font_one_warning_instead_of_one_per_glyph(monkeypatch, tmp_path, lang):
+    monkeypatch.setattr(figures, "find_cjk_font", lambda: None)
+    monkeypatch.setattr(figures, "_warned", False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert figures.set_theme(lang) == "en"
+        for i, make in enumerate(_chinese_tables()):
+            fig = make("en")
+            figures.save_figure(fig, tmp_path, f"f{i}")
+            fig.canvas.draw()  # e.g. the notebook's inline display
+            plt.close(fig)
+    messages = [str(w.message) for w in caught]
+    assert not [m for m in messages if m.startswith("Glyph")]
+    assert sum("No CJK font" in m for m in messages) == 1
