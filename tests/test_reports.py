@@ -72,3 +72,13 @@ def test_report_of_a_not_applicable_notebook_ends_with_the_reason(tmp_path):
     page = render_html(src, tmp_path / "n.html", report_mode=True, title="E").read_text(
         encoding="utf-8")
     assert "Skipped section heading" in page
+
+
+def test_index_takes_the_reason_from_the_entry_too(tmp_path):
+    entries = [{"name": "04_claims", "href": None, "status": "success", "not_applicable": True,
+                "reason_en": "No claims.", "reason_zh": "没有结论。"},
+               {"name": "05_power", "href": None, "status": "not_applicable",
+                "reason_en": "No outcomes.", "reason_zh": "没有结局。"}]
+    page = _index(tmp_path, entries)
+    assert page.count('class="na">not applicable<') == 2
+    assert "No claims." in page and "No outcomes." in page

@@ -114,9 +114,10 @@ def write_index(target: Path, *, title: str, study_id: str, status: str,
 
     ``entries``: dicts with ``name``, ``href`` (or None when there is no report),
     ``status`` and ``seconds``. A notebook that succeeded and wrote
-    ``RUN/status/<name>.json`` with ``"status": "not_applicable"`` is shown as "not
-    applicable" (不适用) with its reason in ``lang``; ``run_dir`` is the run folder
-    (default: the folder above ``target``'s ``reports/``).
+    ``RUN/status/<name>.json`` with ``"status": "not_applicable"`` (or whose entry says
+    ``status: not_applicable``, or ``not_applicable: True`` with ``reason_en`` /
+    ``reason_zh``) is shown as "not applicable" (不适用) with its reason in ``lang``;
+    ``run_dir`` is the run folder (default: the folder above ``target``'s ``reports/``).
     """
     zh = lang == "zh"
     statuses = read_statuses(Path(run_dir) if run_dir is not None else Path(target).parent.parent)
@@ -126,9 +127,11 @@ def write_index(target: Path, *, title: str, study_id: str, status: str,
         link = f'<a href="{html.escape(e["href"])}">{label}</a>' if e.get("href") else label
         cls, shown = ("ok" if e["status"] == "success" else "failed"), e["status"]
         own = statuses.get(e["name"], {})
-        if e["status"] == "success" and own.get("status") == "not_applicable":
+        if e["status"] == "not_applicable" or (e["status"] == "success" and (
+                e.get("not_applicable") or own.get("status") == "not_applicable")):
             cls, shown = "na", NOT_APPLICABLE["zh" if zh else "en"]
-            reason = own.get("reason_zh" if zh else "reason_en") or ""
+            key = "reason_zh" if zh else "reason_en"
+            reason = e.get(key) or own.get(key) or ""
             if reason:
                 link += f'<br><span class="reason">{_code_spans(html.escape(reason))}</span>'
         rows.append(f'<tr><td>{link}</td><td class="{cls}">{html.escape(shown)}</td>'
