@@ -324,7 +324,9 @@ _SOFT = frozenset(" \t\n\r\f\v\x1c\x1d\x1e\x1f\x85\u2028\u2029"
                   "\u301d\u301e\u30fb\uff5e\uff64")
 _MAX_SOFT = 3
 _SOFT_CLASS = "".join("\\" + c if c in "\\]^-[" else c for c in sorted(_SOFT - {"."}))
+_SOFT_CHAR = rf"(?:[{_SOFT_CLASS}]|\.(?![0-9]))"  # a dot before a digit belongs to a number
 _UNIT_RE = re.compile(
+    "("
     # letters and digits starting with a Latin letter (the most common unit, tried first)
     rf"[a-z][^\W_{_CJK}]*"
     # an ISO date, with an optional time (papermill and nbclient timestamps); also
@@ -342,10 +344,13 @@ _UNIT_RE = re.compile(
     # one CJK character
     rf"|[{_CJK}]"
     # more than three whitespace or punctuation characters: a gap that ends a match
-    # (three or fewer match nothing, so findall skips them)
-    rf"|(?:[{_SOFT_CLASS}]|\.(?![0-9])){{{_MAX_SOFT + 1},}}"
+    rf"|{_SOFT_CHAR}{{{_MAX_SOFT + 1},}}"
     # anything else (a symbol, the separator between JSON strings), one at a time
-    rf"|[^{_SOFT_CLASS}.]",
+    rf"|[^{_SOFT_CLASS}.]"
+    ")"
+    # up to three whitespace or punctuation characters after a unit are skipped with it
+    # (findall returns the unit only); elsewhere findall skips them
+    rf"(?:{_SOFT_CHAR}{{1,{_MAX_SOFT}}}(?!{_SOFT_CHAR}))?",
 )
 _FLOAT_INT_RE = re.compile(r"([0-9]+)\.0+")
 _DATE_UNIT_RE = re.compile(r"((?:19|20)[0-9]{2})[\-/.]([0-9]{1,2})[\-/.]([0-9]{1,2})(.*)")
@@ -388,55 +393,46 @@ def _units(low: str) -> tuple[list[str], dict[str, str]]:
 # brackets (an optional leading +) with at least 7 digits in all, that is not a date;
 # its digits, and its digits without a leading 86 or 0086 country code, are searched.
 MIN_PHONE_DIGITS = 7
-_PHONE_RUN_RE = re.compile(r"[0-9]+(?:(?:[\-./()+][\-./()+ ]?| [\-./()+]?)[0-9]+)*")
-_DIGITS_RE = re.compile(r"[0-9]+")
-_LONE_DECIMAL_RE = re.compile(r"(?<![0-9.])[0-9]+\.[0-9]+(?![.0-9])")
-_LONG_GROUP_RE = re.compile(rf"[0-9]{{{MIN_PHONE_DIGITS}}}")
-_DOT_CHAIN_RE = re.compile(r"[0-9]\.[0-9]+\.[0-9]")
+_PHONE_RUN_RE = re.compile(rf"(?<![0-9])(?=[0-9][0-9 \-./()+]{{{MIN_PHONE_DIGITS - 1}}})"
+                           r"[0-9]+(?:(?:[\-./()+][\-./()+ ]?| [\-./()+]?)[0-9]+)*")
+_NOT_DIGITS_RE = re.compile(r"[^0-9]+")
+# in a run: a group that is not part of a dotted number, a chain of 3+ dotted groups,
+# a decimal number (two groups and one dot)
+_LONG_GROUP_RE = re.compile(rf"(?<![0-9])(?<![0-9]\.)[0-9]{{{MIN_PHONE_DIGITS},}}(?![0-9])(?!\.[0-9])")
+_DOT_CHAIN_RE = re.compile(r"(?<![0-9])(?<![0-9]\.)[0-9]+(?:\.[0-9]+){2,}(?![0-9])(?!\.[0-9])")
+_LONE_DECIMAL_RE = re.compile(r"(?<![0-9])(?<![0-9]\.)[0-9]+\.[0-9]+(?![0-9])(?!\.[0-9])")
 _DATE_LIKE_RE = re.compile(r"(?:19|20)[0-9]{2}[\-./][0-9]{1,2}[\-./][0-9]{1,2}")
 
 
-def _phone_candidates(run: str) -> list[str]:
+def _phone_candidates(run: str, max_digits: int | None = None) -> list[str]:
     """Digit strings that a run of digit groups may be a phone number as.
 
-    Each group alone (a maximal run of digits), each chain of three or more groups
-    joined by dots (``170.0204.2082``), and the whole run when it holds no decimal
-    number (``+86 171 0040 2724``, ``1710261 7490``). A decimal (two groups joined
-    by one dot, ``0.17100402724``) is never a candidate, nor are its groups.
+    Each group alone (a maximal run of digits) of at least :data:`MIN_PHONE_DIGITS`
+    digits, each chain of three or more groups joined by dots (``170.0204.2082``), and
+    the whole run when it holds no decimal number (``+86 171 0040 2724``,
+    ``1710261 7490``). A decimal (two groups joined by one dot, ``0.17100402724``) is
+    never a candidate, nor are its groups. Candidates longer than ``max_digits`` are
+    left out (they cannot match), which keeps long runs cheap.
     """
-    groups = _DIGITS_RE.findall(run)
-    if len(groups) == 1:
-        return groups
-    seps = _DIGITS_RE.split(run)[1:-1]
-    out: list[str] = []
-    decimal = False
-    i = 0
-    while i < len(groups):
-        j = i
-        while j < len(seps) and seps[j] == ".":
-            j += 1
-        if j == i:
-            out.append(groups[i])
-        elif j - i == 1:
-            decimal = True  # groups[i].groups[j]: a decimal number
-        else:
-            out.append("".join(groups[i:j + 1]))
-        i = j + 1
-    if not decimal:
-        out.append("".join(groups))
-    return out
+    out = _LONG_GROUP_RE.findall(run)
+    limit = len(run) if max_digits is None else max_digits
+    if "." in run:
+        out += [d for d in (c.replace(".", "") for c in _DOT_CHAIN_RE.findall(run))
+                if len(d) <= limit]
+    if len(run) <= 3 * limit and not ("." in run and _LONE_DECIMAL_RE.search(run)):
+        whole = _NOT_DIGITS_RE.sub("", run)
+        if len(whole) >= MIN_PHONE_DIGITS:
+            out.append(whole)
+    return [d for d in dict.fromkeys(out) if len(d) <= limit]
 
 
 def _phone_cores(low: str) -> set[str]:
     """The digits of every phone-like run in a normalized declared value."""
     cores: set[str] = set()
-    for m in _PHONE_RUN_RE.finditer(low):
-        run = m.group()
+    for run in _PHONE_RUN_RE.findall(low):
         if _DATE_LIKE_RE.fullmatch(run):
             continue
         for digits in _phone_candidates(run):
-            if len(digits) < MIN_PHONE_DIGITS:
-                continue
             cores.add(digits)
             for cc in ("0086", "86"):
                 if digits.startswith(cc) and len(digits) - len(cc) >= MIN_PHONE_DIGITS:
@@ -586,6 +582,8 @@ class _Matcher:
         self.single = single
         self.single_keys = frozenset(single)
         self.phones = phones
+        # a candidate may carry a country code (0086) in front of the longest phone
+        self.max_phone_digits = max(map(len, phones), default=0) + 4
         self.automaton = _Automaton()
         for units, kinds in multi.items():
             self.automaton.add(units, kinds)
@@ -613,20 +611,9 @@ class _Matcher:
         if self.multi and not self.automaton.alphabet.isdisjoint(present):
             found |= self.automaton.search(units)
         if self.phones:
-            phones = self.phones
+            phones, limit = self.phones, self.max_phone_digits
             for run in _PHONE_RUN_RE.findall(low):
-                if len(run) < MIN_PHONE_DIGITS:
-                    continue
-                if run.isdigit():
-                    candidates = (run,)
-                elif _LONE_DECIMAL_RE.search(run) and not (
-                        _LONG_GROUP_RE.search(run) or _DOT_CHAIN_RE.search(run)):
-                    continue  # only short groups and decimals: no candidate (fast path)
-                else:
-                    candidates = _phone_candidates(run)
-                for digits in candidates:
-                    if len(digits) < MIN_PHONE_DIGITS:
-                        continue
+                for digits in ((run,) if run.isdigit() else _phone_candidates(run, limit)):
                     hit = phones.get(digits)
                     if hit is None and digits.startswith("86"):
                         hit = phones.get(digits[2:])
