@@ -44,6 +44,69 @@ from .readers import _STR, read_table
 
 _SPACE = re.compile(r"[\s\u3000]+")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+#: A cell that messages may quote: a plain number of at most 3 digits before and 2 after
+#: the point (``7``, ``-9``, ``4.5``, ``99``); it cannot be a name, a phone or an id card.
+_SHOWABLE_NUMBER = re.compile(r"^[+-]?\d{1,3}(\.\d{1,2})?$")
+#: A design label (wave, arm, cluster, block) that messages may quote: at most 24 characters,
+#: no run of 7 or more digits (a phone, an id card, a QQ number) and no ``@``.
+_LABEL_MAX = 24
+_LONG_DIGITS = re.compile(r"\d{7,}")
+
+
+def describe_cell(text) -> str:
+    """What an error message may show of a data cell (the rule of ``docs/error-codes.md``).
+
+    The cell itself when it is a short plain number (at most 3 digits before the point
+    and 2 after: ``7``, ``-9``, ``4.5``), which cannot be personal data; otherwise only
+    its kind and length (``text of 12 characters``, ``a number of 11 digits``), never
+    the text.
+
+    Examples
+    --------
+    >>> describe_cell("7"), describe_cell(" -9 "), describe_cell("13912345678")
+    ('7', '-9', 'a number of 11 digits')
+    >>> describe_cell("我是秦诗家电话17100402724"), describe_cell("abc")
+    ('text of 18 characters', 'text of 3 characters')
+    """
+    t = unicodedata.normalize("NFKC", str(text)).strip()
+    if _SHOWABLE_NUMBER.match(t):
+        return t
+    if _NUMBER.match(t):
+        digits = sum(ch.isdigit() for ch in t)
+        return f"a number of {digits} digit{'s' if digits != 1 else ''}"
+    return f"text of {len(t)} character{'s' if len(t) != 1 else ''}"
+
+
+def describe_number(x: float) -> str:
+    """:func:`describe_cell` for a number already read (``7``, ``a number of 11 digits``).
+
+    Examples
+    --------
+    >>> describe_number(7.0), describe_number(4.25), describe_number(1e308), describe_number(float("inf"))
+    ('7', '4.25', 'a number of 309 digits', 'an infinite number')
+    """
+    if not np.isfinite(x):
+        return "an infinite number"
+    if float(x).is_integer() and abs(x) >= 1e15:
+        return f"a number of {len(str(int(abs(x))))} digits"
+    return describe_cell(f"{x:.15g}")
+
+
+def describe_label(text) -> str:
+    """A design label (wave, arm, cluster, block) as a message may show it: quoted when it
+    looks like a label (at most 24 characters, no run of 7 digits, no ``@``), otherwise
+    described like a cell (:func:`describe_cell`).
+
+    Examples
+    --------
+    >>> describe_label("treatmnet"), describe_label("王芳13912345678")
+    ("'treatmnet'", 'text of 13 characters')
+    """
+    t = str(text)
+    if len(t) <= _LABEL_MAX and not _LONG_DIGITS.search(t) and "@" not in t:
+        return repr(t)
+    return describe_cell(t)
+
 
 
 @dataclass
@@ -71,6 +134,14 @@ class IngestResult:
         numbers are ambiguous.
     headers : dict
         ``{file: {data column: column as headed in the file}}``, for messages.
+    quarantine : dict
+        ``{code: boolean mask over data's rows}`` of rows that ingestion already knows
+        cannot be used (``ID_DATE``: an id Excel turned into a date); validation
+        quarantines them.
+    columns : dict
+        How each covariate, subgroup and data-column outcome was read:
+        ``{column: {"type": "numeric" | "categorical", "how": "declared" | "inferred" |
+        role, "numbers": n, "text": n, "min": ..., "max": ...}}``.
     """
 
     data: pd.DataFrame
@@ -79,6 +150,8 @@ class IngestResult:
     sensitive: object
     fatal: bool
     headers: dict = field(default_factory=dict)
+    quarantine: dict = field(default_factory=dict)
+    columns: dict = field(default_factory=dict)
 
 
 def _norm_label(text: str) -> str:
@@ -191,7 +264,13 @@ def _convert_column(series, lookup, nums_missing, text_missing):
 
 
 def _item_issues(instrument, positions, texts, label_text: bool, *, file, header, rows):
+    """One issue per bad cell; the cell's text is described, never quoted (:func:`describe_cell`)."""
     r = instrument.response
+    labels = {}
+    for text in (instrument.response.labels or {}).values():
+        for t in (text.values() if isinstance(text, dict) else [text]):
+            if t:
+                labels[_norm_label(t)] = t
     if label_text:
         code = "LABEL_UNKNOWN"
         expected = f"a code {r.min}-{r.max} or one of the labels: {_labels_text(instrument)}"
@@ -204,8 +283,14 @@ def _item_issues(instrument, positions, texts, label_text: bool, *, file, header
         what = "is not a number"
     issues = []
     for pos, raw in zip(positions, texts):
-        shown = raw if len(raw) <= 40 else raw[:37] + "..."
-        issues.append(Issue(code, "error", f"{shown!r} {what}; set to missing",
+        shown = describe_cell(raw)
+        near = ""
+        if label_text and labels:
+            # the nearest instrument label (its text, not the cell's) helps to fix a typo
+            close = difflib.get_close_matches(_norm_label(raw), list(labels), n=1, cutoff=0.6)
+            if close:
+                near = f" (nearest label: {labels[close[0]]!r})"
+        issues.append(Issue(code, "error", f"the answer ({shown}) {what}{near}; set to missing",
                             file=file, row=int(rows[pos]) if rows is not None else None,
                             column=header, value=shown, expected=expected))
     return issues
@@ -312,6 +397,79 @@ def _option_codes(instrument, values: dict, declared, kind, *, label_text: bool,
     return "value" if as_value else None, None
 
 
+# ----------------------------------------------------------------------------- value labels
+
+def _value_label_codes(instrument, columns: dict, value_labels: dict, *, file: str):
+    """Compare the value labels of a .sav/.dta file's item columns with the instrument's.
+
+    For each item column, every labelled code whose label is one of the instrument's
+    labels (any language, case and spaces ignored) gives a pair (file code, instrument
+    code). When all pairs of a column differ by the same amount (0-based codes 0-4 that
+    carry the labels of the instrument's 1-5), that amount is added to the column's
+    numbers, with one ``CODES_RELABELED`` warning per file and instrument. When they
+    differ by several amounts (1 = 非常同意 where the instrument says 5 = 非常同意), the
+    file contradicts the instrument: ``VALUE_LABELS_CONFLICT``, an error (fatal: the
+    scores would be inverted). Labels the instrument does not have are not compared.
+
+    Returns ``({item_id: shift}, issues)``.
+
+    Examples
+    --------
+    >>> from survey.instrument import Response
+    >>> class I:
+    ...     id = "s"
+    ...     response = Response(1, 2, {1: {"zh": "不同意"}, 2: {"zh": "同意"}})
+    >>> shifts, issues = _value_label_codes(I, {"q1": "q1"}, {"q1": {"0": "不同意", "1": "同意"}},
+    ...                                     file="w.sav")
+    >>> shifts, [i.code for i in issues]
+    ({'q1': 1.0}, ['CODES_RELABELED'])
+    >>> _value_label_codes(I, {"q1": "q1"}, {"q1": {"1": "同意", "2": "不同意"}}, file="w.sav")[1][0].code
+    'VALUE_LABELS_CONFLICT'
+    """
+    lookup = label_lookup(instrument)
+    shifts: dict[str, float] = {}
+    issues: list[Issue] = []
+    shifted: list[str] = []
+    for item_id, col in columns.items():
+        labels = value_labels.get(col) or value_labels.get(str(col)) or {}
+        pairs = []
+        for code_text, label in labels.items():
+            x = _number_or_none(str(code_text))
+            target = lookup.get(_norm_label(label))
+            if x is not None and target is not None:
+                pairs.append((x, float(target), str(label)))
+        if not pairs:
+            continue
+        diffs = {t - x for x, t, _ in pairs}
+        if diffs == {0.0}:
+            continue
+        if len(diffs) == 1:
+            shifts[item_id] = diffs.pop()
+            shifted.append(str(col))
+            continue
+        wrong = [(x, t, lab) for x, t, lab in sorted(pairs) if t != x]
+        shown = "; ".join(f"the file labels {x:g} {lab!r}, which is {t:g} in {instrument.id}"
+                          for x, t, lab in wrong[:3])
+        issues.append(Issue(
+            "VALUE_LABELS_CONFLICT", "error",
+            f"the value labels of this column contradict the instrument: {shown}. The numbers "
+            "cannot be read as the instrument's codes (scores would be reversed); recode the "
+            "column, or check that it is the right question", file=file, row=1, column=str(col),
+            expected=f"value labels that match {instrument.id}'s: {_labels_text(instrument)}"))
+    if shifted:
+        amounts = sorted(set(shifts.values()))
+        what = ", ".join(f"{a:+g}" for a in amounts)
+        issues.append(Issue(
+            "CODES_RELABELED", "warning",
+            f"the value labels of {len(shifted)} column(s) of {instrument.id} "
+            f"({', '.join(shifted[:5])}{'...' if len(shifted) > 5 else ''}) put the instrument's "
+            f"labels on other codes (e.g. 0-based codes); read as the instrument's codes by "
+            f"adding {what}", file=file, row=1, column=shifted[0],
+            expected=f"codes {instrument.response.min}-{instrument.response.max} as labelled in "
+                     f"{instrument.id}"))
+    return shifts, issues
+
+
 # ----------------------------------------------------------------------------- declared columns
 
 def _number_or_none(text: str):
@@ -319,21 +477,61 @@ def _number_or_none(text: str):
     return float(t) if _NUMBER.match(t) else None
 
 
-def _read_columns(data: pd.DataFrame, study, headers: dict) -> list:
+#: Without a declared range, a covariate or data-column outcome beyond this size (or not
+#: finite: ``1e309``) is ``VALUE_OUT_OF_RANGE``: no plausible measurement of a child is.
+NUMERIC_BOUND = 1e9
+#: A category level that looks like free text (``FREE_TEXT_CATEGORY``): longer than this ...
+FREE_TEXT_LENGTH = 16
+#: ... or holding a run of this many digits (a phone, a QQ number) ...
+_FREE_TEXT_DIGITS = re.compile(r"\d{5,}")
+#: ... or sentence punctuation in a level longer than 8 characters.
+_FREE_TEXT_PUNCT = re.compile(r"[,，:：;；。！!？?、]")
+
+
+def looks_like_free_text(level) -> bool:
+    """Whether a category level looks like free text rather than a label.
+
+    Longer than :data:`FREE_TEXT_LENGTH` (16) characters, or a run of 5 digits, or
+    sentence punctuation (``, ， : ： ; ； 。 ! ? 、``) in a level longer than 8
+    characters. Plain numbers are codes, not free text.
+
+    Examples
+    --------
+    >>> [looks_like_free_text(x) for x in ["其他:姑姑王芳照顾,电话13912345678", "祖父母", "grandparents",
+    ...                                     "other: aunt Li", "1", "13912345678"]]
+    [True, False, False, True, False, True]
+    """
+    t = unicodedata.normalize("NFKC", str(level)).strip()
+    if _NUMBER.match(t):
+        return len(t) >= 5 and bool(_FREE_TEXT_DIGITS.search(t))
+    return (len(t) > FREE_TEXT_LENGTH or bool(_FREE_TEXT_DIGITS.search(t))
+            or (len(t) > 8 and bool(_FREE_TEXT_PUNCT.search(t))))
+
+
+def _read_columns(data: pd.DataFrame, study, headers: dict):
     """Read covariates, subgroups and data-column outcomes (in place): numbers or text.
 
     Declared missing codes become missing in each. A column is numeric when the study
     says so (:meth:`survey.study.Study.column_type`: outcome columns, ``columns:``) or,
     for a covariate it does not type, when most of its non-missing cells (all files
-    together) are numbers; a numeric column's other cells become NaN with a
+    together) are numbers (so one ``10岁`` among numbers is one ``VALUE_NOT_NUMERIC``,
+    not a categorical column); a numeric column's other cells become NaN with a
     ``VALUE_NOT_NUMERIC`` error that names file, row and column but not the cell.
-    Numbers may use full-width digits (NFKC). Other columns stay text.
+    Numbers may use full-width digits (NFKC). A number outside ``columns: {c: {min, max}}``
+    or, without a range, beyond :data:`NUMERIC_BOUND` or not finite, becomes NaN with a
+    ``VALUE_OUT_OF_RANGE`` error. Other columns stay text; a level that looks like free
+    text (:func:`looks_like_free_text`) is a ``FREE_TEXT_CATEGORY`` warning naming its
+    first cell. Returns ``(issues, {column: how it was read})``.
     """
     d = study.design
     nums_missing, text_missing = _missing_sets(study.missing_codes)
     cols = list(dict.fromkeys([str(c) for c in d.covariates or ()] + [str(c) for c in d.subgroups or ()]
                               + [str(o.column) for o in study.outcomes if o.column is not None]))
     issues: list[Issue] = []
+    types: dict[str, dict] = {}
+    files = data["_file"].to_numpy(dtype=object)
+    rows = data["_row"].to_numpy()
+    missing = list(study.missing_codes or ())
     for col in cols:
         if col not in data.columns or data[col].dtype.kind == "f":
             continue
@@ -356,27 +554,279 @@ def _read_columns(data: pd.DataFrame, study, headers: dict) -> list:
         n_num, n_text = int((cell_kind == 1).sum()), int((cell_kind == 2).sum())
         declared = study.column_type(col)
         numeric = declared == "numeric" or (declared is None and n_num > n_text)
+        spec = study.columns.get(col)
+        how = ("declared" if spec is not None and spec.type is not None else
+               "outcome" if any(o.column == col for o in study.outcomes) else
+               "subgroup" if declared == "categorical" else "inferred")
+        types[col] = {"type": "numeric" if numeric else "categorical", "how": how,
+                      "numbers": n_num, "text": n_text}
         if not numeric:
             data[col] = s.mask(pd.Series(cell_kind == 0, index=s.index) & s.notna())
+            issues.extend(_free_text_levels(col, codes, uniques, files, rows, headers))
             continue
-        data[col] = np.where(cell_kind == 1, numbers[np.maximum(codes, 0)], np.nan)
-        if not n_text:
-            continue
+        values = np.where(cell_kind == 1, numbers[np.maximum(codes, 0)], np.nan)
         role = next((f"outcome {o.id!r}" for o in study.outcomes if o.column == col), None)
         if role is None:
             role = "a covariate declared numeric (columns:)" if declared == "numeric" else \
                 (f"a covariate read as numbers ({n_num} of {n_num + n_text} answers are "
                  f"numbers; if it is a category, declare columns: {{{col}: {{type: categorical}}}})")
-        missing = list(study.missing_codes or ())
         expected = "a number" + (f" or a declared missing code {missing}" if missing else "")
-        files = data["_file"].to_numpy(dtype=object)
-        rows = data["_row"].to_numpy()
         for k in np.flatnonzero(cell_kind == 2):
             header = headers.get(files[k], {}).get(col, col)
             issues.append(Issue("VALUE_NOT_NUMERIC", "error",
                                 f"the cell is not a number; column {col!r} is {role}; set to missing",
                                 file=files[k], row=int(rows[k]), column=header, expected=expected))
+        lo = None if spec is None else spec.min
+        hi = None if spec is None else spec.max
+        types[col].update(min=lo, max=hi)
+        with np.errstate(invalid="ignore"):
+            out = ~np.isnan(values) & (~np.isfinite(values) | (np.abs(values) > NUMERIC_BOUND))
+            if lo is not None:
+                out |= values < lo
+            if hi is not None:
+                out |= values > hi
+        if out.any():
+            if lo is None and hi is None:
+                rng = (f"a finite number of at most {NUMERIC_BOUND:.0e} in size (declare a plausible "
+                       f"range: columns: {{{col}: {{type: numeric, min: ..., max: ...}}}})")
+            else:
+                rng = " and ".join(p for p in (None if lo is None else f"at least {lo:g}",
+                                               None if hi is None else f"at most {hi:g}") if p)
+            what = role if role.startswith("outcome") else f"covariate {col!r}"
+            for k in np.flatnonzero(out):
+                shown = describe_number(values[k])
+                issues.append(Issue(
+                    "VALUE_OUT_OF_RANGE", "error",
+                    f"{shown} is outside the plausible range of {what} ({rng}); set to missing",
+                    file=files[k], row=int(rows[k]), column=headers.get(files[k], {}).get(col, col),
+                    value=shown, expected=rng + (f" or a declared missing code {missing}"
+                                                 if missing else "")))
+            values = np.where(out, np.nan, values)
+        data[col] = values
+    return issues, types
+
+
+def _free_text_levels(col, codes, uniques, files, rows, headers) -> list:
+    """``FREE_TEXT_CATEGORY`` warnings: one per level that looks like free text (its first
+    cell and the number of rows), never quoting it."""
+    issues = []
+    for k, u in enumerate(uniques):
+        if not looks_like_free_text(u):
+            continue
+        idx = np.flatnonzero(codes == k)
+        r0 = idx[0]
+        more = f" (and {len(idx) - 1} more row(s) with the same text)" if len(idx) > 1 else ""
+        issues.append(Issue(
+            "FREE_TEXT_CATEGORY", "warning",
+            f"a level of category {col!r} looks like free text ({describe_cell(u)}; long, or "
+            f"with digits or punctuation){more}: it may hold a name or a phone number and would "
+            "be published as a category level. Recode it to one of the column's categories "
+            "in the source (e.g. 其他 / other)", file=files[r0], row=int(rows[r0]),
+            column=headers.get(files[r0], {}).get(col, col), value=describe_cell(u),
+            expected="a short category label"))
     return issues
+
+
+# ----------------------------------------------------------------------------- respondent ids
+
+#: Characters that do not show: zero-width space/joiners, word joiner, BOM, soft hyphen.
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e]")
+_MONTHS = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
+#: An id cell that Excel turned into a date: 2024-01-12 (an .xlsx date cell as read),
+#: 2024/1/12, 1月12日, 12-Jan, Jan-12, with or without a midnight time.
+_DATE_ID = re.compile(
+    rf"^(?:\d{{4}}[-/.]\d{{1,2}}[-/.]\d{{1,2}}(?:[ T]0?0:00(?::00)?)?|\d{{1,2}}月\d{{1,2}}日"
+    rf"|\d{{1,2}}-(?:{_MONTHS})|(?:{_MONTHS})-\d{{1,2}})$", re.IGNORECASE)
+#: A date serial (days since 1899-12-30) from 2000-01-01 to 2049-12-31.
+_DATE_SERIAL = re.compile(r"^\d{5}(?:\.0+)?$")
+_SERIAL_RANGE = (36526, 54788)
+#: Ids written like ``1-12`` (class-number): the ones Excel turns into dates.
+_DASHED_ID = re.compile(r"^\d{1,2}-\d{1,2}$")
+_LOOSE_STEPS = ("full-width characters", "zero-width characters", "whitespace", "case")
+
+
+def _loose_form(raw: str, skip: str | None = None) -> str:
+    """A raw id after every normalization step of :data:`_LOOSE_STEPS` but ``skip``."""
+    t = raw if skip == "full-width characters" else unicodedata.normalize("NFKC", raw)
+    t = t if skip == "zero-width characters" else _ZERO_WIDTH.sub("", t)
+    t = t.strip() if skip == "whitespace" else _SPACE.sub("", t)
+    return t if skip == "case" else t.casefold()
+
+
+def id_key(raw) -> str:
+    """The loose form under which respondent ids are linked across files and waves.
+
+    Unicode NFKC (full-width ``Ｓ１０１`` -> ``S101``), zero-width characters and all
+    whitespace removed, case ignored. Leading zeros are a separate step
+    (:func:`survey.ingest.read_study_data`, ``ID_LOOSE_MATCH``).
+
+    Examples
+    --------
+    >>> id_key(" s\u200b１０１ "), id_key("S 101")
+    ('s101', 's101')
+    """
+    return _loose_form(str(raw))
+
+
+def _link_ids(data: pd.DataFrame, study, headers: dict, pseudonymizer):
+    """Link raw ids that differ only in form, flag ids that Excel turned into dates, and
+    replace the ids by pseudonyms (in place). Messages show pseudonyms and counts only.
+
+    Rules (``docs/error-codes.md``):
+
+    * ids whose loose form (:func:`id_key`: case, whitespace, zero-width and full-width
+      characters ignored) is the same are one respondent, written as the form with the
+      most rows, with an ``ID_LOOSE_MATCH`` warning per kind of difference saying how many
+      ids and rows were linked; unless two of the forms occur in one wave (two children,
+      or one child twice): then they are not linked (``ID_LOOSE_AMBIGUOUS`` warning);
+    * digit-only ids that differ only by leading zeros (``0001`` and ``1``: Excel drops
+      them) are linked the same way when unambiguous: exactly one zero-padded form and
+      the bare number, never both in one wave; otherwise ``ID_LOOSE_AMBIGUOUS``;
+    * an id that is a date (``2024-01-12``, ``1月12日``, ``12-Jan``), or a date serial
+      (36526-54788) in a study whose other ids look like ``1-12`` or dates, is ``ID_DATE``
+      (error; the rows are quarantined by validation).
+
+    Returns ``(issues, {"ID_DATE": mask})``.
+    """
+    d = study.design
+    col = d.id
+    n = len(data)
+    issues: list[Issue] = []
+    if col not in data.columns or not n:
+        if col in data.columns:
+            data[col] = pseudonymizer.pseudonymize_series(data[col]).rename(col)
+        return issues, {}
+    raw = data[col]
+    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+    uniq = [str(u) for u in uniques]
+    files = data["_file"].to_numpy(dtype=object)
+    rows = data["_row"].to_numpy()
+    waves = data[d.wave].fillna("").to_numpy(dtype=object) if d.wave in data.columns else \
+        np.full(n, "", dtype=object)
+    count = np.bincount(codes[codes >= 0], minlength=len(uniq))
+    first = np.full(len(uniq), n, dtype=np.int64)
+    np.minimum.at(first, codes[codes >= 0], np.flatnonzero(codes >= 0))
+    waves_of: list[set] = [set() for _ in uniq]
+    for c, w in set(zip(codes[codes >= 0].tolist(), waves[codes >= 0].tolist())):
+        waves_of[c].add(w)
+    plain = [unicodedata.normalize("NFKC", u).strip() for u in uniq]  # the pseudonymizer's form
+
+    # dates
+    is_date = np.array([bool(_DATE_ID.match(p)) for p in plain], dtype=bool)
+    if is_date.any() or any(_DASHED_ID.match(p) for p in plain):
+        for k, p in enumerate(plain):
+            if _DATE_SERIAL.match(p) and _SERIAL_RANGE[0] <= float(p) <= _SERIAL_RANGE[1]:
+                is_date[k] = True
+
+    # linking: loose form, then leading zeros; each distinct raw id -> the form it is written as
+    target = list(plain)
+    kinds_of: dict[str, list] = {}   # kind -> [unique index, ...] of linked variants
+    ambiguous: list[list] = []
+
+    def link(group: list, kind_of_variant, same_form_too: bool) -> None:
+        forms: dict[str, list] = {}
+        for k in group:
+            forms.setdefault(target[k], []).append(k)
+        if len(forms) >= 2:
+            seen: dict = {}
+            for form, ks in forms.items():
+                for w in set().union(*(waves_of[k] for k in ks)):
+                    if w in seen and seen[w] != form:
+                        ambiguous.append(group)
+                        return
+                    seen[w] = form
+        rank = {form: (-int(count[ks].sum()), int(first[ks].min())) for form, ks in forms.items()}
+        best = min(rank, key=rank.get)
+        best_raw = min((k for k in forms[best]), key=lambda k: (-count[k], first[k]))
+        for k in group:
+            if uniq[k] == uniq[best_raw] or (not same_form_too and target[k] == best):
+                continue
+            for kind in kind_of_variant(k, best_raw):
+                kinds_of.setdefault(kind, []).append(k)
+            target[k] = best
+
+    def loose_kinds(k, best):
+        # a kind of difference counts when the ids differ once every other step is applied
+        out = [kind for kind in _LOOSE_STEPS
+               if _loose_form(uniq[k], kind) != _loose_form(uniq[best], kind)]
+        return out or ["whitespace"]  # surrounding spaces only (the strip of every form)
+
+    groups: dict[str, list] = {}
+    for k, u in enumerate(uniq):
+        if not is_date[k] and plain[k]:
+            groups.setdefault(id_key(u), []).append(k)
+    for group in groups.values():
+        if len(group) > 1:
+            link(group, loose_kinds, True)
+    zeros: dict[str, list] = {}
+    for k in range(len(uniq)):
+        key = id_key(target[k])
+        if not is_date[k] and key.isascii() and key.isdigit():
+            zeros.setdefault(key.lstrip("0") or "0", []).append(k)
+    for bare, group in zeros.items():
+        forms = {id_key(target[k]) for k in group}
+        if len(forms) < 2:
+            continue
+        padded = [f for f in forms if f != bare]
+        if len(padded) != 1 or bare not in forms:
+            ambiguous.append(group)
+            continue
+        link(group, lambda k, best: ["leading zeros"], False)
+
+    # pseudonyms of the linked forms
+    final = np.array(target + [None], dtype=object)[codes]
+    data[col] = pseudonymizer.pseudonymize_series(pd.Series(pd.array(final, dtype=_STR))).to_numpy()
+    data[col] = data[col].astype(_STR)
+    pseudo = data[col].to_numpy(dtype=object, na_value=None)
+
+    def where(ks) -> tuple:
+        k0 = min(ks, key=lambda k: first[k])
+        r0 = int(first[k0])
+        return files[r0], int(rows[r0]), headers.get(files[r0], {}).get(col, col), pseudo[r0]
+
+    for kind in ("case", "whitespace", "zero-width characters", "full-width characters",
+                 "leading zeros"):
+        ks = kinds_of.get(kind)
+        if not ks:
+            continue
+        nrows = int(count[ks].sum())
+        nfiles = len({files[int(first[k])] for k in ks})
+        file, row, header, p = where(ks)
+        how = {"leading zeros": "that Excel drops from numbers (0001 -> 1)"}.get(kind, "")
+        issues.append(Issue(
+            "ID_LOOSE_MATCH", "warning",
+            f"{len(ks)} respondent id(s) in {nrows} row(s) of {nfiles} file(s) match the ids of "
+            f"other rows only if differences of {kind}{' ' + how if how else ''} are ignored; "
+            "they were linked "
+            f"(first: respondent {p}). Check that they are the same children, and correct the "
+            "ids in the source if they are", file=file, row=row, column=header, value=p,
+            expected="the same id written the same way in every file and wave"))
+    if ambiguous:
+        ks = [k for g in ambiguous for k in g]
+        file, row, header, p = where(ks)
+        issues.append(Issue(
+            "ID_LOOSE_AMBIGUOUS", "warning",
+            f"{len(ambiguous)} group(s) of respondent ids ({len(ks)} ids) differ only by case, "
+            "whitespace, invisible characters or leading zeros, but two of them occur in one "
+            f"wave (or several zero-padded forms exist), so they were NOT linked (first: "
+            f"respondent {p}); they may be two children, or one child entered twice",
+            file=file, row=row, column=header, value=p,
+            expected="ids that are either the same or clearly different"))
+    flags = {}
+    if is_date.any():
+        mask = np.isin(codes, np.flatnonzero(is_date)) & (codes >= 0)
+        flags["ID_DATE"] = mask
+        for file in dict.fromkeys(files[mask]):
+            idx = np.flatnonzero(mask & (files == file))
+            shown = ", ".join(str(int(rows[k])) for k in idx[:10]) + ("..." if len(idx) > 10 else "")
+            issues.append(Issue(
+                "ID_DATE", "error",
+                f"the respondent id of {len(idx)} row(s) is a date (rows {shown}): Excel turns "
+                "ids such as 1-12 into dates, so these children cannot be linked; rows "
+                "quarantined. Export the id column formatted as text", file=file,
+                row=int(rows[idx[0]]), column=headers.get(file, {}).get(col, col),
+                expected="a respondent id as text, not a date"))
+    return issues, flags
 
 
 # ----------------------------------------------------------------------------- personal columns
@@ -443,10 +893,27 @@ def _privacy():
 
 
 def _relative(path: Path, root: Path) -> str:
+    """The data file's name relative to the study folder, for messages.
+
+    A path that cannot be resolved (a symlink loop) is named as written.
+    """
     try:
         return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
     except ValueError:
         return Path(path).name
+    except (RuntimeError, OSError):  # "Symlink loop" (RuntimeError before Python 3.13)
+        try:
+            return Path(path).relative_to(Path(root)).as_posix()
+        except ValueError:
+            return Path(path).name
+
+
+def _symlink_loop(path: Path) -> bool:
+    try:
+        Path(path).resolve(strict=False)
+    except (RuntimeError, OSError):
+        return True
+    return False
 
 
 def read_study_data(study) -> IngestResult:
@@ -492,6 +959,13 @@ def read_study_data(study) -> IngestResult:
         info = {"file": name, "format": src.format, "encoding": None, "sheet": None,
                 "platform": None, "kind": None, "rows": 0, "sha256": None, "read": False}
         sources.append(info)
+        if _symlink_loop(src.path):
+            issues.append(Issue("FILE_UNREADABLE", "error", "the path is a symbolic link loop (a "
+                                "link that points, directly or through others, back to itself); "
+                                "the file cannot be read", file=name,
+                                expected="a data file, or a link to a data file in the study folder"))
+            fatal = True
+            continue
         try:
             table = read_table(src.path, encoding=src.encoding, sheet=src.sheet, name=name)
         except DataError as err:
@@ -549,7 +1023,9 @@ def read_study_data(study) -> IngestResult:
         else:
             raw_ids = frame[idcol].reset_index(drop=True)
             sensitive.add("raw_id", _distinct(raw_ids))
-            out[design.id] = pseudonymizer.pseudonymize_series(raw_ids).rename(None)
+            # raw for now: linked across files and pseudonymized once every file is in
+            # (_link_ids); never leaves this function
+            out[design.id] = raw_ids.rename(None)
             used.add(idcol)
             header_map[design.id] = str(idcol)
 
@@ -633,6 +1109,16 @@ def read_study_data(study) -> IngestResult:
             for col, positions, texts in pending:
                 issues.extend(_item_issues(inst, positions, texts, hits > 0, file=name,
                                            header=col, rows=rows))
+            if table.value_labels and numeric_cells:
+                shifts, label_issues = _value_label_codes(inst, numeric_cells, table.value_labels,
+                                                          file=name)
+                issues.extend(label_issues)
+                file_fatal = file_fatal or any(i.severity == "error" for i in label_issues)
+                for item_id, shift in shifts.items():
+                    col = numeric_cells[item_id]
+                    numbers = frame[col].str.strip().str.fullmatch(_NUMBER.pattern).fillna(False)
+                    out[item_id] = np.where(numbers.to_numpy(dtype=bool), out[item_id] + shift,
+                                            out[item_id])
             mode, issue = _option_codes(inst, {i: out[i] for i in numeric_cells},
                                         getattr(src, "codes", None), info["kind"],
                                         label_text=hits > 0, file=name)
@@ -685,14 +1171,18 @@ def read_study_data(study) -> IngestResult:
         fatal = fatal or file_fatal
 
     data = _stack(frames, study, item_order)
-    issues.extend(_read_columns(data, study, headers))
+    link_issues, flags = _link_ids(data, study, headers, pseudonymizer)
+    issues.extend(link_issues)
+    col_issues, column_types = _read_columns(data, study, headers)
+    issues.extend(col_issues)
     if files_read:
         for col in study.privacy.pii or ():
             if _header_key(col) not in pii_found:
                 issues.append(_absent_pii(str(col), [s["file"] for s in sources if s["read"]]))
         if any(c not in outcome_found for c in outcome_cols):
             fatal = True  # an outcome that no file holds: nothing to analyse
-    return IngestResult(data, sources, issues, sensitive, fatal, headers)
+    return IngestResult(data, sources, issues, sensitive, fatal, headers, quarantine=flags,
+                        columns=column_types)
 
 
 def _stack(frames, study, item_order) -> pd.DataFrame:

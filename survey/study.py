@@ -104,9 +104,13 @@ class ColumnSpec:
 
     ``type``: ``"numeric"`` (numbers; other text is ``VALUE_NOT_NUMERIC``) or
     ``"categorical"`` (text labels); ``None``: the default for the column's role.
+    ``min``/``max``: the plausible range of a numeric column (inclusive); a value
+    outside is ``VALUE_OUT_OF_RANGE`` (:mod:`survey.ingest`).
     """
 
     type: str | None = None
+    min: float | None = None
+    max: float | None = None
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,9 @@ class AnalysisSettings:
 @dataclass(frozen=True)
 class Study:
     """A loaded, validated study.
+
+    ``arms`` holds ``design.arms`` (with the control label) when study.yaml lists the arm
+    labels; empty when every label in the data is taken as an arm.
 
     Examples
     --------
@@ -140,6 +147,7 @@ class Study:
     claims: tuple[Claim, ...] = ()
     analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
     columns: dict = field(default_factory=dict)
+    arms: tuple[str, ...] = ()
     root: Path = Path(".")
     path: Path = Path("study.yaml")
 

@@ -19,7 +19,10 @@ Defaults and rules (documented in ``data-schema/README.md``):
 - ``InstrumentUse.columns`` maps every item id to its data column (the id itself
   unless ``instruments[].items`` maps it).
 - ``columns:`` may type only covariate, subgroup and data-column outcome columns; an
-  outcome column is always numeric (:meth:`survey.study.Study.column_type`).
+  outcome column is always numeric (:meth:`survey.study.Study.column_type`); ``min``/``max``
+  (a plausible range) only with ``type: numeric``.
+- ``design.arms``: the arm labels (the control label is added when missing); requires
+  ``design.arm``. Without it every label in the data is an arm.
 - ``privacy.not_pii`` and ``privacy.pii`` may not share a column.
 - Data paths are resolved inside the study folder (``STUDY_PATH_OUTSIDE`` otherwise);
   whether the files exist is checked when the data are read (``FILE_MISSING``).
@@ -30,7 +33,8 @@ Cross-check codes: ``STUDY_UNKNOWN_INSTRUMENT``, ``STUDY_INSTRUMENT_NOT_FOUND``,
 ``STUDY_UNKNOWN_WAVE``, ``STUDY_WAVES_REQUIRED``, ``STUDY_CONTROL_REQUIRED``,
 ``STUDY_DESIGN_INCOMPLETE``, ``STUDY_OUTCOMES_REQUIRED``, ``STUDY_PII_CONFLICT``,
 ``STUDY_UNKNOWN_ENCODING``, ``STUDY_PATH_OUTSIDE``, ``STUDY_PATH_INVALID``,
-``STUDY_UNKNOWN_COLUMN``, ``STUDY_COLUMN_TYPE_CONFLICT``.
+``STUDY_UNKNOWN_COLUMN``, ``STUDY_COLUMN_TYPE_CONFLICT``, ``STUDY_INVALID_VALUE`` (a wave or
+arm label listed twice once read as text: ``waves: [1, '1']``; ``columns:`` min not below max).
 """
 
 from __future__ import annotations
@@ -68,6 +72,17 @@ def _as_tuple(v) -> tuple[str, ...]:
 
 def _opt_str(v) -> str | None:
     return None if v is None else str(v)
+
+
+def _unique_as_text(labels: tuple, path: tuple, what: str, err) -> None:
+    """Labels are read as text: ``[1, '1']`` lists one label twice (``STUDY_INVALID_VALUE``)."""
+    seen: dict[str, int] = {}
+    for k, label in enumerate(labels):
+        if label in seen:
+            err("STUDY_INVALID_VALUE", f"{format_path(path)} lists the {what} {label!r} twice "
+                f"(items {seen[label]} and {k}; labels are read as text, so 1 and '1' are the same "
+                f"{what}); expected each {what} once", path + (k,))
+        seen.setdefault(label, k)
 
 
 def load_study(folder_or_yaml) -> Study:
@@ -158,6 +173,8 @@ def _build(data: dict, *, root: Path, yaml_path: Path, display: str, locate) -> 
             data_waves.append(w)
     if "waves" in dz:
         waves = _as_tuple(dz["waves"])
+        _unique_as_text(waves, ("design", "waves"), "wave", err)
+        waves = tuple(dict.fromkeys(waves))
         for i, d in enumerate(data["data"]):
             w = _opt_str(d.get("wave"))
             if w is not None and w not in waves:
@@ -177,6 +194,14 @@ def _build(data: dict, *, root: Path, yaml_path: Path, display: str, locate) -> 
         waves = ("all",)
     arm = _opt_str(dz.get("arm"))
     control = _opt_str(dz.get("control"))
+    arms = _as_tuple(dz.get("arms"))
+    _unique_as_text(arms, ("design", "arms"), "arm", err)
+    arms = tuple(dict.fromkeys(arms))
+    if arms and arm is None:
+        err("STUDY_DESIGN_INCOMPLETE", "design.arms lists arm labels but design.arm (the arm column) "
+            "is not set; expected design.arm", ("design", "arms"))
+    if arms and control is not None and control not in arms:
+        arms = (control,) + arms  # the control label is always an arm
     clusters = _as_tuple(dz.get("clusters"))
     if arm is not None and control is None:
         err("STUDY_CONTROL_REQUIRED", f"design.arm is {arm!r} but design.control is missing; expected the "
@@ -396,7 +421,18 @@ def _build(data: dict, *, root: Path, yaml_path: Path, display: str, locate) -> 
                 "numeric; found type: categorical (expected numeric, or no entry)",
                 ("columns", col, "type"))
             continue
-        columns[col] = ColumnSpec(type=spec["type"])
+        lo, hi = spec.get("min"), spec.get("max")
+        if (lo is not None or hi is not None) and spec["type"] != "numeric":
+            err("STUDY_COLUMN_TYPE_CONFLICT", f"column {col!r} has min/max but type: {spec['type']}; "
+                "expected type: numeric (a range applies to numbers)",
+                ("columns", col, "min" if lo is not None else "max"))
+            continue
+        if lo is not None and hi is not None and not lo < hi:
+            err("STUDY_INVALID_VALUE", f"columns.{col}: found min {lo:g} and max {hi:g}; expected "
+                "min < max", ("columns", col, "max"))
+            continue
+        columns[col] = ColumnSpec(type=spec["type"], min=None if lo is None else float(lo),
+                                  max=None if hi is None else float(hi))
 
     # ---------------------------------------------------------------- one role per column
     # A data column read as two things (the id and the wave, an item and a covariate, ...)
@@ -455,6 +491,7 @@ def _build(data: dict, *, root: Path, yaml_path: Path, display: str, locate) -> 
                                   adjust=az.get("adjust", defaults.adjust),
                                   seed=int(az.get("seed", defaults.seed))),
         columns=columns,
+        arms=arms,
         root=root,
         path=yaml_path,
     )

@@ -50,7 +50,7 @@ import pandas as pd
 
 from .atomic import write_bytes
 from .errors import Issue
-from .ingest import _norm_label, read_study_data
+from .ingest import _norm_label, describe_label, describe_number, read_study_data
 
 _EXAMPLES = 3
 
@@ -91,6 +91,7 @@ class ValidationResult:
     study_id: str = ""
     rows_read: int = 0
     omitted_columns: tuple = ()
+    columns: dict = field(default_factory=dict)
     _by_code: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -135,6 +136,7 @@ class ValidationResult:
                        "errors": self.errors, "warnings": self.warnings},
             "by_code": self.counts_by_code(),
             "sources": [dict(s) for s in self.sources],
+            "columns": {c: dict(v) for c, v in self.columns.items()},
             "issues": [_jsonable(i.to_dict()) for i in self.issues],
         }
 
@@ -157,6 +159,18 @@ class ValidationResult:
                              f"sha256 {s['sha256'][:12]}{codes}")
             else:
                 lines.append(f"  {s['file']}: NOT READ")
+        if self.columns:
+            lines.append("")
+            lines.append("Columns:")
+            for c, how in self.columns.items():
+                rng = ""
+                if how.get("min") is not None or how.get("max") is not None:
+                    lo, hi = how.get("min"), how.get("max")
+                    rng = f", range {'' if lo is None else f'{lo:g}'}..{'' if hi is None else f'{hi:g}'}"
+                why = {"inferred": f"inferred: {how['numbers']} of {how['numbers'] + how['text']} "
+                                   "cells are numbers", "declared": "declared in columns:",
+                       "outcome": "an outcome column", "subgroup": "a subgroup"}.get(how["how"], "")
+                lines.append(f"  {c}: {how['type']} ({why}{rng})")
         groups: dict[str, list] = {}
         for i in self.issues:
             groups.setdefault(i.code, []).append(i)
@@ -228,6 +242,7 @@ class _Checker:
         self.data = ing.data
         self.headers = ing.headers
         self.issues: list[Issue] = []
+        self.link_low = False
         self.quarantine: dict[str, np.ndarray] = {}
         n = len(self.data)
         self.files = self.data["_file"].to_numpy(dtype=object) if n else np.array([], object)
@@ -280,7 +295,9 @@ class _Checker:
                 shown = ", ".join(map(str, rows[:10]))
                 more = f" ({len(rows)} rows: {shown}{'...' if len(rows) > 10 else ''})"
             self.issues.append(Issue(code, "error", message(v) + more, file=file, row=rows[0],
-                                     column=self.header(file, col), value=v, expected=expected))
+                                     column=self.header(file, col),
+                                     value=None if v is None else describe_label(v).strip("'"),
+                                     expected=expected))
 
     # -- items
     def items(self):
@@ -300,7 +317,7 @@ class _Checker:
                     exp += f" or a declared missing code {missing}"
                 k_options = r.max - r.min + 1
                 for k in np.flatnonzero(bad):
-                    val = f"{v[k]:g}"
+                    val = describe_number(v[k])
                     hint = ""
                     if r.min != 1 and v[k] == k_options > r.max:
                         hint = (f" (if the file holds option numbers 1-{k_options}, as 问卷星's "
@@ -335,7 +352,8 @@ class _Checker:
         self.flag("DESIGN_VALUE_MISSING", empty)
         bad = vals.notna().to_numpy() & ~vals.isin(declared).to_numpy()
         self.grouped("WAVE_UNDECLARED", bad, col, arr,
-                     lambda v: f"wave {v!r} is not declared in design.waves{_did_you_mean(v, declared)}",
+                     lambda v: f"wave {describe_label(v)} is not declared in design.waves"
+                               f"{_did_you_mean(v, declared)}",
                      expected=f"one of {declared}")
         self.flag("WAVE_UNDECLARED", bad)
 
@@ -349,7 +367,7 @@ class _Checker:
         self.grouped("DESIGN_VALUE_MISSING", empty, col, arr, lambda v: "the arm is empty")
         self.flag("DESIGN_VALUE_MISSING", empty)
         control = None if self.design.control is None else str(self.design.control)
-        listed = [str(a) for a in (getattr(self.design, "arms", None) or ())]
+        listed = [str(a) for a in (getattr(self.study, "arms", None) or ())]
         declared = list(dict.fromkeys(([control] if control else []) + listed))
         counts = Counter(a for a in arr if a is not None)
         canonical = {_norm_label(d): d for d in declared}
@@ -362,19 +380,77 @@ class _Checker:
         def message(v):
             target = canonical.get(_norm_label(v))
             if target is not None:
-                return (f"arm {v!r} is not a declared arm label; did you mean {target!r}? "
-                        "(differs only by case/spaces)")
-            return f"arm {v!r} is not declared{_did_you_mean(v, declared)}"
+                return (f"arm {describe_label(v)} is not a declared arm label; did you mean "
+                        f"{target!r}? (differs only by case/spaces)")
+            where = "in design.arms" if listed else "(not the control label)"
+            return f"arm {describe_label(v)} is not declared {where}{_did_you_mean(v, declared)}"
 
         self.grouped("ARM_UNDECLARED", bad, col, arr, message,
                      expected=f"one of {sorted(ok_labels)}")
         self.flag("ARM_UNDECLARED", bad)
+        if not listed:
+            self._suspect_arms(col, vals, ok_labels, bad)
         if control is not None and counts and control not in counts:
             self.issues.append(Issue(
                 "ARM_CONTROL_ABSENT", "error",
                 f"no row has the control arm label {control!r} in column {col!r}"
                 f"{_did_you_mean(control, list(counts))}", column=col, value=control,
                 expected=f"rows with {col} = {control!r}"))
+
+    def _suspect_arms(self, col, vals, ok_labels, bad):
+        """Without design.arms: an arm held by fewer than min_cell children whose label is
+        within edit distance 2 of a larger arm's (``treatmnet``) is ``ARM_LABEL_SUSPECT``."""
+        ids = self.data[self.design.id]
+        keep = vals.notna().to_numpy() & ~bad
+        children = ids[keep].groupby(vals[keep].to_numpy()).nunique()
+        min_cell = int(getattr(self.study.privacy, "min_cell", 5))
+        for label, n in children.items():
+            if n >= min_cell:
+                continue
+            near = [o for o in ok_labels if o != label and children.get(o, 0) > n
+                    and _edit_distance(_norm_label(label), _norm_label(o)) <= 2]
+            if not near:
+                continue
+            other = max(near, key=lambda o: children.get(o, 0))
+            ks = np.flatnonzero((vals == label).fillna(False).to_numpy())
+            rows = ", ".join(f"{self.files[k]} row {int(self.rows[k])}" for k in ks[:10])
+            self.issues.append(Issue(
+                "ARM_LABEL_SUSPECT", "warning",
+                f"arm {describe_label(label)} has only {n} child(ren) (fewer than min_cell "
+                f"{min_cell}) and differs from the arm {other!r} ({children[other]} children) by at "
+                f"most 2 letters: a typo? It is analysed as an arm of its own ({rows}). List the "
+                "arms in design.arms to make an unknown label an error",
+                file=self.files[ks[0]], row=int(self.rows[ks[0]]),
+                column=self.header(self.files[ks[0]], col), value=describe_label(label).strip("'"),
+                expected=f"one of the larger arms, e.g. {other!r}"))
+
+    def linkage(self, keep):
+        """``ID_LINK_LOW``: in a longitudinal design, fewer than half of the children of the
+        smaller of the first wave and a later wave are found in both (after quarantine)."""
+        d = self.design
+        if d.type == "cross_sectional" or len(d.waves) < 2:
+            return
+        df = self.data.loc[keep, [d.id, d.wave]].dropna()
+        by_wave = {w: set(g) for w, g in df.groupby(d.wave, sort=False)[d.id]}
+        base = str(d.waves[0])
+        first = by_wave.get(base, set())
+        for w in d.waves[1:]:
+            later = by_wave.get(str(w), set())
+            if not first or not later:
+                continue
+            linked = len(first & later)
+            smaller = min(len(first), len(later))
+            if linked * 2 >= smaller:
+                continue
+            self.issues.append(Issue(
+                "ID_LINK_LOW", "error",
+                f"only {linked} of {smaller} children link between wave {base!r} "
+                f"({len(first)} children) and wave {str(w)!r} ({len(later)} children): fewer than "
+                "half. Ids are probably written differently in the two waves (a prefix, a "
+                "different id scheme, dates made by Excel); a longitudinal analysis of these "
+                "data would compare different children", column=d.id, value=str(linked),
+                expected=f"at least {(smaller + 1) // 2} of {smaller} children in both waves"))
+            self.link_low = True
 
     def other_design(self):
         d = self.design
@@ -437,15 +513,16 @@ class _Checker:
                 k2 = next(k for k in ks if _norm_label(df.at[k, c]) != first)
                 k1 = ks[0]
                 def desc(k, c=c):
-                    return (f"{df.at[k, c]!r} in wave {df.at[k, d.wave]!r} "
+                    return (f"{describe_label(df.at[k, c])} in wave {describe_label(df.at[k, d.wave])} "
                             f"({self.files[k]} row {int(self.rows[k])})")
 
                 self.issues.append(Issue(
                     "ASSIGNMENT_CHANGED", "error",
                     f"respondent {pid} changes {c}: {desc(k1)} but {desc(k2)}; all of this "
                     "respondent's rows quarantined", file=self.files[k2], row=int(self.rows[k2]),
-                    column=self.header(self.files[k2], c), value=str(df.at[k2, c]),
-                    expected=f"the same {c} in every wave ({df.at[k1, c]!r})"))
+                    column=self.header(self.files[k2], c),
+                    value=describe_label(df.at[k2, c]).strip("'"),
+                    expected=f"the same {c} in every wave ({describe_label(df.at[k1, c])})"))
             changed_any |= df[d.id].isin(bad_ids).to_numpy()
         self.flag("ASSIGNMENT_CHANGED", changed_any)
 
@@ -481,6 +558,25 @@ def _did_you_mean(value, declared) -> str:
             return f"; did you mean {dlab!r}? (differs only by case/spaces)"
     close = difflib.get_close_matches(str(value), [str(x) for x in declared], n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance with adjacent transpositions counted as one edit.
+
+    Examples
+    --------
+    >>> _edit_distance("treatmnet", "treatment"), _edit_distance("control", "treatment")
+    (1, 8)
+    """
+    prev2, prev = None, list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if prev2 is not None and i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[-1]
 
 
 def validate(study, *, ingested=None) -> ValidationResult:
@@ -520,11 +616,14 @@ def validate(study, *, ingested=None) -> ValidationResult:
         chk.other_design()
         chk.duplicates()
         chk.assignment()
+    for code, mask in (getattr(ing, "quarantine", None) or {}).items():
+        chk.flag(code, np.asarray(mask, dtype=bool))
     qmask = np.zeros(n, dtype=bool)
     for m in chk.quarantine.values():
         qmask |= m
     if n:
         chk.straight_lining(~qmask)
+        chk.linkage(~qmask)
     data = chk.data
     declared = _declared_columns(study, data)
     omitted = tuple(str(c) for c in data.columns if c not in declared)
@@ -546,8 +645,9 @@ def validate(study, *, ingested=None) -> ValidationResult:
     issues = list(ing.issues) + chk.issues
     order = {"FILE": 0, "ENCODING": 0, "COLUMN": 1}
     issues.sort(key=lambda i: (order.get(i.code.split("_")[0], 2), i.file or "", i.row or 0))
-    return ValidationResult(clean, q, issues, ing.sources, ing.sensitive, ing.fatal,
-                            study_id=study.id, rows_read=n, omitted_columns=omitted)
+    return ValidationResult(clean, q, issues, ing.sources, ing.sensitive,
+                            ing.fatal or chk.link_low, study_id=study.id, rows_read=n,
+                            omitted_columns=omitted, columns=dict(getattr(ing, "columns", {}) or {}))
 
 
 def _declared_columns(study, data) -> set:

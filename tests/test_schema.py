@@ -46,7 +46,7 @@ def test_study_schema_has_the_issue_keys():
     props = load_schema("study")["properties"]
     assert set(props) >= {"id", "title", "language", "design", "instruments", "data", "missing_codes",
                           "privacy", "outcomes", "claims", "analysis", "columns"}
-    assert set(props["design"]["properties"]) == {"type", "id", "wave", "waves", "arm", "control", "clusters",
+    assert set(props["design"]["properties"]) == {"type", "id", "wave", "waves", "arm", "arms", "control", "clusters",
                                                   "blocks", "covariates", "subgroups"}
     assert set(props["data"]["items"]["properties"]) == {"path", "wave", "sheet", "encoding", "platform",
                                                              "codes"}

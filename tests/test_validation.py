@@ -67,7 +67,9 @@ def test_value_out_of_range_set_missing(tmp_path):
 def test_value_not_numeric(tmp_path):
     ans = ["1", "abc", "3", "4", "1", "2", "3", "2", "1", "2"]
     i = one(validate(study(tmp_path, [_row("1", answers=ans)])), "VALUE_NOT_NUMERIC")
-    assert (i.file, i.row, i.column, i.value) == ("data/w.csv", 2, "rses_2", "abc")
+    # the cell is described, never quoted (docs/error-codes.md, "What messages show")
+    assert (i.file, i.row, i.column, i.value) == ("data/w.csv", 2, "rses_2", "text of 3 characters")
+    assert "abc" not in i.message
 
 
 def test_id_missing_quarantined(tmp_path):
