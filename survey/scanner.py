@@ -327,8 +327,10 @@ _SOFT_CLASS = "".join("\\" + c if c in "\\]^-[" else c for c in sorted(_SOFT - {
 _SOFT_CHAR = rf"(?:[{_SOFT_CLASS}]|\.(?![0-9]))"  # a dot before a digit belongs to a number
 _UNIT_RE = re.compile(
     "("
-    # letters and digits starting with a Latin letter (the most common unit, tried first)
+    # letters and digits starting with a Latin letter, and one CJK character (the most
+    # common units, tried first)
     rf"[a-z][^\W_{_CJK}]*"
+    rf"|[{_CJK}]"
     # an ISO date, with an optional time (papermill and nbclient timestamps); also
     # 2023/1/5 and 2023.01.05 (made 2023-01-05 by _canonical)
     r"|(?:19|20)[0-9]{2}(?:-[0-9]{1,2}-|/[0-9]{1,2}/|\.[0-9]{1,2}\.)[0-9]{1,2}(?![0-9])"
@@ -338,11 +340,9 @@ _UNIT_RE = re.compile(
     # an integer with a signed exponent: 1e+62312
     r"|[0-9]+e[+-][0-9]+"
     # a decimal without its leading zero (.62312), unless it follows a letter (lb.1001)
-    r"|(?<![^\W_])\.[0-9]+(?:e[+-]?[0-9]+)?"
+    r"|\.(?<![^\W_]\.)[0-9]+(?:e[+-]?[0-9]+)?"
     # letters and digits of any alphabetic script
     rf"|[^\W_{_CJK}]+"
-    # one CJK character
-    rf"|[{_CJK}]"
     # more than three whitespace or punctuation characters: a gap that ends a match
     rf"|{_SOFT_CHAR}{{{_MAX_SOFT + 1},}}"
     # anything else (a symbol, the separator between JSON strings), one at a time
