@@ -92,7 +92,7 @@ SHAPES = {
         dict(design={"type": "cross_sectional", "clusters": ["school_id"]},
              instruments=["rses"]),
         {"01_reliability": None, "03_effects": "no_outcomes", "05_power": "power_no_outcomes",
-         "icc": "no_clusters_icc", "change": "change_no_outcomes"}),
+         "icc": "no_outcomes_icc", "change": "change_no_outcomes"}),
     "survey_with_arm_one_wave": (
         dict(design={"type": "cross_sectional", **ARM}, instruments=["rses"],
              outcomes=[SELF_ESTEEM]),
@@ -321,3 +321,26 @@ def test_survey_without_instruments_or_arm_runs_and_says_why(tmp_path):
     assert "不适用 · Not applicable" in page and "no intervention effect" in page
     assert "Effect estimates" not in page  # the skipped sections' headings are left out
     assert not (out / "tables" / "effects.csv").exists()
+
+
+SINGLE_ITEM_INSTRUMENT = """\
+id: mood
+name: {en: Mood today, zh: 今日心情}
+license: {kind: original, terms: Written for this test.}
+response: {min: 1, max: 5}
+items:
+  - {id: mood_1, text: {en: How do you feel today?, zh: 你今天感觉怎么样？}}
+scales:
+  - {id: today, name: {en: Mood today, zh: 今日心情}, items: [mood_1]}
+"""
+
+
+def test_single_item_scales_have_no_reliability(tmp_path):
+    folder = write_study(tmp_path / "s", design={"type": "cross_sectional"})
+    (folder / "mood.yaml").write_text(SINGLE_ITEM_INSTRUMENT, encoding="utf-8")
+    doc = yaml.safe_load((folder / "study.yaml").read_text(encoding="utf-8"))
+    doc["instruments"] = [{"path": "mood.yaml"}]
+    (folder / "study.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
+    study = load_study(folder)
+    assert st.not_applicable_reason(study, "01_reliability") == st.REASONS["no_multi_item_scale"]
+    assert st.not_applicable_reason(study, "missingness") is None  # the item is still counted

@@ -66,6 +66,10 @@ REASONS = {
         "No clusters in this design (`design.clusters`): there is no intra-class "
         "correlation to estimate.",
         "本设计没有整群（`design.clusters`），没有组内相关需要估计。"),
+    "no_outcomes_icc": (
+        "No outcomes declared (`outcomes:` in study.yaml): there is no outcome whose "
+        "intra-class correlation could be estimated.",
+        "没有声明结局指标（study.yaml 中的 `outcomes:`），没有需要估计组内相关的结局。"),
     "no_baseline_content": (
         "The study declares no covariates, subgroups, outcomes, groups or clusters: there "
         "is nothing to describe at baseline.",
@@ -229,7 +233,9 @@ def _reason_key(study, section, table):
             return "no_pre_program_measure"
         return None
     if section == "icc":
-        return None if d.clusters and study.outcomes else "no_clusters_icc"
+        if not d.clusters:
+            return "no_clusters_icc"
+        return None if study.outcomes else "no_outcomes_icc"
     if section == "02_baseline":
         parts = ("table1", "balance", "icc")
         if all(_reason_key(study, p, None) for p in parts):
