@@ -152,3 +152,15 @@ def test_sav_labels_and_covariate_numeric(tmp_path):
     assert res.data["age"].dtype == "float64" and res.data["age"].tolist() == [10.5, 11.0, 12.0]
     assert res.data["rses_1"].tolist()[:2] == [1.0, 4.0]
     assert res.data["wave"].tolist() == ["all"] * 3
+
+
+def test_symlink_loop_in_data_is_a_coded_error(tmp_path):
+    """Issue 10: a symlink loop in data/ raised ``RuntimeError: Symlink loop`` in _relative."""
+    s = make_study(tmp_path / "s", {"ok.csv": FIX / "twin_codes_utf8.csv"},
+                   data=[{"path": "data/ok.csv"}, {"path": "data/loop.csv"}],
+                   privacy={"pii": ["name"]})
+    (tmp_path / "s" / "data" / "loop.csv").symlink_to("loop.csv")
+    res = read_study_data(s)
+    (issue,) = [i for i in res.issues if i.code == "FILE_UNREADABLE"]
+    assert issue.file == "data/loop.csv" and "symbolic link loop" in issue.message
+    assert res.fatal and [x["read"] for x in res.sources] == [True, False]

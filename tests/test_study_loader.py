@@ -351,3 +351,29 @@ def test_study_folder_itself_may_be_a_symlink(study_dir, tmp_path):
     link = tmp_path / "link"
     os.symlink(study_dir, link)
     assert load_study(link).data[0].path == (study_dir / "data" / "baseline.csv").resolve()
+
+
+def test_waves_listed_twice_once_read_as_text(study_dir):
+    """``waves: [1, '1']`` passes JSON uniqueness but is one wave twice (issue 10: it gave
+    55 DUPLICATE_ID errors instead of one contract error)."""
+    def edit(d):
+        d["design"]["waves"] = [1, "1", 2]
+        for src in d["data"]:
+            src.pop("wave", None)
+    (e,) = _edit(study_dir, edit)
+    assert e.code == "STUDY_INVALID_VALUE" and e.column == "design.waves[1]"
+    assert "twice" in e.message and "1 and '1' are the same" in e.message
+
+
+def test_design_arms_are_accepted_with_the_control_added(study_dir):
+    d = _load_yaml(study_dir)
+    d["design"]["arms"] = ["treatment", "mentoring"]
+    _save(study_dir, d)
+    s = load_study(study_dir)
+    assert s.arms == ("control", "treatment", "mentoring")
+    d["design"]["arms"] = ["control", "treatment", "treatment"]
+    _save(study_dir, d)
+    assert [e.code for e in _errors(study_dir)] == ["STUDY_INVALID_VALUE"]  # schema: uniqueItems
+    (e,) = _errors(_minimal(study_dir.parent / "m", design={"type": "cross_sectional", "id": "sid",
+                                                             "arms": ["a", "b"]}))
+    assert e.code == "STUDY_DESIGN_INCOMPLETE" and e.column == "design.arms"

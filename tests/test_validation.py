@@ -221,3 +221,40 @@ def test_fixture_hashes_unchanged_after_validation(tmp_path):
     after = {n: hashlib.sha256((s.root / "data" / n).read_bytes()).hexdigest() for n in srcs}
     assert after == before
     assert np.isfinite(res.data["rses_1"].dropna()).all()
+
+
+def test_design_arms_make_an_unknown_label_an_error_naming_its_rows(tmp_path):
+    rows = [_row("1"), _row("2", arm="treatment"), _row("3", arm="treatmnet"),
+            _row("4", arm="treatmnet", school="s2")]
+    res = validate(study(tmp_path, rows, design={
+        "type": "cluster_randomized", "id": "sid", "waves": ["baseline", "endline"], "arm": "arm",
+        "control": "control", "arms": ["treatment"], "clusters": "school"}))
+    (i,) = [i for i in res.issues if i.code == "ARM_UNDECLARED"]
+    assert (i.file, i.row, i.column, i.value) == ("data/w.csv", 4, "arm", "treatmnet")
+    assert "2 rows: 4, 5" in i.message and "did you mean 'treatment'" in i.message
+    assert sorted(res.quarantine["_row"]) == [4, 5] and set(res.data["arm"]) == {"control", "treatment"}
+
+
+def test_without_design_arms_a_tiny_arm_like_a_typo_is_a_warning(tmp_path):
+    rows = [_row(str(k), arm="treatment" if k % 2 else "control") for k in range(1, 13)]
+    rows.append(_row("13", arm="treatmnet"))
+    res = validate(study(tmp_path, rows))
+    (w,) = [i for i in res.issues if i.code == "ARM_LABEL_SUSPECT"]
+    assert (w.severity, w.file, w.row, w.column) == ("warning", "data/w.csv", 14, "arm")
+    assert "only 1 child" in w.message and "'treatment' (6 children)" in w.message
+    assert res.ok  # a warning: listing design.arms makes it an error
+
+
+def test_design_labels_that_look_like_personal_data_are_not_quoted(tmp_path):
+    secret = "王芳13912345678"
+    res = validate(study(tmp_path, [_row("1"), _row("2", wave=secret), _row("1", "endline", arm=secret)]))
+    text = json.dumps(res.report(), ensure_ascii=False) + res.summary()
+    assert secret not in text and "13912345678" not in text
+    assert {i.code for i in res.issues} >= {"WAVE_UNDECLARED", "ASSIGNMENT_CHANGED"}
+
+
+def test_item_values_that_are_not_short_numbers_are_described(tmp_path):
+    ans = ["1", "13912345678", "3", "4", "1", "2", "3", "2", "1", "2"]
+    res = validate(study(tmp_path, [_row("1", answers=ans)]))
+    i = one(res, "VALUE_OUT_OF_RANGE")
+    assert i.value == "a number of 11 digits" and "13912345678" not in i.message

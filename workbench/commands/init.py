@@ -45,6 +45,12 @@ design:
   # Arm (group) column and the label of the comparison arm. / 分组列及对照组的取值。
   arm: arm
   control: control
+  # Every arm label in the data (the control label is added). A row with another label is
+  # an error and quarantined; without this list a rare label that looks like a typo of
+  # another (treatmnet) is only a warning.
+  # 数据中所有分组取值（自动包含对照组）。列出后，其他取值（如拼错的 treatmnet）为错误，该行被隔离；
+  # 不列出时，只对人数很少、且像其他组拼写错误的取值给出警告。
+  # arms: [control, treatment]
   # Cluster columns, outermost first (required for cluster_randomized). / 整群列，由外到内。
   clusters: [school_id]
   # Randomization blocks (optional). / 随机化区组（可选）。
@@ -74,14 +80,33 @@ data:
     # sheet: Sheet1        # Excel sheet / 工作表
     # encoding: gbk        # detected when omitted / 省略时自动识别
     # platform: wenjuanxing
+    # What the numbers in item columns are: option_index (the option's position 1, 2, 3...,
+    # as 问卷星's 按序号 export writes them) or value (the instrument's own codes).
+    # 条目列中的数字：option_index（选项序号，问卷星“按序号”导出）或 value（量表本身的代码）。
+    # codes: option_index
 
-# Codes meaning "missing" in item columns. / 条目中表示缺失的代码。
+# Codes meaning "missing" in item columns, outcome columns and covariates.
+# 表示缺失的代码（适用于条目、结局列和协变量）。
 missing_codes: [-9, 99]
+
+# How covariate, subgroup and outcome columns are read (optional): numeric or categorical,
+# and for numbers a plausible range; a value outside it is an error naming its cell.
+# Default: outcome columns numeric, subgroups categorical, covariates numeric when most
+# of their cells are numbers.
+# 协变量、亚组和结局列的读取方式（可选）：numeric（数值）或 categorical（类别）；数值列可给出
+# 合理范围，超出范围的值报错并指出单元格。默认：结局列为数值，亚组为类别，协变量多数为数字时为数值。
+# columns:
+#   age: {{type: numeric, min: 5, max: 20}}
+#   gender: {{type: categorical}}
 
 privacy:
   # Personal-data columns: dropped when data are read, and searched for in every output.
   # 个人信息列：读取时删除，并在所有输出中检查是否泄露。
   pii: [name, phone, address]
+  # Columns whose header looks like personal data but which are not (e.g. the number of
+  # phone calls); other such headers stop the analysis until they are listed here or in pii.
+  # 列名像个人信息但实际不是的列（如“电话次数”）；其他此类列需列入此处或 pii，否则不进行分析。
+  # not_pii: [电话次数]
   # Groups smaller than this are suppressed in published tables. / 小于此人数的组在表格中隐藏。
   min_cell: 5
 
