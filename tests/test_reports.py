@@ -41,6 +41,7 @@ def test_index_shows_not_applicable_with_the_reason_in_the_run_language(tmp_path
     assert 'class="failed">failed<' in rows[2] and "No outcomes" not in rows[2]
     zh = _index(tmp_path, entries, lang="zh")
     assert 'class="na">不适用<' in zh and "没有对照组。" in zh and "No comparison" not in zh
+    assert 'class="ok">成功<' in zh and 'class="failed">失败<' in zh
 
 
 def test_index_ignores_an_unreadable_status_file(tmp_path):

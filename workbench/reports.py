@@ -98,6 +98,7 @@ td, th {{ border-bottom: 1px solid #ddd; padding: .45rem; text-align: left; }}
 
 
 NOT_APPLICABLE = {"en": "not applicable", "zh": "不适用"}
+STATUS_ZH = {"success": "成功", "failed": "失败"}
 
 
 def _code_spans(text: str) -> str:
@@ -125,7 +126,8 @@ def write_index(target: Path, *, title: str, study_id: str, status: str,
     for e in entries:
         label = html.escape(notebook_title(e["name"], lang))
         link = f'<a href="{html.escape(e["href"])}">{label}</a>' if e.get("href") else label
-        cls, shown = ("ok" if e["status"] == "success" else "failed"), e["status"]
+        cls = "ok" if e["status"] == "success" else "failed"
+        shown = STATUS_ZH.get(e["status"], e["status"]) if zh else e["status"]
         own = statuses.get(e["name"], {})
         if e["status"] == "not_applicable" or (e["status"] == "success" and (
                 e.get("not_applicable") or own.get("status") == "not_applicable")):
@@ -139,7 +141,7 @@ def write_index(target: Path, *, title: str, study_id: str, status: str,
     note_html = "".join(f'<p class="note">{html.escape(n)}</p>' for n in notes)
     page = _INDEX.format(
         lang="zh" if zh else "en", title=html.escape(title), study_id=html.escape(study_id),
-        status=html.escape(status), status_class="ok" if status == "success" else "failed",
+        status=html.escape(STATUS_ZH.get(status, status) if zh else status), status_class="ok" if status == "success" else "failed",
         status_label="运行状态" if zh else "Run status", study_label="研究" if zh else "Study",
         report_label="报告" if zh else "Report", state_label="状态" if zh else "Status",
         seconds_label="秒" if zh else "Seconds", rows="\n".join(rows), notes=note_html)
