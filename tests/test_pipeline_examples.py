@@ -89,6 +89,11 @@ def check_layout_and_success(out: Path) -> None:
         assert header[:len(cols)] == cols or set(cols) <= set(header), (table, header)
     # the manifest records every input with its sha256
     assert all("sha256" in i for i in m["inputs"]), m["inputs"]
+    # and the counts of the validate step: every clean row is analysed in some arm and wave
+    counts = next(s for s in m["steps"] if s["name"] == "validate")["counts"]
+    assert counts["rows_quarantined"] == 0 and counts["errors"] == 0
+    assert counts["rows_read"] == counts["rows_clean"] == sum(r["n"] for r in counts["analysed"])
+    assert m["warnings"] == []
 
 
 def raw_ids(example: str) -> set[str]:
