@@ -129,39 +129,43 @@ def _correlation(x: np.ndarray) -> np.ndarray:
     Each correlation uses the rows where both items were answered, and the means
     and SDs of THOSE rows. This is not ``cov2cor`` of the pairwise covariances,
     which divides by SDs from every row where each single item was answered; the
-    two agree when no answer is missing.
+    two agree when no answer is missing. Four matrix products on the zero-filled,
+    mean-centred data.
     """
     miss = np.isnan(x)
     if not miss.any():
         return _cov2cor(np.cov(x, rowvar=False))
     m = (~miss).astype(np.float64)
-    xc = x - np.nanmean(x, axis=0)
-    x0 = np.where(miss, 0.0, xc)
+    x0 = np.where(miss, 0.0, x - np.nanmean(x, axis=0))
     n = m.T @ m
     s = x0.T @ m  # s[j, k] = sum of x_j over rows where j and k are both present
     sq = (x0 * x0).T @ m  # sum of x_j^2 over those rows
     with np.errstate(invalid="ignore", divide="ignore"):
         cxy = x0.T @ x0 - s * s.T / n
-        vx = sq - s * s / n  # var of x_j on the rows shared with x_k (times n - 1)
+        vx = sq - s * s / n  # (n - 1) var of x_j on the rows shared with x_k
         r = cxy / np.sqrt(vx * vx.T)
     np.fill_diagonal(r, 1.0)
     if np.isnan(r).any():
-        raise ValueError("some pair of items is never answered together, or is constant where both "
-                         "were answered")
+        raise ValueError("some pair of items is never answered together, or one of them is "
+                         "constant where both were answered")
     return r
 
 
-def _prepare(items, use: str, min_items: int = 2):
+def _prepare(items, use: str, min_items: int = 2, *, correlation: bool = False):
+    """Items, the rows used, and their pairwise covariances (or correlations)."""
     df = _as_items(items, min_items=min_items)
     x = _rows(df.to_numpy(), use)
     if len(x) < 3:
         raise ValueError(f"need at least 3 respondents with answers, got {len(x)}")
-    cov = _covariance(x)
-    var = np.diag(cov)
-    bad = [c for c, v in zip(df.columns, var) if not v > 0]
+    if correlation:  # range of each item's answers (NaN if none), without a covariance
+        spread = np.fmax.reduce(x, axis=0) - np.fmin.reduce(x, axis=0)
+    else:
+        mat = _covariance(x)
+        spread = np.diag(mat)
+    bad = [c for c, v in zip(df.columns, spread) if not v > 0]
     if bad:
         raise ValueError(f"items with no variance (drop them first): {bad}")
-    return df, x, cov
+    return df, x, (_correlation(x) if correlation else mat)
 
 
 def _alpha_raw(cov: np.ndarray) -> float:
@@ -415,8 +419,7 @@ def omega_total(items, *, use: str = "pairwise", denominator: str = "observed") 
     """
     if denominator not in ("observed", "model"):
         raise ValueError(f"denominator must be 'observed' or 'model', got {denominator!r}")
-    _, x, _ = _prepare(items, use, min_items=3)
-    r = _correlation(x)
+    _, _, r = _prepare(items, use, min_items=3, correlation=True)
     lam = _minres_one_factor(r)
     u2 = 1.0 - lam**2
     if denominator == "observed":
