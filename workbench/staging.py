@@ -110,8 +110,11 @@ def _is_score_folder(folder: Path) -> bool:
     if not entries:
         return True
     names = {p.name for p in entries}
-    return (all(p.is_file() for p in entries) and names <= SCORE_FILES
-            and "scores.parquet" in names)
+    return (all(p.is_file() for p in entries) and "scores.parquet" in names
+            and all(n in SCORE_FILES or _SCORE_NAME.fullmatch(n) for n in names))
+
+
+_SCORE_NAME = re.compile(r"(scores|items)\.[a-z]+")  # formats a later version may add
 
 
 def _is_run_folder(folder: Path) -> bool:
