@@ -28,6 +28,9 @@ import pandas as pd
 STATUS_DIR = "status"
 """Folder of the run that holds one ``<notebook>.json`` per notebook that did not apply."""
 
+NOT_APPLICABLE_MARK = "workbench_not_applicable"
+"""Output metadata key of the not-applicable message: the HTML report ends after it."""
+
 
 def status_path(run_dir, stem: str) -> Path:
     """``RUN/status/<stem>.json``."""
@@ -61,7 +64,7 @@ def not_applicable(stem: str, reason_en: str, reason_zh: str, *, run_dir=".") ->
     >>> import tempfile
     >>> run = tempfile.mkdtemp()
     >>> s = not_applicable("03_effects", "No comparison group.", "没有对照组。",
-    ...                    run_dir=run)                          # doctest: +ELLIPSIS
+    ...                    run_dir=run)
     <IPython.core.display.Markdown object>
     >>> read_statuses(run)["03_effects"]["status"]
     'not_applicable'
@@ -98,10 +101,6 @@ def read_statuses(run_dir) -> dict[str, dict]:
         if isinstance(doc, dict) and isinstance(doc.get("status"), str):
             out[f.stem] = doc
     return out
-
-
-NOT_APPLICABLE_MARK = "workbench_not_applicable"
-"""Output metadata key of the not-applicable message: the HTML report ends after it."""
 
 
 def _display_markdown(text: str, metadata: dict | None = None):
