@@ -78,12 +78,13 @@ def normalized_html(path: Path) -> str:
 
 def normalized_manifest(path: Path) -> dict:
     m = copy.deepcopy(json.loads(path.read_text(encoding="utf-8")))
-    for key in ("started_at", "finished_at", "seconds"):
+    for key in ("started_at", "finished_at", "seconds", "run_id"):  # run_id: new each run
         m.pop(key, None)
     m["command"].pop("argv", None)
     m["workbench"].pop("git_commit", None)  # the lead may commit while the test runs
     for entry in m["steps"] + m["notebooks"]:
-        entry.pop("seconds", None)
+        for key in ("seconds", "run_id", "run_started_at"):
+            entry.pop(key, None)
     for entry in m["outputs"]:
         if "sha256" not in entry:  # notebooks and HTML: sizes vary with timestamps
             entry.pop("bytes", None)
