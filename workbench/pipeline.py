@@ -20,7 +20,6 @@ Output layout (users and other tools rely on it)::
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import time
@@ -327,7 +326,8 @@ def run_study(study_path, *, out=None, only=None, cli_parameters=(), jobs=None,
                                         f"{e['run_id']} (kept; re-run it with --only "
                                         f"{e['name']})")
                 step("reports", lambda: _reports(study, results, entries, run_dir, report_mode,
-                                                 failures, warnings))
+                                                 failures, warnings,
+                                                 lang=overrides.get("lang") or None))
             scan = step("privacy_scan", lambda: _scan_and_finish(
                 study, run_dir, sensitive, manifest, failures, t_start, staged.scratch, carried))
         except OSError as err:
@@ -421,18 +421,15 @@ def _notebook_entries(results, run_dir: Path, run_id: str, started_at: str) -> l
     return entries
 
 
-STATUS_DIR = "status"
 _REASON_CHARS = 2000
 
 
 def _not_applicable(run_dir: Path, name: str) -> dict:
     """``status: not_applicable`` and the reasons, from ``status/<name>.json``, else {}."""
-    path = run_dir / STATUS_DIR / f"{name}.json"
-    try:
-        info = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(info, dict) or info.get("status") != "not_applicable":
+    from workbench.run_folder import read_statuses
+
+    info = read_statuses(run_dir).get(name)
+    if not info or info.get("status") != "not_applicable":
         return {}
     out = {"status": "not_applicable"}
     for key in ("reason_en", "reason_zh"):
@@ -528,7 +525,7 @@ def _score(study, validation, run_dir: Path):
 def _execute(study, notebooks, declared, overrides, seed, run_dir, jobs, report_mode, report,
              scratch=None):
     standard = {"study": str(Path(study.path).resolve()), "run_dir": ".", "seed": seed,
-                "lang": study.language}
+                "lang": overrides.get("lang") or study.language}
     tasks = []
     for nb in notebooks:
         own = declared_parameters(nb)
@@ -540,8 +537,8 @@ def _execute(study, notebooks, declared, overrides, seed, run_dir, jobs, report_
 
 
 def _reports(study, results, entries, run_dir: Path, report_mode: bool, failures: list[str],
-             warnings: list[str]):
-    lang = study.language
+             warnings: list[str], lang: str | None = None):
+    lang = lang or study.language
     rerun = {r.name for r in results}
     index_entries = []
     for e in entries:
