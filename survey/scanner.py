@@ -112,6 +112,7 @@ import re
 import unicodedata
 import zipfile
 import zlib
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
@@ -467,60 +468,75 @@ def _variants(v: str) -> list[str]:
 
 
 class _Automaton:
-    """Aho-Corasick over units: every occurrence of many unit sequences in O(text)."""
+    """Aho-Corasick over units: every occurrence of many unit sequences in O(text).
+
+    Compact, for studies with very many values: units are numbered, and the
+    transitions of all nodes are one dict keyed by ``node << 32 | unit number``.
+    """
 
     def __init__(self):
-        self.goto: list[dict[str, int]] = [{}]
-        self.fail: list[int] = [0]
-        self.out: list[frozenset | set] = [set()]
-        self.alphabet: set[str] = set()
+        self.uid: dict[str, int] = {}  # unit -> number (1, 2, ...)
+        self.goto: dict[int, int] = {}
+        self.parent = array("l", [0])
+        self.via = array("l", [0])
+        self.levels: list[list[int]] = [[0]]  # nodes by depth, for the breadth-first build
+        self.fail = array("l")
+        self.out: dict[int, frozenset] = {}
 
-    def add(self, units: tuple[str, ...], kinds: set[str]) -> None:
+    def add(self, units: tuple[str, ...], kinds: frozenset) -> None:
+        uid, goto, levels = self.uid, self.goto, self.levels
         node = 0
-        for u in units:
-            nxt = self.goto[node].get(u)
+        for depth, u in enumerate(units, 1):
+            n = uid.get(u)
+            if n is None:
+                n = uid[u] = len(uid) + 1
+            key = node << 32 | n
+            nxt = goto.get(key)
             if nxt is None:
-                nxt = len(self.goto)
-                self.goto[node][u] = nxt
-                self.goto.append({})
-                self.fail.append(0)
-                self.out.append(set())
+                nxt = goto[key] = len(self.parent)
+                self.parent.append(node)
+                self.via.append(n)
+                if depth == len(levels):
+                    levels.append([])
+                levels[depth].append(nxt)
             node = nxt
-        self.out[node] |= kinds
-        self.alphabet.update(units)
+        self.out[node] = self.out.get(node, frozenset()) | kinds
 
     def build(self) -> None:
-        goto, fail, out = self.goto, self.fail, self.out
-        queue = list(goto[0].values())
-        for node in queue:  # breadth first: a node's fail link is set before its children's
-            for u, child in goto[node].items():
-                f = fail[node]
-                while f and u not in goto[f]:
+        goto, parent, via, out = self.goto, self.parent, self.via, self.out
+        fail = self.fail = array("l", bytes(len(parent) * array("l").itemsize))
+        for level in self.levels[2:]:  # depth 1 fails to the root; deeper ones in order
+            for child in level:
+                n = via[child]
+                f = fail[parent[child]]
+                while True:
+                    t = goto.get(f << 32 | n)
+                    if t is not None or not f:
+                        break
                     f = fail[f]
-                target = goto[f].get(u, 0)
-                fail[child] = target if target != child else 0
-                if out[fail[child]]:
-                    out[child] = out[child] | out[fail[child]]
-                queue.append(child)
-        self.out = [frozenset(o) if o else None for o in out]
+                fail[child] = t or 0
+                if t and t in out:
+                    out[child] = out.get(child, frozenset()) | out[t]
+        self.levels = []
 
     def search(self, units: list[str]) -> set[str]:
-        goto, fail, out, alphabet = self.goto, self.fail, self.out, self.alphabet
+        uid, goto, fail, out = self.uid, self.goto, self.fail, self.out
         found: set[str] = set()
         state = 0
         for u in units:
-            if u not in alphabet:
+            n = uid.get(u)
+            if n is None:
                 state = 0
                 continue
             while True:
-                nxt = goto[state].get(u)
+                nxt = goto.get(state << 32 | n)
                 if nxt is not None:
                     state = nxt
                     break
                 if not state:
                     break
                 state = fail[state]
-            if out[state] is not None:
+            if state in out:
                 found |= out[state]
         return found
 
@@ -586,7 +602,7 @@ class _Matcher:
         self.max_phone_digits = max(map(len, phones), default=0) + 4
         self.automaton = _Automaton()
         for units, kinds in multi.items():
-            self.automaton.add(units, kinds)
+            self.automaton.add(units, frozenset(kinds))
         self.automaton.build()
         self.multi = bool(multi)
 
@@ -603,12 +619,12 @@ class _Matcher:
         present = set(units)
         if fix:
             present.update(fix.values())
-            if self.multi and not self.automaton.alphabet.isdisjoint(fix.values()):
+            if self.multi and not self.automaton.uid.keys().isdisjoint(fix.values()):
                 units = [fix.get(u, u) for u in units]
         found: set[str] = set()
         for u in self.single_keys.intersection(present):
             found |= self.single[u]
-        if self.multi and not self.automaton.alphabet.isdisjoint(present):
+        if self.multi and not self.automaton.uid.keys().isdisjoint(present):
             found |= self.automaton.search(units)
         if self.phones:
             phones, limit = self.phones, self.max_phone_digits
