@@ -126,6 +126,42 @@ def test_a_used_free_text_column_leaking_a_name_is_caught_and_removed(planted, t
     assert find_leaks(result.output, {"name": [leaked]}) == {}
 
 
+def test_other_forms_of_declared_values_are_caught_and_removed(planted, tmp_path):
+    """Issue 10: the scanner compares normalized forms. A declared name typed with a space
+    inside and a declared phone typed with the country code and dashes, in a free-text
+    column that the study uses as a covariate (so its levels reach Table 1), are found
+    although neither is the declared string, and the files are removed."""
+    import json
+    import shutil
+
+    from hardening_study import edit_study_yaml, read_raw, write_raw
+
+    from workbench.pipeline import run_study
+
+    src, info = planted
+    folder = tmp_path / "study"
+    shutil.copytree(src, folder, ignore=shutil.ignore_patterns("output"))
+    base, end = read_raw(folder)
+    name = info["declared"]["name"][10]
+    phone = info["declared"]["phone"][12]
+    spaced = f"{name[0]} {name[1:]}"
+    formatted = f"+86 {phone[:3]}-{phone[3:7]}-{phone[7:]}"
+    base["备注"] = ["无"] * len(base)
+    base.loc[base.index[:6], "备注"] = f"{spaced}的奶奶代填"  # six rows each: above min_cell
+    base.loc[base.index[6:12], "备注"] = f"联系电话{formatted}"
+    write_raw(folder, base, end)
+    edit_study_yaml(folder, lambda d: d["design"]["covariates"].append("备注"))
+    result = run_study(folder, out=tmp_path / "out", only=["02_baseline"], progress=False)
+    manifest = json.loads((result.output / "manifest.json").read_text(encoding="utf-8"))
+    assert result.status == "failed" and result.exit_code == 1
+    findings = manifest["privacy"]["findings"]
+    assert {"file": "tables/table1.csv", "kind": "pii:name"} in findings
+    assert {"file": "tables/table1.csv", "kind": "pii:phone"} in findings
+    for f in {f["file"] for f in findings}:
+        assert not (result.output / f).exists()
+    assert find_leaks(result.output, {"name": [spaced, name], "phone": [formatted, phone]}) == {}
+
+
 def test_the_workbench_scanner_agrees_the_published_output_is_clean(run, planted):
     from survey.ingest import read_study_data
     from survey.scanner import scan_folder

@@ -345,6 +345,7 @@ def test_scan_command_prints_kinds_not_values(tmp_path, monkeypatch, capsys):
     captured = capsys.readouterr()
     assert seen["study"] == study
     assert "table.csv: pii:地址" in captured.out
+    assert "not checked: 2 raw ids are shorter than 4 characters" in captured.out
     _assert_no_value(captured.out, captured.err)
     (out / "table.csv").write_text("note\nfine\n")
     assert main(["scan", str(out), "--study", str(study)]) == 0

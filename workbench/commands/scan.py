@@ -4,7 +4,10 @@ The study defaults to the one recorded in ``DIR/manifest.json`` (``study.path``)
 Its raw data are re-read to collect the raw personal values and raw ids
 (:func:`survey.ingest.read_study_data`), then every file under ``DIR`` is searched
 (:func:`survey.scanner.scan_folder`). Findings are printed as file and kind, never
-the value. Exit code 1 when anything is found, 0 when the folder is clean.
+the value, followed by a "not checked:" line for each limit of the scan (raw ids
+shorter than 4 characters, personal values too short to search:
+:meth:`survey.scanner.ScanResult.limits`). Exit code 1 when anything is found, 0 when
+the folder is clean.
 """
 
 from __future__ import annotations
