@@ -292,22 +292,23 @@ class ScanResult:
 
 # ---------------------------------------------------------------------- matcher
 #
-# Text and values go through the same two steps, so that a value written in the
-# output exactly as it was declared is always found:
+# Text and values go through the same steps, so that a value written in the output
+# exactly as it was declared is always found:
 #
-# 1. ``_norm``: NFKC, lower case, zero-width characters removed, ``1001.0`` -> ``1001``
-#    and dates written ``2023/1/5`` or ``2023.01.05`` -> ``2023-01-05``.
+# 1. ``_norm``: NFKC, lower case, zero-width characters removed.
 # 2. ``_units``: the text becomes a list of units. A unit is a run of letters and
 #    digits of an alphabetic script (``zhang``, ``1001``, ``p9f2c``), a number that
 #    must not be split (``0.623120``, ``.62312``, ``1e+62312``, ``117.136.2.1``, an ISO
 #    date or timestamp), one CJK character, or one other character that is neither
 #    a letter, a digit, whitespace nor punctuation (``\x00`` between JSON strings, a
-#    symbol). Runs of at most three whitespace or punctuation characters are dropped;
-#    a longer run becomes one unit of its own, which no value holds.
+#    symbol). Runs of at most three whitespace or punctuation characters are skipped;
+#    a longer run is a unit of its own, which no value holds.
+# 3. ``_canonical``: one spelling per number (``1001.0`` is ``1001``, ``2023/1/5`` is
+#    ``2023-01-05``).
 #
 # A value is found when its units occur consecutively in the text's units. Whole
 # tokens for letters and digits, substrings for CJK, and "whitespace and punctuation
-# removed" all follow from this one rule.
+# removed" all follow from this one rule. Phones are compared as digits on top of it.
 
 #: Zero-width and direction marks: removed (``1001`` with a zero-width space inside).
 _INVISIBLE_RE = re.compile("[\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
