@@ -48,7 +48,7 @@ Rules:
   it excludes 0 exactly when the model's test rejects.
 * ``p_adjusted``: Holm (default) or Benjamini-Hochberg (``"bh"``) across the
   OUTCOMES within each model and arm (the family = the outcomes of one model for
-  one arm contrast).
+  one arm contrast); with ``"none"`` the unadjusted p-value.
 """
 
 from __future__ import annotations
@@ -217,6 +217,10 @@ def _regressors(df: pd.DataFrame, design, arms: list[str], *, baseline: bool, bl
 
 
 def _row(outcome, arm, control, model, est, se, df, alpha, n_obs, n_clusters) -> dict:
+    if not np.isfinite(se) or se <= 0:
+        raise ValueError(f"outcome {outcome!r} ({model}): the standard error is {se!r}, so the "
+                         "model fits the outcome exactly; is the outcome also a covariate, or "
+                         "constant?")
     q = stats.t.ppf(1 - alpha / 2, df) if np.isfinite(df) else stats.norm.ppf(1 - alpha / 2)
     t = est / se
     p = 2 * (stats.t.sf(abs(t), df) if np.isfinite(df) else stats.norm.sf(abs(t)))
@@ -359,8 +363,9 @@ def estimate_effects(
     design : analysis.design.Design
     alpha : float
         Confidence intervals at level 1 - alpha.
-    adjust : {"holm", "bh"}
-        Multiplicity adjustment across outcomes within each model and arm.
+    adjust : {"holm", "bh", "none"}
+        Multiplicity adjustment across outcomes within each model and arm;
+        ``"none"`` leaves ``p_adjusted`` equal to ``p_value``.
     primary_model : str, optional
         Override the design's primary model (see :func:`primary_model`).
 
@@ -393,8 +398,8 @@ def estimate_effects(
     >>> bool(res.loc[0, "ci_low"] < 3 < res.loc[0, "ci_high"])
     True
     """
-    if adjust not in ("holm", "bh"):
-        raise ValueError("adjust must be 'holm' or 'bh'")
+    if adjust not in ("holm", "bh", "none"):
+        raise ValueError("adjust must be 'holm', 'bh' or 'none'")
     if not 0 < alpha < 1:
         raise ValueError("alpha must be in (0, 1)")
     cols = _outcome_map(outcomes)
@@ -447,7 +452,7 @@ def estimate_effects(
         ok = np.isfinite(p)
         adj = np.full(len(p), np.nan)
         if ok.any():
-            adj[ok] = multipletests(p[ok], method=method)[1]
+            adj[ok] = p[ok] if adjust == "none" else multipletests(p[ok], method=method)[1]
         out.loc[idx, "p_adjusted"] = adj
     out["n_clusters"] = out["n_clusters"].astype(float)
     out = out[COLUMNS]

@@ -77,6 +77,9 @@ def test_holm_and_bh():
     p = h[h["model"] == "ols_cr2"]["p_value"].to_numpy()
     assert h[h["model"] == "ols_cr2"]["p_adjusted"].max() == pytest.approx(min(1, max(p.min() * 2, p.max())))
     assert (b["p_adjusted"] <= h["p_adjusted"] + 1e-15).all()
+    none = estimate_effects(data, ["wellbeing", "lonely"], d, adjust="none")
+    assert (none["p_adjusted"] == none["p_value"]).all()
+    assert (h["p_adjusted"] > none["p_adjusted"]).any()
 
 
 def test_pre_post_paired_t_and_statement():
