@@ -822,8 +822,9 @@ def _link_ids(data: pd.DataFrame, study, headers: dict, pseudonymizer):
             issues.append(Issue(
                 "ID_DATE", "error",
                 f"the respondent id of {len(idx)} row(s) is a date (rows {shown}): Excel turns "
-                "ids such as 1-12 into dates, so these children cannot be linked; rows "
-                "quarantined. Export the id column formatted as text", file=file,
+                "ids written like a month and a day (class-number) into dates, so these children "
+                "cannot be linked; rows quarantined. Export the id column formatted as text",
+                file=file,
                 row=int(rows[idx[0]]), column=headers.get(file, {}).get(col, col),
                 expected="a respondent id as text, not a date"))
     return issues, flags

@@ -635,6 +635,7 @@ def validate(study, *, ingested=None) -> ValidationResult:
         lead = ["_file", "_row"]
         q.insert(0, "reasons", pd.array(reasons, dtype="str"))
         q = q[lead + ["reasons"] + [c for c in q.columns if c not in lead + ["reasons"]]]
+        q = _describe_text_cells(q, keep={"_file", "reasons", study.design.id})
         clean = data.loc[~qmask].reset_index(drop=True)
     else:
         q = pd.DataFrame({"_file": pd.array([], dtype="str"), "_row": pd.array([], dtype="int64"),
@@ -648,6 +649,24 @@ def validate(study, *, ingested=None) -> ValidationResult:
     return ValidationResult(clean, q, issues, ing.sources, ing.sensitive,
                             ing.fatal or chk.link_low, study_id=study.id, rows_read=n,
                             omitted_columns=omitted, columns=dict(getattr(ing, "columns", {}) or {}))
+
+
+def _describe_text_cells(frame: pd.DataFrame, keep: set) -> pd.DataFrame:
+    """Quarantine rows as written: a text cell that does not look like a label (a wave
+    label holding a phone number, a free-text category) is replaced by its description
+    (:func:`survey.ingest.describe_label`); ``_file`` and ``_row`` locate the raw cell."""
+    out = frame.copy()
+    for c in out.columns:
+        if c in keep or out[c].dtype.kind in "fiub":
+            continue
+        codes, uniques = pd.factorize(out[c], use_na_sentinel=True)
+        shown = [describe_label(u) for u in uniques]
+        shown = [str(u) if d == repr(str(u)) else d for u, d in zip(uniques, shown)]
+        if shown == [str(u) for u in uniques]:
+            continue
+        values = np.array(shown + [None], dtype=object)[codes]
+        out[c] = pd.array(values, dtype="str")
+    return out
 
 
 def _declared_columns(study, data) -> set:

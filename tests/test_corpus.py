@@ -143,7 +143,14 @@ def check_case(case: dict, rc: int, text: str, folder: Path, out: Path, before: 
         f"{cid}: files appeared in the study folder: {sorted(set(after) - set(before))}"
 
 
-@pytest.mark.parametrize("cid", list(CASES))
+def _param(cid: str):
+    """A case; one whose fix waits for a file outside tests/ and the corpus modules
+    (manifest ``blocked_by``) is a strict xfail, so that the fix is noticed."""
+    why = CASES[cid].get("blocked_by")
+    return pytest.param(cid, marks=pytest.mark.xfail(strict=True, reason=why)) if why else cid
+
+
+@pytest.mark.parametrize("cid", [_param(c) for c in CASES])
 def test_case(cid, tmp_path, capsys, monkeypatch):
     case = CASES[cid]
     folder, out, argv = _prepare(case, tmp_path)

@@ -258,3 +258,12 @@ def test_item_values_that_are_not_short_numbers_are_described(tmp_path):
     res = validate(study(tmp_path, [_row("1", answers=ans)]))
     i = one(res, "VALUE_OUT_OF_RANGE")
     assert i.value == "a number of 11 digits" and "13912345678" not in i.message
+
+
+def test_quarantine_describes_text_cells_that_do_not_look_like_labels(tmp_path):
+    secret = "王芳13912345678"
+    res = validate(study(tmp_path, [_row("1"), _row("2", wave=secret), _row("3", wave="Endline")]))
+    q = res.quarantine
+    assert list(q["wave"]) == ["text of 13 characters", "Endline"] and list(q["_row"]) == [3, 4]
+    res.write(tmp_path / "out")
+    assert secret not in (tmp_path / "out" / "quarantine.csv").read_text(encoding="utf-8-sig")

@@ -8,7 +8,10 @@ inputs that are made at test time inside a temporary copy of a case:
 - ``study-too-large``: a study.yaml over 5 MB,
 - ``symlink-out``, ``symlinked-folder-out``: symbolic links pointing outside the
   study folder (git would store them as links; they must point at a real outside
-  target, which exists only at test time).
+  target, which exists only at test time);
+- ``symlink-loop``: ``data/w.csv`` a link to itself;
+- ``xlsx-zip-bomb``: an .xlsx of about 2 MB that expands to 520 MiB of XML (too large
+  to commit; made in about 3 seconds).
 
 Text cases (study.yaml files, small UTF-8 CSVs) are committed as written by hand;
 ``.gitattributes`` keeps every byte of the corpus as it is (no line-ending changes).
@@ -180,10 +183,93 @@ def build() -> list[str]:
          {"instruments/form.xlsx": b"", "data/w.csv": utf8.encode("utf-8")},
          instruments="instruments: [{path: instruments/form.xlsx}]",
          outcomes="outcomes: [{id: comm, scale: form.total}]")
+    # --- issue 10: ids that link only loosely, ids Excel turned into dates
+    zw = [list(r) for r in OK_ROWS]
+    zw[2][0], zw[3][0] = "S101\u200b", "S102\u200b"  # zero-width space after the endline ids
+    case("ids-zero-width", "a zero-width space after every endline id: linked, with a warning",
+         {"data/w.csv": csv_text(zw).encode("utf-8")})
+    import datetime as dt
+
+    dated = [list(r) for r in OK_ROWS]
+    for r, k in zip(dated, (12, 13, 12, 13)):
+        r[0] = f"1-{k}"
+    xrows = [[*r[:5], *map(int, r[5:])] for r in dated]
+    xrows[2][0], xrows[3][0] = dt.datetime(2024, 1, 12), dt.datetime(2024, 1, 13)
+    case("ids-excel-dates", "ids such as 1-12 that Excel turned into date cells (rows 4 and 5)",
+         {"data/w.xlsx": _xlsx([HEAD, *xrows])}, data="data: [{path: data/w.xlsx}]")
+    # --- issue 10: SPSS value labels against the instrument (rses: 1 = 非常不同意 ... 4 = 非常同意)
+    zh = {1: "非常不同意", 2: "不同意", 3: "同意", 4: "非常同意"}
+    case("sav-labels-reversed", "a .sav whose value labels say 1 = 非常同意 where rses says 4",
+         {"data/w.sav": _sav(OK_ROWS, {float(5 - k): v for k, v in zh.items()})},
+         data="data: [{path: data/w.sav}]")
+    zero = [[*r[:5], *(str(int(x) - 1) for x in r[5:])] for r in OK_ROWS]
+    case("sav-labels-zero-based", "a .sav with 0-based codes 0-3 that carry the labels of rses' 1-4",
+         {"data/w.sav": _sav(zero, {float(k - 1): v for k, v in zh.items()})},
+         data="data: [{path: data/w.sav}]")
+    # --- issue 10: made by others today (encoding, xlsx pitfalls)
+    gbk_rows = csv_text(OK_ROWS[:2]).encode("gbk")
+    utf8_rows = "".join(",".join(r) + "\n" for r in OK_ROWS[2:]).encode("utf-8")
+    case("mixed-encoding", "GBK rows, then UTF-8 rows pasted from another export (one file)",
+         {"data/w.csv": gbk_rows + utf8_rows})
+    formula = [[*r[:5], *map(int, r[5:])] for r in OK_ROWS]
+    formula[1][6] = "=1+0"  # openpyxl saves formulas without a computed value
+    formula[3][7] = "=SUM(F5:G5)"
+    case("xlsx-formula-no-value", "formula cells without saved values (a script-written .xlsx)",
+         {"data/w.xlsx": _xlsx([HEAD, *formula])}, data="data: [{path: data/w.xlsx}]")
+    body = [[*r[:5], *map(int, r[5:])] for r in OK_ROWS]
+    body[2][4] = None
+    case("xlsx-merged-body", "a merged range in the body (school E3:E4): E4 would read as empty",
+         {"data/w.xlsx": _xlsx([HEAD, *body], merges=["E3:E4"])}, data="data: [{path: data/w.xlsx}]")
+    case("xlsx-hidden-sheet", "a hidden first sheet with stale test data; the visible sheet is read",
+         {"data/w.xlsx": _xlsx_hidden_first([HEAD, ["T1", "测试", "baseline", "control", "s1",
+                                                   *[9] * 10]], [HEAD, *xlsx_rows(OK_ROWS)])},
+         data="data: [{path: data/w.xlsx}]")
     # --- made at test time (see RUNTIME): only the study file is committed
     case("big-cell", "a 5 MB single cell in an item column (data/w.csv is made at test time)", {})
     case("study-too-large", "a study.yaml over 5 MB (made at test time)", {})
+    case("xlsx-zip-bomb", "an .xlsx of 2 MB whose sheet expands to 520 MiB of XML (made at test "
+         "time)", {}, data="data: [{path: data/w.xlsx}]")
+    case("symlink-loop", "data/w.csv is a symbolic link to itself (made at test time)", {})
     return written
+
+
+def xlsx_rows(rows):
+    return [[*r[:5], *map(int, r[5:])] for r in rows]
+
+
+def _xlsx_hidden_first(hidden_rows, visible_rows) -> bytes:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "test"
+    for r in hidden_rows:
+        ws.append(r)
+    ws.sheet_state = "hidden"
+    ws2 = wb.create_sheet("data")
+    for r in visible_rows:
+        ws2.append(r)
+    wb.active = 1
+    wb.properties.created = wb.properties.modified = __import__("datetime").datetime(2024, 6, 9)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _sav(rows, labels) -> bytes:
+    """A .sav of ``rows`` (HEAD columns; items as numbers) with ``labels`` on every item."""
+    import tempfile
+
+    import pandas as pd
+    import pyreadstat
+
+    df = pd.DataFrame([r[:5] for r in rows], columns=HEAD[:5])
+    for j, item in enumerate(ITEMS):
+        df[item] = [float(r[5 + j]) for r in rows]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "w.sav"
+        pyreadstat.write_sav(df, str(path), variable_value_labels={i: labels for i in ITEMS})
+        return path.read_bytes()
 
 
 # ----------------------------------------------------------------------------- test time
@@ -213,9 +299,27 @@ def _symlinked_folder_out(folder: Path, outside: Path) -> None:
     (folder / "linked").symlink_to(outside, target_is_directory=True)
 
 
+def _zip_bomb(folder: Path, outside: Path) -> None:
+    """An .xlsx of about 2 MB whose sheet part expands to 520 MiB (> the 512 MiB guard)."""
+    (folder / "data").mkdir(exist_ok=True)
+    with zipfile.ZipFile(folder / "data" / "w.xlsx", "w", zipfile.ZIP_DEFLATED,
+                         compresslevel=1) as zf:
+        zf.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
+        with zf.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as fh:
+            chunk = b" " * (1 << 20)
+            for _ in range(520):
+                fh.write(chunk)
+
+
+def _symlink_loop(folder: Path, outside: Path) -> None:
+    (folder / "data").mkdir(exist_ok=True)
+    (folder / "data" / "w.csv").symlink_to("w.csv")
+
+
 #: ``setup`` name in manifest.yaml -> function(case_copy, outside_folder)
 RUNTIME = {"big_cell": _big_cell, "study_too_large": _study_too_large,
-           "symlink_out": _symlink_out, "symlinked_folder_out": _symlinked_folder_out}
+           "symlink_out": _symlink_out, "symlinked_folder_out": _symlinked_folder_out,
+           "zip_bomb": _zip_bomb, "symlink_loop": _symlink_loop}
 
 
 if __name__ == "__main__":
