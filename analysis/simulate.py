@@ -833,9 +833,10 @@ def simulate_study(
         first arm, 0.5 for any other).
     cluster_levels : {None, 0, 1, 2}
         Cluster columns the design declares: 0 none, 1 ``school_id`` (``class_id``
-        in a one-school study), 2 ``school_id`` and ``class_id``. ``None``: the
-        design's default (``class_id`` for ``randomized`` and one-school studies,
-        else both).
+        in a one-school study, and for ``randomized``, whose schools are the
+        blocks), 2 ``school_id`` and ``class_id`` (then a ``randomized`` design
+        declares no blocks: a column has one role). ``None``: the design's default
+        (``class_id`` for ``randomized`` and one-school studies, else both).
     id_style : {"code", "num5", "num8", "padded", "chinese"}
         Student ids: ``LB-0103-0027`` (prefix, county and school number, serial),
         5-digit numbers (``11027``), 8-digit numbers (``20020027``), zero-padded
@@ -1246,14 +1247,16 @@ def simulate_study(
         clusters = (("class_id",) if design == "randomized" or schools == 1
                     else ("school_id", "class_id"))
     else:
-        clusters = {0: (), 1: ("school_id",) if schools > 1 else ("class_id",),
-                    2: ("school_id", "class_id")}[cluster_levels]
+        # students randomized within schools: the school is the block, the class the cluster
+        one = ("school_id",) if schools > 1 and design != "randomized" else ("class_id",)
+        clusters = {0: (), 1: one, 2: ("school_id", "class_id")}[cluster_levels]
     d_obj = Design(
         type=design, id="student_id", wave="wave", waves=tuple(waves),
         arm="arm" if has_arm else None, control=arms[-1] if has_arm else None,
         clusters=clusters,
         blocks=("county_id" if design == "cluster_randomized" and blocks > 1
-                else "school_id" if design == "randomized" and schools > 1 else None),
+                else "school_id" if design == "randomized" and schools > 1
+                and "school_id" not in clusters else None),
         covariates=("gender", "age", "guardian_type", "both_parents_away"),
         subgroups=("gender", "guardian_type", "both_parents_away"),
     )

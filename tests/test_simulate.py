@@ -475,3 +475,17 @@ def test_simulate_controlled_on_the_command_line(tmp_path):
     truth = json.loads((tmp_path / "s" / "truth.json").read_text("utf-8"))
     assert truth["outcomes"]["communication"]["baseline_difference_beneficial_sd"] == -0.3
     assert "--design controlled" in truth["plan"]["cli"]
+
+
+@pytest.mark.parametrize("design", ["controlled", "randomized", "cluster_randomized"])
+@pytest.mark.parametrize("levels", [0, 1, 2])
+def test_cluster_levels_give_each_column_one_role(design, levels):
+    if design == "cluster_randomized" and levels == 0:
+        pytest.skip("a cluster randomized design needs a cluster level")
+    sim = simulate_study([_spec()], design=design, schools=4, blocks=2, students_per_school=12,
+                         cluster_levels=levels, seed=1, truth_draws=1_000)
+    d = sim.design
+    assert len(d.clusters) == levels
+    assert d.blocks is None or d.blocks not in d.clusters
+    if design == "randomized" and levels < 2:
+        assert d.blocks == "school_id"  # students randomized within schools

@@ -96,7 +96,7 @@ def test_zoo_study_runs_end_to_end(case, tmp_path):
     assert proc.returncode == 0, f"workbench run exited {proc.returncode}\n{log}"
     manifest = json.loads((out / "manifest.json").read_text("utf-8"))
     assert manifest["status"] == "success", log
-    bad = {e["name"]: (e["status"], (e.get("error") or "")[-600:])
+    bad = {e["name"]: (e["status"], json.dumps(e.get("error"), ensure_ascii=False)[-800:])
            for e in manifest["notebooks"] if e["status"] not in ("success", "not_applicable")}
     assert not bad, f"notebooks failed: {bad}"
     assert len(manifest["notebooks"]) >= 5

@@ -88,7 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="classes per school (default 2 to 4 at random)")
     p.add_argument("--cluster-levels", type=int, choices=[0, 1, 2], default=None,
                    help="cluster columns declared: 0 none, 1 school (class in a one-school "
-                        "study), 2 school and class (default: class for randomized, else both)")
+                        "study and for randomized, whose schools are blocks), 2 school and class "
+                        "(default: class for randomized, else both)")
     p.add_argument("--icc", type=float, default=None, help="school-level ICC (default 0.05)")
     p.add_argument("--icc-class", type=float, default=None, help="class-level ICC (default 0.08)")
     p.add_argument("--instruments", nargs="+", default=None, metavar="ID",
