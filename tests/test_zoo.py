@@ -100,6 +100,15 @@ def test_zoo_study_runs_end_to_end(case, tmp_path):
            for e in manifest["notebooks"] if e["status"] not in ("success", "not_applicable")}
     assert not bad, f"notebooks failed: {bad}"
     assert len(manifest["notebooks"]) >= 5
+    status = {e["name"]: e["status"] for e in manifest["notebooks"]}
+    for e in manifest["notebooks"]:  # a notebook that does not apply says why
+        if e["status"] == "not_applicable":
+            assert e.get("reason_en") or e.get("reason_zh"), e
+    # ... and only where it really has nothing to do
+    if case["design"] == "pre_post" or case["arms"] > 0:
+        assert status.get("03_effects") == "success", status
+    if case["instruments"] > 0:
+        assert status.get("01_reliability") == "success", status
     assert manifest["privacy"]["scan"] == "passed", manifest["privacy"]
     leaks = _leaks(out, canaries)
     assert not leaks, f"personal values in the output: {leaks[:5]}"
