@@ -112,6 +112,11 @@ class MixedFit:
     singular : bool
         Some cluster-level variance is exactly 0 (the estimate is on the
         boundary), as ``lme4::isSingular``.
+    dropped_levels : tuple of str
+        Inner cluster levels that coincide with the level above them (one class per
+        school): their variance is not identified apart from the outer level's, so
+        the model is fitted without them and their ``variance_components`` rows hold
+        NaN (the outer level's variance includes theirs).
     """
 
     fixed_effects: pd.DataFrame
@@ -126,6 +131,7 @@ class MixedFit:
     outcome: str
     groups: tuple = field(default_factory=tuple)
     singular: bool = False
+    dropped_levels: tuple = field(default_factory=tuple)
 
 
 def _quote(name: str) -> str:
@@ -457,12 +463,27 @@ def random_intercepts(
                 f"cluster level {g!r} has {k} clusters for {n} observations; "
                 "need at least 2 and fewer than the observations"
             )
-    for outer, inner in zip(groups, groups[1:]):
-        if n_groups[inner] == n_groups[outer]:
-            raise ValueError(
-                f"level {inner!r} has as many clusters as {outer!r} within it: "
-                "each is then one cluster, and their variances are not identified"
-            )
+    redundant = [inner for outer, inner in zip(groups, groups[1:])
+                 if n_groups[inner] == n_groups[outer]]
+    if redundant:
+        # one class per school: the inner level is the outer one again, and the two
+        # variances are not identified apart; fit without it and say so in the result
+        kept = [g for g in groups if g not in redundant]
+        fit = random_intercepts(data, outcome, kept, fixed=fixed, reml=reml, ci=ci)
+        vc = fit.variance_components
+        rows = []
+        for g in groups:
+            if g in redundant:
+                rows.append(pd.DataFrame({"level": [g], "n_groups": [n_groups[g]],
+                                          "variance": [np.nan], "icc": [np.nan]}))
+            else:
+                rows.append(vc[vc["level"] == g])
+        rows.append(vc[vc["level"] == "residual"])
+        fit.variance_components = pd.concat(rows, ignore_index=True)
+        fit.n_groups = {g: n_groups[g] for g in groups}
+        fit.groups = tuple(groups)
+        fit.dropped_levels = tuple(redundant)
+        return fit
 
     # centre y and the non-constant columns when there is an intercept (exact
     # reparameterization, better conditioned); undone below

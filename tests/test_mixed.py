@@ -162,8 +162,9 @@ def test_bad_input(data):
         random_intercepts(hsb.assign(ses2=2 * hsb["ses"]), "mAch", "school", fixed=["ses", "ses2"])
     with pytest.raises(ValueError, match="cannot build"):
         random_intercepts(hsb, "mAch", "school", fixed="nope + ses")
-    with pytest.raises(ValueError, match="not identified"):
-        random_intercepts(hsb.assign(s2=hsb["school"]), "mAch", ["school", "s2"])
+    # a level that repeats the one above is dropped, not an error (one class per school)
+    assert random_intercepts(hsb.assign(s2=hsb["school"]), "mAch",
+                             ["school", "s2"]).dropped_levels == ("s2",)
 
 
 def test_duplicate_index_labels_are_harmless(data, fits):
@@ -312,3 +313,21 @@ def test_a_stuck_point_is_not_converged(boundary_data):
     stuck[0] = 0.0  # LEA variance at 0, school variance at the optimum
     assert not _kkt(model.deviance, stuck)
     assert model.deviance(stuck) - model.deviance(phi) > 2.7
+
+
+def test_one_class_per_school_is_fitted_without_the_redundant_level():
+    # rural schools with a single class: class and school coincide, their variances are
+    # not identified apart; the fit equals the school-only fit and says what it dropped
+    rng = np.random.default_rng(3)
+    school = np.repeat(np.arange(20), 25)
+    d = pd.DataFrame({"y": rng.normal(0, 1, 20)[school] + rng.normal(0, 3, 500),
+                      "school": school, "class_id": "1"})
+    both = random_intercepts(d, "y", ["school", "class_id"])
+    one = random_intercepts(d, "y", ["school"])
+    assert both.dropped_levels == ("class_id",)
+    vc = both.variance_components.set_index("level")
+    assert list(vc.index) == ["school", "class_id", "residual"]
+    assert np.isnan(vc.loc["class_id", "variance"])
+    assert vc.loc["school", "variance"] == one.variance_components.set_index("level").loc[
+        "school", "variance"]
+    assert both.loglik == one.loglik and both.converged
