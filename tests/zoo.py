@@ -138,13 +138,12 @@ def full_cover() -> list[dict]:
     rest = [n for n in NAMES if n not in SHAPE]
     out = []
     for k, shape in enumerate(all_valid(SHAPE)):
-        for shift in range(50):  # the first rotation that is valid
-            case = dict(shape)
-            for m, n in enumerate(rest):
-                vals = DIMENSIONS[n]
-                case[n] = vals[(k + shift + m) % len(vals)]
-            if valid(case):
-                break
+        case, step = dict(shape), k  # counting through the other dimensions (mixed radix)
+        for n in rest:  # their constraints involve only the shape: keep the values it allows
+            vals = [v for v in DIMENSIONS[n] if valid({**shape, n: v})]
+            case[n] = vals[step % len(vals)]
+            step //= len(DIMENSIONS[n])
+        assert valid(case), case
         out.append({n: case[n] for n in NAMES})
     return out
 
