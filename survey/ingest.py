@@ -8,7 +8,7 @@ no further than it must:
    Wenjuanxing's ``来自IP``), remembering their values only in memory
    (``IngestResult.sensitive``) for the output scanner; a declared column that no
    file has is ``PII_COLUMN_ABSENT`` (warning);
-3. replace raw respondent ids by keyed pseudonyms (:mod:`survey.privacy`);
+3. keep the raw respondent ids in memory only, until every file is read;
 4. normalize a Wenjuanxing export (:mod:`survey.wenjuanxing`);
 5. rename item columns to item ids (``InstrumentUse.columns``); design columns
    keep the study's names; add the wave column from ``data[].wave``;
@@ -20,9 +20,19 @@ no further than it must:
 7. drop any other column whose header looks like personal data and that the study
    neither uses nor lists in ``privacy.not_pii`` (``PII_UNDECLARED``, fatal;
    :func:`personal_header`);
-8. once every file is read: covariates, subgroups and data-column outcomes are read
-   as numbers or text (``_read_columns``; ``VALUE_NOT_NUMERIC`` for text in a numeric
-   column, naming file, row and column but never the cell).
+8. once every file is read: ids that differ only by case, whitespace, zero-width or
+   full-width characters or leading zeros are linked (``ID_LOOSE_MATCH``), ids that
+   Excel turned into dates are flagged (``ID_DATE``), and every id is replaced by its
+   keyed pseudonym (:mod:`survey.privacy`; ``_link_ids``): normalization happens before
+   hashing, messages show pseudonyms and counts;
+9. covariates, subgroups and data-column outcomes are read as numbers or text
+   (``_read_columns``; ``VALUE_NOT_NUMERIC`` for text in a numeric column,
+   ``VALUE_OUT_OF_RANGE`` outside ``columns:`` min/max or beyond 1e9,
+   ``FREE_TEXT_CATEGORY`` for a level that looks like free text).
+
+``.sav``/``.dta`` value labels of item columns are compared with the instrument's labels
+(``CODES_RELABELED``, ``VALUE_LABELS_CONFLICT``). No message quotes a cell
+(:func:`describe_cell`).
 
 Range checks, duplicates and assignment rules are :mod:`survey.validation`'s job.
 """

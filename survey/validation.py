@@ -18,11 +18,20 @@ Rules (code, severity, consequence):
 ``PII_COLUMN_ABSENT``  warning  a ``privacy.pii`` column no file has
 ``CODES_OPTION_INDEX`` warning  问卷星 option numbers read as codes (min + n - 1)
 ``CODES_AMBIGUOUS``    error    option numbers or codes? ``data[].codes`` needed; fatal
-``VALUE_OUT_OF_RANGE`` error    item outside the response scale -> NaN
+``VALUE_OUT_OF_RANGE`` error    item outside the response scale, covariate or
+                                outcome outside its range -> NaN
+``CODES_RELABELED``    warning  .sav codes shifted to the instrument's labels
+``VALUE_LABELS_CONFLICT`` error .sav labels contradict the instrument; fatal
+``FREE_TEXT_CATEGORY`` warning  a category level that looks like free text
 ``ID_MISSING``         error    row quarantined
+``ID_DATE``            error    an id Excel turned into a date: row quarantined
+``ID_LOOSE_MATCH``     warning  ids linked after normalization (counts)
+``ID_LOOSE_AMBIGUOUS`` warning  loosely equal ids not linked (one wave has both)
+``ID_LINK_LOW``        error    < half of the children link across waves; fatal
 ``DESIGN_VALUE_MISSING`` error  empty wave/arm/cluster/block: row quarantined
 ``WAVE_UNDECLARED``    error    row quarantined (says when only case/spaces differ)
 ``ARM_UNDECLARED``     error    row quarantined (says when only case/spaces differ)
+``ARM_LABEL_SUSPECT``  warning  no design.arms: a tiny arm like a typo of another
 ``ARM_CONTROL_ABSENT`` error    no row carries the control arm's label
 ``DUPLICATE_ID``       error    same respondent twice in a wave: all copies quarantined
 ``ASSIGNMENT_CHANGED`` error    arm/cluster/block differs between a respondent's
@@ -32,9 +41,14 @@ Rules (code, severity, consequence):
 ====================== ======== ===============================================
 
 Arms are "declared" by ``design.control`` plus, when the design lists them,
-``design.arms``; without such a list every observed arm label is accepted unless
-it differs from the control label (or from a more frequent label) only by case or
-spaces.
+``design.arms`` (:attr:`survey.study.Study.arms`); without such a list every observed
+arm label is accepted unless it differs from the control label (or from a more
+frequent label) only by case or spaces, and a label held by fewer than ``min_cell``
+children within two edits of a larger arm's is ``ARM_LABEL_SUSPECT``.
+
+Messages never quote a cell that may hold personal data (``docs/error-codes.md``,
+"What messages show of a cell"): :func:`survey.ingest.describe_cell` and
+:func:`survey.ingest.describe_label`.
 """
 
 from __future__ import annotations
