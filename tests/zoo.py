@@ -39,6 +39,7 @@ of thousands of studies: for counting, not for running).
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Mapping
 
@@ -65,23 +66,24 @@ EFFECT = 0.35  # true effect on the primary outcome, latent SD
 def valid(case: Mapping) -> bool:
     """Whether a (possibly partial) case can be a study; missing keys are unconstrained."""
     g = case.get
-    d = g("design")
-    rules = (
-        (("design", "waves"), lambda: not (d == "cross_sectional" and g("waves") != 1)),
-        (("design", "waves"), lambda: not (d == "pre_post" and g("waves") < 2)),
-        (("design", "arms"), lambda: not (d == "pre_post" and g("arms") != 0)),
-        (("design", "arms"), lambda: not (d in ("controlled", "randomized", "cluster_randomized")
-                                          and g("arms") == 0)),
-        (("design", "attrition"), lambda: not (d == "cross_sectional" and g("attrition") != "none")),
-        (("waves", "attrition"), lambda: not (g("waves") == 1 and g("attrition") != "none")),
-        (("design", "clusters"), lambda: not (d == "cluster_randomized" and g("clusters") == 0)),
-        (("arms", "attrition"), lambda: not (g("attrition") == "differential" and g("arms") == 0)),
-        (("design", "attrition"), lambda: not (d == "pre_post" and g("attrition") == "differential")),
-        (("instruments", "outcomes"), lambda: not (g("instruments") == 0
-                                                   and g("outcomes") != "columns")),
-        (("instruments", "missing"), lambda: not (g("instruments") == 0 and g("missing") == "above")),
-    )
-    return all(rule() for keys, rule in rules if all(k in case for k in keys))
+    d, w, arms, att = g("design"), g("waves"), g("arms"), g("attrition")
+    inst, outc = g("instruments"), g("outcomes")
+    if d == "cross_sectional" and ((w is not None and w != 1) or att not in (None, "none")):
+        return False  # one wave, so nobody can be lost
+    if d == "pre_post" and ((w is not None and w < 2) or arms not in (None, 0)
+                            or att == "differential"):
+        return False  # one group, at least two waves
+    if d in ("controlled", "randomized", "cluster_randomized") and arms == 0:
+        return False
+    if w == 1 and att not in (None, "none"):
+        return False
+    if d == "cluster_randomized" and g("clusters") == 0:
+        return False
+    if att == "differential" and arms == 0:
+        return False
+    if inst == 0 and (outc not in (None, "columns") or g("missing") == "above"):
+        return False  # no questionnaire: column outcomes only, no min_items to fall below
+    return True
 
 
 def _pair_index():
@@ -97,12 +99,15 @@ def _pair_index():
 
 def all_valid(names=NAMES) -> list[dict]:
     """Every valid combination of the values of ``names`` (the others unset)."""
-    out = []
-    for values in itertools.product(*(DIMENSIONS[n] for n in names)):
-        case = dict(zip(names, values))
-        if valid(case):
-            out.append(case)
+    out = [{}]
+    for n in names:  # extend valid partial cases one dimension at a time (same order as product)
+        out = [c2 for c in out for v in DIMENSIONS[n] if valid(c2 := {**c, n: v})]
     return out
+
+
+@functools.lru_cache(maxsize=1)
+def _pairwise_cover() -> tuple:
+    return tuple(tuple(c.items()) for c in pairwise_cover())
 
 
 def pairwise_cover() -> list[dict]:
@@ -116,10 +121,10 @@ def pairwise_cover() -> list[dict]:
     pos = {n: {v: i for i, v in enumerate(DIMENSIONS[n])} for n in NAMES}
     cands = all_valid()
     combos = list(itertools.combinations(range(len(NAMES)), 2))
+    vi = np.array([[pos[n][c[n]] for n in NAMES] for c in cands], dtype=np.int32)
     pairs = np.empty((len(cands), len(combos)), dtype=np.int32)
-    for r, c in enumerate(cands):
-        v = [pos[n][c[n]] for n in NAMES]
-        pairs[r] = [pidx[(a, v[a], b, v[b])] for a, b in combos]
+    for m, (a, b) in enumerate(combos):  # pair id = first id of (a, b) + i * len(b) + j
+        pairs[:, m] = pidx[(a, 0, b, 0)] + vi[:, a] * len(DIMENSIONS[NAMES[b]]) + vi[:, b]
     need = np.zeros(len(pidx), dtype=bool)
     need[np.unique(pairs)] = True  # pairs some valid study has
     chosen = []
@@ -169,7 +174,7 @@ def zoo_cases(kind: str = "pairwise") -> list[dict]:
     True
     """
     if kind == "pairwise":
-        cases = pairwise_cover()
+        cases = [dict(c) for c in _pairwise_cover()]
     elif kind == "full":
         cases = full_cover()
     else:
