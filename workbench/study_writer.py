@@ -685,7 +685,8 @@ def _study_yaml(plan, sim, uses, written) -> str:
         "instruments": [],
         "data": written["files"],
         "missing_codes": [MISSING_CODE],
-        "privacy": {"pii": list(sim.pii) + ([PII_NAME_ZH] if plan.platform_endline else []),
+        "privacy": {"pii": list(sim.pii) + ([PII_NAME_ZH] if written["items_map"] or (
+            plan.platform_endline and len(plan.waves) > 1) else []),
                     "min_cell": 5},
         "outcomes": [],
     }
