@@ -678,6 +678,16 @@ def id_key(raw) -> str:
     return _loose_form(str(raw))
 
 
+def _groups(indices: np.ndarray, keys: np.ndarray) -> list:
+    """``indices`` grouped by ``keys[indices]`` (lists, in order of the indices)."""
+    if not len(indices):
+        return []
+    k = pd.factorize(keys[indices])[0]
+    order = np.argsort(k, kind="stable")
+    cuts = np.flatnonzero(np.diff(k[order])) + 1
+    return [g.tolist() for g in np.split(indices[order], cuts)]
+
+
 def _link_ids(data: pd.DataFrame, study, headers: dict, pseudonymizer):
     """Link raw ids that differ only in form, flag ids that Excel turned into dates, and
     replace the ids by pseudonyms (in place). Messages show pseudonyms and counts only.
@@ -708,25 +718,47 @@ def _link_ids(data: pd.DataFrame, study, headers: dict, pseudonymizer):
         return issues, {}
     raw = data[col]
     codes, uniques = pd.factorize(raw, use_na_sentinel=True)
-    uniq = [str(u) for u in uniques]
+    nu = len(uniques)
+    uobj = pd.Series(np.asarray(uniques, dtype=object), dtype=object).astype(str)
+    uniq = uobj.tolist()
     files = data["_file"].to_numpy(dtype=object)
     rows = data["_row"].to_numpy()
     waves = data[d.wave].fillna("").to_numpy(dtype=object) if d.wave in data.columns else \
         np.full(n, "", dtype=object)
-    count = np.bincount(codes[codes >= 0], minlength=len(uniq))
-    first = np.full(len(uniq), n, dtype=np.int64)
-    np.minimum.at(first, codes[codes >= 0], np.flatnonzero(codes >= 0))
-    waves_of: list[set] = [set() for _ in uniq]
-    for c, w in set(zip(codes[codes >= 0].tolist(), waves[codes >= 0].tolist())):
-        waves_of[c].add(w)
-    plain = [unicodedata.normalize("NFKC", u).strip() for u in uniq]  # the pseudonymizer's form
+    valid = codes >= 0
+    pos = np.flatnonzero(valid)
+    count = np.bincount(codes[valid], minlength=nu)
+    first = np.full(nu, n, dtype=np.int64)
+    seen_codes, first_pos = np.unique(codes[valid], return_index=True)
+    first[seen_codes] = pos[first_pos]
+    plain_s = uobj.str.normalize("NFKC").str.strip()  # the pseudonymizer's form
+    plain = plain_s.tolist()
+    key_s = (plain_s.str.replace(_ZERO_WIDTH.pattern, "", regex=True)
+             .str.replace(_SPACE.pattern, "", regex=True).str.casefold())  # = id_key
 
     # dates
-    is_date = np.array([bool(_DATE_ID.match(p)) for p in plain], dtype=bool)
-    if is_date.any() or any(_DASHED_ID.match(p) for p in plain):
-        for k, p in enumerate(plain):
-            if _DATE_SERIAL.match(p) and _SERIAL_RANGE[0] <= float(p) <= _SERIAL_RANGE[1]:
+    is_date = np.zeros(nu, dtype=bool)
+    maybe = np.flatnonzero(plain_s.str.contains("[-/.月]", regex=True).to_numpy(dtype=bool))
+    for k in maybe:
+        is_date[k] = bool(_DATE_ID.match(plain[k]))
+    if is_date.any() or plain_s.str.fullmatch(_DASHED_ID.pattern).any():
+        serial = plain_s.str.fullmatch(_DATE_SERIAL.pattern).to_numpy(dtype=bool)
+        for k in np.flatnonzero(serial):
+            if _SERIAL_RANGE[0] <= float(plain[k]) <= _SERIAL_RANGE[1]:
                 is_date[k] = True
+    eligible = ~is_date & (plain_s.str.len() > 0).to_numpy(dtype=bool)
+    loose_dup = eligible & key_s.duplicated(keep=False).to_numpy(dtype=bool)
+    digits = eligible & key_s.str.fullmatch("[0-9]+").to_numpy(dtype=bool)
+    bare_s = key_s.str.lstrip("0").replace("", "0")
+    zero_dup = digits & bare_s.where(digits).duplicated(keep=False).to_numpy(dtype=bool) & \
+        bare_s.where(digits).notna().to_numpy(dtype=bool)
+    candidates = np.flatnonzero(loose_dup | zero_dup)
+    waves_of: dict[int, set] = {int(k): set() for k in candidates}
+    if len(candidates):
+        sel = valid & np.isin(codes, candidates)
+        pairs = pd.DataFrame({"c": codes[sel], "w": waves[sel]}).drop_duplicates()
+        for c, w in zip(pairs["c"].tolist(), pairs["w"].tolist()):
+            waves_of[c].add(w)
 
     # linking: loose form, then leading zeros; each distinct raw id -> the form it is written as
     target = list(plain)
@@ -740,14 +772,15 @@ def _link_ids(data: pd.DataFrame, study, headers: dict, pseudonymizer):
         if len(forms) >= 2:
             seen: dict = {}
             for form, ks in forms.items():
-                for w in set().union(*(waves_of[k] for k in ks)):
+                for w in set().union(*(waves_of.get(k, set()) for k in ks)):
                     if w in seen and seen[w] != form:
                         ambiguous.append(group)
                         return
                     seen[w] = form
-        rank = {form: (-int(count[ks].sum()), int(first[ks].min())) for form, ks in forms.items()}
+        rank = {form: (-sum(count_l[k] for k in ks), min(first_l[k] for k in ks))
+                for form, ks in forms.items()}
         best = min(rank, key=rank.get)
-        best_raw = min((k for k in forms[best]), key=lambda k: (-count[k], first[k]))
+        best_raw = min(forms[best], key=lambda k: (-count_l[k], first_l[k]))
         for k in group:
             if uniq[k] == uniq[best_raw] or (not same_form_too and target[k] == best):
                 continue
@@ -761,20 +794,15 @@ def _link_ids(data: pd.DataFrame, study, headers: dict, pseudonymizer):
                if _loose_form(uniq[k], kind) != _loose_form(uniq[best], kind)]
         return out or ["whitespace"]  # surrounding spaces only (the strip of every form)
 
-    groups: dict[str, list] = {}
-    for k, u in enumerate(uniq):
-        if not is_date[k] and plain[k]:
-            groups.setdefault(id_key(u), []).append(k)
-    for group in groups.values():
-        if len(group) > 1:
-            link(group, loose_kinds, True)
-    zeros: dict[str, list] = {}
-    for k in range(len(uniq)):
-        key = id_key(target[k])
-        if not is_date[k] and key.isascii() and key.isdigit():
-            zeros.setdefault(key.lstrip("0") or "0", []).append(k)
-    for bare, group in zeros.items():
-        forms = {id_key(target[k]) for k in group}
+    # (a linked id's form has the same loose key as its own, so key_s serves both steps)
+    count_l, first_l = count.tolist(), first.tolist()
+    keys = key_s.to_numpy(dtype=object)
+    for group in _groups(np.flatnonzero(loose_dup), keys):
+        link(group, loose_kinds, True)
+    bares = bare_s.to_numpy(dtype=object)
+    for group in _groups(np.flatnonzero(zero_dup), bares):
+        bare = bares[group[0]]
+        forms = {keys[k] for k in group}
         if len(forms) < 2:
             continue
         padded = [f for f in forms if f != bare]

@@ -445,14 +445,15 @@ class _Checker:
         if d.type == "cross_sectional" or len(d.waves) < 2:
             return
         df = self.data.loc[keep, [d.id, d.wave]].dropna()
-        by_wave = {w: set(g) for w, g in df.groupby(d.wave, sort=False)[d.id]}
+        ids, _ = pd.factorize(df[d.id])
+        wave = df[d.wave].to_numpy(dtype=object)
         base = str(d.waves[0])
-        first = by_wave.get(base, set())
+        first = np.unique(ids[wave == base])
         for w in d.waves[1:]:
-            later = by_wave.get(str(w), set())
-            if not first or not later:
+            later = np.unique(ids[wave == str(w)])
+            if not len(first) or not len(later):
                 continue
-            linked = len(first & later)
+            linked = len(np.intersect1d(first, later, assume_unique=True))
             smaller = min(len(first), len(later))
             if linked * 2 >= smaller:
                 continue
