@@ -489,3 +489,14 @@ def test_cluster_levels_give_each_column_one_role(design, levels):
     assert d.blocks is None or d.blocks not in d.clusters
     if design == "randomized" and levels < 2:
         assert d.blocks == "school_id"  # students randomized within schools
+
+
+def test_a_new_outcome_list_starts_with_its_primary_outcome():
+    from workbench.study_writer import plan_from_options
+
+    p = plan_from_options(None, instruments=["phq9", "pcc", "rses"], effect=0.35)
+    assert p.primary.outcome == "depression" and p.primary.effect == 0.35
+    assert [ip.effect for ip in p.instruments] == [0.35, 0.175, 0.1166666667]
+    p = plan_from_options(None, instruments=["cls"], columns=["math_score"], primary="math")
+    assert p.primary.outcome == "math"
+    assert plan_from_options(None, instruments=["pcc", "cls", "rses"]) == plan_from_options(None)

@@ -294,8 +294,9 @@ def _set_outcomes(plan: SimulationPlan, *, instruments=None, columns=None, outco
     if not outs:
         raise _bad("the study needs at least one outcome: an instrument (--instruments) or a "
                    "data column (--columns)")
-    if primary is None:
-        primary = cur.outcome if cur is not None and cur.outcome in outs else outs[0]
+    if primary is None:  # new outcome lists start with their primary outcome
+        keep = instruments is None and columns is None
+        primary = cur.outcome if keep and cur is not None and cur.outcome in outs else outs[0]
     if primary not in outs:
         raise _bad(f"--primary {primary!r} is not an outcome; expected one of {outs}")
     rank = {primary: 1}
@@ -343,10 +344,12 @@ def plan_from_options(preset: str | None = None, *, design=None, waves=None, arm
     * ``clusters`` (schools) without ``blocks``: blocks = min(preset's blocks,
       schools // arms), at least 1.
     * ``instruments``, ``columns``, ``outcomes``, ``primary``, ``effect``, ``trend``:
-      the primary outcome gets ``effect`` (default: the preset's, 0.3 for the
-      generic plan) and ``trend``; the other outcomes, in order (instruments,
-      then columns), get effect / 2, effect / 3, ... So ``--effect 0.3`` is the
-      generic plan itself (communication 0.3, loneliness 0.15, self-esteem 0.1).
+      the primary outcome (default: the preset's, or the first outcome of a new
+      ``instruments``/``columns`` list) gets ``effect`` (default: the preset's,
+      0.3 for the generic plan) and ``trend``; the other outcomes, in order
+      (instruments, then columns), get effect / 2, effect / 3, ... So
+      ``--effect 0.3`` is the generic plan itself (communication 0.3, loneliness
+      0.15, self-esteem 0.1).
 
     Examples
     --------
