@@ -500,3 +500,30 @@ def test_a_new_outcome_list_starts_with_its_primary_outcome():
     p = plan_from_options(None, instruments=["cls"], columns=["math_score"], primary="math")
     assert p.primary.outcome == "math"
     assert plan_from_options(None, instruments=["pcc", "cls", "rses"]) == plan_from_options(None)
+
+
+def test_simulate_help_states_the_generic_defaults():
+    """crash class 10: the defaults the help text names are the generic plan's."""
+    import re
+
+    from workbench.cli import build_parser
+    from workbench.study_writer import plan_from_options
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command").choices["simulate"]
+    helps = {a.option_strings[0]: a.help for a in sub._actions if a.option_strings}
+    p = plan_from_options(None)
+    stated = {"--clusters": p.schools, "--blocks": p.blocks, "--per-cluster": p.students_per_school,
+              "--icc": p.icc_school, "--icc-class": p.icc_class, "--effect": p.primary.effect,
+              "--trend": p.primary.trend, "--attrition": p.attrition,
+              "--item-missing": p.item_missing, "--incomplete": p.incomplete, "--seed": p.seed,
+              "--truth-draws": p.truth_draws, "--language": p.language, "--design": p.design,
+              "--waves": len(p.waves), "--arms": len(p.arms)}
+    for flag, value in stated.items():
+        m = re.search(r"default:? ([\w.]+)", helps[flag])
+        assert m, (flag, helps[flag])
+        got = m.group(1)
+        assert (float(got) == float(value) if isinstance(value, (int, float)) else got == value), (
+            flag, got, value)
+    assert "13/7" in helps["--attrition-ratio"] and p.attrition_ratio == 13 / 7
+    assert "loneliness 0.15, self-esteem 0.1" in helps["--effect"]
+    assert [ip.effect for ip in p.instruments] == [0.3, 0.15, 0.1]
