@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError
+from .ingest import describe_label, describe_number
 
 IMPUTE = ("none", "median", "mean")
 
@@ -311,14 +312,14 @@ def score(study, data: pd.DataFrame) -> pd.DataFrame:
     if wave_pos.isna().any():
         bad = out.loc[wave_pos.isna(), d.wave].iloc[0]
         raise DataError("SCORE_UNKNOWN_WAVE",
-                        f"wave {bad!r} is not one of design.waves {list(d.waves)}",
+                        f"wave {describe_label(bad)} is not one of design.waves {list(d.waves)}",
                         **_where(data, wave_pos.isna().to_numpy(), d.wave))
     dup = out.duplicated([d.id, d.wave], keep="first").to_numpy()
     if dup.any():
         k = int(np.flatnonzero(dup)[0])
         raise DataError("SCORE_DUPLICATE_RESPONDENT",
                         f"respondent {out[d.id].iloc[k]!r} occurs more than once in wave "
-                        f"{out[d.wave].iloc[k]!r}; the scored dataset has one row per "
+                        f"{describe_label(out[d.wave].iloc[k])}; the scored dataset has one row per "
                         "respondent and wave (validation quarantines duplicates)",
                         **_where(data, dup, d.id))
 
@@ -417,6 +418,6 @@ def _item_matrix(items_df: pd.DataFrame, instrument, item_ids, columns) -> np.nd
         r, c = (int(v[0]) for v in np.nonzero(bad))
         where = _where(items_df, np.arange(len(items_df)) == r, cols[c])
         raise DataError("SCORE_VALUE_OUT_OF_RANGE",
-                        f"instrument {instrument.id!r}: value {x[r, c]:g} outside the "
+                        f"instrument {instrument.id!r}: value {describe_number(x[r, c])} outside the "
                         f"response scale {lo}..{hi}", **where)
     return x

@@ -400,7 +400,7 @@ class _Checker:
             return f"arm {describe_label(v)} is not declared {where}{_did_you_mean(v, declared)}"
 
         self.grouped("ARM_UNDECLARED", bad, col, arr, message,
-                     expected=f"one of {sorted(ok_labels)}")
+                     expected=f"one of [{', '.join(describe_label(a) for a in sorted(ok_labels))}]")
         self.flag("ARM_UNDECLARED", bad)
         if not listed:
             self._suspect_arms(col, vals, ok_labels, bad)
@@ -492,7 +492,7 @@ class _Checker:
             k = ks[1]
             self.issues.append(Issue(
                 "DUPLICATE_ID", "error",
-                f"respondent {pid} appears {len(ks)} times in wave {wave!r} ({where}); "
+                f"respondent {pid} appears {len(ks)} times in wave {describe_label(wave)} ({where}); "
                 "all copies quarantined", file=self.files[k], row=int(self.rows[k]),
                 column=self.header(self.files[k], d.id), value=str(pid),
                 expected="one row per respondent and wave"))
