@@ -29,8 +29,10 @@ What is read, by format
   that hold only numbers such as ``pHYs``), and any bytes after ``IEND``.
 * JPEG: application segments (EXIF, XMP, ICC) and comments, and any bytes after the
   end of the image; not the compressed image data.
+* gzip (``.gz``): the decompressed content, as the file it is.
 * Any other binary: its raw bytes decoded as UTF-8 and as GB18030 (undecodable
-  bytes separate the pieces).
+  bytes separate the pieces). Web fonts embedded in a report (``data:font/woff2``)
+  are not searched: their compressed glyph outlines hold no text.
 * File and folder names themselves. A name that holds a value is shown as
   ``[name redacted: holds personal data]`` in findings and notes (list the folder
   to find it): the scanner never prints a value, even as a file name.
@@ -163,6 +165,9 @@ _JPEG_SIG = b"\xff\xd8\xff"
 _BLOB_SIGS = (_PNG_SIG, _JPEG_SIG, b"GIF87a", b"GIF89a", b"RIFF", b"%PDF-", b"PK\x03\x04",
               b"II*\x00", b"MM\x00*", b"wOFF", b"wOF2", b"OTTO", b"\x00\x01\x00\x00",
               b"\x00\x00\x01\x00", b"\x1f\x8b")
+#: Web fonts (WOFF, WOFF2, OpenType, TrueType) embedded in a report: not searched.
+_FONT_SIGS = (b"wOFF", b"wOF2", b"OTTO", b"\x00\x01\x00\x00", b"true")
+_MAX_GUNZIP = 256 * 2**20
 #: PNG chunks that hold only numbers (and image data): never text.
 _PNG_NUMERIC = frozenset({b"IHDR", b"PLTE", b"IDAT", b"tRNS", b"gAMA", b"cHRM", b"sRGB",
                           b"pHYs", b"sBIT", b"bKGD", b"hIST", b"tIME", b"acTL", b"fcTL",
@@ -691,6 +696,10 @@ class _Extractor:
             yield from self._png(name, data, path, depth)
         elif data.startswith(_JPEG_SIG):
             yield from self._jpeg(data)
+        elif depth and data.startswith(_FONT_SIGS):
+            return  # an embedded web font: compressed glyph outlines, no text to read
+        elif data.startswith(b"\x1f\x8b"):
+            yield from self._gzip(name, data, depth)
         elif data.startswith(b"PK\x03\x04") or (data.startswith(b"PK") and suffix in
                                                 ("xlsx", "docx", "zip", "xlsm", "pptx")):
             yield from self._zip(name, data, depth)
@@ -878,6 +887,22 @@ class _Extractor:
         yield _SEP.join(pieces)
         if pos < n:
             yield from _raw_texts(data[pos:])
+
+    # gzip ---------------------------------------------------------------------
+    def _gzip(self, name: str, data: bytes, depth: int):
+        """The decompressed content, scanned as a file (at most 256 MB of it)."""
+        try:
+            d = zlib.decompressobj(wbits=47)
+            content = d.decompress(data, _MAX_GUNZIP)
+        except zlib.error:
+            self.notes.append(f"{self.current}: not a readable gzip stream; searched its raw bytes")
+            yield from _raw_texts(data)
+            return
+        if d.unconsumed_tail:
+            self.notes.append(f"{self.current}: a gzip stream larger than 256 MB; only its first "
+                              "256 MB were searched")
+        inner = name[:-3] if name.lower().endswith(".gz") else f"{name}#gunzip"
+        yield from self.texts(inner, content, depth=depth + 1)
 
     # zip ----------------------------------------------------------------------
     def _zip(self, name: str, data: bytes, depth: int):

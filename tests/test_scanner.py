@@ -636,3 +636,17 @@ def sensitive_without_short() -> SensitiveValues:
     sv = SensitiveValues()
     sv.add("raw_id", ["1001"])
     return sv
+
+
+def test_gzip_is_searched_decompressed_and_embedded_fonts_are_not_text(tmp_path):
+    import gzip
+
+    name = "欧阳晓雯"
+    (tmp_path / "a.csv.gz").write_bytes(gzip.compress(f"x,{name}\n".encode()))
+    font = b"wOF2\x00\x01\x00\x00" + b"\x13\x37" * 40 + name.encode("gb18030") + b"\x01" * 30
+    (tmp_path / "b.html").write_text(
+        '<style>@font-face{src:url("data:font/woff2;base64,'
+        + base64.b64encode(font).decode() + '")}</style><p>ok</p>', encoding="utf-8")
+    sv = SensitiveValues()
+    sv.add("pii:姓名", [name])
+    assert scan_folder(tmp_path, sv).findings == [("a.csv.gz", "pii:姓名")]
