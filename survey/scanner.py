@@ -166,7 +166,7 @@ _BLOB_SIGS = (_PNG_SIG, _JPEG_SIG, b"GIF87a", b"GIF89a", b"RIFF", b"%PDF-", b"PK
               b"II*\x00", b"MM\x00*", b"wOFF", b"wOF2", b"OTTO", b"\x00\x01\x00\x00",
               b"\x00\x00\x01\x00", b"\x1f\x8b")
 #: Web fonts (WOFF, WOFF2, OpenType, TrueType) embedded in a report: not searched.
-_FONT_SIGS = (b"wOFF", b"wOF2", b"OTTO", b"\x00\x01\x00\x00", b"true")
+_FONT_SIGS = (b"wOFF", b"wOF2", b"OTTO", b"\x00\x01\x00\x00")
 _MAX_GUNZIP = 256 * 2**20
 #: PNG chunks that hold only numbers (and image data): never text.
 _PNG_NUMERIC = frozenset({b"IHDR", b"PLTE", b"IDAT", b"tRNS", b"gAMA", b"cHRM", b"sRGB",
