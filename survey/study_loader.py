@@ -24,8 +24,9 @@ Defaults and rules (documented in ``data-schema/README.md``):
 - ``design.arms``: the arm labels (the control label is added when missing); requires
   ``design.arm``. Without it every label in the data is an arm.
 - ``privacy.not_pii`` and ``privacy.pii`` may not share a column.
-- Data paths are resolved inside the study folder (``STUDY_PATH_OUTSIDE`` otherwise);
-  whether the files exist is checked when the data are read (``FILE_MISSING``).
+- Data paths are resolved inside the study folder (``STUDY_PATH_OUTSIDE`` otherwise; a
+  symbolic link loop is ``STUDY_PATH_INVALID``); whether the files exist is checked when
+  the data are read (``FILE_MISSING``).
 
 Cross-check codes: ``STUDY_UNKNOWN_INSTRUMENT``, ``STUDY_INSTRUMENT_NOT_FOUND``,
 ``STUDY_UNKNOWN_ITEM``, ``STUDY_DUPLICATE_ITEM``, ``STUDY_DUPLICATE_COLUMN``,
@@ -72,6 +73,15 @@ def _as_tuple(v) -> tuple[str, ...]:
 
 def _opt_str(v) -> str | None:
     return None if v is None else str(v)
+
+
+def _is_link_loop(path: Path) -> bool:
+    """Whether ``path`` cannot be resolved because of a symbolic link loop."""
+    try:
+        path.resolve(strict=False)
+    except (RuntimeError, OSError):  # "Symlink loop" (RuntimeError before Python 3.13)
+        return True
+    return False
 
 
 def _unique_as_text(labels: tuple, path: tuple, what: str, err) -> None:
@@ -158,6 +168,10 @@ def _build(data: dict, *, root: Path, yaml_path: Path, display: str, locate) -> 
             except LookupError:
                 err("STUDY_UNKNOWN_ENCODING", f"found encoding {enc!r}; expected a known text encoding "
                     "such as utf-8, gbk or gb18030 (or leave it out to detect it)", ("data", i, "encoding"))
+        if p is not None and _is_link_loop(p):
+            err("STUDY_PATH_INVALID", f"found {d['path']!r}, a symbolic link loop (a link that points, "
+                "directly or through others, back to itself); expected a data file", ("data", i, "path"))
+            p = None
         if p is not None:
             sources.append(DataSource(path=p, wave=_opt_str(d.get("wave")), sheet=d.get("sheet"),
                                       encoding=enc, platform=d.get("platform"),

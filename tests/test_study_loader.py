@@ -377,3 +377,17 @@ def test_design_arms_are_accepted_with_the_control_added(study_dir):
     (e,) = _errors(_minimal(study_dir.parent / "m", design={"type": "cross_sectional", "id": "sid",
                                                              "arms": ["a", "b"]}))
     assert e.code == "STUDY_DESIGN_INCOMPLETE" and e.column == "design.arms"
+
+
+def test_data_path_that_is_a_symlink_loop_is_a_contract_error(study_dir):
+    """Issue 10: a symlink loop in data/ raised ``RuntimeError: Symlink loop``."""
+    d = _load_yaml(study_dir)
+    first = d["data"][0]["path"]
+    target = study_dir / first
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists():
+        target.unlink()
+    target.symlink_to(target.name)
+    (e,) = _errors(study_dir)
+    assert e.code == "STUDY_PATH_INVALID" and e.column == "data[0].path"
+    assert "symbolic link loop" in e.message
