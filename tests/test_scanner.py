@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import struct
 import zlib
 from pathlib import Path
@@ -650,3 +651,58 @@ def test_gzip_is_searched_decompressed_and_embedded_fonts_are_not_text(tmp_path)
     sv = SensitiveValues()
     sv.add("pii:姓名", [name])
     assert scan_folder(tmp_path, sv).findings == [("a.csv.gz", "pii:姓名")]
+
+
+# ------------------------------------------------------------- properties (hypothesis)
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_DIGITS = "0123456789"
+
+
+def _kinds(text: str, sv: SensitiveValues) -> set[str]:
+    from survey.scanner import _Matcher
+
+    return _Matcher(sv, None).kinds_in(text)
+
+
+@settings(max_examples=int(os.environ.get("WORKBENCH_FUZZ_EXAMPLES", 150)), deadline=None)
+@given(integer=st.integers(0, 10**10), fraction=st.text(_DIGITS, min_size=1, max_size=9),
+       exponent=st.integers(-400, 400), form=st.sampled_from(
+           ["{i}.{f}", "-{i}.{f}", ".{f}", "{i}.{f}e{e:+d}", "{i}e{e:+d}", "{i}.{f}E{e}"]),
+       sep=st.sampled_from([",", " ", "\t", "|", ";", "\n", "(", "="]))
+def test_property_no_id_is_found_inside_a_number(integer, fraction, exponent, form, sep):
+    """Whatever the number, neither its integer part nor its fraction nor its exponent
+    is an id: a number is never split (except 62312.0, which is the integer 62312)."""
+    if form != "{i}e{e:+d}" and not fraction.strip("0"):
+        fraction += "1"
+    number = form.format(i=integer, f=fraction, e=exponent)
+    sv = SensitiveValues()
+    sv.add("raw_id", [str(integer), fraction, str(abs(exponent)), f"{integer}{fraction}"])
+    assert _kinds(f"x{sep}{number}{sep}y", sv) == set()
+
+
+@settings(max_examples=int(os.environ.get("WORKBENCH_FUZZ_EXAMPLES", 150)), deadline=None)
+@given(raw_id=st.text("ABCDEFGHJKLMNPQRSTUVWXYZ0123456789", min_size=4, max_size=12),
+       left=st.sampled_from(["", " ", ",", "编号", "(", "\"", "id:", "\n", "学号 ", "#"]),
+       right=st.sampled_from(["", " ", ",", "号", ")", "\"", ".", "\n", "。", "/"]))
+def test_property_an_id_between_non_alphanumerics_is_found(raw_id, left, right):
+    sv = SensitiveValues()
+    sv.add("raw_id", [raw_id])
+    assert _kinds(f"a {left}{raw_id}{right} b", sv) == {"raw_id"}
+    assert _kinds(f"a {left}x{raw_id}{right} b", sv) == set()  # inside a longer token
+
+
+@settings(max_examples=int(os.environ.get("WORKBENCH_FUZZ_EXAMPLES", 150)), deadline=None)
+@given(name=st.text(st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5), min_size=2,
+                    max_size=4),
+       gaps=st.lists(st.sampled_from(["", " ", "\u3000", "·", "-", "\u200b", " \n", "・"]),
+                     min_size=3, max_size=3))
+def test_property_a_chinese_name_is_found_with_whitespace_or_punctuation_inside(name, gaps):
+    spaced = "".join(c + (gaps[i] if i < len(name) - 1 and i < 3 else "")
+                     for i, c in enumerate(name))
+    sv = SensitiveValues()
+    sv.add("pii:姓名", [name])
+    assert _kinds(f"学生{spaced}的家长", sv) == {"pii:姓名"}
+    assert _kinds(f"学生{name[0]}x{name[1:]}的家长", sv) == set()
