@@ -310,7 +310,7 @@ class _Checker:
                 more = f" ({len(rows)} rows: {shown}{'...' if len(rows) > 10 else ''})"
             self.issues.append(Issue(code, "error", message(v) + more, file=file, row=rows[0],
                                      column=self.header(file, col),
-                                     value=None if v is None else describe_label(v).strip("'"),
+                                     value=None if v is None else _label_value(v),
                                      expected=expected))
 
     # -- items
@@ -435,7 +435,7 @@ class _Checker:
                 f"most 2 letters: a typo? It is analysed as an arm of its own ({rows}). List the "
                 "arms in design.arms to make an unknown label an error",
                 file=self.files[ks[0]], row=int(self.rows[ks[0]]),
-                column=self.header(self.files[ks[0]], col), value=describe_label(label).strip("'"),
+                column=self.header(self.files[ks[0]], col), value=_label_value(label),
                 expected=f"one of the larger arms, e.g. {other!r}"))
 
     def linkage(self, keep):
@@ -536,7 +536,7 @@ class _Checker:
                     f"respondent {pid} changes {c}: {desc(k1)} but {desc(k2)}; all of this "
                     "respondent's rows quarantined", file=self.files[k2], row=int(self.rows[k2]),
                     column=self.header(self.files[k2], c),
-                    value=describe_label(df.at[k2, c]).strip("'"),
+                    value=_label_value(df.at[k2, c]),
                     expected=f"the same {c} in every wave ({describe_label(df.at[k1, c])})"))
             changed_any |= df[d.id].isin(bad_ids).to_numpy()
         self.flag("ASSIGNMENT_CHANGED", changed_any)
@@ -563,6 +563,12 @@ class _Checker:
                         "the answers may not have been read", file=self.files[k],
                         row=int(self.rows[k]), column=f"{inst.id}.{sc.id}", value=val,
                         expected="answers that follow the item wording"))
+
+
+def _label_value(v) -> str:
+    """The ``value`` of an issue about a design label: the label, or its description."""
+    shown = describe_label(v)
+    return str(v) if shown == repr(str(v)) else shown
 
 
 def _did_you_mean(value, declared) -> str:
