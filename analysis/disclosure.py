@@ -8,6 +8,13 @@ privacy technical brief on cell suppression; see
 ``/work/shared/context/notebook-pipeline.md`` §5). :func:`suppress_small_cells`
 does both on a tidy table. No Python statistics library does this for tidy
 frames; the rule is the standard textbook one, stated below with its limits.
+
+A category *label* can identify a child too: a free-text ``guardian_type`` such as
+``其他:姑姑王芳照顾`` is published as a level of Table 1 even when its count is
+suppressed. :func:`merge_rare_levels` folds every level held by fewer than
+``min_cell`` children into one "other" level (其他) before any table is built
+(global recoding, as in sdcMicro's ``groupAndRename``), so rare labels never reach
+a published table or figure.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["suppress_small_cells"]
+__all__ = ["suppress_small_cells", "suppress_small_counts", "merge_rare_levels", "OTHER_LABEL"]
 
 SMALL = "small"
 COMPLEMENTARY = "complementary"
@@ -265,3 +272,75 @@ def suppress_small_counts(table: pd.DataFrame, counts: Mapping[str, Iterable[str
         hidden[small] = [f"{h};{col}" if h else col for h in hidden[small]]
     out["suppressed_counts"] = hidden.astype("str")
     return out
+
+
+OTHER_LABEL = {"zh": "其他", "en": "other"}
+"""The level that rare levels are merged into, by language."""
+
+
+def merge_rare_levels(values: pd.Series, min_cell: int, other_label: str = "other", *,
+                      ids: pd.Series | None = None) -> pd.Series:
+    """Merge category levels held by fewer than ``min_cell`` respondents into one level.
+
+    Global recoding for publication: a level that few children share, and above all
+    a free-text answer typed into a category column (``其他:姑姑王芳照顾,电话139...``),
+    identifies them by its label alone, whatever its count. Every such level becomes
+    ``other_label``; levels held by ``min_cell`` or more respondents are kept as they
+    are. Counts are of distinct ``ids`` when given (a long table with one row per
+    respondent and wave counts each child once), else of rows. Missing values stay
+    missing. The merged "other" level may itself be small: its *count* is then a small
+    cell for :func:`suppress_small_cells`, but its label reveals nothing.
+
+    Parameters
+    ----------
+    values : Series
+        The category column (any dtype; compared as text, so ``1`` and ``"1"`` are one
+        level).
+    min_cell : int
+        ``privacy.min_cell``; ``1`` merges nothing.
+    other_label : str
+        The merged level's label (:data:`OTHER_LABEL`: ``其他`` or ``other``). An existing
+        level with this label is merged with the rare ones, whatever its size.
+    ids : Series, optional
+        Respondent ids aligned with ``values``.
+
+    Returns
+    -------
+    Series
+        Text (``object``) with the same index and name; ``attrs["merged_levels"]`` is the
+        number of levels merged (their labels are never recorded).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> s = pd.Series(["grandparents"] * 6 + ["one_parent"] * 5 + ["姑姑王芳照顾"])
+    >>> out = merge_rare_levels(s, 5, "其他")
+    >>> out.value_counts().to_dict()
+    {'grandparents': 6, 'one_parent': 5, '其他': 1}
+    >>> out.attrs["merged_levels"]
+    1
+    """
+    if isinstance(min_cell, bool) or not float(min_cell).is_integer() or min_cell < 1:
+        raise ValueError(f"min_cell must be a whole number >= 1, got {min_cell!r}")
+    text = values.astype(object).where(values.notna())
+    text = text.map(lambda v: v if v is None or (isinstance(v, float) and np.isnan(v))
+                    else _level_text(v))
+    if ids is not None:
+        frame = pd.DataFrame({"level": text.to_numpy(), "id": np.asarray(ids)}).dropna()
+        sizes = frame.drop_duplicates().groupby("level")["id"].size()
+    else:
+        sizes = text.dropna().value_counts()
+    rare = {lev for lev, n in sizes.items() if n < min_cell}
+    if other_label in sizes.index and rare:
+        rare.add(other_label)
+    out = text.where(~text.isin(rare), other_label)
+    out.name = values.name
+    out.attrs["merged_levels"] = len(rare - {other_label})
+    return out
+
+
+def _level_text(v) -> str:
+    """A level as published: whole floats without ``.0`` (``1.0`` -> ``"1"``)."""
+    if isinstance(v, (float, np.floating)) and float(v).is_integer():
+        return str(int(v))
+    return str(v)

@@ -167,3 +167,43 @@ def test_property_no_visible_small_cell_and_no_lone_suppression():
         assert lone == out.attrs["suppression"]["unprotected_groups"]
 
     check()
+
+
+# ------------------------------------------------------------------ merge_rare_levels
+
+
+def test_rare_and_free_text_levels_are_merged_into_other():
+    from analysis.disclosure import merge_rare_levels
+
+    free = "其他:姑姑王芳照顾,电话13912345678"
+    s = pd.Series(["grandparents"] * 7 + ["one_parent"] * 5 + ["aunt"] * 2 + [free, None],
+                  name="guardian_type")
+    out = merge_rare_levels(s, 5, "其他")
+    assert out.name == "guardian_type"
+    assert out.value_counts().to_dict() == {"grandparents": 7, "one_parent": 5, "其他": 3}
+    assert out.isna().sum() == 1
+    assert free not in set(out.dropna()) and "aunt" not in set(out.dropna())
+    assert out.attrs["merged_levels"] == 2
+    assert merge_rare_levels(s, 1, "其他").value_counts()[free] == 1  # min_cell 1: nothing
+
+
+def test_levels_are_counted_once_per_child_over_waves():
+    from analysis.disclosure import merge_rare_levels
+
+    # 3 children, each at two waves: 6 rows but 3 children, fewer than min_cell = 5
+    s = pd.Series(["aunt"] * 6 + ["grandparents"] * 10)
+    ids = pd.Series([1, 1, 2, 2, 3, 3] + [i for i in range(10, 15) for _ in range(2)])
+    assert merge_rare_levels(s, 5, "other").value_counts()["aunt"] == 6  # rows
+    assert "aunt" not in set(merge_rare_levels(s, 5, "other", ids=ids))  # children
+
+
+def test_an_existing_other_level_absorbs_the_rare_ones_and_numbers_read_as_text():
+    from analysis.disclosure import merge_rare_levels
+
+    s = pd.Series([1.0] * 6 + [2.0] * 2 + [np.nan])
+    out = merge_rare_levels(s, 5, "other")
+    assert out.dropna().tolist() == ["1"] * 6 + ["other"] * 2
+    s = pd.Series(["other"] * 2 + ["a"] * 5 + ["b"])
+    assert merge_rare_levels(s, 5, "other").value_counts().to_dict() == {"a": 5, "other": 3}
+    with pytest.raises(ValueError):
+        merge_rare_levels(s, 0, "other")

@@ -43,6 +43,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--study", help="study whose raw personal values to look for "
                    "(default: the one named in FOLDER/manifest.json)")
 
+    p = sub.add_parser(
+        "publish", help="copy a run's tables, figures and reports (no child-level data) to share",
+        description="Write FOLDER with the run's tables/, figures/, reports/, status/ and a "
+                    "manifest listing them; data/ (child-level scores), validation/ and "
+                    "notebooks/ stay behind. The copy is scanned for personal data before it is "
+                    "moved into place; a finding publishes nothing.")
+    p.add_argument("run", help="output folder of `workbench run`")
+    p.add_argument("folder", help="folder to write (new, empty, or an earlier publish)")
+    p.add_argument("--study", help="study whose raw personal values the scan looks for "
+                   "(default: the one named in RUN/manifest.json)")
+
     p = sub.add_parser("run", help="validate, score, run the notebooks and write reports")
     _add_study(p)
     p.add_argument("--out", help="output folder (default STUDY/output)")

@@ -5,6 +5,13 @@ Inputs are listed with sha256; outputs under ``data/``, ``tables/``,
 carry execution times, so they are listed without hashes). Two runs of the same
 inputs, parameters and seed give manifests that differ only in timings and
 paths.
+
+Each output says whether it may be shared (``publishable``): the child-level files
+(``data/scores.*``, ``data/items.parquet``: one row per child with pseudonym, exact
+age, gender, class and category answers; ``validation/``: quarantined rows and
+findings per row; ``notebooks/``: the executed notebooks, kept for reproducibility)
+are ``false``. ``workbench publish RUN DIR`` copies the publishable files only
+(:data:`PUBLISHABLE_DIRS`), and the manifest's ``publication`` entry says so.
 """
 
 from __future__ import annotations
@@ -23,6 +30,31 @@ PACKAGES = ("survey-workbench", "pandas", "numpy", "scipy", "statsmodels", "matp
             "seaborn", "papermill", "nbconvert", "nbclient", "ipykernel", "pyarrow",
             "pyreadstat", "openpyxl", "jsonschema", "pyyaml")
 HASHED_OUTPUT_DIRS = ("data", "tables", "figures", "validation")
+PUBLISHABLE_DIRS = ("tables", "figures", "reports", "status")
+"""Folders of a run that hold no child-level rows: what ``workbench publish`` copies."""
+PUBLICATION_NOTE = {
+    "publishable": list(PUBLISHABLE_DIRS) + ["manifest.json"],
+    "not_for_publication": ["data", "validation", "notebooks"],
+    "note": ("data/ holds child-level microdata (one row per child and wave: pseudonym, exact "
+             "age, gender, class, category answers and scores), which can identify a child in "
+             "a small class; validation/ lists rows and findings per child. They are kept for "
+             "reproducibility and are not for publication. Share the folder written by "
+             "`workbench publish RUN DIR` (tables, figures, HTML reports, this manifest)."),
+    "note_zh": ("data/ 是儿童个体层面的数据（每名儿童每次测量一行：化名、准确年龄、性别、班级、"
+                "类别回答和得分），在小班级中可能识别出儿童；validation/ 逐行列出问题。这些文件"
+                "为可重复性而保留，不得公开。请分享 `workbench publish RUN DIR` 写出的文件夹"
+                "（表格、图、HTML 报告和本清单）。"),
+}
+"""The manifest's ``publication`` entry."""
+
+
+def publishable(rel: str) -> bool:
+    """Whether an output (path relative to the run folder) may be shared.
+
+    >>> publishable("tables/effects.csv"), publishable("data/scores.csv")
+    (True, False)
+    """
+    return rel == "manifest.json" or rel.split("/", 1)[0] in PUBLISHABLE_DIRS
 
 
 def sha256_file(path: Path) -> str:
@@ -57,13 +89,14 @@ def now() -> str:
 
 
 def list_outputs(run_dir: Path) -> list[dict]:
-    """Every file of the run folder, relative, with sha256 where it is deterministic."""
+    """Every file of the run folder, relative, with sha256 where it is deterministic and
+    ``publishable`` (:func:`publishable`)."""
     files = []
     for p in sorted(run_dir.rglob("*")):
         if not p.is_file() or p.name == "manifest.json":
             continue
         rel = p.relative_to(run_dir).as_posix()
-        entry = {"path": rel, "bytes": p.stat().st_size}
+        entry = {"path": rel, "bytes": p.stat().st_size, "publishable": publishable(rel)}
         if rel.split("/", 1)[0] in HASHED_OUTPUT_DIRS:
             entry["sha256"] = sha256_file(p)
         files.append(entry)

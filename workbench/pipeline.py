@@ -598,6 +598,7 @@ def _scan_and_finish(study, run_dir: Path, sensitive, manifest: dict, failures: 
     manifest["finished_at"] = mf.now()
     manifest["seconds"] = round(time.perf_counter() - t_start, 3)
     manifest["outputs"] = mf.list_outputs(run_dir)
+    manifest["publication"] = mf.PUBLICATION_NOTE  # data/ is child-level: not for sharing
     _mark_carried(manifest["outputs"], run_dir, carried)
     check = Path(scratch) / "manifest-check"
     check.mkdir(exist_ok=True)

@@ -223,10 +223,12 @@ class RunFolder:
         """Write ``tables/NAME.csv``; return the table as published.
 
         With ``count`` given, rows with fewer than ``privacy.min_cell`` respondents
-        are suppressed (their count and ``stats`` blanked) with complementary
-        suppression across ``margins`` within ``by``. ``counts`` (count column ->
-        statistics) blanks small category counts within a row, e.g. 3 children
-        reliably worse (:func:`analysis.disclosure.suppress_small_counts`).
+        are suppressed with complementary suppression across ``margins`` within
+        ``by``: their count, their ``stats`` and every other numeric column except the
+        ``margins`` and ``by`` columns are blanked (a p-value or a cluster count of a
+        tiny group is a number about it too). ``counts`` (count column -> statistics)
+        blanks small category counts within a row, e.g. 3 children reliably worse
+        (:func:`analysis.disclosure.suppress_small_counts`).
         """
         from analysis.disclosure import suppress_small_cells, suppress_small_counts
         from survey.spreadsheet import write_csv
@@ -235,7 +237,13 @@ class RunFolder:
         if counts:
             published = suppress_small_counts(published, counts, min_cell=self.min_cell)
         if count is not None:
+            keys = {c for m in margins for c in ((m,) if isinstance(m, str) else m)} | set(by)
             present = [c for c in stats if c in published.columns]  # e.g. df: clustered only
+            present += [c for c in published.columns
+                        if c not in keys and c != count and c not in present
+                        and c != "suppressed_counts"
+                        and pd.api.types.is_numeric_dtype(published[c])
+                        and not pd.api.types.is_bool_dtype(published[c])]
             published = suppress_small_cells(published, count=count, min_cell=self.min_cell,
                                              stats=present, margins=list(margins), by=list(by))
         published = published.copy()

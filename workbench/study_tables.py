@@ -10,6 +10,26 @@ live in :mod:`analysis`.
 of its sections has nothing to report for a study's design (no instruments, no
 comparison group, one wave, no clusters, no claims, ...). Text in the tables (claim
 verdicts, response labels) is in the language the caller passes (the run's ``lang``).
+
+Small cells. Every published table is written through
+:meth:`workbench.run_folder.RunFolder.write_table`, which blanks rows of fewer than
+``privacy.min_cell`` children (with complementary suppression). The functions here
+prepare what that needs, so that no number about fewer than ``min_cell`` children
+survives in any column:
+
+- category levels (covariates and subgroups typed categorical: :func:`column_kind`)
+  held by fewer than ``min_cell`` children are merged into one "other" level (其他)
+  before Table 1, the balance table and the subgroup effects are built
+  (:func:`merge_rare_categories`, :func:`analysis.disclosure.merge_rare_levels`):
+  a free-text level such as ``其他:姑姑王芳照顾`` never reaches a table or figure;
+- numeric variables (declared ``type: numeric``, outcomes, or numeric in the data)
+  are described by mean and SD in Table 1, never as levels, however few distinct
+  values they have;
+- an arm with fewer than ``min_cell`` children (a typo such as ``treatmnet``) gets
+  one row per variable in Table 1, without levels; its balance rows count the arm's
+  size; its effects rows carry ``n_smallest_arm`` (the smaller of the two arms'
+  analysed children) so they are suppressed; it gives no observed share to a claim
+  and no size to the power inputs.
 """
 
 from __future__ import annotations
@@ -20,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import describe, reliability
+from analysis.disclosure import OTHER_LABEL, merge_rare_levels
 
 # Why a notebook or a section does not apply: key -> (English, Chinese).
 REASONS = {
@@ -408,17 +429,102 @@ def baseline_rows(study, scores: pd.DataFrame) -> pd.DataFrame:
     return scores.loc[scores[d.wave] == d.baseline]
 
 
+def _min_cell(study) -> int:
+    privacy = getattr(study, "privacy", None)
+    return int(getattr(privacy, "min_cell", 1) or 1)
+
+
+def column_kind(study, column: str, values: pd.Series | None = None) -> str:
+    """``"numeric"`` or ``"categorical"``: how a covariate, subgroup or outcome is described.
+
+    The study's declaration first (:meth:`survey.study.Study.column_type`: outcomes and
+    ``type: numeric`` columns are numeric, subgroups and ``type: categorical`` columns
+    categorical), then scale scores (numeric), then the data's type. The number of
+    distinct values never decides: three children's scores are not three levels.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> import pandas as pd
+    >>> study = NS(outcomes=[], column_type=lambda c: {"gender": "categorical"}.get(c))
+    >>> column_kind(study, "gender", pd.Series([0, 1])), column_kind(study, "age", pd.Series([9, 9]))
+    ('categorical', 'numeric')
+    """
+    declared = study.column_type(column) if hasattr(study, "column_type") else None
+    if declared in ("numeric", "categorical"):
+        return declared
+    if any(getattr(o, "column_name", None) == column for o in getattr(study, "outcomes", ())):
+        return "numeric"
+    if values is not None and pd.api.types.is_numeric_dtype(values) \
+            and not pd.api.types.is_bool_dtype(values):
+        return "numeric"
+    return "categorical"
+
+
+def merge_rare_categories(study, scores: pd.DataFrame) -> pd.DataFrame:
+    """``scores`` with the rare levels of categorical covariates and subgroups merged.
+
+    A level held by fewer than ``privacy.min_cell`` children (counted once per child
+    over all waves) becomes ``其他`` (Chinese studies) or ``other``
+    (:func:`analysis.disclosure.merge_rare_levels`). Numeric columns, and columns
+    without a rare level, are returned unchanged. Table 1, the balance table and the
+    subgroup effects all use this, so they publish the same levels.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> import pandas as pd
+    >>> from analysis.design import Design
+    >>> study = NS(design=Design(type="cross_sectional", id="id", covariates=("guardian",)),
+    ...            outcomes=[], language="en", privacy=NS(min_cell=3))
+    >>> data = pd.DataFrame({"id": range(7), "wave": "w",
+    ...                      "guardian": ["grandparents"] * 5 + ["aunt Wang, 139..."] * 2})
+    >>> merge_rare_categories(study, data)["guardian"].value_counts().to_dict()
+    {'grandparents': 5, 'other': 2}
+    """
+    d = study.design
+    min_cell = _min_cell(study)
+    other = OTHER_LABEL.get(getattr(study, "language", "en"), OTHER_LABEL["en"])
+    out = scores
+    for v in dict.fromkeys(list(d.covariates) + list(d.subgroups)):
+        if v not in scores.columns or column_kind(study, v, scores[v]) != "categorical":
+            continue
+        ids = scores[d.id] if d.id in scores.columns else None
+        merged = merge_rare_levels(scores[v], min_cell, other, ids=ids)
+        if merged.attrs.get("merged_levels"):
+            if out is scores:
+                out = scores.copy()
+            out[v] = merged
+    return out
+
+
+def _tiny_arms(study, base: pd.DataFrame) -> set:
+    """Arms with fewer than ``min_cell`` children in ``base`` (one row per child)."""
+    d = study.design
+    if not d.arm or d.arm not in base.columns:
+        return set()
+    sizes = base.groupby(d.arm, sort=False).size()
+    return {a for a, n in sizes.items() if 0 < n < _min_cell(study)}
+
+
 def table1(study, scores: pd.DataFrame) -> pd.DataFrame:
     """"Table 1": baseline characteristics by arm (``tables/table1.csv``).
 
-    Columns ``variable, level, arm, n, mean, sd, share``: numeric variables get a
-    mean and SD; text variables one row per level with its count and share.
+    Columns ``variable, level, arm, n, mean, sd, share``: numeric variables
+    (:func:`column_kind`) get a mean and SD; categorical ones one row per level with its
+    count and share, after rare levels were merged (:func:`merge_rare_categories`).
+    An arm with fewer than ``privacy.min_cell`` children gets one row per variable,
+    with ``level`` empty and ``n`` its number of children, which suppression then
+    blanks: its levels would show the children's characteristics.
     """
     d = study.design
+    scores = merge_rare_categories(study, scores)
     base = baseline_rows(study, scores)
     arm = d.arm
     variables = list(dict.fromkeys(list(d.covariates) + list(d.subgroups)
                                    + [o.column_name for o in study.outcomes]))
+    kinds = {v: column_kind(study, v, base[v]) for v in variables if v in base.columns}
+    tiny = _tiny_arms(study, base)
     rows = []
     groups = base.groupby(arm, sort=True) if arm else [("all", base)]
     for a, g in groups:
@@ -426,9 +532,13 @@ def table1(study, scores: pd.DataFrame) -> pd.DataFrame:
             if v not in g.columns:
                 continue
             col = g[v]
-            if pd.api.types.is_numeric_dtype(col) and col.dropna().nunique() > 2:
-                rows.append({"variable": v, "level": "", "arm": a, "n": int(col.notna().sum()),
-                             "mean": col.mean(), "sd": col.std(), "share": np.nan})
+            if a in tiny:
+                rows.append({"variable": v, "level": "", "arm": a, "n": int(len(g)),
+                             "mean": np.nan, "sd": np.nan, "share": np.nan})
+            elif kinds[v] == "numeric":
+                num = pd.to_numeric(col, errors="coerce")
+                rows.append({"variable": v, "level": "", "arm": a, "n": int(num.notna().sum()),
+                             "mean": num.mean(), "sd": num.std(), "share": np.nan})
             else:
                 total = int(col.notna().sum())
                 for level, n in col.value_counts(dropna=True).sort_index().items():
@@ -452,13 +562,20 @@ def balance_table(study, scores: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=["variable", "level", "arm", "control", "n_treatment",
                                      "n_control", "mean_treatment", "mean_control", "sd_pooled",
                                      "smd", "method", "abs_smd", "wwc_flag", "n_smallest_arm"])
-    base = baseline_rows(study, scores)
+    base = baseline_rows(study, merge_rare_categories(study, scores))
     variables = [v for v in dict.fromkeys(list(d.covariates) + outcomes) if v in base.columns]
+    base = base.copy()
+    for v in variables:  # the declared type decides, as in Table 1
+        if column_kind(study, v, base[v]) == "numeric":
+            base[v] = pd.to_numeric(base[v], errors="coerce")
+        elif pd.api.types.is_numeric_dtype(base[v]) and not set(base[v].dropna()) <= {0, 1}:
+            base[v] = base[v].map(lambda x: x if pd.isna(x) else
+                                  str(int(x)) if float(x).is_integer() else str(x))
     out = describe.baseline_balance(base, variables, arm=d.arm, control=d.control)
-    return out.assign(n_smallest_arm=_smallest_cell(out))
+    return out.assign(n_smallest_arm=_smallest_cell(out, _min_cell(study)))
 
 
-def _smallest_cell(bal: pd.DataFrame) -> list[int]:
+def _smallest_cell(bal: pd.DataFrame, min_cell: int = 1) -> list[int]:
     """The count small-cell suppression of the balance table is applied to.
 
     A level row (a category, or the 1s of a binary variable) publishes the level's
@@ -466,6 +583,9 @@ def _smallest_cell(bal: pd.DataFrame) -> list[int]:
     ``share x n``; the row's count is the smaller of the two arms. A binary variable
     has one row, whose share also gives the count of 0s (``n - count``), so the
     smaller of the two counts is used. A continuous row's count is the smaller arm.
+    When either arm has fewer than ``min_cell`` children, every row's count is that
+    arm's size: a share of a tiny arm describes its children even when the level's
+    count is 0 (``3, 3, 1.0, 1.0``: all three children of both arms have the level).
     """
     if bal.empty:
         return []
@@ -473,7 +593,9 @@ def _smallest_cell(bal: pd.DataFrame) -> list[int]:
     out = []
     for r, k in zip(bal.itertuples(index=False), rows_per):
         nt, nc = float(r.n_treatment), float(r.n_control)
-        if str(r.level) != "":
+        if 0 < min(nt, nc) < min_cell:
+            out.append(int(min(nt, nc)))
+        elif str(r.level) != "":
             counts = []
             for share, n in ((r.mean_treatment, nt), (r.mean_control, nc)):
                 c = round(float(share) * n) if np.isfinite(share) else 0
@@ -571,9 +693,11 @@ def design_inputs(study, scores: pd.DataFrame) -> dict:
     primary = study.primary_outcomes[0] if study.primary_outcomes else study.outcomes[0]
     col = primary.column_name
     base = baseline_rows(study, scores)
+    sizes = base.groupby(d.arm).size() if d.arm else pd.Series([len(base)])
+    sizes = sizes[sizes >= _min_cell(study)]  # an arm of 1 (a typo) is no arm to plan with
     out = {"outcome": primary.id, "icc": np.nan, "cluster_size": np.nan, "n_clusters": np.nan,
            "r2_1": 0.0, "r2_2": 0.0,
-           "n_per_arm": float(base.groupby(d.arm).size().mean()) if d.arm else float(len(base))}
+           "n_per_arm": float(sizes.mean()) if len(sizes) else np.nan}
     if d.clusters:
         top = d.clusters[0]
         icc = describe.icc(base, col, clusters=top)
@@ -675,6 +799,18 @@ def observed_improvement(study, scores: pd.DataFrame, outcome_id: str, definitio
             for a in sorted(set(arms))}
 
 
+def _publishable_shares(counts: dict, min_cell: int) -> dict:
+    """``{arm: (x, n)}`` without the arms whose share would describe fewer than
+    ``min_cell`` children: an arm of fewer than ``min_cell``, or ``x`` or ``n - x``
+    between 1 and ``min_cell - 1`` (3 of 40 improved names a small group).
+
+    >>> _publishable_shares({"t": (30, 40), "c": (2, 40), "typo": (1, 1)}, 5)
+    {'t': (30, 40)}
+    """
+    return {a: (x, n) for a, (x, n) in counts.items()
+            if n >= min_cell and not 0 < x < min_cell and not 0 < n - x < min_cell}
+
+
 def claims_audit(study, scores: pd.DataFrame, reliabilities: dict, *, lang: str | None = None):
     """Audit every claim of the study (``tables/claims.csv``).
 
@@ -684,7 +820,9 @@ def claims_audit(study, scores: pd.DataFrame, reliabilities: dict, *, lang: str 
     The verdict and the observed shares' text are in ``lang`` (``"zh"`` or ``"en"``:
     the run's language; default the study's).
     The observed shares come from this study's data with the claim's definition of
-    "improved"; ``treatment`` is the first non-control arm (or the single group).
+    "improved"; ``treatment`` is the first non-control arm (or the single group). An
+    arm's share is left out when it would describe fewer than ``privacy.min_cell``
+    children (:func:`_publishable_shares`).
     """
     from analysis.claims import audit_claim
 
@@ -694,6 +832,7 @@ def claims_audit(study, scores: pd.DataFrame, reliabilities: dict, *, lang: str 
     for c in study.claims:
         rel = reliabilities.get(c.outcome) if c.outcome else None
         obs_counts = observed_improvement(study, scores, c.outcome, c.improved, rel) if c.outcome else {}
+        obs_counts = _publishable_shares(obs_counts, _min_cell(study))
         observed = {}
         if obs_counts:
             treated = [a for a in obs_counts if a != d.control]
@@ -742,7 +881,12 @@ def effects_table(study, scores: pd.DataFrame) -> pd.DataFrame:
     See :func:`analysis.effects.estimate_effects`; outcomes are named by their id.
     ``p_adjusted`` follows ``analysis.adjust``: Holm, Benjamini-Hochberg, or with
     ``none`` the unadjusted p-value. Cross-sectional designs with several waves are
-    compared at the last wave (:func:`section_caveat`).
+    compared at the last wave (:func:`section_caveat`). Adds ``n_smallest_arm``, the
+    count small-cell suppression applies to (:func:`_effects_smallest_arm`): ``n_obs``
+    counts both arms, so an arm of one child next to 60 controls would pass. An arm of
+    fewer than ``privacy.min_cell`` children at the last wave is not modelled (nor in
+    the multiplicity adjustment): it gets one row per outcome and model without
+    estimates, whose ``n_smallest_arm`` (its size) is then suppressed.
 
     Examples
     --------
@@ -766,34 +910,99 @@ def effects_table(study, scores: pd.DataFrame) -> pd.DataFrame:
     outcomes = {o.id: o.column_name for o in study.outcomes}
     adjust = study.analysis.adjust
     design, data = _effects_design(study, scores)
+    tiny, sizes = set(), {}
+    if design.arm and design.arm in data.columns:
+        last = data.loc[data[design.wave].astype(str) == str(design.waves[-1])]
+        last = last.drop_duplicates(subset=[design.id]) if design.id in last else last
+        tiny = _tiny_arms(study, last) - {design.control}
+        sizes = last.groupby(design.arm).size()
+    # an arm of fewer than min_cell children (a typo such as `treatmnet`) is not modelled:
+    # its estimates could not be published, and its models may not even be defined
+    fitted = data.loc[~data[design.arm].isin(tiny)] if tiny else data
     # estimate_effects knows holm and bh; with "none" the adjusted p is the p-value
-    res = estimate_effects(data, outcomes, design, alpha=study.analysis.alpha,
+    res = estimate_effects(fitted, outcomes, design, alpha=study.analysis.alpha,
                            adjust="holm" if adjust == "none" else adjust)
     if adjust == "none":
         res["p_adjusted"] = res["p_value"]
+    res = res.assign(n_smallest_arm=_effects_smallest_arm(design, fitted, outcomes, res))
+    if tiny:
+        models = res.drop_duplicates(subset=["outcome", "model"])[["outcome", "model",
+                                                                     "primary"]]
+        if models.empty:
+            models = pd.DataFrame({"outcome": list(outcomes), "model": "", "primary": True})
+        extra = [{"outcome": m.outcome, "arm": a, "control": design.control, "model": m.model,
+                  "primary": m.primary, "n_smallest_arm": float(sizes[a])}
+                 for a in sorted(tiny, key=str) for m in models.itertuples(index=False)]
+        res = pd.concat([res, pd.DataFrame(extra)], ignore_index=True)
     return res
+
+
+def _effects_smallest_arm(design, data: pd.DataFrame, outcomes: dict,
+                          res: pd.DataFrame) -> list[float]:
+    """Per effects row: the analysed children of the smaller of its two arms.
+
+    ``n_obs`` counts both arms (and, for some models, both waves), so an arm of one
+    child next to a control arm of 60 would pass as 61; this is the count small-cell
+    suppression of ``tables/effects.csv`` is applied to. Children count when they have
+    the outcome at the last wave. One-group designs: ``n_obs``.
+    """
+    if res.empty:
+        return []
+    if not design.arm or design.arm not in data.columns:
+        return [float(x) for x in res["n_obs"]]
+    last = data.loc[data[design.wave].astype(str) == str(design.waves[-1])] \
+        if design.wave in data.columns else data
+    out = []
+    for r in res.itertuples(index=False):
+        col = outcomes.get(r.outcome, r.outcome)
+        sub = last.loc[last[col].notna()] if col in last.columns else last
+        key = design.id if design.id in sub.columns else None
+        counts = (sub.groupby(design.arm)[key].nunique() if key
+                  else sub.groupby(design.arm).size())
+        arms = [a for a in (r.arm, design.control) if a is not None and not pd.isna(a)]
+        out.append(float(min(counts.get(a, 0) for a in arms)) if arms else float(r.n_obs))
+    return out
 
 
 def subgroup_table(study, scores: pd.DataFrame) -> pd.DataFrame:
     """Per-subgroup effects and interaction tests (``tables/subgroups.csv``), forest-plot data.
 
     Adds ``n_smallest_arm``: the smallest number of analysed respondents of one arm
-    within the level (the count small-cell suppression is applied to).
+    within the level (the count small-cell suppression is applied to). Levels held by
+    fewer than ``privacy.min_cell`` children are merged first
+    (:func:`merge_rare_categories`). An arm with fewer than ``min_cell`` children at
+    the last wave (a typo such as ``treatmnet``) is not split into subgroups: it gets
+    one row per outcome and subgroup, ``level`` empty and no estimate, whose
+    ``n_smallest_arm`` (its size) is then suppressed.
     """
     from analysis.effects import subgroup_effects
 
-    d, scores = _effects_design(study, scores)
+    d, scores = _effects_design(study, merge_rare_categories(study, scores))
     outcomes = {o.id: o.column_name for o in study.outcomes}
     frames = []
     end = scores.loc[scores[d.wave] == d.endline]
+    last = end.drop_duplicates(subset=[d.id]) if d.id in end else end
+    tiny = _tiny_arms(study, last)
+    sizes = last.groupby(d.arm).size() if tiny else {}
+    if tiny:  # the subgroup models of an arm of one child cannot be fitted, nor published
+        scores = scores.loc[~scores[d.arm].isin(tiny)]
+        end = end.loc[~end[d.arm].isin(tiny)]
     for sg in d.subgroups:
         if sg not in scores.columns:
             continue
         res = subgroup_effects(scores, outcomes, d, sg, alpha=study.analysis.alpha)
+        if tiny and d.arm:
+            res = pd.concat([res, pd.DataFrame(
+                [{"outcome": o, "arm": a, "control": d.control, "subgroup": sg, "level": "",
+                  "n_smallest_arm": int(sizes[a])} for o in outcomes for a in sorted(tiny)])],
+                ignore_index=True)
         if res.empty:
             continue
         smallest = []
         for r in res.itertuples():
+            if r.arm in tiny:
+                smallest.append(int(r.n_smallest_arm))
+                continue
             col = outcomes.get(r.outcome, r.outcome)
             sub = end.loc[(end[sg].astype(str) == str(r.level)) & end[col].notna()]
             if d.arm:
