@@ -503,17 +503,18 @@ def looks_like_free_text(level) -> bool:
 
     Longer than :data:`FREE_TEXT_LENGTH` (16) characters, or a run of 5 digits, or
     sentence punctuation (``, ， : ： ; ； 。 ! ? 、``) in a level longer than 8
-    characters. Plain numbers are codes, not free text.
+    characters. A plain number is a code (a school code ``430102``) unless it has 7
+    digits or more (a phone, an id card).
 
     Examples
     --------
     >>> [looks_like_free_text(x) for x in ["其他:姑姑王芳照顾,电话13912345678", "祖父母", "grandparents",
-    ...                                     "other: aunt Li", "1", "13912345678"]]
-    [True, False, False, True, False, True]
+    ...                                     "other: aunt Li", "1", "430102", "13912345678"]]
+    [True, False, False, True, False, False, True]
     """
     t = unicodedata.normalize("NFKC", str(level)).strip()
     if _NUMBER.match(t):
-        return len(t) >= 5 and bool(_FREE_TEXT_DIGITS.search(t))
+        return bool(_LONG_DIGITS.search(t))
     return (len(t) > FREE_TEXT_LENGTH or bool(_FREE_TEXT_DIGITS.search(t))
             or (len(t) > 8 and bool(_FREE_TEXT_PUNCT.search(t))))
 
