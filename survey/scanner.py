@@ -243,7 +243,7 @@ class ScanResult:
         lang : {"en", "zh"}
             Language of the sentences.
         """
-        zh = lang == "zh"
+        zh = str(lang).lower().startswith("zh")
         out = []
         n = self.skipped_short_ids
         if n:
