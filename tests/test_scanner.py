@@ -706,3 +706,17 @@ def test_property_a_chinese_name_is_found_with_whitespace_or_punctuation_inside(
     sv.add("pii:姓名", [name])
     assert _kinds(f"学生{spaced}的家长", sv) == {"pii:姓名"}
     assert _kinds(f"学生{name[0]}x{name[1:]}的家长", sv) == set()
+
+
+def test_workbench_scan_removes_stale_partial_folders_first(tiny_study, tmp_path, capsys):
+    # a killed run's staging folder beside the scanned one holds unscanned outputs (issue 10)
+    from workbench import cli
+
+    out = tmp_path / "out"
+    assert cli.main(["validate", str(tiny_study), "--out", str(out)]) == 0
+    stale = tmp_path / f".out.partial-{2 ** 22 + 54321}"  # a pid that is not running
+    stale.mkdir()
+    (stale / "leftover.csv").write_text("unscanned", encoding="utf-8")
+    cli.main(["scan", str(out), "--study", str(tiny_study)])
+    assert not stale.exists()
+    capsys.readouterr()

@@ -7,7 +7,9 @@ Its raw data are re-read to collect the raw personal values and raw ids
 the value, followed by a "not checked:" line for each limit of the scan (raw ids
 shorter than 4 characters, personal values too short to search:
 :meth:`survey.scanner.ScanResult.limits`). Exit code 1 when anything is found, 0 when
-the folder is clean.
+the folder is clean. Stale staging folders of killed runs beside ``DIR``
+(``.DIR.partial-PID``: outputs that were never scanned) are removed first
+(:func:`workbench.staging.clean_stale`).
 """
 
 from __future__ import annotations
@@ -43,8 +45,11 @@ def study_from_manifest(folder: Path) -> Path:
 def main(args) -> int:
     from survey.scanner import scan_for_study
     from survey.study_loader import load_study
+    from workbench.staging import clean_stale
 
     folder = Path(args.folder)
+    # leftovers of a killed run beside the folder were never scanned: remove them first
+    clean_stale(folder)
     if not folder.is_dir():
         raise WorkbenchError("SCAN_FOLDER_MISSING", "the folder to scan does not exist",
                              file=str(folder))
