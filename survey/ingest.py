@@ -584,9 +584,11 @@ def _read_columns(data: pd.DataFrame, study, headers: dict):
         expected = "a number" + (f" or a declared missing code {missing}" if missing else "")
         for k in np.flatnonzero(cell_kind == 2):
             header = headers.get(files[k], {}).get(col, col)
+            shown = describe_cell(uniques[codes[k]])
             issues.append(Issue("VALUE_NOT_NUMERIC", "error",
-                                f"the cell is not a number; column {col!r} is {role}; set to missing",
-                                file=files[k], row=int(rows[k]), column=header, expected=expected))
+                                f"the cell ({shown}) is not a number; column {col!r} is {role}; set "
+                                "to missing", file=files[k], row=int(rows[k]), column=header,
+                                value=shown, expected=expected))
         lo = None if spec is None else spec.min
         hi = None if spec is None else spec.max
         types[col].update(min=lo, max=hi)

@@ -58,7 +58,9 @@ def test_outcome_column_is_float_through_scoring_and_export(tmp_path):
     assert {(i.file, i.row, i.column) for i in bad} == {("data/w.csv", 5, "mathach"),
                                                          ("data/w.csv", 5, "age")}
     for i in bad:
-        assert i.severity == "error" and i.value is None and i.expected.startswith("a number")
+        # the cell is described (kind and length), never quoted
+        assert i.severity == "error" and i.value.startswith("text of ") and \
+            i.expected.startswith("a number")
         text = f"{i.message} {i.expected} {i.to_dict()}"
         assert SECRET not in text and "10岁" not in text
     assert len(res.data) == 6 and len(res.quarantine) == 0  # rows kept, value missing
