@@ -217,8 +217,8 @@ def _regressors(df: pd.DataFrame, design, arms: list[str], *, baseline: bool, bl
 
 
 def _row(outcome, arm, control, model, est, se, df, alpha, n_obs, n_clusters) -> dict:
-    if not np.isfinite(se) or se <= 0:
-        raise ValueError(f"outcome {outcome!r} ({model}): the standard error is {se!r}, so the "
+    if se == 0:  # NaN (a model that cannot be estimated here) stays NaN in the table
+        raise ValueError(f"outcome {outcome!r} ({model}): the standard error is 0, so the "
                          "model fits the outcome exactly; is the outcome also a covariate, or "
                          "constant?")
     q = stats.t.ppf(1 - alpha / 2, df) if np.isfinite(df) else stats.norm.ppf(1 - alpha / 2)
