@@ -166,12 +166,18 @@ def refuse_inside_data(out: Path | str, study) -> None:
     OutputError
         ``OUTPUT_INSIDE_DATA``.
     """
-    target = Path(out).absolute().resolve()
-    root = Path(study.root).absolute().resolve()
+    def resolved(path: Path) -> Path:
+        try:
+            return path.absolute().resolve()
+        except (RuntimeError, OSError):  # a symlink loop: compare the path as written
+            return path.absolute()
+
+    target = resolved(Path(out))
+    root = resolved(Path(study.root))
     folders = {root / "data"}
     for src in study.data:
         p = Path(src.path)
-        p = (p if p.is_absolute() else root / p).absolute().resolve()
+        p = resolved(p if p.is_absolute() else root / p)
         if p.parent != root:
             folders.add(p.parent)
         if target == p:
