@@ -77,13 +77,17 @@ def test_raudenbush_bryk_table_4_2(fits):
     assert icc.sum() == pytest.approx(1.0)
 
 
-def test_wald_columns(fits):
-    fe = fits["hsb_sector"].fixed_effects
+def test_wald_columns(data, fits):
+    # ddf="normal": the Wald z; the default (Satterthwaite df, as lmerTest) is tested in
+    # tests/test_mixed_satterthwaite.py
+    fe = random_intercepts(data["hsb"], "mAch", "school", fixed=SECTOR, ddf="normal").fixed_effects
     assert fe.columns.tolist() == ["term", "estimate", "std_error", "df", "statistic",
                                    "ci_low", "ci_high", "p_value"]
     row = fe.iloc[1]
     assert row["term"] == "C(sector, Treatment('Public'))[T.Catholic]"
     assert np.isinf(row["df"])
+    sat = fits["hsb_sector"].fixed_effects.iloc[1]
+    assert 100 < sat["df"] < 160 and sat["std_error"] == pytest.approx(row["std_error"])
     assert row["statistic"] == pytest.approx(row["estimate"] / row["std_error"])
     assert row["ci_low"] == pytest.approx(row["estimate"] - 1.959964 * row["std_error"], rel=1e-6)
     assert row["p_value"] < 1e-9
