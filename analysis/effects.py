@@ -8,6 +8,14 @@ wave) and an :class:`analysis.design.Design` and fits, by ``design.type``:
                            effect size d_z (CI from the noncentral t). d_av is in
                            ``result.attrs["paired_effect_sizes"]``. No causal claim follows
                            (:func:`causal_statement`).
+``pre_post`` + clusters    ``change_cr2``: the same mean change, ``lm(change ~ 1)`` with CR2
+                           SEs clustered at the OUTERMOST cluster level and Bell-McCaffrey
+                           df (``clubSandwich::coef_test(vcov = "CR2", test =
+                           "Satterthwaite")``): children of one class or school are not
+                           independent, and the paired t (n - 1 df) overstates the
+                           evidence. Effect size d_z (the same point estimate) with the
+                           CR2 CI divided by sd(change), so it excludes 0 exactly when the
+                           CR2 test rejects. ``paired_t`` is kept as a secondary row.
 ``randomized``,            ``ancova_hc2``: endline outcome on arm dummies + baseline outcome
 ``controlled``             (if any) + covariates + block fixed effects, HC2 SEs, df n - p.
                            ``did`` (with a baseline): the change score (endline - baseline)
@@ -20,7 +28,9 @@ any design with clusters   ``ols_cr2``: the ANCOVA with CR2 SEs clustered at the
                            cluster level (the unit of randomization) and Bell-McCaffrey /
                            Satterthwaite df (:mod:`analysis.cluster_robust`).
                            ``mixed_reml``: the same fixed effects with a random intercept for
-                           every cluster level, REML (:func:`analysis.mixed.random_intercepts`).
+                           every cluster level, REML (:func:`analysis.mixed.random_intercepts`),
+                           t tests with Satterthwaite df as lmerTest (a normal reference had
+                           9% type-I error with 10 clusters).
                            ``cluster_means``: outermost-cluster means of the endline outcome
                            on arm (+ cluster mean baseline + blocks), HC2 SEs with J - k df
                            (omitted when arm varies within a cluster).
@@ -30,7 +40,8 @@ any design with clusters   ``ols_cr2``: the ANCOVA with CR2 SEs clustered at the
 Rules:
 
 * Several treatment arms enter ONE model as dummies against ``design.control``.
-* Primary model: ``paired_t`` (pre-post); ``ancova_hc2`` without clusters; with
+* Primary model: ``paired_t`` (pre-post), ``change_cr2`` (pre-post with clusters,
+  at least 2 outermost clusters); ``ancova_hc2`` without clusters; with
   clusters ``ols_cr2`` when there are fewer than 40 outermost clusters, else
   ``mixed_reml`` (with 40+ clusters the model-based SEs are reliable and more
   efficient; with fewer, CR2 keeps its nominal level -- see tests/test_coverage.py).
@@ -113,8 +124,12 @@ def primary_model(design, n_clusters: int | None = None) -> str:
     >>> d = Design(type="cluster_randomized", id="id", arm="arm", control="c", clusters=("school",))
     >>> primary_model(d, 12), primary_model(d, 60)
     ('ols_cr2', 'mixed_reml')
+    >>> primary_model(Design(type="pre_post", id="id", waves=("t0", "t1"), clusters=("class",)))
+    'change_cr2'
     """
     if design.type == "pre_post":
+        if design.clusters and (n_clusters is None or n_clusters >= 2):
+            return "change_cr2"
         return "paired_t"
     if design.clusters:
         return "ols_cr2" if (n_clusters or 0) < CLUSTER_RULE else "mixed_reml"
@@ -273,6 +288,27 @@ def _fit_models(w: pd.DataFrame, design, outcome: str, arms: list[str], alpha: f
     return rows
 
 
+def _change_cr2(outcome, change: np.ndarray, clusters: np.ndarray, alpha: float) -> dict | None:
+    """Mean change with CR2 SEs at the outermost cluster level and Bell-McCaffrey df,
+    as ``clubSandwich::coef_test(lm(change ~ 1), vcov = "CR2", cluster = school,
+    test = "Satterthwaite")``; respondents without a cluster are left out. ``None``
+    with fewer than 2 clusters. Effect size: d_z = mean / sd(change) with the CR2 CI
+    on the same scale."""
+    has = pd.notna(clusters)
+    ch, g = change[has], clusters[has]
+    J = int(pd.Series(g).nunique())
+    if J < 2 or len(ch) < 3:
+        return None
+    X = pd.DataFrame({"(Intercept)": np.ones(len(ch))})
+    tab = coef_test((X, ch), g, vcov="CR2", test="Satterthwaite", alpha=alpha)
+    r = _row(outcome, None, None, "change_cr2", *_from_table(tab, "(Intercept)"), alpha, len(ch), J)
+    sd = float(np.std(ch, ddof=1))
+    f = 1.0 / sd if sd > 0 else np.nan
+    r.update(effect_size=r["estimate"] * f, effect_size_ci_low=r["ci_low"] * f,
+             effect_size_ci_high=r["ci_high"] * f)
+    return r
+
+
 def _mixed(sub, X, y, design, outcome, arms, alpha, J) -> list[dict]:
     try:
         from analysis.mixed import random_intercepts
@@ -416,6 +452,14 @@ def estimate_effects(
                 raise ValueError(f"outcome {oid}: fewer than 3 respondents with both waves")
             dz = cohens_d_paired(y0, y1, alpha=alpha)
             se = dz["sd_change"] / np.sqrt(dz["n"])
+            if design.clusters:
+                g = w[design.clusters[0]].to_numpy()[ok]
+                cr2 = _change_cr2(oid, y1 - y0, g, alpha)
+                if cr2 is not None:
+                    rows.append(cr2)
+                    n_clusters = max(n_clusters or 0, int(cr2["n_clusters"]))
+                else:
+                    n_clusters = max(n_clusters or 0, int(pd.Series(g).nunique()))
             r = _row(oid, None, None, "paired_t", dz["mean_change"], se, dz["n"] - 1.0, alpha, dz["n"], np.nan)
             r.update(effect_size=dz["d_z"], effect_size_ci_low=dz["d_z_ci_low"],
                      effect_size_ci_high=dz["d_z_ci_high"])
