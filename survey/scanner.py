@@ -129,6 +129,7 @@ __all__ = [
     "ScanResult",
     "scan_folder",
     "scan_for_study",
+    "scan_limits",
 ]
 
 #: Raw ids shorter than this are not searched (too short to be distinctive).
@@ -1025,6 +1026,27 @@ def _iter_files(root: Path):
         for name in sorted(dirnames) + sorted(filenames):
             p = base / name
             yield p, p.relative_to(root)
+
+
+def scan_limits(sensitive: SensitiveValues) -> ScanResult:
+    """What a scan for these values cannot check, known before any file is scanned.
+
+    A :class:`ScanResult` with no findings whose ``skipped_short_ids`` and
+    ``skipped_short_values`` count the raw ids and personal values too short to
+    search, for the report pages that are written before the scan
+    (:meth:`ScanResult.limits` gives the sentences).
+
+    Examples
+    --------
+    >>> from survey.privacy import SensitiveValues
+    >>> sv = SensitiveValues()
+    >>> sv.add("raw_id", ["20230017", "7", "12"])
+    >>> scan_limits(sv).skipped_short_ids
+    2
+    """
+    matcher = _Matcher(sensitive, None)
+    return ScanResult(folder="", skipped_short_ids=matcher.skipped_ids,
+                      skipped_short_values=matcher.skipped_values)
 
 
 def scan_folder(folder: Path | str, sensitive: SensitiveValues, *,

@@ -720,3 +720,29 @@ def test_workbench_scan_removes_stale_partial_folders_first(tiny_study, tmp_path
     cli.main(["scan", str(out), "--study", str(tiny_study)])
     assert not stale.exists()
     capsys.readouterr()
+
+
+def test_short_ids_are_said_plainly_in_the_manifest_the_index_and_the_terminal(
+        tiny_study, tmp_path, capsys):
+    # issue 9, crash 5: ids such as 7 or 12 are pseudonymized, but too short to search for
+    import json
+
+    import pandas as pd
+
+    from workbench import cli
+
+    csv = tiny_study / "data" / "all.csv"
+    df = pd.read_csv(csv, dtype=str)
+    codes = {sid: str(k + 1) for k, sid in enumerate(sorted(df["student_id"].unique()))}
+    df["student_id"] = df["student_id"].map(codes)  # 1 .. 160: 160 ids under 4 characters
+    df.to_csv(csv, index=False)
+    out = tmp_path / "out"
+    assert cli.main(["run", str(tiny_study), "--out", str(out), "--only", "00_data_quality",
+                     "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    privacy = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["privacy"]
+    assert privacy["skipped_short_ids"] == 160 and privacy["checked_everything"] is False
+    assert "160 raw ids are shorter than 4 characters" in privacy["limits"][0]
+    assert "not checked by the privacy scan: 160 raw ids" in printed
+    assert "160 raw ids are shorter than 4 characters" in (
+        out / "reports" / "index.html").read_text(encoding="utf-8")

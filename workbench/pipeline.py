@@ -291,8 +291,11 @@ def run_study(study_path, *, out=None, only=None, cli_parameters=(), jobs=None,
             sensitive = validation.sensitive
             errors = [i for i in validation.issues if i.severity == "error"]
             if validation.fatal:
-                failures.append("validation: the data cannot be read or lack required columns "
-                                "(see validation/report.json)")
+                failures.append("validation: the data cannot be used yet: a file cannot be read, "
+                                "lacks a required column, holds an undeclared personal-data "
+                                "column, ambiguous option numbers or contradicting value labels, "
+                                "or too few children link between waves (see "
+                                "validation/report.json)")
                 failures.extend(f"validation: {describe_issue(i)}" for i in errors[:5])
                 if len(errors) > 5:
                     failures.append(f"validation: ... and {len(errors) - 5} more errors")
@@ -327,7 +330,8 @@ def run_study(study_path, *, out=None, only=None, cli_parameters=(), jobs=None,
                                         f"{e['name']})")
                 step("reports", lambda: _reports(study, results, entries, run_dir, report_mode,
                                                  failures, warnings,
-                                                 lang=overrides.get("lang") or None))
+                                                 lang=overrides.get("lang") or None,
+                                                 sensitive=sensitive))
             scan = step("privacy_scan", lambda: _scan_and_finish(
                 study, run_dir, sensitive, manifest, failures, t_start, staged.scratch, carried))
         except OSError as err:
@@ -537,8 +541,13 @@ def _execute(study, notebooks, declared, overrides, seed, run_dir, jobs, report_
 
 
 def _reports(study, results, entries, run_dir: Path, report_mode: bool, failures: list[str],
-             warnings: list[str], lang: str | None = None):
+             warnings: list[str], lang: str | None = None, sensitive=None):
     lang = lang or study.language
+    limits = []
+    if sensitive is not None:  # what the privacy scan at the end cannot check, said plainly
+        from survey.scanner import scan_limits
+
+        limits = scan_limits(sensitive).limits(lang)
     rerun = {r.name for r in results}
     index_entries = []
     for e in entries:
@@ -562,7 +571,7 @@ def _reports(study, results, entries, run_dir: Path, report_mode: bool, failures
         study.title, dict) else str(study.title)
     write_index(run_dir / "reports" / "index.html", title=title, study_id=study.id,
                 status="failed" if failures else "success", entries=index_entries, lang=lang,
-                notes=list(failures) + list(warnings))
+                notes=list(failures) + list(warnings) + limits)
 
 
 def _scan_and_finish(study, run_dir: Path, sensitive, manifest: dict, failures: list[str],
@@ -586,9 +595,15 @@ def _scan_and_finish(study, run_dir: Path, sensitive, manifest: dict, failures: 
             target.unlink()
         elif target.is_dir():
             shutil.rmtree(target)
+    from survey.scanner import MIN_ID_LENGTH
+
     scan = {"scan": "passed" if not findings else "failed", "findings": findings,
             "files_scanned": result.files_scanned + 1,
-            "skipped_short_ids": getattr(result, "skipped_short_ids", 0)}
+            "skipped_short_ids": result.skipped_short_ids,
+            "skipped_short_values": result.skipped_short_values,
+            "min_id_length": MIN_ID_LENGTH,
+            "checked_everything": result.checked_everything,
+            "limits": result.limits("en"), "limits_zh": result.limits("zh")}
     manifest["privacy"] = scan
     if findings:
         failures.append("privacy scan: personal data or raw ids found in "

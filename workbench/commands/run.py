@@ -43,6 +43,8 @@ def main(args) -> int:
         print(line)
     for w in result.warnings:
         print(f"WARNING: {w}", file=sys.stderr)
+    for line in (result.manifest.get("privacy") or {}).get("limits") or []:
+        print(f"not checked by the privacy scan: {line}")
     if result.status == "success":
         print(f"run succeeded{' with warnings' if result.warnings else ''}: {result.output}")
         print(f"open {result.output / 'reports' / 'index.html'} in a browser")
