@@ -159,7 +159,10 @@ def test_single_school_claim_audit_says_the_design_cannot_support_the_claim(sing
     assert ("这一设计不能支持" in verdict) or ("cannot support the claim" in verdict), verdict
     # the design's own effect: a pre/post change it cannot attribute (no control arm)
     effects = pd.read_csv(single_school / "tables" / "effects.csv")
-    assert set(effects["model"]) == {"paired_t"}
+    assert set(effects["model"]) == {"change_cr2", "paired_t"}
+    # the example declares its classes as clusters: the primary test of the mean change is
+    # CR2 at the class level (issue 13), not the paired t with n - 1 df
+    assert effects.loc[effects["primary"], "model"].tolist() == ["change_cr2"]
 
 
 def test_single_school_no_raw_ids_in_the_output(single_school):
