@@ -69,6 +69,7 @@ import pandas as pd
 
 __all__ = [
     "COLUMNS",
+    "ONE_GROUP_MODELS",
     "evalue_effect_row",
     "evalue_hr",
     "evalue_or",
@@ -86,6 +87,9 @@ COLUMNS = [
     "measure", "estimate", "ci_low", "ci_high", "rare", "rr", "rr_ci_low", "rr_ci_high",
     "true_rr", "evalue", "evalue_ci", "ci_limit", "ci_includes_null",
 ]
+
+#: Models of the effects table that estimate a one-group (pre/post) change.
+ONE_GROUP_MODELS = frozenset({"paired_t", "change_cr2"})
 
 _MD_SLOPE = 0.91   # RR ~ exp(0.91 d) (EValue::toRR.MD)
 _MD_SE = 1.78      # CI on the RR scale: exp(0.91 d -/+ 1.78 se) (EValue::evalues.MD)
@@ -368,6 +372,10 @@ def evalue_smd(d: float, se: float | None = None, *, ci_low: float | None = None
     return _evalues_rr("SMD", est, lo, hi, rr, rlo, rhi, math.exp(_MD_SLOPE * t))
 
 
+def _isna(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
 def _get(row, key):
     try:
         v = row[key]
@@ -392,7 +400,8 @@ def evalue_effect_row(row: Mapping | pd.Series, *, ci: str = "limits") -> pd.Dat
     ``estimate``, ``ci_low`` and ``ci_high`` (outcome scale) are only checked
     against the g columns: same sign, and the two CIs include 0 together;
     otherwise the row is inconsistent and a ValueError names the columns.
-    Rows of a one-group pre/post change (``model == "paired_t"``) are refused.
+    Rows of a one-group pre/post change (``model`` in :data:`ONE_GROUP_MODELS`,
+    or a missing ``arm``) are refused.
 
     Returns
     -------
@@ -414,9 +423,10 @@ def evalue_effect_row(row: Mapping | pd.Series, *, ci: str = "limits") -> pd.Dat
     if ci not in ("limits", "se"):
         raise ValueError("ci must be 'limits' or 'se'")
     ident = {k: row[k] for k in ("outcome", "arm", "model") if k in row}
-    if ident.get("model") == "paired_t":
-        raise ValueError("model 'paired_t' is a one-group change: there is no comparison "
-                         "group whose confounding an E-value could describe")
+    one_group = ident.get("model") in ONE_GROUP_MODELS or ("arm" in ident and _isna(ident["arm"]))
+    if one_group:
+        raise ValueError(f"model {ident.get('model')!r} (no arm) is a one-group change: there is no "
+                         "comparison group whose confounding an E-value could describe")
     g = _get(row, "effect_size")
     glo, ghi = _get(row, "effect_size_ci_low"), _get(row, "effect_size_ci_high")
     if math.isnan(g):

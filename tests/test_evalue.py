@@ -193,6 +193,10 @@ def test_effect_row_refuses_inconsistent_and_prepost_rows():
         evalue_effect_row(_row(ci_low=-0.1))
     with pytest.raises(ValueError, match="paired_t"):
         evalue_effect_row(_row(model="paired_t"))
+    with pytest.raises(ValueError, match="change_cr2"):
+        evalue_effect_row(_row(model="change_cr2"))
+    with pytest.raises(ValueError, match="one-group"):
+        evalue_effect_row(_row(arm=None))
     with pytest.raises(ValueError, match="effect_size"):
         evalue_effect_row({"estimate": 1.0})
 
