@@ -127,3 +127,18 @@ def test_the_figures_of_suppressed_rows_show_no_estimate(run):
     figs = sorted((run.output / "figures").glob("forest_*.svg"))
     assert figs
     assert any("suppressed" in f.read_text(encoding="utf-8") for f in figs)
+
+
+def test_manifest_counts_hide_a_small_arm_and_its_complement():
+    # a one-child arm (a typo) per wave: its count and the smallest other arm's are hidden,
+    # so the total of clean rows minus the published arms does not give the child away
+    from workbench.pipeline import _published_counts
+
+    counts = {"rows_clean": 26, "analysed": [
+        {"arm": "control", "wave": "pre", "n": 6}, {"arm": "treatment", "wave": "pre", "n": 5},
+        {"arm": "treatmnet", "wave": "pre", "n": 1}, {"arm": "control", "wave": "post", "n": 7},
+        {"arm": "treatment", "wave": "post", "n": 7}]}
+    out = _published_counts(counts, 5)["analysed"]
+    assert [r["n"] for r in out] == [6, None, None, 7, 7]
+    assert [bool(r.get("suppressed")) for r in out] == [False, True, True, False, False]
+    assert counts["analysed"][1]["n"] == 5  # the run's own counts are not changed

@@ -497,12 +497,29 @@ def _analysed(study, scores) -> list[dict]:
 
 def _published_counts(counts: dict, min_cell: int) -> dict:
     """The counts for the manifest: a count of fewer than ``min_cell`` children per arm
-    and wave is suppressed (``n`` null), as in every published table."""
+    and wave is suppressed (``n`` null), as in every published table, together with the
+    smallest other arm of that wave (complementary suppression: the total of clean rows
+    minus the other arms would otherwise give the small count away).
+
+    Examples
+    --------
+    >>> c = {"rows_clean": 9, "analysed": [{"arm": "t", "wave": "pre", "n": 6},
+    ...      {"arm": "c", "wave": "pre", "n": 7}, {"arm": "typo", "wave": "pre", "n": 1}]}
+    >>> [r["n"] for r in _published_counts(c, 5)["analysed"]]
+    [None, 7, None]
+    """
     out = {k: v for k, v in counts.items() if k != "analysed"}
     if "analysed" in counts:
-        out["analysed"] = [
-            {**r, "n": None, "suppressed": True} if 0 < r["n"] < min_cell else r
-            for r in counts["analysed"]]
+        rows = [dict(r) for r in counts["analysed"]]
+        hide = {i for i, r in enumerate(rows) if 0 < r["n"] < min_cell}
+        for wave in {rows[i].get("wave") for i in hide}:
+            in_wave = [i for i, r in enumerate(rows) if r.get("wave") == wave and r["n"] > 0]
+            if len([i for i in in_wave if i in hide]) == 1:
+                others = [i for i in in_wave if i not in hide]
+                if others:
+                    hide.add(min(others, key=lambda i: rows[i]["n"]))
+        out["analysed"] = [{**r, "n": None, "suppressed": True} if i in hide else r
+                           for i, r in enumerate(rows)]
     return out
 
 
