@@ -347,8 +347,9 @@ _UNIT_RE = re.compile(
     r"|[0-9]+(?:\.[0-9]+)+(?:e[+-]?[0-9]+)?"
     # an integer with a signed exponent: 1e+62312
     r"|[0-9]+e[+-][0-9]+"
-    # a decimal without its leading zero (.62312), unless it follows a letter (lb.1001)
-    r"|\.(?<![^\W_]\.)[0-9]+(?:e[+-]?[0-9]+)?"
+    # a decimal without its leading zero (.62312), unless it follows a letter (lb.1001);
+    # after a digit it is always a fraction, even in a letter run (SVG path data L8.14002)
+    r"|\.(?:(?<=[0-9]\.)|(?<![^\W_]\.))[0-9]+(?:e[+-]?[0-9]+)?"
     # letters and digits of any alphabetic script
     rf"|[^\W_{_CJK}]+"
     # more than three whitespace or punctuation characters: a gap that ends a match

@@ -746,3 +746,22 @@ def test_short_ids_are_said_plainly_in_the_manifest_the_index_and_the_terminal(
     assert "not checked by the privacy scan: 160 raw ids" in printed
     assert "160 raw ids are shorter than 4 characters" in (
         out / "reports" / "index.html").read_text(encoding="utf-8")
+
+
+def test_fraction_digits_in_svg_path_data_are_not_an_id(tmp_path):
+    # the report template embeds JupyterLab's icons as base64 SVG whose path data holds
+    # L8.14002: a five-digit id 14002 must not be found there (zoo case, issue 9 crash 5)
+    import base64
+
+    from survey.privacy import SensitiveValues
+    from survey.scanner import scan_folder
+
+    svg = '<svg xmlns="http://www.w3.org/2000/svg"><path d="M4 L8.14002 12.5 Z"/></svg>'
+    b64 = base64.b64encode(svg.encode()).decode()
+    (tmp_path / "a.html").write_text(
+        f"<style>.i{{background:url(data:image/svg+xml;base64,{b64})}}</style>", encoding="utf-8")
+    (tmp_path / "b.svg").write_text(svg, encoding="utf-8")
+    (tmp_path / "c.txt").write_text("child 14002 moved", encoding="utf-8")  # positive control
+    sv = SensitiveValues()
+    sv.add("raw_id", ["14002"])
+    assert scan_folder(tmp_path, sv).findings == [("c.txt", "raw_id")]
