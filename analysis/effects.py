@@ -506,6 +506,20 @@ def estimate_effects(
     return out
 
 
+def _interaction_p(Xy, clusters, terms) -> float:
+    """p of the HTZ Wald test of the subgroup terms, or NaN where it is not estimable.
+
+    A level found in a single cluster (or too few) makes the constraint's covariance
+    singular: the interaction then cannot be tested, which is reported as NaN rather
+    than stopping the page.
+    """
+    try:
+        p = float(wald_test(Xy, clusters, terms)["p_value"].iloc[0])
+    except (np.linalg.LinAlgError, ValueError, ZeroDivisionError):
+        return np.nan
+    return p if np.isfinite(p) else np.nan
+
+
 def subgroup_effects(
     data: pd.DataFrame,
     outcomes,
@@ -519,7 +533,9 @@ def subgroup_effects(
     Within each level the design's non-mixed primary model is fit on that level's
     respondents: ``ols_cr2`` for designs with clusters (the subgroup forest plot
     uses CR2 even when the main analysis is ``mixed_reml``), ``ancova_hc2``
-    without clusters, ``paired_t`` for pre-post designs. The interaction test
+    without clusters, for pre-post designs ``change_cr2`` (the mean change with CR2
+    at the outermost cluster level, when the level spans at least 2 clusters) or
+    else ``paired_t``. The interaction test
     fits ONE model on all respondents with arm dummies, subgroup dummies and
     their products (plus the baseline, covariates and blocks) and tests the
     products with the CR2 Wald test with the HTZ small-sample correction
@@ -532,7 +548,8 @@ def subgroup_effects(
     -------
     DataFrame: outcome, arm, subgroup, level, estimate, std_error, df, ci_low,
     ci_high, n_obs, n_clusters, interaction_p (the same on every row of one
-    outcome and arm).
+    outcome and arm; NaN where the test is not estimable, e.g. a level found in one
+    cluster only).
 
     Examples
     --------
@@ -573,11 +590,22 @@ def subgroup_effects(
             X = pd.DataFrame({"(Intercept)": 1.0, **{f"lv[{lv}]": (w[subgroup] == lv).to_numpy(float)
                                                       for lv in levels[1:]}})
             g = w[outer].to_numpy() if outer else np.arange(len(w))
-            pint = float(wald_test((X, ch), g, [f"lv[{lv}]" for lv in levels[1:]])["p_value"].iloc[0])
+            pint = _interaction_p((X, ch), g, [f"lv[{lv}]" for lv in levels[1:]])
             for lv in levels:
-                c = ch[(w[subgroup] == lv).to_numpy()]
-                se = c.std(ddof=1) / np.sqrt(len(c))
-                r = _row(oid, None, None, "paired_t", c.mean(), se, len(c) - 1.0, alpha, len(c), np.nan)
+                sel = (w[subgroup] == lv).to_numpy()
+                c = ch[sel]
+                gl = g[sel]
+                if outer and len(np.unique(gl)) >= 2 and len(c) >= 3:
+                    # as the primary change_cr2: children of one school are not independent
+                    tab = coef_test((np.ones((len(c), 1)), c), gl, vcov="CR2",
+                                    test="Satterthwaite", alpha=alpha)
+                    est, se, df = (float(tab[k].iloc[0]) for k in ("estimate", "std_error", "df"))
+                    r = _row(oid, None, None, "change_cr2", est, se, df, alpha, len(c),
+                             float(len(np.unique(gl))))
+                else:
+                    se = c.std(ddof=1) / np.sqrt(len(c)) if len(c) > 1 else np.nan
+                    r = _row(oid, None, None, "paired_t", c.mean() if len(c) else np.nan, se,
+                             len(c) - 1.0, alpha, len(c), np.nan)
                 out.append({**r, "subgroup": subgroup, "level": lv, "interaction_p": pint})
             continue
         arms = sorted(set(w[design.arm].astype(str)) - {str(design.control)})
@@ -592,7 +620,7 @@ def subgroup_effects(
             sub = wa.iloc[idx]
             g = sub[outer].to_numpy() if outer else np.arange(len(y))
             terms = [c for c in X.columns if c.startswith("arm x lv[")]
-            pint = float(wald_test((X, y), g, terms)["p_value"].iloc[0]) if terms else np.nan
+            pint = _interaction_p((X, y), g, terms) if terms else np.nan
             for lv in levels:
                 wl = wa[wa[subgroup] == lv].reset_index(drop=True)
                 try:

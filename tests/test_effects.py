@@ -157,3 +157,27 @@ def test_two_cluster_levels_give_every_model_including_cluster_means():
     cm = res.loc[res["model"] == "cluster_means"].iloc[0]
     assert cm["n_clusters"] == 12 and cm["df"] == 12 - 3
     assert res.loc[res["primary"], "model"].tolist() == ["ols_cr2"]
+
+
+def test_subgroups_with_a_level_in_one_cluster_give_nan_interaction_not_an_error():
+    # zoo finding: pre/post with 3 schools, levels found in a single school made the HTZ
+    # Wald test's covariance singular (LinAlgError) and failed 03_effects
+    import numpy as np
+    import pandas as pd
+
+    from analysis.design import Design
+    from analysis.effects import subgroup_effects
+
+    rng = np.random.default_rng(1)
+    m = 90
+    pp = pd.DataFrame({"id": np.tile(range(m), 2), "wave": np.repeat(["pre", "post"], m),
+                       "y": rng.normal(size=2 * m),
+                       "school": np.tile(np.repeat(["s1", "s2", "s3"], 30), 2),
+                       "g": np.tile(["r1" if i == 0 else "r2" if i == 89 else "common"
+                                     for i in range(m)], 2)})
+    des = Design(type="pre_post", id="id", waves=("pre", "post"), clusters=("school",),
+                 subgroups=("g",))
+    res = subgroup_effects(pp, {"y": "y"}, des, "g")
+    assert res["interaction_p"].isna().all()
+    common = res.set_index("level").loc["common"]
+    assert common["n_clusters"] == 3 and np.isfinite(common["std_error"])
