@@ -673,6 +673,26 @@ def _raw_texts(data: bytes) -> list[str]:
     return [data.decode("utf-8", errors="replace"), data.decode("gb18030", errors="replace")]
 
 
+_JSON_TOKEN_RE = re.compile(r'("(?:\\.|[^"\\])*")|(?<![\w.])-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?(?![\w.])')
+
+
+def _blank_json_numbers(text: str) -> str:
+    """JSON text with its number values (outside strings) replaced by ``0``.
+
+    Numbers in the JSON the workbench writes are computed values: file sizes, counts,
+    seconds, the seed. A five-digit file size equal to a five-digit student number is
+    not a leak, while the same digits inside a string still are (ids and personal values
+    are always written as strings). Text that is not JSON is returned unchanged by the
+    caller's check of the suffix; strings keep every character.
+
+    Examples
+    --------
+    >>> _blank_json_numbers('{"bytes": 61617, "id": "61617", "s": [1.5e3, -2]}')
+    '{"bytes": 0, "id": "61617", "s": [0, 0]}'
+    """
+    return _JSON_TOKEN_RE.sub(lambda m: m.group(1) or "0", text)
+
+
 def _scalar_text(v) -> str:
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
@@ -721,6 +741,8 @@ class _Extractor:
     def _text(self, name: str, text: str, suffix: str, depth: int):
         blobs: list[tuple[str, bytes]] = []
         text = self._cut_base64(text, blobs)
+        if suffix in JSON_SUFFIXES:
+            text = _blank_json_numbers(text)
         yield text
         variants = []  # other readings of the text, searched when they differ from it
         if "&" in text:
@@ -794,8 +816,8 @@ class _Extractor:
                         yield from self.texts(f"{name}#embedded", blob, depth=depth + 1)
                         continue
                 strings.append(o)
-            elif o is not None and not isinstance(o, bool):
-                strings.append(_scalar_text(o))
+            # numbers (file sizes, counts, seconds, the seed) are computed values: the
+            # workbench writes every id and personal value into JSON as a string
         yield _SEP.join(strings)
 
     # png ----------------------------------------------------------------------

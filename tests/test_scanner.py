@@ -765,3 +765,23 @@ def test_fraction_digits_in_svg_path_data_are_not_an_id(tmp_path):
     sv = SensitiveValues()
     sv.add("raw_id", ["14002"])
     assert scan_folder(tmp_path, sv).findings == [("c.txt", "raw_id")]
+
+
+def test_json_numbers_are_not_ids_but_json_strings_are(tmp_path):
+    # zoo finding: a five-digit file size in manifest.json equal to a five-digit student
+    # number reduced the manifest and failed the run; ids are always written as strings
+    import json
+
+    from survey.privacy import SensitiveValues
+    from survey.scanner import scan_folder
+
+    (tmp_path / "manifest.json").write_text(json.dumps(
+        {"outputs": [{"path": "tables/effects.csv", "bytes": 61617}], "seed": 20230101,
+         "seconds": 61617.25}), encoding="utf-8")
+    (tmp_path / "nb.ipynb").write_text(json.dumps({"cells": [], "execution_count": 61617}),
+                                       encoding="utf-8")
+    (tmp_path / "leak.json").write_text(json.dumps({"student": "61617"}), encoding="utf-8")
+    (tmp_path / "leak.csv").write_text("id,score\n61617,3\n", encoding="utf-8")
+    sv = SensitiveValues()
+    sv.add("raw_id", ["61617", "20230101"])
+    assert scan_folder(tmp_path, sv).findings == [("leak.csv", "raw_id"), ("leak.json", "raw_id")]
