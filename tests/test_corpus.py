@@ -128,10 +128,14 @@ def check_case(case: dict, rc: int, text: str, folder: Path, out: Path, before: 
     for fragment in case.get("fragments", []):
         assert fragment in text, f"{cid}: {fragment!r} not in the output:\n{text}"
     for secret in case.get("absent", []):
-        assert secret not in text, f"{cid}: raw value {secret!r} printed"
+        # whole tokens: a pseudonym (p_ + 16 hex characters of a key made anew in each run)
+        # can hold "0101" by chance
+        token = re.compile(rf"(?<![0-9A-Za-z]){re.escape(secret)}(?![0-9A-Za-z])")
+        token_b = re.compile(token.pattern.encode())
+        assert not token.search(text), f"{cid}: raw value {secret!r} printed"
         for p in out.rglob("*") if out.exists() else []:
             if p.is_file():
-                assert secret.encode() not in p.read_bytes(), f"{cid}: {secret!r} written to {p}"
+                assert not token_b.search(p.read_bytes()), f"{cid}: {secret!r} written to {p}"
     if "max_output" in case:
         assert len(text) < case["max_output"], f"{cid}: {len(text)} characters printed"
     for name in case.get("not_created", []):
