@@ -278,6 +278,16 @@ def _check_rare(rare):
                          "follow-up): rare=True or rare=False")
 
 
+def _evalue_ratio(kind, to_rr, estimate, ci_low, ci_high, *, rare, true) -> pd.DataFrame:
+    """An OR or HR and its limits converted to the RR scale, then :func:`_evalues_rr`."""
+    _check_rare(rare)
+    est, lo, hi, t = _num(estimate), _num(ci_low), _num(ci_high), _num(true)
+    if est < 0:
+        raise ValueError(f"{kind} cannot be negative, got {est}")
+    rr, rlo, rhi, rt = (float(to_rr(v, rare=bool(rare))) for v in (est, lo, hi, t))
+    return _evalues_rr(kind, est, lo, hi, rr, rlo, rhi, rt, rare=bool(rare))
+
+
 def evalue_or(estimate: float, ci_low: float | None = None, ci_high: float | None = None,
               *, rare: bool, true: float = 1.0) -> pd.DataFrame:
     """E-values for an odds ratio (``EValue::evalues.OR``).
@@ -292,12 +302,7 @@ def evalue_or(estimate: float, ci_low: float | None = None, ci_high: float | Non
     >>> round(float(r.loc[0, "rr"]), 4), round(float(r.loc[0, "evalue"]), 4)
     (0.9274, 1.369)
     """
-    _check_rare(rare)
-    est, lo, hi, t = _num(estimate), _num(ci_low), _num(ci_high), _num(true)
-    if est < 0:
-        raise ValueError(f"OR cannot be negative, got {est}")
-    rr, rlo, rhi, rt = (float(or_to_rr(v, rare=bool(rare))) for v in (est, lo, hi, t))
-    return _evalues_rr("OR", est, lo, hi, rr, rlo, rhi, rt, rare=bool(rare))
+    return _evalue_ratio("OR", or_to_rr, estimate, ci_low, ci_high, rare=rare, true=true)
 
 
 def evalue_hr(estimate: float, ci_low: float | None = None, ci_high: float | None = None,
@@ -311,12 +316,7 @@ def evalue_hr(estimate: float, ci_low: float | None = None, ci_high: float | Non
     >>> round(float(r.loc[0, "evalue"]), 3), round(float(r.loc[0, "evalue_ci"]), 3)
     (2.35, 1.908)
     """
-    _check_rare(rare)
-    est, lo, hi, t = _num(estimate), _num(ci_low), _num(ci_high), _num(true)
-    if est < 0:
-        raise ValueError(f"HR cannot be negative, got {est}")
-    rr, rlo, rhi, rt = (float(hr_to_rr(v, rare=bool(rare))) for v in (est, lo, hi, t))
-    return _evalues_rr("HR", est, lo, hi, rr, rlo, rhi, rt, rare=bool(rare))
+    return _evalue_ratio("HR", hr_to_rr, estimate, ci_low, ci_high, rare=rare, true=true)
 
 
 def evalue_smd(d: float, se: float | None = None, *, ci_low: float | None = None,

@@ -255,6 +255,16 @@ def _bad(message: str):
     return WorkbenchError("SIMULATE_BAD_PARAMETERS", message)
 
 
+def _from_catalogue(names, catalogue: dict, option: str) -> tuple:
+    """The catalogue entries an option names (``none`` for none); unknown or repeated is an error."""
+    names = [n for n in names if n != "none"]
+    unknown = [n for n in names if n not in catalogue]
+    if unknown or len(set(names)) != len(names):
+        raise _bad(f"{option}: unknown or repeated {unknown or names}; expected some of "
+                   f"{sorted(catalogue)} (or none)")
+    return tuple(catalogue[n] for n in names)
+
+
 def _set_outcomes(plan: SimulationPlan, *, instruments=None, columns=None, outcomes=None,
                   primary=None, effect=None, trend=None) -> SimulationPlan:
     """Rebuild the outcome list: the primary outcome gets ``effect`` and ``trend``; the
@@ -267,21 +277,11 @@ def _set_outcomes(plan: SimulationPlan, *, instruments=None, columns=None, outco
     if instruments is None:
         insts = tuple(replace(ip, is_outcome=True) for ip in plan.instruments)
     else:
-        ids = [i for i in instruments if i != "none"]
-        unknown = [i for i in ids if i not in INSTRUMENT_OUTCOMES]
-        if unknown or len(set(ids)) != len(ids):
-            raise _bad(f"--instruments: unknown or repeated {unknown or ids}; expected some of "
-                       f"{sorted(INSTRUMENT_OUTCOMES)} (or none)")
-        insts = tuple(INSTRUMENT_OUTCOMES[i] for i in ids)
+        insts = _from_catalogue(instruments, INSTRUMENT_OUTCOMES, "--instruments")
     if columns is None:
         cols = plan.columns
     else:
-        names = [c for c in columns if c != "none"]
-        unknown = [c for c in names if c not in COLUMN_OUTCOMES]
-        if unknown or len(set(names)) != len(names):
-            raise _bad(f"--columns: unknown or repeated {unknown or names}; expected some of "
-                       f"{sorted(COLUMN_OUTCOMES)} (or none)")
-        cols = tuple(COLUMN_OUTCOMES[c] for c in names)
+        cols = _from_catalogue(columns, COLUMN_OUTCOMES, "--columns")
     if outcomes is None:
         outcomes = "columns" if plan.instruments and not any(
             ip.is_outcome for ip in plan.instruments) else "all"
