@@ -24,8 +24,8 @@ import time
 import uuid
 from pathlib import Path
 
-import nbformat
 import pytest
+from notebook_factory import write_notebook
 
 from workbench import cli
 from workbench.pipeline import run_study
@@ -35,15 +35,7 @@ PARAMS = 'study: str = ""\nrun_dir: str = "."\nseed: int = 1\nlang: str = ""'
 WORKBENCH = [sys.executable, "-m", "workbench"]
 
 
-def _notebook(path: Path, params: str, *cells: str) -> Path:
-    nb = nbformat.v4.new_notebook()
-    p = nbformat.v4.new_code_cell(params)
-    p.metadata["tags"] = ["parameters"]
-    nb.cells = [p] + [nbformat.v4.new_code_cell(c) for c in cells]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    nbformat.write(nb, str(path))
-    return path
+_notebook = write_notebook
 
 
 @pytest.fixture

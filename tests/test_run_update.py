@@ -12,9 +12,9 @@ import json
 import os
 from pathlib import Path
 
-import nbformat
 import pandas as pd
 import pytest
+from notebook_factory import write_notebook
 
 from survey.errors import Issue
 from workbench import cli
@@ -24,14 +24,7 @@ PARAMS = 'study: str = ""\nrun_dir: str = "."\nseed: int = 1\nlang: str = ""'
 
 
 def _notebook(path: Path, *cells: str) -> Path:
-    nb = nbformat.v4.new_notebook()
-    p = nbformat.v4.new_code_cell(PARAMS)
-    p.metadata["tags"] = ["parameters"]
-    nb.cells = [p] + [nbformat.v4.new_code_cell(c) for c in cells]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    nbformat.write(nb, str(path))
-    return path
+    return write_notebook(path, PARAMS, *cells)
 
 
 @pytest.fixture
