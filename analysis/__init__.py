@@ -4,6 +4,6 @@ Never imports :mod:`survey` or :mod:`workbench`. Each function returns a tidy
 DataFrame with documented columns.
 """
 
-from analysis.design import Design
+from core.design import Design
 
 __all__ = ["Design"]

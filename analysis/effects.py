@@ -1,7 +1,7 @@
 """Intervention effects: one row per outcome x treatment arm x model.
 
 :func:`estimate_effects` takes the LONG scored data (one row per respondent and
-wave) and an :class:`analysis.design.Design` and fits, by ``design.type``:
+wave) and an :class:`core.design.Design` and fits, by ``design.type``:
 
 ========================== ==================================================================
 ``pre_post``               ``paired_t``: mean change endline - baseline, paired t-test;
@@ -103,7 +103,7 @@ def causal_statement(design, lang: str = "en") -> str | None:
 
     Examples
     --------
-    >>> from analysis.design import Design
+    >>> from core.design import Design
     >>> from analysis.effects import causal_statement
     >>> d = Design(type="pre_post", id="id", waves=("t0", "t1"))
     >>> causal_statement(d).endswith("no causal claim follows.")
@@ -119,7 +119,7 @@ def primary_model(design, n_clusters: int | None = None) -> str:
 
     Examples
     --------
-    >>> from analysis.design import Design
+    >>> from core.design import Design
     >>> from analysis.effects import primary_model
     >>> d = Design(type="cluster_randomized", id="id", arm="arm", control="c", clusters=("school",))
     >>> primary_model(d, 12), primary_model(d, 60)
@@ -396,7 +396,7 @@ def estimate_effects(
         Long scored data: one row per respondent and wave, with the columns
         named by ``design`` and the outcome columns.
     outcomes : str, list of str, or mapping outcome_id -> column
-    design : analysis.design.Design
+    design : core.design.Design
     alpha : float
         Confidence intervals at level 1 - alpha.
     adjust : {"holm", "bh", "none"}
@@ -417,7 +417,7 @@ def estimate_effects(
     Examples
     --------
     >>> import numpy as np, pandas as pd
-    >>> from analysis.design import Design
+    >>> from core.design import Design
     >>> from analysis.effects import estimate_effects
     >>> rng = np.random.default_rng(1)
     >>> n = 200
@@ -554,7 +554,7 @@ def subgroup_effects(
     Examples
     --------
     >>> import numpy as np, pandas as pd
-    >>> from analysis.design import Design
+    >>> from core.design import Design
     >>> from analysis.effects import subgroup_effects
     >>> rng = np.random.default_rng(2)
     >>> n = 300

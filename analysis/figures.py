@@ -23,6 +23,8 @@ from pathlib import Path
 
 import matplotlib
 
+from core.atomic import write_with
+
 matplotlib.use(os.environ.get("MPLBACKEND") or "Agg", force=False)
 
 import matplotlib.pyplot as plt  # noqa: E402
@@ -112,6 +114,15 @@ def _warn_no_cjk(stacklevel: int = 3) -> None:
         _warned = True
 
 
+def reset_font_warning() -> None:
+    """Warn again about a missing CJK font (once per notebook, not once per kernel).
+
+    The notebook runner reuses a kernel for several notebooks and calls this between them.
+    """
+    global _warned
+    _warned = False
+
+
 def set_theme(lang: str = "en") -> str:
     """Apply the workbench theme; return the language figures can actually use.
 
@@ -165,14 +176,16 @@ def save_figure(fig, folder, name: str, *, formats=("png", "svg")) -> list[Path]
     paths = []
     for fmt in formats:
         target = folder / f"{name}.{fmt}"
-        tmp = folder / f".{name}.{fmt}.tmp"
         meta = {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
-        with plt.rc_context({"svg.hashsalt": "survey-workbench"}), \
-                warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            fig.savefig(tmp, format=fmt, dpi=200, bbox_inches="tight", metadata=meta)
-        _replay(caught)
-        os.replace(tmp, target)
+
+        def draw(tmp, fmt=fmt, meta=meta):
+            with plt.rc_context({"svg.hashsalt": "survey-workbench"}), \
+                    warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                fig.savefig(tmp, format=fmt, dpi=200, bbox_inches="tight", metadata=meta)
+            _replay(caught)
+
+        write_with(target, draw)
         paths.append(target)
     return paths
 

@@ -67,7 +67,7 @@ import pandas as pd
 from scipy.optimize import brentq
 from scipy.special import ndtr, owens_t
 
-from .design import Design
+from core.design import Design
 
 __all__ = [
     "DESIGNS",
@@ -263,7 +263,7 @@ class SimulatedStudy:
     truth : dict
         JSON-ready record of the design, the seed, every parameter and the
         quantities an analysis should recover (see the module docstring).
-    design : analysis.design.Design
+    design : core.design.Design
         Columns and roles of the simulated design.
     items : dict
         ``{outcome id: tuple of item columns}``.

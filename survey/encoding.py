@@ -15,7 +15,7 @@ import codecs
 import re
 from dataclasses import dataclass, field
 
-from .errors import DataError
+from core.errors import DataError
 
 UTF8_BOM = codecs.BOM_UTF8
 UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)

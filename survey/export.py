@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .atomic import write_with
+from core.atomic import write_with
 
 SPSS_RESERVED = {"ALL", "AND", "BY", "EQ", "GE", "GT", "LE", "LT", "NE", "NOT", "OR", "TO", "WITH"}
 SPSS_MAX_NAME_BYTES = 64

@@ -48,8 +48,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from core.errors import DataError, Issue
+
 from . import wenjuanxing as wjx
-from .errors import DataError, Issue
 from .readers import _STR, read_table
 
 _SPACE = re.compile(r"[\s\u3000]+")
@@ -135,7 +136,7 @@ class IngestResult:
         Per file: ``file`` (relative to the study folder), ``format``, ``encoding``,
         ``sheet``, ``platform``, ``kind`` (Wenjuanxing export kind), ``rows``,
         ``sha256``, ``read`` (False when the file could not be read).
-    issues : list of survey.errors.Issue
+    issues : list of core.errors.Issue
     sensitive : survey.privacy.SensitiveValues
         Raw personal values and raw ids (memory only; never written).
     fatal : bool

@@ -29,7 +29,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .errors import ContractError
+from core.errors import ContractError
+
 from .instrument import Instrument, Item, License, Response, Scale
 from .schema import (
     Locator,

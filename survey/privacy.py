@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import WorkbenchError
+from core.errors import WorkbenchError
 
 __all__ = [
     "KEY_FILE_NAME",

@@ -26,8 +26,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from core.errors import DataError, Issue
+
 from .encoding import UTF16_BOMS, decode_bytes
-from .errors import DataError, Issue
 
 TEXT_SUFFIXES = {"csv", "txt", "tsv"}
 SUFFIX_FORMATS = {"csv": "csv", "txt": "csv", "tsv": "csv", "xlsx": "xlsx", "xlsm": "xlsx",
@@ -57,7 +58,7 @@ class RawTable:
         Hex SHA-256 of the raw bytes.
     value_labels : dict
         ``{column: {code_text: label}}`` from .sav/.dta files (empty otherwise).
-    issues : list of survey.errors.Issue
+    issues : list of core.errors.Issue
         Warnings found while reading.
     path : pathlib.Path
     file : str

@@ -1109,7 +1109,7 @@ def scan_folder(folder: Path | str, sensitive: SensitiveValues, *,
     """
     root = Path(folder)
     if not root.is_dir():
-        from .errors import DataError
+        from core.errors import DataError
 
         raise DataError("SCAN_FOLDER_MISSING", "the folder to scan does not exist", file=str(root))
     key_hex = key_bytes = key_path = None

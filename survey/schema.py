@@ -2,11 +2,11 @@
 
 The schemas live in the repository's ``data-schema/`` folder (draft 2020-12).
 Validation collects *every* problem of a file and turns each into a
-:class:`~survey.errors.ContractError` that names the file, the key path
+:class:`~core.errors.ContractError` that names the file, the key path
 (``outcomes[1].scale``), what was found and what was expected; an unknown key
 gets the nearest allowed key as a suggestion (``design.covariate`` -> *did you
 mean 'covariates'?*). Several problems are raised together as an
-:class:`~survey.errors.ErrorList`.
+:class:`~core.errors.ErrorList`.
 
 Codes are prefixed by the kind of file (``STUDY_`` or ``INSTRUMENT_``):
 
@@ -33,7 +33,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from .errors import ContractError, ErrorList
+from core.errors import ContractError, ErrorList
 
 SCHEMA_DIR = Path(__file__).resolve().parents[1] / "data-schema"
 

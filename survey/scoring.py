@@ -47,7 +47,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import DataError
+from core.errors import DataError
+
 from .ingest import describe_label, describe_number
 
 IMPUTE = ("none", "median", "mean")
@@ -256,7 +257,7 @@ def score(study, data: pd.DataFrame) -> pd.DataFrame:
     Examples
     --------
     >>> import pandas as pd
-    >>> from analysis.design import Design
+    >>> from core.design import Design
     >>> from survey.instrument import Instrument, Item, License, Response, Scale
     >>> from survey.study import InstrumentUse, Study
     >>> inst = Instrument(id="demo", name={"en": "Demo"}, version="1", construct="",

@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .atomic import write_bytes
+from core.atomic import write_bytes
 
 __all__ = ["is_formula_like", "neutralize_formulas", "neutralize_text", "write_csv", "write_xlsx"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from analysis.design import Design
+from core.design import Design
 
 from .instrument import Instrument
 
@@ -177,7 +177,7 @@ class Study:
 
         Examples
         --------
-        >>> from analysis.design import Design
+        >>> from core.design import Design
         >>> s = Study(id="s", title={}, language="en", instruments=(), data=(),
         ...           design=Design(type="cross_sectional", id="sid", covariates=("age", "sex"),
         ...                         subgroups=("sex",)),

@@ -3,7 +3,7 @@
 The file is validated against ``data-schema/study.schema.json`` (unknown keys,
 types and values, with key paths and did-you-mean suggestions), then its
 instruments are loaded and the cross-references are checked. Every problem found
-is reported at once (an :class:`~survey.errors.ErrorList` when there are several).
+is reported at once (an :class:`~core.errors.ErrorList` when there are several).
 
 Defaults and rules (documented in ``data-schema/README.md``):
 
@@ -43,11 +43,11 @@ from __future__ import annotations
 import codecs
 from pathlib import Path
 
-from analysis.design import Design
+from core.design import Design
+from core.errors import ContractError, ErrorList, WorkbenchError
+from core.paths import resolve_in_study
 
-from .errors import ContractError, ErrorList, WorkbenchError
 from .instrument_loader import bundled_ids, load_instrument, merge_text
-from .paths import resolve_in_study
 from .schema import check, contract_error, did_you_mean, format_path, raise_errors, read_yaml
 from .study import (
     AnalysisSettings,

@@ -1,7 +1,7 @@
 """Validate a study's data: collect every problem, quarantine rows that cannot be used.
 
 :func:`validate` reads the data (:func:`survey.ingest.read_study_data`) and applies
-the rules below. Every finding is an :class:`survey.errors.Issue` naming the file
+the rules below. Every finding is an :class:`core.errors.Issue` naming the file
 (relative to the study folder), the spreadsheet row (header = 1), the column as
 headed in the file, the value and what was expected. Ids are shown as pseudonyms.
 
@@ -62,8 +62,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .atomic import write_bytes
-from .errors import Issue
+from core.atomic import write_bytes
+from core.errors import Issue
+
 from .ingest import _norm_label, describe_label, describe_number, read_study_data
 
 _EXAMPLES = 3

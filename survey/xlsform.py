@@ -41,7 +41,8 @@ import re
 import zipfile
 from pathlib import Path
 
-from .errors import ContractError, DataError
+from core.errors import ContractError, DataError
+
 from .schema import did_you_mean, raise_errors
 
 #: Blank rows after which XLSForm stops reading a sheet.

@@ -19,7 +19,7 @@ from __future__ import annotations
 import io
 import zipfile
 
-from .errors import DataError
+from core.errors import DataError
 
 #: expanded XML of a survey data workbook; 200,000 rows x 40 answers is about 250 MB
 MAX_DATA_BYTES = 512 * 2**20

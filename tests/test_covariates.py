@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import yaml
 
-from survey.errors import ErrorList
+from core.errors import ErrorList
 from survey.study_loader import load_study
 from survey.validation import validate
 

@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 from scipy import special, stats
 
-from analysis.design import Design
 from analysis.effect_size import (
     _nct_ci,
     cohens_d_paired,
@@ -20,6 +19,7 @@ from analysis.effect_size import (
     pooled_sd,
 )
 from analysis.effects import estimate_effects
+from core.design import Design
 
 NCT = pd.read_csv(Path(__file__).parent / "fixtures" / "r" / "nct_ci" / "limits.csv")
 

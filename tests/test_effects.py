@@ -6,8 +6,8 @@ import pytest
 from scipy import stats
 
 from analysis.cluster_robust import coef_test
-from analysis.design import Design
 from analysis.effects import COLUMNS, causal_statement, estimate_effects, subgroup_effects
+from core.design import Design
 
 
 def _cluster_trial(J=12, seed=0, tau=2.0):
@@ -133,8 +133,8 @@ def test_two_cluster_levels_give_every_model_including_cluster_means():
     import numpy as np
     import pandas as pd
 
-    from analysis.design import Design
     from analysis.effects import estimate_effects
+    from core.design import Design
 
     rng = np.random.default_rng(4)
     rows = []
@@ -165,8 +165,8 @@ def test_subgroups_with_a_level_in_one_cluster_give_nan_interaction_not_an_error
     import numpy as np
     import pandas as pd
 
-    from analysis.design import Design
     from analysis.effects import subgroup_effects
+    from core.design import Design
 
     rng = np.random.default_rng(1)
     m = 90

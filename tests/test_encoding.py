@@ -4,8 +4,8 @@ import codecs
 
 import pytest
 
+from core.errors import DataError
 from survey.encoding import decode_bytes, detect_encoding, normalize_encoding
-from survey.errors import DataError
 
 ZH = "学号,姓名,得分\n007,张三,非常同意\n"
 

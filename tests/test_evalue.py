@@ -207,8 +207,8 @@ def test_effect_row_missing_effect_size_gives_nan():
 
 
 def test_evalues_for_real_effects_table():
-    from analysis.design import Design
     from analysis.effects import estimate_effects
+    from core.design import Design
     rng = np.random.default_rng(3)
     n = 240
     ids = [f"p{i}" for i in range(n)]

@@ -5,7 +5,7 @@ bytes, mutated real files, any declared encoding), ingestion and validation of
 arbitrary cell values, and the study and instrument loaders (arbitrary YAML text,
 and valid documents mutated by hypothesis: values replaced by random YAML values,
 keys removed, renamed or added). A documented error (a
-:class:`survey.errors.WorkbenchError` with a stable code) is fine; any other
+:class:`core.errors.WorkbenchError` with a stable code) is fine; any other
 exception is a crash that the user would see as a traceback.
 
 Example counts are modest by default (about 100 per test); set
@@ -26,7 +26,7 @@ import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from survey.errors import DataError, ErrorList, WorkbenchError
+from core.errors import DataError, ErrorList, WorkbenchError
 from survey.instrument_loader import load_instrument
 from survey.readers import read_table
 from survey.study_loader import load_study

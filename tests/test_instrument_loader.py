@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from survey.errors import ContractError, ErrorList
+from core.errors import ContractError, ErrorList
 from survey.instrument import Instrument
 from survey.instrument_loader import (
     BUNDLED_DIR,

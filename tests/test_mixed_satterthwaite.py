@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.design import Design
 from analysis.effects import estimate_effects
 from analysis.mixed import random_intercepts
+from core.design import Design
 
 R = Path(__file__).parent / "fixtures" / "r"
 REF = R / "mixed_satterthwaite"

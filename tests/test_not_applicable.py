@@ -1,6 +1,6 @@
 """Every design either gets its tables or is told, in both languages, why a report does not apply.
 
-Fast tests call :mod:`workbench.study_tables` on loaded studies (no kernels); one test runs
+Fast tests call :mod:`evaluation.study_tables` on loaded studies (no kernels); one test runs
 ``workbench run --only`` on a cross-sectional survey without instruments or a comparison
 group (issue 9, crash classes 2 and 3). Also: tables follow the run's language, and
 ``analysis.adjust: none`` is honoured.
@@ -17,9 +17,9 @@ import pandas as pd
 import pytest
 import yaml
 
+from evaluation import study_tables as st
+from evaluation.run_folder import RunFolder, not_applicable, read_statuses
 from survey.study_loader import load_study
-from workbench import study_tables as st
-from workbench.run_folder import RunFolder, not_applicable, read_statuses
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from survey.errors import ContractError, DataError, ErrorList
+from core.errors import ContractError, DataError, ErrorList
 from survey.ingest import read_study_data
 from survey.scoring import score
 from survey.study_loader import load_study

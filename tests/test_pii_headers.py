@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from survey.errors import ContractError, ErrorList
+from core.errors import ContractError, ErrorList
 from survey.ingest import personal_header, read_study_data
 from survey.study_loader import load_study
 from survey.validation import validate

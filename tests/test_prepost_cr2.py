@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.design import Design
 from analysis.effects import estimate_effects, primary_model
+from core.design import Design
 
 REF = Path(__file__).parent / "fixtures" / "r" / "prepost_cr2"
 COEF = pd.read_csv(REF / "coef.csv").set_index("set")

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from survey.errors import WorkbenchError
+from core.errors import WorkbenchError
 from survey.privacy import (
     KEY_FILE_NAME,
     PLATFORM_PII_COLUMNS,

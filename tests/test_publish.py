@@ -14,7 +14,7 @@ import shutil
 
 import pytest
 
-from survey.errors import WorkbenchError
+from core.errors import WorkbenchError
 from workbench.cli import main as cli_main
 from workbench.commands.publish import publish_run
 

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from survey.errors import DataError
+from core.errors import DataError
 from survey.readers import read_table
 
 FIX = Path(__file__).parent / "fixtures" / "ingest"

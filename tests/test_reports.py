@@ -25,7 +25,7 @@ def _index(tmp_path, entries, lang="en"):
 
 
 def test_index_shows_not_applicable_with_the_reason_in_the_run_language(tmp_path):
-    from workbench.run_folder import not_applicable
+    from evaluation.run_folder import not_applicable
 
     not_applicable("03_effects", "No comparison group (`design.arm`).", "没有对照组。",
                    run_dir=tmp_path)
@@ -52,7 +52,7 @@ def test_index_ignores_an_unreadable_status_file(tmp_path):
 
 
 def test_report_of_a_not_applicable_notebook_ends_with_the_reason(tmp_path):
-    from workbench.run_folder import NOT_APPLICABLE_MARK
+    from evaluation.run_folder import NOT_APPLICABLE_MARK
 
     nb = nbformat.v4.new_notebook()
     said = nbformat.v4.new_code_cell("run.not_applicable(...)")

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from workbench.run_folder import RunFolder
+from evaluation.run_folder import RunFolder
 
 
 class _Privacy:

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from notebook_factory import write_notebook
 
-from survey.errors import Issue
+from core.errors import Issue
 from workbench import cli
 from workbench.pipeline import describe_issue, run_study
 

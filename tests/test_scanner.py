@@ -22,7 +22,7 @@ import pyreadstat
 import pytest
 from openpyxl import Workbook
 
-from survey.errors import WorkbenchError
+from core.errors import WorkbenchError
 from survey.privacy import SensitiveValues
 from survey.scanner import ScanResult, scan_folder
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import jsonschema
 import pytest
 
-from survey.errors import ContractError, ErrorList
+from core.errors import ContractError, ErrorList
 from survey.schema import (
     check,
     format_path,

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analysis.design import Design
-from survey.errors import DataError
+from core.design import Design
+from core.errors import DataError
 from survey.instrument import Instrument, Item, License, Response, Scale
 from survey.scoring import keyed_items, reverse_key, score, score_items
 from survey.study import InstrumentUse, Outcome, Study
@@ -258,7 +258,7 @@ class _Result:
 def test_cli_score_with_stubbed_validation(tmp_path, monkeypatch, capsys):
     """The command's logic, with load_study/validate stubbed (see the end-to-end test below)."""
     import survey
-    from survey.errors import Issue
+    from core.errors import Issue
     from workbench.cli import main
 
     study = make_study()

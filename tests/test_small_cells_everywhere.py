@@ -91,7 +91,7 @@ def published_texts(folder: Path) -> dict[str, str]:
 
 def check_published(folder: Path, study, *, min_cell: int, tiny_arms=(), planted=()) -> list:
     """Everything in ``folder`` that reveals a cell of fewer than ``min_cell`` children."""
-    from workbench.study_tables import column_kind
+    from evaluation.study_tables import column_kind
 
     problems = []
     numeric_vars = {v for v in list(study.design.covariates) + list(study.design.subgroups)
@@ -165,7 +165,7 @@ def small_study(arms: dict, *, min_cell=5, scores=None):
     """A study-like object and baseline scores: ``arms`` maps arm -> number of children."""
     from types import SimpleNamespace as NS
 
-    from analysis.design import Design
+    from core.design import Design
 
     rows = []
     for arm, n in arms.items():
@@ -190,7 +190,7 @@ def small_study(arms: dict, *, min_cell=5, scores=None):
 
 
 def test_table1_describes_numbers_by_mean_and_a_tiny_arm_without_levels():
-    from workbench import study_tables as st
+    from evaluation import study_tables as st
 
     study, data = small_study({"control": 12, "treatment": 11, "treatmnet": 1})
     t1 = st.table1(study, data)
@@ -209,7 +209,7 @@ def test_table1_describes_numbers_by_mean_and_a_tiny_arm_without_levels():
 
 def test_balance_of_three_children_per_arm_counts_the_arm():
     """``3, 3, 1.0, 1.0`` (everyone has the level) was published with a count of 0."""
-    from workbench import study_tables as st
+    from evaluation import study_tables as st
 
     study, data = small_study({"control": 3, "treatment": 3})
     bal = st.balance_table(study, data)
@@ -218,7 +218,7 @@ def test_balance_of_three_children_per_arm_counts_the_arm():
 
 
 def test_effects_of_a_one_child_arm_count_that_child():
-    from workbench import study_tables as st
+    from evaluation import study_tables as st
 
     study, data = small_study({"control": 12, "treatment": 11, "treatmnet": 1})
     eff = st.effects_table(study, data)
@@ -233,7 +233,7 @@ def test_effects_of_a_one_child_arm_count_that_child():
 
 
 def test_claims_use_no_share_of_a_small_group():
-    from workbench.study_tables import _publishable_shares
+    from evaluation.study_tables import _publishable_shares
 
     assert _publishable_shares({"t": (30, 40), "c": (38, 40), "x": (0, 40), "y": (4, 4)}, 5) \
         == {"t": (30, 40), "x": (0, 40)}

@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 import survey.instrument_loader as instrument_loader
-from analysis.design import Design
+from core.design import Design
+from core.errors import ContractError, ErrorList
 from survey import load_study
-from survey.errors import ContractError, ErrorList
 from survey.study import Study
 
 FIX = Path(__file__).parent / "fixtures" / "contracts"

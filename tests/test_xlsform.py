@@ -8,7 +8,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from survey.errors import ContractError, ErrorList
+from core.errors import ContractError, ErrorList
 from survey.instrument_loader import load_instrument
 from survey.xlsform import read_xlsform
 
@@ -198,7 +198,7 @@ def test_xlsform_that_expands_to_huge_xml_is_refused_before_reading(tmp_path):
 
     import openpyxl
 
-    from survey.errors import ContractError
+    from core.errors import ContractError
     from survey.xlsform import read_xlsform
 
     wb = openpyxl.Workbook()

@@ -2,7 +2,7 @@
 
 Each subcommand lives in ``workbench/commands/<name>.py`` as ``main(args) -> int``
 and is imported only when used, so ``workbench --help`` stays fast. Errors a user
-can cause (:class:`survey.errors.WorkbenchError`) are printed as one readable
+can cause (:class:`core.errors.WorkbenchError`) are printed as one readable
 message per problem, never as a traceback, with exit code 2.
 """
 
@@ -202,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from survey.errors import WorkbenchError
+    from core.errors import WorkbenchError
 
     module = importlib.import_module(f"workbench.commands.{args.command}")
     try:

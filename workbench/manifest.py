@@ -111,6 +111,6 @@ def environment() -> dict:
 
 def write_manifest(path: Path, manifest: dict) -> None:
     """Write atomically (temp file + rename)."""
-    from survey.atomic import write_text
+    from core.atomic import write_text
 
     write_text(path, json.dumps(manifest, ensure_ascii=False, indent=2, default=str) + "\n")

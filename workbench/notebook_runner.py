@@ -52,7 +52,7 @@ for _m in list(_sys.modules.values()):
 if "matplotlib.pyplot" in _sys.modules:
     _sys.modules["matplotlib.pyplot"].close("all")
 if "analysis.figures" in _sys.modules:
-    _sys.modules["analysis.figures"]._warned = False
+    _sys.modules["analysis.figures"].reset_font_warning()
 del _os, _sys, _w, _m
 """
 
@@ -188,7 +188,7 @@ def _stabilize_injected_cell_id(executed: str) -> None:
                 cell["id"] = "injected-parameters"
                 changed = True
     if changed:
-        from survey.atomic import write_with
+        from core.atomic import write_with
 
         write_with(executed, lambda tmp: nbformat.write(nb, tmp))
 
@@ -228,7 +228,7 @@ def _exit_with_parent(poll: float = 0.5) -> None:
 
 
 def _write_result(path: str, result: dict) -> None:
-    from survey.atomic import write_text
+    from core.atomic import write_text
 
     write_text(path, json.dumps(result, ensure_ascii=False, indent=1))
 

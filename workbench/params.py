@@ -25,7 +25,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from survey.errors import WorkbenchError
+from core.errors import WorkbenchError
 
 SUPPORTED_TYPES = ("str", "int", "float", "bool", "list", "dict")
 MAX_NESTING = 32  # list/dict values nested deeper than this are refused

@@ -144,7 +144,7 @@ def describe_issue(issue) -> str:
 
     Examples
     --------
-    >>> from survey.errors import Issue
+    >>> from core.errors import Issue
     >>> describe_issue(Issue("VALUE_NOT_NUMERIC", "error", "'王小明 13912345678' is not a number",
     ...                      file="data/a.csv", row=7, column="age", expected="a number"))
     "error [VALUE_NOT_NUMERIC] data/a.csv, row 7, column 'age' (expected a number)"
@@ -430,7 +430,7 @@ _REASON_CHARS = 2000
 
 def _not_applicable(run_dir: Path, name: str) -> dict:
     """``status: not_applicable`` and the reasons, from ``status/<name>.json``, else {}."""
-    from workbench.run_folder import read_statuses
+    from evaluation.run_folder import read_statuses
 
     info = read_statuses(run_dir).get(name)
     if not info or info.get("status") != "not_applicable":

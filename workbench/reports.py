@@ -5,7 +5,7 @@ papermill's own report mode only hides code cells in the notebook's metadata,
 and a plain nbconvert export still contains them.
 
 A notebook that does not apply to the study's design (it wrote
-``status/<notebook>.json``, see :func:`workbench.run_folder.not_applicable`) is
+``status/<notebook>.json``, see :func:`evaluation.run_folder.not_applicable`) is
 listed on the index as "not applicable" (不适用) with its reason, and its report
 ends with the message that says why (the headings of the sections it skipped are
 left out).
@@ -16,8 +16,8 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from survey.atomic import write_text
-from workbench.run_folder import NOT_APPLICABLE_MARK, read_statuses
+from core.atomic import write_text
+from evaluation.run_folder import NOT_APPLICABLE_MARK, read_statuses
 
 TITLES = {
     "00_data_quality": {"en": "Data quality", "zh": "数据质量"},

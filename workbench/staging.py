@@ -34,7 +34,7 @@ import re
 import shutil
 from pathlib import Path
 
-from survey.errors import WorkbenchError
+from core.errors import WorkbenchError
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100

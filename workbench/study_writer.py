@@ -40,7 +40,7 @@ import pandas as pd
 import yaml
 
 from analysis.simulate import OutcomeSpec, simulate_study
-from survey.errors import WorkbenchError
+from core.errors import WorkbenchError
 from survey.instrument_loader import load_instrument
 
 __all__ = ["InstrumentPlan", "ColumnPlan", "SimulationPlan", "PRESETS", "INSTRUMENT_OUTCOMES",

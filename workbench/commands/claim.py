@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from survey.errors import WorkbenchError
+from core.errors import WorkbenchError
 
 
 def main(args) -> int:

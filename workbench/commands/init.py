@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from survey.errors import WorkbenchError
+from core.errors import WorkbenchError
 
 STUDY_TEMPLATE = """\
 # study.yaml: describes one evaluation study. / 研究描述文件：描述一项评估研究。

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from survey.errors import ContractError, ErrorList, WorkbenchError
+from core.errors import ContractError, ErrorList, WorkbenchError
 
 KIND_LABEL = {
     "full_text": ("full text", "含条目原文"),

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import math
 
-from survey.errors import WorkbenchError
+from core.errors import WorkbenchError
 
 
 def _fail(message: str):

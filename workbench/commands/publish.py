@@ -24,7 +24,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from survey.errors import WorkbenchError
+from core.errors import WorkbenchError
 
 
 def publish_run(run: Path | str, dest: Path | str, *, study=None) -> dict:

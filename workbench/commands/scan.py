@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from survey.errors import WorkbenchError
+from core.errors import WorkbenchError
 
 
 def study_from_manifest(folder: Path) -> Path:

@@ -69,7 +69,7 @@ def not_applicable(stem: str, reason_en: str, reason_zh: str, *, run_dir=".") ->
     >>> read_statuses(run)["03_effects"]["status"]
     'not_applicable'
     """
-    from survey.atomic import write_text
+    from core.atomic import write_text
 
     if not (reason_en and reason_zh):
         raise ValueError("a notebook that does not apply says why in English and Chinese")

@@ -3,8 +3,8 @@
 Data go to a temporary file in the target's folder, are flushed to disk, and the
 file is renamed over the target (:func:`os.replace`, atomic on one file system). On
 any error the temporary file is removed and the target is left as it was.
-(:mod:`analysis.figures` has its own copy of this for figures, since ``analysis``
-never imports ``survey``.)
+Every writer of the workbench uses it (``survey``, ``analysis.figures``, ``evaluation``,
+``workbench``).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ comparison group, one wave, no clusters, no claims, ...). Text in the tables (cl
 verdicts, response labels) is in the language the caller passes (the run's ``lang``).
 
 Small cells. Every published table is written through
-:meth:`workbench.run_folder.RunFolder.write_table`, which blanks rows of fewer than
+:meth:`evaluation.run_folder.RunFolder.write_table`, which blanks rows of fewer than
 ``privacy.min_cell`` children (with complementary suppression). The functions here
 prepare what that needs, so that no number about fewer than ``min_cell`` children
 survives in any column:
@@ -188,7 +188,7 @@ def not_applicable_reason(study, section: str, *, table: pd.DataFrame | None = N
     Examples
     --------
     >>> from types import SimpleNamespace as NS
-    >>> from analysis.design import Design
+    >>> from core.design import Design
     >>> survey = NS(design=Design(type="cross_sectional", id="id"), instruments=(),
     ...             outcomes=(), claims=())
     >>> not_applicable_reason(survey, "03_effects")[0][:30]
@@ -474,7 +474,7 @@ def merge_rare_categories(study, scores: pd.DataFrame) -> pd.DataFrame:
     --------
     >>> from types import SimpleNamespace as NS
     >>> import pandas as pd
-    >>> from analysis.design import Design
+    >>> from core.design import Design
     >>> study = NS(design=Design(type="cross_sectional", id="id", covariates=("guardian",)),
     ...            outcomes=[], language="en", privacy=NS(min_cell=3))
     >>> data = pd.DataFrame({"id": range(7), "wave": "w",
@@ -892,7 +892,7 @@ def effects_table(study, scores: pd.DataFrame) -> pd.DataFrame:
     --------
     >>> from types import SimpleNamespace as NS
     >>> import numpy as np, pandas as pd
-    >>> from analysis.design import Design
+    >>> from core.design import Design
     >>> rng = np.random.default_rng(2)
     >>> arm = np.repeat(["c", "t"], 30)
     >>> data = pd.DataFrame({"id": range(60), "wave": "w", "arm": arm,

@@ -43,7 +43,7 @@ class Design:
 
     Examples
     --------
-    >>> from analysis.design import Design
+    >>> from core.design import Design
     >>> d = Design(type="cluster_randomized", id="student_id", arm="arm",
     ...            control="control", clusters=("school_id",), waves=("baseline", "endline"))
     >>> d.baseline, d.endline, d.has_baseline
