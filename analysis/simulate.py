@@ -55,6 +55,16 @@ with the expected alpha) in the treated group.
 
 ICCs in the truth are those of the latent trait. The ICC of an observed scale score
 is smaller, roughly the latent ICC times the reliability.
+
+The parts
+---------
+This module composes the study, one function per step (structure, assignment,
+covariates, latent traits, measurement, attrition, personal data, the truth record),
+each drawing from its own random stream. The parts live in their own modules:
+:mod:`analysis.simulate_items` (``OutcomeSpec`` and the item model),
+:mod:`analysis.simulate_population` (the covariates), :mod:`analysis.fake_identity`
+(fake names, phone numbers, addresses and ids) and :mod:`analysis.simulate_truth`
+(the Monte Carlo truth).
 """
 
 from __future__ import annotations
@@ -64,9 +74,30 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import brentq
-from scipy.special import ndtr, owens_t
 
+from analysis.fake_identity import (
+    ID_STYLES,
+    PII_COLUMNS,
+    fake_personal_data,
+    school_places,
+    student_ids,
+)
+from analysis.simulate_items import (
+    OutcomeSpec,
+    column_values,
+    expected_alpha,
+    item_answers,
+    item_parameters,
+    ordinal_thresholds,
+)
+from analysis.simulate_population import (
+    GUARDIAN_PROBS,
+    GUARDIAN_TYPES,
+    P_BOTH_AWAY,
+    P_MALE,
+    draw_covariates,
+)
+from analysis.simulate_truth import outcome_truth
 from core.design import Design
 
 __all__ = [
@@ -81,164 +112,11 @@ __all__ = [
 
 SIMULATOR_VERSION = 1
 
-GUARDIAN_TYPES = ("grandparents", "other_relative", "one_parent")
-GUARDIAN_PROBS = (0.90, 0.05, 0.05)
-P_BOTH_AWAY = 0.85  # P(both parents away | guardian is not a parent)
-P_MALE = 0.52
-_P_BPA = P_BOTH_AWAY * (1.0 - GUARDIAN_PROBS[2])  # population share with both parents away
+DESIGNS = ("cross_sectional", "pre_post", "controlled", "randomized", "cluster_randomized")
 
-PII_COLUMNS = ("name", "name_pinyin", "phone", "address", "guardian_name")
+_STREAMS = ("structure", "assignment", "covariates", "latent", "items", "attrition",
+            "pii", "truth", "missing", "incomplete")
 
-
-# ---------------------------------------------------------------------------
-# specification
-# ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class OutcomeSpec:
-    """One outcome: a questionnaire, or a numeric data column, measuring one latent trait.
-
-    Parameters
-    ----------
-    id : str
-        Outcome id (e.g. ``"communication"``); a column of ``SimulatedStudy.latent``.
-    items : sequence of str
-        Item column names, in questionnaire order (empty for a column outcome).
-    reverse : sequence of bool, optional
-        Reverse-keyed items (written as ``min + max - answer``). Default none.
-    scored : sequence of bool, optional
-        Items that measure the trait and enter the scale score; ``False`` marks
-        filler items (loading 0). Default all.
-    response_min, response_max : int
-        Integer answer codes ``response_min..response_max``.
-    reliability : float
-        Target Cronbach's alpha of the scored items, in (0, 1); for a column
-        outcome the share of its variance that is the trait, in (0, 1].
-    effect : float
-        True average treatment effect in latent SD units, in the trait's own
-        direction (negative lowers the trait, e.g. less loneliness).
-    trend : float
-        Change from baseline to endline without the program, latent SD units.
-    covariate_effect : float
-        Correlation of the latent trait with the standardized indicator "both
-        parents away" (e.g. ``-0.15``: children with both parents away score lower).
-    location : float
-        Shift of the answer distribution in latent SD units (positive: higher
-        answers on the keyed direction).
-    score : {"mean", "sum"}
-        How the scale score (for the truth in scale units) is formed.
-    better : {"higher", "lower"}
-        Which direction is improvement (for the expected shares improved).
-    column : str, optional
-        Makes this a *data-column* outcome (a test score, attendance days): the
-        column is written as ``round(column_mean + column_sd * (sqrt(reliability)
-        * theta + sqrt(1 - reliability) * e), decimals)``, clipped to
-        ``column_range``; ``items`` must then be empty.
-    column_mean, column_sd : float
-        Location and scale of the column in the control population at baseline.
-    column_range : (float, float), optional
-        Smallest and largest possible value (e.g. ``(0, 100)``).
-    decimals : int
-        Decimals the column is rounded to (0: whole numbers).
-    baseline_difference : float
-        Latent SD units added to every wave of the treated arm(s), in the trait's
-        own direction: a pre-existing difference between the groups of a
-        non-randomized comparison (confounding). 0 for randomized designs.
-
-    Examples
-    --------
-    >>> from analysis.simulate import OutcomeSpec
-    >>> spec = OutcomeSpec("self_esteem", items=[f"rses_{i}" for i in range(1, 11)],
-    ...                    reverse=[i in (2, 5, 6, 8, 9) for i in range(1, 11)],
-    ...                    response_min=1, response_max=4, reliability=0.8, effect=0.2)
-    >>> spec.n_items, spec.n_scored
-    (10, 10)
-    >>> math = OutcomeSpec("math", items=(), column="math_score", column_mean=68,
-    ...                    column_sd=14, column_range=(0, 100), reliability=0.9, effect=0.25)
-    >>> math.is_column, math.n_items
-    (True, 0)
-    """
-
-    id: str
-    items: Sequence[str] = ()
-    reverse: Sequence[bool] = ()
-    scored: Sequence[bool] | None = None
-    response_min: int = 1
-    response_max: int = 5
-    reliability: float = 0.8
-    effect: float = 0.0
-    trend: float = 0.0
-    covariate_effect: float = 0.0
-    location: float = 0.0
-    score: str = "mean"
-    better: str = "higher"
-    column: str | None = None
-    column_mean: float = 50.0
-    column_sd: float = 10.0
-    column_range: tuple | None = None
-    decimals: int = 0
-    baseline_difference: float = 0.0
-
-    def __post_init__(self):
-        items = tuple(str(i) for i in self.items)
-        object.__setattr__(self, "items", items)
-        if self.better not in ("higher", "lower"):
-            raise ValueError(f"outcome {self.id!r}: better must be 'higher' or 'lower'")
-        if not -1.0 < self.covariate_effect < 1.0:
-            raise ValueError(f"outcome {self.id!r}: covariate_effect must be in (-1, 1)")
-        if self.column is not None:
-            if items:
-                raise ValueError(f"outcome {self.id!r}: a column outcome has no items")
-            if not 0.0 < self.reliability <= 1.0:
-                raise ValueError(f"outcome {self.id!r}: reliability must be in (0, 1]")
-            if not self.column_sd > 0:
-                raise ValueError(f"outcome {self.id!r}: column_sd must be positive")
-            if self.column_range is not None:
-                lo, hi = (float(v) for v in self.column_range)
-                if not lo < hi:
-                    raise ValueError(f"outcome {self.id!r}: column_range must be (low, high)")
-                object.__setattr__(self, "column_range", (lo, hi))
-            if int(self.decimals) < 0:
-                raise ValueError(f"outcome {self.id!r}: decimals must be >= 0")
-            object.__setattr__(self, "reverse", ())
-            object.__setattr__(self, "scored", ())
-            return
-        if not items:
-            raise ValueError(f"outcome {self.id!r}: no items")
-        if len(set(items)) != len(items):
-            raise ValueError(f"outcome {self.id!r}: item names repeat")
-        rev = tuple(bool(r) for r in self.reverse) or (False,) * len(items)
-        sc = tuple(bool(s) for s in self.scored) if self.scored is not None else (True,) * len(items)
-        if len(rev) != len(items) or len(sc) != len(items):
-            raise ValueError(f"outcome {self.id!r}: reverse and scored need one flag per item")
-        object.__setattr__(self, "reverse", rev)
-        object.__setattr__(self, "scored", sc)
-        if sum(sc) < 2:
-            raise ValueError(f"outcome {self.id!r}: at least two scored items are needed")
-        if int(self.response_max) <= int(self.response_min):
-            raise ValueError(f"outcome {self.id!r}: response_max must exceed response_min")
-        if not 0.0 < self.reliability < 1.0:
-            raise ValueError(f"outcome {self.id!r}: reliability must be in (0, 1)")
-        if self.score not in ("mean", "sum"):
-            raise ValueError(f"outcome {self.id!r}: score must be 'mean' or 'sum'")
-
-    @property
-    def is_column(self) -> bool:
-        """True for a data-column outcome (no items)."""
-        return self.column is not None
-
-    @property
-    def n_items(self) -> int:
-        return len(self.items)
-
-    @property
-    def n_scored(self) -> int:
-        return int(sum(self.scored))
-
-    @property
-    def n_categories(self) -> int:
-        return int(self.response_max) - int(self.response_min) + 1
 
 
 @dataclass
@@ -278,143 +156,174 @@ class SimulatedStudy:
     items: dict = field(default_factory=dict)
     pii: tuple = PII_COLUMNS
 
+# ---------------------------------------------------------------------------
+# the checked arguments
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The arguments of :func:`simulate_study`, checked, with what follows from them."""
+
+    outcomes: list
+    all_items: list
+    col_outcomes: list
+    design: str
+    schools: int
+    blocks: int
+    classes_per_school: object
+    students_per_school: object
+    grades: tuple
+    icc_school: float
+    icc_class: float
+    stability: float
+    item_missing: float
+    incomplete: float
+    boys: int | None
+    trait_correlation: object
+    waves: tuple
+    arms: tuple
+    has_arm: bool
+    n_arms: int
+    arm_mult: list
+    att: dict
+    group: str
+    cluster_levels: int | None
+    id_style: str
+    id_prefix: str
+    seed: int
+    truth_draws: int
+
+    @property
+    def n_waves(self) -> int:
+        return len(self.waves)
+
+    @property
+    def treat_arms(self) -> list:
+        return list(self.arms[:-1]) if self.has_arm else []
+
+
+def _check_outcomes(outcomes):
+    outcomes = list(outcomes)
+    if not outcomes:
+        raise ValueError("at least one outcome is needed")
+    ids = [o.id for o in outcomes]
+    if len(set(ids)) != len(ids):
+        raise ValueError("outcome ids repeat")
+    all_items = [i for o in outcomes for i in o.items]
+    if len(set(all_items)) != len(all_items):
+        raise ValueError("item names repeat across outcomes")
+    col_outcomes = [o for o in outcomes if o.is_column]
+    if len({o.column for o in col_outcomes}) != len(col_outcomes) or (
+            {o.column for o in col_outcomes} & set(all_items)):
+        raise ValueError("data-column names repeat")
+    return outcomes, all_items, col_outcomes
+
+
+def _check_waves_and_arms(design, waves, arms, arm_effects):
+    waves = tuple(str(w) for w in waves)
+    n_waves = len(waves)
+    if not 1 <= n_waves <= 3 or len(set(waves)) != n_waves:
+        raise ValueError("waves needs one to three different labels")
+    if design == "pre_post" and n_waves < 2:
+        raise ValueError("a pre_post design needs at least two waves")
+    if design == "cross_sectional" and n_waves != 1:
+        raise ValueError("a cross_sectional design has one wave")
+    arms = tuple(str(a) for a in (arms or ()))
+    has_arm = design != "pre_post" and len(arms) > 0
+    if design in ("controlled", "randomized", "cluster_randomized") and len(arms) < 2:
+        raise ValueError(f"a {design} design needs at least two arms (the control last)")
+    if has_arm and (len(arms) < 2 or len(set(arms)) != len(arms)):
+        raise ValueError("arms needs at least two different labels, the control last")
+    n_arms = len(arms) if has_arm else 0
+    if n_arms == 2 and design in ("randomized", "cluster_randomized") and len(arms) != 2:
+        raise ValueError("arms needs two different labels")
+    if arm_effects is None:
+        arm_mult = [1.0] + [0.5] * max(n_arms - 2, 0)
+    else:
+        arm_mult = [float(v) for v in arm_effects]
+        if len(arm_mult) != max(n_arms - 1, 1):
+            raise ValueError("arm_effects needs one multiplier per treatment arm")
+    return waves, arms, has_arm, n_arms, arm_mult
+
+
+def _check_design(design, outcomes, *, schools, blocks, n_arms, icc_school, icc_class,
+                  stability, item_missing, incomplete, id_style, cluster_levels, truth_draws):
+    if id_style not in ID_STYLES:
+        raise ValueError(f"id_style must be one of {ID_STYLES}")
+    if cluster_levels not in (None, 0, 1, 2):
+        raise ValueError("cluster_levels must be 0, 1 or 2")
+    if cluster_levels == 0 and design == "cluster_randomized":
+        raise ValueError("a cluster_randomized design needs at least one cluster level")
+    if cluster_levels == 2 and schools < 2:
+        raise ValueError("two cluster levels need at least two schools")
+    if schools < 1 or blocks < 1 or blocks > schools:
+        raise ValueError("need schools >= blocks >= 1")
+    if design == "cluster_randomized" and schools < n_arms * blocks:
+        raise ValueError("cluster randomization needs at least two schools per block"
+                         if n_arms == 2 else
+                         f"cluster randomization needs at least {n_arms} schools per block")
+    if not (0 <= icc_school < 1 and 0 <= icc_class < 1):
+        raise ValueError("ICCs must be in [0, 1)")
+    for o in outcomes:
+        if icc_school + icc_class + o.covariate_effect**2 >= 1:
+            raise ValueError(f"outcome {o.id!r}: ICCs and covariate effect leave no student variance")
+    if not 0 <= stability < 1:
+        raise ValueError("stability must be in [0, 1)")
+    if not 0 <= item_missing < 1:
+        raise ValueError("item_missing must be in [0, 1)")
+    if not 0 <= incomplete < 1:
+        raise ValueError("incomplete must be in [0, 1)")
+    if truth_draws < 1000:
+        raise ValueError("truth_draws must be at least 1000")
+
+
+def _attrition_rates(attrition, arms, has_arm, group, n_waves) -> dict:
+    if isinstance(attrition, Mapping):
+        if not has_arm:
+            raise ValueError("attrition by arm needs a design with arms")
+        unknown = set(attrition) - set(arms)
+        if unknown:
+            raise ValueError(f"attrition names unknown arms {sorted(unknown)}")
+        att = {a: float(attrition.get(a, 0.0)) for a in arms}
+    else:
+        att = {a: float(attrition) for a in (arms if has_arm else (group,))}
+    if any(not 0 <= v < 1 for v in att.values()):
+        raise ValueError("attrition rates must be in [0, 1)")
+    if n_waves == 1 and any(v > 0 for v in att.values()):
+        raise ValueError("attrition needs a later wave; a one-wave study has none")
+    return att
+
+
+def _plan(outcomes, *, design, schools, blocks, classes_per_school, students_per_school,
+          grades, icc_school, icc_class, stability, attrition, item_missing, incomplete, boys,
+          trait_correlation, waves, arms, arm_effects, cluster_levels, id_style, id_prefix,
+          seed, truth_draws) -> _Plan:
+    """Check the arguments (in a fixed order, so the first problem is the one reported)."""
+    if design not in DESIGNS:
+        raise ValueError(f"design must be one of {DESIGNS}")
+    outcomes, all_items, col_outcomes = _check_outcomes(outcomes)
+    waves, arms, has_arm, n_arms, arm_mult = _check_waves_and_arms(design, waves, arms,
+                                                                   arm_effects)
+    _check_design(design, outcomes, schools=schools, blocks=blocks, n_arms=n_arms,
+                  icc_school=icc_school, icc_class=icc_class, stability=stability,
+                  item_missing=item_missing, incomplete=incomplete, id_style=id_style,
+                  cluster_levels=cluster_levels, truth_draws=truth_draws)
+    group = arms[0] if arms else "all"  # the label of a one-group study in the truth
+    att = _attrition_rates(attrition, arms, has_arm, group, len(waves))
+    return _Plan(
+        outcomes=outcomes, all_items=all_items, col_outcomes=col_outcomes, design=design,
+        schools=schools, blocks=blocks, classes_per_school=classes_per_school,
+        students_per_school=students_per_school, grades=grades, icc_school=icc_school,
+        icc_class=icc_class, stability=stability, item_missing=item_missing,
+        incomplete=incomplete, boys=boys, trait_correlation=trait_correlation, waves=waves,
+        arms=arms, has_arm=has_arm, n_arms=n_arms, arm_mult=arm_mult, att=att, group=group,
+        cluster_levels=cluster_levels, id_style=id_style, id_prefix=id_prefix, seed=seed,
+        truth_draws=truth_draws)
+
 
 # ---------------------------------------------------------------------------
-# ordinal items: thresholds, loadings, expected alpha
-# ---------------------------------------------------------------------------
-
-
-def _bvn_cdf(h, k, rho):
-    """P(X < h, Y < k) for a standard bivariate normal with correlation rho (Owen's T)."""
-    h = np.where(h == 0, 1e-12, h)
-    k = np.where(k == 0, 1e-12, k)
-    s = np.sqrt(1.0 - rho * rho)
-    ah = (k - rho * h) / (h * s)
-    ak = (h - rho * k) / (k * s)
-    beta = np.where(h * k > 0, 0.0, 0.5)
-    return 0.5 * (ndtr(h) + ndtr(k)) - owens_t(h, ah) - owens_t(k, ak) - beta
-
-
-def ordinal_thresholds(n_categories: int, n_items: int, *, location: float = 0.0,
-                       spread: float = 0.25, seed: int = 0) -> np.ndarray:
-    """Thresholds of a graded-response item model on a unit-variance latent response.
-
-    Base thresholds are evenly spaced, ``0.8 * (a - (C - 1) / 2 - 0.5)`` for
-    ``a = 1..C-1`` (for 5 categories about 12/23/31/23/12 %), shifted by
-    ``-location`` and by an item-specific offset spread evenly over
-    ``[-spread, spread]`` in a seeded random order.
-
-    Parameters
-    ----------
-    n_categories : int
-        Number of answer categories C (at least 2).
-    n_items : int
-        Number of items.
-    location : float
-        Positive values move answers up.
-    spread : float
-        Largest item-specific shift.
-    seed : int
-        Seed of the item order of the shifts.
-
-    Returns
-    -------
-    ndarray of shape (n_items, n_categories - 1), increasing along axis 1.
-
-    Examples
-    --------
-    >>> from analysis.simulate import ordinal_thresholds
-    >>> ordinal_thresholds(5, 1, spread=0).round(2).tolist()
-    [[-1.2, -0.4, 0.4, 1.2]]
-    """
-    if n_categories < 2:
-        raise ValueError("n_categories must be at least 2")
-    a = np.arange(1, n_categories)
-    base = 0.8 * (a - (n_categories - 1) / 2.0 - 0.5)
-    shifts = np.linspace(-spread, spread, n_items) if n_items > 1 else np.zeros(1)
-    shifts = np.random.default_rng(seed).permutation(shifts)
-    return base[None, :] - location + shifts[:, None]
-
-
-def _item_covariance(loadings: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
-    """Covariance matrix of ordinal items ``#{a: z_j > tau_ja}`` with z_j = lambda_j theta + e."""
-    j, m = thresholds.shape
-    p = ndtr(-thresholds)  # P(z > tau), (J, M)
-    rho = np.outer(loadings, loadings)
-    # off-diagonal: sum_ab P(z_j > t_ja, z_k > t_kb) - p_ja p_kb
-    h = -thresholds[:, None, :, None]  # (J,1,M,1)
-    k = -thresholds[None, :, None, :]  # (1,J,1,M)
-    r = rho[:, :, None, None]
-    joint = _bvn_cdf(np.broadcast_to(h, (j, j, m, m)), np.broadcast_to(k, (j, j, m, m)),
-                     np.broadcast_to(r, (j, j, m, m)))
-    cov = (joint - p[:, None, :, None] * p[None, :, None, :]).sum(axis=(2, 3))
-    # diagonal: P(z > max(t_a, t_b)) - p_a p_b
-    tmax = np.maximum(thresholds[:, :, None], thresholds[:, None, :])
-    var = (ndtr(-tmax) - p[:, :, None] * p[:, None, :]).sum(axis=(1, 2))
-    cov[np.diag_indices(j)] = var
-    return cov
-
-
-def expected_alpha(loadings, thresholds) -> float:
-    """Cronbach's alpha of ordinal items in the population (normal latent trait).
-
-    Exact under the model ``answer_j = #{a : lambda_j * theta + sqrt(1 - lambda_j**2) * e_j > tau_ja}``
-    with ``theta, e_j`` independent standard normals: the item covariances are
-    sums of bivariate-normal orthant probabilities (Owen's T function).
-
-    Parameters
-    ----------
-    loadings : array of shape (J,)
-        Loadings in [0, 1).
-    thresholds : array of shape (J, C - 1)
-        Increasing thresholds per item.
-
-    Returns
-    -------
-    float
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from analysis.simulate import expected_alpha, ordinal_thresholds
-    >>> round(expected_alpha(np.full(10, 0.6), ordinal_thresholds(5, 10)), 3)
-    0.832
-    """
-    lam = np.asarray(loadings, dtype=float)
-    tau = np.asarray(thresholds, dtype=float)
-    if tau.ndim != 2 or tau.shape[0] != lam.shape[0] or lam.shape[0] < 2:
-        raise ValueError("need at least two items and one row of thresholds per loading")
-    cov = _item_covariance(lam, tau)
-    j = lam.shape[0]
-    return float(j / (j - 1) * (1.0 - np.trace(cov) / cov.sum()))
-
-
-_WEIGHT_RANGE = (0.85, 1.15)
-_MAX_LOADING = 0.95
-
-
-def _loading_weights(n: int, seed: int) -> np.ndarray:
-    w = np.linspace(*_WEIGHT_RANGE, n) if n > 1 else np.ones(1)
-    return np.random.default_rng(seed).permutation(w)
-
-
-def _solve_loadings(target: float, weights: np.ndarray, thresholds: np.ndarray, name: str):
-    def f(l0):
-        return expected_alpha(np.minimum(l0 * weights, _MAX_LOADING), thresholds) - target
-
-    hi = _MAX_LOADING / weights.min()
-    if f(hi) < 0:
-        raise ValueError(
-            f"outcome {name!r}: reliability {target} is out of reach with "
-            f"{len(weights)} scored items (at most {f(hi) + target:.3f})")
-    if f(1e-3) > 0:
-        raise ValueError(f"outcome {name!r}: reliability {target} is too low")
-    l0 = brentq(f, 1e-3, hi, xtol=1e-10)
-    return np.minimum(l0 * weights, _MAX_LOADING)
-
-
-# ---------------------------------------------------------------------------
-# helpers for the structure and the fake personal data
+# structure: blocks -> schools -> classes -> students
 # ---------------------------------------------------------------------------
 
 
@@ -436,266 +345,78 @@ def _split(n: int, k: int, rng) -> np.ndarray:
     return 1 + rng.multinomial(n - k, np.full(k, 1.0 / k))
 
 
-def _sorted_cholesky(corr, k):
-    if corr is None:
-        return np.eye(k)
-    c = np.asarray(corr, dtype=float)
-    if c.shape != (k, k) or not np.allclose(c, c.T) or not np.allclose(np.diag(c), 1.0):
-        raise ValueError("trait_correlation must be a symmetric correlation matrix, one row per outcome")
-    try:
-        return np.linalg.cholesky(c)
-    except np.linalg.LinAlgError:
-        raise ValueError("trait_correlation is not positive definite") from None
+@dataclass
+class _Structure:
+    block_of_school: np.ndarray
+    school_of: np.ndarray  # per student
+    class_of: np.ndarray  # per student
+    grade_of: np.ndarray  # per student
+    n_class_total: int
+    township_of_school: list
+    county_of_school: list
+    student_id: np.ndarray
+    school_id: np.ndarray
+    class_id: np.ndarray
+    county_id: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return int(self.school_of.size)
 
 
-# Common surnames and given-name characters with their pinyin (no tone marks).
-_SURNAMES = (
-    "王Wang 李Li 张Zhang 刘Liu 陈Chen 杨Yang 黄Huang 赵Zhao 吴Wu 周Zhou 徐Xu 孙Sun 马Ma "
-    "朱Zhu 胡Hu 郭Guo 何He 高Gao 林Lin 罗Luo 郑Zheng 梁Liang 谢Xie 宋Song 唐Tang 韩Han "
-    "冯Feng 邓Deng 曹Cao 彭Peng 曾Zeng 肖Xiao 田Tian 董Dong 袁Yuan 潘Pan 蒋Jiang 蔡Cai "
-    "杜Du 叶Ye 程Cheng 苏Su 魏Wei 丁Ding 任Ren 沈Shen 姚Yao 卢Lu 崔Cui 钟Zhong 谭Tan 范Fan "
-    "金Jin 石Shi 廖Liao 贾Jia 夏Xia 方Fang 白Bai 邹Zou 孟Meng 熊Xiong 秦Qin 邱Qiu 尹Yin "
-    "薛Xue 段Duan 雷Lei 侯Hou 龙Long 陶Tao 顾Gu 毛Mao 郝Hao 龚Gong 邵Shao 万Wan 严Yan "
-    "戴Dai 莫Mo 孔Kong 向Xiang 易Yi 常Chang 乔Qiao 赖Lai 文Wen 付Fu"
-).split()
-_CHILD_CHARS = (
-    "子zi 涵han 浩hao 宇yu 欣xin 怡yi 轩xuan 博bo 佳jia 明ming 俊jun 杰jie 思si 晨chen "
-    "睿rui 涛tao 悦yue 婷ting 雪xue 磊lei 诗shi 琪qi 鹏peng 晓xiao 静jing 强qiang 伟wei "
-    "娜na 敏min 燕yan 阳yang 辉hui 凯kai 瑶yao 可ke 宁ning 安an 乐le 天tian 舒shu 航hang "
-    "志zhi 成cheng 星xing 彤tong 颖ying 露lu 倩qian 泽ze 振zhen 梦meng 雅ya 嘉jia 家jia "
-    "文wen 雨yu 豪hao 鑫xin 一yi 林lin 晴qing 朵duo 锦jin"
-).split()
-_ELDER_CHARS = (
-    "桂gui 英ying 兰lan 德de 福fu 国guo 华hua 平ping 红hong 荣rong 秀xiu 梅mei 军jun "
-    "建jian 春chun 海hai 志zhi 成cheng 珍zhen 凤feng 金jin 玉yu 明ming 山shan 清qing "
-    "云yun 芬fen 友you 生sheng 有you 永yong 贵gui 连lian 香xiang 花hua 兴xing 发fa 财cai"
-).split()
-_TOWNSHIPS = ("石桥镇", "柳河镇", "龙潭乡", "桃源乡", "双河镇", "清溪镇", "高坪乡", "新田镇",
-              "河口镇", "黄土乡", "白杨镇", "青龙乡", "回龙镇", "马场乡", "长岭镇", "花园乡",
-              "枫木乡", "金竹镇", "三合乡", "太平镇")
-_VILLAGES = ("柳树", "杨家", "王家湾", "马鞍", "红星", "新华", "白果", "大坪", "石门", "水井",
-             "桥头", "竹林", "李家沟", "团结", "和平", "幸福", "茶园", "松树坡", "杉木", "沙坝",
-             "凉水", "岩脚", "坪上", "田坝", "高峰", "中心", "向阳", "东风", "梨树", "响水")
-_COUNTIES = ("青山县", "白水县", "云溪县", "松林县", "金河县", "桃江县")
+def _structure(p: _Plan, rs) -> _Structure:
+    """Schools in blocks, classes in schools, students in classes, and their ids."""
+    schools, blocks = p.schools, p.blocks
+    block_of_school = np.repeat(np.arange(blocks), np.diff(np.linspace(0, schools, blocks + 1).round()
+                                                            .astype(int)))
+    n_classes = _int_or_range(p.classes_per_school, rs, schools, "classes_per_school")
+    n_students = _int_or_range(p.students_per_school, rs, schools, "students_per_school")
+    school_serial = np.zeros(schools, dtype=int)
+    for b in range(blocks):
+        idx = np.flatnonzero(block_of_school == b)
+        school_serial[idx] = np.arange(1, idx.size + 1)
+    school_code = [f"{b + 1:02d}{k:02d}" for b, k in zip(block_of_school, school_serial)]
+    township_of_school, county_of_school = school_places(rs, block_of_school)
 
+    school_of, class_of, grade_of, serial = [], [], [], []
+    class_offset = 0
+    glo, ghi = p.grades
+    for s in range(schools):
+        k = int(n_classes[s])
+        sizes = _split(int(n_students[s]), k, rs)
+        class_grade = glo + (np.arange(k) * (ghi - glo + 1)) // k
+        for c in range(k):
+            school_of += [s] * sizes[c]
+            class_of += [class_offset + c] * sizes[c]
+            grade_of += [class_grade[c]] * sizes[c]
+        serial += list(range(1, int(sizes.sum()) + 1))
+        class_offset += k
+    school_of = np.asarray(school_of)
+    class_of = np.asarray(class_of)
+    n_class_total = class_offset
+    class_school = np.zeros(n_class_total, dtype=int)
+    class_school[class_of] = school_of
+    class_number = np.zeros(n_class_total, dtype=int)
+    for s in range(schools):
+        idx = np.flatnonzero(class_school == s)
+        class_number[idx] = np.arange(1, idx.size + 1)
 
-def _split_table(table):
-    return [t[0] for t in table], [t[1:] for t in table]
-
-
-def _join_pinyin(parts) -> str:
-    out = parts[0]
-    for p in parts[1:]:
-        out += ("'" if p[0] in "aeo" else "") + p
-    return out
-
-
-def _unique_names(rng, n: int, pool: tuple, taken: set, surname_idx=None):
-    """n unique 3-character names (and pinyin) not in ``taken``; optional fixed surnames."""
-    s_chars, s_py = _split_table(_SURNAMES)
-    g_chars, g_py = _split_table(pool)
-    names, pinyins = [None] * n, [None] * n
-    todo = np.arange(n)
-    taken_py = {p for _, p in taken}
-    taken_nm = {nm for nm, _ in taken}
-    for _ in range(100):
-        if todo.size == 0:
-            break
-        m = todo.size
-        si = surname_idx[todo] if surname_idx is not None else rng.integers(0, len(s_chars), m)
-        g1 = rng.integers(0, len(g_chars), m)
-        g2 = rng.integers(0, len(g_chars), m)
-        left = []
-        for t, a, b, c in zip(todo, si, g1, g2):
-            nm = s_chars[a] + g_chars[b] + g_chars[c]
-            py = s_py[a] + " " + _join_pinyin([g_py[b], g_py[c]]).capitalize()
-            if b == c or nm in taken_nm or py in taken_py:
-                left.append(t)
-                continue
-            taken_nm.add(nm)
-            taken_py.add(py)
-            taken.add((nm, py))
-            names[t], pinyins[t] = nm, py
-        todo = np.asarray(left, dtype=int)
-    if todo.size:
-        raise ValueError("could not draw enough unique names")
-    return names, pinyins, [s_chars.index(nm[0]) for nm in names]
-
-
-def _unique_strings(rng, n: int, make, what: str):
-    """n unique strings from ``make(rng, m) -> list`` by rejection."""
-    out, seen = [], set()
-    for _ in range(100):
-        need = n - len(out)
-        if need == 0:
-            return out
-        for s in make(rng, 2 * need):
-            if s not in seen:
-                seen.add(s)
-                out.append(s)
-                if len(out) == n:
-                    break
-    if len(out) < n:
-        raise ValueError(f"could not draw enough unique {what}")
-    return out
-
-
-def _fake_personal_data(rng, school_of, township_of_school, county_of_school, guardian):
-    n = school_of.size
-    taken: set = set()
-    names, pinyin, surname = _unique_names(rng, n, _CHILD_CHARS, taken)
-    # paternal grandparents and fathers share the child's surname; others draw their own
-    same = (guardian == "grandparents") & (rng.random(n) < 0.5) | (guardian == "one_parent") & (
-        rng.random(n) < 0.7)
-    s_idx = np.where(same, np.asarray(surname), rng.integers(0, len(_SURNAMES), n))
-    g_names, _, _ = _unique_names(rng, n, _ELDER_CHARS, taken, surname_idx=s_idx)
-
-    def make_phone(r, m):
-        head = r.choice(np.array(["170", "171"]), m)
-        tail = r.integers(0, 10_000_000, m)
-        return [f"{h}0{t:07d}" for h, t in zip(head, tail)]
-
-    phones = _unique_strings(rng, n, make_phone, "phone numbers")
-
-    vill = rng.integers(0, len(_VILLAGES), n)
-    addr_prefix = [county_of_school[s] + township_of_school[s] for s in school_of]
-    addresses, seen = [None] * n, set()
-    for i in range(n):
-        for _ in range(1000):
-            a = (f"{addr_prefix[i]}{_VILLAGES[vill[i]]}村"
-                 f"{int(rng.integers(1, 13))}组{int(rng.integers(1, 100))}号")
-            if a not in seen:
-                break
-            vill[i] = rng.integers(0, len(_VILLAGES))
-        seen.add(a)
-        addresses[i] = a
-    return names, pinyin, phones, addresses, g_names
+    return _Structure(
+        block_of_school=block_of_school, school_of=school_of, class_of=class_of,
+        grade_of=np.asarray(grade_of), n_class_total=n_class_total,
+        township_of_school=township_of_school, county_of_school=county_of_school,
+        student_id=student_ids(p.id_style, p.id_prefix, school_code, school_of, serial,
+                               block_of_school, school_serial, county_of_school),
+        school_id=np.array([f"S{c}" for c in school_code])[school_of],
+        class_id=np.array([f"S{school_code[s]}-C{class_number[c]:02d}" for c, s in
+                           zip(range(n_class_total), class_school)])[class_of],
+        county_id=np.array([f"C{b + 1:02d}" for b in range(blocks)])[block_of_school[school_of]],
+    )
 
 
 # ---------------------------------------------------------------------------
-# the simulation
+# assignment
 # ---------------------------------------------------------------------------
-
-_STREAMS = ("structure", "assignment", "covariates", "latent", "items", "attrition",
-            "pii", "truth", "missing", "incomplete")
-
-DESIGNS = ("cross_sectional", "pre_post", "controlled", "randomized", "cluster_randomized")
-ID_STYLES = ("code", "num5", "num8", "padded", "chinese")
-
-
-def _answers(theta, loadings, thresholds, rmin, reverse, scored, rng):
-    """Item answers (n, J) as int codes from latent theta (n,)."""
-    n = theta.shape[0]
-    lam = np.where(scored, loadings, 0.0)
-    e = rng.standard_normal((n, lam.size))
-    z = theta[:, None] * lam[None, :] + e * np.sqrt(1.0 - lam * lam)[None, :]
-    keyed = (z[:, :, None] > thresholds[None, :, :]).sum(axis=2)
-    top = thresholds.shape[1]  # highest keyed answer above the minimum
-    raw = np.where(reverse[None, :], top - keyed, keyed)
-    return raw + rmin
-
-
-def _column_values(theta, spec, rng):
-    """Values (n,) of a data-column outcome from latent theta (n,)."""
-    e = rng.standard_normal(theta.shape[0])
-    r = float(spec.reliability)
-    z = np.sqrt(r) * theta + np.sqrt(1.0 - r) * e
-    v = np.round(spec.column_mean + spec.column_sd * z, int(spec.decimals))
-    if spec.column_range is not None:
-        v = np.clip(v, *spec.column_range)
-    return v
-
-
-def _scale_score(answers, rmin, ncat, reverse, scored, score):
-    keyed = np.where(reverse[None, :], (2 * rmin + ncat - 1) - answers, answers)[:, scored]
-    return keyed.sum(axis=1) if score == "sum" else keyed.mean(axis=1)
-
-
-def _std_risk(both_away):
-    return (both_away - _P_BPA) / np.sqrt(_P_BPA * (1.0 - _P_BPA))
-
-
-def _draw_covariate_pop(rng, n):
-    g = rng.choice(len(GUARDIAN_TYPES), n, p=GUARDIAN_PROBS)
-    bpa = np.where(g == 2, 0, rng.random(n) < P_BOTH_AWAY).astype(float)
-    return bpa
-
-
-def _truth_monte_carlo(spec, loadings, thresholds, stability, rng, draws, extra_effects=()):
-    """Population quantities of one outcome by Monte Carlo with common random numbers.
-
-    ``extra_effects``: further latent effects (other treatment arms) whose effect on
-    the scale is computed with the same random numbers (returned as ``_extra``).
-    """
-    c = spec.covariate_effect
-    risk = _std_risk(_draw_covariate_pop(rng, draws))
-    g_b = rng.standard_normal(draws)
-    g_e = stability * g_b + np.sqrt(1 - stability**2) * rng.standard_normal(draws)
-    s = np.sqrt(1 - c * c)
-    theta_b = c * risk + s * g_b
-    theta_e0 = c * risk + s * g_e + spec.trend
-    theta_e1 = theta_e0 + spec.effect
-    if spec.is_column:
-        def observe(theta):
-            return _column_values(theta, spec, rng)
-    else:
-        rev = np.asarray(spec.reverse)
-        sc = np.asarray(spec.scored)
-        ncat = spec.n_categories
-        rmin = int(spec.response_min)
-
-        def observe(theta):
-            a = _answers(theta, loadings, thresholds, rmin, rev, sc, rng)
-            return _scale_score(a, rmin, ncat, rev, sc, spec.score), a
-    # common random numbers: the same item errors for the treated and untreated endline
-    e_state = rng.bit_generator.state
-    o0 = observe(theta_e0)
-    rng.bit_generator.state = e_state
-    o1 = observe(theta_e1)
-    extra = []
-    for eff in extra_effects:
-        after = rng.bit_generator.state
-        rng.bit_generator.state = e_state
-        ok = observe(theta_e0 + eff)
-        rng.bit_generator.state = after
-        sk = ok if spec.is_column else ok[0]
-        dk = sk - (o0 if spec.is_column else o0[0])
-        extra.append((float(dk.mean()), float(dk.std(ddof=1) / np.sqrt(draws))))
-    ob = observe(theta_b)
-    if spec.is_column:
-        s0, s1, sb = o0, o1, ob
-        alpha_mc = None
-    else:
-        (s0, _), (s1, _), (sb, ab) = o0, o1, ob
-        # Cronbach's alpha of the baseline draws (keyed scored items)
-        keyed_b = np.where(rev[None, :], (2 * rmin + ncat - 1) - ab, ab)[:, sc].astype(float)
-        k = keyed_b.shape[1]
-        alpha_mc = float(k / (k - 1) * (1 - keyed_b.var(axis=0, ddof=1).sum()
-                                        / keyed_b.sum(axis=1).var(ddof=1)))
-    diff = s1 - s0
-    ate = float(diff.mean())
-    ate_se = float(diff.std(ddof=1) / np.sqrt(draws))
-    sd0 = float(s0.std(ddof=1))
-    sd_b = float(sb.std(ddof=1))
-    sign = 1.0 if spec.better == "higher" else -1.0
-    change = sign * (s1 - sb)
-    out = {
-        "effect_scale": ate,
-        "effect_scale_mc_se": ate_se,
-        "control_endline_scale_sd": sd0,
-        "baseline_scale_mean": float(sb.mean()),
-        "baseline_scale_sd": sd_b,
-        "effect_scale_sd_units": ate / sd0 if sd0 > 0 else float("nan"),
-        "change_scale_treated": float((s1 - sb).mean()),
-        "change_scale_control": float((s0 - sb).mean()),
-        "alpha_monte_carlo": alpha_mc,
-        "_change": change,
-        "_sd_b": sd_b,
-        "_extra": extra,
-    }
-    if spec.is_column:
-        del out["alpha_monte_carlo"]
-    return out
 
 
 def _deal(idx: np.ndarray, k: int, rng) -> np.ndarray:
@@ -708,44 +429,332 @@ def _deal(idx: np.ndarray, k: int, rng) -> np.ndarray:
     return np.repeat(np.arange(k), counts)
 
 
-_CN_DIGITS = "〇一二三四五六七八九"
+@dataclass
+class _Assignment:
+    arm: np.ndarray | None  # arm label per student (None without arms)
+    treated: np.ndarray  # bool per student
+    mult: np.ndarray  # multiplier of the outcomes' effect per student
+    assigned_by: str | None  # "schools", "students" or "classes"
 
 
-def _cn_number(k: int) -> str:
-    """1..99 in Chinese numerals (十一, 二十三)."""
-    if k < 10:
-        return _CN_DIGITS[k]
-    tens, ones = divmod(k, 10)
-    return (_CN_DIGITS[tens] if tens > 1 else "") + "十" + (_CN_DIGITS[ones] if ones else "")
+def _arm_index(p: _Plan, st: _Structure, ra):
+    """Arm index per student (the last arm is the control) and the unit assigned."""
+    n_arms, schools = p.n_arms, p.schools
+    arm_idx = np.zeros(st.n, dtype=int)
+    if p.design == "cluster_randomized":
+        t_school = np.zeros(schools, dtype=int)
+        for b in range(p.blocks):
+            idx = ra.permutation(np.flatnonzero(st.block_of_school == b))
+            if n_arms == 2:
+                m = idx.size // 2 + (int(ra.integers(0, 2)) if idx.size % 2 else 0)
+                t_school[idx[m:]] = 1
+            else:
+                t_school[idx] = _deal(idx, n_arms, ra)
+        return t_school[st.school_of], "schools"
+    if p.design == "randomized":
+        arm_idx = np.full(st.n, n_arms - 1, dtype=int)
+        for s in range(schools):
+            idx = ra.permutation(np.flatnonzero(st.school_of == s))
+            if n_arms == 2:
+                m = idx.size // 2 + (int(ra.integers(0, 2)) if idx.size % 2 else 0)
+                arm_idx[idx[:m]] = 0
+            else:
+                arm_idx[idx] = _deal(idx, n_arms, ra)
+        return arm_idx, "students"
+    if p.has_arm:  # controlled, cross_sectional with groups: whole schools (or classes)
+        if schools >= n_arms:
+            idx = ra.permutation(schools)
+            unit = np.zeros(schools, dtype=int)
+            unit[idx] = _deal(idx, n_arms, ra)
+            return unit[st.school_of], "schools"
+        if st.n_class_total < n_arms:
+            raise ValueError(f"{n_arms} arms need at least {n_arms} schools or classes")
+        idx = ra.permutation(st.n_class_total)
+        unit = np.zeros(st.n_class_total, dtype=int)
+        unit[idx] = _deal(idx, n_arms, ra)
+        return unit[st.class_of], "classes"
+    return arm_idx, None
 
 
-def _student_ids(style, id_prefix, school_code, school_of, serial, block_of_school,
-                 school_serial, county_of_school):
-    n = school_of.size
-    if style == "code":
-        return np.array([f"{id_prefix}-{school_code[s]}-{k:04d}" for s, k in zip(school_of, serial)])
-    if style == "num5":
-        if school_code and (len(school_code) > 89 or max(serial) > 999):
-            raise ValueError("num5 ids allow at most 89 schools of at most 999 students")
-        return np.array([str(10000 + 1000 * s + k) for s, k in zip(school_of, serial)])
-    if style == "num8":
-        if max(serial) > 9999:
-            raise ValueError("num8 ids allow at most 9999 students per school")
-        return np.array([str(20_000_000 + 10_000 * (s + 1) + k) for s, k in zip(school_of, serial)])
-    if style == "padded":
-        w = max(3, len(str(n)))
-        return np.array([f"{i + 1:0{w}d}" for i in range(n)])
-    if style == "chinese":
-        if max(school_serial) > 99 or max(serial) > 999:
-            raise ValueError("chinese ids allow at most 99 schools per block and 999 students")
-        out = []
-        for s, k in zip(school_of, serial):
-            b = int(block_of_school[s])
-            county = county_of_school[s][:2] + (_cn_number(b // len(_COUNTIES) + 1)
-                                                if b >= len(_COUNTIES) else "")
-            out.append(f"{county}{_cn_number(int(school_serial[s]))}小{k:03d}")
-        return np.array(out)
-    raise ValueError(f"id_style must be one of {ID_STYLES}")
+def _assign(p: _Plan, st: _Structure, ra) -> _Assignment:
+    arm_idx, assigned_by = _arm_index(p, st, ra)
+    if p.has_arm:
+        treated = arm_idx < p.n_arms - 1
+        arm = np.array(p.arms)[arm_idx]
+        mult = np.where(treated, np.asarray(p.arm_mult + [0.0])[arm_idx], 0.0)
+    else:
+        treated = np.full(st.n, p.design == "pre_post")
+        mult = treated.astype(float)
+        arm = None
+    return _Assignment(arm=arm, treated=treated, mult=mult, assigned_by=assigned_by)
+
+
+# ---------------------------------------------------------------------------
+# latent traits, items and data columns
+# ---------------------------------------------------------------------------
+
+
+def _sorted_cholesky(corr, k):
+    if corr is None:
+        return np.eye(k)
+    c = np.asarray(corr, dtype=float)
+    if c.shape != (k, k) or not np.allclose(c, c.T) or not np.allclose(np.diag(c), 1.0):
+        raise ValueError("trait_correlation must be a symmetric correlation matrix, one row per outcome")
+    try:
+        return np.linalg.cholesky(c)
+    except np.linalg.LinAlgError:
+        raise ValueError("trait_correlation is not positive definite") from None
+
+
+def _latent_traits(p: _Plan, st: _Structure, risk, asg: _Assignment, rl) -> list:
+    """The latent traits (students x outcomes) at each wave."""
+    outcomes, n_waves, n = p.outcomes, p.n_waves, st.n
+    k_out = len(outcomes)
+    chol = _sorted_cholesky(p.trait_correlation, k_out)
+
+    def comp(size):
+        return rl.standard_normal((size, k_out)) @ chol.T
+
+    rho, nu = p.stability, np.sqrt(1 - p.stability**2)
+    parts = [(comp(p.schools), comp(st.n_class_total), comp(n))]
+    for _ in range(1, n_waves):
+        us, uc, e = parts[-1]
+        parts.append((rho * us + nu * comp(p.schools), rho * uc + nu * comp(st.n_class_total),
+                      rho * e + nu * comp(n)))
+    cov_eff = np.array([o.covariate_effect for o in outcomes])
+    resid_sd = np.sqrt(1 - p.icc_school - p.icc_class - cov_eff**2)
+    trend_v = np.array([o.trend for o in outcomes])
+    effect_v = np.array([o.effect for o in outcomes])
+    bdiff_v = np.array([o.baseline_difference for o in outcomes])
+
+    def theta(us, uc, e):
+        return (np.sqrt(p.icc_school) * us[st.school_of] + np.sqrt(p.icc_class) * uc[st.class_of]
+                + risk[:, None] * cov_eff[None, :] + e * resid_sd[None, :])
+
+    thetas = []
+    for w, (us, uc, e) in enumerate(parts):
+        t = theta(us, uc, e)
+        f = 1.0 if n_waves == 1 else w / (n_waves - 1)  # share of trend and effect reached
+        if f > 0:
+            t += f * trend_v[None, :]
+            t += (f * asg.mult)[:, None] * effect_v[None, :]
+        if bdiff_v.any():
+            t += asg.treated[:, None] * bdiff_v[None, :]
+        thetas.append(t)
+    return thetas
+
+
+def _measure(p: _Plan, thetas: list, streams: dict):
+    """Item answers and data-column values per wave, with item non-response.
+
+    Returns the item parameters per outcome (``(loadings, thresholds, expected alpha)``,
+    ``None``s for a data column) and one ``{column: values}`` dict per wave.
+    """
+    ri, rm = streams["items"], streams["missing"]
+    item_seed = int(np.random.SeedSequence(p.seed).generate_state(1)[0])
+    params = []
+    stores = [{} for _ in range(p.n_waves)]
+    for k, o in enumerate(p.outcomes):
+        if o.is_column:
+            params.append((None, None, None))
+            for w in range(p.n_waves):
+                v = column_values(thetas[w][:, k], o, ri)
+                if p.item_missing > 0:
+                    v[rm.random(v.shape) < p.item_missing] = np.nan
+                stores[w][o.column] = v
+            continue
+        rev = np.asarray(o.reverse)
+        sc = np.asarray(o.scored)
+        lam, tau, alpha_exp = item_parameters(o, item_seed, k)
+        params.append((lam, tau, alpha_exp))
+        for w in range(p.n_waves):
+            ans = item_answers(thetas[w][:, k], lam, tau, int(o.response_min), rev, sc,
+                               ri).astype(float)
+            if p.item_missing > 0:
+                ans[rm.random(ans.shape) < p.item_missing] = np.nan
+            for j, name in enumerate(o.items):
+                stores[w][name] = ans[:, j]
+    if p.incomplete > 0:
+        _stop_half_way(p, stores, thetas[0].shape[0], streams["incomplete"])
+    return params, stores
+
+
+def _stop_half_way(p: _Plan, stores: list, n: int, rq) -> None:
+    """Respondents who stop half way through every questionnaire (in place)."""
+    for w in range(p.n_waves):
+        stop = rq.random(n) < p.incomplete
+        for o in p.outcomes:
+            if not o.is_column:
+                for name in o.items[(o.n_items + 1) // 2:]:
+                    stores[w][name] = np.where(stop, np.nan, stores[w][name])
+
+
+# ---------------------------------------------------------------------------
+# attrition and the data frames
+# ---------------------------------------------------------------------------
+
+
+def _attrition(p: _Plan, asg: _Assignment, n: int, rt) -> np.ndarray:
+    """The first wave each student misses (``n_waves`` for those followed up): monotone
+    dropout, half of the lost already at the middle wave of three."""
+    u = rt.random(n)
+    rate = np.array([p.att[a] for a in asg.arm]) if p.has_arm else np.full(n, p.att[p.group])
+    lost = u < rate
+    n_waves = p.n_waves
+    return np.where(lost, np.where((u < rate / 2) & (n_waves == 3), 1, n_waves - 1), n_waves)
+
+
+def _frames(p: _Plan, st: _Structure, asg: _Assignment, cov: dict, pii: dict, stores: list,
+            gone_from: np.ndarray, thetas: list):
+    """The long data (one row per student and wave present) and the latent traits."""
+    n, waves = st.n, p.waves
+    base = {"student_id": st.student_id}
+    cols = {}
+    if p.has_arm:
+        cols["arm"] = asg.arm
+    cols.update({"county_id": st.county_id, "school_id": st.school_id, "class_id": st.class_id,
+                 "gender": np.where(cov["male"], "male", "female"), "age": cov["age"],
+                 "guardian_type": cov["guardian_type"],
+                 "both_parents_away": cov["both_parents_away"], **pii})
+    value_cols = p.all_items + [o.column for o in p.col_outcomes]
+    frames = []
+    for w in range(p.n_waves):
+        d = {**base, "wave": np.full(n, waves[w]), **cols}
+        for name in value_cols:
+            d[name] = stores[w][name]
+        frames.append(pd.DataFrame(d).loc[gone_from > w])
+    data = pd.concat(frames, ignore_index=True)
+    for name in p.all_items:
+        data[name] = data[name].astype("Int64")
+    for o in p.col_outcomes:
+        if int(o.decimals) == 0:
+            data[o.column] = data[o.column].astype("Int64")
+    data["age"] = data["age"].astype("int64")
+    data["both_parents_away"] = data["both_parents_away"].astype("int64")
+
+    latent = pd.concat([
+        pd.DataFrame({"student_id": st.student_id, "wave": waves[w],
+                      **{o.id: thetas[w][:, k] for k, o in enumerate(p.outcomes)}})
+        for w in range(p.n_waves)], ignore_index=True)
+    return data, latent
+
+
+# ---------------------------------------------------------------------------
+# the design and the truth record
+# ---------------------------------------------------------------------------
+
+
+def _design(p: _Plan) -> Design:
+    """Columns and roles of the simulated design."""
+    schools, design = p.schools, p.design
+    if p.cluster_levels is None:
+        clusters = (("class_id",) if design == "randomized" or schools == 1
+                    else ("school_id", "class_id"))
+    else:
+        # students randomized within schools: the school is the block, the class the cluster
+        one = ("school_id",) if schools > 1 and design != "randomized" else ("class_id",)
+        clusters = {0: (), 1: one, 2: ("school_id", "class_id")}[p.cluster_levels]
+    return Design(
+        type=design, id="student_id", wave="wave", waves=tuple(p.waves),
+        arm="arm" if p.has_arm else None, control=p.arms[-1] if p.has_arm else None,
+        clusters=clusters,
+        blocks=("county_id" if design == "cluster_randomized" and p.blocks > 1
+                else "school_id" if design == "randomized" and schools > 1
+                and "school_id" not in clusters else None),
+        covariates=("gender", "age", "guardian_type", "both_parents_away"),
+        subgroups=("gender", "guardian_type", "both_parents_away"),
+    )
+
+
+def _truth_outcomes(p: _Plan, params: list, rtr) -> dict:
+    arm_effects = dict(zip(p.treat_arms, p.arm_mult)) if p.n_arms > 2 else None
+    stability = p.stability ** max(p.n_waves - 1, 1)
+    return {o.id: outcome_truth(o, *params[k], stability, rtr, p.truth_draws,
+                                arm_effects=arm_effects)
+            for k, o in enumerate(p.outcomes)}
+
+
+def _numbers_by_arm(p: _Plan, st: _Structure, asg: _Assignment, followed) -> dict:
+    n_arm = {}
+    if p.has_arm:
+        for a in p.arms:
+            m = asg.arm == a
+            n_arm[a] = {"students": int(m.sum()),
+                        "schools": int(np.unique(st.school_of[m]).size),
+                        "followed_up": int((m & followed).sum()),
+                        "attrition_target": p.att[a],
+                        "attrition_observed": float(1 - (m & followed).sum() / max(m.sum(), 1))}
+    else:
+        n = st.n
+        n_arm[p.group] = {"students": n, "schools": p.schools,
+                          "followed_up": int(followed.sum()),
+                          "attrition_target": p.att[p.group],
+                          "attrition_observed": float(1 - followed.sum() / n)}
+    return n_arm
+
+
+def _randomization(p: _Plan, assigned_by) -> str:
+    ratio = ":".join(["1"] * p.n_arms) if p.n_arms else ""
+    return {
+        "pre_post": "none (everybody gets the program)",
+        "randomized": f"students {ratio} within schools",
+        "cluster_randomized": f"schools {ratio} within blocks",
+        "controlled": f"none: {assigned_by} chosen for the program, not randomized",
+        "cross_sectional": (f"none: {assigned_by} compared as found, one wave" if p.has_arm
+                            else "none (one survey, no comparison group)"),
+    }[p.design]
+
+
+def _truth(p: _Plan, st: _Structure, asg: _Assignment, followed, truth_out: dict) -> dict:
+    """The JSON-ready record of the design, the seed, the parameters and the outcomes."""
+    truth = {
+        "generator": "analysis.simulate.simulate_study",
+        "generator_version": SIMULATOR_VERSION,
+        "seed": int(p.seed),
+        "design": {
+            "type": p.design,
+            "waves": list(p.waves),
+            "arms": list(p.arms) if p.has_arm else None,
+            "control": p.arms[-1] if p.has_arm else None,
+            "randomization": _randomization(p, asg.assigned_by),
+            "blocks": int(p.blocks),
+            "schools": int(p.schools),
+            "classes": int(st.n_class_total),
+            "students": int(st.n),
+            "by_arm": _numbers_by_arm(p, st, asg, followed),
+        },
+        "parameters": {
+            "icc_school": float(p.icc_school),
+            "icc_class": float(p.icc_class),
+            "stability": float(p.stability),
+            "attrition": p.att,
+            "attrition_mechanism": "missing completely at random within arm",
+            "item_missing": float(p.item_missing),
+            "trait_correlation": (np.asarray(p.trait_correlation, dtype=float).tolist()
+                                  if p.trait_correlation is not None else None),
+            "truth_draws_per_arm": int(p.truth_draws),
+            "covariates": {"p_male": P_MALE if p.boys is None else None, "boys": p.boys,
+                           "guardian_types": dict(zip(GUARDIAN_TYPES, GUARDIAN_PROBS)),
+                           "p_both_parents_away_if_not_with_a_parent": P_BOTH_AWAY},
+        },
+        "outcomes": truth_out,
+    }
+    extra_p = {}
+    if p.incomplete:
+        extra_p["incomplete_share"] = float(p.incomplete)
+    if p.n_arms > 2:
+        extra_p["arm_effects"] = dict(zip(p.treat_arms, p.arm_mult))
+    if p.cluster_levels is not None:
+        extra_p["cluster_levels"] = int(p.cluster_levels)
+    if p.id_style != "code":
+        extra_p["id_style"] = p.id_style
+    truth["parameters"].update(extra_p)
+    return truth
+
+
+# ---------------------------------------------------------------------------
+# the simulation
+# ---------------------------------------------------------------------------
 
 
 def simulate_study(
@@ -867,450 +876,27 @@ def simulate_study(
     >>> sim.design.clusters
     ('school_id', 'class_id')
     """
-    if design not in DESIGNS:
-        raise ValueError(f"design must be one of {DESIGNS}")
-    outcomes = list(outcomes)
-    if not outcomes:
-        raise ValueError("at least one outcome is needed")
-    ids = [o.id for o in outcomes]
-    if len(set(ids)) != len(ids):
-        raise ValueError("outcome ids repeat")
-    all_items = [i for o in outcomes for i in o.items]
-    if len(set(all_items)) != len(all_items):
-        raise ValueError("item names repeat across outcomes")
-    col_outcomes = [o for o in outcomes if o.is_column]
-    if len({o.column for o in col_outcomes}) != len(col_outcomes) or (
-            {o.column for o in col_outcomes} & set(all_items)):
-        raise ValueError("data-column names repeat")
-    waves = tuple(str(w) for w in waves)
-    n_waves = len(waves)
-    if not 1 <= n_waves <= 3 or len(set(waves)) != n_waves:
-        raise ValueError("waves needs one to three different labels")
-    if design == "pre_post" and n_waves < 2:
-        raise ValueError("a pre_post design needs at least two waves")
-    if design == "cross_sectional" and n_waves != 1:
-        raise ValueError("a cross_sectional design has one wave")
-    arms = tuple(str(a) for a in (arms or ()))
-    has_arm = design != "pre_post" and len(arms) > 0
-    if design in ("controlled", "randomized", "cluster_randomized") and len(arms) < 2:
-        raise ValueError(f"a {design} design needs at least two arms (the control last)")
-    if has_arm and (len(arms) < 2 or len(set(arms)) != len(arms)):
-        raise ValueError("arms needs at least two different labels, the control last")
-    n_arms = len(arms) if has_arm else 0
-    if n_arms == 2 and design in ("randomized", "cluster_randomized") and len(arms) != 2:
-        raise ValueError("arms needs two different labels")
-    if arm_effects is None:
-        arm_mult = [1.0] + [0.5] * max(n_arms - 2, 0)
-    else:
-        arm_mult = [float(v) for v in arm_effects]
-        if len(arm_mult) != max(n_arms - 1, 1):
-            raise ValueError("arm_effects needs one multiplier per treatment arm")
-    if id_style not in ID_STYLES:
-        raise ValueError(f"id_style must be one of {ID_STYLES}")
-    if cluster_levels not in (None, 0, 1, 2):
-        raise ValueError("cluster_levels must be 0, 1 or 2")
-    if cluster_levels == 0 and design == "cluster_randomized":
-        raise ValueError("a cluster_randomized design needs at least one cluster level")
-    if cluster_levels == 2 and schools < 2:
-        raise ValueError("two cluster levels need at least two schools")
-    if schools < 1 or blocks < 1 or blocks > schools:
-        raise ValueError("need schools >= blocks >= 1")
-    if design == "cluster_randomized" and schools < n_arms * blocks:
-        raise ValueError("cluster randomization needs at least two schools per block"
-                         if n_arms == 2 else
-                         f"cluster randomization needs at least {n_arms} schools per block")
-    if not (0 <= icc_school < 1 and 0 <= icc_class < 1):
-        raise ValueError("ICCs must be in [0, 1)")
-    for o in outcomes:
-        if icc_school + icc_class + o.covariate_effect**2 >= 1:
-            raise ValueError(f"outcome {o.id!r}: ICCs and covariate effect leave no student variance")
-    if not 0 <= stability < 1:
-        raise ValueError("stability must be in [0, 1)")
-    if not 0 <= item_missing < 1:
-        raise ValueError("item_missing must be in [0, 1)")
-    if not 0 <= incomplete < 1:
-        raise ValueError("incomplete must be in [0, 1)")
-    if truth_draws < 1000:
-        raise ValueError("truth_draws must be at least 1000")
-    group = arms[0] if arms else "all"  # the label of a one-group study in the truth
-    if isinstance(attrition, Mapping):
-        if not has_arm:
-            raise ValueError("attrition by arm needs a design with arms")
-        unknown = set(attrition) - set(arms)
-        if unknown:
-            raise ValueError(f"attrition names unknown arms {sorted(unknown)}")
-        att = {a: float(attrition.get(a, 0.0)) for a in arms}
-    else:
-        att = {a: float(attrition) for a in (arms if has_arm else (group,))}
-    if any(not 0 <= v < 1 for v in att.values()):
-        raise ValueError("attrition rates must be in [0, 1)")
-    if n_waves == 1 and any(v > 0 for v in att.values()):
-        raise ValueError("attrition needs a later wave; a one-wave study has none")
-
+    p = _plan(outcomes, design=design, schools=schools, blocks=blocks,
+              classes_per_school=classes_per_school, students_per_school=students_per_school,
+              grades=grades, icc_school=icc_school, icc_class=icc_class, stability=stability,
+              attrition=attrition, item_missing=item_missing, incomplete=incomplete, boys=boys,
+              trait_correlation=trait_correlation, waves=waves, arms=arms,
+              arm_effects=arm_effects, cluster_levels=cluster_levels, id_style=id_style,
+              id_prefix=id_prefix, seed=seed, truth_draws=truth_draws)
     streams = dict(zip(_STREAMS, (np.random.default_rng(s) for s in
                                   np.random.SeedSequence(seed).spawn(len(_STREAMS)))))
-    rs = streams["structure"]
-
-    # --- structure: blocks -> schools -> classes -> students -----------------
-    block_of_school = np.repeat(np.arange(blocks), np.diff(np.linspace(0, schools, blocks + 1).round()
-                                                            .astype(int)))
-    n_classes = _int_or_range(classes_per_school, rs, schools, "classes_per_school")
-    n_students = _int_or_range(students_per_school, rs, schools, "students_per_school")
-    school_serial = np.zeros(schools, dtype=int)
-    for b in range(blocks):
-        idx = np.flatnonzero(block_of_school == b)
-        school_serial[idx] = np.arange(1, idx.size + 1)
-    school_code = [f"{b + 1:02d}{k:02d}" for b, k in zip(block_of_school, school_serial)]
-    township = rs.permutation(len(_TOWNSHIPS))
-    township_of_school = [_TOWNSHIPS[township[i % len(_TOWNSHIPS)]] for i in range(schools)]
-    county_of_school = [_COUNTIES[b % len(_COUNTIES)] for b in block_of_school]
-
-    school_of, class_of, grade_of, serial = [], [], [], []
-    class_offset = 0
-    glo, ghi = grades
-    for s in range(schools):
-        k = int(n_classes[s])
-        sizes = _split(int(n_students[s]), k, rs)
-        class_grade = glo + (np.arange(k) * (ghi - glo + 1)) // k
-        for c in range(k):
-            school_of += [s] * sizes[c]
-            class_of += [class_offset + c] * sizes[c]
-            grade_of += [class_grade[c]] * sizes[c]
-        serial += list(range(1, int(sizes.sum()) + 1))
-        class_offset += k
-    school_of = np.asarray(school_of)
-    class_of = np.asarray(class_of)
-    grade_of = np.asarray(grade_of)
-    n = school_of.size
-    n_class_total = class_offset
-    class_school = np.zeros(n_class_total, dtype=int)
-    class_school[class_of] = school_of
-    class_number = np.zeros(n_class_total, dtype=int)
-    for s in range(schools):
-        idx = np.flatnonzero(class_school == s)
-        class_number[idx] = np.arange(1, idx.size + 1)
-
-    student_id = _student_ids(id_style, id_prefix, school_code, school_of, serial,
-                              block_of_school, school_serial, county_of_school)
-    school_id = np.array([f"S{c}" for c in school_code])[school_of]
-    class_id = np.array([f"S{school_code[s]}-C{class_number[c]:02d}" for c, s in
-                         zip(range(n_class_total), class_school)])[class_of]
-    county_id = np.array([f"C{b + 1:02d}" for b in range(blocks)])[block_of_school[school_of]]
-
-    # --- assignment ------------------------------------------------------------
-    ra = streams["assignment"]
-    arm_idx = np.zeros(n, dtype=int)  # index into arms; the last is the control
-    assigned_by = None
-    if design == "cluster_randomized":
-        t_school = np.zeros(schools, dtype=int)
-        for b in range(blocks):
-            idx = ra.permutation(np.flatnonzero(block_of_school == b))
-            if n_arms == 2:
-                m = idx.size // 2 + (int(ra.integers(0, 2)) if idx.size % 2 else 0)
-                t_school[idx[m:]] = 1
-            else:
-                t_school[idx] = _deal(idx, n_arms, ra)
-        arm_idx = t_school[school_of]
-        assigned_by = "schools"
-    elif design == "randomized":
-        arm_idx = np.full(n, n_arms - 1, dtype=int)
-        for s in range(schools):
-            idx = ra.permutation(np.flatnonzero(school_of == s))
-            if n_arms == 2:
-                m = idx.size // 2 + (int(ra.integers(0, 2)) if idx.size % 2 else 0)
-                arm_idx[idx[:m]] = 0
-            else:
-                arm_idx[idx] = _deal(idx, n_arms, ra)
-        assigned_by = "students"
-    elif has_arm:  # controlled, cross_sectional with groups: whole schools (or classes)
-        if schools >= n_arms:
-            idx = ra.permutation(schools)
-            unit = np.zeros(schools, dtype=int)
-            unit[idx] = _deal(idx, n_arms, ra)
-            arm_idx = unit[school_of]
-            assigned_by = "schools"
-        else:
-            if n_class_total < n_arms:
-                raise ValueError(f"{n_arms} arms need at least {n_arms} schools or classes")
-            idx = ra.permutation(n_class_total)
-            unit = np.zeros(n_class_total, dtype=int)
-            unit[idx] = _deal(idx, n_arms, ra)
-            arm_idx = unit[class_of]
-            assigned_by = "classes"
-    if has_arm:
-        treated = arm_idx < n_arms - 1
-        arm = np.array(arms)[arm_idx]
-        mult = np.where(treated, np.asarray(arm_mult + [0.0])[arm_idx], 0.0)
-    else:
-        treated = np.full(n, design == "pre_post")
-        mult = treated.astype(float)
-        arm = None
-
-    # --- covariates --------------------------------------------------------------
-    rc = streams["covariates"]
-    if boys is None:
-        male = rc.random(n) < P_MALE
-    else:
-        if not 0 <= boys <= n:
-            raise ValueError(f"boys must be between 0 and the number of students ({n})")
-        male = np.zeros(n, dtype=bool)
-        male[rc.permutation(n)[:boys]] = True
-    gi = rc.choice(len(GUARDIAN_TYPES), n, p=GUARDIAN_PROBS)
-    guardian = np.array(GUARDIAN_TYPES)[gi]
-    both_away = np.where(gi == 2, 0, rc.random(n) < P_BOTH_AWAY).astype(int)
-    age = grade_of + 5 + (rc.random(n) < 0.6).astype(int)
-    risk = _std_risk(both_away.astype(float))
-
-    # --- latent traits -----------------------------------------------------------
-    rl = streams["latent"]
-    k_out = len(outcomes)
-    chol = _sorted_cholesky(trait_correlation, k_out)
-
-    def comp(size):
-        return rl.standard_normal((size, k_out)) @ chol.T
-
-    rho, nu = stability, np.sqrt(1 - stability**2)
-    parts = [(comp(schools), comp(n_class_total), comp(n))]
-    for _ in range(1, n_waves):
-        us, uc, e = parts[-1]
-        parts.append((rho * us + nu * comp(schools), rho * uc + nu * comp(n_class_total),
-                      rho * e + nu * comp(n)))
-    cov_eff = np.array([o.covariate_effect for o in outcomes])
-    resid_sd = np.sqrt(1 - icc_school - icc_class - cov_eff**2)
-    trend_v = np.array([o.trend for o in outcomes])
-    effect_v = np.array([o.effect for o in outcomes])
-    bdiff_v = np.array([o.baseline_difference for o in outcomes])
-
-    def theta(us, uc, e):
-        return (np.sqrt(icc_school) * us[school_of] + np.sqrt(icc_class) * uc[class_of]
-                + risk[:, None] * cov_eff[None, :] + e * resid_sd[None, :])
-
-    thetas = []
-    for w, (us, uc, e) in enumerate(parts):
-        t = theta(us, uc, e)
-        f = 1.0 if n_waves == 1 else w / (n_waves - 1)  # share of trend and effect reached
-        if f > 0:
-            t += f * trend_v[None, :]
-            t += (f * mult)[:, None] * effect_v[None, :]
-        if bdiff_v.any():
-            t += treated[:, None] * bdiff_v[None, :]
-        thetas.append(t)
-
-    # --- items and data columns -----------------------------------------------------
-    ri = streams["items"]
-    rm = streams["missing"]
-    item_seed = int(np.random.SeedSequence(seed).generate_state(1)[0])
-    params = []
-    stores = [{} for _ in range(n_waves)]
-    for k, o in enumerate(outcomes):
-        if o.is_column:
-            params.append((None, None, None))
-            for w in range(n_waves):
-                v = _column_values(thetas[w][:, k], o, ri)
-                if item_missing > 0:
-                    v[rm.random(v.shape) < item_missing] = np.nan
-                stores[w][o.column] = v
-            continue
-        rev = np.asarray(o.reverse)
-        sc = np.asarray(o.scored)
-        tau = ordinal_thresholds(o.n_categories, o.n_items, location=o.location,
-                                 seed=item_seed + 7919 * k)
-        wts = _loading_weights(o.n_scored, item_seed + 104729 * k)
-        lam_scored = _solve_loadings(o.reliability, wts, tau[sc], o.id)
-        lam = np.zeros(o.n_items)
-        lam[sc] = lam_scored
-        alpha_exp = expected_alpha(lam_scored, tau[sc])
-        params.append((lam, tau, alpha_exp))
-        for w in range(n_waves):
-            ans = _answers(thetas[w][:, k], lam, tau, int(o.response_min), rev, sc, ri).astype(float)
-            if item_missing > 0:
-                ans[rm.random(ans.shape) < item_missing] = np.nan
-            for j, name in enumerate(o.items):
-                stores[w][name] = ans[:, j]
-    if incomplete > 0:  # respondents who stop half way through every questionnaire
-        rq = streams["incomplete"]
-        for w in range(n_waves):
-            stop = rq.random(n) < incomplete
-            for o in outcomes:
-                if not o.is_column:
-                    for name in o.items[(o.n_items + 1) // 2:]:
-                        stores[w][name] = np.where(stop, np.nan, stores[w][name])
-
-    # --- attrition -----------------------------------------------------------------
-    rt = streams["attrition"]
-    u = rt.random(n)
-    rate = np.array([att[a] for a in arm]) if has_arm else np.full(n, att[group])
-    lost = u < rate
-    # the first wave a lost student misses (monotone dropout)
-    gone_from = np.where(lost, np.where((u < rate / 2) & (n_waves == 3), 1, n_waves - 1), n_waves)
-    followed = ~lost
-
-    # --- personal data ---------------------------------------------------------------
-    rp = streams["pii"]
-    names, pinyin, phones, addresses, g_names = _fake_personal_data(
-        rp, school_of, township_of_school, county_of_school, guardian)
-
-    # --- assemble ----------------------------------------------------------------------
-    base = {"student_id": student_id}
-    cols = {}
-    if has_arm:
-        cols["arm"] = arm
-    cols.update({"county_id": county_id, "school_id": school_id, "class_id": class_id,
-                 "gender": np.where(male, "male", "female"), "age": age,
-                 "guardian_type": guardian, "both_parents_away": both_away,
-                 "name": names, "name_pinyin": pinyin, "phone": phones,
-                 "address": addresses, "guardian_name": g_names})
-    value_cols = all_items + [o.column for o in col_outcomes]
-    frames = []
-    for w in range(n_waves):
-        d = {**base, "wave": np.full(n, waves[w]), **cols}
-        for name in value_cols:
-            d[name] = stores[w][name]
-        frames.append(pd.DataFrame(d).loc[gone_from > w])
-    data = pd.concat(frames, ignore_index=True)
-    for name in all_items:
-        data[name] = data[name].astype("Int64")
-    for o in col_outcomes:
-        if int(o.decimals) == 0:
-            data[o.column] = data[o.column].astype("Int64")
-    data["age"] = data["age"].astype("int64")
-    data["both_parents_away"] = data["both_parents_away"].astype("int64")
-
-    latent = pd.concat([
-        pd.DataFrame({"student_id": student_id, "wave": waves[w],
-                      **{o.id: thetas[w][:, k] for k, o in enumerate(outcomes)}})
-        for w in range(n_waves)], ignore_index=True)
-
-    # --- truth -------------------------------------------------------------------------
-    rtr = streams["truth"]
-    treat_arms = list(arms[:-1]) if has_arm else []
-    truth_out = {}
-    for k, o in enumerate(outcomes):
-        lam, tau, alpha_exp = params[k]
-        extra = [o.effect * m for m in arm_mult[1:]] if n_arms > 2 else []
-        mc = _truth_monte_carlo(o, lam, tau, stability ** max(n_waves - 1, 1), rtr, truth_draws,
-                                extra_effects=extra)
-        change, sd_b, extra_mc = mc.pop("_change"), mc.pop("_sd_b"), mc.pop("_extra")
-        if o.is_column:
-            rel = float(o.reliability)
-            rci_se = sd_b * np.sqrt(2 * (1 - rel)) if rel < 1 else float("inf")
-            t = {"column": o.column, "items": [], "column_mean": float(o.column_mean),
-                 "column_sd": float(o.column_sd),
-                 "column_range": list(o.column_range) if o.column_range else None,
-                 "decimals": int(o.decimals)}
-        else:
-            rci_se = sd_b * np.sqrt(2 * (1 - alpha_exp))
-            t = {"items": list(o.items),
-                 "scored_items": [i for i, s in zip(o.items, o.scored) if s],
-                 "reverse_items": [i for i, r in zip(o.items, o.reverse) if r],
-                 "response_min": int(o.response_min),
-                 "response_max": int(o.response_max),
-                 "score": o.score}
-        t.update({
-            "better": o.better,
-            "effect_latent_sd": float(o.effect),
-            "trend_latent_sd": float(o.trend),
-            "covariate_effect": float(o.covariate_effect),
-        })
-        if o.baseline_difference:
-            t["baseline_difference_latent_sd"] = float(o.baseline_difference)
-        t.update(mc)
-        if o.is_column:
-            t["reliability"] = float(o.reliability)
-        else:
-            t.update({"reliability_target": float(o.reliability),
-                      "alpha_expected": alpha_exp,
-                      "loadings": [float(v) for v in lam],
-                      "thresholds": [[float(v) for v in row] for row in tau]})
-        t["share_any_improvement_treated"] = float((change > 0).mean())
-        t["share_reliable_improvement_treated"] = float((change / rci_se > 1.96).mean())
-        if n_arms > 2:
-            t["effect_latent_sd_by_arm"] = {a: float(o.effect * m) for a, m in zip(treat_arms, arm_mult)}
-            t["effect_scale_by_arm"] = {treat_arms[0]: mc["effect_scale"],
-                                        **{a: e for a, (e, _) in zip(treat_arms[1:], extra_mc)}}
-            t["effect_scale_mc_se_by_arm"] = {treat_arms[0]: mc["effect_scale_mc_se"],
-                                              **{a: s for a, (_, s) in zip(treat_arms[1:], extra_mc)}}
-        truth_out[o.id] = t
-    n_arm = {}
-    if has_arm:
-        for a in arms:
-            m = arm == a
-            n_arm[a] = {"students": int(m.sum()), "schools": int(np.unique(school_of[m]).size),
-                        "followed_up": int((m & followed).sum()),
-                        "attrition_target": att[a],
-                        "attrition_observed": float(1 - (m & followed).sum() / max(m.sum(), 1))}
-    else:
-        n_arm[group] = {"students": n, "schools": schools, "followed_up": int(followed.sum()),
-                        "attrition_target": att[group],
-                        "attrition_observed": float(1 - followed.sum() / n)}
-    if cluster_levels is None:
-        clusters = (("class_id",) if design == "randomized" or schools == 1
-                    else ("school_id", "class_id"))
-    else:
-        # students randomized within schools: the school is the block, the class the cluster
-        one = ("school_id",) if schools > 1 and design != "randomized" else ("class_id",)
-        clusters = {0: (), 1: one, 2: ("school_id", "class_id")}[cluster_levels]
-    d_obj = Design(
-        type=design, id="student_id", wave="wave", waves=tuple(waves),
-        arm="arm" if has_arm else None, control=arms[-1] if has_arm else None,
-        clusters=clusters,
-        blocks=("county_id" if design == "cluster_randomized" and blocks > 1
-                else "school_id" if design == "randomized" and schools > 1
-                and "school_id" not in clusters else None),
-        covariates=("gender", "age", "guardian_type", "both_parents_away"),
-        subgroups=("gender", "guardian_type", "both_parents_away"),
-    )
-    ratio = ":".join(["1"] * n_arms) if n_arms else ""
-    randomization = {
-        "pre_post": "none (everybody gets the program)",
-        "randomized": f"students {ratio} within schools",
-        "cluster_randomized": f"schools {ratio} within blocks",
-        "controlled": f"none: {assigned_by} chosen for the program, not randomized",
-        "cross_sectional": (f"none: {assigned_by} compared as found, one wave" if has_arm
-                            else "none (one survey, no comparison group)"),
-    }[design]
-    truth = {
-        "generator": "analysis.simulate.simulate_study",
-        "generator_version": SIMULATOR_VERSION,
-        "seed": int(seed),
-        "design": {
-            "type": design,
-            "waves": list(waves),
-            "arms": list(arms) if has_arm else None,
-            "control": arms[-1] if has_arm else None,
-            "randomization": randomization,
-            "blocks": int(blocks),
-            "schools": int(schools),
-            "classes": int(n_class_total),
-            "students": int(n),
-            "by_arm": n_arm,
-        },
-        "parameters": {
-            "icc_school": float(icc_school),
-            "icc_class": float(icc_class),
-            "stability": float(stability),
-            "attrition": att,
-            "attrition_mechanism": "missing completely at random within arm",
-            "item_missing": float(item_missing),
-            "trait_correlation": (np.asarray(trait_correlation, dtype=float).tolist()
-                                  if trait_correlation is not None else None),
-            "truth_draws_per_arm": int(truth_draws),
-            "covariates": {"p_male": P_MALE if boys is None else None, "boys": boys,
-                           "guardian_types": dict(zip(GUARDIAN_TYPES, GUARDIAN_PROBS)),
-                           "p_both_parents_away_if_not_with_a_parent": P_BOTH_AWAY},
-        },
-        "outcomes": truth_out,
-    }
-    extra_p = {}
-    if incomplete:
-        extra_p["incomplete_share"] = float(incomplete)
-    if n_arms > 2:
-        extra_p["arm_effects"] = dict(zip(treat_arms, arm_mult))
-    if cluster_levels is not None:
-        extra_p["cluster_levels"] = int(cluster_levels)
-    if id_style != "code":
-        extra_p["id_style"] = id_style
-    truth["parameters"].update(extra_p)
-    return SimulatedStudy(data=data, latent=latent, truth=truth, design=d_obj,
-                          items={o.id: tuple(o.items) for o in outcomes if not o.is_column},
+    st = _structure(p, streams["structure"])
+    asg = _assign(p, st, streams["assignment"])
+    cov = draw_covariates(streams["covariates"], st.grade_of, p.boys)
+    thetas = _latent_traits(p, st, cov["risk"], asg, streams["latent"])
+    params, stores = _measure(p, thetas, streams)
+    gone_from = _attrition(p, asg, st.n, streams["attrition"])
+    pii = fake_personal_data(streams["pii"], st.school_of, st.township_of_school,
+                             st.county_of_school, cov["guardian_type"])
+    data, latent = _frames(p, st, asg, cov, pii, stores, gone_from, thetas)
+    truth_out = _truth_outcomes(p, params, streams["truth"])
+    followed = gone_from == p.n_waves  # not lost to attrition
+    truth = _truth(p, st, asg, followed, truth_out)
+    return SimulatedStudy(data=data, latent=latent, truth=truth, design=_design(p),
+                          items={o.id: tuple(o.items) for o in p.outcomes if not o.is_column},
                           pii=PII_COLUMNS)

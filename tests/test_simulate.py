@@ -9,11 +9,11 @@ from scipy.stats import multivariate_normal
 
 from analysis.simulate import (
     OutcomeSpec,
-    _bvn_cdf,
     expected_alpha,
     ordinal_thresholds,
     simulate_study,
 )
+from analysis.simulate_items import _bvn_cdf
 
 
 def _spec(**kw):
