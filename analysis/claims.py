@@ -233,7 +233,8 @@ def audit_claim(proportion: float, n: int, *, reliability: float = 0.8,
                 levels: int | None = None, alpha: float = 0.05, power: float = 0.8,
                 observed: Mapping | None = None, has_baseline: bool = False,
                 has_comparison: bool | None = None, n_schools: int | None = None,
-                claim: str | None = None, lang: str = "en") -> ClaimAudit:
+                claim: str | None = None, lang: str = "en",
+                seed: int = _SIM_SEED) -> ClaimAudit:
     """Audit a claim that a share ``proportion`` of ``n`` children "improved".
 
     Parameters
@@ -251,6 +252,9 @@ def audit_claim(proportion: float, n: int, *, reliability: float = 0.8,
         ``{"below_percentile": 30}`` when children were enrolled for low baseline scores.
     levels : int, optional
         Distinct scores of a short scale (simulated null share).
+    seed : int
+        Seed of that simulation (the run's seed in a workbench run); unused without
+        ``levels``.
     alpha, power : float
         For the intervals and for the per-group sample size.
     observed : mapping, optional
@@ -299,7 +303,7 @@ def audit_claim(proportion: float, n: int, *, reliability: float = 0.8,
     lo, hi = proportion_confint(x, n, alpha=a, method="wilson")
     cp_lo, cp_hi = proportion_confint(x, n, alpha=a, method="beta")
     null = null_improvement_share(reliability, improved=improved, selection=selection,
-                                  levels=levels).iloc[0]
+                                  levels=levels, seed=seed).iloc[0]
     p0 = float(null["null_proportion"])
     if abs(p - p0) < 1e-9:
         n_needed = math.nan
@@ -324,7 +328,7 @@ def audit_claim(proportion: float, n: int, *, reliability: float = 0.8,
     if selection is None:
         p0_sel30 = float(null_improvement_share(reliability, improved=improved,
                                                 selection={"below_percentile": 30},
-                                                levels=levels)["null_proportion"].item())
+                                                levels=levels, seed=seed)["null_proportion"].item())
     if claim:
         text = claim
     else:

@@ -72,6 +72,33 @@ class Design:
                 object.__setattr__(self, name, tuple(v))
 
     @property
+    def structure(self) -> tuple[str, ...]:
+        """The columns that place a row in the design: id, wave, arm, clusters (outermost
+        first) and blocks, each once, in that order (the arm and blocks when set).
+
+        Examples
+        --------
+        >>> Design(type="cluster_randomized", id="sid", arm="arm", clusters=("school",),
+        ...        blocks="county", covariates=("age",)).structure
+        ('sid', 'wave', 'arm', 'school', 'county')
+        """
+        cols = [self.id, self.wave, self.arm, *self.clusters, self.blocks]
+        return tuple(dict.fromkeys(c for c in cols if c))
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Every column the design names: :attr:`structure`, then covariates and
+        subgroups, each once. The one definition of "the design's columns".
+
+        Examples
+        --------
+        >>> Design(type="randomized", id="sid", arm="arm", covariates=("age", "sex"),
+        ...        subgroups=("sex",)).columns
+        ('sid', 'wave', 'arm', 'age', 'sex')
+        """
+        return tuple(dict.fromkeys((*self.structure, *self.covariates, *self.subgroups)))
+
+    @property
     def baseline(self) -> str:
         """Label of the first wave."""
         return self.waves[0]

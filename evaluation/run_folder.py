@@ -126,42 +126,43 @@ def _round_floats(df: pd.DataFrame, digits: int = 10) -> pd.DataFrame:
 class RunFolder:
     """Access to one run's data and outputs.
 
+    The study comes from the run's snapshot ``RUN/study.json`` (written by the pipeline,
+    :mod:`survey.snapshot`): the study exactly as the manifest recorded it, with the run's
+    language and seed. A notebook never reads ``study.yaml``.
+
     Parameters
     ----------
     run_dir : str or Path
         The run folder (the notebooks' working directory: ``"."``).
-    study : str or Path
-        The study folder or its ``study.yaml``.
-    lang : str, optional
-        ``zh`` or ``en``: the run's language (the ``lang`` parameter); default the
-        study's language. Tables and text follow it (:attr:`text_lang`); figures follow
-        it when a CJK font is installed (:attr:`lang`).
     notebook : str, optional
         The notebook's name (``"03_effects"``). Given, a status file left in the run
         folder by an earlier execution of the notebook is removed, and
         :meth:`not_applicable` needs no name.
+    study : Study, optional
+        A loaded study to use instead of the snapshot (tests, analyses by hand).
 
     Examples
     --------
-    >>> run = RunFolder(".", "examples/county-cluster-trial")        # doctest: +SKIP
+    >>> run = RunFolder(".", notebook="03_effects")                  # doctest: +SKIP
     >>> scores = run.scores()                                        # doctest: +SKIP
     >>> run.write_table("effects", table, count="n_obs",
     ...                 stats=["estimate", "ci_low", "ci_high"])     # doctest: +SKIP
     """
 
-    def __init__(self, run_dir=".", study=None, lang=None, notebook=None):
+    def __init__(self, run_dir=".", notebook=None, *, study=None):
         self.path = Path(run_dir)
-        self._study_path = study
-        self._lang = lang
         self.notebook = notebook
+        if study is not None:
+            self.__dict__["study"] = study
         if notebook:
             status_path(self.path, notebook).unlink(missing_ok=True)
 
     @cached_property
     def study(self):
-        from survey.study_loader import load_study
+        """The run's study, from ``RUN/study.json`` (:func:`survey.snapshot.read_snapshot`)."""
+        from survey.snapshot import SNAPSHOT_NAME, read_snapshot
 
-        return load_study(self._study_path)
+        return read_snapshot(self.path / SNAPSHOT_NAME)
 
     @property
     def design(self):
@@ -176,11 +177,16 @@ class RunFolder:
 
     @property
     def text_lang(self) -> str:
-        """The run's language for tables and text: ``lang`` if given, else the study's."""
-        lang = self._lang or self.study.language
+        """The run's language for tables and text (the snapshot's: ``-p lang`` applied)."""
+        lang = self.study.language
         if lang not in ("zh", "en"):
             raise ValueError(f"lang must be 'zh' or 'en', got {lang!r}")
         return lang
+
+    @property
+    def seed(self) -> int:
+        """The run's seed (``--seed``, else ``analysis.seed``)."""
+        return int(self.study.analysis.seed)
 
     @property
     def min_cell(self) -> int:

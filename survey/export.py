@@ -151,6 +151,37 @@ def write_scores(scores: pd.DataFrame, out_dir, study=None, items: pd.DataFrame 
 
 # --------------------------------------------------------------------------- writers
 
+def items_frame(study, data: pd.DataFrame) -> pd.DataFrame:
+    """The item-level data of a run (``items.parquet``): the design's structure columns
+    (:attr:`core.design.Design.structure`) and every instrument item present, one row per
+    validated row, as validated (not reverse-keyed).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> from core.design import Design
+    >>> study = NS(design=Design(type="pre_post", id="sid", waves=("pre", "post")),
+    ...            instruments=[NS(instrument=NS(item_ids=("q1", "q2")))])
+    >>> data = pd.DataFrame({"sid": ["a"], "wave": ["pre"], "q1": [3], "q2": [4], "age": [9]})
+    >>> list(items_frame(study, data).columns)
+    ['sid', 'wave', 'q1', 'q2']
+    """
+    cols = [*study.design.structure]
+    for use in study.instruments:
+        cols += list(use.instrument.item_ids)
+    cols = [c for c in dict.fromkeys(cols) if c in data.columns]
+    return data[cols].reset_index(drop=True)
+
+
+def write_scored_data(study, data: pd.DataFrame, scores: pd.DataFrame, out_dir) -> dict:
+    """Write a study's scored dataset and its item-level data into ``out_dir``.
+
+    The one writer of ``workbench score`` and ``workbench run``: :func:`write_scores` with
+    ``items`` from :func:`items_frame`. Returns what :func:`write_scores` returns.
+    """
+    return write_scores(scores, out_dir, study=study, items=items_frame(study, data))
+
+
 def _write_sav_atomic(scores: pd.DataFrame, path: Path, study) -> dict:
     import pyreadstat
 

@@ -277,15 +277,7 @@ def score(study, data: pd.DataFrame) -> pd.DataFrame:
     2   a  post         4.0
     """
     d = study.design
-    frame_cols = [d.id, d.wave]
-    if d.arm:
-        frame_cols.append(d.arm)
-    frame_cols += list(d.clusters)
-    if d.blocks:
-        frame_cols.append(d.blocks)
-    frame_cols += list(d.covariates) + list(d.subgroups)
-    frame_cols += [o.column for o in study.outcomes if o.column is not None]
-    frame_cols = list(dict.fromkeys(frame_cols))
+    frame_cols = list(study.design_columns)
 
     data = data.copy()
     if d.wave not in data.columns and len(d.waves) == 1:
@@ -294,7 +286,7 @@ def score(study, data: pd.DataFrame) -> pd.DataFrame:
     if missing:
         raise DataError("SCORE_COLUMN_MISSING",
                         f"the data have no column {missing[0]!r} (named in the study's design"
-                        f"{' or outcomes' if missing[0] not in _design_cols(d) else ''}); "
+                        f"{' or outcomes' if missing[0] not in d.columns else ''}); "
                         f"columns found: {', '.join(map(str, data.columns[:20]))}",
                         file=str(study.path), column=missing[0])
 
@@ -358,9 +350,6 @@ def _as_numbers(data: pd.DataFrame, column: str, study) -> np.ndarray:
                         "as VALUE_NOT_NUMERIC and sets it to missing)", **_where(data, bad, column))
     return values.to_numpy(dtype="float64", na_value=np.nan)
 
-
-def _design_cols(d) -> set:
-    return {d.id, d.wave, d.arm, d.blocks, *d.clusters, *d.covariates, *d.subgroups}
 
 
 def _where(data: pd.DataFrame, mask: np.ndarray, column: str) -> dict:

@@ -167,6 +167,13 @@ class Study:
     def primary_outcomes(self) -> tuple[Outcome, ...]:
         return tuple(o for o in self.outcomes if o.primary)
 
+    @property
+    def design_columns(self) -> tuple[str, ...]:
+        """The design's columns (:attr:`core.design.Design.columns`) followed by the data
+        columns that hold outcomes: every non-item column a scored dataset keeps."""
+        outcome_cols = [o.column for o in self.outcomes if o.column is not None]
+        return tuple(dict.fromkeys((*self.design.columns, *outcome_cols)))
+
     def column_type(self, column: str) -> str | None:
         """How a covariate, subgroup or data-column outcome is read, when the study says.
 

@@ -202,8 +202,7 @@ def test_reliability_without_instruments_publishes_empty_tables(studies, tmp_pat
     study = studies["survey_no_instruments"]
     rel, items = st.reliability_table(study, _scores(study))
     assert rel.empty and items.empty and "n" in items.columns
-    run = RunFolder(tmp_path, None)
-    run.__dict__["study"] = study
+    run = RunFolder(tmp_path, study=study)
     run.write_table("item_statistics", items, count="n", stats=["mean", "sd"])
     assert (tmp_path / "tables" / "item_statistics.csv").read_text().startswith("instrument,")
 
@@ -290,7 +289,7 @@ def test_not_applicable_writes_the_status_file(tmp_path, capsys):
 def test_a_rerun_notebook_removes_its_old_status(tmp_path):
     not_applicable("01_reliability", "No instruments.", "没有量表。", run_dir=tmp_path)
     not_applicable("03_effects", "No comparison group.", "没有对照组。", run_dir=tmp_path)
-    RunFolder(tmp_path, None, notebook="03_effects")
+    RunFolder(tmp_path, notebook="03_effects")
     assert set(read_statuses(tmp_path)) == {"01_reliability"}
 
 

@@ -14,9 +14,7 @@ class _Study:
 
 
 def _run(tmp_path):
-    run = RunFolder(tmp_path, None)
-    run.__dict__["study"] = _Study()  # the cached property, without a study folder
-    return run
+    return RunFolder(tmp_path, study=_Study())  # a study object instead of the snapshot
 
 
 def test_small_category_counts_and_small_groups_are_both_suppressed(tmp_path):
@@ -44,12 +42,29 @@ def test_text_is_neutralized_and_counts_stay_integers(tmp_path):
     assert "'=cmd|x" in text and ",12," in text and "0.3333333333" in text
 
 
-def test_text_language_is_the_lang_parameter_else_the_study_language(tmp_path):
+def test_text_language_is_the_snapshot_language(tmp_path):
     import pytest
 
     run = _run(tmp_path)
-    run.__dict__["study"].language = "zh"
+    run.study.language = "zh"
     assert run.text_lang == "zh"
-    assert RunFolder(tmp_path, None, lang="en").text_lang == "en"
+    run.study.language = "fr"
     with pytest.raises(ValueError, match="lang must be 'zh' or 'en'"):
-        _ = RunFolder(tmp_path, None, lang="fr").text_lang
+        _ = run.text_lang
+
+
+def test_the_study_comes_from_the_run_snapshot_not_study_yaml(tmp_path):
+    """A run folder reads RUN/study.json; a missing snapshot is a clear error."""
+    import pytest
+
+    from core.errors import ContractError
+    from survey import load_study
+    from survey.snapshot import SNAPSHOT_NAME, write_snapshot
+
+    with pytest.raises(ContractError, match="no study snapshot"):
+        _ = RunFolder(tmp_path).study
+    write_snapshot(load_study("examples/single-school-pre-post"), tmp_path / SNAPSHOT_NAME,
+                   language="en", seed=11)
+    run = RunFolder(tmp_path)
+    assert run.text_lang == "en" and run.seed == 11
+    assert run.study.design.type == "pre_post"

@@ -272,7 +272,10 @@ def test_cli_score_with_stubbed_validation(tmp_path, monkeypatch, capsys):
     files = {p.name for p in (tmp_path / "out").iterdir()}
     assert files == {"scores.parquet", "scores.csv", "scores.sav", "items.parquet"}
     items = pd.read_parquet(tmp_path / "out" / "items.parquet")
-    assert list(items.columns) == ["student_id", "wave"] + [f"q{k}" for k in range(1, 7)]
+    # the same writer as `workbench run` (survey.export.write_scored_data): the design's
+    # structure columns, then the items
+    assert list(items.columns) == (["student_id", "wave", "arm", "school_id", "county"]
+                                   + [f"q{k}" for k in range(1, 7)])
 
     err = Issue("DUPLICATE_ID", "error", "dup")
     monkeypatch.setattr(survey, "validate", lambda s: _Result(None, fatal=True, issues=[err]))

@@ -20,6 +20,7 @@ Output layout (users and other tools rely on it)::
 from __future__ import annotations
 
 import hashlib
+import importlib.resources
 import os
 import shutil
 import time
@@ -27,9 +28,11 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from survey.snapshot import SNAPSHOT_NAME, write_snapshot
 from workbench import manifest as mf
 from workbench.execute import NotebookTask, run_notebooks
 from workbench.params import (
+    Parameter,
     ParameterError,
     check_injection_is_literal,
     declared_parameters,
@@ -45,9 +48,19 @@ from workbench.staging import (
     refuse_inside_data,
 )
 
-NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+# package data (notebooks/ in the repository, workbench/notebooks/ in an installed wheel)
+NOTEBOOK_DIR = Path(str(importlib.resources.files("workbench.notebooks")))
 NOTEBOOK_DIR_ENV = "WORKBENCH_NOTEBOOK_DIR"
-STANDARD_PARAMETERS = ("study", "run_dir", "seed", "lang")
+STANDARD_PARAMETERS = ("run_dir",)
+"""Injected by the workbench into every notebook that declares them (``-p`` may not set them)."""
+RUN_PARAMETERS = {
+    "lang": Parameter("lang", "str", "", "zh or en: the run's language (default the study's)",
+                      "run"),
+    "seed": Parameter("seed", "int", None, "the run's seed (default analysis.seed)", "run"),
+}
+"""Settings of the whole run that ``-p`` may set although no notebook declares them: they go
+into the study snapshot (``RUN/study.json``), which every notebook reads; a notebook that
+declares ``lang`` or ``seed`` also gets them as parameters."""
 
 
 def notebook_folder(folder: str | Path | None = None) -> Path:
@@ -123,16 +136,6 @@ def _inputs(study) -> list[dict]:
             rec["missing"] = True
         out.append(rec)
     return out
-
-
-def _items_frame(study, data):
-    cols = [study.design.id, study.design.wave]
-    d = study.design
-    cols += [c for c in ([d.arm] if d.arm else []) + list(d.clusters) + ([d.blocks] if d.blocks else [])]
-    for use in study.instruments:
-        cols += list(use.instrument.item_ids)
-    cols = [c for i, c in enumerate(cols) if c in data.columns and c not in cols[:i]]
-    return data[cols].reset_index(drop=True)
 
 
 def describe_issue(issue) -> str:
@@ -221,15 +224,17 @@ def run_study(study_path, *, out=None, only=None, cli_parameters=(), jobs=None,
     out = Path(out) if out else Path(study.root) / "output"
     refuse_inside_data(out, study)
     notebooks = select_notebooks(only, notebook_dir)
-    declared = {}
-    for nb in notebooks:
-        for name, p in declared_parameters(nb).items():
+    own = {nb: declared_parameters(nb) for nb in notebooks}  # parsed once per run
+    declared = {name: [p] for name, p in RUN_PARAMETERS.items()}
+    for params in own.values():
+        for name, p in params.items():
             declared.setdefault(name, []).append(p)
     overrides = parse_cli_parameters(list(cli_parameters), declared)
-    for reserved in ("study", "run_dir"):
+    for reserved in ("study", *STANDARD_PARAMETERS):
         if reserved in overrides:
             raise ParameterError("PARAMETER_RESERVED", f"-p {reserved}: set by the workbench itself")
     run_seed = int(seed if seed is not None else overrides.get("seed", study.analysis.seed))
+    run_lang = overrides.get("lang") or study.language
     previous = _previous_run(out, study) if only else None
     carried: dict = {}
 
@@ -311,9 +316,11 @@ def run_study(study_path, *, out=None, only=None, cli_parameters=(), jobs=None,
                 validate_step["counts"] = _published_counts(counts, study.privacy.min_cell)
                 for sub in ("tables", "figures", "notebooks", "reports"):
                     (run_dir / sub).mkdir(exist_ok=True)
+                write_snapshot(study, run_dir / SNAPSHOT_NAME, language=run_lang,
+                               seed=run_seed, inputs=manifest["inputs"])
                 results = step("notebooks", lambda: _execute(
-                    study, notebooks, declared, overrides, run_seed, run_dir, jobs,
-                    report_mode, report, staged.scratch))
+                    own, overrides, {"run_dir": ".", "seed": run_seed, "lang": run_lang},
+                    run_dir, jobs, report_mode, report, staged.scratch))
                 for r in results:
                     code = r.storage_errno()
                     if code is not None:  # disk full etc.: the output folder's fault
@@ -330,7 +337,7 @@ def run_study(study_path, *, out=None, only=None, cli_parameters=(), jobs=None,
                                         f"{e['name']})")
                 step("reports", lambda: _reports(study, results, entries, run_dir, report_mode,
                                                  failures, warnings,
-                                                 lang=overrides.get("lang") or None,
+                                                 lang=run_lang,
                                                  sensitive=sensitive))
             scan = step("privacy_scan", lambda: _scan_and_finish(
                 study, run_dir, sensitive, manifest, failures, t_start, staged.scratch, carried))
@@ -535,22 +542,20 @@ def _validate(study, run_dir: Path, counts: dict):
 
 
 def _score(study, validation, run_dir: Path):
-    from survey.export import write_scores
+    from survey.export import write_scored_data
     from survey.scoring import score
 
     scores = score(study, validation.data)
-    write_scores(scores, run_dir / "data", study=study, items=_items_frame(study, validation.data))
+    write_scored_data(study, validation.data, scores, run_dir / "data")
     return scores
 
 
-def _execute(study, notebooks, declared, overrides, seed, run_dir, jobs, report_mode, report,
-             scratch=None):
-    standard = {"study": str(Path(study.path).resolve()), "run_dir": ".", "seed": seed,
-                "lang": overrides.get("lang") or study.language}
+def _execute(own, overrides, standard, run_dir, jobs, report_mode, report, scratch=None):
+    """Run the notebooks; ``own`` maps each notebook to its declared parameters, and each
+    gets the standard and ``-p`` parameters it declares."""
     tasks = []
-    for nb in notebooks:
-        own = declared_parameters(nb)
-        params = {k: v for k, v in {**standard, **overrides}.items() if k in own}
+    for nb, declared in own.items():
+        params = {k: v for k, v in {**standard, **overrides}.items() if k in declared}
         check_injection_is_literal(params)
         tasks.append(NotebookTask(name=nb.stem, input=nb, output=run_dir / "notebooks" / nb.name,
                                   parameters=params, cwd=run_dir, report_mode=report_mode))

@@ -3,7 +3,8 @@
 Steps: :func:`survey.load_study` -> :func:`survey.validate` (stop with exit code 1
 when the data cannot be used at all, ``ValidationResult.fatal``) ->
 :func:`survey.scoring.score` -> :func:`survey.export.write_scores` into ``DIR``
-(``scores.parquet``, ``scores.csv``, ``scores.sav``, ``items.parquet``). Prints a
+(``scores.parquet``, ``scores.csv``, ``scores.sav``, ``items.parquet``: the same writer
+as ``workbench run``, :func:`survey.export.write_scored_data`). Prints a
 short summary: rows, respondents per wave, scales, validation errors and warnings.
 
 The files are written into a hidden staging folder, scanned for the raw personal
@@ -53,7 +54,7 @@ def run(study_path, out_dir, *, stream=None) -> int:
 
 def _validate_score_write(study, staged, out_dir, out) -> int:
     from survey import validate
-    from survey.export import write_scores
+    from survey.export import write_scored_data
     from survey.scanner import scan_folder
     from survey.scoring import score
     from workbench.pipeline import describe_issue
@@ -73,18 +74,7 @@ def _validate_score_write(study, staged, out_dir, out) -> int:
     data = result.data
     scores = score(study, data)
     d = study.design
-    item_cols = [i for use in study.instruments for i in use.instrument.item_ids
-                 if i in data.columns]
-    items = None
-    if item_cols:
-        items = data[[d.id, d.wave, *item_cols]].copy()
-        items[d.id] = items[d.id].astype("str")
-        items[d.wave] = items[d.wave].astype("str")
-        order = {w: k for k, w in enumerate(d.waves)}
-        items = (items.assign(__w=items[d.wave].map(order))
-                 .sort_values(["__w", d.id], kind="mergesort")
-                 .drop(columns="__w").reset_index(drop=True))
-    written = write_scores(scores, staged.path, study=study, items=items)
+    written = write_scored_data(study, data, scores, staged.path)
     key_file = Path(study.root) / ".workbench-key"
     scan = scan_folder(staged.path, result.sensitive,
                        key_file=key_file if key_file.exists() else None)

@@ -1,0 +1,2 @@
+"""Package data: the study notebooks (installed as ``workbench.notebooks``; read with
+:func:`core.resources.notebook_dir`)."""
