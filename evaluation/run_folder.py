@@ -271,9 +271,26 @@ class RunFolder:
         """One bilingual line saying why a section of the page is empty."""
         _display_markdown(f"*{reason_zh}* · *{reason_en}*")
 
-    def save_figure(self, fig, name: str):
-        """Save as ``figures/NAME.png`` and ``.svg``; returns the figure for display."""
+    def save_figure(self, fig, name: str, *, show: bool = True) -> list[Path]:
+        """Save as ``figures/NAME.png`` (200 dpi) and ``.svg``, show the saved PNG on the
+        page, and close the figure; returns the paths written.
+
+        The page shows the very PNG that was published (at the figure's size), so the
+        figure is drawn once per format and never a third time for the page (what
+        ``plt.show()`` would do); a notebook need not call ``plt.show()``.
+        """
         from analysis.figures import save_figure
 
-        save_figure(fig, self.path / "figures", name)
-        return fig
+        paths = save_figure(fig, self.path / "figures", name)
+        if show:
+            _display_png(paths[0], width=int(round(fig.get_figwidth() * fig.dpi)))
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+        return paths
+
+
+def _display_png(path: Path, width: int) -> None:
+    from IPython.display import Image, display
+
+    display(Image(data=Path(path).read_bytes(), format="png", width=width))

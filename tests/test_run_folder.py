@@ -68,3 +68,18 @@ def test_the_study_comes_from_the_run_snapshot_not_study_yaml(tmp_path):
     run = RunFolder(tmp_path)
     assert run.text_lang == "en" and run.seed == 11
     assert run.study.design.type == "pre_post"
+
+
+def test_save_figure_publishes_png_and_svg_and_closes_the_figure(tmp_path):
+    """The page shows the saved PNG; the figure is closed so it is never drawn again."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.plot([1, 2], [3, 4])
+    paths = _run(tmp_path).save_figure(fig, "line", show=False)
+    assert [p.name for p in paths] == ["line.png", "line.svg"]
+    assert paths[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert fig.number not in plt.get_fignums()
