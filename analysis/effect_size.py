@@ -1,5 +1,10 @@
 """Standardized effect sizes: Hedges' g (with the cluster adjustment) and Cohen's d_z / d_av.
 
+:func:`hedges_g`, :func:`hedges_g_clustered` and :func:`cohens_d_paired` return a
+one-row tidy DataFrame (columns documented in each function), like the other
+functions of :mod:`analysis`; the building blocks (:func:`small_sample_factor`,
+:func:`pooled_sd`, :func:`cluster_adjustment`, :func:`icc_anova`) return floats.
+
 Choices, stated once:
 
 * The standardizer is the pooled SD of the OUTCOME in the two groups at
@@ -25,6 +30,7 @@ What Works Clearinghouse (2022). *Procedures and Standards Handbook, Version 5.0
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from scipy import optimize, special, stats
 
 __all__ = [
@@ -70,22 +76,33 @@ def pooled_sd(x1, x0) -> float:
     return float(np.sqrt(((n1 - 1) * x1.var(ddof=1) + (n0 - 1) * x0.var(ddof=1)) / (n1 + n0 - 2)))
 
 
-def hedges_g(x1, x0, *, alpha: float = 0.05) -> dict:
+def hedges_g(x1, x0, *, alpha: float = 0.05) -> pd.DataFrame:
     """Hedges' g for two independent groups with the Hedges & Olkin CI.
 
     ``g = omega (m1 - m0) / s_pooled``; ``var(g) = (n1 + n0)/(n1 n0) + g^2 / (2 (n1 + n0))``;
-    normal-theory CI ``g -/+ z se``.
+    normal-theory CI ``g -/+ z se``. Missing values are dropped.
+
+    Parameters
+    ----------
+    x1, x0 : array-like
+        Outcomes of the treatment and the comparison group.
+    alpha : float
+        CI at level 1 - alpha.
 
     Returns
     -------
-    dict with g, se, ci_low, ci_high, n1, n0.
+    DataFrame
+        One row: ``g`` (Hedges' g), ``std_error``, ``ci_low``, ``ci_high``
+        (floats), ``n1``, ``n0`` (non-missing values per group, int).
 
     Examples
     --------
     >>> from analysis.effect_size import hedges_g
     >>> r = hedges_g([5, 6, 7, 8, 9], [4, 5, 6, 7, 8])
-    >>> round(r["g"], 4), round(r["se"], 4)
+    >>> round(r["g"].item(), 4), round(r["std_error"].item(), 4)
     (0.5713, 0.6452)
+    >>> r.columns.tolist()
+    ['g', 'std_error', 'ci_low', 'ci_high', 'n1', 'n0']
     """
     x1 = np.asarray(x1, dtype=float)
     x0 = np.asarray(x0, dtype=float)
@@ -95,7 +112,8 @@ def hedges_g(x1, x0, *, alpha: float = 0.05) -> dict:
     g = small_sample_factor(n1 + n0) * (x1.mean() - x0.mean()) / s
     se = float(np.sqrt((n1 + n0) / (n1 * n0) + g**2 / (2 * (n1 + n0))))
     z = stats.norm.ppf(1 - alpha / 2)
-    return {"g": float(g), "se": se, "ci_low": g - z * se, "ci_high": g + z * se, "n1": n1, "n0": n0}
+    return pd.DataFrame([{"g": float(g), "std_error": se, "ci_low": float(g - z * se),
+                          "ci_high": float(g + z * se), "n1": n1, "n0": n0}])
 
 
 def cluster_adjustment(n_total: float, cluster_size: float, icc: float) -> float:
@@ -117,7 +135,7 @@ def cluster_adjustment(n_total: float, cluster_size: float, icc: float) -> float
 
 def hedges_g_clustered(
     g: float, n1: int, n0: int, cluster_size: float, icc: float, *, alpha: float = 0.05
-) -> dict:
+) -> pd.DataFrame:
     """Cluster-adjusted Hedges' g and its SE (Hedges 2007, eq. 13-15; WWC v5.0 E.2.3).
 
     Parameters
@@ -131,10 +149,15 @@ def hedges_g_clustered(
         Average number of individuals per cluster (n).
     icc : float
         Intra-class correlation rho of the outcome at the cluster level.
+    alpha : float
+        CI at level 1 - alpha (normal theory).
 
     Returns
     -------
-    dict with g (adjusted), se, ci_low, ci_high. The SE is
+    DataFrame
+        One row: ``g`` (the adjusted g_T), ``std_error``, ``ci_low``, ``ci_high``
+        (floats), then the inputs ``n1``, ``n0`` (int), ``cluster_size`` and
+        ``icc`` (floats). The SE is
 
     ``sqrt( (N/(n1 n0)) (1 + (n - 1) rho)
     + g_T^2 ((N-2)(1-rho)^2 + n (N - 2n) rho^2 + 2 (N - 2n) rho (1 - rho))
@@ -147,7 +170,7 @@ def hedges_g_clustered(
     --------
     >>> from analysis.effect_size import hedges_g_clustered
     >>> r = hedges_g_clustered(0.3, 100, 100, 20, 0.1)
-    >>> round(r["g"], 4), round(r["se"], 4)
+    >>> round(r["g"].item(), 4), round(r["std_error"].item(), 4)
     (0.2971, 0.2414)
     """
     N = n1 + n0
@@ -158,7 +181,9 @@ def hedges_g_clustered(
     den = 2 * (N - 2) * ((N - 2) - 2 * (n - 1) * rho)
     se = float(np.sqrt(N / (n1 * n0) * (1 + (n - 1) * rho) + gt**2 * num / den))
     z = stats.norm.ppf(1 - alpha / 2)
-    return {"g": float(gt), "se": se, "ci_low": gt - z * se, "ci_high": gt + z * se}
+    return pd.DataFrame([{"g": float(gt), "std_error": se, "ci_low": float(gt - z * se),
+                          "ci_high": float(gt + z * se), "n1": int(n1), "n0": int(n0),
+                          "cluster_size": n, "icc": float(icc)}])
 
 
 def icc_anova(y, clusters) -> float:
@@ -285,7 +310,7 @@ def _nct_ci(t: float, df: float, alpha: float) -> tuple[float, float]:
     return _nct_limit(t, df, 1 - alpha / 2), hi
 
 
-def cohens_d_paired(before, after, *, alpha: float = 0.05) -> dict:
+def cohens_d_paired(before, after, *, alpha: float = 0.05) -> pd.DataFrame:
     """Cohen's d_z and d_av for a paired (pre-post) design (Lakens 2013).
 
     * ``d_z = mean(change) / sd(change)``; exact CI by inverting the noncentral t
@@ -296,18 +321,32 @@ def cohens_d_paired(before, after, *, alpha: float = 0.05) -> dict:
     Neither is bias-corrected (Hedges' g_av would multiply by omega); pairs with
     a missing value are dropped.
 
+    Parameters
+    ----------
+    before, after : array-like
+        The two measurements of each respondent, in the same order.
+    alpha : float
+        CI at level 1 - alpha.
+
     Returns
     -------
-    dict with n, mean_change, sd_change, t, d_z, d_z_ci_low, d_z_ci_high, d_av,
-    d_av_ci_low, d_av_ci_high.
+    DataFrame
+        One row: ``n`` (complete pairs, int), ``mean_change`` (after - before),
+        ``sd_change``, ``t`` (the paired t statistic), ``d_z``, ``d_z_ci_low``,
+        ``d_z_ci_high``, ``d_av``, ``d_av_ci_low``, ``d_av_ci_high`` (floats).
 
     Examples
     --------
     >>> from analysis.effect_size import cohens_d_paired
     >>> r = cohens_d_paired([3, 4, 5, 6, 5, 4], [4, 6, 5, 8, 6, 6])
-    >>> round(r["d_z"], 3), round(r["d_av"], 3)
+    >>> round(r["d_z"].item(), 3), round(r["d_av"].item(), 3)
     (1.633, 1.121)
     """
+    return pd.DataFrame([_cohens_d_paired(before, after, alpha=alpha)])
+
+
+def _cohens_d_paired(before, after, *, alpha: float = 0.05) -> dict:
+    """:func:`cohens_d_paired` as a dict of scalars (used per outcome by the effects table)."""
     b = np.asarray(before, dtype=float)
     a = np.asarray(after, dtype=float)
     if b.shape != a.shape:

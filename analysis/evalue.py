@@ -454,14 +454,15 @@ def evalue_effect_row(row: Mapping | pd.Series, *, ci: str = "limits") -> pd.Dat
     return out
 
 
-def evalues_for_effects(effects: pd.DataFrame, *, primary_only: bool = True,
+def evalues_for_effects(effects, *, primary_only: bool = True,
                         ci: str = "limits") -> pd.DataFrame:
     """E-values for the rows of an effects table (see :func:`evalue_effect_row`).
 
     Parameters
     ----------
-    effects : DataFrame
-        Output of :func:`analysis.effects.estimate_effects`.
+    effects : EffectsResult or DataFrame
+        Output of :func:`analysis.effects.estimate_effects`, or its table
+        (``.tidy()``).
     primary_only : bool
         Only the rows with ``primary == True`` (default).
     ci : {"limits", "se"}
@@ -479,7 +480,7 @@ def evalues_for_effects(effects: pd.DataFrame, *, primary_only: bool = True,
     >>> evalues_for_effects(tab)["evalue_ci"].round(3).tolist()
     [1.418, 1.0]
     """
-    tab = effects
+    tab = effects.tidy() if hasattr(effects, "tidy") else effects
     if primary_only and "primary" in tab:
         tab = tab[tab["primary"].astype(bool)]
     if tab.empty:

@@ -25,27 +25,37 @@ NCT = pd.read_csv(Path(__file__).parent / "fixtures" / "r" / "nct_ci" / "limits.
 
 
 def test_hedges_g_by_hand():
-    x1, x0 = [5, 6, 7, 8, 9], [4, 5, 6, 7, 8]
-    r = hedges_g(x1, x0)
+    x1, x0 = [5, 6, 7, 8, 9], [4, 5, 6, 7, 8, np.nan]
+    tab = hedges_g(x1, x0)
+    assert tab.shape == (1, 6)
+    assert tab.columns.tolist() == ["g", "std_error", "ci_low", "ci_high", "n1", "n0"]
+    assert (tab["n1"].item(), tab["n0"].item()) == (5, 5) and tab["n0"].dtype == np.int64
+    r = tab.iloc[0]
     d = 1 / pooled_sd(x1, x0)
     g = (1 - 3 / 31) * d
     assert r["g"] == pytest.approx(g)
-    assert r["se"] == pytest.approx(np.sqrt(10 / 25 + g**2 / 20))
-    assert r["ci_high"] - r["g"] == pytest.approx(1.959964 * r["se"], rel=1e-6)
+    assert r["std_error"] == pytest.approx(np.sqrt(10 / 25 + g**2 / 20))
+    assert r["ci_high"] - r["g"] == pytest.approx(1.959964 * r["std_error"], rel=1e-6)
+    assert r["g"] - r["ci_low"] == pytest.approx(1.959964 * r["std_error"], rel=1e-6)
 
 
 def test_clustered_reduces_without_icc():
-    r = hedges_g_clustered(0.4, 100, 120, 20, 0.0)
+    tab = hedges_g_clustered(0.4, 100, 120, 20, 0.0)
+    assert tab.columns.tolist() == ["g", "std_error", "ci_low", "ci_high", "n1", "n0",
+                                    "cluster_size", "icc"]
+    r = tab.iloc[0]
     assert r["g"] == pytest.approx(0.4)
-    assert r["se"] == pytest.approx(np.sqrt(220 / 12000 + 0.16 / (2 * 218)))
-    assert hedges_g_clustered(0.4, 100, 120, 20, 0.2)["se"] > r["se"] * 1.5
+    assert r["std_error"] == pytest.approx(np.sqrt(220 / 12000 + 0.16 / (2 * 218)))
+    assert hedges_g_clustered(0.4, 100, 120, 20, 0.2)["std_error"].item() > r["std_error"] * 1.5
 
 
 def test_dz_ci_inverts_noncentral_t():
     rng = np.random.default_rng(0)
     b = rng.normal(size=25)
     a = b + 0.5 + rng.normal(0, 0.8, 25)
-    r = cohens_d_paired(b, a)
+    tab = cohens_d_paired(b, a)
+    assert tab.shape == (1, 10) and tab["n"].dtype == np.int64
+    r = tab.iloc[0]
     n = 25
     t = r["d_z"] * np.sqrt(n)
     assert t == pytest.approx(stats.ttest_rel(a, b).statistic)
@@ -111,14 +121,18 @@ def test_falling_outcome_paired_dz_and_effects_table():
     n = 31
     y0 = rng.normal(20, 4, n)
     y1 = y0 - 1.6 + rng.normal(0, 4, n)
-    r = cohens_d_paired(y0, y1)
+    r = cohens_d_paired(y0, y1).iloc[0]
     assert r["t"] < -1.6
     lo, hi = _nct_ci(r["t"], n - 1, 0.05)
     assert r["d_z_ci_low"] == pytest.approx(lo / np.sqrt(n)) and r["d_z_ci_high"] == pytest.approx(hi / np.sqrt(n))
     assert r["d_z_ci_low"] < r["d_z"] < r["d_z_ci_high"] < 0.1
     data = pd.DataFrame({"id": list(range(n)) * 2, "wave": ["pre"] * n + ["post"] * n,
                          "lonely": np.r_[y0, y1]})
-    res = estimate_effects(data, ["lonely"], Design(type="pre_post", id="id", waves=("pre", "post")))
+    result = estimate_effects(data, ["lonely"], Design(type="pre_post", id="id", waves=("pre", "post")))
+    # the effects table's d_av/d_z table is the public one-row table, with the outcome
+    pd.testing.assert_frame_equal(result.paired_effect_sizes.drop(columns="outcome"),
+                                  cohens_d_paired(y0, y1), check_exact=True)
+    res = result.tidy()
     row = res.iloc[0]
     assert row["effect_size"] == pytest.approx(r["d_z"])
     assert row["effect_size_ci_low"] == pytest.approx(r["d_z_ci_low"])

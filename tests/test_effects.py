@@ -1,13 +1,24 @@
 """analysis.effects: the effects table on simulated long data."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
 from analysis.cluster_robust import coef_test
-from analysis.effects import COLUMNS, causal_statement, estimate_effects, subgroup_effects
+from analysis.effects import (
+    CAUSAL_STATEMENT,
+    COLUMNS,
+    SUBGROUP_COLUMNS,
+    causal_statement,
+    estimate_effects,
+    subgroup_effects,
+)
 from core.design import Design
+
+FIX = Path(__file__).parent / "fixtures" / "r" / "effects"
 
 
 def _cluster_trial(J=12, seed=0, tau=2.0):
@@ -36,7 +47,7 @@ def _cluster_trial(J=12, seed=0, tau=2.0):
 
 def test_cluster_trial_table():
     data, d = _cluster_trial()
-    res = estimate_effects(data, {"wb": "wellbeing", "lon": "lonely"}, d)
+    res = estimate_effects(data, {"wb": "wellbeing", "lon": "lonely"}, d).tidy()
     assert list(res.columns) == COLUMNS
     assert set(res["model"]) == {"ols_cr2", "mixed_reml", "cluster_means", "did"}
     prim = res[res["primary"]]
@@ -49,7 +60,7 @@ def test_cluster_trial_table():
 
 def test_ols_cr2_row_equals_coef_test_on_the_same_matrix():
     data, d = _cluster_trial()
-    res = estimate_effects(data, ["wellbeing"], d)
+    res = estimate_effects(data, ["wellbeing"], d).tidy()
     end = data[data["wave"] == "endline"].reset_index(drop=True)
     base = data[data["wave"] == "baseline"].reset_index(drop=True)
     ok = end["wellbeing"].notna() & end["age"].notna()
@@ -64,7 +75,7 @@ def test_ols_cr2_row_equals_coef_test_on_the_same_matrix():
 
 def test_primary_switches_to_mixed_with_40_clusters():
     data, d = _cluster_trial(J=40, seed=3)
-    res = estimate_effects(data, ["wellbeing"], d)
+    res = estimate_effects(data, ["wellbeing"], d).tidy()
     assert res.loc[res["primary"], "model"].tolist() == ["mixed_reml"]
     m = res[res["model"] == "mixed_reml"].iloc[0]
     assert m["ci_low"] < 2.0 < m["ci_high"]
@@ -72,12 +83,12 @@ def test_primary_switches_to_mixed_with_40_clusters():
 
 def test_holm_and_bh():
     data, d = _cluster_trial()
-    h = estimate_effects(data, ["wellbeing", "lonely"], d, adjust="holm")
-    b = estimate_effects(data, ["wellbeing", "lonely"], d, adjust="bh")
+    h = estimate_effects(data, ["wellbeing", "lonely"], d, adjust="holm").tidy()
+    b = estimate_effects(data, ["wellbeing", "lonely"], d, adjust="bh").tidy()
     p = h[h["model"] == "ols_cr2"]["p_value"].to_numpy()
     assert h[h["model"] == "ols_cr2"]["p_adjusted"].max() == pytest.approx(min(1, max(p.min() * 2, p.max())))
     assert (b["p_adjusted"] <= h["p_adjusted"] + 1e-15).all()
-    none = estimate_effects(data, ["wellbeing", "lonely"], d, adjust="none")
+    none = estimate_effects(data, ["wellbeing", "lonely"], d, adjust="none").tidy()
     assert (none["p_adjusted"] == none["p_value"]).all()
     assert (h["p_adjusted"] > none["p_adjusted"]).any()
 
@@ -89,14 +100,17 @@ def test_pre_post_paired_t_and_statement():
     y1 = y0 + 1 + rng.normal(0, 3, n)
     data = pd.DataFrame({"id": list(range(n)) * 2, "wave": ["pre"] * n + ["post"] * n, "s": np.r_[y0, y1]})
     d = Design(type="pre_post", id="id", waves=("pre", "post"))
-    res = estimate_effects(data, ["s"], d)
+    result = estimate_effects(data, ["s"], d)
+    res = result.tidy()
     r = res.iloc[0]
     tt = stats.ttest_rel(y1, y0)
     assert r["model"] == "paired_t" and r["primary"]
     assert r["estimate"] == pytest.approx(np.mean(y1 - y0))
     assert r["p_value"] == pytest.approx(tt.pvalue, rel=1e-10)
     assert r["effect_size"] == pytest.approx(np.mean(y1 - y0) / np.std(y1 - y0, ddof=1))
-    assert "d_av" in res.attrs["paired_effect_sizes"].columns
+    assert "d_av" in result.paired_effect_sizes.columns
+    assert result.causal_statement == CAUSAL_STATEMENT
+    assert " ".join(result.summary().split()).endswith(CAUSAL_STATEMENT["en"])
     assert "因果" in causal_statement(d, "zh")
     assert causal_statement(Design(type="randomized", id="id", arm="a", control="c")) is None
 
@@ -104,7 +118,7 @@ def test_pre_post_paired_t_and_statement():
 def test_randomized_without_clusters_uses_hc2():
     data, d = _cluster_trial()
     d2 = Design(type="randomized", id="id", waves=d.waves, arm="arm", control="control")
-    res = estimate_effects(data, ["wellbeing"], d2)
+    res = estimate_effects(data, ["wellbeing"], d2).tidy()
     assert res["model"].tolist() == ["ancova_hc2", "did"]
     assert np.isnan(res["n_clusters"]).all()
     assert res.loc[0, "df"] == res.loc[0, "n_obs"] - 3
@@ -112,7 +126,7 @@ def test_randomized_without_clusters_uses_hc2():
 
 def test_subgroup_interaction_equals_single_constraint_test():
     data, d = _cluster_trial()
-    res = subgroup_effects(data, ["wellbeing"], d, "sex")
+    res = subgroup_effects(data, ["wellbeing"], d, "sex").tidy()
     assert res["level"].tolist() == ["boy", "girl"]
     assert res["interaction_p"].nunique() == 1
     p = res["interaction_p"].iloc[0]
@@ -152,7 +166,7 @@ def test_two_cluster_levels_give_every_model_including_cluster_means():
                                  "class": f"C{k}", "y": y})
     d = Design(type="cluster_randomized", id="id", waves=("pre", "post"), arm="arm",
                control="c", clusters=("school", "class"))
-    res = estimate_effects(pd.DataFrame(rows), {"y": "y"}, d)
+    res = estimate_effects(pd.DataFrame(rows), {"y": "y"}, d).tidy()
     assert set(res["model"]) == {"ols_cr2", "mixed_reml", "cluster_means", "did"}
     cm = res.loc[res["model"] == "cluster_means"].iloc[0]
     assert cm["n_clusters"] == 12 and cm["df"] == 12 - 3
@@ -177,7 +191,90 @@ def test_subgroups_with_a_level_in_one_cluster_give_nan_interaction_not_an_error
                                      for i in range(m)], 2)})
     des = Design(type="pre_post", id="id", waves=("pre", "post"), clusters=("school",),
                  subgroups=("g",))
-    res = subgroup_effects(pp, {"y": "y"}, des, "g")
+    res = subgroup_effects(pp, {"y": "y"}, des, "g").tidy()
     assert res["interaction_p"].isna().all()
     common = res.set_index("level").loc["common"]
     assert common["n_clusters"] == 3 and np.isfinite(common["std_error"])
+
+
+def test_result_tidy_is_a_copy_of_the_table_and_not_a_dataframe():
+    data, d = _cluster_trial()
+    result = estimate_effects(data, ["wellbeing"], d)
+    tab = result.tidy()
+    assert list(tab.columns) == COLUMNS
+    assert tab["n_obs"].dtype == np.int64 and tab["n_clusters"].dtype == np.float64
+    assert tab["primary"].dtype == bool
+    tab.loc[0, "estimate"] = 99.0  # the caller's copy; the result is unchanged
+    assert result.tidy().loc[0, "estimate"] != 99.0
+    pd.testing.assert_frame_equal(result.tidy(), estimate_effects(data, ["wellbeing"], d).tidy(),
+                                  check_exact=True)
+    with pytest.raises(TypeError, match=r"\.tidy\(\)"):
+        result["model"]
+    assert result.primary_model == "ols_cr2" and result.n_clusters == 12
+
+
+def test_result_counts_and_summary_report_children_and_clusters_per_arm():
+    data, d = _cluster_trial()
+    result = estimate_effects(data, {"wb": "wellbeing"}, d)
+    end = data[(data["wave"] == "endline") & data["wellbeing"].notna()]
+    want = end.groupby("arm").agg(n=("id", "size"), k=("school", "nunique"))
+    c = result.counts.set_index("arm")
+    assert c.loc["program", "n_children"] == want.loc["program", "n"]
+    assert c.loc["control", "n_children"] == want.loc["control", "n"]
+    assert c.loc["control", "n_clusters"] == want.loc["control", "k"] == 6
+    text = result.summary()
+    assert repr(result) == text
+    lines = text.splitlines()
+    assert lines[0] == ("Intervention effects: cluster_randomized design, 1 outcome, "
+                        "primary model ols_cr2 (*)")
+    assert (f"children with the endline outcome: program {want.loc['program', 'n']} "
+            f"(6 clusters), control {want.loc['control', 'n']} (6 clusters)") in text
+    assert "12 school clusters (fewer than 40)" in text
+    tab = result.tidy().set_index("model")
+    row = next(ln for ln in lines if ln.lstrip().startswith("ols_cr2 *"))
+    assert f"{tab.loc['ols_cr2', 'estimate']:.3f}" in row
+    assert f"[{tab.loc['ols_cr2', 'ci_low']:.3f}, {tab.loc['ols_cr2', 'ci_high']:.3f}]" in row
+    assert f"{tab.loc['ols_cr2', 'df']:.1f}" in row
+    assert row.split()[-2:] == [str(tab.loc["ols_cr2", "n_obs"]), "12"]
+    # every model gets one Methods line; the caller's primary model is flagged
+    assert all(f"  {m}: " in text for m in tab.index)
+    over = estimate_effects(data, {"wb": "wellbeing"}, d, primary_model="mixed_reml")
+    assert "chosen by the caller (the design's rule gives ols_cr2)" in over.summary()
+
+
+def test_subgroup_result_tidy_and_summary():
+    data, d = _cluster_trial()
+    result = subgroup_effects(data, ["wellbeing"], d, "sex")
+    tab = result.tidy()
+    assert list(tab.columns) == SUBGROUP_COLUMNS
+    text = result.summary()
+    assert repr(result) == text
+    assert f"interaction p = {tab['interaction_p'].iloc[0]:.3f}" in text
+    assert "clustered by school" in text
+    with pytest.raises(TypeError, match=r"\.tidy\(\)"):
+        result["level"]
+
+
+def _hsb_subgroup(subgroup: str):
+    """High School and Beyond subset (tests/fixtures/r/effects.R) as a one-wave comparison:
+    Catholic schools ("arm" 1) against public schools, clustered by school."""
+    h = pd.read_csv(FIX / "hsb_subset.csv", dtype={"school": str})
+    h = h.assign(id=np.arange(len(h)), wave="w", arm=h["catholic"].astype(str))
+    cov = ("ses", "female") if subgroup == "minority" else ("female", "minority")
+    d = Design(type="cross_sectional", id="id", waves=("w",), arm="arm", control="0",
+               clusters=("school",), blocks="block", covariates=cov)
+    return h, d
+
+
+@pytest.mark.parametrize("subgroup, case", [("ses_tert", "hsb_ses_tert"),
+                                            ("minority", "hsb_minority")])
+def test_subgroup_interaction_p_equals_clubsandwich_htz(subgroup, case):
+    # replaces `assert callable(wald_test)` (issue 11): the interaction model of
+    # subgroup_effects is R's lm(mach ~ catholic * subgroup + covariates + factor(block)),
+    # and its p must be clubSandwich::Wald_test(vcov = "CR2", test = "HTZ")
+    ref = pd.read_csv(FIX / "wald_htz.csv").set_index("case").loc[case]
+    h, d = _hsb_subgroup(subgroup)
+    tab = subgroup_effects(h, {"mach": "mach"}, d, subgroup).tidy()
+    assert tab["interaction_p"].nunique() == 1
+    assert tab["interaction_p"].iloc[0] == pytest.approx(ref["p_val"], rel=1e-10)  # 6e-14 seen
+    assert tab["n_obs"].sum() == len(h)

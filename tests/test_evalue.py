@@ -218,8 +218,11 @@ def test_evalues_for_real_effects_table():
     long = pd.DataFrame({"id": ids * 2, "wave": ["t0"] * n + ["t1"] * n,
                          "arm": list(arm) * 2, "score": np.r_[y0, y1]})
     d = Design(type="controlled", id="id", waves=("t0", "t1"), arm="arm", control="control")
-    eff = estimate_effects(long, ["score"], d)
+    res = estimate_effects(long, ["score"], d)
+    eff = res.tidy()
     ev = evalues_for_effects(eff)
+    # the result object itself is accepted and gives the same table
+    pd.testing.assert_frame_equal(evalues_for_effects(res), ev)
     assert len(ev) == int(eff["primary"].sum()) == 1
     prim = eff[eff["primary"]].iloc[0]
     r = ev.iloc[0]

@@ -37,7 +37,7 @@ def test_change_cr2_matches_clubsandwich(data, name):
     d = data[data["set"] == name]
     # the outermost declared level is the clustering level of the R reference
     clusters = ("school", "class") if ref["cluster"] == "school" else ("class",)
-    res = estimate_effects(_long(d), ["score"], _design(clusters))
+    res = estimate_effects(_long(d), ["score"], _design(clusters)).tidy()
     row = res[res["model"] == "change_cr2"].iloc[0]
     for col in ["estimate", "std_error", "df", "p_value", "ci_low", "ci_high"]:
         assert row[col] == pytest.approx(ref[col], rel=1e-6), col
@@ -47,7 +47,8 @@ def test_change_cr2_matches_clubsandwich(data, name):
 
 def test_paired_t_is_kept_as_a_secondary_row(data):
     d = data[data["set"] == "schools_8"]
-    res = estimate_effects(_long(d), ["score"], _design(("school", "class")))
+    result = estimate_effects(_long(d), ["score"], _design(("school", "class")))
+    res = result.tidy()
     assert res["model"].tolist() == ["change_cr2", "paired_t"]
     assert res["primary"].tolist() == [True, False]
     cr2, pt = res.iloc[0], res.iloc[1]
@@ -62,12 +63,18 @@ def test_paired_t_is_kept_as_a_secondary_row(data):
     assert cr2["effect_size"] == pytest.approx(ch.mean() / ch.std(ddof=1))
     assert cr2["effect_size_ci_low"] == pytest.approx(cr2["ci_low"] / ch.std(ddof=1))
     assert cr2["effect_size_ci_high"] == pytest.approx(cr2["ci_high"] / ch.std(ddof=1))
-    assert "d_z" in res.attrs["paired_effect_sizes"].columns
+    assert "d_z" in result.paired_effect_sizes.columns
+    # the summary says why the clustered row is primary, with its clusters and df
+    text = result.summary()
+    assert "change_cr2 *" in text and "paired_t *" not in text
+    assert "Children of one school are not independent: change_cr2 (CR2, 8 clusters)" in text
+    assert f"children with both waves: {len(d)} (8 clusters)" in text
+    assert f"Few degrees of freedom (smallest {cr2['df']:.1f}: score, change_cr2)" in text
 
 
 def test_without_clusters_paired_t_stays_primary(data):
     d = data[data["set"] == "schools_8"]
-    res = estimate_effects(_long(d), ["score"], _design(()))
+    res = estimate_effects(_long(d), ["score"], _design(())).tidy()
     assert res["model"].tolist() == ["paired_t"] and bool(res["primary"].iloc[0])
     assert primary_model(_design(())) == "paired_t"
     assert primary_model(_design(("school",))) == "change_cr2"
@@ -75,14 +82,14 @@ def test_without_clusters_paired_t_stays_primary(data):
 
 def test_one_cluster_falls_back_to_paired_t(data):
     d = data[data["set"] == "schools_8"].assign(school="S1")
-    res = estimate_effects(_long(d), ["score"], _design(("school",)))
+    res = estimate_effects(_long(d), ["score"], _design(("school",))).tidy()
     assert res["model"].tolist() == ["paired_t"] and bool(res["primary"].iloc[0])
 
 
 def test_respondents_without_a_cluster_are_left_out_of_the_cr2_row(data):
     d = data[data["set"] == "schools_8"].copy()
     d.loc[d.index[:5], "school"] = np.nan
-    res = estimate_effects(_long(d), ["score"], _design(("school",)))
+    res = estimate_effects(_long(d), ["score"], _design(("school",))).tidy()
     rows = res.set_index("model")
     assert rows.loc["change_cr2", "n_obs"] == len(d) - 5
     assert rows.loc["paired_t", "n_obs"] == len(d)
