@@ -49,6 +49,7 @@ __all__ = [
     "CR2Design",
     "coef_test",
     "cr2_test_many",
+    "hc2_test_many",
     "vcov_cr1",
     "vcov_cr2",
     "vcov_hc2",
@@ -546,3 +547,50 @@ def cr2_test_many(Y, X, clusters, coef: int, *, weights=None, alpha: float = 0.0
     ((500, 7), True)
     """
     return CR2Design(X, clusters, weights=weights).test_many(Y, coef, alpha=alpha)
+
+
+def hc2_test_many(Y, X, coef: int, *, alpha: float = 0.05) -> pd.DataFrame:
+    """HC2 t-tests of one coefficient for many outcomes, one design (n - p df).
+
+    The estimator of the effects module's ``ancova_hc2`` (``estimatr::lm_robust(se_type
+    = "HC2")``; one outcome at a time: :func:`coef_test` with ``vcov="HC2"``),
+    vectorized over the rows of ``Y`` for power simulations: with ``c`` the row of
+    ``(X'X)^-1 X'`` for ``coef`` and leverages ``h``, ``SE^2 = sum c_i^2 e_i^2 / (1 - h_i)``.
+
+    Parameters
+    ----------
+    Y : array (m, n)
+        Outcome vectors, one per simulated trial.
+    X : array (n, p)
+        Shared full-rank design matrix (include the intercept column yourself).
+    coef : int
+        Column of ``X`` to test.
+    alpha : float
+
+    Returns
+    -------
+    DataFrame (m rows): estimate, std_error, t, df, p_value, ci_low, ci_high.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from analysis.cluster_robust import hc2_test_many
+    >>> rng = np.random.default_rng(4)
+    >>> X = np.column_stack([np.ones(40), np.repeat([0.0, 1.0], 20)])
+    >>> res = hc2_test_many(rng.normal(size=(300, 40)), X, coef=1)
+    >>> res.shape, float(res["df"].iloc[0]), bool((res["p_value"] < 0.05).mean() < 0.1)
+    ((300, 7), 38.0, True)
+    """
+    Y = np.atleast_2d(np.asarray(Y, dtype=float))
+    X, _ = _as_2d(X)
+    n, p = X.shape
+    xtx_inv = np.linalg.inv(X.T @ X)
+    hat_rows = xtx_inv @ X.T
+    h = np.einsum("ij,ji->i", X, hat_rows)
+    if np.any(h >= 1 - 1e-10):
+        raise ValueError("an observation has leverage 1; HC2 is undefined")
+    beta = Y @ hat_rows.T
+    resid = Y - beta @ X.T
+    c = hat_rows[coef]
+    se = np.sqrt(((c ** 2) / (1.0 - h) * resid ** 2).sum(axis=1))
+    return _t_table(beta[:, coef], se, np.full(len(se), float(n - p)), alpha)

@@ -11,6 +11,7 @@ from analysis.cluster_robust import (
     CR2Design,
     coef_test,
     cr2_test_many,
+    hc2_test_many,
     vcov_cr1,
     vcov_cr2,
     vcov_hc2,
@@ -174,6 +175,27 @@ def test_test_many_equals_one_at_a_time():
         one = coef_test((X, Y[i]), g).iloc[1]
         for c in ["estimate", "std_error", "df", "p_value", "ci_low"]:
             assert many.loc[i, c] == pytest.approx(one[c], rel=1e-10)
+
+
+@pytest.mark.parametrize("name", ["hsb", "mv"])
+def test_hc2_test_many_matches_estimatr_for_every_coefficient(name):
+    ref = pd.read_csv(F / "coef_estimatr.csv")
+    ref = ref[ref["model"] == name + "_HC2"].set_index("term")
+    X, y, _, _ = _case(name)
+    Y = np.vstack([y, y[::-1]])  # a second outcome: the rows are tested one by one
+    for k, term in enumerate(X.columns):
+        many = hc2_test_many(Y, X, k)
+        for c in COLS:
+            assert many.loc[0, c] == pytest.approx(ref.loc[term, c], rel=RTOL), (term, c)
+        one = coef_test((X, Y[1]), vcov="HC2", test="naive").iloc[k]
+        for c in ["estimate", "std_error", "df", "p_value", "ci_low", "ci_high"]:
+            assert many.loc[1, c] == pytest.approx(one[c], rel=1e-8, abs=1e-10), (term, c)
+
+
+def test_hc2_test_many_refuses_leverage_one():
+    X = np.column_stack([np.ones(5), [1.0, 0, 0, 0, 0]])  # the first row alone in its group
+    with pytest.raises(ValueError, match="leverage 1"):
+        hc2_test_many(np.ones((2, 5)), X, 1)
 
 
 def test_bad_input_raises():

@@ -172,8 +172,8 @@ def test_simulated_power_of_an_individually_randomized_trial_matches_pwr_and_hc2
     import numpy as np
     import statsmodels.api as sm
 
-    from analysis.cluster_robust import coef_test
-    from analysis.power import hc2_test_many, simulate_individual_trials, simulate_power_individual
+    from analysis.cluster_robust import coef_test, hc2_test_many
+    from analysis.power_simulation import simulate_individual_trials, simulate_power_individual
 
     r = simulate_power_individual(64, 0.5, n_sims=4000, seed=9).iloc[0]
     assert abs(r["power"] - 0.8015) < 0.025  # pwr.t.test(n = 64, d = 0.5)$power = 0.8015
@@ -185,3 +185,16 @@ def test_simulated_power_of_an_individually_randomized_trial_matches_pwr_and_hc2
         assert np.isclose(many["p_value"][k], one["p_value"], rtol=1e-8)
     null = simulate_power_individual(40, 0.0, n_sims=4000, seed=3).iloc[0]
     assert null["power"] < 0.065
+
+
+def test_power_module_gives_every_name_its_callers_use():
+    """Notebooks, `workbench power` and the study tables use `from analysis import power`."""
+    from analysis import power, power_analytic, power_simulation
+
+    for name in ("power_t", "power_proportions", "power_proportion", "cohens_h",
+                 "power_cluster2", "power_cluster3"):
+        assert getattr(power, name) is getattr(power_analytic, name), name
+    for name in ("simulate_power", "simulate_power_individual", "simulate_cluster_trials",
+                 "simulate_individual_trials"):
+        assert getattr(power, name) is getattr(power_simulation, name), name
+    assert sorted(power.__all__) == sorted(power_analytic.__all__ + power_simulation.__all__)

@@ -527,3 +527,20 @@ def test_simulate_help_states_the_generic_defaults():
     assert "13/7" in helps["--attrition-ratio"] and p.attrition_ratio == 13 / 7
     assert "loneliness 0.15, self-esteem 0.1" in helps["--effect"]
     assert [ip.effect for ip in p.instruments] == [0.3, 0.15, 0.1]
+
+
+def test_simulate_keeps_its_public_names_and_each_part_its_own_job():
+    import analysis.simulate as sim
+    from analysis import fake_identity, simulate_items, simulate_population
+
+    for name in sim.__all__:
+        assert hasattr(sim, name), name
+    assert sim.OutcomeSpec is simulate_items.OutcomeSpec
+    assert sim.ID_STYLES == fake_identity.ID_STYLES
+    assert sim.SimulatedStudy.__dataclass_fields__["pii"].default == fake_identity.PII_COLUMNS
+    assert sim.GUARDIAN_TYPES == simulate_population.GUARDIAN_TYPES
+    rng = np.random.default_rng(0)
+    pii = fake_identity.fake_personal_data(rng, np.zeros(50, int), ["石桥镇"], ["青山县"],
+                                           np.array(["grandparents", "one_parent"] * 25))
+    assert tuple(pii) == fake_identity.PII_COLUMNS
+    assert all(len(set(v)) == 50 for v in pii.values())
