@@ -20,9 +20,10 @@ from __future__ import annotations
 import os
 import secrets
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from hashlib import sha256
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -40,6 +41,8 @@ __all__ = [
     "load_or_create_key",
     "normalize_id",
 ]
+
+T = TypeVar("T")
 
 #: Name of the pseudonymization key file inside a study folder.
 KEY_FILE_NAME = ".workbench-key"
@@ -392,15 +395,17 @@ class SensitiveValues:
     ['Zhang Wei', '张伟']
     """
 
-    __slots__ = ("_kinds",)
+    __slots__ = ("_derived", "_kinds")
 
     def __init__(self):
         self._kinds: dict[str, set[str]] = {}
+        self._derived: dict[str, object] = {}
 
     def add(self, kind: str, values: Iterable) -> None:
         """Add values of one kind (an iterable of strings or numbers; NA/blank ignored)."""
         if not isinstance(kind, str) or not kind:
             raise ValueError("kind must be a non-empty string")
+        self._derived.clear()  # built from the old values
         bucket = self._kinds.setdefault(kind, set())
         if isinstance(values, (str, bytes)):
             values = [values]
@@ -428,6 +433,37 @@ class SensitiveValues:
     def kinds(self) -> dict[str, set[str]]:
         """``{kind: set of values}`` (a copy)."""
         return {k: set(v) for k, v in self._kinds.items()}
+
+    def cached(self, name: str, build: Callable[[], T]) -> T:
+        """An object derived from these values, built once and kept until values are added.
+
+        The output scanner keeps its compiled values here
+        (:func:`survey.scan_match.value_index`), so that the report pages (what the scan
+        cannot check) and the scan itself share one build. The object stays in memory
+        with the values: it is never pickled or written either.
+
+        Parameters
+        ----------
+        name : str
+            What the object is (one object per name).
+        build : callable
+            Called without arguments when there is no object under ``name`` yet.
+
+        Examples
+        --------
+        >>> sv = SensitiveValues()
+        >>> sv.add("raw_id", ["20230001"])
+        >>> sv.cached("count", lambda: len(sv)), sv.cached("count", lambda: 99)
+        (1, 1)
+        >>> sv.add("raw_id", ["20230002"])
+        >>> sv.cached("count", lambda: len(sv))
+        2
+        """
+        try:
+            return self._derived[name]
+        except KeyError:
+            obj = self._derived[name] = build()
+            return obj
 
     def __len__(self) -> int:
         return sum(len(v) for v in self._kinds.values())
