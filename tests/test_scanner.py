@@ -662,7 +662,7 @@ _DIGITS = "0123456789"
 
 
 def _kinds(text: str, sv: SensitiveValues) -> set[str]:
-    from survey.scanner import _Matcher
+    from survey.scan_match import Matcher as _Matcher
 
     return _Matcher(sv, None).kinds_in(text)
 
@@ -785,3 +785,38 @@ def test_json_numbers_are_not_ids_but_json_strings_are(tmp_path):
     sv = SensitiveValues()
     sv.add("raw_id", ["61617", "20230101"])
     assert scan_folder(tmp_path, sv).findings == [("leak.csv", "raw_id"), ("leak.json", "raw_id")]
+
+
+def test_the_values_are_compiled_once_per_sensitive_values(tmp_path, monkeypatch):
+    # the index page's "not checked" sentence (scan_limits) and the scan at the end of a run
+    # use the same SensitiveValues: its values are compiled once; adding values compiles anew
+    from survey import scan_match
+    from survey.scanner import scan_limits
+
+    builds = []
+    real_init = scan_match.ValueIndex.__init__
+
+    def counting_init(self, sensitive):
+        builds.append(sensitive)
+        real_init(self, sensitive)
+
+    monkeypatch.setattr(scan_match.ValueIndex, "__init__", counting_init)
+    (tmp_path / "notes.md").write_text("王小明 20230017", encoding="utf-8")
+    key = tmp_path.parent / f"{tmp_path.name}.key"
+    key.write_text("ab" * 16, encoding="utf-8")
+    sv = SensitiveValues()
+    sv.add("pii:姓名", ["王小明"])
+    sv.add("raw_id", ["20230017", "7"])
+    assert scan_limits(sv).skipped_short_ids == 1
+    result = scan_folder(tmp_path, sv, key_file=key)
+    assert result.findings == [("notes.md", "pii:姓名"), ("notes.md", "raw_id")]
+    assert scan_folder(tmp_path, sv).skipped_short_ids == 1
+    assert len(builds) == 1
+    sv.add("pii:学校", ["阳光小学"])  # new values: the old index would miss them
+    (tmp_path / "school.md").write_text("阳光小学", encoding="utf-8")
+    assert ("school.md", "pii:学校") in scan_folder(tmp_path, sv).findings
+    assert len(builds) == 2
+    other = SensitiveValues()
+    other.update(sv)
+    scan_limits(other)
+    assert len(builds) == 3 and builds[-1] is other

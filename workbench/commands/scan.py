@@ -3,7 +3,8 @@
 The study defaults to the one recorded in ``DIR/manifest.json`` (``study.path``).
 Its raw data are re-read to collect the raw personal values and raw ids
 (:func:`survey.ingest.read_study_data`), then every file under ``DIR`` is searched
-(:func:`survey.scanner.scan_folder`). Findings are printed as file and kind, never
+(:func:`survey.study_scan.scan_for_study`, which calls
+:func:`survey.scanner.scan_folder`). Findings are printed as file and kind, never
 the value, followed by a "not checked:" line for each limit of the scan (raw ids
 shorter than 4 characters, personal values too short to search:
 :meth:`survey.scanner.ScanResult.limits`). Exit code 1 when anything is found, 0 when
@@ -43,8 +44,8 @@ def study_from_manifest(folder: Path) -> Path:
 
 
 def main(args) -> int:
-    from survey.scanner import scan_for_study
     from survey.study_loader import load_study
+    from survey.study_scan import scan_for_study
     from workbench.staging import clean_stale
 
     folder = Path(args.folder)

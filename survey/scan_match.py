@@ -1,0 +1,554 @@
+"""Find which kinds of raw personal values, raw ids or the key occur in a text.
+
+One job: :class:`Matcher` answers "which kinds of sensitive values does this text
+hold?" for the values of a :class:`survey.privacy.SensitiveValues`, never saying
+which value. It knows nothing about files (:mod:`survey.scan_text` extracts the
+texts) or folders (:mod:`survey.scanner` walks them).
+
+Matching rule
+-------------
+Text and values go through the same normalization: Unicode NFKC (full-width
+``１００１`` is ``1001``), lower case (``ZHANG Wei`` matches ``Zhang Wei``), zero-width
+characters removed, an integer written as a decimal (``1001.0``) read as the
+integer, and a date written ``2023/1/5`` or ``2023.01.05`` read as ``2023-01-05``.
+Both are then cut into units, and a value is found where its units occur one after
+the other in the text's units:
+
+* a run of letters and digits of an alphabetic script is one unit, so ids and Latin
+  names are matched as whole tokens: id ``1001`` is not found inside ``21001``,
+  ``A1001`` or ``p_10013fa``;
+* a number is one unit and is never searched inside: a decimal (``0.623120``,
+  ``.62312``, ``62312.5``), a number with an exponent (``1e+62312``, ``6.2e-05``), a
+  dotted number (``117.136.2.1``) and an ISO date or timestamp
+  (``2026-12-03T07:36:01.061617Z``, as papermill writes them). So a statistic or a
+  timestamp is never mistaken for an id, while an id in a cell, a sentence, a file
+  name or after a letter and a dot (``id.1001``) is found;
+* each CJK character is a unit, so Chinese values are found inside Chinese text,
+  which has no word boundaries (``王小明`` in ``学生王小明的家长``);
+* whitespace and punctuation between units are ignored (at most three characters),
+  so ``严 鹏泽``, ``严·鹏泽`` and ``严　鹏泽`` are found for ``严鹏泽``, and
+  ``lb 0101 0001`` for ``LB-0101-0001``. A longer gap, or any other character (a
+  symbol, the separator between two JSON strings), ends a match.
+
+Phone numbers are compared as digits. A declared personal value is *phone-like*
+where it holds a run of digit groups joined by single spaces, dashes, dots,
+slashes or brackets with at least 7 digits (:data:`MIN_PHONE_DIGITS`) that is not a
+date: ``17100402724``, ``+86 171-0040-2724``, ``(0731) 8888 1234``, or a number inside
+a longer value (``我是秦诗家电话17100402724``). Its digits are searched, and so are its
+digits without a leading ``86``/``0086`` country code. In the text, every run of digit
+groups is read the same way: each group on its own, each chain of 3 or more groups
+joined by dots, and the whole run (less a leading country code) when it holds no
+decimal number. So ``+8617100402724``, ``171 0040 2724``, ``170.0204.2082`` and
+``1710261 7490`` are found; digits inside a longer run of digits (``217100402724``) or
+inside a decimal (``0.17100402724``) are not.
+
+Each personal value is also searched in the forms listed in ``_variants``: an IPv4
+address inside it (问卷星's ``来自IP`` holds ``address(province-city)``), and a
+multi-word Latin name without spaces and, for two words, in the other order. Raw ids
+are searched only as they are (no variants, no phone rule).
+
+Values too short to be distinctive are not searched and are counted instead:
+raw ids shorter than 4 characters (:data:`MIN_ID_LENGTH`) and personal values
+shorter than 2 characters, or shorter than 4 when they are all ASCII
+(:data:`MIN_VALUE_LENGTH`, :data:`MIN_ASCII_VALUE_LENGTH`).
+:meth:`survey.scanner.ScanResult.limits` says so in a sentence for the report and the manifest.
+
+Speed: every lookup takes time proportional to the text (set lookups of units, an
+Aho-Corasick automaton over units for values of several units, one pass over digit
+runs for phones), whatever the number and length of the values. No regular
+expression is built from the values.
+
+The values are compiled once per :class:`~survey.privacy.SensitiveValues`
+(:func:`value_index`, kept on the object until values are added), so the report
+pages that say what the scan cannot check and the scan itself share one build.
+
+Limits (said honestly)
+----------------------
+A value written in another form than the raw one (a number in exponent notation, a
+name transliterated differently, an id split by spaces) is not found. Ignoring
+punctuation between units means that a Chinese name split over two adjacent cells of
+a text table (``严,鹏泽``) is reported.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from array import array
+
+from .privacy import SensitiveValues
+
+__all__ = [
+    "ID_KIND",
+    "KEY_KIND",
+    "MIN_ASCII_VALUE_LENGTH",
+    "MIN_ID_LENGTH",
+    "MIN_PHONE_DIGITS",
+    "MIN_VALUE_LENGTH",
+    "Matcher",
+    "ValueIndex",
+    "value_index",
+]
+
+#: Raw ids shorter than this are not searched (too short to be distinctive).
+MIN_ID_LENGTH = 4
+#: Personal values shorter than this are not searched.
+MIN_VALUE_LENGTH = 2
+#: Personal values made only of ASCII characters shorter than this are not searched.
+MIN_ASCII_VALUE_LENGTH = 4
+
+#: The kind of a raw respondent id (searched as it is: no variants, no phone rule).
+ID_KIND = "raw_id"
+#: The kind reported for the study's pseudonymization key.
+KEY_KIND = "key"
+
+
+# ---------------------------------------------------------------------- matcher
+#
+# Text and values go through the same steps, so that a value written in the output
+# exactly as it was declared is always found:
+#
+# 1. ``_norm``: NFKC, lower case, zero-width characters removed.
+# 2. ``_units``: the text becomes a list of units. A unit is a run of letters and
+#    digits of an alphabetic script (``zhang``, ``1001``, ``p9f2c``), a number that
+#    must not be split (``0.623120``, ``.62312``, ``1e+62312``, ``117.136.2.1``, an ISO
+#    date or timestamp), one CJK character, or one other character that is neither
+#    a letter, a digit, whitespace nor punctuation (``\x00`` between JSON strings, a
+#    symbol). Runs of at most three whitespace or punctuation characters are skipped;
+#    a longer run is a unit of its own, which no value holds.
+# 3. ``_canonical``: one spelling per number (``1001.0`` is ``1001``, ``2023/1/5`` is
+#    ``2023-01-05``).
+#
+# A value is found when its units occur consecutively in the text's units. Whole
+# tokens for letters and digits, substrings for CJK, and "whitespace and punctuation
+# removed" all follow from this one rule. Phones are compared as digits on top of it.
+
+#: Zero-width and direction marks: removed (``1001`` with a zero-width space inside).
+_INVISIBLE_RE = re.compile("[\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+#: CJK scripts write no spaces between words: each character is a unit of its own.
+_CJK = ("\u2e80-\u2fdf\u3005-\u3007\u3021-\u3029\u3038-\u303c\u3040-\u30fa\u30fc-\u30ff"
+        "\u3100-\u312f\u3190-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+        "\U00020000-\U0003ffff")
+#: Whitespace and punctuation: at most three of them between two units are ignored.
+_SOFT = frozenset(" \t\n\r\f\v\x1c\x1d\x1e\x1f\x85\u2028\u2029"
+                  "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
+                  "\u00a1\u00a7\u00ab\u00b6\u00b7\u00bb\u00bf\u2010\u2011\u2012\u2013\u2014"
+                  "\u2015\u2016\u2018\u2019\u201a\u201c\u201d\u201e\u2020\u2021\u2022\u2026"
+                  "\u2027\u2030\u2032\u2033\u2039\u203a\u3001\u3002\u3003\u3008\u3009\u300a"
+                  "\u300b\u300c\u300d\u300e\u300f\u3010\u3011\u3014\u3015\u3016\u3017\u301c"
+                  "\u301d\u301e\u30fb\uff5e\uff64")
+_MAX_SOFT = 3
+_SOFT_CLASS = "".join("\\" + c if c in "\\]^-[" else c for c in sorted(_SOFT - {"."}))
+_SOFT_CHAR = rf"(?:[{_SOFT_CLASS}]|\.(?![0-9]))"  # a dot before a digit belongs to a number
+_UNIT_RE = re.compile(
+    "("
+    # letters and digits starting with a Latin letter, and one CJK character (the most
+    # common units, tried first)
+    rf"[a-z][^\W_{_CJK}]*"
+    rf"|[{_CJK}]"
+    # an ISO date, with an optional time (papermill and nbclient timestamps); also
+    # 2023/1/5 and 2023.01.05 (made 2023-01-05 by _canonical)
+    r"|(?:19|20)[0-9]{2}(?:-[0-9]{1,2}-|/[0-9]{1,2}/|\.[0-9]{1,2}\.)[0-9]{1,2}(?![0-9])"
+    r"(?:t[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?(?:z|[+-][0-9]{2}:?[0-9]{2})?(?![0-9]))?"
+    # a decimal or dotted number, with an optional exponent: 0.623120, 6.2e-05, 117.136.2.1
+    r"|[0-9]+(?:\.[0-9]+)+(?:e[+-]?[0-9]+)?"
+    # an integer with a signed exponent: 1e+62312
+    r"|[0-9]+e[+-][0-9]+"
+    # a decimal without its leading zero (.62312), unless it follows a letter (lb.1001);
+    # after a digit it is always a fraction, even in a letter run (SVG path data L8.14002)
+    r"|\.(?:(?<=[0-9]\.)|(?<![^\W_]\.))[0-9]+(?:e[+-]?[0-9]+)?"
+    # letters and digits of any alphabetic script
+    rf"|[^\W_{_CJK}]+"
+    # more than three whitespace or punctuation characters: a gap that ends a match
+    rf"|{_SOFT_CHAR}{{{_MAX_SOFT + 1},}}"
+    # anything else (a symbol, the separator between JSON strings), one at a time
+    rf"|[^{_SOFT_CLASS}.]"
+    ")"
+    # up to three whitespace or punctuation characters after a unit are skipped with it
+    # (findall returns the unit only); elsewhere findall skips them
+    rf"(?:{_SOFT_CHAR}{{1,{_MAX_SOFT}}}(?!{_SOFT_CHAR}))?",
+)
+_FLOAT_INT_RE = re.compile(r"([0-9]+)\.0+")
+_DATE_UNIT_RE = re.compile(r"((?:19|20)[0-9]{2})[\-/.]([0-9]{1,2})[\-/.]([0-9]{1,2})(.*)")
+
+
+def _norm(text: str) -> str:
+    """NFKC, lower case, and no zero-width characters."""
+    low = unicodedata.normalize("NFKC", text).lower()
+    if _INVISIBLE_RE.search(low):
+        low = _INVISIBLE_RE.sub("", low)
+    return low
+
+
+def _canonical(unit: str) -> str:
+    """One spelling per number: ``1001.0`` is ``1001``, ``2023/1/5`` is ``2023-01-05``."""
+    m = _FLOAT_INT_RE.fullmatch(unit)
+    if m:
+        return m.group(1)
+    m = _DATE_UNIT_RE.fullmatch(unit)
+    if m:
+        return f"{m.group(1)}-{int(m.group(2)):02d}-{int(m.group(3)):02d}{m.group(4)}"
+    return unit
+
+
+def _units(low: str) -> tuple[list[str], dict[str, str]]:
+    """The units of a normalized text (see the comment above), and the canonical
+    spelling of those numbers that have another one (``{"1001.0": "1001"}``)."""
+    units = _UNIT_RE.findall(low)
+    fix = {}
+    for u in set(units):
+        if "." in u or "/" in u or "-" in u:
+            c = _canonical(u)
+            if c != u:
+                fix[u] = c
+    return units, fix
+
+
+# A phone number is compared as digits only. A declared personal value is phone-like
+# where it holds a run of digit groups joined by spaces, dashes, dots, slashes or
+# brackets (an optional leading +) with at least 7 digits in all, that is not a date;
+# its digits, and its digits without a leading 86 or 0086 country code, are searched.
+MIN_PHONE_DIGITS = 7
+_PHONE_RUN_RE = re.compile(rf"(?<![0-9])(?=[0-9][0-9 \-./()+]{{{MIN_PHONE_DIGITS - 1}}})"
+                           r"[0-9]+(?:(?:[\-./()+][\-./()+ ]?| [\-./()+]?)[0-9]+)*")
+_NOT_DIGITS_RE = re.compile(r"[^0-9]+")
+# in a run: a group that is not part of a dotted number, a chain of 3+ dotted groups,
+# a decimal number (two groups and one dot)
+_LONG_GROUP_RE = re.compile(rf"(?<![0-9])(?<![0-9]\.)[0-9]{{{MIN_PHONE_DIGITS},}}(?![0-9])(?!\.[0-9])")
+_DOT_CHAIN_RE = re.compile(r"(?<![0-9])(?<![0-9]\.)[0-9]+(?:\.[0-9]+){2,}(?![0-9])(?!\.[0-9])")
+_LONE_DECIMAL_RE = re.compile(r"(?<![0-9])(?<![0-9]\.)[0-9]+\.[0-9]+(?![0-9])(?!\.[0-9])")
+_DATE_LIKE_RE = re.compile(r"(?:19|20)[0-9]{2}[\-./][0-9]{1,2}[\-./][0-9]{1,2}")
+
+
+def _phone_candidates(run: str, max_digits: int | None = None) -> list[str]:
+    """Digit strings that a run of digit groups may be a phone number as.
+
+    Each group alone (a maximal run of digits) of at least :data:`MIN_PHONE_DIGITS`
+    digits, each chain of three or more groups joined by dots (``170.0204.2082``), and
+    the whole run when it holds no decimal number (``+86 171 0040 2724``,
+    ``1710261 7490``). A decimal (two groups joined by one dot, ``0.17100402724``) is
+    never a candidate, nor are its groups. Candidates longer than ``max_digits`` are
+    left out (they cannot match), which keeps long runs cheap.
+    """
+    out = _LONG_GROUP_RE.findall(run)
+    limit = len(run) if max_digits is None else max_digits
+    if "." in run:
+        out += [d for d in (c.replace(".", "") for c in _DOT_CHAIN_RE.findall(run))
+                if len(d) <= limit]
+    if len(run) <= 3 * limit and not ("." in run and _LONE_DECIMAL_RE.search(run)):
+        whole = _NOT_DIGITS_RE.sub("", run)
+        if len(whole) >= MIN_PHONE_DIGITS:
+            out.append(whole)
+    return [d for d in dict.fromkeys(out) if len(d) <= limit]
+
+
+def _phone_cores(low: str) -> set[str]:
+    """The digits of every phone-like run in a normalized declared value."""
+    cores: set[str] = set()
+    for run in _PHONE_RUN_RE.findall(low):
+        if _DATE_LIKE_RE.fullmatch(run):
+            continue
+        for digits in _phone_candidates(run):
+            cores.add(digits)
+            for cc in ("0086", "86"):
+                if digits.startswith(cc) and len(digits) - len(cc) >= MIN_PHONE_DIGITS:
+                    cores.add(digits[len(cc):])
+                    break
+    return cores
+
+
+_IPV4_RE = re.compile(r"(?<![0-9.])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?![0-9.])")
+_LATIN_WORDS_RE = re.compile(r"[a-z]+(?:[ \-'][a-z]+){1,3}")
+
+
+def _variants(v: str) -> list[str]:
+    """Other forms in which a personal value is commonly written (``v`` normalized).
+
+    * an IPv4 address inside a value (问卷星 writes ``117.136.2.1(湖南-长沙)``);
+    * a Latin name of several words also without spaces (``zhangwei``) and, for
+      two words, in the other order (``wei zhang``).
+
+    Phone numbers are searched as digits (:func:`_phone_cores`), and whitespace and
+    punctuation inside a value are ignored by the unit rule, so neither needs a form.
+    """
+    out = [v]
+    if "." in v:
+        out += _IPV4_RE.findall(v)
+    if v.isascii() and _LATIN_WORDS_RE.fullmatch(v):
+        words = re.split(r"[ \-']", v)
+        out.append("".join(words))
+        if len(words) == 2:
+            out.append(f"{words[1]} {words[0]}")
+    return list(dict.fromkeys(out))
+
+
+class _Automaton:
+    """Aho-Corasick over units: every occurrence of many unit sequences in O(text).
+
+    Compact, for studies with very many values: units are numbered, and the
+    transitions of all nodes are one dict keyed by ``node << 32 | unit number``.
+    """
+
+    def __init__(self):
+        self.uid: dict[str, int] = {}  # unit -> number (1, 2, ...)
+        self.goto: dict[int, int] = {}
+        self.parent = array("l", [0])
+        self.via = array("l", [0])
+        self.levels: list[list[int]] = [[0]]  # nodes by depth, for the breadth-first build
+        self.fail = array("l")
+        self.out: dict[int, frozenset] = {}
+
+    def add(self, units: tuple[str, ...], kinds: frozenset) -> None:
+        uid, goto, levels = self.uid, self.goto, self.levels
+        node = 0
+        for depth, u in enumerate(units, 1):
+            n = uid.get(u)
+            if n is None:
+                n = uid[u] = len(uid) + 1
+            key = node << 32 | n
+            nxt = goto.get(key)
+            if nxt is None:
+                nxt = goto[key] = len(self.parent)
+                self.parent.append(node)
+                self.via.append(n)
+                if depth == len(levels):
+                    levels.append([])
+                levels[depth].append(nxt)
+            node = nxt
+        self.out[node] = self.out.get(node, frozenset()) | kinds
+
+    def build(self) -> None:
+        goto, parent, via, out = self.goto, self.parent, self.via, self.out
+        fail = self.fail = array("l", bytes(len(parent) * array("l").itemsize))
+        for level in self.levels[2:]:  # depth 1 fails to the root; deeper ones in order
+            for child in level:
+                n = via[child]
+                f = fail[parent[child]]
+                while True:
+                    t = goto.get(f << 32 | n)
+                    if t is not None or not f:
+                        break
+                    f = fail[f]
+                fail[child] = t or 0
+                if t and t in out:
+                    out[child] = out.get(child, frozenset()) | out[t]
+        self.levels = []
+
+    def search(self, units: list[str]) -> set[str]:
+        uid, goto, fail, out = self.uid, self.goto, self.fail, self.out
+        found: set[str] = set()
+        state = 0
+        for u in units:
+            n = uid.get(u)
+            if n is None:
+                state = 0
+                continue
+            while True:
+                nxt = goto.get(state << 32 | n)
+                if nxt is not None:
+                    state = nxt
+                    break
+                if not state:
+                    break
+                state = fail[state]
+            if state in out:
+                found |= out[state]
+        return found
+
+
+def _long_enough(kind: str, v: str) -> bool:
+    """Whether a normalized value is long enough to be distinctive (else it is counted)."""
+    if kind == ID_KIND:
+        return len(v) >= MIN_ID_LENGTH
+    return len(v) >= MIN_VALUE_LENGTH and not (v.isascii() and len(v) < MIN_ASCII_VALUE_LENGTH)
+
+
+class ValueIndex:
+    """The values of a :class:`~survey.privacy.SensitiveValues`, compiled for search.
+
+    Three lookups, all with the module's matching rule:
+
+    * values of one unit (most ids, Latin names of one word): a set lookup of the
+      text's units;
+    * values of several units (Chinese names and addresses, ``lb-0101-0001``,
+      ``zhang wei``): an Aho-Corasick automaton over the text's units;
+    * phone-like personal values: the digit runs of the text, as digits.
+
+    All three take time proportional to the text, whatever the number and the
+    length of the values. Build it through :func:`value_index`, which builds it once
+    per :class:`~survey.privacy.SensitiveValues`.
+
+    Attributes
+    ----------
+    skipped_ids : int
+        Raw ids not searched: shorter than :data:`MIN_ID_LENGTH`, or only punctuation.
+    skipped_values : int
+        Personal values not searched: shorter than :data:`MIN_VALUE_LENGTH` (or
+        :data:`MIN_ASCII_VALUE_LENGTH` when all ASCII), or only punctuation.
+
+    Examples
+    --------
+    >>> from survey.privacy import SensitiveValues
+    >>> sv = SensitiveValues()
+    >>> sv.add("raw_id", ["20230017", "7"]); sv.add("pii:姓名", ["王小明"])
+    >>> index = ValueIndex(sv)
+    >>> index.skipped_ids, index.skipped_values, index.empty
+    (1, 0, False)
+    """
+
+    def __init__(self, sensitive: SensitiveValues):
+        self.skipped_ids = 0
+        self.skipped_values = 0
+        self.single: dict[str, set[str]] = {}
+        self.phones: dict[str, set[str]] = {}
+        multi: dict[tuple[str, ...], set[str]] = {}
+        for kind, values in sensitive.kinds.items():
+            for raw in values:
+                v = " ".join(_norm(raw).split())
+                if not (_long_enough(kind, v) and self._add(kind, v, multi)):
+                    if kind == ID_KIND:
+                        self.skipped_ids += 1
+                    else:
+                        self.skipped_values += 1
+        self.single_keys = frozenset(self.single)
+        # a candidate may carry a country code (0086) in front of the longest phone
+        self.max_phone_digits = max(map(len, self.phones), default=0) + 4
+        self.automaton = _Automaton()
+        for units, kinds in multi.items():
+            self.automaton.add(units, frozenset(kinds))
+        self.automaton.build()
+        self.multi = bool(multi)
+
+    def _add(self, kind: str, v: str, multi: dict) -> bool:
+        """Add one normalized value in each of its forms; False when nothing is left to
+        search (a value made only of punctuation)."""
+        searched = False
+        for form in [v] if kind == ID_KIND else _variants(v):
+            units, fix = _units(form)
+            units = tuple(fix.get(u, u) for u in units if u[-1] not in _SOFT)
+            if not units:
+                continue
+            searched = True
+            if len(units) == 1:
+                self.single.setdefault(units[0], set()).add(kind)
+            else:
+                multi.setdefault(units, set()).add(kind)
+        if kind != ID_KIND:
+            for core in _phone_cores(v):
+                self.phones.setdefault(core, set()).add(kind)
+                searched = True
+        return searched
+
+    @property
+    def empty(self) -> bool:
+        """True when no value is searched (none given, or all too short)."""
+        return not (self.single or self.multi or self.phones)
+
+    def search(self, low: str, units: list[str], fix: dict[str, str],
+               present: set[str]) -> set[str]:
+        """The kinds of the values in a normalized text, given its units (see
+        :meth:`Matcher.kinds_in`, which computes them once for the key as well)."""
+        if fix and self.multi and not self.automaton.uid.keys().isdisjoint(fix.values()):
+            units = [fix.get(u, u) for u in units]
+        found: set[str] = set()
+        for u in self.single_keys.intersection(present):
+            found |= self.single[u]
+        if self.multi and not self.automaton.uid.keys().isdisjoint(present):
+            found |= self.automaton.search(units)
+        if self.phones:
+            found |= self._phone_kinds(low)
+        return found
+
+    def _phone_kinds(self, low: str) -> set[str]:
+        """The kinds of the phone-like values among the digit runs of a normalized text."""
+        found: set[str] = set()
+        phones, limit = self.phones, self.max_phone_digits
+        for run in _PHONE_RUN_RE.findall(low):
+            for digits in ((run,) if run.isdigit() else _phone_candidates(run, limit)):
+                hit = phones.get(digits)
+                if hit is None and digits.startswith("86"):
+                    hit = phones.get(digits[2:])
+                if hit is None and digits.startswith("0086"):
+                    hit = phones.get(digits[4:])
+                if hit:
+                    found |= hit
+        return found
+
+
+def value_index(sensitive: SensitiveValues) -> ValueIndex:
+    """The :class:`ValueIndex` of ``sensitive``, built once and kept on it.
+
+    Kept with :meth:`survey.privacy.SensitiveValues.cached` until values are added,
+    so that what the scan cannot check (:func:`survey.scanner.scan_limits`, for the
+    report pages) and the scan itself (:func:`survey.scanner.scan_folder`) share
+    one build.
+
+    Examples
+    --------
+    >>> from survey.privacy import SensitiveValues
+    >>> sv = SensitiveValues()
+    >>> sv.add("raw_id", ["20230017"])
+    >>> value_index(sv) is value_index(sv)
+    True
+    """
+    return sensitive.cached("survey.scan_match.ValueIndex", lambda: ValueIndex(sensitive))
+
+
+class Matcher:
+    """Finds which kinds of sensitive values occur in a text (values kept private).
+
+    The values' lookups come from :func:`value_index` (built once per
+    :class:`~survey.privacy.SensitiveValues`); the study's key, when given, is one
+    more whole unit, reported as :data:`KEY_KIND`.
+
+    Parameters
+    ----------
+    sensitive : SensitiveValues
+        The raw values to look for.
+    key_hex : str, optional
+        The pseudonymization key as hexadecimal text.
+
+    Examples
+    --------
+    >>> from survey.privacy import SensitiveValues
+    >>> sv = SensitiveValues()
+    >>> sv.add("pii:姓名", ["王小明"]); sv.add("raw_id", ["1001"])
+    >>> m = Matcher(sv, None)
+    >>> sorted(m.kinds_in("学生王小明的家长, id 1001.0"))
+    ['pii:姓名', 'raw_id']
+    >>> m.kinds_in("21001 A1001 0.1001")
+    set()
+    """
+
+    def __init__(self, sensitive: SensitiveValues, key_hex: str | None = None):
+        self.index = value_index(sensitive)
+        self.key = key_hex.lower() if key_hex else None
+
+    @property
+    def skipped_ids(self) -> int:
+        """Raw ids too short to search (:attr:`ValueIndex.skipped_ids`)."""
+        return self.index.skipped_ids
+
+    @property
+    def skipped_values(self) -> int:
+        """Personal values too short to search (:attr:`ValueIndex.skipped_values`)."""
+        return self.index.skipped_values
+
+    @property
+    def empty(self) -> bool:
+        """True when there is nothing to search: no value and no key."""
+        return self.index.empty and not self.key
+
+    def kinds_in(self, text: str) -> set[str]:
+        """The kinds of the values found in ``text``."""
+        if not text:
+            return set()
+        low = _norm(text)
+        units, fix = _units(low)
+        present = set(units)
+        if fix:
+            present.update(fix.values())
+        found = self.index.search(low, units, fix, present)
+        if self.key and self.key in present:
+            found.add(KEY_KIND)
+        return found
