@@ -4,8 +4,8 @@ Counts of a handful of children (three girls in the control arm of one school)
 can identify them. Education statistics agencies suppress such cells and, because
 a suppressed count can often be recomputed from a row or column total, also
 suppress a second, "complementary" cell (Delaware DOE, Wisconsin DPI, NCES
-privacy technical brief on cell suppression; see
-``/work/shared/context/notebook-pipeline.md`` §5). :func:`suppress_small_cells`
+privacy technical brief on cell suppression, IES 2017-147 on minimum subgroup
+size; the README's "Privacy" section says what a run suppresses). :func:`suppress_small_cells`
 does both on a tidy table. No Python statistics library does this for tidy
 frames; the rule is the standard textbook one, stated below with its limits.
 

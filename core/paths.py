@@ -88,11 +88,3 @@ def _inside(path: Path, root: Path) -> bool:
     except ValueError:
         return False
     return True
-
-
-def relative_display(root, path) -> str:
-    """``path`` relative to ``root`` in POSIX form (for messages), or the path itself."""
-    try:
-        return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
-    except ValueError:
-        return str(path)

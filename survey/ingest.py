@@ -39,7 +39,6 @@ Range checks, duplicates and assignment rules are :mod:`survey.validation`'s job
 
 from __future__ import annotations
 
-import difflib
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -49,7 +48,9 @@ import numpy as np
 import pandas as pd
 
 from core.errors import DataError, Issue
+from core.suggest import closest, did_you_mean
 
+from . import privacy
 from . import wenjuanxing as wjx
 from .readers import _STR, read_table
 
@@ -298,9 +299,9 @@ def _item_issues(instrument, positions, texts, label_text: bool, *, file, header
         near = ""
         if label_text and labels:
             # the nearest instrument label (its text, not the cell's) helps to fix a typo
-            close = difflib.get_close_matches(_norm_label(raw), list(labels), n=1, cutoff=0.6)
-            if close:
-                near = f" (nearest label: {labels[close[0]]!r})"
+            close = closest(_norm_label(raw), labels)
+            if close is not None:
+                near = f" (nearest label: {labels[close]!r})"
         issues.append(Issue(code, "error", f"the answer ({shown}) {what}{near}; set to missing",
                             file=file, row=int(rows[pos]) if rows is not None else None,
                             column=header, value=shown, expected=expected))
@@ -919,22 +920,6 @@ def _resolver(frame_columns, aliases):
     return resolve
 
 
-def _suggest(spec, frame_columns) -> str:
-    s = str(spec)
-    names = [str(c) for c in frame_columns]
-    loose = [n for n in names if _norm_label(n) == _norm_label(s)]
-    if loose:
-        return f"; did you mean {loose[0]!r}? (differs only by case/spaces)"
-    close = difflib.get_close_matches(s, names, n=1, cutoff=0.75)
-    return f"; did you mean {close[0]!r}?" if close else ""
-
-
-def _privacy():
-    from . import privacy  # helper D's module; imported late so reading works without it
-
-    return privacy
-
-
 def _relative(path: Path, root: Path) -> str:
     """The data file's name relative to the study folder, for messages.
 
@@ -979,7 +964,6 @@ def read_study_data(study) -> IngestResult:
     >>> res = read_study_data(load_study("examples/county-cluster-trial"))  # doctest: +SKIP
     >>> res.data[["_file", "_row"]].head(2)                 # doctest: +SKIP
     """
-    privacy = _privacy()
     design = study.design
     roles = _columns_of(study)
     sensitive = privacy.SensitiveValues()
@@ -1052,7 +1036,7 @@ def read_study_data(study) -> IngestResult:
             nonlocal file_fatal
             issues.append(Issue("COLUMN_MISSING", "error",
                                 f"the {role} column {str(spec)!r} is not in the file"
-                                f"{_suggest(spec, _frame.columns)}",
+                                f"{did_you_mean(spec, _frame.columns)}",
                                 file=_name, row=1, column=str(spec),
                                 expected=f"a column named {str(spec)!r}"))
             if fatal_role:
@@ -1136,7 +1120,7 @@ def read_study_data(study) -> IngestResult:
                     issues.append(Issue(
                         "COLUMN_MISSING", "error",
                         f"the column {str(spec)!r}{also} of item {item_id} ({inst.id}) is not "
-                        f"in the file{_suggest(spec, frame.columns)}", file=name, row=1,
+                        f"in the file{did_you_mean(spec, frame.columns)}", file=name, row=1,
                         column=str(spec), expected=f"a column named {str(spec)!r}"))
                     out[item_id] = np.full(len(frame), np.nan)
                     continue

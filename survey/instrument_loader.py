@@ -30,16 +30,12 @@ import re
 from pathlib import Path
 
 from core.errors import ContractError
+from core.suggest import did_you_mean
 
-from .instrument import Instrument, Item, License, Response, Scale
-from .schema import (
-    Locator,
-    check,
-    contract_error,
-    did_you_mean,
-    raise_errors,
-    read_yaml,
-)
+from .instrument import Instrument
+from .instrument_build import build_instrument
+from .schema import check, contract_error, raise_errors, read_yaml
+from .xlsform import load_xlsform
 
 BUNDLED_DIR = Path(__file__).resolve().parent / "instruments"
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -109,8 +105,6 @@ def load_instrument(id_or_path, *, text=None, display: str | None = None) -> Ins
         data, lines = read_yaml(path, prefix="INSTRUMENT", display=display)
         inst = build_instrument(data, file=display, locate=lines.locate, path=path)
     elif suffix == ".xlsx":
-        from .xlsform import load_xlsform
-
         inst = load_xlsform(path, display=display)
     else:
         raise ContractError("INSTRUMENT_FORMAT",
@@ -119,146 +113,6 @@ def load_instrument(id_or_path, *, text=None, display: str | None = None) -> Ins
     if text is not None:
         inst = merge_text(inst, text)
     return inst
-
-
-def build_instrument(data: dict, *, file: str, locate: Locator | None = None,
-                     path: Path | None = None) -> Instrument:
-    """Validate a parsed instrument (schema, then cross-checks) and build the :class:`Instrument`."""
-    raise_errors(check(data, "instrument", file=file, prefix="INSTRUMENT", locate=locate))
-    errors: list[ContractError] = []
-
-    def err(code, msg, p):
-        errors.append(contract_error(code, msg, file=file, path=p, locate=locate))
-
-    # response
-    resp = data["response"]
-    lo, hi = resp["min"], resp["max"]
-    if lo >= hi:
-        err("INSTRUMENT_RESPONSE_RANGE", f"found min {lo} and max {hi}; expected min < max",
-            ("response", "max"))
-    labels = {}
-    for code, label in (resp.get("labels") or {}).items():
-        c = int(code)
-        if not lo <= c <= hi:
-            err("INSTRUMENT_RESPONSE_RANGE",
-                f"found label code {c}; expected a code from {lo} to {hi} (response.min..max)",
-                ("response", "labels", code))
-        labels[c] = dict(label)
-    labels = dict(sorted(labels.items()))
-
-    # items
-    items, seen = [], {}
-    for i, it in enumerate(data["items"]):
-        if it["id"] in seen:
-            err("INSTRUMENT_DUPLICATE_ID", f"item id {it['id']!r} is used twice "
-                f"(first at items[{seen[it['id']]}]); expected unique ids", ("items", i, "id"))
-        seen.setdefault(it["id"], i)
-        items.append(Item(id=it["id"], text=dict(it["text"]) if it.get("text") else None,
-                          reverse=bool(it.get("reverse", False))))
-    item_order = {it.id: k for k, it in enumerate(items)}
-
-    # scales: ids, item lists, membership
-    scales_raw = data["scales"]
-    scale_index = {}
-    for j, sc in enumerate(scales_raw):
-        if sc["id"] in scale_index:
-            err("INSTRUMENT_DUPLICATE_ID", f"scale id {sc['id']!r} is used twice "
-                f"(first at scales[{scale_index[sc['id']]}]); expected unique ids", ("scales", j, "id"))
-        scale_index.setdefault(sc["id"], j)
-    owner: dict[str, str] = {}
-    broken: set[str] = set()  # scales with unknown members: their min_items is not checked
-    for j, sc in enumerate(scales_raw):
-        in_scale = set()
-        for k, item_id in enumerate(sc.get("items") or []):
-            p = ("scales", j, "items", k)
-            if item_id not in item_order:
-                err("INSTRUMENT_UNKNOWN_ITEM", f"scale {sc['id']!r} names item {item_id!r}, which the "
-                    f"instrument does not have{did_you_mean(item_id, item_order)}", p)
-                broken.add(sc["id"])
-                continue
-            if item_id in in_scale:
-                err("INSTRUMENT_DUPLICATE_ID", f"item {item_id!r} is listed twice in scale {sc['id']!r}", p)
-                continue
-            in_scale.add(item_id)
-            if item_id in owner:
-                err("INSTRUMENT_ITEM_IN_TWO_SCALES",
-                    f"item {item_id!r} is in scale {owner[item_id]!r} and in scale {sc['id']!r}; "
-                    "expected each item in one item-listed scale (for a total over subscales, "
-                    "write 'subscales: [...]')", p)
-            else:
-                owner[item_id] = sc["id"]
-
-    # composite scales: resolve the union of items (in instrument order)
-    resolved: dict[str, tuple[str, ...]] = {}
-
-    def resolve(sid: str, stack: tuple) -> tuple[str, ...]:
-        if sid in resolved:
-            return resolved[sid]
-        j = scale_index[sid]
-        sc = scales_raw[j]
-        if "items" in sc:
-            out = tuple(x for x in sc["items"] if x in item_order)
-        else:
-            members: set[str] = set()
-            for k, sub in enumerate(sc["subscales"]):
-                p = ("scales", j, "subscales", k)
-                if sub not in scale_index:
-                    err("INSTRUMENT_UNKNOWN_SUBSCALE", f"scale {sid!r} names subscale {sub!r}, which the "
-                        f"instrument does not have{did_you_mean(sub, scale_index)}", p)
-                    broken.add(sid)
-                elif sub == sid or sub in stack:
-                    err("INSTRUMENT_UNKNOWN_SUBSCALE",
-                        f"scale {sid!r} includes {sub!r}, which includes {sid!r} (a circle); "
-                        "expected subscales that list items or other subscales", p)
-                    broken.add(sid)
-                else:
-                    members.update(resolve(sub, stack + (sid,)))
-                    if sub in broken:
-                        broken.add(sid)
-            out = tuple(sorted(members, key=item_order.__getitem__))
-        resolved[sid] = out
-        return out
-
-    scales = []
-    for j, sc in enumerate(scales_raw):
-        if scale_index.get(sc["id"]) != j:
-            continue
-        its = resolve(sc["id"], ())
-        n = len(its)
-        min_items = sc.get("min_items", max(n, 1))
-        if n and min_items > n and sc["id"] not in broken:
-            err("INSTRUMENT_MIN_ITEMS", f"found min_items {min_items}; expected at most the {n} "
-                f"item{'s' if n != 1 else ''} of scale {sc['id']!r}", ("scales", j, "min_items"))
-        scales.append(Scale(id=sc["id"], name=dict(sc["name"]), items=its, score=sc.get("score", "mean"),
-                            min_items=min_items, better=sc.get("better", "higher"),
-                            subscales=tuple(sc.get("subscales", ())),
-                            test_retest=_float_or_none(sc.get("test_retest"))))
-    raise_errors(errors)
-    lic = data["license"]
-    version = data.get("version", "")
-    return Instrument(
-        id=data["id"],
-        name=dict(data["name"]),
-        version=_version_text(version),
-        construct=data.get("construct", ""),
-        citation=data.get("citation", ""),
-        license=License(kind=lic["kind"], terms=lic["terms"], source=lic.get("source")),
-        response=Response(min=lo, max=hi, labels=labels),
-        items=tuple(items),
-        scales=tuple(scales),
-        path=Path(path) if path is not None else None,
-        test_retest=_float_or_none(data.get("test_retest")),
-        notes=data.get("notes"),
-    )
-
-
-def _float_or_none(x):
-    return None if x is None else float(x)
-
-
-def _version_text(v) -> str:
-    """Version as text: YAML ``version: 2`` and ``version: "2"`` are the same version."""
-    return str(v)
 
 
 def merge_text(inst: Instrument, text, *, display: str | None = None) -> Instrument:

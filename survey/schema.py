@@ -22,7 +22,6 @@ no YAML tag can build a Python object.
 from __future__ import annotations
 
 import datetime as _dt
-import difflib
 import json
 import math
 import re
@@ -34,6 +33,7 @@ import jsonschema
 import yaml
 
 from core.errors import ContractError, ErrorList
+from core.suggest import did_you_mean
 
 SCHEMA_DIR = Path(__file__).resolve().parents[1] / "data-schema"
 
@@ -468,33 +468,6 @@ def raise_errors(errors: list) -> None:
         raise ErrorList(flat)
 
 
-def suggest(word: str, candidates: Iterable[str]) -> str | None:
-    """The nearest candidate (difflib; case and spacing differences first), or None.
-
-    Examples
-    --------
-    >>> suggest("covariate", ["type", "covariates", "subgroups"])
-    'covariates'
-    """
-    cands = [str(c) for c in candidates]
-    w = str(word)
-    for c in cands:
-        if c.strip().lower() == w.strip().lower():
-            return c
-    m = difflib.get_close_matches(w, cands, n=1, cutoff=0.6)
-    if not m:
-        lower = {c.lower(): c for c in cands}
-        m2 = difflib.get_close_matches(w.lower(), list(lower), n=1, cutoff=0.6)
-        return lower[m2[0]] if m2 else None
-    return m[0]
-
-
-def did_you_mean(word: str, candidates: Iterable[str]) -> str:
-    """``"; did you mean 'x'?"`` or ``""``."""
-    s = suggest(word, candidates)
-    return f"; did you mean {s!r}?" if s is not None and s != word else ""
-
-
 def check(data, schema_name: str, *, file: str, prefix: str,
           locate: Locator | None = None) -> list[ContractError]:
     """All schema violations of ``data`` as ContractErrors (empty list: valid).
@@ -504,7 +477,7 @@ def check(data, schema_name: str, *, file: str, prefix: str,
     >>> errs = check({"id": "s", "design": {"type": "pre_post", "id": "sid", "covariate": ["age"]},
     ...               "data": [{"path": "d.csv"}]}, "study", file="study.yaml", prefix="STUDY")
     >>> print(errs[0])
-    [STUDY_UNKNOWN_KEY] study.yaml, design.covariate: unknown key 'covariate'; did you mean 'covariates'? (allowed here: type, id, wave, waves, arm, control, clusters, blocks, covariates, subgroups)
+    [STUDY_UNKNOWN_KEY] study.yaml, design.covariate: unknown key 'covariate'; did you mean 'covariates'? (allowed here: type, id, wave, waves, arm, arms, control, clusters, blocks, covariates, subgroups)
     """
     schema = load_schema(schema_name)
     errors: list[ContractError] = []

@@ -53,7 +53,6 @@ Messages never quote a cell that may hold personal data (``docs/error-codes.md``
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -64,6 +63,7 @@ import pandas as pd
 
 from core.atomic import write_bytes
 from core.errors import Issue
+from core.suggest import did_you_mean
 
 from .ingest import _norm_label, describe_label, describe_number, read_study_data
 
@@ -368,7 +368,7 @@ class _Checker:
         bad = vals.notna().to_numpy() & ~vals.isin(declared).to_numpy()
         self.grouped("WAVE_UNDECLARED", bad, col, arr,
                      lambda v: f"wave {describe_label(v)} is not declared in design.waves"
-                               f"{_did_you_mean(v, declared)}",
+                               f"{did_you_mean(v, declared)}",
                      expected=f"one of {declared}")
         self.flag("WAVE_UNDECLARED", bad)
 
@@ -398,7 +398,7 @@ class _Checker:
                 return (f"arm {describe_label(v)} is not a declared arm label; did you mean "
                         f"{target!r}? (differs only by case/spaces)")
             where = "in design.arms" if listed else "(not the control label)"
-            return f"arm {describe_label(v)} is not declared {where}{_did_you_mean(v, declared)}"
+            return f"arm {describe_label(v)} is not declared {where}{did_you_mean(v, declared)}"
 
         self.grouped("ARM_UNDECLARED", bad, col, arr, message,
                      expected=f"one of [{', '.join(describe_label(a) for a in sorted(ok_labels))}]")
@@ -409,7 +409,7 @@ class _Checker:
             self.issues.append(Issue(
                 "ARM_CONTROL_ABSENT", "error",
                 f"no row has the control arm label {control!r} in column {col!r}"
-                f"{_did_you_mean(control, list(counts))}", column=col, value=control,
+                f"{did_you_mean(control, list(counts))}", column=col, value=control,
                 expected=f"rows with {col} = {control!r}"))
 
     def _suspect_arms(self, col, vals, ok_labels, bad):
@@ -570,16 +570,6 @@ def _label_value(v) -> str:
     """The ``value`` of an issue about a design label: the label, or its description."""
     shown = describe_label(v)
     return str(v) if shown == repr(str(v)) else shown
-
-
-def _did_you_mean(value, declared) -> str:
-    if value is None:
-        return ""
-    for dlab in declared:
-        if _norm_label(dlab) == _norm_label(value):
-            return f"; did you mean {dlab!r}? (differs only by case/spaces)"
-    close = difflib.get_close_matches(str(value), [str(x) for x in declared], n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def _edit_distance(a: str, b: str) -> int:

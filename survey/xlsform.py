@@ -39,11 +39,14 @@ from __future__ import annotations
 
 import re
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import ContractError, DataError
+from core.suggest import did_you_mean
 
-from .schema import did_you_mean, raise_errors
+from .instrument_build import build_instrument
+from .schema import raise_errors
 
 #: Blank rows after which XLSForm stops reading a sheet.
 _BLANK_RUN = 20
@@ -125,48 +128,130 @@ def read_xlsform(path, *, display: str | None = None):
         path to ``{"row", "column", "where"}`` (sheet, row and column).
     """
     path = Path(path)
-    display = display or str(path)
-
-    def fail(code, msg, row=None, column=None):
-        return ContractError(code, msg, file=display, row=row, column=column)
-
+    form = _FormReader(display or str(path))
     if not path.is_file():
-        raise fail("INSTRUMENT_NOT_FOUND", "instrument file not found")
+        raise form.fail("INSTRUMENT_NOT_FOUND", "instrument file not found")
     if path.stat().st_size == 0:
-        raise fail("INSTRUMENT_XLSFORM_UNREADABLE", "the file is empty (0 bytes); expected an .xlsx workbook")
-    sheets = _read_workbook(path, fail)
+        raise form.fail("INSTRUMENT_XLSFORM_UNREADABLE", "the file is empty (0 bytes); expected an .xlsx workbook")
+    sheets = _read_workbook(path, form.fail)
+    form.require_sheets(sheets)
+    data = form.settings(sheets.get("settings"))
+    items = form.items(sheets["survey"])
+    data["items"] = items.items
+    response = form.response(sheets["choices"], items)
+    if response is not None:
+        data["response"] = response
+    scales = form.scales(sheets.get("scales"), items)
+    if scales or not form.errors:
+        data["scales"] = scales
+        if not scales:
+            form.loc[("scales",)] = ("survey", 1, items.scale_col or "scale")
+    raise_errors(form.errors)
+    # order keys as a YAML file would
+    order = ["id", "name", "version", "construct", "citation", "license", "response", "items", "scales",
+             "test_retest", "notes"]
+    return {k: data[k] for k in order if k in data}, form.locate
 
-    errors: list[ContractError] = []
-    if "survey" not in sheets or "choices" not in sheets:
+
+@dataclass
+class _SurveyItems:
+    """What the ``survey`` sheet says: the items, their list and their scale membership."""
+
+    items: list
+    list_name: str | None
+    list_row: int | None
+    scale_col: str | None
+    membership: dict  # scale id -> [(item id, excel row), ...]
+
+
+def _texts(row: dict, lang_cols: dict) -> tuple[dict, str | None]:
+    """``({lang: text}, first column with a text)`` of one row's ``base::Language`` columns.
+
+    A column of unknown language (``"auto"``) is Chinese when the text has CJK characters.
+    """
+    out, first = {}, None
+    for col, lang in lang_cols.items():
+        t = _cell_text(row.get(col))
+        if t:
+            lang = lang if lang != "auto" else ("zh" if _CJK.search(t) else "en")
+            out.setdefault(lang, t)
+            first = first or col
+    return out, first
+
+
+def _en_zh(texts: dict) -> dict:
+    return {k: texts[k] for k in ("en", "zh") if k in texts}
+
+
+class _FormReader:
+    """One XLSForm being read: the errors found so far and where each key came from."""
+
+    def __init__(self, display: str):
+        self.display = display
+        self.errors: list[ContractError] = []
+        self.loc: dict[tuple, tuple] = {}  # key path -> (sheet, excel row or None, column)
+        self.default_lang: str | None = None
+
+    def fail(self, code, msg, row=None, column=None) -> ContractError:
+        return ContractError(code, msg, file=self.display, row=row, column=column)
+
+    def require_sheets(self, sheets: dict) -> None:
+        """``survey`` and ``choices`` must exist (exact names; a case variant is pointed out)."""
+        if "survey" in sheets and "choices" in sheets:
+            return
         for need in ("survey", "choices"):
             if need not in sheets:
                 near = [s for s in sheets if s.strip().lower() == need]
                 hint = (f"; found {near[0]!r}: rename it {need!r}" if near
                         else did_you_mean(need, list(sheets)))
-                errors.append(fail("INSTRUMENT_XLSFORM_SHEET",
-                                   f"no sheet named {need!r} (sheet names are exact){hint}; "
-                                   f"sheets found: {', '.join(sheets) or 'none'}"))
-        raise_errors(errors)
-    survey, choices = sheets["survey"], sheets["choices"]
-    settings = sheets.get("settings")
-    scales_sheet = sheets.get("scales")
-    loc: dict[tuple, tuple] = {}
+                self.errors.append(self.fail("INSTRUMENT_XLSFORM_SHEET",
+                                             f"no sheet named {need!r} (sheet names are exact){hint}; "
+                                             f"sheets found: {', '.join(sheets) or 'none'}"))
+        raise_errors(self.errors)
 
-    # ---- settings
-    data: dict = {}
-    srow = settings.rows[0] if settings and settings.rows else (2, {})
-    default_lang = None
-    if settings:
-        dl = settings.find("default_language")
-        if dl and srow[1].get(dl) is not None:
-            default_lang = _lang_code(_cell_text(srow[1][dl]))
+    # ---------------------------------------------------------------- settings
+    def settings(self, settings) -> dict:
+        """Id, name, version, license, ... from row 2 of ``settings``; sets the default language."""
+        data: dict = {}
+        srow = settings.rows[0] if settings and settings.rows else (2, {})
+        if settings:
+            dl = settings.find("default_language")
+            if dl and srow[1].get(dl) is not None:
+                self.default_lang = _lang_code(_cell_text(srow[1][dl]))
 
-    def setting(col_names, key_path, *, numeric=False):
+        def setting(col_names, key_path, *, numeric=False):
+            return self._setting(settings, srow, col_names, key_path, numeric=numeric)
+
+        for key, cols in (("id", ("form_id",)), ("version", ("version",)), ("construct", ("construct",)),
+                          ("citation", ("citation",)), ("notes", ("notes",))):
+            v = setting(cols, (key,))
+            if v is not None:
+                data[key] = v
+        setting(("form_title::English (en)", "form_title::en", "form_title"), ("name",))  # locates 'name'
+        if settings:
+            name, _ = _texts(srow[1], settings.lang_columns("form_title", self.default_lang))
+            if name:
+                data["name"] = _en_zh(name)
+        lic = {}
+        for key, col in (("kind", "license_kind"), ("terms", "license_terms"), ("source", "license_source")):
+            v = setting((col,), ("license", key))
+            if v is not None:
+                lic[key] = v
+        self.loc[("license",)] = self.loc[("license", "kind")]
+        if lic:
+            data["license"] = lic
+        tr = setting(("test_retest",), ("test_retest",), numeric=True)
+        if tr is not None:
+            data["test_retest"] = tr
+        return data
+
+    def _setting(self, settings, srow, col_names, key_path, *, numeric=False):
+        """One value of the settings row (text, or a number when ``numeric``), located."""
         if settings is None:
-            loc[key_path] = ("settings", None, col_names[0])
+            self.loc[key_path] = ("settings", None, col_names[0])
             return None
         col = settings.find(*col_names)
-        loc[key_path] = ("settings", srow[0] if col else 1, col or col_names[0])
+        self.loc[key_path] = ("settings", srow[0] if col else 1, col or col_names[0])
         if not col:
             return None
         raw = srow[1].get(col)
@@ -180,114 +265,121 @@ def read_xlsform(path, *, display: str | None = None):
                 return text
         return text or None
 
-    for key, cols in (("id", ("form_id",)), ("version", ("version",)), ("construct", ("construct",)),
-                      ("citation", ("citation",)), ("notes", ("notes",))):
-        v = setting(cols, (key,))
-        if v is not None:
-            data[key] = v
-    name = {}
-    setting(("form_title::English (en)", "form_title::en", "form_title"), ("name",))  # locates 'name'
-    if settings:
-        for col, lang in settings.lang_columns("form_title", default_lang).items():
-            t = _cell_text(srow[1].get(col))
-            if t:
-                lang = lang if lang != "auto" else ("zh" if _CJK.search(t) else "en")
-                name.setdefault(lang, t)
-    if name:
-        data["name"] = {k: name[k] for k in ("en", "zh") if k in name}
-    lic = {}
-    for key, col in (("kind", "license_kind"), ("terms", "license_terms"), ("source", "license_source")):
-        v = setting((col,), ("license", key))
-        if v is not None:
-            lic[key] = v
-    loc[("license",)] = loc[("license", "kind")]
-    if lic:
-        data["license"] = lic
-    tr = setting(("test_retest",), ("test_retest",), numeric=True)
-    if tr is not None:
-        data["test_retest"] = tr
+    # ---------------------------------------------------------------- survey: the items
+    def items(self, survey) -> _SurveyItems:
+        """The ``select_one LIST`` rows of ``survey``, all of one list."""
+        type_col = survey.find("type")
+        name_col = survey.find("name")
+        for need, col in (("type", type_col), ("name", name_col)):
+            if not col:
+                self.errors.append(self.fail("INSTRUMENT_XLSFORM_COLUMN",
+                                             f"sheet 'survey': no column {need!r}; found columns: "
+                                             f"{', '.join(h for h in survey.header if h) or 'none'}",
+                                             row=1, column=need))
+        raise_errors(self.errors)
+        label_cols = survey.lang_columns("label", self.default_lang)
+        rev_col = survey.find("reverse")
+        out = _SurveyItems([], None, None, survey.find("scale"), {})
+        for r, row in survey.rows:
+            list_name = self._item_list(_cell_text(row.get(type_col)), r, type_col, out)
+            if list_name is None:
+                continue
+            i = len(out.items)
+            item: dict = {"id": _cell_text(row.get(name_col))}
+            self.loc[("items", i)] = ("survey", r, name_col)
+            self.loc[("items", i, "id")] = ("survey", r, name_col)
+            text, first = _texts(row, label_cols)
+            if first:
+                self.loc.setdefault(("items", i, "text"), ("survey", r, first))
+            if text:
+                item["text"] = _en_zh(text)
+            if rev_col:
+                self._reverse(item, row, r, rev_col, i)
+            if out.scale_col:
+                for sid in re.split(r"[\s,;]+", _cell_text(row.get(out.scale_col))):
+                    if sid:
+                        out.membership.setdefault(sid, []).append((item["id"], r))
+            out.items.append(item)
+        if out.list_name is None and not self.errors:
+            self.errors.append(self.fail("INSTRUMENT_XLSFORM_LIST", "sheet 'survey': no 'select_one LIST' "
+                                         "rows; expected one row per item", row=None, column=type_col))
+        return out
 
-    # ---- survey: the items
-    type_col = survey.find("type")
-    name_col = survey.find("name")
-    for need, col in (("type", type_col), ("name", name_col)):
-        if not col:
-            errors.append(fail("INSTRUMENT_XLSFORM_COLUMN",
-                               f"sheet 'survey': no column {need!r}; found columns: "
-                               f"{', '.join(h for h in survey.header if h) or 'none'}", row=1, column=need))
-    raise_errors(errors)
-    label_cols = survey.lang_columns("label", default_lang)
-    rev_col = survey.find("reverse")
-    scale_col = survey.find("scale")
-    items, item_rows, membership = [], [], {}
-    list_name, list_row = None, None
-    for r, row in survey.rows:
-        typ = " ".join(_cell_text(row.get(type_col)).split())
+    def _item_list(self, type_text: str, r: int, type_col: str, out: _SurveyItems) -> str | None:
+        """The list of an item row (``select_one LIST``), or None for any other row.
+
+        Multiple choice rows, a ``select_one`` without a list and a second list are errors;
+        the first list found is recorded in ``out``.
+        """
+        typ = " ".join(type_text.split())
         parts = typ.split(" ")
         if parts[0] in ("select_multiple", "select_one_from_file", "select_multiple_from_file") or \
                 parts[0].startswith("select_multiple"):
-            errors.append(fail("INSTRUMENT_XLSFORM_LIST",
-                               f"sheet 'survey': found {typ!r}; expected 'select_one LIST' items "
-                               "(a multiple choice question cannot be scored; remove it from the "
-                               "instrument form)", row=r, column=type_col))
-            continue
+            self.errors.append(self.fail("INSTRUMENT_XLSFORM_LIST",
+                                         f"sheet 'survey': found {typ!r}; expected 'select_one LIST' items "
+                                         "(a multiple choice question cannot be scored; remove it from the "
+                                         "instrument form)", row=r, column=type_col))
+            return None
         if parts[0] != "select_one":
-            continue  # note, begin group, text, calculate, ...
+            return None  # note, begin group, text, calculate, ...
         if len(parts) < 2:
-            errors.append(fail("INSTRUMENT_XLSFORM_LIST", "sheet 'survey': found 'select_one' without a "
-                               "list name; expected 'select_one LIST'", row=r, column=type_col))
-            continue
-        if list_name is None:
-            list_name, list_row = parts[1], r
-        elif parts[1] != list_name:
-            errors.append(fail("INSTRUMENT_XLSFORM_LIST",
-                               f"sheet 'survey': found list {parts[1]!r}; expected {list_name!r} like the "
-                               f"item in row {list_row} (all items of an instrument share one response "
-                               "scale)", row=r, column=type_col))
-            continue
-        i = len(items)
-        item: dict = {"id": _cell_text(row.get(name_col))}
-        loc[("items", i)] = ("survey", r, name_col)
-        loc[("items", i, "id")] = ("survey", r, name_col)
-        text = {}
-        for col, lang in label_cols.items():
-            t = _cell_text(row.get(col))
-            if t:
-                lang = lang if lang != "auto" else ("zh" if _CJK.search(t) else "en")
-                text.setdefault(lang, t)
-                loc.setdefault(("items", i, "text"), ("survey", r, col))
-        if text:
-            item["text"] = {k: text[k] for k in ("en", "zh") if k in text}
-        if rev_col:
-            rv = _cell_text(row.get(rev_col)).lower()
-            loc[("items", i, "reverse")] = ("survey", r, rev_col)
-            if rv in _TRUE:
-                item["reverse"] = True
-            elif rv not in _FALSE:
-                errors.append(fail("INSTRUMENT_XLSFORM_VALUE",
-                                   f"sheet 'survey': found {rv!r}; expected yes/no (or true/false, 1/0, blank)",
-                                   row=r, column=rev_col))
-        if scale_col:
-            for sid in re.split(r"[\s,;]+", _cell_text(row.get(scale_col))):
-                if sid:
-                    membership.setdefault(sid, []).append((item["id"], r))
-        items.append(item)
-        item_rows.append(r)
-    if list_name is None and not errors:
-        errors.append(fail("INSTRUMENT_XLSFORM_LIST", "sheet 'survey': no 'select_one LIST' rows; expected "
-                           "one row per item", row=None, column=type_col))
-    data["items"] = items
+            self.errors.append(self.fail("INSTRUMENT_XLSFORM_LIST", "sheet 'survey': found 'select_one' "
+                                         "without a list name; expected 'select_one LIST'", row=r,
+                                         column=type_col))
+            return None
+        if out.list_name is None:
+            out.list_name, out.list_row = parts[1], r
+        elif parts[1] != out.list_name:
+            self.errors.append(self.fail("INSTRUMENT_XLSFORM_LIST",
+                                         f"sheet 'survey': found list {parts[1]!r}; expected "
+                                         f"{out.list_name!r} like the item in row {out.list_row} (all items "
+                                         "of an instrument share one response scale)", row=r, column=type_col))
+            return None
+        return parts[1]
 
-    # ---- choices: the response scale
-    ln_col = choices.find("list_name", "list name")
-    cname_col = choices.find("name")
-    for need, col in (("list_name", ln_col), ("name", cname_col)):
-        if not col:
-            errors.append(fail("INSTRUMENT_XLSFORM_COLUMN",
-                               f"sheet 'choices': no column {need!r}; found columns: "
-                               f"{', '.join(h for h in choices.header if h) or 'none'}", row=1, column=need))
-    if list_name is not None and ln_col and cname_col:
-        clabels = choices.lang_columns("label", default_lang)
+    def _reverse(self, item: dict, row: dict, r: int, rev_col: str, i: int) -> None:
+        rv = _cell_text(row.get(rev_col)).lower()
+        self.loc[("items", i, "reverse")] = ("survey", r, rev_col)
+        if rv in _TRUE:
+            item["reverse"] = True
+        elif rv not in _FALSE:
+            self.errors.append(self.fail("INSTRUMENT_XLSFORM_VALUE",
+                                         f"sheet 'survey': found {rv!r}; expected yes/no (or true/false, "
+                                         "1/0, blank)", row=r, column=rev_col))
+
+    # ---------------------------------------------------------------- choices: the response scale
+    def response(self, choices, items: _SurveyItems) -> dict | None:
+        """``{"min", "max", "labels"}`` from the rows of the items' list, or None."""
+        ln_col = choices.find("list_name", "list name")
+        cname_col = choices.find("name")
+        for need, col in (("list_name", ln_col), ("name", cname_col)):
+            if not col:
+                self.errors.append(self.fail("INSTRUMENT_XLSFORM_COLUMN",
+                                             f"sheet 'choices': no column {need!r}; found columns: "
+                                             f"{', '.join(h for h in choices.header if h) or 'none'}",
+                                             row=1, column=need))
+        if items.list_name is None or not ln_col or not cname_col:
+            return None
+        codes, labels, first_row = self._choice_codes(choices, items.list_name, ln_col, cname_col)
+        if not codes and first_row is None:
+            self.errors.append(self.fail("INSTRUMENT_XLSFORM_LIST",
+                                         f"sheet 'choices': no rows for list {items.list_name!r} (used in "
+                                         f"sheet 'survey' row {items.list_row})", row=None, column=ln_col))
+            return None
+        if not codes:
+            return None
+        lo, hi = min(codes), max(codes)
+        response = {"min": lo, "max": hi}
+        if labels:
+            response["labels"] = labels
+        self.loc[("response",)] = ("choices", first_row, cname_col)
+        self.loc[("response", "min")] = ("choices", codes[lo], cname_col)
+        self.loc[("response", "max")] = ("choices", codes[hi], cname_col)
+        return response
+
+    def _choice_codes(self, choices, list_name: str, ln_col: str, cname_col: str) -> tuple:
+        """``({code: excel row}, {code text: labels}, first row of the list)``."""
+        clabels = choices.lang_columns("label", self.default_lang)
         codes, labels, first_row = {}, {}, None
         for r, row in choices.rows:
             if _cell_text(row.get(ln_col)) != list_name:
@@ -296,105 +388,92 @@ def read_xlsform(path, *, display: str | None = None):
             raw = row.get(cname_col)
             code = _int_code(raw)
             if code is None:
-                errors.append(fail("INSTRUMENT_XLSFORM_VALUE",
-                                   f"sheet 'choices': found {_cell_text(raw)!r}; expected an integer response "
-                                   "code", row=r, column=cname_col))
+                self.errors.append(self.fail("INSTRUMENT_XLSFORM_VALUE",
+                                             f"sheet 'choices': found {_cell_text(raw)!r}; expected an "
+                                             "integer response code", row=r, column=cname_col))
                 continue
             if code in codes:
-                errors.append(fail("INSTRUMENT_XLSFORM_VALUE",
-                                   f"sheet 'choices': code {code} appears twice in list {list_name!r} "
-                                   f"(rows {codes[code]} and {r})", row=r, column=cname_col))
+                self.errors.append(self.fail("INSTRUMENT_XLSFORM_VALUE",
+                                             f"sheet 'choices': code {code} appears twice in list "
+                                             f"{list_name!r} (rows {codes[code]} and {r})", row=r,
+                                             column=cname_col))
                 continue
             codes[code] = r
-            text = {}
-            for col, lang in clabels.items():
-                t = _cell_text(row.get(col))
-                if t:
-                    lang = lang if lang != "auto" else ("zh" if _CJK.search(t) else "en")
-                    text.setdefault(lang, t)
+            text, _ = _texts(row, clabels)
             if text:
-                labels[str(code)] = {k: text[k] for k in ("en", "zh") if k in text}
-            loc[("response", "labels", str(code))] = ("choices", r, cname_col)
-        if not codes and first_row is None:
-            errors.append(fail("INSTRUMENT_XLSFORM_LIST",
-                               f"sheet 'choices': no rows for list {list_name!r} (used in sheet 'survey' "
-                               f"row {list_row})", row=None, column=ln_col))
-        elif codes:
-            lo, hi = min(codes), max(codes)
-            data["response"] = {"min": lo, "max": hi}
-            if labels:
-                data["response"]["labels"] = labels
-            loc[("response",)] = ("choices", first_row, cname_col)
-            loc[("response", "min")] = ("choices", codes[lo], cname_col)
-            loc[("response", "max")] = ("choices", codes[hi], cname_col)
+                labels[str(code)] = _en_zh(text)
+            self.loc[("response", "labels", str(code))] = ("choices", r, cname_col)
+        return codes, labels, first_row
 
-    # ---- scales
-    scales, seen = [], set()
-    if scales_sheet is not None:
-        id_col = scales_sheet.find("id")
-        if not id_col:
-            errors.append(fail("INSTRUMENT_XLSFORM_COLUMN", "sheet 'scales': no column 'id'", row=1,
-                               column="id"))
-        else:
-            names = scales_sheet.lang_columns("name", default_lang)
-            cols = {k: scales_sheet.find(k) for k in ("score", "min_items", "better", "subscales",
-                                                       "test_retest")}
-            for r, row in scales_sheet.rows:
-                sid = _cell_text(row.get(id_col))
-                j = len(scales)
-                sc: dict = {"id": sid}
-                loc[("scales", j)] = ("scales", r, id_col)
-                loc[("scales", j, "id")] = ("scales", r, id_col)
-                nm = {}
-                for col, lang in names.items():
-                    t = _cell_text(row.get(col))
-                    if t:
-                        lang = lang if lang != "auto" else ("zh" if _CJK.search(t) else "en")
-                        nm.setdefault(lang, t)
-                        loc.setdefault(("scales", j, "name"), ("scales", r, col))
-                sc["name"] = {k: nm[k] for k in ("en", "zh") if k in nm} if nm else {"en": sid}
-                members = membership.get(sid)
-                if members:
-                    sc["items"] = [m[0] for m in members]
-                    for k, (_, item_row) in enumerate(members):
-                        loc[("scales", j, "items", k)] = ("survey", item_row, scale_col)
-                for key in ("score", "better"):
-                    if cols[key] and _cell_text(row.get(cols[key])):
-                        sc[key] = _cell_text(row.get(cols[key]))
-                        loc[("scales", j, key)] = ("scales", r, cols[key])
-                if cols["subscales"] and _cell_text(row.get(cols["subscales"])):
-                    sc["subscales"] = [s for s in re.split(r"[\s,;]+", _cell_text(row.get(cols["subscales"])))
-                                       if s]
-                    for k in range(len(sc["subscales"])):
-                        loc[("scales", j, "subscales", k)] = ("scales", r, cols["subscales"])
-                for key, conv in (("min_items", _int_code), ("test_retest", _number)):
-                    col = cols[key]
-                    if col and _cell_text(row.get(col)):
-                        v = conv(row.get(col))
-                        sc[key] = v if v is not None else _cell_text(row.get(col))
-                        loc[("scales", j, key)] = ("scales", r, col)
-                scales.append(sc)
-                seen.add(sid)
-    for sid, members in membership.items():
-        if sid in seen:
-            continue
-        j = len(scales)
-        scales.append({"id": sid, "name": {"en": sid}, "items": [m[0] for m in members]})
-        loc[("scales", j)] = ("survey", members[0][1], scale_col)
-        loc[("scales", j, "id")] = ("survey", members[0][1], scale_col)
+    # ---------------------------------------------------------------- scales
+    def scales(self, scales_sheet, items: _SurveyItems) -> list:
+        """The rows of ``scales``, then the scales named only in ``survey.scale`` (defaults)."""
+        scales, seen = [], set()
+        if scales_sheet is not None:
+            id_col = scales_sheet.find("id")
+            if not id_col:
+                self.errors.append(self.fail("INSTRUMENT_XLSFORM_COLUMN", "sheet 'scales': no column 'id'",
+                                             row=1, column="id"))
+            else:
+                names = scales_sheet.lang_columns("name", self.default_lang)
+                cols = {k: scales_sheet.find(k) for k in ("score", "min_items", "better", "subscales",
+                                                           "test_retest")}
+                for r, row in scales_sheet.rows:
+                    sc = self._scale_row(len(scales), r, row, id_col, names, cols, items)
+                    scales.append(sc)
+                    seen.add(sc["id"])
+        for sid, members in items.membership.items():
+            if sid in seen:
+                continue
+            j = len(scales)
+            scales.append({"id": sid, "name": {"en": sid}, "items": [m[0] for m in members]})
+            self.loc[("scales", j)] = ("survey", members[0][1], items.scale_col)
+            self.loc[("scales", j, "id")] = ("survey", members[0][1], items.scale_col)
+            self._locate_members(j, members, items.scale_col)
+        return scales
+
+    def _scale_row(self, j: int, r: int, row: dict, id_col: str, names: dict, cols: dict,
+                   items: _SurveyItems) -> dict:
+        """Scale ``j`` from one row of the ``scales`` sheet (its items from ``survey.scale``)."""
+        sid = _cell_text(row.get(id_col))
+        sc: dict = {"id": sid}
+        self.loc[("scales", j)] = ("scales", r, id_col)
+        self.loc[("scales", j, "id")] = ("scales", r, id_col)
+        nm, first = _texts(row, names)
+        if first:
+            self.loc.setdefault(("scales", j, "name"), ("scales", r, first))
+        sc["name"] = _en_zh(nm) if nm else {"en": sid}
+        members = items.membership.get(sid)
+        if members:
+            sc["items"] = [m[0] for m in members]
+            self._locate_members(j, members, items.scale_col)
+        for key in ("score", "better"):
+            if cols[key] and _cell_text(row.get(cols[key])):
+                sc[key] = _cell_text(row.get(cols[key]))
+                self.loc[("scales", j, key)] = ("scales", r, cols[key])
+        if cols["subscales"] and _cell_text(row.get(cols["subscales"])):
+            sc["subscales"] = [s for s in re.split(r"[\s,;]+", _cell_text(row.get(cols["subscales"]))) if s]
+            for k in range(len(sc["subscales"])):
+                self.loc[("scales", j, "subscales", k)] = ("scales", r, cols["subscales"])
+        for key, conv in (("min_items", _int_code), ("test_retest", _number)):
+            col = cols[key]
+            if col and _cell_text(row.get(col)):
+                v = conv(row.get(col))
+                sc[key] = v if v is not None else _cell_text(row.get(col))
+                self.loc[("scales", j, key)] = ("scales", r, col)
+        return sc
+
+    def _locate_members(self, j: int, members: list, scale_col: str | None) -> None:
         for k, (_, item_row) in enumerate(members):
-            loc[("scales", j, "items", k)] = ("survey", item_row, scale_col)
-    if scales or not errors:
-        data["scales"] = scales
-        if not scales:
-            loc[("scales",)] = ("survey", 1, scale_col or "scale")
-    raise_errors(errors)
+            self.loc[("scales", j, "items", k)] = ("survey", item_row, scale_col)
 
-    def locate(key_path: tuple) -> dict:
+    # ---------------------------------------------------------------- messages
+    def locate(self, key_path: tuple) -> dict:
+        """``{"where", "column", "row"}`` of a key path: its nearest located ancestor."""
         p = tuple(key_path)
         while p:
-            if p in loc:
-                sheet, row, col = loc[p]
+            if p in self.loc:
+                sheet, row, col = self.loc[p]
                 out = {"where": f"sheet {sheet!r}", "column": col}
                 if row is not None:
                     out["row"] = row
@@ -403,12 +482,6 @@ def read_xlsform(path, *, display: str | None = None):
                 return out
             p = p[:-1]
         return {"where": "sheet 'settings'", "column": None}
-
-    # order keys as a YAML file would
-    order = ["id", "name", "version", "construct", "citation", "license", "response", "items", "scales",
-             "test_retest", "notes"]
-    data = {k: data[k] for k in order if k in data}
-    return data, locate
 
 
 def load_xlsform(path, *, display: str | None = None):
@@ -420,8 +493,6 @@ def load_xlsform(path, *, display: str | None = None):
     >>> load_xlsform("instruments/communication.xlsx").id  # doctest: +SKIP
     'pcc'
     """
-    from .instrument_loader import build_instrument
-
     display = display or str(path)
     data, locate = read_xlsform(path, display=display)
     return build_instrument(data, file=display, locate=locate, path=Path(path))

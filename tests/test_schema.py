@@ -6,13 +6,13 @@ import jsonschema
 import pytest
 
 from core.errors import ContractError, ErrorList
+from core.suggest import closest
 from survey.schema import (
     check,
     format_path,
     load_schema,
     parse_yaml,
     read_yaml,
-    suggest,
 )
 
 MINIMAL = {"id": "s", "design": {"type": "cross_sectional", "id": "sid"}, "data": [{"path": "d.csv"}]}
@@ -269,8 +269,8 @@ def test_format_path_and_suggest():
     assert format_path(("outcomes", 1, "scale")) == "outcomes[1].scale"
     assert format_path(("scales", 2, "items", 3)) == "scales[2].items[3]"
     assert format_path(("instruments", 0, "items", "a b")) == "instruments[0].items['a b']"
-    assert suggest("Baseline ", ["baseline", "endline"]) == "baseline"
-    assert suggest("zzz", ["baseline"]) is None
+    assert closest("Baseline ", ["baseline", "endline"]) == "baseline"
+    assert closest("zzz", ["baseline"]) is None
 
 
 def test_readme_examples_load(tmp_path):
