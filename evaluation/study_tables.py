@@ -847,7 +847,7 @@ def claims_audit(study, scores: pd.DataFrame, reliabilities: dict, *, lang: str 
                         observed=observed or None, has_baseline=_linked_waves(d),
                         has_comparison=bool(d.arm) and "control" in observed,
                         n_schools=n_schools, claim=c.text, alpha=study.analysis.alpha,
-                        lang=lang)
+                        lang=lang, seed=study.analysis.seed)
         t = a.table.copy()
         t["claim_id"] = c.id
         t["outcome"] = c.outcome
@@ -919,11 +919,8 @@ def effects_table(study, scores: pd.DataFrame) -> pd.DataFrame:
     # an arm of fewer than min_cell children (a typo such as `treatmnet`) is not modelled:
     # its estimates could not be published, and its models may not even be defined
     fitted = data.loc[~data[design.arm].isin(tiny)] if tiny else data
-    # estimate_effects knows holm and bh; with "none" the adjusted p is the p-value
     res = estimate_effects(fitted, outcomes, design, alpha=study.analysis.alpha,
-                           adjust="holm" if adjust == "none" else adjust)
-    if adjust == "none":
-        res["p_adjusted"] = res["p_value"]
+                           adjust=adjust).tidy()
     res = res.assign(n_smallest_arm=_effects_smallest_arm(design, fitted, outcomes, res))
     if tiny:
         models = res.drop_duplicates(subset=["outcome", "model"])[["outcome", "model",
@@ -990,7 +987,7 @@ def subgroup_table(study, scores: pd.DataFrame) -> pd.DataFrame:
     for sg in d.subgroups:
         if sg not in scores.columns:
             continue
-        res = subgroup_effects(scores, outcomes, d, sg, alpha=study.analysis.alpha)
+        res = subgroup_effects(scores, outcomes, d, sg, alpha=study.analysis.alpha).tidy()
         if tiny and d.arm:
             res = pd.concat([res, pd.DataFrame(
                 [{"outcome": o, "arm": a, "control": d.control, "subgroup": sg, "level": "",

@@ -116,7 +116,7 @@ def test_estimate_effects_mixed_rows_use_satterthwaite():
     d = d.assign(id=np.arange(len(d)), wave="t1", arm=np.where(d["treat"] == 1, "t", "c"))
     design = Design(type="cluster_randomized", id="id", waves=("t1",), arm="arm", control="c",
                     clusters=("cluster",), covariates=("x",))
-    res = estimate_effects(d, ["y"], design)
+    res = estimate_effects(d, ["y"], design).tidy()
     row = res[res["model"] == "mixed_reml"].iloc[0]
     ref = FIXED[(FIXED["model"] == "trial_10_1") & (FIXED["term"] == "treat")].iloc[0]
     assert row["df"] == pytest.approx(ref["df"], rel=1e-5)

@@ -154,10 +154,15 @@ class _Lane:
         self.proc: subprocess.Popen | None = None
         self.log = workdir / f"lane{number}.log"
 
-    def _start(self):
+    def start(self, warm: str | None = None):
+        """Spawn the lane process; with ``warm`` (a kernel name) it starts that kernel and
+        imports the notebooks' modules before the first task arrives."""
+        args = [sys.executable, "-m", "workbench.notebook_runner", "--lane"]
+        if warm:
+            args += ["--warm", warm]
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "workbench.notebook_runner", "--lane"],
+                args,
                 env=self.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
                 start_new_session=True, text=True, encoding="utf-8",
             )
@@ -178,7 +183,7 @@ class _Lane:
         result_file.unlink(missing_ok=True)
         started = time.perf_counter()
         if self.proc is None or self.proc.poll() is not None:
-            self._start()
+            self.start()
         done = False
         try:
             self.proc.stdin.write(f"{task_file}\t{result_file}\n")
@@ -204,16 +209,109 @@ class _Lane:
                               {"kind": "runner", "ename": f"exit {code}", "evalue": tail},
                               parameters=task.parameters)
 
-    def close(self):
+    def close(self, grace: float = 30):
         if self.proc is None:
             return
         try:
             self.proc.stdin.close()
-            self.proc.wait(timeout=30)
+            self.proc.wait(timeout=grace)
         except (OSError, subprocess.TimeoutExpired):
-            pass
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
         self.children.remove(self.proc)
         self.proc = None
+
+
+class NotebookPool:
+    """``jobs`` job lanes that can be started before the notebooks are known.
+
+    :meth:`start` spawns the lane processes; each starts its kernel at once and imports the
+    modules every study notebook needs (:data:`workbench.notebook_runner.WARM_IMPORTS`), so
+    that ``workbench run`` overlaps kernel start and imports with validation and scoring.
+    :meth:`run` then executes notebooks on the lanes; :meth:`close` ends the lanes and
+    removes the task folder. Use it as a context manager.
+
+    Examples
+    --------
+    >>> with NotebookPool(2, workdir=scratch) as pool:          # doctest: +SKIP
+    ...     pool.start()                                           # kernels warm up now
+    ...     validate_and_score()
+    ...     results = pool.run(tasks)
+    """
+
+    def __init__(self, jobs: int | None = None, *, workdir: Path | None = None,
+                 kernel_name: str = "python3"):
+        self.jobs = max(1, jobs or os.cpu_count() or 1)
+        self.kernel_name = kernel_name
+        self.env = {**os.environ, **SINGLE_THREAD_ENV, "PYTHONHASHSEED": "0",
+                    "JUPYTER_PLATFORM_DIRS": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+        self.env.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+        self.children = _Children()
+        self._tmp = tempfile.TemporaryDirectory(prefix="workbench-tasks-", dir=workdir)
+        self.workdir = Path(self._tmp.name)
+        (self.workdir / "tmp").mkdir()
+        self.env["TMPDIR"] = str(self.workdir / "tmp")
+        self.lanes = [_Lane(self.children, self.env, self.workdir, k) for k in range(self.jobs)]
+
+    def start(self) -> NotebookPool:
+        """Spawn the lanes now (their kernels start and warm up in the background)."""
+        for lane in self.lanes:
+            if lane.proc is None:
+                lane.start(warm=self.kernel_name)
+        return self
+
+    def run(self, tasks: list[NotebookTask], progress=None) -> list[NotebookResult]:
+        """Execute ``tasks`` on the lanes; results in task order (see :func:`run_notebooks`)."""
+        progress = progress or (lambda *a: None)
+        pending: queue.Queue = queue.Queue()
+        for i, t in enumerate(tasks):
+            pending.put((i, t))
+        results: list = [None] * len(tasks)
+        lanes = self.lanes[:max(1, min(len(self.lanes), len(tasks)))]
+        for idle in self.lanes[len(lanes):]:
+            idle.close()
+
+        def work(lane: _Lane):
+            try:
+                while True:
+                    try:
+                        i, task = pending.get_nowait()
+                    except queue.Empty:
+                        return
+                    progress("start", task.name, None)
+                    res = lane.run(task)
+                    results[i] = res
+                    progress("done", task.name, res)
+            finally:
+                lane.close()
+
+        pool = ThreadPoolExecutor(max_workers=len(lanes))
+        futures = [pool.submit(work, lane) for lane in lanes]
+        try:
+            for f in futures:
+                f.result()
+        except KeyboardInterrupt:
+            self.children.stop_all()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+        return results
+
+    def close(self) -> None:
+        """End every lane (and its kernel) and remove the task folder."""
+        for lane in self.lanes:
+            lane.close(grace=5)
+        self._tmp.cleanup()
+
+    def __enter__(self) -> NotebookPool:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is KeyboardInterrupt:
+            self.children.stop_all()
+        self.close()
 
 
 def run_notebooks(tasks: list[NotebookTask], *, jobs: int | None = None,
@@ -239,45 +337,6 @@ def run_notebooks(tasks: list[NotebookTask], *, jobs: int | None = None,
         the others. On KeyboardInterrupt every child is stopped and the interrupt
         is re-raised.
     """
-    jobs = max(1, jobs or os.cpu_count() or 1)
-    env = {**os.environ, **SINGLE_THREAD_ENV, "PYTHONHASHSEED": "0",
-           "JUPYTER_PLATFORM_DIRS": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
-    env.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
-    children = _Children()
-    progress = progress or (lambda *a: None)
-
-    with tempfile.TemporaryDirectory(prefix="workbench-tasks-", dir=workdir) as tmp:
-        workdir = Path(tmp)
-        (workdir / "tmp").mkdir()
-        env["TMPDIR"] = str(workdir / "tmp")
-        pending: queue.Queue = queue.Queue()
-        for i, t in enumerate(tasks):
-            pending.put((i, t))
-        results: list = [None] * len(tasks)
-        lanes = [_Lane(children, env, workdir, k) for k in range(min(jobs, len(tasks)) or 1)]
-
-        def work(lane: _Lane):
-            try:
-                while True:
-                    try:
-                        i, task = pending.get_nowait()
-                    except queue.Empty:
-                        return
-                    progress("start", task.name, None)
-                    res = lane.run(task)
-                    results[i] = res
-                    progress("done", task.name, res)
-            finally:
-                lane.close()
-
-        pool = ThreadPoolExecutor(max_workers=len(lanes))
-        futures = [pool.submit(work, lane) for lane in lanes]
-        try:
-            for f in futures:
-                f.result()
-        except KeyboardInterrupt:
-            children.stop_all()
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
-        pool.shutdown(wait=True)
-    return results
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(tasks) or 1))
+    with NotebookPool(jobs, workdir=workdir) as pool:
+        return pool.run(tasks, progress)

@@ -56,6 +56,13 @@ if "analysis.figures" in _sys.modules:
 del _os, _sys, _w, _m
 """
 
+WARM_IMPORTS = """\
+import numpy, pandas, scipy.stats, statsmodels.api, matplotlib.pyplot, seaborn
+import analysis.figures, evaluation.run_folder, evaluation.study_tables
+"""
+"""What a warm lane imports in its kernel before the first notebook (``--warm``): the modules
+every study notebook imports, so that their import overlaps the pipeline's validation."""
+
 KERNEL_START_ERRORS = ("Address already in use", "Kernel died before replying",
                        "Kernel didn't respond", "Timeout waiting for kernel",
                        "Kernel was not started")
@@ -233,10 +240,34 @@ def _write_result(path: str, result: dict) -> None:
     write_text(path, json.dumps(result, ensure_ascii=False, indent=1))
 
 
-def lane() -> int:
-    """Run tasks from standard input in one reused kernel (see the module notes)."""
+def warm_up(km) -> None:
+    """Import :data:`WARM_IMPORTS` in the kernel (errors are left to the notebooks)."""
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=60)
+        kc.execute_interactive(WARM_IMPORTS, store_history=False, timeout=120,
+                               output_hook=lambda msg: None)
+    finally:
+        kc.stop_channels()
+
+
+def lane(warm: str | None = None) -> int:
+    """Run tasks from standard input in one reused kernel (see the module notes).
+
+    With ``warm`` (a kernel name), the kernel is started and :func:`warm_up` before the
+    first task arrives.
+    """
     km = None
     fresh_always = os.environ.get("WORKBENCH_FRESH_KERNELS") == "1"
+    if warm and not fresh_always:
+        try:
+            km = start_kernel(warm, os.getcwd())
+            warm_up(km)
+        except Exception:  # noqa: BLE001 - the first task starts a kernel of its own
+            if km is not None:
+                km.shutdown_kernel(now=True)
+            km = None
     try:
         for line in sys.stdin:
             if not line.strip():
@@ -244,7 +275,8 @@ def lane() -> int:
             task_path, result_path = line.rstrip("\n").split("\t")
             task = json.loads(Path(task_path).read_text(encoding="utf-8"))
             fresh = fresh_always or task.get("fresh_kernel", False)
-            if km is not None and (fresh or not km.is_alive()):
+            other = km is not None and km.kernel_name != task.get("kernel_name", "python3")
+            if km is not None and (fresh or other or not km.is_alive()):
                 km.shutdown_kernel(now=True)
                 km = None
             try:
@@ -281,7 +313,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     _exit_with_parent()
     if argv[:1] == ["--lane"]:
-        return lane()
+        warm = argv[argv.index("--warm") + 1] if "--warm" in argv[1:-1] else None
+        return lane(warm)
     task = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
     result = run_task(task)
     _write_result(argv[1], result)
