@@ -23,7 +23,7 @@ no further than it must:
 8. once every file is read: ids that differ only by case, whitespace, zero-width or
    full-width characters or leading zeros are linked (``ID_LOOSE_MATCH``), ids that
    Excel turned into dates are flagged (``ID_DATE``), and every id is replaced by its
-   keyed pseudonym (:mod:`survey.privacy`; ``_link_ids``): normalization happens before
+   keyed pseudonym (:mod:`survey.privacy`; :mod:`survey.id_linking`): normalization happens before
    hashing, messages show pseudonyms and counts;
 9. covariates, subgroups and data-column outcomes are read as numbers or text
    (``_read_columns``; ``VALUE_NOT_NUMERIC`` for text in a numeric column,
@@ -52,6 +52,7 @@ from core.suggest import closest, did_you_mean
 
 from . import privacy
 from . import wenjuanxing as wjx
+from .id_linking import link_ids
 from .readers import _STR, read_table
 
 _SPACE = re.compile(r"[\s\u3000]+")
@@ -642,237 +643,6 @@ def _free_text_levels(col, codes, uniques, files, rows, headers) -> list:
     return issues
 
 
-# ----------------------------------------------------------------------------- respondent ids
-
-#: Characters that do not show: zero-width space/joiners, word joiner, BOM, soft hyphen.
-_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e]")
-_MONTHS = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
-#: An id cell that Excel turned into a date: 2024-01-12 (an .xlsx date cell as read),
-#: 2024/1/12, 1月12日, 12-Jan, Jan-12, with or without a midnight time.
-_DATE_ID = re.compile(
-    rf"^(?:\d{{4}}[-/.]\d{{1,2}}[-/.]\d{{1,2}}(?:[ T]0?0:00(?::00)?)?|\d{{1,2}}月\d{{1,2}}日"
-    rf"|\d{{1,2}}-(?:{_MONTHS})|(?:{_MONTHS})-\d{{1,2}})$", re.IGNORECASE)
-#: A date serial (days since 1899-12-30) from 2000-01-01 to 2049-12-31.
-_DATE_SERIAL = re.compile(r"^\d{5}(?:\.0+)?$")
-_SERIAL_RANGE = (36526, 54788)
-#: Ids written like ``1-12`` (class-number): the ones Excel turns into dates.
-_DASHED_ID = re.compile(r"^\d{1,2}-\d{1,2}$")
-_LOOSE_STEPS = ("full-width characters", "zero-width characters", "whitespace", "case")
-
-
-def _loose_form(raw: str, skip: str | None = None) -> str:
-    """A raw id after every normalization step of :data:`_LOOSE_STEPS` but ``skip``."""
-    t = raw if skip == "full-width characters" else unicodedata.normalize("NFKC", raw)
-    t = t if skip == "zero-width characters" else _ZERO_WIDTH.sub("", t)
-    t = t.strip() if skip == "whitespace" else _SPACE.sub("", t)
-    return t if skip == "case" else t.casefold()
-
-
-def id_key(raw) -> str:
-    """The loose form under which respondent ids are linked across files and waves.
-
-    Unicode NFKC (full-width ``Ｓ１０１`` -> ``S101``), zero-width characters and all
-    whitespace removed, case ignored. Leading zeros are a separate step
-    (:func:`survey.ingest.read_study_data`, ``ID_LOOSE_MATCH``).
-
-    Examples
-    --------
-    >>> id_key(" s\u200b１０１ "), id_key("S 101")
-    ('s101', 's101')
-    """
-    return _loose_form(str(raw))
-
-
-def _groups(indices: np.ndarray, keys: np.ndarray) -> list:
-    """``indices`` grouped by ``keys[indices]`` (lists, in order of the indices)."""
-    if not len(indices):
-        return []
-    k = pd.factorize(keys[indices])[0]
-    order = np.argsort(k, kind="stable")
-    cuts = np.flatnonzero(np.diff(k[order])) + 1
-    return [g.tolist() for g in np.split(indices[order], cuts)]
-
-
-def _link_ids(data: pd.DataFrame, study, headers: dict, pseudonymizer):
-    """Link raw ids that differ only in form, flag ids that Excel turned into dates, and
-    replace the ids by pseudonyms (in place). Messages show pseudonyms and counts only.
-
-    Rules (``docs/error-codes.md``):
-
-    * ids whose loose form (:func:`id_key`: case, whitespace, zero-width and full-width
-      characters ignored) is the same are one respondent, written as the form with the
-      most rows, with an ``ID_LOOSE_MATCH`` warning per kind of difference saying how many
-      ids and rows were linked; unless two of the forms occur in one wave (two children,
-      or one child twice): then they are not linked (``ID_LOOSE_AMBIGUOUS`` warning);
-    * digit-only ids that differ only by leading zeros (``0001`` and ``1``: Excel drops
-      them) are linked the same way when unambiguous: exactly one zero-padded form and
-      the bare number, never both in one wave; otherwise ``ID_LOOSE_AMBIGUOUS``;
-    * an id that is a date (``2024-01-12``, ``1月12日``, ``12-Jan``), or a date serial
-      (36526-54788) in a study whose other ids look like ``1-12`` or dates, is ``ID_DATE``
-      (error; the rows are quarantined by validation).
-
-    Returns ``(issues, {"ID_DATE": mask})``.
-    """
-    d = study.design
-    col = d.id
-    n = len(data)
-    issues: list[Issue] = []
-    if col not in data.columns or not n:
-        if col in data.columns:
-            data[col] = pseudonymizer.pseudonymize_series(data[col]).rename(col)
-        return issues, {}
-    raw = data[col]
-    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
-    nu = len(uniques)
-    uobj = pd.Series(np.asarray(uniques, dtype=object), dtype=object).astype(str)
-    uniq = uobj.tolist()
-    files = data["_file"].to_numpy(dtype=object)
-    rows = data["_row"].to_numpy()
-    waves = data[d.wave].fillna("").to_numpy(dtype=object) if d.wave in data.columns else \
-        np.full(n, "", dtype=object)
-    valid = codes >= 0
-    pos = np.flatnonzero(valid)
-    count = np.bincount(codes[valid], minlength=nu)
-    first = np.full(nu, n, dtype=np.int64)
-    seen_codes, first_pos = np.unique(codes[valid], return_index=True)
-    first[seen_codes] = pos[first_pos]
-    plain_s = uobj.str.normalize("NFKC").str.strip()  # the pseudonymizer's form
-    plain = plain_s.tolist()
-    key_s = (plain_s.str.replace(_ZERO_WIDTH.pattern, "", regex=True)
-             .str.replace(_SPACE.pattern, "", regex=True).str.casefold())  # = id_key
-
-    # dates
-    is_date = np.zeros(nu, dtype=bool)
-    maybe = np.flatnonzero(plain_s.str.contains("[-/.月]", regex=True).to_numpy(dtype=bool))
-    for k in maybe:
-        is_date[k] = bool(_DATE_ID.match(plain[k]))
-    if is_date.any() or plain_s.str.fullmatch(_DASHED_ID.pattern).any():
-        serial = plain_s.str.fullmatch(_DATE_SERIAL.pattern).to_numpy(dtype=bool)
-        for k in np.flatnonzero(serial):
-            if _SERIAL_RANGE[0] <= float(plain[k]) <= _SERIAL_RANGE[1]:
-                is_date[k] = True
-    eligible = ~is_date & (plain_s.str.len() > 0).to_numpy(dtype=bool)
-    loose_dup = eligible & key_s.duplicated(keep=False).to_numpy(dtype=bool)
-    digits = eligible & key_s.str.fullmatch("[0-9]+").to_numpy(dtype=bool)
-    bare_s = key_s.str.lstrip("0").replace("", "0")
-    zero_dup = digits & bare_s.where(digits).duplicated(keep=False).to_numpy(dtype=bool) & \
-        bare_s.where(digits).notna().to_numpy(dtype=bool)
-    candidates = np.flatnonzero(loose_dup | zero_dup)
-    waves_of: dict[int, set] = {int(k): set() for k in candidates}
-    if len(candidates):
-        sel = valid & np.isin(codes, candidates)
-        pairs = pd.DataFrame({"c": codes[sel], "w": waves[sel]}).drop_duplicates()
-        for c, w in zip(pairs["c"].tolist(), pairs["w"].tolist()):
-            waves_of[c].add(w)
-
-    # linking: loose form, then leading zeros; each distinct raw id -> the form it is written as
-    target = list(plain)
-    kinds_of: dict[str, list] = {}   # kind -> [unique index, ...] of linked variants
-    ambiguous: list[list] = []
-
-    def link(group: list, kind_of_variant, same_form_too: bool) -> None:
-        forms: dict[str, list] = {}
-        for k in group:
-            forms.setdefault(target[k], []).append(k)
-        if len(forms) >= 2:
-            seen: dict = {}
-            for form, ks in forms.items():
-                for w in set().union(*(waves_of.get(k, set()) for k in ks)):
-                    if w in seen and seen[w] != form:
-                        ambiguous.append(group)
-                        return
-                    seen[w] = form
-        rank = {form: (-sum(count_l[k] for k in ks), min(first_l[k] for k in ks))
-                for form, ks in forms.items()}
-        best = min(rank, key=rank.get)
-        best_raw = min(forms[best], key=lambda k: (-count_l[k], first_l[k]))
-        for k in group:
-            if uniq[k] == uniq[best_raw] or (not same_form_too and target[k] == best):
-                continue
-            for kind in kind_of_variant(k, best_raw):
-                kinds_of.setdefault(kind, []).append(k)
-            target[k] = best
-
-    def loose_kinds(k, best):
-        # a kind of difference counts when the ids differ once every other step is applied
-        out = [kind for kind in _LOOSE_STEPS
-               if _loose_form(uniq[k], kind) != _loose_form(uniq[best], kind)]
-        return out or ["whitespace"]  # surrounding spaces only (the strip of every form)
-
-    # (a linked id's form has the same loose key as its own, so key_s serves both steps)
-    count_l, first_l = count.tolist(), first.tolist()
-    keys = key_s.to_numpy(dtype=object)
-    for group in _groups(np.flatnonzero(loose_dup), keys):
-        link(group, loose_kinds, True)
-    bares = bare_s.to_numpy(dtype=object)
-    for group in _groups(np.flatnonzero(zero_dup), bares):
-        bare = bares[group[0]]
-        forms = {keys[k] for k in group}
-        if len(forms) < 2:
-            continue
-        padded = [f for f in forms if f != bare]
-        if len(padded) != 1 or bare not in forms:
-            ambiguous.append(group)
-            continue
-        link(group, lambda k, best: ["leading zeros"], False)
-
-    # pseudonyms of the linked forms
-    final = np.array(target + [None], dtype=object)[codes]
-    data[col] = pseudonymizer.pseudonymize_series(pd.Series(pd.array(final, dtype=_STR))).to_numpy()
-    data[col] = data[col].astype(_STR)
-    pseudo = data[col].to_numpy(dtype=object, na_value=None)
-
-    def where(ks) -> tuple:
-        k0 = min(ks, key=lambda k: first[k])
-        r0 = int(first[k0])
-        return files[r0], int(rows[r0]), headers.get(files[r0], {}).get(col, col), pseudo[r0]
-
-    for kind in ("case", "whitespace", "zero-width characters", "full-width characters",
-                 "leading zeros"):
-        ks = kinds_of.get(kind)
-        if not ks:
-            continue
-        nrows = int(count[ks].sum())
-        nfiles = len({files[int(first[k])] for k in ks})
-        file, row, header, p = where(ks)
-        how = {"leading zeros": "that Excel drops from numbers (0001 -> 1)"}.get(kind, "")
-        issues.append(Issue(
-            "ID_LOOSE_MATCH", "warning",
-            f"{len(ks)} respondent id(s) in {nrows} row(s) of {nfiles} file(s) match the ids of "
-            f"other rows only if differences of {kind}{' ' + how if how else ''} are ignored; "
-            "they were linked "
-            f"(first: respondent {p}). Check that they are the same children, and correct the "
-            "ids in the source if they are", file=file, row=row, column=header, value=p,
-            expected="the same id written the same way in every file and wave"))
-    if ambiguous:
-        ks = [k for g in ambiguous for k in g]
-        file, row, header, p = where(ks)
-        issues.append(Issue(
-            "ID_LOOSE_AMBIGUOUS", "warning",
-            f"{len(ambiguous)} group(s) of respondent ids ({len(ks)} ids) differ only by case, "
-            "whitespace, invisible characters or leading zeros, but two of them occur in one "
-            f"wave (or several zero-padded forms exist), so they were NOT linked (first: "
-            f"respondent {p}); they may be two children, or one child entered twice",
-            file=file, row=row, column=header, value=p,
-            expected="ids that are either the same or clearly different"))
-    flags = {}
-    if is_date.any():
-        mask = np.isin(codes, np.flatnonzero(is_date)) & (codes >= 0)
-        flags["ID_DATE"] = mask
-        for file in dict.fromkeys(files[mask]):
-            idx = np.flatnonzero(mask & (files == file))
-            shown = ", ".join(str(int(rows[k])) for k in idx[:10]) + ("..." if len(idx) > 10 else "")
-            issues.append(Issue(
-                "ID_DATE", "error",
-                f"the respondent id of {len(idx)} row(s) is a date (rows {shown}): Excel turns "
-                "ids written like a month and a day (class-number) into dates, so these children "
-                "cannot be linked; rows quarantined. Export the id column formatted as text",
-                file=file,
-                row=int(rows[idx[0]]), column=headers.get(file, {}).get(col, col),
-                expected="a respondent id as text, not a date"))
-    return issues, flags
-
-
 # ----------------------------------------------------------------------------- personal columns
 
 def _undeclared_pii(header: str, kind: str, file: str) -> Issue:
@@ -964,252 +734,325 @@ def read_study_data(study) -> IngestResult:
     >>> res = read_study_data(load_study("examples/county-cluster-trial"))  # doctest: +SKIP
     >>> res.data[["_file", "_row"]].head(2)                 # doctest: +SKIP
     """
-    design = study.design
-    roles = _columns_of(study)
-    sensitive = privacy.SensitiveValues()
-    pseudonymizer = privacy.Pseudonymizer(privacy.load_or_create_key(Path(study.root)))
-    issues: list[Issue] = []
-    sources: list[dict] = []
-    frames: list[pd.DataFrame] = []
-    headers: dict[str, dict] = {}
-    fatal = False
-    item_order = [iid for use in study.instruments for iid in use.columns]
-    single_wave = len(design.waves) == 1
-    pii_found: set[str] = set()
-    not_pii = {_header_key(c) for c in getattr(study.privacy, "not_pii", ())}
-    outcome_cols = [str(o.column) for o in study.outcomes if o.column is not None]
-    outcome_found: set[str] = set()
-    files_read = 0
-
+    run = _Run(study)
     for src in study.data:
-        name = _relative(src.path, study.root)
-        info = {"file": name, "format": src.format, "encoding": None, "sheet": None,
-                "platform": None, "kind": None, "rows": 0, "sha256": None, "read": False}
-        sources.append(info)
-        if _symlink_loop(src.path):
-            issues.append(Issue("FILE_UNREADABLE", "error", "the path is a symbolic link loop (a "
-                                "link that points, directly or through others, back to itself); "
-                                "the file cannot be read", file=name,
-                                expected="a data file, or a link to a data file in the study folder"))
-            fatal = True
-            continue
-        try:
-            table = read_table(src.path, encoding=src.encoding, sheet=src.sheet, name=name)
-        except DataError as err:
-            issues.append(Issue(err.code, "error", err.message, file=err.file or name,
-                                row=err.row, column=err.column))
-            fatal = True
-            continue
-        info.update(format=table.format, encoding=table.encoding, sheet=table.sheet,
-                    sha256=table.sha256, rows=len(table.frame), read=True)
-        files_read += 1
-        issues.extend(table.issues)
-        frame = table.frame
-        rows = table.row_numbers
+        _read_source(src, run)
+    return _finish(run)
 
-        # 2. personal data out, first
-        kept, dropped = privacy.drop_pii(frame, study.privacy.pii or ())
-        pii_found.update(_header_key(c) for c in dropped)
-        extra = [c for c in kept.columns if str(c).strip() in wjx.PERSONAL_COLUMNS]
-        for c in list(dropped) + extra:
-            sensitive.add(f"pii:{str(c).strip()}", _distinct(frame[c]))
-        frame = kept.drop(columns=extra)
 
-        # 3. platform
-        platform = getattr(src, "platform", None)
-        if platform is None and wjx.is_wenjuanxing(frame.columns):
-            platform = "wenjuanxing"
-        aliases = {}
-        if platform == "wenjuanxing":
-            wj = wjx.normalize_wenjuanxing(frame)
-            frame, aliases = wj.frame, wj.aliases
-            info["kind"] = wj.kind
-        info["platform"] = platform
-        resolve = _resolver(frame.columns, aliases)
+class _Run:
+    """What reading the files of one study collects, file after file."""
 
-        out: dict[str, object] = {}
-        header_map: dict[str, str] = {}
-        used = set()
-        file_fatal = False
+    def __init__(self, study):
+        self.study = study
+        self.sensitive = privacy.SensitiveValues()
+        self.pseudonymizer = privacy.Pseudonymizer(privacy.load_or_create_key(Path(study.root)))
+        self.issues: list[Issue] = []
+        self.sources: list[dict] = []
+        self.frames: list[pd.DataFrame] = []
+        self.headers: dict[str, dict] = {}
+        self.fatal = False
+        self.files_read = 0
+        self.pii_found: set[str] = set()
+        self.not_pii = {_header_key(c) for c in getattr(study.privacy, "not_pii", ())}
+        self.outcome_cols = [str(o.column) for o in study.outcomes if o.column is not None]
+        self.outcome_found: set[str] = set()
 
-        def missing(role, spec, *, fatal_role=True, _name=name, _frame=frame):
-            nonlocal file_fatal
-            issues.append(Issue("COLUMN_MISSING", "error",
-                                f"the {role} column {str(spec)!r} is not in the file"
-                                f"{did_you_mean(spec, _frame.columns)}",
-                                file=_name, row=1, column=str(spec),
-                                expected=f"a column named {str(spec)!r}"))
-            if fatal_role:
-                file_fatal = True
 
-        # id -> pseudonyms
-        idcol = resolve(roles["id"])
+def _read_source(src, run: _Run) -> None:
+    """Steps 1-7 of the module docstring for one data file; its frame goes to ``run.frames``."""
+    name = _relative(src.path, run.study.root)
+    info = {"file": name, "format": src.format, "encoding": None, "sheet": None,
+            "platform": None, "kind": None, "rows": 0, "sha256": None, "read": False}
+    run.sources.append(info)
+    table = _open_table(src, name, run.issues)
+    if table is None:
+        run.fatal = True
+        return
+    info.update(format=table.format, encoding=table.encoding, sheet=table.sheet,
+                sha256=table.sha256, rows=len(table.frame), read=True)
+    run.files_read += 1
+    run.issues.extend(table.issues)
+    frame = _drop_personal_columns(table.frame, run)
+    frame, aliases = _normalize_platform(frame, src, info)
+    f = _FileColumns(name, frame, table.row_numbers, aliases, run)
+    f.id_column()
+    f.wave_column(src)
+    f.design_columns()
+    f.covariates_and_subgroups()
+    codes_used = f.item_columns(src, info["kind"], table.value_labels)
+    if codes_used:
+        info["codes"] = codes_used
+    f.outcome_columns()
+    f.other_columns()
+    run.frames.append(f.to_frame())
+    run.headers[name] = f.header_map
+    run.fatal = run.fatal or f.fatal
+
+
+def _open_table(src, name: str, issues: list):
+    """The file read as strings (:func:`survey.readers.read_table`), or None with a ``FILE_*`` issue."""
+    if _symlink_loop(src.path):
+        issues.append(Issue("FILE_UNREADABLE", "error", "the path is a symbolic link loop (a "
+                            "link that points, directly or through others, back to itself); "
+                            "the file cannot be read", file=name,
+                            expected="a data file, or a link to a data file in the study folder"))
+        return None
+    try:
+        return read_table(src.path, encoding=src.encoding, sheet=src.sheet, name=name)
+    except DataError as err:
+        issues.append(Issue(err.code, "error", err.message, file=err.file or name,
+                            row=err.row, column=err.column))
+        return None
+
+
+def _drop_personal_columns(frame: pd.DataFrame, run: _Run) -> pd.DataFrame:
+    """``privacy.pii`` and platform personal columns dropped first; their values kept in memory."""
+    kept, dropped = privacy.drop_pii(frame, run.study.privacy.pii or ())
+    run.pii_found.update(_header_key(c) for c in dropped)
+    extra = [c for c in kept.columns if str(c).strip() in wjx.PERSONAL_COLUMNS]
+    for c in list(dropped) + extra:
+        run.sensitive.add(f"pii:{str(c).strip()}", _distinct(frame[c]))
+    return kept.drop(columns=extra)
+
+
+def _normalize_platform(frame: pd.DataFrame, src, info: dict) -> tuple[pd.DataFrame, dict]:
+    """A 问卷星 export normalized (:mod:`survey.wenjuanxing`): ``(frame, header aliases)``."""
+    platform = getattr(src, "platform", None)
+    if platform is None and wjx.is_wenjuanxing(frame.columns):
+        platform = "wenjuanxing"
+    aliases = {}
+    if platform == "wenjuanxing":
+        wj = wjx.normalize_wenjuanxing(frame)
+        frame, aliases = wj.frame, wj.aliases
+        info["kind"] = wj.kind
+    info["platform"] = platform
+    return frame, aliases
+
+
+class _FileColumns:
+    """The columns of one file under the study's names (``out``), and the headers they had."""
+
+    def __init__(self, name: str, frame: pd.DataFrame, rows, aliases: dict, run: _Run):
+        self.name = name
+        self.frame = frame
+        self.rows = rows
+        self.run = run
+        self.design = run.study.design
+        self.resolve = _resolver(frame.columns, aliases)
+        self.out: dict[str, object] = {}
+        self.header_map: dict[str, str] = {}
+        self.used: set = set()
+        self.fatal = False
+
+    def missing(self, role, spec, *, fatal_role=True) -> None:
+        self.run.issues.append(Issue("COLUMN_MISSING", "error",
+                                     f"the {role} column {str(spec)!r} is not in the file"
+                                     f"{did_you_mean(spec, self.frame.columns)}",
+                                     file=self.name, row=1, column=str(spec),
+                                     expected=f"a column named {str(spec)!r}"))
+        if fatal_role:
+            self.fatal = True
+
+    def _empty(self) -> pd.Series:
+        return pd.Series(pd.array([None] * len(self.frame), dtype=_STR))
+
+    def _take(self, key: str, col) -> None:
+        self.out[key] = self.frame[col].reset_index(drop=True)
+        self.used.add(col)
+        self.header_map[key] = str(col)
+
+    def id_column(self) -> None:
+        """The raw ids, for now: linked across files and pseudonymized once every file is in
+        (:func:`survey.id_linking.link_ids`); they never leave :func:`read_study_data`."""
+        idcol = self.resolve(self.design.id)
         if idcol is None:
-            missing("respondent id", roles["id"])
-            out[design.id] = pd.Series(pd.array([None] * len(frame), dtype=_STR))
-        else:
-            raw_ids = frame[idcol].reset_index(drop=True)
-            sensitive.add("raw_id", _distinct(raw_ids))
-            # raw for now: linked across files and pseudonymized once every file is in
-            # (_link_ids); never leaves this function
-            out[design.id] = raw_ids.rename(None)
-            used.add(idcol)
-            header_map[design.id] = str(idcol)
+            self.missing("respondent id", self.design.id)
+            self.out[self.design.id] = self._empty()
+            return
+        raw_ids = self.frame[idcol].reset_index(drop=True)
+        self.run.sensitive.add("raw_id", _distinct(raw_ids))
+        self.out[self.design.id] = raw_ids.rename(None)
+        self.used.add(idcol)
+        self.header_map[self.design.id] = str(idcol)
 
-        # wave
-        wavecol = resolve(roles["wave"])
+    def wave_column(self, src) -> None:
+        """The wave column, filled from ``data[].wave``; the one wave of a single-wave study."""
+        d = self.design
+        wavecol = self.resolve(d.wave)
         if wavecol is not None:
-            w = frame[wavecol].reset_index(drop=True)
+            w = self.frame[wavecol].reset_index(drop=True)
             if src.wave is not None:
                 w = w.fillna(str(src.wave))
-            out[design.wave] = w
-            used.add(wavecol)
-            header_map[design.wave] = str(wavecol)
+            self.out[d.wave] = w
+            self.used.add(wavecol)
+            self.header_map[d.wave] = str(wavecol)
         elif src.wave is not None:
-            out[design.wave] = pd.Series(pd.array([str(src.wave)] * len(frame), dtype=_STR))
-        elif single_wave:
-            out[design.wave] = pd.Series(pd.array([str(design.waves[0])] * len(frame), dtype=_STR))
+            self.out[d.wave] = pd.Series(pd.array([str(src.wave)] * len(self.frame), dtype=_STR))
+        elif len(d.waves) == 1:
+            self.out[d.wave] = pd.Series(pd.array([str(d.waves[0])] * len(self.frame), dtype=_STR))
         else:
-            missing("wave", roles["wave"])
-            out[design.wave] = pd.Series(pd.array([None] * len(frame), dtype=_STR))
+            self.missing("wave", d.wave)
+            self.out[d.wave] = self._empty()
 
-        # arm, clusters, block: text
+    def design_columns(self) -> None:
+        """Arm, clusters and block, as text; a missing one makes the file fatal."""
+        roles = _columns_of(self.run.study)
         design_cols = ([("arm", roles["arm"])] if roles["arm"] else []) + \
             [("cluster", c) for c in roles["clusters"]] + \
             ([("block", roles["blocks"])] if roles["blocks"] else [])
         for role, spec in design_cols:
-            col = resolve(spec)
+            col = self.resolve(spec)
             if col is None:
-                missing(role, spec)
-                out[str(spec)] = pd.Series(pd.array([None] * len(frame), dtype=_STR))
+                self.missing(role, spec)
+                self.out[str(spec)] = self._empty()
                 continue
-            out[str(spec)] = frame[col].reset_index(drop=True)
-            used.add(col)
-            header_map[str(spec)] = str(col)
+            self._take(str(spec), col)
+
+    def covariates_and_subgroups(self) -> None:
+        """Text for now: numbers are read once every file is in (:func:`_read_columns`)."""
+        roles = _columns_of(self.run.study)
         for role, specs in (("covariate", roles["covariates"]), ("subgroup", roles["subgroups"])):
             for spec in specs:
-                col = resolve(spec)
+                col = self.resolve(spec)
                 if col is None:
-                    missing(role, spec, fatal_role=False)
-                    out[str(spec)] = pd.Series(pd.array([None] * len(frame), dtype=_STR))
+                    self.missing(role, spec, fatal_role=False)
+                    self.out[str(spec)] = self._empty()
                     continue
-                # text for now: numbers are read once every file is in (_read_columns)
-                out[str(spec)] = frame[col].reset_index(drop=True)
-                used.add(col)
-                header_map[str(spec)] = str(col)
+                self._take(str(spec), col)
 
-        # items: convert every column, then decide per instrument whether the file
-        # holds label text (LABEL_UNKNOWN) or codes (VALUE_NOT_NUMERIC) for bad cells,
-        # and whether its numbers are option positions (问卷星 按序号) or the codes
-        nums_missing, text_missing = _missing_sets(study.missing_codes)
+    def item_columns(self, src, kind, value_labels) -> dict:
+        """Every item column as numbers; returns ``{instrument id: codes mode}`` where decided.
+
+        Per instrument: bad cells are ``LABEL_UNKNOWN`` when the file holds label text,
+        else ``VALUE_NOT_NUMERIC``; ``.sav`` value labels may shift the codes; a 问卷星
+        按序号 export's option numbers become the instrument's codes.
+        """
+        nums_missing, text_missing = _missing_sets(self.run.study.missing_codes)
         codes_used = {}
-        for use in study.instruments:
+        for use in self.run.study.instruments:
             inst = use.instrument
-            lookup = label_lookup(inst)
-            pending = []
-            numeric_cells = {}
-            hits = 0
-            for item_id, spec in use.columns.items():
-                col = resolve(spec)
-                if col is None and str(spec) != item_id:
-                    # A file may name the item by its id (a baseline typed in by hand)
-                    # while another carries the platform headers that `items:` maps.
-                    col = resolve(item_id)
-                if col is None:
-                    also = f" nor {item_id!r}" if str(spec) != item_id else ""
-                    issues.append(Issue(
-                        "COLUMN_MISSING", "error",
-                        f"the column {str(spec)!r}{also} of item {item_id} ({inst.id}) is not "
-                        f"in the file{did_you_mean(spec, frame.columns)}", file=name, row=1,
-                        column=str(spec), expected=f"a column named {str(spec)!r}"))
-                    out[item_id] = np.full(len(frame), np.nan)
-                    continue
-                vals, positions, texts, h = _convert_column(frame[col], lookup, nums_missing,
-                                                            text_missing)
-                hits += h
-                out[item_id] = vals
-                numeric_cells[item_id] = col
-                if len(positions):
-                    pending.append((str(col), positions, texts))
-                used.add(col)
-                header_map[item_id] = str(col)
-            for col, positions, texts in pending:
-                issues.extend(_item_issues(inst, positions, texts, hits > 0, file=name,
-                                           header=col, rows=rows))
-            if table.value_labels and numeric_cells:
-                shifts, label_issues = _value_label_codes(inst, numeric_cells, table.value_labels,
-                                                          file=name)
-                issues.extend(label_issues)
-                file_fatal = file_fatal or any(i.severity == "error" for i in label_issues)
-                for item_id, shift in shifts.items():
-                    col = numeric_cells[item_id]
-                    numbers = frame[col].str.strip().str.fullmatch(_NUMBER.pattern).fillna(False)
-                    out[item_id] = np.where(numbers.to_numpy(dtype=bool), out[item_id] + shift,
-                                            out[item_id])
-            mode, issue = _option_codes(inst, {i: out[i] for i in numeric_cells},
-                                        getattr(src, "codes", None), info["kind"],
-                                        label_text=hits > 0, file=name)
+            numeric_cells, hits = self._convert_items(use, nums_missing, text_missing)
+            if value_labels and numeric_cells:
+                self._relabel(inst, numeric_cells, value_labels)
+            mode, issue = _option_codes(inst, {i: self.out[i] for i in numeric_cells},
+                                        getattr(src, "codes", None), kind,
+                                        label_text=hits > 0, file=self.name)
             if issue is not None:
-                issues.append(issue)
-                file_fatal = file_fatal or issue.severity == "error"
+                self.run.issues.append(issue)
+                self.fatal = self.fatal or issue.severity == "error"
             if mode is not None:
                 codes_used[inst.id] = mode
             if mode == "option_index" and inst.response.min != 1:
                 shift = float(inst.response.min - 1)
                 for item_id, col in numeric_cells.items():
-                    numbers = frame[col].str.strip().str.fullmatch(_NUMBER.pattern).fillna(False)
-                    out[item_id] = np.where(numbers.to_numpy(dtype=bool), out[item_id] + shift,
-                                            out[item_id])
-        if codes_used:
-            info["codes"] = codes_used
+                    self._shift(item_id, col, shift)
+        return codes_used
 
-        # data-column outcomes: text for now, read as numbers with the covariates
-        for spec in outcome_cols:
-            if spec in out:  # also an item (named by its id) or a covariate
-                outcome_found.add(spec)
-                continue
-            col = resolve(spec)
+    def _convert_items(self, use, nums_missing, text_missing) -> tuple[dict, int]:
+        """One instrument's item columns converted; ``({item id: column}, label matches)``."""
+        inst = use.instrument
+        lookup = label_lookup(inst)
+        pending = []
+        numeric_cells = {}
+        hits = 0
+        for item_id, spec in use.columns.items():
+            col = self.resolve(spec)
+            if col is None and str(spec) != item_id:
+                # A file may name the item by its id (a baseline typed in by hand)
+                # while another carries the platform headers that `items:` maps.
+                col = self.resolve(item_id)
             if col is None:
-                missing("outcome", spec, fatal_role=False)
-                out[spec] = pd.Series(pd.array([None] * len(frame), dtype=_STR))
+                also = f" nor {item_id!r}" if str(spec) != item_id else ""
+                self.run.issues.append(Issue(
+                    "COLUMN_MISSING", "error",
+                    f"the column {str(spec)!r}{also} of item {item_id} ({inst.id}) is not "
+                    f"in the file{did_you_mean(spec, self.frame.columns)}", file=self.name, row=1,
+                    column=str(spec), expected=f"a column named {str(spec)!r}"))
+                self.out[item_id] = np.full(len(self.frame), np.nan)
                 continue
-            outcome_found.add(spec)
-            out[spec] = frame[col].reset_index(drop=True)
-            used.add(col)
-            header_map[spec] = str(col)
+            vals, positions, texts, h = _convert_column(self.frame[col], lookup, nums_missing,
+                                                        text_missing)
+            hits += h
+            self.out[item_id] = vals
+            numeric_cells[item_id] = col
+            if len(positions):
+                pending.append((str(col), positions, texts))
+            self.used.add(col)
+            self.header_map[item_id] = str(col)
+        for col, positions, texts in pending:
+            self.run.issues.extend(_item_issues(inst, positions, texts, hits > 0, file=self.name,
+                                                header=col, rows=self.rows))
+        return numeric_cells, hits
 
-        # other columns travel along as text, unless their header looks like personal
-        # data nobody declared: then they are dropped (values kept for the scanner) and
-        # the data are not analysed until the study says what they are
-        for c in frame.columns:
-            if c not in used and str(c) not in out:
-                kind = None if _header_key(c) in not_pii else personal_header(c)
-                if kind is not None:
-                    issues.append(_undeclared_pii(str(c), kind, name))
-                    sensitive.add(f"pii:{str(c).strip()}", _distinct(frame[c]))
-                    file_fatal = True
-                    continue
-                out[str(c)] = frame[c].reset_index(drop=True)
-                header_map[str(c)] = str(c)
-        out["_file"] = pd.Series(pd.array([name] * len(frame), dtype=_STR))
-        out["_row"] = rows.astype(np.int64)
-        frames.append(pd.DataFrame(out))
-        headers[name] = header_map
-        fatal = fatal or file_fatal
+    def _relabel(self, inst, numeric_cells: dict, value_labels: dict) -> None:
+        """``.sav``/``.dta`` value labels compared with the instrument's; shifted codes fixed."""
+        shifts, label_issues = _value_label_codes(inst, numeric_cells, value_labels, file=self.name)
+        self.run.issues.extend(label_issues)
+        self.fatal = self.fatal or any(i.severity == "error" for i in label_issues)
+        for item_id, shift in shifts.items():
+            self._shift(item_id, numeric_cells[item_id], shift)
 
-    data = _stack(frames, study, item_order)
-    link_issues, flags = _link_ids(data, study, headers, pseudonymizer)
-    issues.extend(link_issues)
-    col_issues, column_types = _read_columns(data, study, headers)
-    issues.extend(col_issues)
-    if files_read:
+    def _shift(self, item_id: str, col, shift: float) -> None:
+        """Add ``shift`` to the item's cells that are numbers (not labels or missing codes)."""
+        numbers = self.frame[col].str.strip().str.fullmatch(_NUMBER.pattern).fillna(False)
+        self.out[item_id] = np.where(numbers.to_numpy(dtype=bool), self.out[item_id] + shift,
+                                     self.out[item_id])
+
+    def outcome_columns(self) -> None:
+        """Data-column outcomes: text for now, read as numbers with the covariates."""
+        for spec in self.run.outcome_cols:
+            if spec in self.out:  # also an item (named by its id) or a covariate
+                self.run.outcome_found.add(spec)
+                continue
+            col = self.resolve(spec)
+            if col is None:
+                self.missing("outcome", spec, fatal_role=False)
+                self.out[spec] = self._empty()
+                continue
+            self.run.outcome_found.add(spec)
+            self._take(spec, col)
+
+    def other_columns(self) -> None:
+        """Other columns travel along as text, unless their header looks like personal data
+        nobody declared: then they are dropped (values kept for the scanner) and the data
+        are not analysed until the study says what they are (``PII_UNDECLARED``)."""
+        for c in self.frame.columns:
+            if c in self.used or str(c) in self.out:
+                continue
+            kind = None if _header_key(c) in self.run.not_pii else personal_header(c)
+            if kind is not None:
+                self.run.issues.append(_undeclared_pii(str(c), kind, self.name))
+                self.run.sensitive.add(f"pii:{str(c).strip()}", _distinct(self.frame[c]))
+                self.fatal = True
+                continue
+            self.out[str(c)] = self.frame[c].reset_index(drop=True)
+            self.header_map[str(c)] = str(c)
+
+    def to_frame(self) -> pd.DataFrame:
+        self.out["_file"] = pd.Series(pd.array([self.name] * len(self.frame), dtype=_STR))
+        self.out["_row"] = self.rows.astype(np.int64)
+        return pd.DataFrame(self.out)
+
+
+def _finish(run: _Run) -> IngestResult:
+    """Step 8 and 9 of the module docstring, once every file is in: ids linked and
+    pseudonymized, covariates read as numbers or text; absent personal columns."""
+    study = run.study
+    item_order = [iid for use in study.instruments for iid in use.columns]
+    data = _stack(run.frames, study, item_order)
+    link_issues, flags = link_ids(data, study, run.headers, run.pseudonymizer)
+    run.issues.extend(link_issues)
+    col_issues, column_types = _read_columns(data, study, run.headers)
+    run.issues.extend(col_issues)
+    if run.files_read:
         for col in study.privacy.pii or ():
-            if _header_key(col) not in pii_found:
-                issues.append(_absent_pii(str(col), [s["file"] for s in sources if s["read"]]))
-        if any(c not in outcome_found for c in outcome_cols):
-            fatal = True  # an outcome that no file holds: nothing to analyse
-    return IngestResult(data, sources, issues, sensitive, fatal, headers, quarantine=flags,
-                        columns=column_types)
+            if _header_key(col) not in run.pii_found:
+                run.issues.append(_absent_pii(str(col), [s["file"] for s in run.sources if s["read"]]))
+        if any(c not in run.outcome_found for c in run.outcome_cols):
+            run.fatal = True  # an outcome that no file holds: nothing to analyse
+    return IngestResult(data, run.sources, run.issues, run.sensitive, run.fatal, run.headers,
+                        quarantine=flags, columns=column_types)
 
 
 def _stack(frames, study, item_order) -> pd.DataFrame:
