@@ -543,28 +543,13 @@ def _read_columns(data: pd.DataFrame, study, headers: dict):
                               + [str(o.column) for o in study.outcomes if o.column is not None]))
     issues: list[Issue] = []
     types: dict[str, dict] = {}
-    files = data["_file"].to_numpy(dtype=object)
-    rows = data["_row"].to_numpy()
-    missing = list(study.missing_codes or ())
+    cells = _Cells(data["_file"].to_numpy(dtype=object), data["_row"].to_numpy(), headers,
+                   list(study.missing_codes or ()))
     for col in cols:
         if col not in data.columns or data[col].dtype.kind == "f":
             continue
         s = data[col]
-        codes, uniques = pd.factorize(s, use_na_sentinel=True)
-        kinds = np.zeros(len(uniques), dtype=np.int8)  # 0 missing, 1 number, 2 text
-        numbers = np.full(len(uniques), np.nan)
-        for k, u in enumerate(uniques):
-            t = str(u).strip()
-            if not t or t in text_missing:
-                continue
-            x = _number_or_none(t)
-            if x is None:
-                kinds[k] = 2
-            elif x not in nums_missing:
-                kinds[k], numbers[k] = 1, x
-        if not len(uniques):  # every cell empty
-            kinds, numbers = np.zeros(1, dtype=np.int8), np.full(1, np.nan)
-        cell_kind = np.where(codes >= 0, kinds[np.maximum(codes, 0)], 0)
+        codes, uniques, cell_kind, numbers = _cell_kinds(s, nums_missing, text_missing)
         n_num, n_text = int((cell_kind == 1).sum()), int((cell_kind == 2).sum())
         declared = study.column_type(col)
         numeric = declared == "numeric" or (declared is None and n_num > n_text)
@@ -576,7 +561,7 @@ def _read_columns(data: pd.DataFrame, study, headers: dict):
                       "numbers": n_num, "text": n_text}
         if not numeric:
             data[col] = s.mask(pd.Series(cell_kind == 0, index=s.index) & s.notna())
-            issues.extend(_free_text_levels(col, codes, uniques, files, rows, headers))
+            issues.extend(_free_text_levels(col, codes, uniques, cells.files, cells.rows, headers))
             continue
         values = np.where(cell_kind == 1, numbers[np.maximum(codes, 0)], np.nan)
         role = next((f"outcome {o.id!r}" for o in study.outcomes if o.column == col), None)
@@ -584,42 +569,89 @@ def _read_columns(data: pd.DataFrame, study, headers: dict):
             role = "a covariate declared numeric (columns:)" if declared == "numeric" else \
                 (f"a covariate read as numbers ({n_num} of {n_num + n_text} answers are "
                  f"numbers; if it is a category, declare columns: {{{col}: {{type: categorical}}}})")
-        expected = "a number" + (f" or a declared missing code {missing}" if missing else "")
-        for k in np.flatnonzero(cell_kind == 2):
-            header = headers.get(files[k], {}).get(col, col)
-            shown = describe_cell(uniques[codes[k]])
-            issues.append(Issue("VALUE_NOT_NUMERIC", "error",
-                                f"the cell ({shown}) is not a number; column {col!r} is {role}; set "
-                                "to missing", file=files[k], row=int(rows[k]), column=header,
-                                value=shown, expected=expected))
+        issues.extend(cells.not_numeric(col, role, np.flatnonzero(cell_kind == 2), uniques, codes))
         lo = None if spec is None else spec.min
         hi = None if spec is None else spec.max
         types[col].update(min=lo, max=hi)
+        data[col] = cells.in_range(col, role, values, lo, hi, issues)
+    return issues, types
+
+
+def _cell_kinds(s: pd.Series, nums_missing: set, text_missing: set) -> tuple:
+    """``(codes, uniques, kind of each cell, number of each unique)`` of a text column.
+
+    Kinds: 0 missing (empty or a declared missing code), 1 number, 2 text; the work is
+    done once per distinct value.
+    """
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    kinds = np.zeros(len(uniques), dtype=np.int8)  # 0 missing, 1 number, 2 text
+    numbers = np.full(len(uniques), np.nan)
+    for k, u in enumerate(uniques):
+        t = str(u).strip()
+        if not t or t in text_missing:
+            continue
+        x = _number_or_none(t)
+        if x is None:
+            kinds[k] = 2
+        elif x not in nums_missing:
+            kinds[k], numbers[k] = 1, x
+    if not len(uniques):  # every cell empty
+        kinds, numbers = np.zeros(1, dtype=np.int8), np.full(1, np.nan)
+    cell_kind = np.where(codes >= 0, kinds[np.maximum(codes, 0)], 0)
+    return codes, uniques, cell_kind, numbers
+
+
+@dataclass
+class _Cells:
+    """Where the cells of the stacked data come from (file, row, header), for issues."""
+
+    files: np.ndarray
+    rows: np.ndarray
+    headers: dict
+    missing: list  # the study's declared missing codes
+
+    def header(self, k: int, col: str) -> str:
+        return self.headers.get(self.files[k], {}).get(col, col)
+
+    def not_numeric(self, col: str, role: str, positions, uniques, codes) -> list[Issue]:
+        """``VALUE_NOT_NUMERIC`` for each text cell of a numeric column (described, not quoted)."""
+        expected = "a number" + (f" or a declared missing code {self.missing}" if self.missing else "")
+        issues = []
+        for k in positions:
+            shown = describe_cell(uniques[codes[k]])
+            issues.append(Issue("VALUE_NOT_NUMERIC", "error",
+                                f"the cell ({shown}) is not a number; column {col!r} is {role}; set "
+                                "to missing", file=self.files[k], row=int(self.rows[k]),
+                                column=self.header(k, col), value=shown, expected=expected))
+        return issues
+
+    def in_range(self, col: str, role: str, values: np.ndarray, lo, hi, issues: list) -> np.ndarray:
+        """``values`` with numbers outside ``[lo, hi]`` (or, without a range, beyond
+        :data:`NUMERIC_BOUND` or not finite) set to NaN, each a ``VALUE_OUT_OF_RANGE`` error."""
         with np.errstate(invalid="ignore"):
             out = ~np.isnan(values) & (~np.isfinite(values) | (np.abs(values) > NUMERIC_BOUND))
             if lo is not None:
                 out |= values < lo
             if hi is not None:
                 out |= values > hi
-        if out.any():
-            if lo is None and hi is None:
-                rng = (f"a finite number of at most {NUMERIC_BOUND:.0e} in size (declare a plausible "
-                       f"range: columns: {{{col}: {{type: numeric, min: ..., max: ...}}}})")
-            else:
-                rng = " and ".join(p for p in (None if lo is None else f"at least {lo:g}",
-                                               None if hi is None else f"at most {hi:g}") if p)
-            what = role if role.startswith("outcome") else f"covariate {col!r}"
-            for k in np.flatnonzero(out):
-                shown = describe_number(values[k])
-                issues.append(Issue(
-                    "VALUE_OUT_OF_RANGE", "error",
-                    f"{shown} is outside the plausible range of {what} ({rng}); set to missing",
-                    file=files[k], row=int(rows[k]), column=headers.get(files[k], {}).get(col, col),
-                    value=shown, expected=rng + (f" or a declared missing code {missing}"
-                                                 if missing else "")))
-            values = np.where(out, np.nan, values)
-        data[col] = values
-    return issues, types
+        if not out.any():
+            return values
+        if lo is None and hi is None:
+            rng = (f"a finite number of at most {NUMERIC_BOUND:.0e} in size (declare a plausible "
+                   f"range: columns: {{{col}: {{type: numeric, min: ..., max: ...}}}})")
+        else:
+            rng = " and ".join(p for p in (None if lo is None else f"at least {lo:g}",
+                                           None if hi is None else f"at most {hi:g}") if p)
+        what = role if role.startswith("outcome") else f"covariate {col!r}"
+        for k in np.flatnonzero(out):
+            shown = describe_number(values[k])
+            issues.append(Issue(
+                "VALUE_OUT_OF_RANGE", "error",
+                f"{shown} is outside the plausible range of {what} ({rng}); set to missing",
+                file=self.files[k], row=int(self.rows[k]), column=self.header(k, col),
+                value=shown, expected=rng + (f" or a declared missing code {self.missing}"
+                                             if self.missing else "")))
+        return np.where(out, np.nan, values)
 
 
 def _free_text_levels(col, codes, uniques, files, rows, headers) -> list:

@@ -256,3 +256,30 @@ def test_bundled_instruments_all_load_and_match_their_file_names():
             assert all(it.text is None for it in inst.items), inst.id
         else:
             assert inst.has_text, inst.id
+
+
+# ---------------------------------------------------------------- module structure
+
+
+def _survey_imports(module: str) -> set[str]:
+    """The survey modules ``survey/<module>.py`` imports, function-local imports included."""
+    import ast
+
+    path = Path(__file__).resolve().parents[1] / "survey" / f"{module}.py"
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            name = node.module or ""
+            if node.level == 1:
+                found.update([name] if name else [a.name for a in node.names])
+            elif name.startswith("survey."):
+                found.add(name.split(".", 1)[1])
+    return found
+
+
+def test_xlsform_and_the_loader_do_not_import_each_other():
+    """xlsform -> instrument_build <- instrument_loader: the builder sits below both loaders."""
+    assert "instrument_loader" not in _survey_imports("xlsform")
+    assert "instrument_build" in _survey_imports("xlsform")
+    assert {"instrument_build", "xlsform"} <= _survey_imports("instrument_loader")
+    assert not {"xlsform", "instrument_loader"} & _survey_imports("instrument_build")
