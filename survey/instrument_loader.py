@@ -26,6 +26,7 @@ all of the scale's items (no prorating unless the file says so), ``version``,
 
 from __future__ import annotations
 
+import importlib.resources
 import re
 from pathlib import Path
 
@@ -37,7 +38,7 @@ from .instrument_build import build_instrument
 from .schema import check, contract_error, raise_errors, read_yaml
 from .xlsform import load_xlsform
 
-BUNDLED_DIR = Path(__file__).resolve().parent / "instruments"
+BUNDLED_DIR = Path(str(importlib.resources.files("survey.instruments")))  # package data
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
 

@@ -22,6 +22,7 @@ no YAML tag can build a Python object.
 from __future__ import annotations
 
 import datetime as _dt
+import importlib.resources
 import json
 import math
 import re
@@ -35,7 +36,8 @@ import yaml
 from core.errors import ContractError, ErrorList
 from core.suggest import did_you_mean
 
-SCHEMA_DIR = Path(__file__).resolve().parents[1] / "data-schema"
+# package data (data-schema/ in the repository, survey/schemas/ in an installed wheel)
+SCHEMA_DIR = Path(str(importlib.resources.files("survey.schemas")))
 
 #: Largest contract file read (bytes). Study and instrument files are a few kB.
 MAX_FILE_BYTES = 5_000_000

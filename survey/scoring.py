@@ -1,6 +1,6 @@
 """Scale scores: reverse keying, means and sums, prorating.
 
-The rule (issue 2 §4)
+The rule
 ---------------------
 * Reverse-keyed items are scored as ``min + max - x``, with ``min`` and ``max``
   taken from the instrument's declared response scale (``response.min`` /

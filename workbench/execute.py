@@ -152,6 +152,7 @@ class _Lane:
     def __init__(self, children: _Children, env: dict, workdir: Path, number: int):
         self.children, self.env, self.workdir, self.number = children, env, workdir, number
         self.proc: subprocess.Popen | None = None
+        self.used = False
         self.log = workdir / f"lane{number}.log"
 
     def start(self, warm: str | None = None):
@@ -184,6 +185,7 @@ class _Lane:
         started = time.perf_counter()
         if self.proc is None or self.proc.poll() is not None:
             self.start()
+        self.used = True
         done = False
         try:
             self.proc.stdin.write(f"{task_file}\t{result_file}\n")
@@ -208,6 +210,18 @@ class _Lane:
         return NotebookResult(task.name, status, round(seconds, 3),
                               {"kind": "runner", "ename": f"exit {code}", "evalue": tail},
                               parameters=task.parameters)
+
+    def kill(self):
+        """Kill the lane's process group now (its kernel exits when it sees its parent gone)."""
+        if self.proc is None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(5)
+        except (ProcessLookupError, PermissionError, subprocess.TimeoutExpired):
+            pass
+        self.children.remove(self.proc)
+        self.proc = None
 
     def close(self, grace: float = 30):
         if self.proc is None:
@@ -300,8 +314,14 @@ class NotebookPool:
         return results
 
     def close(self) -> None:
-        """End every lane (and its kernel) and remove the task folder."""
+        """End every lane (and its kernel) and remove the task folder.
+
+        A lane that never ran a notebook (validation stopped the run) is killed at once:
+        its kernel may still be starting, and nothing of it is worth waiting for.
+        """
         for lane in self.lanes:
+            if lane.proc is not None and not lane.used:
+                lane.kill()
             lane.close(grace=5)
         self._tmp.cleanup()
 
@@ -315,7 +335,8 @@ class NotebookPool:
 
 
 def run_notebooks(tasks: list[NotebookTask], *, jobs: int | None = None,
-                  progress=None, workdir: Path | None = None) -> list[NotebookResult]:
+                  progress=None, workdir: Path | None = None,
+                  pool: NotebookPool | None = None) -> list[NotebookResult]:
     """Execute notebooks, at most ``jobs`` at once, and return their results in task order.
 
     Parameters
@@ -329,6 +350,8 @@ def run_notebooks(tasks: list[NotebookTask], *, jobs: int | None = None,
     workdir : Path, optional
         An existing folder for task and result files and the children's ``TMPDIR``
         (default: a temporary folder removed at the end).
+    pool : NotebookPool, optional
+        Lanes started earlier (:meth:`NotebookPool.start`); the caller closes them.
 
     Returns
     -------
@@ -337,6 +360,12 @@ def run_notebooks(tasks: list[NotebookTask], *, jobs: int | None = None,
         the others. On KeyboardInterrupt every child is stopped and the interrupt
         is re-raised.
     """
+    if pool is not None:
+        try:
+            return pool.run(tasks, progress)
+        except KeyboardInterrupt:
+            pool.children.stop_all()
+            raise
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(tasks) or 1))
     with NotebookPool(jobs, workdir=workdir) as pool:
         return pool.run(tasks, progress)

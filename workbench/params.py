@@ -279,7 +279,7 @@ def parse_cli_parameters(pairs: list[str], declared: dict[str, list[Parameter]])
     >>> parse_cli_parameters(["alpha=0.1"], {"alpha": [p]})
     {'alpha': 0.1}
     """
-    import difflib
+    from core.suggest import did_you_mean
 
     values: dict = {}
     for pair in pairs:
@@ -289,8 +289,7 @@ def parse_cli_parameters(pairs: list[str], declared: dict[str, list[Parameter]])
         key = key.strip()
         _check_text(key, "KEY")
         if key not in declared:
-            near = difflib.get_close_matches(key, list(declared), n=1)
-            hint = f"; did you mean {near[0]!r}?" if near else ""
+            hint = did_you_mean(key, declared)
             known = ", ".join(sorted(declared)) or "none"
             raise ParameterError("PARAMETER_UNKNOWN",
                                  f"-p {key}: no notebook of this run declares it{hint} "
