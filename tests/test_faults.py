@@ -198,6 +198,19 @@ def _enospc(*args, **kwargs):
     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "x")
 
 
+class _NoPool:
+    """Stands in for the pipeline's notebook lanes: starts no kernel."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def start(self):
+        return self
+
+    def close(self):
+        pass
+
+
 @pytest.mark.parametrize("target", ["survey.export.write_scores", "workbench.pipeline.write_index",
                                     "workbench.manifest.list_outputs"])
 def test_disk_full_is_a_clear_error_and_publishes_nothing(tiny_study, notebooks, monkeypatch,
@@ -208,6 +221,7 @@ def test_disk_full_is_a_clear_error_and_publishes_nothing(tiny_study, notebooks,
         {"status": "success", "workbench": {}, "study": {}}))
     before = _digest(earlier)
     monkeypatch.setattr("workbench.pipeline.run_notebooks", lambda tasks, **kw: [])  # no kernels
+    monkeypatch.setattr("workbench.pipeline.NotebookPool", _NoPool)
     module, name = target.rsplit(".", 1)
     monkeypatch.setattr(f"{module}.{name}", _enospc)
     with pytest.raises(OutputError) as err:

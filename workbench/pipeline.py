@@ -30,7 +30,7 @@ from pathlib import Path
 
 from survey.snapshot import SNAPSHOT_NAME, write_snapshot
 from workbench import manifest as mf
-from workbench.execute import NotebookTask, run_notebooks
+from workbench.execute import NotebookPool, NotebookTask, run_notebooks
 from workbench.params import (
     Parameter,
     ParameterError,
@@ -262,6 +262,9 @@ def run_study(study_path, *, out=None, only=None, cli_parameters=(), jobs=None,
     warnings: list[str] = manifest["warnings"]
     staged = StagedOutput(out)  # last, so that nothing above can leave a staging folder
     run_dir = staged.path
+    # the notebooks' kernels start and import their modules while the data are validated
+    pool = NotebookPool(min(jobs or os.cpu_count() or 1, len(notebooks)) or 1,
+                        workdir=staged.scratch).start() if notebooks else None
     report = RunProgress(3 + len(notebooks) + 2, enabled=progress)
     counts: dict = {}
 
@@ -320,7 +323,7 @@ def run_study(study_path, *, out=None, only=None, cli_parameters=(), jobs=None,
                                seed=run_seed, inputs=manifest["inputs"])
                 results = step("notebooks", lambda: _execute(
                     own, overrides, {"run_dir": ".", "seed": run_seed, "lang": run_lang},
-                    run_dir, jobs, report_mode, report, staged.scratch))
+                    run_dir, jobs, report_mode, report, staged.scratch, pool))
                 for r in results:
                     code = r.storage_errno()
                     if code is not None:  # disk full etc.: the output folder's fault
@@ -357,6 +360,8 @@ def run_study(study_path, *, out=None, only=None, cli_parameters=(), jobs=None,
         staged.abort()
         raise
     finally:
+        if pool is not None:
+            pool.close()
         report.close()
     return RunResult(manifest["status"], final, manifest, failures, counts=counts,
                      warnings=list(warnings))
@@ -550,7 +555,8 @@ def _score(study, validation, run_dir: Path):
     return scores
 
 
-def _execute(own, overrides, standard, run_dir, jobs, report_mode, report, scratch=None):
+def _execute(own, overrides, standard, run_dir, jobs, report_mode, report, scratch=None,
+             pool=None):
     """Run the notebooks; ``own`` maps each notebook to its declared parameters, and each
     gets the standard and ``-p`` parameters it declares."""
     tasks = []
@@ -559,7 +565,8 @@ def _execute(own, overrides, standard, run_dir, jobs, report_mode, report, scrat
         check_injection_is_literal(params)
         tasks.append(NotebookTask(name=nb.stem, input=nb, output=run_dir / "notebooks" / nb.name,
                                   parameters=params, cwd=run_dir, report_mode=report_mode))
-    return run_notebooks(tasks, jobs=jobs, progress=report.notebook_event, workdir=scratch)
+    return run_notebooks(tasks, jobs=jobs, progress=report.notebook_event, workdir=scratch,
+                         pool=pool)
 
 
 def _reports(study, results, entries, run_dir: Path, report_mode: bool, failures: list[str],
