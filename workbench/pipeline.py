@@ -265,6 +265,7 @@ def run_study(study_path, *, out=None, only=None, cli_parameters=(), jobs=None,
     # the notebooks' kernels start and import their modules while the data are validated
     pool = NotebookPool(min(jobs or os.cpu_count() or 1, len(notebooks)) or 1,
                         workdir=staged.scratch).start() if notebooks else None
+    renderer = None
     report = RunProgress(3 + len(notebooks) + 2, enabled=progress)
     counts: dict = {}
 
@@ -321,9 +322,10 @@ def run_study(study_path, *, out=None, only=None, cli_parameters=(), jobs=None,
                     (run_dir / sub).mkdir(exist_ok=True)
                 write_snapshot(study, run_dir / SNAPSHOT_NAME, language=run_lang,
                                seed=run_seed, inputs=manifest["inputs"])
+                renderer = _Renderer(run_dir, report_mode, run_lang)
                 results = step("notebooks", lambda: _execute(
                     own, overrides, {"run_dir": ".", "seed": run_seed, "lang": run_lang},
-                    run_dir, jobs, report_mode, report, staged.scratch, pool))
+                    run_dir, jobs, report_mode, report, staged.scratch, pool, renderer))
                 for r in results:
                     code = r.storage_errno()
                     if code is not None:  # disk full etc.: the output folder's fault
@@ -338,7 +340,7 @@ def run_study(study_path, *, out=None, only=None, cli_parameters=(), jobs=None,
                         failures.append(f"notebook {e['name']} failed in the earlier run "
                                         f"{e['run_id']} (kept; re-run it with --only "
                                         f"{e['name']})")
-                step("reports", lambda: _reports(study, results, entries, run_dir, report_mode,
+                step("reports", lambda: _reports(study, results, entries, run_dir, renderer,
                                                  failures, warnings,
                                                  lang=run_lang,
                                                  sensitive=sensitive))
@@ -360,6 +362,8 @@ def run_study(study_path, *, out=None, only=None, cli_parameters=(), jobs=None,
         staged.abort()
         raise
     finally:
+        if renderer is not None:
+            renderer.close()
         if pool is not None:
             pool.close()
         report.close()
@@ -556,7 +560,7 @@ def _score(study, validation, run_dir: Path):
 
 
 def _execute(own, overrides, standard, run_dir, jobs, report_mode, report, scratch=None,
-             pool=None):
+             pool=None, renderer=None):
     """Run the notebooks; ``own`` maps each notebook to its declared parameters, and each
     gets the standard and ``-p`` parameters it declares."""
     tasks = []
@@ -565,11 +569,47 @@ def _execute(own, overrides, standard, run_dir, jobs, report_mode, report, scrat
         check_injection_is_literal(params)
         tasks.append(NotebookTask(name=nb.stem, input=nb, output=run_dir / "notebooks" / nb.name,
                                   parameters=params, cwd=run_dir, report_mode=report_mode))
-    return run_notebooks(tasks, jobs=jobs, progress=report.notebook_event, workdir=scratch,
-                         pool=pool)
+    def progress(event, name, result):
+        report.notebook_event(event, name, result)
+        if event == "done" and renderer is not None:
+            renderer.submit(name)
+
+    return run_notebooks(tasks, jobs=jobs, progress=progress, workdir=scratch, pool=pool)
 
 
-def _reports(study, results, entries, run_dir: Path, report_mode: bool, failures: list[str],
+class _Renderer:
+    """Renders a notebook's HTML report as soon as the notebook is done, in one background
+    thread, so that the reports overlap the notebooks still running. :meth:`wait` returns
+    when a report is written and re-raises what went wrong (a full disk, ...)."""
+
+    def __init__(self, run_dir: Path, report_mode: bool, lang: str):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.run_dir, self.report_mode, self.lang = run_dir, report_mode, lang
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reports")
+        self.futures: dict = {}
+
+    def render(self, name: str) -> None:
+        nb = self.run_dir / "notebooks" / f"{name}.ipynb"
+        if nb.exists():
+            render_html(nb, self.run_dir / "reports" / f"{name}.html",
+                        report_mode=self.report_mode, title=notebook_title(name, self.lang))
+
+    def submit(self, name: str) -> None:
+        self.futures[name] = self.pool.submit(self.render, name)
+
+    def wait(self, name: str) -> None:
+        future = self.futures.pop(name, None)
+        if future is None:
+            self.render(name)
+        else:
+            future.result()
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _reports(study, results, entries, run_dir: Path, renderer, failures: list[str],
              warnings: list[str], lang: str | None = None, sensitive=None):
     lang = lang or study.language
     limits = []
@@ -584,7 +624,7 @@ def _reports(study, results, entries, run_dir: Path, report_mode: bool, failures
         nb = run_dir / "notebooks" / f"{name}.ipynb"
         html = run_dir / "reports" / f"{name}.html"
         if name in rerun and nb.exists():
-            render_html(nb, html, report_mode=report_mode, title=notebook_title(name, lang))
+            renderer.wait(name)
         # the index shows a not-applicable notebook from its status file (an execution
         # success); the reasons travel along for an index that takes them from the entry
         item = {"name": name, "href": f"{name}.html" if html.exists() else None,
