@@ -1088,10 +1088,7 @@ def _finish(run: _Run) -> IngestResult:
 
 
 def _stack(frames, study, item_order) -> pd.DataFrame:
-    d = study.design
-    lead = [d.id, d.wave] + ([d.arm] if d.arm else []) + list(d.clusters or ()) + \
-        ([d.blocks] if d.blocks else []) + list(d.covariates or ()) + list(d.subgroups or ())
-    lead = [str(c) for c in dict.fromkeys(lead)]
+    lead = [str(c) for c in study.design.columns]
     items = list(dict.fromkeys(item_order))
     if not frames:
         cols = lead + items + ["_file", "_row"]

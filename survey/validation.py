@@ -682,11 +682,9 @@ def _describe_text_cells(frame: pd.DataFrame, keep: set) -> pd.DataFrame:
 
 
 def _declared_columns(study, data) -> set:
-    """Columns a study declares: provenance, design, covariates, subgroups, outcomes, items."""
-    d = study.design
-    cols = {"_file", "_row", d.id, d.wave, *d.clusters, *d.covariates, *d.subgroups}
-    cols |= {c for c in (d.arm, d.blocks) if c}
-    cols |= {o.column for o in study.outcomes if o.column}
+    """Columns a study declares: provenance, :attr:`survey.study.Study.design_columns`
+    (design, covariates, subgroups, data-column outcomes) and items."""
+    cols = {"_file", "_row", *study.design_columns}
     for use in study.instruments:
         cols |= set(use.instrument.item_ids)
     return {c for c in cols if c in data.columns}

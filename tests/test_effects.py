@@ -1,5 +1,6 @@
 """analysis.effects: the effects table on simulated long data."""
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ from analysis.effects import (
     CAUSAL_STATEMENT,
     COLUMNS,
     SUBGROUP_COLUMNS,
+    _wide,
     causal_statement,
     estimate_effects,
     subgroup_effects,
@@ -140,6 +142,47 @@ def test_bad_input():
         estimate_effects(data, ["nope"], d)
     with pytest.raises(ValueError, match="adjust"):
         estimate_effects(data, ["wellbeing"], d, adjust="bonferroni")
+
+
+def test_missing_columns_are_named_once_in_the_order_of_the_message():
+    """The columns checked are Design.structure + covariates + outcome columns; the message
+    names the missing ones in its old order (id, wave, clusters, covariates, outcomes, then
+    arm and blocks), each once even when an outcome is also a covariate."""
+    data, d = _cluster_trial()
+    cut = data.drop(columns=["school", "age", "arm", "block"])
+    with pytest.raises(ValueError) as e:
+        estimate_effects(cut, {"a": "nope", "b": "age"}, d)
+    assert str(e.value) == "columns not in data: ['school', 'age', 'nope', 'arm', 'block']"
+    with pytest.raises(ValueError, match=r"^columns not in data: \['id'\]$"):
+        estimate_effects(data.drop(columns=["id"]), ["wellbeing"], d)
+
+
+def test_the_wide_data_keep_the_design_columns_without_the_wave():
+    """One row per respondent with Design.columns (minus the wave), each once, then y and y0."""
+    data, d = _cluster_trial()
+    d2 = dataclasses.replace(d, subgroups=("sex", "age"))  # subgroups that are also covariates
+    data["class"] = data["school"] + "-1"
+    d3 = dataclasses.replace(d2, clusters=("school", "class"))
+    w = _wide(data, d3, "wellbeing")
+    assert list(w.columns) == [c for c in d3.columns if c != d3.wave] + ["_y", "_y0"]
+    assert list(w.columns) == ["id", "arm", "school", "class", "block", "age", "sex", "_y", "_y0"]
+    assert w["id"].is_unique and len(w) == data["wellbeing"][data["wave"] == "endline"].notna().sum()
+
+
+def test_every_name_callers_import_from_analysis_effects_is_the_one_of_its_module():
+    """analysis.effects estimates; the result objects and the rules live in their own
+    modules and are re-exported unchanged (the same objects)."""
+    import analysis.effects as effects
+    import analysis.effects_result as effects_result
+    import analysis.effects_rules as effects_rules
+
+    for module in (effects_result, effects_rules):
+        for name in module.__all__:
+            assert name in effects.__all__, name
+            assert getattr(effects, name) is getattr(module, name), name
+    assert {"estimate_effects", "subgroup_effects"} <= set(effects.__all__)
+    assert not hasattr(effects_result, "estimate_effects")
+    assert not hasattr(effects_rules, "EffectsResult")
 
 
 def test_two_cluster_levels_give_every_model_including_cluster_means():
