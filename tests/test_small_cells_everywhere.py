@@ -91,7 +91,7 @@ def published_texts(folder: Path) -> dict[str, str]:
 
 def check_published(folder: Path, study, *, min_cell: int, tiny_arms=(), planted=()) -> list:
     """Everything in ``folder`` that reveals a cell of fewer than ``min_cell`` children."""
-    from evaluation.study_tables import column_kind
+    from evaluation.small_cells import column_kind
 
     problems = []
     numeric_vars = {v for v in list(study.design.covariates) + list(study.design.subgroups)
@@ -233,7 +233,7 @@ def test_effects_of_a_one_child_arm_count_that_child():
 
 
 def test_claims_use_no_share_of_a_small_group():
-    from evaluation.study_tables import _publishable_shares
+    from evaluation.claims_tables import _publishable_shares
 
     assert _publishable_shares({"t": (30, 40), "c": (38, 40), "x": (0, 40), "y": (4, 4)}, 5) \
         == {"t": (30, 40), "x": (0, 40)}
