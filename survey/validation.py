@@ -277,11 +277,8 @@ class _Checker:
         return ~np.isin(self.files, list(files))
 
     def design_absent(self):
-        d = self.design
-        cols = [d.id, d.wave] + ([d.arm] if d.arm else []) + list(d.clusters or ()) + \
-            ([d.blocks] if d.blocks else [])
         mask = np.zeros(len(self.files), dtype=bool)
-        for c in cols:
+        for c in self.design.structure:
             mask |= ~self.present(c)
         self.flag("COLUMN_MISSING", mask)
 
