@@ -1,8 +1,9 @@
 """The design of a study, as the statistics need it.
 
 A plain description of columns and roles, mirroring the ``design`` block of
-``study.yaml``. ``analysis`` functions take a :class:`Design` (or any object with
-the same attributes) so that they never depend on how a study file is read.
+``study.yaml``. ``analysis`` functions take a :class:`Design` so that they never depend
+on how a study file is read; its :attr:`Design.structure` and :attr:`Design.columns` are
+the one definition of the design's columns.
 """
 
 from __future__ import annotations
