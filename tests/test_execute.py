@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 import nbformat
+import pytest
 
 from workbench.execute import NotebookTask, run_notebooks
 from workbench.staging import StagedOutput
@@ -119,3 +120,18 @@ def test_a_reused_kernel_starts_each_notebook_fresh(tmp_path):
     counts = [c.execution_count for c in nbformat.read(str(out / "b.ipynb"), as_version=4).cells
               if c.cell_type == "code"]
     assert counts == [1, 2]  # the parameters cell and the cell: the counter restarted at 1
+
+
+@pytest.mark.kernel
+def test_lanes_take_the_longest_notebook_first_and_results_keep_task_order(tmp_path):
+    nbs = [_notebook(tmp_path / f"{n}.ipynb", "k: int = 1", "x = k") for n in ("a", "b", "c")]
+    out = tmp_path / "out"
+    out.mkdir()
+    started = []
+    results = run_notebooks(
+        [NotebookTask(p.stem, p, out / p.name, {}, out, expected_seconds=s)
+         for p, s in zip(nbs, (0.5, 3.0, 1.0))],
+        jobs=1, progress=lambda ev, name, res: started.append(name) if ev == "start" else None)
+    assert started == ["b", "c", "a"]
+    assert [r.name for r in results] == ["a", "b", "c"]
+    assert all(r.status == "success" for r in results)

@@ -58,6 +58,8 @@ class NotebookTask:
     cwd: Path
     report_mode: bool = False
     kernel_name: str = "python3"
+    expected_seconds: float = 0.0
+    """A guess of the notebook's time: lanes take the longest first (results keep task order)."""
 
 
 @dataclass
@@ -280,8 +282,10 @@ class NotebookPool:
         """Execute ``tasks`` on the lanes; results in task order (see :func:`run_notebooks`)."""
         progress = progress or (lambda *a: None)
         pending: queue.Queue = queue.Queue()
-        for i, t in enumerate(tasks):
-            pending.put((i, t))
+        # longest first: the lanes then finish at about the same time
+        order = sorted(range(len(tasks)), key=lambda i: -tasks[i].expected_seconds)
+        for i in order:
+            pending.put((i, tasks[i]))
         results: list = [None] * len(tasks)
         lanes = self.lanes[:max(1, min(len(self.lanes), len(tasks)))]
         for idle in self.lanes[len(lanes):]:

@@ -261,6 +261,10 @@ def lane(warm: str | None = None) -> int:
     km = None
     fresh_always = os.environ.get("WORKBENCH_FRESH_KERNELS") == "1"
     if warm and not fresh_always:
+        import threading
+
+        # papermill's import (0.5 s) overlaps the kernel's start and warm-up
+        threading.Thread(target=__import__, args=("papermill",), daemon=True).start()
         try:
             km = start_kernel(warm, os.getcwd())
             warm_up(km)

@@ -51,6 +51,11 @@ from workbench.staging import (
 # package data (notebooks/ in the repository, workbench/notebooks/ in an installed wheel)
 NOTEBOOK_DIR = Path(str(importlib.resources.files("workbench.notebooks")))
 NOTEBOOK_DIR_ENV = "WORKBENCH_NOTEBOOK_DIR"
+TYPICAL_SECONDS = {"03_effects": 4.0, "01_reliability": 2.0, "00_data_quality": 1.5,
+                   "05_power": 1.0, "02_baseline": 0.6, "04_claims": 0.4}
+"""Seconds of each study notebook's cells on the county example (``bench/pipeline.py``, 2
+cores). Only the order in which the lanes take the notebooks depends on it (longest first,
+so that the lanes finish together); results, manifest and reports keep the notebooks' order."""
 STANDARD_PARAMETERS = ("run_dir",)
 """Injected by the workbench into every notebook that declares them (``-p`` may not set them)."""
 RUN_PARAMETERS = {
@@ -568,7 +573,8 @@ def _execute(own, overrides, standard, run_dir, jobs, report_mode, report, scrat
         params = {k: v for k, v in {**standard, **overrides}.items() if k in declared}
         check_injection_is_literal(params)
         tasks.append(NotebookTask(name=nb.stem, input=nb, output=run_dir / "notebooks" / nb.name,
-                                  parameters=params, cwd=run_dir, report_mode=report_mode))
+                                  parameters=params, cwd=run_dir, report_mode=report_mode,
+                                  expected_seconds=TYPICAL_SECONDS.get(nb.stem, 1.0)))
     def progress(event, name, result):
         report.notebook_event(event, name, result)
         if event == "done" and renderer is not None:
