@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup demo test lint lock bench lab clean zoo
+.PHONY: setup demo test test-fast test-kernel test-slow lint lock bench lab clean zoo
 
 KERNEL := $(VENV)/share/jupyter/kernels/survey-workbench/kernel.json
 
@@ -22,8 +22,17 @@ $(KERNEL): $(VENV)/.installed
 demo: setup  ## run the whole pipeline on the bundled county example
 	$(BIN)/workbench run examples/county-cluster-trial
 
-test: setup  ## run the test suite (no R needed)
+test: setup  ## run the whole test suite, every tier (no R needed)
 	$(BIN)/python -m pytest -q
+
+test-fast: setup  ## the fast tier: no Jupyter kernel, no long simulation (under a minute)
+	$(BIN)/python -m pytest -q -m "not kernel and not slow"
+
+test-kernel: setup  ## the tests that start Jupyter kernels (papermill, workbench run), not slow
+	$(BIN)/python -m pytest -q -m "kernel and not slow"
+
+test-slow: setup  ## long simulations, the full pipeline on the examples, the zoo
+	$(BIN)/python -m pytest -q -m slow
 
 zoo: setup  ## every study shape end to end (441 studies, hours; CI runs the pairwise set)
 	WORKBENCH_ZOO=full $(BIN)/python -m pytest -q tests/test_zoo.py

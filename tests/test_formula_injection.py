@@ -20,7 +20,7 @@ from hardening_study import (
     small_cells_run,
 )
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.kernel]
 
 
 @pytest.fixture(scope="module")

@@ -182,6 +182,11 @@ class Tree:
 
     def module_imports(self) -> dict[str, list[Import]]:
         """module -> the imports of ours in it (top-level and function-local)."""
+        if getattr(self, "_module_imports", None) is None:
+            self._module_imports = self._read_modules()
+        return self._module_imports
+
+    def _read_modules(self) -> dict[str, list[Import]]:
         result = {}
         for module, path in self.files.items():
             rel = path.relative_to(self.root).as_posix()
@@ -396,3 +401,4 @@ def test_a_planted_cycle_is_found_with_its_lines(tmp_path):
     assert cycle == {"survey.a", "survey.b", "survey.c"}
     text = describe_cycle(cycle, tree)
     assert "survey/b.py:2 imports survey.c" in text and "survey/c.py:1 imports survey.a" in text
+

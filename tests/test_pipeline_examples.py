@@ -22,7 +22,7 @@ EXAMPLES = ROOT / "examples"
 NOTEBOOKS = ["00_data_quality", "01_reliability", "02_baseline", "03_effects", "04_claims",
              "05_power"]
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.kernel]
 
 # the layout of issue 5 §2, which users and other tools rely on
 LAYOUT = [

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.kernel]
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "county-cluster-trial"
 BYTE_IDENTICAL = ("data", "tables", "validation", "figures")

@@ -31,6 +31,8 @@ import pandas as pd
 import pytest
 from zoo import case_args, expected_estimates, zoo_cases
 
+pytestmark = [pytest.mark.slow, pytest.mark.kernel]  # every zoo study runs `workbench run`
+
 KIND = os.environ.get("WORKBENCH_ZOO", "pairwise")
 CASES = zoo_cases(KIND)
 PII = ("name", "name_pinyin", "phone", "address", "guardian_name", "姓名")
