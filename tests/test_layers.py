@@ -38,9 +38,6 @@ NOTEBOOK_GLOBS = ("notebooks/*.ipynb", "notebooks/training/*.ipynb")
 #: folders at the top of the repository that are not code layers (package data, tests, tools)
 NOT_LAYERS = {"notebooks", "data-schema", "tests", "bench", "examples", "docs", "build"}
 
-#: cycles that another change is removing right now; checked separately (xfail, not strict)
-KNOWN_CYCLES: set[frozenset[str]] = {frozenset({"survey.instrument_loader", "survey.xlsform"})}
-
 
 @dataclass(frozen=True)
 class Import:
@@ -317,14 +314,7 @@ def test_every_import_follows_the_table(tree):
 
 def test_no_import_cycles_inside_the_packages(tree):
     """Function-local imports count: a late import only hides a cycle."""
-    found = [c for c in cycles(import_graph(tree)) if c not in KNOWN_CYCLES]
-    assert found == [], "\n".join(describe_cycle(c, tree) for c in found)
-
-
-@pytest.mark.xfail(strict=False, reason="survey.instrument_loader <-> survey.xlsform "
-                   "(issue 11: the two modules import each other; being removed)")
-def test_the_known_cycles_are_gone(tree):
-    found = [c for c in cycles(import_graph(tree)) if c in KNOWN_CYCLES]
+    found = cycles(import_graph(tree))
     assert found == [], "\n".join(describe_cycle(c, tree) for c in found)
 
 
