@@ -264,32 +264,65 @@ class _FolderScan:
         return path.name == KEY_FILE_NAME or (self.key_resolved is not None
                                              and path.resolve() == self.key_resolved)
 
-    def search_file(self, path: Path, shown: str) -> None:
-        """Read one file and search its bytes for the key and its texts for the values."""
+    def search_file(self, path: Path, shown: str) -> tuple[set, list[str]]:
+        """Read one file; search its bytes for the key and its texts for the values.
+
+        Returns the findings and the notes of this file (shared state is not touched, so
+        that files can be searched in another process)."""
+        found: set[tuple[str, str]] = set()
+        notes: list[str] = []
         try:
             data = path.read_bytes()
         except OSError as err:
-            self.result.notes.append(f"{shown}: could not be read ({err.strerror}); not searched")
-            return
+            return found, [f"{shown}: could not be read ({err.strerror}); not searched"]
         if self.key_bytes is not None and self.key_bytes in data:
-            self.findings.add((shown, KEY_KIND))
+            found.add((shown, KEY_KIND))
         if self.matcher.empty:
-            return
+            return found, notes
+        self.extractor.notes, self.extractor.current = notes, shown
         for text in self.extractor.texts(shown, data, path):
             for kind in self.matcher.kinds_in(text):
-                self.findings.add((shown, kind))
+                found.add((shown, kind))
+        return found, notes
+
+    def search_files(self, files: list[tuple[Path, str]]) -> list[tuple[set, list[str]]]:
+        """:meth:`search_file` for every file, in two processes for a large folder.
+
+        With at least :data:`PARALLEL_MIN_BYTES` to read and two cores, two forked children
+        take the files one at a time (the biggest first); results come back per file and
+        are put in file order, so the findings and notes are the same as from one process.
+        """
+        sizes = [_size(path) for path, _ in files]
+        if sum(sizes) < PARALLEL_MIN_BYTES or not _can_fork():
+            return [self.search_file(path, shown) for path, shown in files]
+        out: list = [None] * len(files)
+        order = sorted(range(len(files)), key=lambda i: -sizes[i])  # big files first
+        global _ACTIVE
+        _ACTIVE = self
+        import multiprocessing
+
+        try:
+            with multiprocessing.get_context("fork").Pool(2) as pool:
+                for i, res in pool.imap_unordered(_search_in_child, [(files, i) for i in order]):
+                    out[i] = res
+        finally:
+            _ACTIVE = None
+        return out
 
     def run(self) -> ScanResult:
         """Every entry under the folder: its name, and the content of each file."""
+        files = []
         for path, rel in _iter_files(self.root):
             shown = self.shown_name(rel)
-            self.extractor.current = shown
             if path.is_dir() or not path.is_file():
                 continue
             self.result.files_scanned += 1
             if self.is_key_file(path):
                 self.findings.add((shown, KEY_KIND))
-            self.search_file(path, shown)
+            files.append((path, shown))
+        for found, notes in self.search_files(files):
+            self.findings |= found
+            self.result.notes.extend(notes)
         self.result.findings = sorted(self.findings)
         return self.result
 
@@ -333,3 +366,29 @@ def scan_folder(folder: Path | str, sensitive: SensitiveValues, *,
     if not root.is_dir():
         raise DataError("SCAN_FOLDER_MISSING", "the folder to scan does not exist", file=str(root))
     return _FolderScan(root, sensitive, key_file).run()
+
+
+PARALLEL_MIN_BYTES = 2_000_000
+"""A folder with at least this many bytes is searched in two processes (when forking is
+possible and there are two cores): the county example's run folder holds about 8 MB."""
+
+_ACTIVE: _FolderScan | None = None  # the scan a forked child continues
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+
+    return (os.cpu_count() or 1) > 1 and "fork" in multiprocessing.get_all_start_methods()
+
+
+def _search_in_child(job):
+    """In a forked child: search one file (see :meth:`_FolderScan.search_files`)."""
+    files, i = job
+    return i, _ACTIVE.search_file(*files[i])

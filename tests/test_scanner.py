@@ -820,3 +820,25 @@ def test_the_values_are_compiled_once_per_sensitive_values(tmp_path, monkeypatch
     other.update(sv)
     scan_limits(other)
     assert len(builds) == 3 and builds[-1] is other
+
+
+def test_a_large_folder_is_searched_in_two_processes_with_the_same_result(tmp_path, monkeypatch):
+    """Forked children search file by file; findings and notes equal one process's, in order."""
+    import survey.scanner as scanner
+
+    sv = SensitiveValues()
+    sv.add("pii:姓名", ["王小明", "李华华"])
+    sv.add("raw_id", ["20230017"])
+    for k in range(12):
+        (tmp_path / f"t{k:02d}.csv").write_text(
+            "a,b\n" + ("x,1\n" * 200) + ("王小明,20230017\n" if k % 3 == 0 else ""),
+            encoding="utf-8")
+    (tmp_path / "broken.json").write_text('{"a": "李华华"', encoding="utf-8")  # a note
+    (tmp_path / "bad.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
+    monkeypatch.setattr(scanner, "PARALLEL_MIN_BYTES", 10 ** 12)
+    one = scanner.scan_folder(tmp_path, sv)
+    monkeypatch.setattr(scanner, "PARALLEL_MIN_BYTES", 0)
+    two = scanner.scan_folder(tmp_path, sv)
+    assert one.findings and one.notes
+    assert (two.findings, two.notes, two.files_scanned) == (one.findings, one.notes,
+                                                            one.files_scanned)

@@ -57,8 +57,9 @@ del _os, _sys, _w, _m
 """
 
 WARM_IMPORTS = """\
-import numpy, pandas, scipy.stats, statsmodels.api, matplotlib.pyplot, seaborn
+import numpy, pandas, scipy.stats, matplotlib.pyplot, seaborn
 import analysis.figures, evaluation.run_folder, evaluation.study_tables
+import analysis.change, analysis.claims, analysis.describe, analysis.effects, analysis.power
 """
 """What a warm lane imports in its kernel before the first notebook (``--warm``): the modules
 every study notebook imports, so that their import overlaps the pipeline's validation."""
