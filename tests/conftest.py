@@ -175,6 +175,13 @@ SLOW_TESTS = {
 }
 
 
+#: files of slow tests only, without a ``pytestmark`` of their own: file -> why
+SLOW_FILES = {
+    "test_fuzz_inputs.py": "fuzzing: about 1,000 generated files, studies and instruments "
+                           "through the readers and loaders (~10 s)",
+    "test_fuzz_params.py": "fuzzing the notebook parameters (~4 s)",
+}
+
 #: fixtures of slow tests only: ``module.name`` -> why
 SLOW_FIXTURES = {
     "test_simulate.big": "a 24,000-child study (240 schools) for the simulator's targets (~1 s)",
@@ -199,7 +206,8 @@ def pytest_collection_modifyitems(config, items):
                  f"{item.path.name}::{getattr(item, 'originalname', item.name)}"}
         if names & KERNEL_TESTS or _fixture_ids(item) & KERNEL_FIXTURES:
             item.add_marker(pytest.mark.kernel)
-        if names & set(SLOW_TESTS) or _fixture_ids(item) & set(SLOW_FIXTURES):
+        if (names & set(SLOW_TESTS) or item.path.name in SLOW_FILES
+                or _fixture_ids(item) & set(SLOW_FIXTURES)):
             item.add_marker(pytest.mark.slow)
 
 
