@@ -3,7 +3,8 @@
 The pipeline loads and validates ``study.yaml`` once (:func:`survey.load_study`), then writes
 the resolved study into the run folder: the design, outcomes, instruments (items, keys, scales,
 labels), data-source names, privacy settings (``min_cell``, the names of personal-data columns,
-never their values), claims, and the run's effective settings (``language`` after ``-p lang``,
+never their values), claims, the study's display labels (``labels``: of arms, waves, categories
+and columns; a snapshot without them reads as no labels), and the run's effective settings (``language`` after ``-p lang``,
 ``analysis.seed`` after ``--seed``). Notebooks load this file (:func:`read_snapshot`), never
 ``study.yaml``: what they analyse is exactly what the manifest recorded, even when
 ``study.yaml`` changes while a run is going on, and a kernel needs no YAML parser, no JSON
@@ -34,6 +35,7 @@ from .study import (
     ColumnSpec,
     DataSource,
     InstrumentUse,
+    Labels,
     Outcome,
     Privacy,
     Study,
@@ -188,4 +190,5 @@ def _study(d: dict) -> Study:
         analysis=AnalysisSettings(**d["analysis"]),
         columns={k: ColumnSpec(**v) for k, v in (d.get("columns") or {}).items()},
         arms=_tuple(d.get("arms")),
+        labels=Labels(**d["labels"]) if d.get("labels") else Labels(),
         root=Path(d.get("root", ".")), path=Path(d.get("path", "study.yaml")))

@@ -113,6 +113,93 @@ class ColumnSpec:
     max: float | None = None
 
 
+#: Built-in labels of common category values, used when the study gives none
+#: (:meth:`Study.label`). Keys are compared case-folded, without surrounding spaces.
+DEFAULT_VALUE_LABELS = {
+    # arms
+    "control": {"en": "Control", "zh": "对照组"},
+    "comparison": {"en": "Comparison", "zh": "对照组"},
+    "treatment": {"en": "Treatment", "zh": "干预组"},
+    "intervention": {"en": "Intervention", "zh": "干预组"},
+    "treatment_plus": {"en": "Treatment plus", "zh": "强化干预组"},
+    "program": {"en": "Program", "zh": "项目组"},
+    # waves
+    "baseline": {"en": "Baseline", "zh": "基线"},
+    "midline": {"en": "Midline", "zh": "中期"},
+    "endline": {"en": "Endline", "zh": "终期"},
+    "follow_up": {"en": "Follow-up", "zh": "追踪"},
+    "pre": {"en": "Pre-test", "zh": "前测"},
+    "post": {"en": "Post-test", "zh": "后测"},
+    "all": {"en": "All", "zh": "全部"},
+    # gender
+    "male": {"en": "Male", "zh": "男"},
+    "female": {"en": "Female", "zh": "女"},
+    "boy": {"en": "Boy", "zh": "男"},
+    "girl": {"en": "Girl", "zh": "女"},
+    # guardians of left-behind children
+    "grandparents": {"en": "Grandparents", "zh": "祖辈"},
+    "one_parent": {"en": "One parent", "zh": "父母一方"},
+    "other_relative": {"en": "Other relative", "zh": "其他亲属"},
+    "parents": {"en": "Parents", "zh": "父母"},
+    # yes / no
+    "yes": {"en": "Yes", "zh": "是"},
+    "no": {"en": "No", "zh": "否"},
+    "true": {"en": "Yes", "zh": "是"},
+    "false": {"en": "No", "zh": "否"},
+}
+
+#: Built-in labels of common column names (:meth:`Study.column_label`).
+DEFAULT_COLUMN_LABELS = {
+    "arm": {"en": "Arm", "zh": "组别"},
+    "group": {"en": "Group", "zh": "组别"},
+    "wave": {"en": "Wave", "zh": "测量时点"},
+    "gender": {"en": "Gender", "zh": "性别"},
+    "sex": {"en": "Sex", "zh": "性别"},
+    "age": {"en": "Age", "zh": "年龄"},
+    "grade": {"en": "Grade", "zh": "年级"},
+    "guardian_type": {"en": "Guardian", "zh": "监护人类型"},
+    "both_parents_away": {"en": "Both parents away", "zh": "父母均外出"},
+    "school_id": {"en": "School", "zh": "学校"},
+    "class_id": {"en": "Class", "zh": "班级"},
+    "county_id": {"en": "County", "zh": "县"},
+}
+
+LANGUAGES = ("zh", "en")
+
+
+def value_key(value) -> str:
+    """A category value as text, the form ``labels:`` keys take (``1.0`` and ``1`` are ``"1"``).
+
+    Examples
+    --------
+    >>> value_key(1.0), value_key(" grandparents"), value_key("S01")
+    ('1', 'grandparents', 'S01')
+    """
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+@dataclass(frozen=True)
+class Labels:
+    """The labels a study gives to its own values and columns (``labels:`` in study.yaml).
+
+    ``values``: ``{column: {value: {"en": ..., "zh": ...}}}`` for the values of a design
+    column (the arm column, the wave column, clusters, blocks, covariates, subgroups);
+    ``columns``: ``{column: {"en": ..., "zh": ...}}``, how a column is named in tables.
+    Keys are text as the data hold them; every label has both languages.
+    """
+
+    values: dict = field(default_factory=dict)
+    columns: dict = field(default_factory=dict)
+
+
+def _pick(text: dict, lang: str) -> str | None:
+    if lang not in LANGUAGES:
+        raise ValueError(f"lang must be 'zh' or 'en'; found {lang!r}")
+    return text.get(lang) if text else None
+
+
 @dataclass(frozen=True)
 class AnalysisSettings:
     alpha: float = 0.05
@@ -148,6 +235,7 @@ class Study:
     analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
     columns: dict = field(default_factory=dict)
     arms: tuple[str, ...] = ()
+    labels: Labels = field(default_factory=Labels)
     root: Path = Path(".")
     path: Path = Path("study.yaml")
 
@@ -201,3 +289,63 @@ class Study:
         if column in self.design.subgroups:
             return "categorical"
         return None
+
+    def _role_column(self, column: str) -> str:
+        """``"arm"``/``"wave"`` as roles name the design's arm and wave columns."""
+        column = str(column)
+        if column == "arm" and self.design.arm:
+            return self.design.arm
+        return self.design.wave if column == "wave" else column
+
+    def label(self, column, value, lang: str) -> str:
+        """How ``value`` of ``column`` is shown in language ``lang``.
+
+        The study's label (``labels.values`` in study.yaml), else the built-in label of a
+        common value (:data:`DEFAULT_VALUE_LABELS`: control, treatment, baseline, endline,
+        pre, post, male, female, grandparents, ...), else the value itself as text.
+        ``column`` is a data column; ``"arm"`` and ``"wave"`` also name the design's arm and
+        wave columns whatever they are called. Labels are for display: tables keep the
+        raw values (:func:`evaluation.labels.label_frame` applies them to a copy).
+
+        Examples
+        --------
+        >>> from core.design import Design
+        >>> s = Study(id="s", title={}, language="zh", instruments=(), data=(),
+        ...           design=Design(type="randomized", id="sid", arm="group", control="c"),
+        ...           labels=Labels(values={"group": {"t": {"en": "Mentoring", "zh": "结对帮扶"}}}))
+        >>> s.label("group", "t", "zh"), s.label("arm", "t", "en")
+        ('结对帮扶', 'Mentoring')
+        >>> s.label("wave", "baseline", "zh"), s.label("group", "c", "en")
+        ('基线', 'c')
+        """
+        key = value_key(value)
+        own = self.labels.values.get(self._role_column(column), {}).get(key)
+        text = _pick(own, lang) or _pick(DEFAULT_VALUE_LABELS.get(key.casefold()), lang)
+        return text if text else key
+
+    def column_label(self, column, lang: str) -> str:
+        """How ``column`` is named in language ``lang``.
+
+        The study's label (``labels.columns``), else a built-in name of a common column
+        (:data:`DEFAULT_COLUMN_LABELS`: arm, wave, gender, age, guardian_type, ...), else
+        the column name itself. The design's arm and wave columns take the names of
+        ``arm`` and ``wave`` when the study names them nothing else.
+
+        Examples
+        --------
+        >>> from core.design import Design
+        >>> s = Study(id="s", title={}, language="zh", instruments=(), data=(),
+        ...           design=Design(type="randomized", id="sid", arm="group", control="c"),
+        ...           labels=Labels(columns={"ses": {"en": "Family income", "zh": "家庭收入"}}))
+        >>> s.column_label("ses", "zh"), s.column_label("age", "zh"), s.column_label("group", "en")
+        ('家庭收入', '年龄', 'Arm')
+        >>> s.column_label("hukou", "en")
+        'hukou'
+        """
+        column = str(column)
+        text = _pick(self.labels.columns.get(column), lang)
+        if not text:
+            role = ("arm" if column == self.design.arm else
+                    "wave" if column == self.design.wave else column)
+            text = _pick(DEFAULT_COLUMN_LABELS.get(role) or DEFAULT_COLUMN_LABELS.get(column), lang)
+        return text if text else column

@@ -24,6 +24,12 @@ Defaults and rules (documented in ``data-schema/README.md``):
 - ``design.arms``: the arm labels (the control label is added when missing); requires
   ``design.arm``. Without it every label in the data is an arm.
 - ``privacy.not_pii`` and ``privacy.pii`` may not share a column.
+- ``labels.values`` may label the values of the design's columns other than the id (the arm
+  and wave columns, clusters, blocks, covariates, subgroups); ``labels.columns`` may name the
+  design's columns and data-column outcomes (``STUDY_UNKNOWN_COLUMN`` otherwise, with a
+  suggestion). A wave value must be in ``design.waves`` (``STUDY_UNKNOWN_WAVE``); an arm value
+  in ``design.arms`` when they are listed (``STUDY_UNKNOWN_ARM``). A label written as one text
+  is used for both languages (:class:`~survey.study.Labels`).
 - Data paths are resolved inside the study folder (``STUDY_PATH_OUTSIDE`` otherwise; a
   symbolic link loop is ``STUDY_PATH_INVALID``); whether the files exist is checked when
   the data are read (``FILE_MISSING``).
@@ -31,7 +37,7 @@ Defaults and rules (documented in ``data-schema/README.md``):
 Cross-check codes: ``STUDY_UNKNOWN_INSTRUMENT``, ``STUDY_INSTRUMENT_NOT_FOUND``,
 ``STUDY_UNKNOWN_ITEM``, ``STUDY_DUPLICATE_ITEM``, ``STUDY_DUPLICATE_COLUMN``,
 ``STUDY_DUPLICATE_ID``, ``STUDY_UNKNOWN_SCALE``, ``STUDY_UNKNOWN_OUTCOME``,
-``STUDY_UNKNOWN_WAVE``, ``STUDY_WAVES_REQUIRED``, ``STUDY_CONTROL_REQUIRED``,
+``STUDY_UNKNOWN_WAVE``, ``STUDY_UNKNOWN_ARM``, ``STUDY_WAVES_REQUIRED``, ``STUDY_CONTROL_REQUIRED``,
 ``STUDY_DESIGN_INCOMPLETE``, ``STUDY_OUTCOMES_REQUIRED``, ``STUDY_PII_CONFLICT``,
 ``STUDY_UNKNOWN_ENCODING``, ``STUDY_PATH_OUTSIDE``, ``STUDY_PATH_INVALID``,
 ``STUDY_UNKNOWN_COLUMN``, ``STUDY_COLUMN_TYPE_CONFLICT``, ``STUDY_INVALID_VALUE`` (a wave or
@@ -57,6 +63,7 @@ from .study import (
     ColumnSpec,
     DataSource,
     InstrumentUse,
+    Labels,
     Outcome,
     Privacy,
     Study,
@@ -155,6 +162,7 @@ def _build(data: dict, *, root: Path, yaml_path: Path, display: str, locate) -> 
     pz = data.get("privacy") or {}
     pii, not_pii = b.privacy(pz, design, "wave" in data["design"], outcomes, uses)
     columns = b.column_specs(data.get("columns") or {}, design, outcomes)
+    labels = b.labels(data.get("labels") or {}, design, arms, outcomes)
     b.check_roles(design, "wave" in data["design"], uses, use_paths, outcomes)
     raise_errors(b.errors)
     title = data.get("title", data["id"])
@@ -178,6 +186,7 @@ def _build(data: dict, *, root: Path, yaml_path: Path, display: str, locate) -> 
                                   seed=int(az.get("seed", defaults.seed))),
         columns=columns,
         arms=arms,
+        labels=labels,
         root=root,
         path=yaml_path,
     )
@@ -531,6 +540,53 @@ class _StudyBuilder:
             columns[col] = ColumnSpec(type=spec["type"], min=None if lo is None else float(lo),
                                       max=None if hi is None else float(hi))
         return columns
+
+    # ---------------------------------------------------------------- labels
+    def labels(self, entries: dict, design: Design, arms: tuple, outcomes: list) -> Labels:
+        """``labels:``: values of the design's columns, names of its columns, both languages."""
+        def text(label) -> dict:
+            return {"en": label, "zh": label} if isinstance(label, str) else \
+                {"en": label["en"], "zh": label["zh"]}
+
+        valued = [c for c in design.columns if c != design.id]
+        values: dict[str, dict] = {}
+        for col, mapping in (entries.get("values") or {}).items():
+            col = str(col)
+            if col not in valued:
+                why = (" (respondent ids are not labelled)" if col == design.id
+                       else did_you_mean(col, valued))
+                self.err("STUDY_UNKNOWN_COLUMN", f"labels.values names {col!r}, which is not a column "
+                         f"of the design{why}; expected one of {', '.join(valued)}", ("labels", "values", col))
+                continue
+            known, what, code = None, "", ""
+            if col == design.wave:
+                known, what, code = design.waves, "design.waves", "STUDY_UNKNOWN_WAVE"
+            elif col == design.arm and arms:
+                known, what, code = arms, "design.arms", "STUDY_UNKNOWN_ARM"
+            out = {}
+            for value, label in mapping.items():
+                value = str(value)
+                if known is not None and value not in known:
+                    near = [x for x in known if x.strip().lower() == value.strip().lower()]
+                    why = (f" (it differs from {near[0]!r} only by case or spaces)" if near
+                           else did_you_mean(value, known))
+                    self.err(code, f"labels.values.{col} labels {value!r}, which is not one of {what}: "
+                             f"{', '.join(known)}{why}; expected a value the study has",
+                             ("labels", "values", col, value))
+                    continue
+                out[value] = text(label)
+            values[col] = out
+        named = list(dict.fromkeys((*design.columns, *(o.column for o in outcomes if o.column))))
+        columns: dict[str, dict] = {}
+        for col, label in (entries.get("columns") or {}).items():
+            col = str(col)
+            if col not in named:
+                self.err("STUDY_UNKNOWN_COLUMN", f"labels.columns names {col!r}, which is not a column "
+                         f"of the design or a data-column outcome{did_you_mean(col, named)}; expected one "
+                         f"of {', '.join(named)}", ("labels", "columns", col))
+                continue
+            columns[col] = text(label)
+        return Labels(values=values, columns=columns)
 
     # ---------------------------------------------------------------- one role per column
     def check_roles(self, design: Design, wave_given: bool, uses: list, use_paths: list,

@@ -60,6 +60,7 @@ def test_study_schema_has_the_issue_keys():
     assert props["columns"]["additionalProperties"]["properties"]["type"]["enum"] == \
         ["numeric", "categorical"]
     assert set(props["instruments"]["items"]["properties"]) == {"id", "path", "items", "text"}
+    assert set(props["labels"]["properties"]) == {"values", "columns"}
 
 
 def test_minimal_study_is_valid():
@@ -300,3 +301,6 @@ def test_readme_examples_load(tmp_path):
     assert s.data[1].codes == "option_index" and s.privacy.not_pii == ("电话次数",)
     assert s.column_type("age") == "numeric" and s.column_type("guardian_type") == "categorical"
     assert s.column_type("mathach") == "numeric"
+    assert s.label("arm", "treatment", "zh") == "结对帮扶" and s.label("wave", "endline", "en") == "Endline"
+    assert s.label("school_id", "S01", "zh") == s.label("school_id", "S01", "en")
+    assert s.column_label("age", "zh") == "年龄（岁）"

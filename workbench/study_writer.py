@@ -6,7 +6,8 @@ export shapes); :func:`write_simulated_study` runs
 :func:`analysis.simulate.simulate_study` with the bundled instruments' item ids,
 reverse keys and scales, and writes::
 
-    study.yaml      design, instruments, data, missing codes, privacy.pii, outcomes, claims, seed
+    study.yaml      design, instruments, data, missing codes, privacy.pii, outcomes, claims,
+                    labels (of arms, waves, covariate levels, columns), seed
     data/*.csv      raw files, one per wave
     truth.json      the generating parameters and the true effects (analysis.simulate)
     README.md       what was simulated and what an analysis should find
@@ -608,6 +609,56 @@ def _design_yaml(plan, sim):
     return out
 
 
+# `labels:` of a simulated study.yaml: the words reports show for the values the simulation
+# writes (survey.study.Labels); only values the study has are written.
+_VALUE_LABELS = {
+    "arm": {"treatment": {"en": "Treatment", "zh": "干预组"},
+            "treatment_plus": {"en": "Treatment plus", "zh": "强化干预组"},
+            "control": {"en": "Control", "zh": "对照组"}},
+    "wave": {"baseline": {"en": "Baseline", "zh": "基线"}, "midline": {"en": "Midline", "zh": "中期"},
+             "endline": {"en": "Endline", "zh": "终期"}, "pre": {"en": "Pre-test", "zh": "前测"},
+             "post": {"en": "Post-test", "zh": "后测"}, "survey": {"en": "Survey", "zh": "调查"}},
+    "gender": {"male": {"en": "Boys", "zh": "男生"}, "female": {"en": "Girls", "zh": "女生"}},
+    "guardian_type": {"grandparents": {"en": "Grandparents", "zh": "祖辈"},
+                      "other_relative": {"en": "Other relative", "zh": "其他亲属"},
+                      "one_parent": {"en": "One parent", "zh": "父母一方"}},
+    "both_parents_away": {"0": {"en": "No", "zh": "否"}, "1": {"en": "Yes", "zh": "是"}},
+}
+# a preset's program names its arms (the county's treatment arm is the mentoring program)
+_PRESET_ARM_LABELS = {"county": {"treatment": {"en": "Mentoring", "zh": "结对帮扶"},
+                                 "control": {"en": "Comparison", "zh": "对照组"}}}
+_COLUMN_LABELS = {
+    "arm": {"en": "Arm", "zh": "组别"}, "wave": {"en": "Wave", "zh": "测量时点"},
+    "county_id": {"en": "County", "zh": "县"}, "school_id": {"en": "School", "zh": "学校"},
+    "class_id": {"en": "Class", "zh": "班级"}, "gender": {"en": "Gender", "zh": "性别"},
+    "age": {"en": "Age (years)", "zh": "年龄（岁）"},
+    "guardian_type": {"en": "Guardian", "zh": "监护人"},
+    "both_parents_away": {"en": "Both parents away", "zh": "父母均外出"},
+}
+
+
+def _labels_yaml(plan, sim) -> dict:
+    """``labels:`` for the arm and wave values, the covariate levels and the design's columns."""
+    d = sim.design
+    present = {"wave": set(d.waves), "gender": {"male", "female"},
+               "guardian_type": set(sim.data["guardian_type"].dropna().astype(str)),
+               "both_parents_away": {"0", "1"}}
+    arm_labels = dict(_VALUE_LABELS["arm"])
+    if d.arm:
+        present["arm"] = {str(a) for a in plan.arms}
+        arm_labels.update(_PRESET_ARM_LABELS.get(plan.preset, {}))
+    values = {}
+    for col, labels in {**_VALUE_LABELS, "arm": arm_labels}.items():
+        if col in present and (col in d.covariates or col in d.subgroups or col in ("arm", "wave")):
+            chosen = {v: dict(lab) for v, lab in labels.items() if v in present[col]}
+            if chosen:
+                values[d.arm if col == "arm" else d.wave if col == "wave" else col] = chosen
+    ordered = {c: values[c] for c in dict.fromkeys((d.arm, d.wave, *d.covariates, *d.subgroups))
+               if c in values}
+    columns = {c: dict(_COLUMN_LABELS[c]) for c in d.columns if c in _COLUMN_LABELS}
+    return {"values": ordered, "columns": columns}
+
+
 def _platform_header(q: int, inst, item, k: int) -> str:
     if item.text and item.text.get("zh"):
         return f"{q}、{item.text['zh']}"
@@ -712,6 +763,7 @@ def _study_yaml(plan, sim, uses, written) -> str:
         study["outcomes"].append(o)
     if plan.claims:
         study["claims"] = [dict(c) for c in plan.claims]
+    study["labels"] = _labels_yaml(plan, sim)
     study["analysis"] = {"alpha": 0.05, "adjust": "holm", "seed": int(plan.seed)}
     study["notes"] = ("Simulated with `workbench simulate` (analysis.simulate.simulate_study); "
                       "every name, phone number and address is fake. The true effects are in "
