@@ -131,6 +131,9 @@ DEFAULT_VALUE_LABELS = {
     "pre": {"en": "Pre-test", "zh": "前测"},
     "post": {"en": "Post-test", "zh": "后测"},
     "all": {"en": "All", "zh": "全部"},
+    # rows the tables add (attrition's total row)
+    "overall": {"en": "Overall", "zh": "合计"},
+    "total": {"en": "Total", "zh": "合计"},
     # gender
     "male": {"en": "Male", "zh": "男"},
     "female": {"en": "Female", "zh": "女"},
@@ -162,6 +165,8 @@ DEFAULT_COLUMN_LABELS = {
     "school_id": {"en": "School", "zh": "学校"},
     "class_id": {"en": "Class", "zh": "班级"},
     "county_id": {"en": "County", "zh": "县"},
+    # the children's level of a variance decomposition (tables/icc.csv ``level``)
+    "residual": {"en": "Residual (children)", "zh": "残差（儿童个体）"},
 }
 
 LANGUAGES = ("zh", "en")

@@ -165,6 +165,7 @@ def test_label_falls_back_study_then_builtin_then_raw():
     assert s.label("gender", "Female", "zh") == "女"           # built-in, case ignored
     assert s.label("guardian_type", "grandparents", "zh") == "祖辈"
     assert s.label("group", "c", "zh") == "c"                  # raw value
+    assert s.label("arm", "overall", "zh") == "合计"           # a table's total row
     assert s.label("away", 1.0, "en") == "1" and s.label("away", 7, "zh") == "7"
 
 
@@ -187,6 +188,7 @@ def test_column_label_falls_back():
     assert s.column_label("group", "zh") == "组别" and s.column_label("wave", "en") == "Wave"
     assert s.column_label("age", "en") == "Age"
     assert s.column_label("hukou", "zh") == "hukou"
+    assert s.column_label("residual", "zh") == "残差（儿童个体）"  # icc.csv level
 
 
 def test_a_language_other_than_zh_or_en_is_an_error():
