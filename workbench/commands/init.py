@@ -99,6 +99,16 @@ missing_codes: [-9, 99]
 #   age: {{type: numeric, min: 5, max: 20}}
 #   gender: {{type: categorical}}
 
+# Labels shown on the pages for the values and columns the study defines (optional); tables/*.csv
+# keep the raw values. A mapping needs both languages; one text is the same in both.
+# 报告中显示的标签（可选）：组别、测量轮次、类别取值和列名；tables/*.csv 保留原始取值。
+# labels:
+#   values:
+#     arm: {{treatment: {{en: Mentoring, zh: 结对帮扶}}, control: {{en: Comparison, zh: 对照组}}}}
+#     wave: {{baseline: {{en: Baseline, zh: 基线}}, endline: {{en: Endline, zh: 终期}}}}
+#   columns:
+#     age: {{en: Age (years), zh: 年龄（岁）}}
+
 privacy:
   # Personal-data columns: dropped when data are read, and searched for in every output.
   # 个人信息列：读取时删除，并在所有输出中检查是否泄露。
