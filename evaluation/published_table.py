@@ -460,7 +460,10 @@ class PublishedTable:
                 "overflow-wrap:normal;word-break:normal}"
                 ".wb-table td.gt_row:first-child,.wb-table th:first-child,"
                 ".wb-table .gt_group_heading,.wb-table .gt_heading,.wb-table .gt_sourcenote"
-                "{overflow-wrap:anywhere}</style>")
+                "{overflow-wrap:anywhere}"
+                "@media (max-width:760px){.wb-table .gt_table{font-size:11px!important}"
+                ".wb-table .gt_row,.wb-table .gt_col_heading{padding-left:2px!important;"
+                "padding-right:2px!important}}</style>")
         return f'<div class="wb-table" lang="{_html_lang(lang)}">{wrap}{raw}</div>'
 
     def display(self, lang: str | None = None, number: int | None = None):

@@ -5,6 +5,7 @@ builders (Table 1 by arm, effects by outcome) read from small hand-made publishe
 from __future__ import annotations
 
 import re
+import shutil
 from html.parser import HTMLParser
 
 import numpy as np
@@ -404,3 +405,46 @@ def test_reliability_by_scale_with_suppressed_row():
     assert t.cells("zh").values.tolist() == [
         ["pcc.total", "基线", "683", "12", "0.82", "0.80 至 0.84", "0.82"],
         ["pcc.total", "endline", SUPPRESSED, "12", SUPPRESSED, SUPPRESSED, SUPPRESSED]]
+
+
+# --- nothing overflows in a browser ------------------------------------------------------------
+
+CHROMIUM = next((p for p in (shutil.which(n) for n in ("chromium", "chromium-browser",
+                                                        "google-chrome")) if p), None)
+
+OVERFLOW_PROBE = """<script>window.addEventListener('load', function () {
+  var r = [];
+  document.querySelectorAll('.wb-table').forEach(function (d) {
+    r.push([d.querySelector('table').scrollWidth, d.clientWidth]); });
+  var p = document.createElement('pre'); p.id = 'probe'; p.textContent = JSON.stringify(r);
+  document.body.appendChild(p); });</script>"""
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium not found (apt-get install "
+                                             "chromium; .ci/run installs it)")
+@pytest.mark.parametrize("width", [800, 600])
+def test_wide_effects_table_fits_its_container_in_chromium(tmp_path, width):
+    import json
+    import subprocess
+
+    fx = _effects_csv()
+    more = [fx.assign(model=m, primary=False) for m in ("cluster_means", "did")]
+    fx = pd.concat([fx, *more], ignore_index=True)  # four models: 17 columns
+    t1, bal = _table1_csv()
+    tables = [effects_by_outcome(fx, "zh"), effects_by_outcome(fx, "en"),
+              table1_by_arm(t1, bal)]
+    assert len(tables[0].columns) == 17
+    body = "".join(t.to_html(number=k + 1) for k, t in enumerate(tables))
+    page = tmp_path / "page.html"
+    page.write_text(f"<!doctype html><html><head><meta charset='utf-8'></head><body>{body}"
+                    f"{OVERFLOW_PROBE}</body></html>", encoding="utf-8")
+    out = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+                          f"--window-size={width},2000", "--virtual-time-budget=3000",
+                          "--dump-dom", page.as_uri()],
+                         capture_output=True, text=True, timeout=120).stdout
+    found = re.search(r'<pre id="probe">(.*?)</pre>', out)
+    assert found, out[-500:]
+    widths = json.loads(found.group(1))
+    assert len(widths) == 3
+    for scroll, client in widths:
+        assert scroll <= client, f"a table is {scroll}px wide in a {client}px container"
