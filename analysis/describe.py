@@ -27,7 +27,8 @@ from scipy import stats
 
 from analysis.mixed import random_intercepts
 
-__all__ = ["attrition", "baseline_balance", "describe_by_arm_wave", "icc"]
+__all__ = ["attrition", "baseline_balance", "consort_counts", "consort_reasons", "describe_by_arm_wave",
+           "icc"]
 
 WWC_SATISFIED = 0.05
 WWC_ADJUST = 0.25
@@ -491,3 +492,191 @@ def icc(
             for _, r in fit.variance_components.iterrows():
                 rows.append((out, w, r["level"], r["variance"], r["icc"]))
     return pd.DataFrame(rows, columns=["outcome", "wave", "level", "variance", "icc"])
+
+
+# ---------------------------------------------------------------- CONSORT (cluster trials)
+
+#: Reasons :func:`consort_reasons` gives when validation recorded none.
+NO_ENDLINE_RECORD = "no_endline_record"
+OUTCOME_MISSING = "outcome_missing"
+
+
+def _consort_status(data, *, id, arm, wave, waves, analysed, cluster, quarantine):
+    """One row per respondent: arm, cluster, followed_up, analysed, endline reason."""
+    _need(data, [id, arm, wave, analysed, cluster])
+    waves = [str(w) for w in waves]
+    if not waves:
+        raise ValueError("waves must name at least one wave")
+    d = data[data[id].notna()]
+    wv = d[wave].astype(str)
+    ids = d[id].astype(str)
+    status = pd.DataFrame(index=pd.Index(pd.unique(ids), name="id"))
+    for col, name in ((arm, "arm"), (cluster, "cluster")):
+        if col is None:
+            status[name] = "all"
+            continue
+        pairs = pd.DataFrame({"id": ids, name: d[col]}).dropna().drop_duplicates()
+        pairs[name] = pairs[name].astype(str)
+        dup = pairs["id"][pairs["id"].duplicated()]
+        if len(dup):
+            raise ValueError(f"{dup.nunique()} ids change {col!r} between rows (e.g. "
+                             f"{dup.iloc[0]!r}); one {name} per respondent is required")
+        status[name] = pairs.drop_duplicates("id").set_index("id")[name]
+    end_rows = wv == waves[-1]
+    status["followed_up"] = status.index.isin(set(ids[end_rows]))
+    done = set(ids[end_rows & d[analysed].notna()]) if analysed else set(ids[end_rows])
+    status["analysed"] = status.index.isin(done)
+    status["reason"] = ""
+    status.loc[~status["followed_up"], "reason"] = NO_ENDLINE_RECORD
+    status.loc[status["followed_up"] & ~status["analysed"], "reason"] = OUTCOME_MISSING
+    if quarantine is not None and len(quarantine):
+        _need(quarantine, [id, wave, "reasons"])
+        q = quarantine[quarantine[wave].astype(str) == waves[-1]].dropna(subset=[id])
+        why = q.groupby(q[id].astype(str))["reasons"].first().astype(str)
+        lost = status.index[~status["followed_up"]].intersection(why.index)
+        status.loc[lost, "reason"] = why.loc[lost].to_numpy()
+    return status.dropna(subset=["arm"])
+
+
+def consort_counts(
+    data: pd.DataFrame,
+    *,
+    id: str,
+    arm: str | None,
+    wave: str,
+    waves: Sequence[str],
+    analysed: str | None = None,
+    cluster: str | None = None,
+) -> pd.DataFrame:
+    """Children and clusters allocated, lost and analysed per arm: the counts of a
+    CONSORT 2010 flow diagram for cluster trials (Campbell et al., BMJ 2012;345:e5661).
+
+    The children's counts are those of :func:`attrition` (same data, same
+    definitions), with the loss split into lost to follow-up and excluded from
+    analysis; the cluster columns are added when ``cluster`` is given.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Long data, one row per respondent and wave.
+    id, wave : str
+        Respondent id and wave columns.
+    arm : str or None
+        Arm column (``None``: one group, ``"all"``).
+    waves : list of str
+        Waves in time order; the first is the baseline, the last the endline.
+    analysed : str, optional
+        The primary outcome column (analysed = at endline with this value).
+    cluster : str, optional
+        The unit of randomization (the outermost cluster, e.g. school). A respondent
+        must keep one cluster across waves (else ``ValueError``).
+
+    Returns
+    -------
+    DataFrame
+        One row per arm (sorted) and an ``"overall"`` row; columns
+
+        - ``arm, allocated, enrolled, followed_up, analysed, lost`` as in
+          :func:`attrition`
+        - ``lost_to_follow_up``: allocated - followed_up (no endline record)
+        - ``excluded``: followed_up - analysed (at endline without the primary outcome)
+        - with ``cluster``: ``clusters_allocated`` (clusters with a child in the
+          arm), ``clusters_analysed`` (with at least one analysed child),
+          ``clusters_lost`` (the difference), ``cluster_size_mean``,
+          ``cluster_size_min``, ``cluster_size_max`` (allocated children per
+          allocated cluster) and ``analysed_size_mean``, ``analysed_size_min``,
+          ``analysed_size_max`` (analysed children per analysed cluster).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from analysis.describe import consort_counts
+    >>> d = pd.DataFrame({"id": [1, 2, 3, 4, 1, 2, 3], "arm": ["t", "t", "c", "c", "t", "t", "c"],
+    ...                   "school": ["A", "B", "C", "C", "A", "B", "C"],
+    ...                   "wave": ["pre"] * 4 + ["post"] * 3, "y": [1.0] * 6 + [None]})
+    >>> tab = consort_counts(d, id="id", arm="arm", wave="wave", waves=["pre", "post"],
+    ...                      analysed="y", cluster="school")
+    >>> tab[["arm", "allocated", "lost_to_follow_up", "excluded", "analysed"]].values.tolist()
+    [['c', 2, 1, 1, 0], ['t', 2, 0, 0, 2], ['overall', 4, 1, 1, 2]]
+    >>> tab[["clusters_allocated", "clusters_analysed", "clusters_lost"]].values.tolist()
+    [[1, 0, 1], [2, 2, 0], [3, 2, 1]]
+    """
+    base = attrition(data, id=id, arm=arm, wave=wave, waves=waves, analysed=analysed)
+    base = base[["arm", "allocated", "enrolled", "followed_up", "analysed", "lost"]].copy()
+    base["lost_to_follow_up"] = base["allocated"] - base["followed_up"]
+    base["excluded"] = base["followed_up"] - base["analysed"]
+    if cluster is None:
+        return base
+    status = _consort_status(data, id=id, arm=arm, wave=wave, waves=waves, analysed=analysed,
+                             cluster=cluster, quarantine=None)
+    rows = []
+    for a in base["arm"]:
+        s = status if a == "overall" else status[status["arm"] == a]
+        s = s.dropna(subset=["cluster"])
+        alloc = s.groupby("cluster").size()
+        done = s[s["analysed"]].groupby("cluster").size()
+        rows.append({
+            "clusters_allocated": int(alloc.size), "clusters_analysed": int(done.size),
+            "clusters_lost": int(alloc.size - done.size),
+            "cluster_size_mean": float(alloc.mean()) if alloc.size else np.nan,
+            "cluster_size_min": float(alloc.min()) if alloc.size else np.nan,
+            "cluster_size_max": float(alloc.max()) if alloc.size else np.nan,
+            "analysed_size_mean": float(done.mean()) if done.size else np.nan,
+            "analysed_size_min": float(done.min()) if done.size else np.nan,
+            "analysed_size_max": float(done.max()) if done.size else np.nan,
+        })
+    return pd.concat([base.reset_index(drop=True), pd.DataFrame(rows)], axis=1)
+
+
+def consort_reasons(
+    data: pd.DataFrame,
+    *,
+    id: str,
+    arm: str | None,
+    wave: str,
+    waves: Sequence[str],
+    analysed: str | None = None,
+    quarantine: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Why children allocated to each arm were not analysed, one row per reason.
+
+    Parameters
+    ----------
+    data, id, arm, wave, waves, analysed
+        As :func:`consort_counts`.
+    quarantine : DataFrame, optional
+        Rows quarantined by validation (``validation/quarantine.csv``: columns ``id``,
+        ``wave`` as in ``data`` and ``reasons``, the issue codes joined by ``"; "``).
+        A child whose endline row was quarantined is lost to follow-up for those
+        codes (e.g. ``"DUPLICATE_ID"``) rather than for ``"no_endline_record"``.
+        Children all of whose rows were quarantined are in no arm of ``data`` and
+        are not counted here (the data-quality counts hold them).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``arm, stage, reason, n``: ``stage`` is ``"lost_to_follow_up"``
+        (reason ``"no_endline_record"`` or validation codes) or ``"excluded"``
+        (reason ``"outcome_missing"``: at endline without the primary outcome);
+        ``n`` children. Rows ordered by arm (sorted), stage, decreasing ``n``. The
+        ``n`` of each arm and stage add up to the counts of :func:`consort_counts`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from analysis.describe import consort_reasons
+    >>> d = pd.DataFrame({"id": [1, 2, 3, 4, 1, 2, 3], "arm": ["t", "t", "c", "c", "t", "t", "c"],
+    ...                   "wave": ["pre"] * 4 + ["post"] * 3, "y": [1.0] * 6 + [None]})
+    >>> q = pd.DataFrame({"id": [4], "wave": ["post"], "reasons": ["DUPLICATE_ID"]})
+    >>> consort_reasons(d, id="id", arm="arm", wave="wave", waves=["pre", "post"], analysed="y",
+    ...                 quarantine=q).values.tolist()
+    [['c', 'lost_to_follow_up', 'DUPLICATE_ID', 1], ['c', 'excluded', 'outcome_missing', 1]]
+    """
+    status = _consort_status(data, id=id, arm=arm, wave=wave, waves=waves, analysed=analysed,
+                             cluster=None, quarantine=quarantine)
+    status = status[~status["analysed"]]
+    status = status.assign(stage=np.where(status["followed_up"], "excluded", "lost_to_follow_up"))
+    out = (status.groupby(["arm", "stage", "reason"]).size().rename("n").reset_index())
+    out["_s"] = out["stage"].map({"lost_to_follow_up": 0, "excluded": 1})
+    out = out.sort_values(["arm", "_s", "n", "reason"], ascending=[True, True, False, True])
+    return out.drop(columns="_s").reset_index(drop=True).astype({"n": "int64"})

@@ -58,7 +58,55 @@ TEXT = {
     "count": {"en": "Count", "zh": "人数"},
     "subgroup": {"en": "Subgroup", "zh": "亚组"},
     "zero": {"en": "No effect", "zh": "无效应"},
+    "primary_model": {"en": "Primary model", "zh": "主要模型"},
+    "other_model": {"en": "Other models (sensitivity)", "zh": "其他模型（敏感性分析）"},
+    "suppressed": {"en": "suppressed (fewer than {k} children)", "zh": "已隐藏（少于 {k} 名儿童）"},
 }
+
+#: Effect models in words (codes of :mod:`analysis.effects`).
+MODEL_NAMES = {
+    "ols_cr2": {"en": "OLS + CR2", "zh": "普通最小二乘 + CR2"},
+    "ancova_hc2": {"en": "ANCOVA + HC2", "zh": "协方差分析 + HC2"},
+    "mixed_reml": {"en": "Mixed model (REML)", "zh": "混合模型（REML）"},
+    "cluster_means": {"en": "Cluster means", "zh": "整群均值分析"},
+    "did": {"en": "Difference in differences", "zh": "双重差分"},
+    "paired_t": {"en": "Paired t test", "zh": "配对 t 检验"},
+    "change_cr2": {"en": "Mean change + CR2", "zh": "均值变化 + CR2"},
+}
+
+
+def model_label(model, lang: str = "en") -> str:
+    """A model code in words, e.g. ``ols_cr2`` -> ``"OLS + CR2"``; unknown codes as given.
+
+    Examples
+    --------
+    >>> model_label("ols_cr2"), model_label("mixed_reml", "zh"), model_label("bayes")
+    ('OLS + CR2', '混合模型（REML）', 'bayes')
+    """
+    entry = MODEL_NAMES.get(str(model))
+    return label(entry, lang) if entry else str(model)
+
+
+def natural_key(text) -> tuple:
+    """Sort key that orders the numbers inside text by value (``cls_2`` before ``cls_10``).
+
+    Examples
+    --------
+    >>> sorted(["cls_10", "cls_2", "cls_1", "b"], key=natural_key)
+    ['b', 'cls_1', 'cls_2', 'cls_10']
+    """
+    import re
+
+    parts = re.split(r"(\d+)", str(text))
+    return tuple((0, int(t), "") if t.isdigit() else (1, 0, t.lower()) for t in parts if t)
+
+
+def _named(mapping, key, lang: str) -> str:
+    """``mapping[key]`` (text or an ``{en, zh}`` dict) in ``lang``; else the key itself."""
+    if mapping and key in mapping and mapping[key] is not None:
+        v = mapping[key]
+        return label(v, lang) if isinstance(v, dict) else str(v)
+    return str(key)
 
 
 #: File names (lower case) of CJK fonts to register when matplotlib's font cache
@@ -222,77 +270,117 @@ def _arm_colors(arms, control=None):
 
 
 def means_plot(means: pd.DataFrame, *, outcome: str, waves=None, control=None,
-               lang="en", title=None):
+               lang="en", title=None, arm_labels=None):
     """Means by arm and wave with 95% CIs.
 
     ``means`` has the columns of :func:`analysis.describe.describe_by_arm_wave`
-    (outcome, arm, wave, n, mean, ci_low, ci_high).
+    (outcome, arm, wave, n, mean, ci_low, ci_high). Waves are in ``waves`` order
+    (the design's), else in their order in ``means``. The legend stands outside the
+    axes, so it never hides an error bar.
     """
     d = means[means["outcome"] == outcome].copy()
     waves = list(waves) if waves is not None else list(dict.fromkeys(d["wave"]))
-    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    fig, ax = plt.subplots(figsize=(6.5, 3.6))
     colors = _arm_colors(d["arm"], control)
     offsets = np.linspace(-0.08, 0.08, max(1, d["arm"].nunique()))
     for off, (arm, g) in zip(offsets, d.groupby("arm", sort=False)):
         g = g.set_index("wave").reindex(waves)
         x = np.arange(len(waves)) + off
         ax.errorbar(x, g["mean"], yerr=[g["mean"] - g["ci_low"], g["ci_high"] - g["mean"]],
-                    marker="o", capsize=3, label=str(arm), color=colors[arm])
+                    marker="o", capsize=3, label=_named(arm_labels, arm, lang), color=colors[arm])
     ax.set_xticks(range(len(waves)), waves)
     ax.set_xlabel(label("wave", lang))
     ax.set_ylabel(label("mean", lang))
     ax.set_title(title or outcome)
-    ax.legend(title=label("arm", lang), frameon=False)
+    ax.legend(title=label("arm", lang), frameon=False, bbox_to_anchor=(1.02, 1), loc="upper left")
     fig.tight_layout()
     return fig
 
 
+def _ems(text: str) -> float:
+    """Width of text in em: a CJK (or full-width) character is 1 em, others about 0.56."""
+    import unicodedata
+
+    return sum(1.0 if unicodedata.east_asian_width(ch) in ("W", "F") else 0.56 for ch in text)
+
+
 def _wrap(text: str, width: int = 26) -> str:
-    """Wrap a label; CJK text (no spaces) is cut by characters."""
+    """Wrap a label to about ``width`` Latin characters; CJK text is cut by characters
+    (a CJK character counts as two)."""
     import textwrap
 
     text = str(text)
-    if " " in text:
+    if " " in text and _ems(text) <= 0.56 * len(text) + 1e-9:  # Latin text: wrap at spaces
         return "\n".join(textwrap.wrap(text, width)) or text
-    return "\n".join(text[i:i + width] for i in range(0, len(text), width))
+    lines, cur = [], ""
+    for ch in text:
+        if _ems(cur + ch) > width * 0.56 and cur:
+            lines.append(cur)
+            cur = ch.lstrip() if ch == " " else ch
+        else:
+            cur += ch
+    return "\n".join([*lines, cur] if cur else lines) or text
 
 
-def estimation_plot(effects: pd.DataFrame, *, lang="en", title=None, models=None):
+def _arm_name(arm, lang, arm_labels=None) -> str:
+    if arm is None or (not isinstance(arm, str) and pd.isna(arm)) or str(arm) in ("None", ""):
+        return ""
+    if str(arm) == "all" and not (arm_labels and "all" in arm_labels):
+        return label({"en": "All children", "zh": "全体儿童"}, lang)
+    return _named(arm_labels, str(arm), lang)
+
+
+def estimation_plot(effects: pd.DataFrame, *, lang="en", title=None, models=None,
+                    arm_labels=None, outcome_labels=None):
     """Each outcome's effect with its CI, one panel per outcome (own units).
 
     ``effects`` has the columns of :func:`analysis.effects.estimate_effects`.
-    Primary-model rows are drawn solid, others hollow. Outcomes are in their own
-    units, so each gets its own panel and x axis.
+    Primary-model rows are drawn solid, others hollow (the legend under the panels
+    says so); models are named in words (:func:`model_label`), and the arm when a
+    row has one. Outcomes are in their own units, so each gets its own panel and x
+    axis. ``arm_labels`` and ``outcome_labels`` map codes to text or ``{en, zh}``.
     """
+    from matplotlib.lines import Line2D
+
     d = effects if models is None else effects[effects["model"].isin(models)]
     d = d.reset_index(drop=True)
     outcomes = list(dict.fromkeys(d["outcome"]))
     heights = [max(1, (d["outcome"] == o).sum()) for o in outcomes]
-    fig, axes = plt.subplots(len(outcomes), 1, figsize=(7, 0.42 * sum(heights) + 1.0 * len(outcomes)),
-                             gridspec_kw={"height_ratios": heights}, squeeze=False)
+    several_arms = d["arm"].dropna().astype(str).nunique() > 1 if "arm" in d else False
+    fig, axes = plt.subplots(len(outcomes), 1, figsize=(7, 0.42 * sum(heights) + 1.0 * len(outcomes)
+                                                        + 0.9),
+                             gridspec_kw={"height_ratios": heights}, squeeze=False,
+                             layout="constrained")
     for ax, o in zip(axes[:, 0], outcomes):
         sub = d[d["outcome"] == o].reset_index(drop=True)
         y = np.arange(len(sub))[::-1]
         labels = []
         for yi, r in zip(y, sub.itertuples()):
-            arm = "" if pd.isna(r.arm) or r.arm in (None, "None") else f"{r.arm} · "
-            labels.append(f"{arm}{r.model}")
+            arm = _arm_name(getattr(r, "arm", None), lang, arm_labels)
+            labels.append(f"{arm} · {model_label(r.model, lang)}" if arm and several_arms
+                          else model_label(r.model, lang))
             ax.plot([r.ci_low, r.ci_high], [yi, yi], color="#1f77b4", lw=2)
             ax.plot(r.estimate, yi, "o", color="#1f77b4",
                     markerfacecolor="#1f77b4" if bool(r.primary) else "white")
         ax.axvline(0, color="#444", lw=1, ls="--")
         ax.set_yticks(y, labels)
-        ax.set_title(str(o), loc="left", fontsize=10)
+        ax.set_ylim(-0.6, len(sub) - 0.4)
+        ax.set_title(_named(outcome_labels, o, lang), loc="left", fontsize=10)
     axes[-1, 0].set_xlabel(label("effect", lang))
+    handles = [Line2D([], [], color="#1f77b4", marker="o", lw=2, label=label("primary_model", lang)),
+               Line2D([], [], color="#1f77b4", marker="o", markerfacecolor="white", lw=2,
+                      label=label("other_model", lang)),
+               Line2D([], [], color="#444", lw=1, ls="--", label=label("zero", lang))]
+    fig.legend(handles=handles, loc="outside lower center", ncol=3, frameon=False, fontsize=8.5)
     fig.suptitle(title or label("estimate", lang))
-    fig.tight_layout()
     return fig
 
 
-def forest_plot(subgroups: pd.DataFrame, *, outcome: str, lang="en", title=None):
+def forest_plot(subgroups: pd.DataFrame, *, outcome: str, lang="en", title=None, min_cell=None):
     """Subgroup effects with CIs (columns of :func:`analysis.effects.subgroup_effects`).
 
-    Rows whose estimate was suppressed (small cells) are shown as a label only.
+    Rows whose estimate was suppressed (small cells) are shown as a label only,
+    in the figure's language ("fewer than ``min_cell`` children" when given).
     """
     d = subgroups[subgroups["outcome"] == outcome].reset_index(drop=True)
     fig, ax = plt.subplots(figsize=(6.5, 0.42 * len(d) + 1.3))
@@ -304,7 +392,7 @@ def forest_plot(subgroups: pd.DataFrame, *, outcome: str, lang="en", title=None)
             ax.plot([r.ci_low, r.ci_high], [yi, yi], color="#1f77b4", lw=2)
             ax.plot(r.estimate, yi, "s", color="#1f77b4")
         else:
-            ax.text(0, yi, "suppressed (n < min_cell)", va="center", ha="center", fontsize=8,
+            ax.text(0, yi, _suppressed_text(lang, min_cell), va="center", ha="center", fontsize=8,
                     color="#777")
     ax.axvline(0, color="#444", lw=1, ls="--")
     ax.set_yticks(y, names)
@@ -314,60 +402,32 @@ def forest_plot(subgroups: pd.DataFrame, *, outcome: str, lang="en", title=None)
     return fig
 
 
-def consort_diagram(flow: pd.DataFrame, *, lang="en", title=None):
-    """A CONSORT-style flow diagram per arm.
-
-    ``flow`` has one row per arm with columns ``arm, enrolled, allocated,
-    followed_up, analysed`` (the counts of :func:`analysis.describe.attrition`);
-    a row with ``arm == "overall"`` is ignored. Suppressed counts (NaN) print as
-    "<min_cell".
-    """
-    d = flow[flow["arm"].astype(str) != "overall"].reset_index(drop=True)
-    stages = ["allocated", "followed_up", "analysed"]
-    fig, ax = plt.subplots(figsize=(2.6 * max(2, len(d)) + 1, 4.6))
-    ax.set_axis_off()
-    total = d["enrolled"].sum() if "enrolled" in d else np.nan
-
-    def box(x, y, text):
-        ax.text(x, y, text, ha="center", va="center", fontsize=9,
-                bbox={"boxstyle": "round,pad=0.4", "fc": "#f4f6fb", "ec": "#55607a"})
-
-    def fmt(v):
-        return "<min" if pd.isna(v) else f"{int(v)}"
-
-    def arrow(x0, y0, x1, y1):
-        from matplotlib.patches import FancyArrowPatch
-
-        ax.add_patch(FancyArrowPatch((x0, y0), (x1, y1), arrowstyle="-|>", mutation_scale=12,
-                                     color="#55607a", lw=1.2))
-
-    n = len(d)
-    xs = np.linspace(0.2, 0.8, n) if n > 1 else np.array([0.5])
-    box(0.5, 0.92, f"{label('enrolled', lang)}: n = {fmt(total)}")
-    for x, r in zip(xs, d.itertuples()):
-        arrow(0.5, 0.87, x, 0.75)
-        for k, stage in enumerate(stages):
-            yy = 0.68 - 0.24 * k
-            extra = f"\n{r.arm}" if k == 0 else ""
-            box(x, yy, f"{label(stage, lang)}{extra}\nn = {fmt(getattr(r, stage))}")
-            if k:
-                arrow(x, yy + 0.17, x, yy + 0.07)
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return fig
+def _suppressed_text(lang, min_cell=None) -> str:
+    if min_cell:
+        return label(TEXT["suppressed"], lang).format(k=int(min_cell))
+    return label({"en": "suppressed (small cell)", "zh": "已隐藏（人数过少）"}, lang)
 
 
-def missingness_plot(missing: pd.DataFrame, *, lang="en", title=None):
+def missingness_plot(missing: pd.DataFrame, *, lang="en", title=None, waves=None):
     """Percent missing by item (rows) and wave (columns).
 
-    ``missing`` has columns ``item, wave, missing_pct``.
+    ``missing`` has columns ``item, wave, missing_pct`` (and optionally
+    ``instrument``). Items are in natural order (``cls_2`` before ``cls_10``:
+    :func:`natural_key`), grouped by instrument in order of appearance; waves in
+    ``waves`` order (the design's), else in their order of appearance in ``missing``
+    (never alphabetical: ``post`` would come before ``pre``).
     """
     import seaborn as sns
 
-    wide = missing.pivot(index="item", columns="wave", values="missing_pct")
+    wide = missing.pivot_table(index="item", columns="wave", values="missing_pct", aggfunc="first")
+    waves = [w for w in (waves if waves is not None else dict.fromkeys(missing["wave"]))
+             if w in wide.columns]
+    group = {}
+    if "instrument" in missing:
+        order = {k: i for i, k in enumerate(dict.fromkeys(missing["instrument"]))}
+        group = {it: order[ins] for it, ins in zip(missing["item"], missing["instrument"])}
+    items = sorted(wide.index, key=lambda it: (group.get(it, 0), natural_key(it)))
+    wide = wide.reindex(index=items, columns=waves)
     fig, ax = plt.subplots(figsize=(1.4 * wide.shape[1] + 2.5, 0.22 * wide.shape[0] + 1.5))
     sns.heatmap(wide, annot=wide.shape[0] <= 40, fmt=".0f", cmap="Reds", vmin=0, vmax=max(
         10, float(np.nanmax(wide.to_numpy())) if wide.size else 10), cbar_kws={
@@ -401,38 +461,6 @@ def item_distributions(counts: pd.DataFrame, *, lang="en", title=None):
     return fig
 
 
-def claim_plot(audit: pd.DataFrame, *, lang="en", title=None):
-    """The claimed share, the share expected with no effect, and observed shares by arm.
-
-    ``audit`` has the columns of ``tables/claims.csv``: claim, claimed_proportion,
-    ci_low, ci_high, null_proportion, observed_treatment, observed_control.
-    """
-    d = audit.reset_index(drop=True)
-    lines = max(_wrap(c).count("\n") + 1 for c in d["claim"]) if len(d) else 1
-    fig, ax = plt.subplots(figsize=(8.5, (1.0 + 0.25 * lines) * len(d) + 1.4))
-    y = np.arange(len(d))[::-1]
-    for yi, r in zip(y, d.itertuples()):
-        ax.plot([r.ci_low, r.ci_high], [yi, yi], color="#d62728", lw=3, alpha=.6)
-        ax.plot(r.claimed_proportion, yi, "D", color="#d62728", label=label("claimed", lang)
-                if yi == y[0] else None)
-        ax.plot(r.null_proportion, yi - 0.18, "o", color="#7f7f7f",
-                label=label("no_effect", lang) if yi == y[0] else None)
-        for col, mk, c in (("observed_treatment", "^", "#1f77b4"),
-                           ("observed_control", "v", "#2ca02c")):
-            v = getattr(r, col, np.nan)
-            if pd.notna(v):
-                ax.plot(v, yi + 0.18, mk, color=c,
-                        label=f"{label('observed', lang)} ({col.split('_')[1]})" if yi == y[0] else None)
-    ax.set_xlim(0, 1)
-    ax.set_yticks(y, [_wrap(c) for c in d["claim"]])
-    ax.set_xlabel(label("share", lang))
-    ax.legend(frameon=False, bbox_to_anchor=(1.01, 1), loc="upper left")
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return fig
-
-
 def power_curve(curves: pd.DataFrame, *, x: str, lang="en", title=None, xlabel=None,
                 target=0.8):
     """Power against a design quantity, one line per ``series``.
@@ -451,3 +479,744 @@ def power_curve(curves: pd.DataFrame, *, x: str, lang="en", title=None, xlabel=N
         ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+# ---------------------------------------------------------------- CONSORT flow diagram
+
+CONSORT_TEXT = {
+    "allocated_to_arms": {"en": "Allocated to arms", "zh": "分组"},
+    "enrolled_one": {"en": "Enrolled", "zh": "纳入研究"},
+    "allocated_to": {"en": "Allocated to {arm}", "zh": "分配至{arm}"},
+    "lost": {"en": "Lost to follow-up", "zh": "失访"},
+    "analysed": {"en": "Analysed", "zh": "纳入分析"},
+    "excluded": {"en": "Excluded from analysis", "zh": "排除出分析"},
+    "children": {"en": "Children", "zh": "儿童"},
+    "clusters": {"en": "Clusters", "zh": "整群"},
+    "baseline": {"en": "Present at baseline", "zh": "基线在场"},
+    "size": {"en": "mean size {mean}, range {lo}–{hi}", "zh": "平均规模 {mean}，范围 {lo}–{hi}"},
+    "stage_allocation": {"en": "Allocation", "zh": "分配"},
+    "stage_follow_up": {"en": "Follow-up", "zh": "随访"},
+    "stage_analysis": {"en": "Analysis", "zh": "分析"},
+    "reasons_withheld": {"en": "reasons: counts withheld (small)", "zh": "原因：人数过少，不列出"},
+    "note_small": {"en": "<{k}: fewer than {k} children (not shown, to protect privacy).",
+                   "zh": "<{k}：少于 {k} 名儿童（为保护隐私不显示）。"},
+    "note_withheld": {"en": "—: withheld so that a count below {k} cannot be derived by subtraction.",
+                      "zh": "—：为避免通过相减推算出少于 {k} 的人数而不显示。"},
+}
+
+#: Reasons for loss (codes of :func:`analysis.describe.consort_reasons` and of
+#: validation's quarantine, :mod:`survey.validation`) in words.
+REASON_NAMES = {
+    "no_endline_record": {"en": "No endline record", "zh": "无后测记录"},
+    "outcome_missing": {"en": "Primary outcome missing", "zh": "主要结局缺失"},
+    "ID_MISSING": {"en": "Id missing", "zh": "缺少编号"},
+    "ID_DATE": {"en": "Id turned into a date", "zh": "编号被转为日期"},
+    "DESIGN_VALUE_MISSING": {"en": "Wave, arm or cluster empty", "zh": "时点、组别或整群为空"},
+    "WAVE_UNDECLARED": {"en": "Undeclared wave", "zh": "未声明的测量时点"},
+    "ARM_UNDECLARED": {"en": "Undeclared arm", "zh": "未声明的组别"},
+    "DUPLICATE_ID": {"en": "Duplicate id in a wave", "zh": "同一时点编号重复"},
+    "ASSIGNMENT_CHANGED": {"en": "Arm or cluster changed", "zh": "组别或整群前后不一致"},
+}
+
+
+def reason_label(reason, lang: str = "en") -> str:
+    """A loss reason in words; validation codes joined by ``"; "`` are each translated.
+
+    Examples
+    --------
+    >>> reason_label("DUPLICATE_ID; ID_DATE", "en")
+    'Duplicate id in a wave; Id turned into a date'
+    """
+    parts = [p.strip() for p in str(reason).split(";") if p.strip()]
+    sep = "；" if lang == "zh" else "; "
+    return sep.join(label(REASON_NAMES[p], lang) if p in REASON_NAMES else p for p in parts)
+
+
+def _small(v, min_cell) -> bool:
+    return bool(min_cell) and pd.notna(v) and 0 < v < min_cell
+
+
+def _protect(total, parts, min_cell):
+    """Display states of ``total = sum(parts)``: ``"n"`` shown, ``"small"`` (< min_cell
+    or already suppressed), ``"withheld"`` (shown values would give a small one away).
+
+    Parts are withheld, smallest first, until the hidden parts add up to at least
+    ``min_cell`` (so subtraction reveals only a sum that may be shown), else the
+    total is withheld.
+
+    >>> _protect(40, [3, 0, 37], 5)
+    ('n', ['small', 'n', 'withheld'])
+    """
+    values = [total, *parts]
+    state = ["small" if (pd.isna(v) or _small(v, min_cell)) else "n" for v in values]
+    if not min_cell or state[0] != "n":
+        return state[0], state[1:]
+
+    def hidden_sum():
+        return sum((min_cell - 1) if pd.isna(values[i]) else values[i]
+                   for i in range(1, len(values)) if state[i] != "n")
+
+    while any(s != "n" for s in state[1:]) and hidden_sum() < min_cell:
+        shown = [i for i in range(1, len(values)) if state[i] == "n" and values[i] > 0]
+        if not shown:
+            state[0] = "withheld"
+            break
+        state[min(shown, key=lambda i: (values[i], i))] = "withheld"
+    return state[0], state[1:]
+
+
+def _count(v, state, min_cell) -> str:
+    if state == "withheld":
+        return "—"
+    if state == "small":
+        return f"<{int(min_cell)}" if min_cell else "<min"
+    return f"{int(v)}"
+
+
+def consort_diagram(flow: pd.DataFrame, *, lang="en", title=None, reasons=None, min_cell=None,
+                    arm_labels=None, cluster_label=None):
+    """A CONSORT 2010 flow diagram; for cluster trials as its cluster extension asks.
+
+    One column of boxes per arm, under a box of everyone allocated: allocated
+    (clusters and children, with the clusters' mean size and range), lost to
+    follow-up (children and clusters, with reasons), analysed (clusters and
+    children, mean cluster size and range) and excluded from analysis (with
+    reasons). Stage names (Allocation, Follow-up, Analysis) stand on the left.
+    Every label is in ``lang``; arrows join the boxes' edges; box heights follow
+    their text, so nothing overlaps.
+
+    Parameters
+    ----------
+    flow : DataFrame
+        One row per arm: the columns of :func:`analysis.describe.attrition`
+        (``arm, allocated, followed_up, analysed``; ``enrolled`` optional) or of
+        :func:`analysis.describe.consort_counts` (adds ``lost_to_follow_up``,
+        ``excluded`` and, for a cluster design, ``clusters_allocated``,
+        ``clusters_analysed``, ``clusters_lost`` and the cluster sizes). A row with
+        ``arm == "overall"`` gives the top box its totals. NaN counts (suppressed by
+        the run's small-cell rule) print as "<min_cell".
+    lang : {"en", "zh"}
+    title : str, optional
+    reasons : DataFrame, optional
+        Columns ``arm, stage, reason, n`` (:func:`analysis.describe.consort_reasons`):
+        listed in the lost and excluded boxes (:func:`reason_label`).
+    min_cell : int, optional
+        Children's counts between 1 and ``min_cell - 1`` print as ``"<min_cell"``;
+        a count that the others would give away by subtraction (allocated = lost +
+        excluded + analysed; the total = the arms' sum) prints as "—"; a stage whose
+        reasons include a small count lists its reasons without counts. A footnote
+        explains the symbols. Cluster counts are not suppressed (they count schools,
+        not children).
+    arm_labels : mapping, optional
+        Arm code -> text or ``{en, zh}``.
+    cluster_label : str or dict, optional
+        What a cluster is (e.g. ``{"en": "Schools", "zh": "学校"}``); default
+        "Clusters" / "整群".
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> flow = pd.DataFrame({"arm": ["control", "treatment"], "allocated": [40, 42],
+    ...                      "followed_up": [38, 39], "analysed": [38, 39]})
+    >>> fig = consort_diagram(flow, min_cell=5)
+    >>> "<5" in " ".join(t.get_text() for t in fig.axes[0].texts)
+    True
+    """
+    from matplotlib.patches import FancyBboxPatch
+
+    T = {k: label(v, lang) for k, v in CONSORT_TEXT.items()}
+    arms_df = flow[flow["arm"].astype(str) != "overall"].reset_index(drop=True)
+    overall = flow[flow["arm"].astype(str) == "overall"]
+    clus_name = label(cluster_label, lang) if isinstance(cluster_label, dict) else (
+        cluster_label or T["clusters"])
+    has_clusters = "clusters_allocated" in arms_df and arms_df["clusters_allocated"].notna().any()
+    colon = "：" if lang == "zh" else ": "
+    used = {"small": False, "withheld": False}
+
+    def get(r, col, default=np.nan):
+        return r[col] if col in r and pd.notna(r[col]) else default
+
+    def size_text(r, prefix):
+        m, lo, hi = (get(r, f"{prefix}_size_{k}") for k in ("mean", "min", "max"))
+        if pd.isna(m):
+            return ""
+        return T["size"].format(mean=f"{m:.1f}", lo=f"{lo:.0f}", hi=f"{hi:.0f}")
+
+    def reason_lines(arm, stage, stage_state):
+        if reasons is None or not len(reasons) or stage_state != "n":
+            return []
+        rs = reasons[(reasons["arm"].astype(str) == str(arm)) & (reasons["stage"] == stage)]
+        rs = rs[rs["n"].fillna(1) > 0]
+        if rs.empty:
+            return []
+        if any(pd.isna(v) or _small(v, min_cell) for v in rs["n"]):
+            used["small"] = True
+            return ["• " + reason_label(x, lang) for x in rs["reason"]]
+        return [f"• {reason_label(x, lang)}{colon}{int(v)}" for x, v in zip(rs["reason"], rs["n"])]
+
+    # ---- text of every box
+    inner_em = 23.0  # text width inside a box, in em of the box font
+    arm_boxes = []
+    totals = []
+    for r in arms_df.to_dict("records"):
+        alloc = get(r, "allocated")
+        fup = get(r, "followed_up")
+        an = get(r, "analysed")
+        lost = get(r, "lost_to_follow_up", alloc - fup if pd.notna(alloc) and pd.notna(fup)
+                   else np.nan)
+        exc = get(r, "excluded", fup - an if pd.notna(fup) and pd.notna(an) else np.nan)
+        s_alloc, (s_lost, s_exc, s_an) = _protect(alloc, [lost, exc, an], min_cell)
+        for s in (s_alloc, s_lost, s_exc, s_an):
+            used[s] = used.get(s, False) or s != "n"
+        totals.append((alloc, s_alloc))
+        name = _arm_name(r["arm"], lang, arm_labels)
+        a_lines = [T["allocated_to"].format(arm=name) if len(arms_df) > 1 or str(r["arm"]) != "all"
+                   else T["enrolled_one"]]
+        if has_clusters:
+            st = size_text(r, "cluster")
+            a_lines.append(f"{clus_name}{colon}{int(get(r, 'clusters_allocated', 0))}"
+                           + (f"（{st}）" if lang == "zh" and st else f" ({st})" if st else ""))
+        a_lines.append(f"{T['children']}{colon}{_count(alloc, s_alloc, min_cell)}")
+        enr = get(r, "enrolled")
+        if pd.notna(enr) and pd.notna(alloc) and enr != alloc and s_alloc == "n":
+            s_enr = "small" if _small(enr, min_cell) else "withheld" if _small(
+                alloc - enr, min_cell) else "n"
+            used[s_enr] = used.get(s_enr, False) or s_enr != "n"
+            a_lines.append(f"{T['baseline']}{colon}{_count(enr, s_enr, min_cell)}")
+        l_lines = [T["lost"]]
+        if has_clusters:
+            l_lines.append(f"{clus_name}{colon}{int(get(r, 'clusters_lost', 0))}")
+        l_lines.append(f"{T['children']}{colon}{_count(lost, s_lost, min_cell)}")
+        l_lines += reason_lines(r["arm"], "lost_to_follow_up", s_lost)
+        n_lines = [T["analysed"]]
+        if has_clusters:
+            st = size_text(r, "analysed")
+            n_lines.append(f"{clus_name}{colon}{int(get(r, 'clusters_analysed', 0))}"
+                           + (f"（{st}）" if lang == "zh" and st else f" ({st})" if st else ""))
+        n_lines.append(f"{T['children']}{colon}{_count(an, s_an, min_cell)}")
+        n_lines.append(f"{T['excluded']}{colon}{_count(exc, s_exc, min_cell)}")
+        n_lines += reason_lines(r["arm"], "excluded", s_exc)
+        arm_boxes.append([_wrap_lines(x, inner_em) for x in (a_lines, l_lines, n_lines)])
+
+    # top box: everyone allocated
+    if len(overall):
+        o = overall.iloc[0]
+        tot = get(o, "allocated")
+        k_tot = get(o, "clusters_allocated")
+    else:
+        tot = sum(v for v, _ in totals) if all(pd.notna(v) for v, _ in totals) else np.nan
+        k_tot = arms_df["clusters_allocated"].sum() if has_clusters else np.nan
+    s_tot = "small" if pd.isna(tot) or _small(tot, min_cell) else "n"
+    if s_tot == "n" and any(s != "n" for _, s in totals):  # an arm's size would follow
+        s_tot = "withheld"
+    if s_tot != "n":
+        used[s_tot] = True
+    top = [T["allocated_to_arms"] if len(arms_df) > 1 else T["enrolled_one"]]
+    if has_clusters and pd.notna(k_tot):
+        top.append(f"{clus_name}{colon}{int(k_tot)}")
+    top.append(f"{T['children']}{colon}{_count(tot, s_tot, min_cell)}")
+    top = _wrap_lines(top, inner_em)
+
+    # ---- geometry, in inches (the axes span the figure: 1 data unit = 1 inch)
+    fs = 8.5
+    line = fs * 1.5 / 72
+    pad = 0.12
+    n = max(1, len(arm_boxes))
+    box_w = inner_em * fs / 72 + 2 * pad
+    col_w = box_w + 0.35
+    left = 1.15
+    width = left + n * col_w + 0.15
+    gap = 0.45
+    title_h = 0.45 if title else 0.1
+    notes = []
+    if used["small"] and min_cell:
+        notes.append(T["note_small"].format(k=int(min_cell)))
+    if used["withheld"] and min_cell:
+        notes.append(T["note_withheld"].format(k=int(min_cell)))
+    notes = _wrap_lines(notes, (width - 0.3) * 72 / fs)
+    note_h = len(notes) * line + (0.2 if notes else 0.05)
+    row_lines = [len(top)] + [max(len(b[k]) for b in arm_boxes) if arm_boxes else 1
+                              for k in range(3)]
+    row_h = [k * line + 2 * pad for k in row_lines]
+    height = title_h + sum(row_h) + gap * (len(row_h) - 1) + note_h
+    fig = plt.figure(figsize=(width, height))
+    ax = fig.add_axes([0, 0, 1, 1])
+    ax.set_xlim(0, width)
+    ax.set_ylim(0, height)
+    ax.set_axis_off()
+    ys = []  # top edge of each row
+    y = height - title_h
+    for h in row_h:
+        ys.append(y)
+        y -= h + gap
+    xs = [left + col_w * (i + 0.5) for i in range(n)]
+    edge, face = "#55607a", "#f4f6fb"
+
+    def box(xc, ytop, lines, h, w=box_w, fc=face):
+        ax.add_patch(FancyBboxPatch((xc - w / 2, ytop - h), w, h, boxstyle="round,pad=0,rounding_size=0.06",
+                                    fc=fc, ec=edge, lw=1.0))
+        ax.text(xc - w / 2 + pad, ytop - pad, "\n".join(lines), ha="left", va="top", fontsize=fs,
+                linespacing=1.5 * 1.0, fontfamily=plt.rcParams["font.family"])
+
+    def arrow(x0, y0, x1, y1, head=True):
+        ax.annotate("", xy=(x1, y1), xytext=(x0, y0), xycoords="data",
+                    arrowprops={"arrowstyle": "-|>" if head else "-", "color": edge, "lw": 1.1,
+                                "shrinkA": 0, "shrinkB": 0, "mutation_scale": 11})
+
+    top_h = len(top) * line + 2 * pad
+    top_x = left + n * col_w / 2
+    box(top_x, ys[0], top, top_h)
+    mid = ys[0] - row_h[0] - gap / 2
+    if n > 1:
+        arrow(top_x, ys[0] - top_h, top_x, mid, head=False)
+        arrow(xs[0], mid, xs[-1], mid, head=False)
+        for x in xs:
+            arrow(x, mid, x, ys[1])
+    else:
+        arrow(top_x, ys[0] - top_h, xs[0], ys[1])
+    for x, boxes in zip(xs, arm_boxes):
+        for k, lines in enumerate(boxes):
+            h = len(lines) * line + 2 * pad
+            box(x, ys[k + 1], lines, h)
+            if k < 2:
+                arrow(x, ys[k + 1] - h, x, ys[k + 2])
+    for k, key in enumerate(("stage_allocation", "stage_follow_up", "stage_analysis")):
+        yc = ys[k + 1] - row_h[k + 1] / 2
+        ax.text(0.5, yc, T[key], ha="center", va="center", fontsize=fs, fontweight="bold",
+                color="#1f3d7a", bbox={"boxstyle": "round,pad=0.35", "fc": "#dde6f5", "ec": "none"})
+    if notes:
+        ax.text(0.15, 0.08, "\n".join(notes), ha="left", va="bottom", fontsize=fs - 1,
+                color="#444", linespacing=1.5)
+    if title:
+        ax.text(width / 2, height - 0.12, title, ha="center", va="top", fontsize=11,
+                fontweight="bold")
+    return fig
+
+
+def _wrap_lines(lines, width_em: float) -> list:
+    """Wrap each line to ``width_em`` em (continuation lines of a bullet are indented)."""
+    out = []
+    for text in lines:
+        parts = _wrap(text, int(width_em / 0.56)).split("\n")
+        indent = "   " if text.startswith("•") else ""
+        out += [parts[0], *(indent + p for p in parts[1:])]
+    return out
+
+
+# ---------------------------------------------------------------- standardized forest
+
+FOREST_TEXT = {
+    "g": {"en": "Standardized effect, Hedges' g (95% CI)",
+          "zh": "标准化效应 Hedges' g（95% 置信区间）"},
+    "dz": {"en": "Standardized change, d_z (95% CI)", "zh": "标准化变化 d_z（95% 置信区间）"},
+    "mixed": {"en": "Standardized effect: Hedges' g, or d_z for change within one group (95% CI)",
+              "zh": "标准化效应：Hedges' g，单组前后变化为 d_z（95% 置信区间）"},
+    "better_right": {"en": "better →", "zh": "更好 →"},
+    "better_left": {"en": "← better", "zh": "← 更好"},
+    "higher_better": {"en": "higher is better", "zh": "越高越好"},
+    "lower_better": {"en": "lower is better", "zh": "越低越好"},
+    "col_estimate": {"en": "Effect (95% CI)", "zh": "效应（95% 置信区间）"},
+    "col_direction": {"en": "Better", "zh": "更好方向"},
+    "vs": {"en": "{arm} vs {control}", "zh": "{arm} 对比 {control}"},
+    "model": {"en": "Model: {m}", "zh": "模型：{m}"},
+}
+
+
+def effects_forest(effects: pd.DataFrame, *, better=None, lang="en", title=None,
+                   outcome_labels=None, arm_labels=None, models=None, min_cell=None):
+    """Standardized effects of every outcome on one axis: a forest plot.
+
+    One row per outcome (x treatment arm when there are several, each row naming
+    its arm and the control), the standardized effect (``effect_size``: Hedges' g
+    against the control, or d_z for change within one group) with its 95% CI,
+    a dashed line at zero, and, right of the axis, the effect in numbers and which
+    way is better for that outcome.
+
+    Direction: the estimates are **not** flipped. They keep the sign of
+    ``effects.csv`` and of every table and sentence that quotes them (a reader who
+    checks a number finds it), and each row says which way is better: "better →"
+    for outcomes where higher is better, "← better" where lower is better (e.g.
+    loneliness), and the outcome's label adds "(lower is better)". A row right of
+    zero is therefore an improvement for one outcome and a deterioration for another,
+    which the marker next to it states.
+
+    Parameters
+    ----------
+    effects : DataFrame
+        The effects table (:func:`analysis.effects.estimate_effects`; ``tables/
+        effects.csv``): ``outcome, arm, control, model, effect_size,
+        effect_size_ci_low, effect_size_ci_high, primary``. Only the primary model's
+        rows are drawn (``primary`` true), unless ``models`` lists models to draw
+        (each row then names its model in words, :func:`model_label`).
+    better : mapping, optional
+        Outcome -> ``"higher"`` (default) or ``"lower"``.
+    lang : {"en", "zh"}
+    title : str, optional
+    outcome_labels, arm_labels : mapping, optional
+        Code -> text or ``{en, zh}``.
+    models : list of str, optional
+        Models to draw instead of the primary one.
+    min_cell : int, optional
+        Rows whose effect is missing (suppressed small cells) say so with this number.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> eff = pd.DataFrame({"outcome": ["comm", "lonely"], "arm": "t", "control": "c",
+    ...                     "model": "ols_cr2", "effect_size": [0.35, -0.09],
+    ...                     "effect_size_ci_low": [0.05, -0.36],
+    ...                     "effect_size_ci_high": [0.65, 0.18], "primary": True})
+    >>> fig = effects_forest(eff, better={"lonely": "lower"})
+    >>> [t.get_text() for t in fig.axes[1].texts if "better" in t.get_text()]
+    ['better →', '← better']
+    """
+    better = dict(better or {})
+    d = effects.copy()
+    if models is not None:
+        d = d[d["model"].isin(models)]
+    elif "primary" in d:
+        d = d[d["primary"].astype(bool)]
+    order = {o: i for i, o in enumerate(dict.fromkeys(d["outcome"]))}
+    d = d.assign(_o=d["outcome"].map(order)).sort_values("_o", kind="stable")
+    d = d.drop(columns="_o").reset_index(drop=True)
+    arms = d["arm"].dropna().astype(str).unique().tolist() if "arm" in d else []
+    several_arms = len(arms) > 1
+    several_models = d["model"].nunique() > 1 and (d.groupby(["outcome", *(["arm"] if "arm" in d
+                                                                            else [])])["model"]
+                                                   .nunique() > 1).any()
+    n = len(d)
+    fig, (ax, axt) = plt.subplots(1, 2, sharey=True, figsize=(9.2, 0.5 * n + 1.9),
+                                  gridspec_kw={"width_ratios": [3.0, 1.9], "wspace": 0.03},
+                                  layout="constrained")
+    y = np.arange(n)[::-1]
+    names = []
+    for yi, r in zip(y, d.to_dict("records")):
+        o = r["outcome"]
+        lower = better.get(o, "higher") == "lower"
+        name = _named(outcome_labels, o, lang)
+        if lower:
+            name += f"（{label(FOREST_TEXT['lower_better'], lang)}）" if lang == "zh" else \
+                f" ({label(FOREST_TEXT['lower_better'], lang)})"
+        if several_arms:
+            name += "\n" + label(FOREST_TEXT["vs"], lang).format(
+                arm=_arm_name(r.get("arm"), lang, arm_labels),
+                control=_arm_name(r.get("control"), lang, arm_labels))
+        if several_models:
+            name += "\n" + model_label(r["model"], lang)
+        names.append(name)
+        g, lo, hi = (r.get(k, np.nan) for k in ("effect_size", "effect_size_ci_low",
+                                               "effect_size_ci_high"))
+        if pd.notna(g):
+            ax.plot([lo, hi], [yi, yi], color="#1f4e99", lw=2.2, solid_capstyle="butt")
+            ax.plot(g, yi, "s", color="#1f4e99", ms=7)
+            est = f"{g:.2f} [{lo:.2f}, {hi:.2f}]" if pd.notna(lo) else f"{g:.2f}"
+        else:
+            est = _suppressed_text(lang, min_cell)
+        axt.text(0.02, yi, est, va="center", ha="left", fontsize=9)
+        axt.text(0.98, yi, label(FOREST_TEXT["better_left" if lower else "better_right"], lang),
+                 va="center", ha="right", fontsize=9, color="#2a7a2a", fontweight="bold")
+    ax.axvline(0, color="#444", lw=1, ls="--")
+    ax.set_yticks(y, names)
+    ax.set_ylim(-0.7, n - 0.3)
+    lim = np.nanmax(np.abs(d[["effect_size_ci_low", "effect_size_ci_high"]].to_numpy(float))) \
+        if n and d[["effect_size_ci_low", "effect_size_ci_high"]].notna().any().any() else 1.0
+    ax.set_xlim(-max(lim, 0.25) * 1.12, max(lim, 0.25) * 1.12)
+    ax.text(0, n - 0.45, " " + label("zero", lang), ha="left", va="bottom", fontsize=8,
+            color="#444")
+    kinds = set(d["model"].map(lambda m: "dz" if m in ("paired_t", "change_cr2") else "g"))
+    ax.set_xlabel(label(FOREST_TEXT["mixed" if len(kinds) > 1 else (kinds.pop() if kinds
+                                                                     else "g")], lang))
+    axt.set_axis_off()
+    axt.set_xlim(0, 1)
+    axt.text(0.02, n - 0.45, label(FOREST_TEXT["col_estimate"], lang), ha="left", va="bottom",
+             fontsize=9, fontweight="bold")
+    axt.text(0.98, n - 0.45, label(FOREST_TEXT["col_direction"], lang), ha="right", va="bottom",
+             fontsize=9, fontweight="bold")
+    if not several_models and n:
+        sub = label(FOREST_TEXT["model"], lang).format(m=model_label(d["model"].iloc[0], lang))
+        fig.suptitle(f"{title}\n{sub}" if title else sub, fontsize=10 if not title else 11)
+    elif title:
+        fig.suptitle(title)
+    return fig
+
+
+# ---------------------------------------------------------------- reliable change
+
+CHANGE_TEXT = {
+    "improved": {"en": "Reliably improved", "zh": "可靠改善"},
+    "unchanged": {"en": "No reliable change", "zh": "无可靠变化"},
+    "worse": {"en": "Reliably worse", "zh": "可靠变差"},
+    "xlabel": {"en": "Share of children followed up (%)", "zh": "完成随访儿童的比例（%）"},
+    "n": {"en": "n = {n}", "zh": "n = {n}"},
+    "note": {"en": "Reliable change: Jacobson–Truax index beyond ±1.96 in the outcome's better "
+                   "direction (reliability and baseline SD of the change table).",
+             "zh": "可靠变化：Jacobson–Truax 可靠变化指数超过 ±1.96，方向以该结局的“更好”方向为准"
+                   "（信度与基线标准差见变化表）。"},
+}
+CHANGE_COLORS = {"improved": "#0072b2", "unchanged": "#c8c8c8", "worse": "#d55e00"}
+
+
+def reliable_change_plot(change: pd.DataFrame, *, lang="en", title=None, outcome_labels=None,
+                         arm_labels=None, arms=None, min_cell=None):
+    """Shares of children reliably improved, unchanged and worse, per arm and outcome.
+
+    One panel per outcome, one stacked bar per arm (0-100%): reliably improved,
+    no reliable change, reliably worse (Jacobson–Truax, in the outcome's better
+    direction, so "improved" on loneliness means less lonely). Each segment is
+    labelled with its share and count when it is wide enough to hold them; the
+    right of each bar gives ``n``. The legend stands under the panels.
+
+    Parameters
+    ----------
+    change : DataFrame
+        The change table (:func:`analysis.change.change_table`,
+        ``tables/change.csv``): ``outcome, arm, n, improved, worse, n_improved,
+        n_worse`` (shares of ``n``). A row whose counts were suppressed (NaN, or a
+        count between 1 and ``min_cell - 1``) is drawn as a hatched bar labelled
+        "fewer than ``min_cell``"; counts never print below ``min_cell``.
+    lang : {"en", "zh"}
+    title : str, optional
+    outcome_labels, arm_labels : mapping, optional
+        Code -> text or ``{en, zh}``.
+    arms : list, optional
+        Arms in this order (e.g. control first); default the table's order.
+    min_cell : int, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ch = pd.DataFrame({"outcome": "comm", "arm": ["c", "t"], "n": [329, 367],
+    ...                    "improved": [41 / 329, 65 / 367], "worse": [39 / 329, 24 / 367],
+    ...                    "n_improved": [41, 65], "n_worse": [39, 24]})
+    >>> fig = reliable_change_plot(ch, min_cell=5)
+    >>> "18% (65)" in [t.get_text() for t in fig.axes[0].texts]
+    True
+    """
+    from matplotlib.patches import Patch
+
+    d = change.reset_index(drop=True)
+    outcomes = list(dict.fromkeys(d["outcome"]))
+    arm_order = list(arms) if arms is not None else list(dict.fromkeys(d["arm"].astype(str)))
+    sizes = [len(d[d["outcome"] == o]) for o in outcomes]
+    fig, axes = plt.subplots(len(outcomes), 1, figsize=(8, 0.55 * sum(sizes) + 0.75 * len(outcomes)
+                                                        + 1.3),
+                             gridspec_kw={"height_ratios": [max(1, k) for k in sizes]},
+                             squeeze=False, sharex=True, layout="constrained")
+
+    def pct(v):
+        return f"{100 * v:.0f}%"
+
+    for ax, o in zip(axes[:, 0], outcomes):
+        sub = d[d["outcome"] == o].copy()
+        sub["_k"] = sub["arm"].astype(str).map({a: i for i, a in enumerate(arm_order)})
+        sub = sub.sort_values("_k", na_position="last", kind="stable")
+        y = np.arange(len(sub))[::-1]
+        names = []
+        for yi, r in zip(y, sub.to_dict("records")):
+            names.append(_arm_name(r["arm"], lang, arm_labels))
+            n, ni, nw = r.get("n"), r.get("n_improved"), r.get("n_worse")
+            counts_ok = all(pd.notna(v) for v in (n, ni, nw)) and not any(
+                _small(v, min_cell) for v in (n, ni, nw, (n - ni - nw) if pd.notna(n) and
+                                               pd.notna(ni) and pd.notna(nw) else np.nan))
+            if not counts_ok or pd.isna(r.get("improved")) or pd.isna(r.get("worse")):
+                ax.barh(yi, 1.0, height=0.62, color="white", edgecolor="#999", hatch="///")
+                ax.text(0.5, yi, _suppressed_text(lang, min_cell), ha="center", va="center",
+                        fontsize=8.5, color="#444",
+                        bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none"})
+                continue
+            parts = [("improved", r["improved"], ni), ("unchanged", 1 - r["improved"] - r["worse"],
+                                                       n - ni - nw), ("worse", r["worse"], nw)]
+            left = 0.0
+            for key, share, k in parts:
+                ax.barh(yi, share, left=left, height=0.62, color=CHANGE_COLORS[key],
+                        edgecolor="white", lw=0.8)
+                txt = f"{pct(share)} ({int(k)})" if share >= 0.105 else pct(share) \
+                    if share >= 0.045 else ""
+                if txt:
+                    ax.text(left + share / 2, yi, txt, ha="center", va="center", fontsize=8.5,
+                            color="white" if key != "unchanged" else "#222")
+                left += share
+            ax.text(1.01, yi, label(CHANGE_TEXT["n"], lang).format(n=int(n)), ha="left",
+                    va="center", fontsize=8.5, color="#444", transform=ax.get_yaxis_transform())
+        ax.set_yticks(y, names)
+        ax.set_ylim(-0.55, len(sub) - 0.45)
+        ax.set_xlim(0, 1)
+        ax.grid(axis="y", visible=False)
+        ax.set_title(_named(outcome_labels, o, lang), loc="left", fontsize=10)
+    axes[-1, 0].set_xticks(np.linspace(0, 1, 6), [f"{v:.0f}" for v in np.linspace(0, 100, 6)])
+    axes[-1, 0].set_xlabel(label(CHANGE_TEXT["xlabel"], lang))
+    handles = [Patch(color=CHANGE_COLORS[k], label=label(CHANGE_TEXT[k], lang))
+               for k in ("improved", "unchanged", "worse")]
+    fig.legend(handles=handles, loc="outside lower center", ncol=3, frameon=False, fontsize=9)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+# ---------------------------------------------------------------- claims
+
+CLAIM_TEXT = {
+    "claimed": {"en": "Claimed share (95% CI)", "zh": "报告声称的比例（95% 置信区间）"},
+    "observed": {"en": "Observed in {arm} (95% CI)", "zh": "本研究{arm}实际观察（95% 置信区间）"},
+    "no_effect": {"en": "Expected with no effect (95% range for the claim's n)",
+                  "zh": "无效果时的预期（按声称的人数，95% 范围）"},
+    "no_effect_note": {"en": "No effect: measurement error and regression to the mean alone",
+                       "zh": "无效果：仅由测量误差和向均值回归造成的“改善”"},
+    "xlabel": {"en": "Share of children who improved (%)", "zh": "有所改善的儿童比例（%）"},
+    "treatment": {"en": "the treatment arm", "zh": "干预组"},
+    "control": {"en": "the control arm", "zh": "对照组"},
+}
+CLAIM_STYLE = {  # key: (marker, color, offset within the claim's row)
+    "claimed": ("D", "#d62728", 0.27),
+    "observed_treatment": ("^", "#0072b2", 0.09),
+    "observed_control": ("v", "#009e73", -0.09),
+    "no_effect": ("o", "#7f7f7f", -0.27),
+}
+
+
+def _observed_ci(r: dict, role: str, alpha: float):
+    share = r.get(f"observed_{role}", np.nan)
+    if share is None or pd.isna(share):
+        return np.nan, np.nan, np.nan
+    lo, hi = r.get(f"observed_{role}_ci_low", np.nan), r.get(f"observed_{role}_ci_high", np.nan)
+    n = r.get(f"observed_{role}_n", np.nan)
+    if (lo is None or pd.isna(lo)) and n is not None and pd.notna(n) and n > 0:
+        from analysis.change import wilson_ci
+
+        lo, hi = wilson_ci(int(round(share * n)), int(n), alpha=alpha)
+    return float(share), float(lo) if pd.notna(lo) else np.nan, float(hi) if pd.notna(hi) else np.nan
+
+
+def null_range(null_proportion: float, n: int, *, level: float = 0.95) -> tuple[float, float]:
+    """Central ``level`` range of the share improved among ``n`` children when the
+    program has no effect: binomial quantiles of ``Binomial(n, p0)`` over ``n``.
+
+    Examples
+    --------
+    >>> null_range(0.5, 100)
+    (0.4, 0.6)
+    """
+    from scipy import stats
+
+    if n is None or pd.isna(n) or n < 1 or pd.isna(null_proportion):
+        return np.nan, np.nan
+    a = (1 - level) / 2
+    d = stats.binom(int(n), float(null_proportion))
+    return float(d.ppf(a) / n), float(d.ppf(1 - a) / n)
+
+
+def claims_figure(claims: pd.DataFrame, *, lang="en", title=None, arm_labels=None):
+    """Each claim: the claimed share, the shares observed in this study's arms and the
+    share expected with no effect, each with its interval, on one 0-100% axis.
+
+    One band per claim (the claim's text on the left), four marks in fixed places
+    within the band, explained by the legend under the axis:
+
+    - claimed share (red diamond) with its 95% Wilson interval (``ci_low``,
+      ``ci_high`` of the audit, the claim's own ``n``);
+    - observed share in the treatment arm and in the control arm (triangles) with
+      95% Wilson intervals, when the table gives their sizes or intervals;
+    - the share expected with no effect (grey circle, ``null_proportion``: children
+      who "improve" by measurement error and regression to the mean alone) with the
+      central 95% range of the share among the claim's ``n`` children under no effect
+      (:func:`null_range`); a claimed interval that overlaps this range does not
+      show the program did anything.
+
+    Parameters
+    ----------
+    claims : DataFrame
+        ``tables/claims.csv`` (:func:`analysis.claims.audit_claim`): ``claim,
+        claimed_proportion, n, ci_low, ci_high, null_proportion, observed_treatment,
+        observed_control`` (and ``alpha``). Optional ``observed_treatment_n``,
+        ``observed_control_n`` (arm sizes, e.g. the audits' ``facts["tn"]`` /
+        ``facts["cn"]``) or ``observed_<role>_ci_low/_ci_high`` give the observed
+        shares their intervals; without them the observed shares are drawn as points.
+    lang : {"en", "zh"}
+    title : str, optional
+    arm_labels : mapping, optional
+        ``"treatment"`` / ``"control"`` -> the arms' names (text or ``{en, zh}``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> c = pd.DataFrame({"claim": ["82% improved"], "claimed_proportion": [.82], "n": [120],
+    ...                   "ci_low": [.74], "ci_high": [.88], "null_proportion": [.5],
+    ...                   "observed_treatment": [.6], "observed_control": [.5],
+    ...                   "observed_treatment_n": [80], "observed_control_n": [80]})
+    >>> fig = claims_figure(c)
+    >>> len(fig.legends[0].get_texts())
+    4
+    """
+    from matplotlib.lines import Line2D
+
+    d = claims.reset_index(drop=True)
+    lines = max((_wrap(c, 34).count("\n") + 1 for c in d["claim"]), default=1)
+    band = max(1.0, 0.28 * lines + 0.35)
+    fig, ax = plt.subplots(figsize=(9, band * max(1, len(d)) + 1.9), layout="constrained")
+    y = np.arange(len(d))[::-1]
+    seen = set()
+
+    def mark(key, x, lo, hi, yi):
+        mk, color, off = CLAIM_STYLE[key]
+        if pd.isna(x):
+            return
+        if pd.notna(lo) and pd.notna(hi):
+            ax.plot([lo, hi], [yi + off] * 2, color=color, lw=2.2, alpha=0.75,
+                    solid_capstyle="butt")
+        ax.plot(x, yi + off, mk, color=color, ms=7.5, markeredgecolor="white", markeredgewidth=0.6)
+        seen.add(key)
+
+    for yi, r in zip(y, d.to_dict("records")):
+        alpha = float(r.get("alpha", 0.05)) if pd.notna(r.get("alpha", np.nan)) else 0.05
+        mark("claimed", r["claimed_proportion"], r.get("ci_low"), r.get("ci_high"), yi)
+        for role in ("treatment", "control"):
+            mark(f"observed_{role}", *_observed_ci(r, role, alpha), yi)
+        lo, hi = null_range(r.get("null_proportion"), r.get("n"), level=1 - alpha)
+        mark("no_effect", r.get("null_proportion"), lo, hi, yi)
+        if yi > 0:
+            ax.axhline(yi - 0.5, color="#ddd", lw=0.8)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(-0.5, len(d) - 0.5)
+    ax.set_xticks(np.linspace(0, 1, 6), [f"{v:.0f}" for v in np.linspace(0, 100, 6)])
+    ax.set_yticks(y, [_wrap(c, 34) for c in d["claim"]])
+    ax.grid(axis="y", visible=False)
+    ax.set_xlabel(label(CLAIM_TEXT["xlabel"], lang))
+    handles = []
+    for key in ("claimed", "observed_treatment", "observed_control", "no_effect"):
+        if key not in seen and key != "claimed":
+            continue
+        mk, color, _ = CLAIM_STYLE[key]
+        if key.startswith("observed_"):
+            role = key.split("_", 1)[1]
+            arm = _named(arm_labels, role, lang) if arm_labels and role in arm_labels else \
+                label(CLAIM_TEXT[role], lang)
+            text = label(CLAIM_TEXT["observed"], lang).format(arm=arm)
+        else:
+            text = label(CLAIM_TEXT[key], lang)
+        handles.append(Line2D([], [], color=color, marker=mk, lw=2.2, ms=7.5, label=text))
+    fig.legend(handles=handles, loc="outside lower center", ncol=2, frameon=False, fontsize=8.5,
+               title=label(CLAIM_TEXT["no_effect_note"], lang), title_fontsize=8.5)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def claim_plot(audit: pd.DataFrame, *, lang="en", title=None, arm_labels=None):
+    """The former name of :func:`claims_figure` (same figure)."""
+    return claims_figure(audit, lang=lang, title=title, arm_labels=arm_labels)
