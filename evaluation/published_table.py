@@ -800,6 +800,19 @@ def table1_by_arm(table1: pd.DataFrame, balance: pd.DataFrame | None = None, *,
 
 _FX_TEXT = {
     "caption": {"en": "Program effects by outcome", "zh": "各结局的项目效应"},
+    "caption_change": {"en": "Change from the first to the last wave by outcome (one group)",
+                       "zh": "各结局从首次到末次测量的变化（单组）"},
+    "difference": {"head_en": "Effect", "head_zh": "效应",
+                   "en": "difference from the control arm in the outcome's own units",
+                   "zh": "与对照组之差（结局本身的单位）"},
+    "change": {"head_en": "Change", "head_zh": "变化",
+               "en": ("mean change of the same children from the first to the last wave in "
+                      "the outcome's own units"),
+               "zh": "同一批儿童从首次到末次测量的平均变化（结局本身的单位）"},
+    "change_head": {"en": "Change (95% CI)", "zh": "变化（95% 置信区间）"},
+    "no_comparison": {"en": ("Without a comparison group this change cannot be attributed to "
+                             "the program: it is not a program effect."),
+                      "zh": "没有对照组，这一变化不能归因于项目：它不是项目效应。"},
     "outcome": {"en": "Outcome", "zh": "结局"},
     "comparison": {"en": "Comparison", "zh": "比较"},
     "estimate": {"en": "Effect (95% CI)", "zh": "效应（95% 置信区间）"},
@@ -927,13 +940,17 @@ def effects_by_outcome(effects: pd.DataFrame, lang: str = "en", *,
             rows.append(row)
     data = pd.DataFrame(rows)
     first = "comparison" if multi_arm else "outcome"
+    # a one-group before-after design: no control arm, the "effect" is the change
+    one_group = "control" not in fx or all(_missing(v) or str(v).strip() == ""
+                                           for v in fx["control"])
+    head = _FX_TEXT["change_head" if one_group else "estimate"]
     columns = [ColumnSpec(first, f"{_FX_TEXT[first]['en']}", _FX_TEXT[first]["zh"])]
     groups = []
     for k, m in enumerate(models):
         names = [f"estimate_{k}", f"effect_size_{k}", f"p_value_{k}", f"p_adjusted_{k}"]
         columns += [
-            ColumnSpec(names[0], _FX_TEXT["estimate"]["en"], _FX_TEXT["estimate"]["zh"],
-                       "estimate_ci", low=f"ci_low_{k}", high=f"ci_high_{k}"),
+            ColumnSpec(names[0], head["en"], head["zh"], "estimate_ci", low=f"ci_low_{k}",
+                       high=f"ci_high_{k}"),
             ColumnSpec(names[1], _FX_TEXT["g"]["en"], _FX_TEXT["g"]["zh"], "estimate"),
             ColumnSpec(names[2], _FX_TEXT["p"]["en"], _FX_TEXT["p"]["zh"], "p_value"),
             ColumnSpec(names[3], _FX_TEXT["p_adj"]["en"], _FX_TEXT["p_adj"]["zh"], "p_value"),
@@ -944,17 +961,22 @@ def effects_by_outcome(effects: pd.DataFrame, lang: str = "en", *,
         groups.append(ColumnGroup(en, zh, tuple(names)))
     method = _ADJUST.get(str(adjust).lower(), {"en": str(adjust), "zh": str(adjust)}) \
         if adjust else None
+    what = _FX_TEXT["change" if one_group else "difference"]
     notes_en = [
-        "Effect: difference from the control arm in the outcome's own units, with its 95% "
-        "confidence interval (CI); g: Hedges' g, the effect in standard deviations; p: "
-        "two-sided p-value" + (f"; adjusted p: {method['en']}-adjusted across outcomes."
-                               if method else "; adjusted p: adjusted across outcomes.")]
+        f"{what['head_en']}: {what['en']}, with its 95% confidence interval (CI) in "
+        "parentheses; g: Hedges' g, the same in standard deviations; p: two-sided p-value"
+        + (f"; adjusted p: {method['en']}-adjusted across outcomes."
+           if method else "; adjusted p: adjusted across outcomes.")]
     notes_zh = [
-        "效应：与对照组之差（结局本身的单位）及其 95% 置信区间；g：Hedges' g，以标准差为单位的效应；"
-        "p：双侧 p 值" + (f"；校正 p 值：跨结局的 {method['zh']} 校正。" if method
-                       else "；校正 p 值：跨结局的多重比较校正。")]
-    return PublishedTable(data, columns, caption_en=_FX_TEXT["caption"]["en"],
-                         caption_zh=_FX_TEXT["caption"]["zh"], notes_en=notes_en,
+        f"{what['head_zh']}：{what['zh']}，括号内为 95% 置信区间；g：Hedges' g，以标准差为单位；"
+        "p：双侧 p 值" + (f"；校正 p：跨结局的 {method['zh']} 校正。" if method
+                       else "；校正 p：跨结局的多重比较校正。")]
+    if one_group:
+        notes_en.append(_FX_TEXT["no_comparison"]["en"])
+        notes_zh.append(_FX_TEXT["no_comparison"]["zh"])
+    caption = _FX_TEXT["caption_change" if one_group else "caption"]
+    return PublishedTable(data, columns, caption_en=caption["en"],
+                         caption_zh=caption["zh"], notes_en=notes_en,
                          notes_zh=notes_zh, groups=tuple(groups),
                          row_groups="row_group" if multi_arm else None, min_cell=min_cell,
                          lang=lang)

@@ -44,11 +44,14 @@ _TEXT = {
     "heading": {"en": "Tables and figures", "zh": "表格与图"},
     "figure": {"en": "Figure {n}. Flow of clusters and children through the study (CONSORT)",
                "zh": "图{n} 研究中整群与儿童的流程图（CONSORT）"},
+    "figure_children": {"en": "Figure {n}. Flow of children through the study (CONSORT)",
+                        "zh": "图{n} 研究中儿童的流程图（CONSORT）"},
     "absent": {"en": "{what}: not in this run ({why}).", "zh": "{what}：本次运行没有此项（{why}）。"},
     "no_arms": {"en": "the study has no arms to compare", "zh": "研究没有可比较的组别"},
     "no_file": {"en": "{file} was not written", "zh": "未生成 {file}"},
     "empty": {"en": "{file} has no rows", "zh": "{file} 没有数据行"},
-    "table1": {"en": "Table 1 by arm", "zh": "按组别的表1"},
+    "table1": {"en": "Baseline characteristics by arm (Table 1)",
+               "zh": "各组基线特征（表1）"},
     "effects": {"en": "Effects table", "zh": "效应表"},
     "reliability": {"en": "Reliability table", "zh": "信度表"},
     "consort": {"en": "CONSORT flow diagram", "zh": "CONSORT 流程图"},
@@ -223,15 +226,17 @@ def write_tables_docx(run_dir, lang: str | None = None) -> Path:
                 p.style = document.styles["Caption"]
             except KeyError:
                 pass
-            p.add_run(_TEXT["figure"][lang].format(n=figure_number)).bold = True
+            which = "figure" if study.design.clusters else "figure_children"
+            p.add_run(_TEXT[which][lang].format(n=figure_number)).bold = True
             document.add_picture(str(item), width=Cm(16))
         else:
             document.add_paragraph(_TEXT["absent"][lang].format(what=_TEXT[key][lang],
                                                                  why=item[lang]))
-    files = ", ".join(f for f in ("tables/table1.csv", "tables/balance.csv",
-                                  "tables/effects.csv", "tables/reliability.csv",
-                                  "figures/consort.png")
-                      if (Path(run_dir) / f).is_file())
+    used = {"table1": ("tables/table1.csv", "tables/balance.csv"),
+            "effects": ("tables/effects.csv",), "reliability": ("tables/reliability.csv",),
+            "consort": ("figures/consort.png",)}
+    files = ", ".join(f for key, item in items if not isinstance(item, dict)
+                      for f in used[key] if (Path(run_dir) / f).is_file())
     if files:
         document.add_paragraph(_TEXT["source"][lang].format(files=files))
     _strip_metadata(document)

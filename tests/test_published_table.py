@@ -394,6 +394,19 @@ def test_effects_multi_arm_rows_say_which_arm_and_suppressed_show_symbol():
         effects_by_outcome(fx, models=["ancova_hc2"])
 
 
+def test_one_group_change_is_not_called_an_effect():
+    fx = _effects_csv().assign(arm=np.nan, control=np.nan)
+    fx = fx[fx["outcome"] == "communication"]
+    t = effects_by_outcome(fx, "en", adjust="holm")
+    assert t.caption("en", 1) == "Table 1. Change from the first to the last wave by outcome " \
+                                 "(one group)"
+    assert t.columns[1].label_en == "Change (95% CI)"
+    assert "not a program effect" in t.footnotes("en")[-1]
+    assert "不是项目效应" in t.footnotes("zh")[-1]
+    assert t.cells("en").iat[0, 0] == "communication"
+    assert_clean(visible_text(t.to_html("zh")))
+
+
 def test_reliability_by_scale_with_suppressed_row():
     rel = pd.DataFrame({"instrument": ["pcc", "pcc"], "scale": ["total", "total"],
                         "wave": ["baseline", "endline"], "n": [683, np.nan], "n_items": [12, 12],

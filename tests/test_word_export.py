@@ -191,7 +191,8 @@ def test_absent_items_are_one_line_each_and_no_error(tmp_path):
                    tables=("table1", "reliability"), figure=False)
     doc = docx.Document(write_tables_docx(run))
     paras = [p.text for p in doc.paragraphs]
-    assert "Table 1 by arm: not in this run (the study has no arms to compare)." in paras
+    assert ("Baseline characteristics by arm (Table 1): not in this run (the study has no arms "
+            "to compare)." in paras)
     assert "Effects table: not in this run (tables/effects.csv was not written)." in paras
     assert ("CONSORT flow diagram: not in this run (figures/consort.png was not written)."
             in paras)
