@@ -1,0 +1,709 @@
+"""The answer of a finished run, in a few rows and sentences: the headline of ``index.html``,
+of ``reports/summary.md`` and of the terminal.
+
+:func:`headline` reads a run folder's tables (``tables/effects.csv``, ``claims.csv``,
+``attrition.csv``), the validation counts and the study snapshot (``RUN/study.json``) and
+returns a :class:`Headline`: a tidy table (one row per outcome and treatment arm, the
+primary model's row of ``effects.csv``), the causal banner, the claims' verdicts, the
+attrition with its What Works Clearinghouse classification and the data-quality counts,
+with :meth:`Headline.headline_sentences` in English and Chinese.
+
+Verdict badges
+--------------
+Each outcome row gets one badge from the primary model's estimate (its own units), its
+``1 - alpha`` confidence interval (``ci_low``, ``ci_high``; the interval of the same
+t test whose p-value is ``p_value``), the adjusted p-value (``p_adjusted``: Holm or
+Benjamini-Hochberg across the study's outcomes, ``analysis.adjust``) and the outcome's
+``better`` direction. "Favourable" means the estimate lies on the better side of 0
+(above 0 for ``better: higher``, below 0 for ``better: lower``).
+
+* **Decisive** -- the interval excludes 0 *and* ``p_adjusted < alpha``. What the badge
+  says depends on what the design can support:
+
+  - randomized / cluster-randomized: favourable -> ``effective`` (有效),
+    unfavourable -> ``harmful`` (有害);
+  - controlled (not randomized) or cross-sectional with groups: favourable ->
+    ``favours_program`` (项目组较好（非随机）), unfavourable -> ``favours_control``
+    (对照组较好（非随机）): a difference between groups that were not assigned at
+    random, never called "effective";
+  - pre/post (one group): favourable -> ``improved`` (有改善), unfavourable ->
+    ``worsened`` (变差): a change over time, never called "effective".
+
+* **Inconclusive** (无法确定) -- the interval excludes 0 but ``p_adjusted >= alpha``:
+  the difference is significant only before the correction for testing several outcomes.
+* **No evidence** -- the interval includes 0 (``p_value >= alpha``): ``no_evidence``
+  (无效果证据 / No evidence of effect; for non-randomized designs 无差异证据 / No evidence
+  of a difference; for pre/post 无变化证据 / No evidence of change). This is *absence of
+  evidence*, not evidence of no effect: the sentence gives the interval, which shows
+  how large an effect the data still allow.
+* **Not reported** (未报告) -- the row was suppressed (fewer than ``privacy.min_cell``
+  children) or its estimate or interval is missing.
+
+The badges use only the primary model (:func:`analysis.effects_rules.primary_model`,
+flagged ``primary`` in ``effects.csv``); the other models are sensitivity analyses.
+High attrition (WWC) does not change the badge; it adds a caveat to the sentences.
+
+The banner: for ``pre_post`` designs :func:`analysis.effects_rules.causal_statement`;
+for ``controlled`` and ``cross_sectional`` designs :data:`NON_RANDOMIZED_STATEMENT`.
+
+Numbers in sentences: estimates 2 decimals (signed), p 3 decimals or "< .001",
+shares as %, counts as integers. The table keeps the unrounded values of ``effects.csv``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = [
+    "BADGES",
+    "CLAIM_VERDICTS",
+    "DESCRIPTIVE_STATEMENT",
+    "NON_RANDOMIZED_STATEMENT",
+    "WWC_LABELS",
+    "Headline",
+    "badge",
+    "causal_banner",
+    "fmt_estimate",
+    "fmt_p",
+    "headline",
+    "write_summary",
+]
+
+RANDOMIZED = ("randomized", "cluster_randomized")
+HEDGES_G = "Hedges' g"
+BADGES = {
+    "effective": {"en": "Effective", "zh": "有效"},
+    "harmful": {"en": "Harmful", "zh": "有害"},
+    "favours_program": {"en": "Favours the program (not randomized)", "zh": "项目组较好（非随机）"},
+    "favours_control": {"en": "Favours the comparison group (not randomized)",
+                        "zh": "对照组较好（非随机）"},
+    "improved": {"en": "Improved (change, not effect)", "zh": "有改善（变化，非效果）"},
+    "worsened": {"en": "Worsened (change, not effect)", "zh": "变差（变化，非效果）"},
+    "inconclusive": {"en": "Inconclusive", "zh": "无法确定"},
+    "no_evidence": {"en": "No evidence of effect", "zh": "无效果证据"},
+    "no_evidence_difference": {"en": "No evidence of a difference", "zh": "无差异证据"},
+    "no_evidence_change": {"en": "No evidence of change", "zh": "无变化证据"},
+    "not_reported": {"en": "Not reported (small cells)", "zh": "未报告（小样本抑制）"},
+}
+"""Badge key -> label in English and Chinese (the rules: module docstring)."""
+
+NON_RANDOMIZED_STATEMENT = {
+    "en": ("The groups were not assigned at random. Children (or schools) in the program may "
+           "have differed from the comparison group before it started, in ways the covariates "
+           "do not capture, so a difference between the groups cannot be attributed to the "
+           "program: no causal claim follows."),
+    "zh": ("各组不是随机分配的。参加项目的儿童（或学校）在项目开始前可能就与对照组不同，"
+           "而协变量未必能反映这些差异，因此不能把两组之间的差异归因于项目：由此不能得出因果结论。"),
+}
+"""Banner of the designs with a comparison group that was not randomized."""
+
+DESCRIPTIVE_STATEMENT = {
+    "en": ("This study has no comparison group and no earlier measurement of the same "
+           "children: it describes the children, and cannot show what the program did."),
+    "zh": "本研究既没有对照组，也没有对同一批儿童的前测：它只能描述儿童的状况，不能说明项目的作用。",
+}
+"""Banner of a design without groups and without a baseline (one cross-sectional survey)."""
+
+_ADJUST = {"holm": {"en": "Holm-adjusted", "zh": "Holm校正"},
+           "bh": {"en": "Benjamini-Hochberg-adjusted", "zh": "Benjamini-Hochberg校正"},
+           "none": {"en": "not adjusted", "zh": "未校正"}}
+_BETTER = {"higher": {"en": "higher is better", "zh": "越高越好"},
+           "lower": {"en": "lower is better", "zh": "越低越好"}}
+WWC_LABELS = {"low": {"en": "low attrition", "zh": "低流失"},
+              "high": {"en": "high attrition", "zh": "高流失"},
+              "undetermined": {"en": "undetermined attrition", "zh": "流失等级无法确定"}}
+"""The What Works Clearinghouse attrition classes (:mod:`analysis.attrition_standards`)."""
+CLAIM_VERDICTS = {
+    "above_null": {"en": "Above the no-change share", "zh": "高于无变化时的比例"},
+    "below_null": {"en": "Below the no-change share", "zh": "低于无变化时的比例"},
+    "consistent_with_no_change": {"en": "Consistent with no change", "zh": "与“没有变化”一致"},
+    "not_reported": {"en": "Not reported", "zh": "未报告"},
+}
+"""Short verdict of a claim (``tables/claims.csv``): its confidence interval against the
+share that would look improved if nothing had changed (``null_proportion``)."""
+
+
+def fmt_estimate(x: float, digits: int = 2) -> str:
+    """A signed estimate with ``digits`` decimals (``+0.22``, ``-0.97``, ``0.00``).
+
+    Examples
+    --------
+    >>> fmt_estimate(0.2236), fmt_estimate(-0.9703), fmt_estimate(-0.001)
+    ('+0.22', '-0.97', '0.00')
+    """
+    if x is None or not math.isfinite(x):
+        return "–"
+    s = f"{x:+.{digits}f}"
+    return s[1:] if float(s) == 0 else s
+
+
+def fmt_p(p: float) -> str:
+    """A p-value with 3 decimals, APA style: ``.026``, ``< .001``, ``1.000``.
+
+    Examples
+    --------
+    >>> fmt_p(0.02585), fmt_p(0.0004), fmt_p(1.0)
+    ('.026', '< .001', '1.000')
+    """
+    if p is None or not math.isfinite(p):
+        return "–"
+    if p < 0.001:
+        return "< .001"
+    s = f"{p:.3f}"
+    return s[1:] if s.startswith("0") else s
+
+
+def _p_eq(p: float) -> str:
+    s = fmt_p(p)
+    return f"p {s}" if s.startswith("<") else f"p = {s}"
+
+
+def _pct(x: float, digits: int = 0) -> str:
+    return "–" if x is None or not math.isfinite(x) else f"{100 * x:.{digits}f}%"
+
+
+def badge(estimate: float, ci_low: float, ci_high: float, p_adjusted: float, *,
+          better: str, design: str, alpha: float = 0.05) -> str:
+    """The verdict badge of one outcome row (the rules of the module docstring).
+
+    Parameters
+    ----------
+    estimate, ci_low, ci_high : float
+        The primary model's estimate and its ``1 - alpha`` confidence interval.
+    p_adjusted : float
+        The p-value adjusted for the study's outcomes (the unadjusted one when
+        ``analysis.adjust`` is ``none``).
+    better : {"higher", "lower"}
+        Which direction of the outcome is better.
+    design : str
+        ``design.type`` of the study.
+    alpha : float
+        The study's significance level.
+
+    Returns
+    -------
+    str
+        A key of :data:`BADGES`.
+
+    Examples
+    --------
+    >>> badge(0.22, 0.03, 0.42, 0.078, better="higher", design="cluster_randomized")
+    'inconclusive'
+    >>> badge(-0.5, -0.9, -0.1, 0.01, better="lower", design="randomized")
+    'effective'
+    >>> badge(0.2, 0.05, 0.35, 0.01, better="higher", design="pre_post")
+    'improved'
+    >>> badge(-0.97, -3.94, 2.0, 0.998, better="lower", design="controlled")
+    'no_evidence_difference'
+    """
+    if better not in _BETTER:
+        raise ValueError(f"better must be 'higher' or 'lower', got {better!r}")
+    values = (estimate, ci_low, ci_high)
+    if any(v is None or not math.isfinite(v) for v in values):
+        return "not_reported"
+    if ci_low <= 0 <= ci_high:
+        return ("no_evidence_change" if design == "pre_post" else "no_evidence"
+                if design in RANDOMIZED else "no_evidence_difference")
+    if p_adjusted is None or not math.isfinite(p_adjusted) or p_adjusted >= alpha:
+        return "inconclusive"
+    favourable = (ci_low > 0) == (better == "higher")
+    if design == "pre_post":
+        return "improved" if favourable else "worsened"
+    if design in RANDOMIZED:
+        return "effective" if favourable else "harmful"
+    return "favours_program" if favourable else "favours_control"
+
+
+def causal_banner(design, lang: str) -> str | None:
+    """The banner for a design that supports no causal claim, else ``None``.
+
+    Examples
+    --------
+    >>> from core.design import Design
+    >>> causal_banner(Design(type="controlled", id="id", arm="arm", control="c"),
+    ...               "en").startswith("The groups were not assigned at random")
+    True
+    >>> causal_banner(Design(type="randomized", id="id", arm="arm", control="c"), "en") is None
+    True
+    """
+    from analysis.effects_rules import causal_statement
+
+    if lang not in ("en", "zh"):
+        raise ValueError("lang must be 'en' or 'zh'")
+    said = causal_statement(design, lang)
+    if said is not None:
+        return said
+    if design.type in RANDOMIZED:
+        return None
+    return NON_RANDOMIZED_STATEMENT[lang] if design.arm else DESCRIPTIVE_STATEMENT[lang]
+
+
+# ------------------------------------------------------------------------------ reading
+
+
+def _read_csv(path: Path) -> pd.DataFrame | None:
+    if not path.is_file():
+        return None
+    try:
+        return pd.read_csv(path)
+    except (pd.errors.EmptyDataError, OSError):
+        return None
+
+
+def _outcome_labels(study, outcome_id: str) -> dict:
+    try:
+        o = study.outcome(outcome_id)
+    except (KeyError, ValueError):
+        return {"en": outcome_id, "zh": outcome_id}
+    out = {"en": outcome_id, "zh": outcome_id}
+    if o.scale:
+        inst_id, scale_id = o.scale.split(".", 1)
+        try:
+            name = study.instrument(inst_id).scale(scale_id).name or {}
+        except (KeyError, ValueError, AttributeError):
+            name = {}
+        for lang in ("en", "zh"):
+            text = name.get(lang) or name.get("en")
+            if text:
+                out[lang] = str(text)
+    return out
+
+
+def _counts(run_dir: Path, counts: dict | None) -> dict:
+    """Rows read / quarantined / analysed: ``counts`` given, else the manifest's validate
+    step, else ``validation/report.json``."""
+    if counts is None:
+        try:
+            m = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+            counts = next((s.get("counts") for s in m.get("steps") or []
+                           if isinstance(s, dict) and s.get("name") == "validate"), None)
+        except (OSError, ValueError):
+            counts = None
+    if counts is None:
+        try:
+            report = json.loads((run_dir / "validation" / "report.json").read_text(
+                encoding="utf-8"))
+            counts = report.get("counts")
+        except (OSError, ValueError):
+            counts = None
+    counts = counts or {}
+    out = {}
+    for key in ("rows_read", "rows_quarantined", "rows_clean", "errors", "warnings"):
+        v = counts.get(key)
+        out[key] = int(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+    return out
+
+
+def _primary_rows(effects: pd.DataFrame, study) -> pd.DataFrame:
+    """The primary model's rows (``primary`` column; else the rule of effects_rules)."""
+    if "primary" in effects.columns:
+        flag = effects["primary"].astype(str).str.lower().isin(("true", "1"))
+        if flag.any():
+            return effects[flag]
+    from analysis.effects_rules import primary_model
+
+    n_clusters = effects["n_clusters"].max() if "n_clusters" in effects else None
+    n_clusters = int(n_clusters) if n_clusters is not None and math.isfinite(n_clusters) else None
+    return effects[effects["model"] == primary_model(study.design, n_clusters)]
+
+
+def _float(row, key) -> float:
+    v = row.get(key) if hasattr(row, "get") else None
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        return math.nan
+    return v
+
+
+def _suppressed(row) -> bool:
+    return str(row.get("suppressed", "")).lower() in ("true", "1")
+
+
+def _effect_rows(effects: pd.DataFrame | None, study) -> pd.DataFrame:
+    cols = ["outcome", "label_en", "label_zh", "arm", "control", "model", "better",
+            "primary_outcome", "estimate", "ci_low", "ci_high", "ci_level", "effect_size",
+            "effect_size_ci_low", "effect_size_ci_high", "effect_size_kind", "p_value",
+            "p_adjusted", "n_outcomes", "n_obs", "n_clusters", "badge", "badge_en",
+            "badge_zh"]
+    if effects is None or not len(effects):
+        return pd.DataFrame(columns=cols)
+    d = study.design
+    alpha = float(study.analysis.alpha)
+    rows = []
+    prim = _primary_rows(effects, study)
+    order = {o.id: k for k, o in enumerate(study.outcomes)}
+    for _, r in prim.iterrows():
+        oid = str(r["outcome"])
+        try:
+            o = study.outcome(oid)
+            better, is_primary = o.better, bool(o.primary)
+        except (KeyError, ValueError):
+            better, is_primary = "higher", False
+        arm = r.get("arm")
+        arm = None if arm is None or (isinstance(arm, float) and math.isnan(arm)) else str(arm)
+        arms = prim["arm"].map(lambda v: "" if pd.isna(v) else str(v)) if "arm" in prim else None
+        family = prim if arms is None else prim[arms == (arm or "")]
+        vals = {k: _float(r, k) for k in ("estimate", "ci_low", "ci_high", "effect_size",
+                                          "effect_size_ci_low", "effect_size_ci_high",
+                                          "p_value", "p_adjusted", "n_obs", "n_clusters")}
+        if _suppressed(r):
+            vals = {k: math.nan for k in vals}
+        key = badge(vals["estimate"], vals["ci_low"], vals["ci_high"], vals["p_adjusted"],
+                    better=better, design=d.type, alpha=alpha)
+        labels = _outcome_labels(study, oid)
+        control = r.get("control")
+        rows.append({
+            "outcome": oid, "label_en": labels["en"], "label_zh": labels["zh"], "arm": arm,
+            "control": None if control is None or (isinstance(control, float)
+                                                   and math.isnan(control)) else str(control),
+            "model": str(r["model"]), "better": better, "primary_outcome": is_primary,
+            **{k: vals[k] for k in ("estimate", "ci_low", "ci_high")},
+            "ci_level": 1 - alpha,
+            **{k: vals[k] for k in ("effect_size", "effect_size_ci_low", "effect_size_ci_high")},
+            "effect_size_kind": "d_z" if d.type == "pre_post" else "g",
+            "p_value": vals["p_value"], "p_adjusted": vals["p_adjusted"],
+            "n_outcomes": int(len(family)),
+            "n_obs": None if math.isnan(vals["n_obs"]) else int(vals["n_obs"]),
+            "n_clusters": None if math.isnan(vals["n_clusters"]) else int(vals["n_clusters"]),
+            "badge": key, "badge_en": BADGES[key]["en"], "badge_zh": BADGES[key]["zh"],
+            "_order": order.get(oid, len(order)),
+        })
+    out = pd.DataFrame(rows)
+    out = out.sort_values(["_order", "arm"], kind="stable", na_position="first")
+    return out.drop(columns="_order").reset_index(drop=True)[cols]
+
+
+def _claim_rows(claims: pd.DataFrame | None, study) -> pd.DataFrame:
+    cols = ["claim_id", "claim", "claimed_proportion", "n", "ci_low", "ci_high",
+            "null_proportion", "has_comparison", "observed_difference",
+            "observed_diff_ci_low", "observed_diff_ci_high", "verdict", "verdict_en",
+            "verdict_zh"]
+    if claims is None or not len(claims):
+        return pd.DataFrame(columns=cols)
+    rows = []
+    for k, r in claims.iterrows():
+        lo, hi, p0 = _float(r, "ci_low"), _float(r, "ci_high"), _float(r, "null_proportion")
+        if not all(math.isfinite(v) for v in (lo, hi, p0)):
+            key = "not_reported"
+        elif lo > p0:
+            key = "above_null"
+        elif hi < p0:
+            key = "below_null"
+        else:
+            key = "consistent_with_no_change"
+        hc = r.get("has_comparison")
+        if hc is None or (isinstance(hc, float) and math.isnan(hc)):
+            has_comparison = bool(study.design.arm) and math.isfinite(
+                _float(r, "observed_control"))
+        else:
+            has_comparison = str(hc).lower() in ("true", "1")
+        cid = r.get("claim_id")
+        rows.append({
+            "claim_id": str(cid) if isinstance(cid, str) else f"claim {k + 1}",
+            "claim": str(r.get("claim", "")), "claimed_proportion": _float(r, "claimed_proportion"),
+            "n": None if not math.isfinite(_float(r, "n")) else int(_float(r, "n")),
+            "ci_low": lo, "ci_high": hi, "null_proportion": p0, "has_comparison": has_comparison,
+            "observed_difference": _float(r, "observed_difference"),
+            "observed_diff_ci_low": _float(r, "observed_diff_ci_low"),
+            "observed_diff_ci_high": _float(r, "observed_diff_ci_high"),
+            "verdict": key, "verdict_en": CLAIM_VERDICTS[key]["en"],
+            "verdict_zh": CLAIM_VERDICTS[key]["zh"]})
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _attrition(table: pd.DataFrame | None, design) -> dict | None:
+    """Overall and (largest) differential attrition, with the WWC class for randomized
+    designs (cautious boundary; child level)."""
+    from analysis.attrition_standards import wwc_attrition
+
+    if table is None or not len(table) or "arm" not in table.columns:
+        return None
+    overall = table[table["arm"].astype(str) == "overall"]
+    if not len(overall) or any(_suppressed(r) for _, r in table.iterrows()):
+        return None
+    o = overall.iloc[0]
+    rate = _float(o, "attrition_rate")
+    if not math.isfinite(rate):
+        return None
+    out = {"overall_pp": 100 * rate, "allocated": int(_float(o, "allocated")),
+           "analysed": int(_float(o, "analysed")), "differential_pp": None, "wwc": None,
+           "explanation_en": None, "explanation_zh": None}
+    diffs = [abs(_float(r, "differential_pp")) for _, r in table.iterrows()
+             if math.isfinite(_float(r, "differential_pp"))]
+    if diffs:
+        out["differential_pp"] = max(diffs)
+    if design.type in RANDOMIZED and out["differential_pp"] is not None:
+        w = wwc_attrition(out["overall_pp"], out["differential_pp"], boundary="cautious").iloc[0]
+        out.update(wwc=str(w["attrition"]), explanation_en=str(w["explanation_en"]),
+                   explanation_zh=str(w["explanation_zh"]))
+    return out
+
+
+# ------------------------------------------------------------------------------ result
+
+
+@dataclass
+class Headline:
+    """What a run found (see :func:`headline`).
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per outcome and treatment arm (the primary model): ``outcome, label_en,
+        label_zh, arm, control, model, better, primary_outcome, estimate, ci_low, ci_high,
+        ci_level, effect_size, effect_size_ci_low, effect_size_ci_high, effect_size_kind``
+        (``g`` = Hedges' g, ``d_z`` for pre/post) ``, p_value, p_adjusted, n_outcomes, n_obs,
+        n_clusters, badge, badge_en, badge_zh``; unrounded values of ``effects.csv``.
+    claims : pandas.DataFrame
+        One row per claim: ``claim_id, claim, claimed_proportion, n, ci_low, ci_high,
+        null_proportion, has_comparison, observed_difference, observed_diff_ci_low,
+        observed_diff_ci_high, verdict`` (a key of :data:`CLAIM_VERDICTS`) ``,
+        verdict_en, verdict_zh``.
+    attrition : dict or None
+        ``overall_pp, differential_pp, allocated, analysed, wwc`` (low / high /
+        undetermined, randomized designs only) and the WWC explanations.
+    counts : dict
+        ``rows_read, rows_quarantined, rows_clean`` (rows analysed), ``errors, warnings``.
+    """
+
+    study_id: str
+    title: dict
+    lang: str
+    design: str
+    alpha: float
+    adjust: str
+    banner: dict | None
+    table: pd.DataFrame
+    claims: pd.DataFrame
+    attrition: dict | None
+    counts: dict
+    has_effects: bool = True
+    notes: list = field(default_factory=list)
+
+    # -- sentences
+    def outcome_sentence(self, row, lang: str) -> str:
+        """One sentence per outcome row, in ``lang``."""
+        zh = lang == "zh"
+        label = row["label_zh"] if zh else row["label_en"]
+        better = _BETTER.get(row["better"], _BETTER["higher"])[lang]
+        level = f"{100 * row['ci_level']:.0f}%"
+        word = BADGES[row["badge"]][lang]
+        arm = ""
+        if row.get("arm") and self.table["arm"].nunique() > 1:
+            arm = (f"（{row['arm']}组 对比 {row['control']}组）" if zh
+                   else f" ({row['arm']} vs {row['control']})")
+        head = (f"{label}{arm}（{better}）：{word}。" if zh
+                else f"{label}{arm} ({better}): {word}.")
+        if row["badge"] == "not_reported":
+            return head + ("该结果涉及的儿童少于最小单元格人数，已被抑制。" if zh else
+                           " The result describes fewer children than the smallest "
+                           "publishable cell and is suppressed.")
+        est, lo, hi = (fmt_estimate(row[k]) for k in ("estimate", "ci_low", "ci_high"))
+        es_name = "d_z" if row["effect_size_kind"] == "d_z" else "g"
+        es = (f"{es_name} = {fmt_estimate(row['effect_size'])}，{level}置信区间 "
+              f"{fmt_estimate(row['effect_size_ci_low'])} 至 "
+              f"{fmt_estimate(row['effect_size_ci_high'])}" if zh else
+              f"{HEDGES_G if es_name == 'g' else 'd_z'} = {fmt_estimate(row['effect_size'])}, "
+              f"{level} CI {fmt_estimate(row['effect_size_ci_low'])} to "
+              f"{fmt_estimate(row['effect_size_ci_high'])}")
+        adj = _ADJUST.get(self.adjust, _ADJUST["holm"])[lang]
+        if self.adjust == "none" or row["n_outcomes"] < 2:
+            ps = _p_eq(row["p_value"])
+        else:
+            ps = (f"{_p_eq(row['p_value'])}，{adj}{_p_eq(row['p_adjusted'])}" if zh else
+                  f"{_p_eq(row['p_value'])}, {adj} {_p_eq(row['p_adjusted'])}")
+        if self.design == "pre_post":
+            what = (f"从前测到后测平均变化 {est} 分（{level}置信区间 {lo} 至 {hi}；{es}；{ps}）。"
+                    if zh else
+                    f" The mean change from the first to the last wave was {est} points "
+                    f"({level} CI {lo} to {hi}; {es}; {ps}).")
+        else:
+            other = "control" if self.design in RANDOMIZED else "comparison"
+            what = (f"项目组减对照组：{est} 分（{level}置信区间 {lo} 至 {hi}；{es}；{ps}）。"
+                    if zh else
+                    f" Program group minus {other} group: {est} points ({level} CI {lo} to "
+                    f"{hi}; {es}; {ps}).")
+        k = row["n_outcomes"]
+        why = {
+            "inconclusive": (
+                f"区间不含0，但对{k}个结局做多重比较校正后不再显著，因此无法确定。" if zh else
+                f" The interval excludes 0, but after adjustment for testing {k} outcomes the "
+                "difference is no longer significant, so the result is inconclusive."),
+            "no_evidence": (
+                "区间包含0：数据没有显示效果；但这不等于证明没有效果——区间内的效果都与数据相符。" if zh
+                else " The interval includes 0: the data show no effect, which is not proof "
+                     "of no effect; every value in the interval is consistent with the data."),
+        }
+        why["no_evidence_difference"] = (
+            "区间包含0：数据没有显示两组之间的差异；但这不等于证明没有差异——区间内的值都与数据相符。"
+            if zh else " The interval includes 0: the data show no difference between the "
+                       "groups, which is not proof of no difference; every value in the "
+                       "interval is consistent with the data.")
+        why["no_evidence_change"] = (
+            "区间包含0：数据没有显示变化；但这不等于证明没有变化——区间内的值都与数据相符。" if zh
+            else " The interval includes 0: the data show no change, which is not proof of no "
+                 "change; every value in the interval is consistent with the data.")
+        if row["badge"] in ("improved", "worsened", "favours_program", "favours_control"):
+            why[row["badge"]] = (
+                "区间不含0" + (f"，校正{k}个结局的多重比较后仍显著" if k > 1 else "") + "。"
+                if zh else " The interval excludes 0"
+                + (f", also after adjustment for testing {k} outcomes" if k > 1 else "") + ".")
+        tail = why.get(row["badge"], "")
+        if row["badge"] in ("effective", "harmful"):
+            tail = ("区间不含0" + (f"，校正{k}个结局的多重比较后仍显著" if k > 1 else "") + "。"
+                    if zh else " The interval excludes 0"
+                    + (f", also after adjustment for testing {k} outcomes" if k > 1 else "")
+                    + ".")
+        return head + what + tail
+
+    def claim_sentence(self, row, lang: str) -> str:
+        zh = lang == "zh"
+        word = CLAIM_VERDICTS[row["verdict"]][lang]
+        if row["verdict"] == "not_reported":
+            return (f"声称 {row['claim_id']}：{word}。" if zh
+                    else f"Claim {row['claim_id']}: {word}.")
+        s = (f"声称 {row['claim_id']}（{row['n']}名儿童中{_pct(row['claimed_proportion'])}"
+             f"有所改善，95%置信区间 {_pct(row['ci_low'])} 至 {_pct(row['ci_high'])}）：{word}"
+             f"（没有任何变化时约{_pct(row['null_proportion'])}的儿童也会看起来有所改善）。" if zh
+             else
+             f"Claim {row['claim_id']} ({_pct(row['claimed_proportion'])} of {row['n']} children "
+             f"improved, 95% CI {_pct(row['ci_low'])} to {_pct(row['ci_high'])}): {word} "
+             f"(with no change at all about {_pct(row['null_proportion'])} would look improved).")
+        if not row["has_comparison"]:
+            s += ("没有对照组，不能说明改善是由项目引起的。" if zh else
+                  " Without a comparison group this cannot show that the program caused it.")
+        return s
+
+    def attrition_sentence(self, lang: str, *, label: bool = True) -> str | None:
+        """Attrition and its WWC class in one sentence (``label``: start with "Attrition:")."""
+        a = self.attrition
+        if a is None:
+            return None
+        zh = lang == "zh"
+        s = (f"{'流失：' if label else ''}分配{a['allocated']}名儿童，纳入分析{a['analysed']}名，总流失率"
+             f"{a['overall_pp']:.1f}%" if zh else
+             f"{'Attrition: ' if label else ''}{a['allocated']} children allocated, {a['analysed']} analysed, "
+             f"overall attrition {a['overall_pp']:.1f}%")
+        if a["differential_pp"] is not None:
+            s += (f"，组间流失差 {a['differential_pp']:.1f} 个百分点" if zh else
+                  f", differential attrition {a['differential_pp']:.1f} percentage points")
+        if a["wwc"]:
+            s += (f"：按WWC谨慎边界为{WWC_LABELS[a['wwc']]['zh']}（儿童层面）。" if zh else
+                  f": {WWC_LABELS[a['wwc']]['en']} under the WWC cautious boundary (child level).")
+            if a["wwc"] == "undetermined":
+                s += ("两种WWC表格转录在此处不一致。" if zh else
+                      " The two transcriptions of the WWC table disagree here.")
+            if a["wwc"] == "high":
+                s += ("高流失可能使效果估计产生偏倚。" if zh else
+                      " High attrition can bias the effect estimates.")
+        else:
+            s += "。" if zh else "."
+        return s
+
+    def counts_sentence(self, lang: str, *, label: bool = True) -> str | None:
+        """Rows read, quarantined and kept (``label``: start with "Data quality:")."""
+        c = self.counts
+        if c.get("rows_read") is None:
+            return None
+        zh = lang == "zh"
+        clean = c.get("rows_clean")
+        if zh:
+            return (f"{'数据质量：' if label else ''}读取{c['rows_read']}行，隔离{c['rows_quarantined']}行"
+                    + (f"，保留用于分析{clean}行" if clean is not None else "") + "（每名儿童每轮一行）。")
+        return (f"{'Data quality: ' if label else ''}{c['rows_read']} rows read, {c['rows_quarantined']} quarantined"
+                + (f", {clean} kept for analysis" if clean is not None else "")
+                + " (one row per child and wave).")
+
+    def headline_sentences(self, lang: str) -> list[str]:
+        """The headline as sentences in ``lang`` (``"en"`` or ``"zh"``): banner, one per
+        outcome, one per claim, attrition, counts.
+
+        Examples
+        --------
+        >>> h = headline("/path/to/run")                     # doctest: +SKIP
+        >>> print("\\n".join(h.headline_sentences("en")))     # doctest: +SKIP
+        """
+        if lang not in ("en", "zh"):
+            raise ValueError("lang must be 'en' or 'zh'")
+        out = []
+        if self.banner:
+            out.append(("注意：" if lang == "zh" else "Caution: ") + self.banner[lang])
+        if not self.has_effects:
+            out.append("本次运行没有效果估计（没有效果表）。" if lang == "zh" else
+                       "This run has no effect estimates (no effects table).")
+        out += [self.outcome_sentence(r, lang) for _, r in self.table.iterrows()]
+        out += [self.claim_sentence(r, lang) for _, r in self.claims.iterrows()]
+        for s in (self.attrition_sentence(lang), self.counts_sentence(lang)):
+            if s:
+                out.append(s)
+        return out
+
+    def terminal_text(self, lang: str | None = None) -> str:
+        """The headline as plain text for the terminal (the run's language)."""
+        lang = lang or self.lang
+        title = "结论" if lang == "zh" else "Headline"
+        return "\n".join([f"{title}:"] + [f"  - {s}" for s in self.headline_sentences(lang)])
+
+    def to_markdown(self) -> str:
+        """``reports/summary.md``: the sentences in the run's language, then the other."""
+        parts = []
+        for lang in (self.lang, "en" if self.lang == "zh" else "zh"):
+            title = self.title.get(lang) or self.title.get("en") or self.study_id
+            parts.append(f"# {title}\n\n" + "\n\n".join(
+                f"- {s}" for s in self.headline_sentences(lang)) + "\n")
+        return "\n".join(parts)
+
+
+def headline(run_dir, *, counts: dict | None = None, study=None) -> Headline:
+    """The headline of a finished run (the rules: module docstring).
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        The run folder (``tables/``, ``study.json``, ``validation/``, ``manifest.json``).
+    counts : dict, optional
+        Validation counts (``rows_read``, ``rows_quarantined``, ``rows_clean``...); default
+        the manifest's ``validate`` step, else ``validation/report.json``.
+    study : Study, optional
+        Default: the run's snapshot (``RunFolder(run_dir).study``).
+
+    Returns
+    -------
+    Headline
+
+    Examples
+    --------
+    >>> h = headline("examples/county-cluster-trial/output")   # doctest: +SKIP
+    >>> h.table[["outcome", "estimate", "p_adjusted", "badge"]]  # doctest: +SKIP
+    """
+    from evaluation.run_folder import RunFolder
+
+    run_dir = Path(run_dir)
+    study = study if study is not None else RunFolder(run_dir).study
+    effects = _read_csv(run_dir / "tables" / "effects.csv")
+    lang = study.language if study.language in ("en", "zh") else "en"
+    title = study.title if isinstance(study.title, dict) else {"en": str(study.title)}
+    banner = {lg: causal_banner(study.design, lg) for lg in ("en", "zh")}
+    return Headline(
+        study_id=study.id, title=dict(title), lang=lang, design=study.design.type,
+        alpha=float(study.analysis.alpha), adjust=str(study.analysis.adjust or "none"),
+        banner=banner if banner["en"] else None, table=_effect_rows(effects, study),
+        claims=_claim_rows(_read_csv(run_dir / "tables" / "claims.csv"), study),
+        attrition=_attrition(_read_csv(run_dir / "tables" / "attrition.csv"), study.design),
+        counts=_counts(run_dir, counts), has_effects=effects is not None)
+
+
+def write_summary(h: Headline, target) -> Path:
+    """Write ``reports/summary.md`` (atomically): :meth:`Headline.to_markdown`."""
+    from core.atomic import write_text
+
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_text(target, h.to_markdown())
+    return target

@@ -1,0 +1,302 @@
+"""The headline of a run (evaluation.headline): badge rules on hand-made effects tables,
+the numbers equal to effects.csv rounded, banners, claims, attrition and counts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from evaluation.headline import BADGES, badge, fmt_estimate, fmt_p, headline, write_summary
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "county-cluster-trial"
+COLUMNS = ["outcome", "arm", "control", "model", "estimate", "std_error", "df", "ci_low",
+           "ci_high", "p_value", "p_adjusted", "effect_size", "effect_size_ci_low",
+           "effect_size_ci_high", "n_obs", "n_clusters", "primary", "n_smallest_arm",
+           "suppressed", "suppression_reason"]
+# the primary rows of the county example's effects.csv (ols_cr2), and a secondary row
+COUNTY = [
+    ["communication", "treatment", "control", "ols_cr2", 0.2236347226, 0.09143943049, 16.695368,
+     0.03044588948, 0.4168235557, 0.02585762609, 0.07757287826, 0.3464085562, 0.04716046102,
+     0.6456566515, 696, 20.0, True, 329.0, False, None],
+    ["communication", "treatment", "control", "mixed_reml", 0.2389161742, 0.09001578703,
+     17.12176474, 0.04910229822, 0.4287300502, 0.01662499872, 0.04987499616, 0.3700794135,
+     0.07605910226, 0.6640997247, 696, 20.0, False, 329.0, False, None],
+    ["loneliness", "treatment", "control", "ols_cr2", -0.9703477066, 1.404621851, 16.69117166,
+     -3.938023175, 1.997327762, 0.4991710856, 0.9983421713, -0.08924840729, -0.3622024289,
+     0.1837056143, 696, 20.0, True, 329.0, False, None],
+    ["self_esteem", "treatment", "control", "ols_cr2", 0.01197465565, 0.7881433322, 16.65918259,
+     -1.65345762, 1.677406932, 0.9880582842, 0.9983421713, 0.001996811832, -0.2757193056,
+     0.2797129292, 695, 20.0, True, 328.0, False, None],
+]
+
+
+def _run(tmp_path: Path, rows, *, design="cluster_randomized", better=None, language="en",
+         attrition=None, claims=None, counts=True) -> Path:
+    """A run folder with the county study's snapshot (design type and ``better`` changed)
+    and hand-made tables."""
+    from survey import load_study
+    from survey.snapshot import SNAPSHOT_NAME, write_snapshot
+
+    run = tmp_path / "run"
+    (run / "tables").mkdir(parents=True)
+    path = write_snapshot(load_study(EXAMPLE), run / SNAPSHOT_NAME, language=language)
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    raw["study"]["design"]["type"] = design
+    if design == "pre_post":
+        raw["study"]["design"].update(arm=None, control=None)
+    for o in raw["study"]["outcomes"]:
+        o["better"] = (better or {}).get(o["id"], o["better"])
+    path.write_text(json.dumps(raw, ensure_ascii=False), encoding="utf-8")
+    if rows is not None:
+        pd.DataFrame(rows, columns=COLUMNS).to_csv(run / "tables" / "effects.csv", index=False)
+    if attrition is not None:
+        attrition.to_csv(run / "tables" / "attrition.csv", index=False)
+    if claims is not None:
+        claims.to_csv(run / "tables" / "claims.csv", index=False)
+    if counts:
+        (run / "validation").mkdir()
+        (run / "validation" / "report.json").write_text(json.dumps({"counts": {
+            "rows_read": 1474, "rows_clean": 1470, "rows_quarantined": 4, "errors": 2,
+            "warnings": 6}}), encoding="utf-8")
+    return run
+
+
+def _row(outcome, est, lo, hi, p, p_adj, *, model="ols_cr2", primary=True, arm="treatment",
+         suppressed=False):
+    return [outcome, arm, "control" if arm else None, model, est, 0.1, 16.0, lo, hi, p, p_adj,
+            est / 2, lo / 2, hi / 2, 696, 20.0, primary, 329.0, suppressed, None]
+
+
+# -- the badge rules ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("est, lo, hi, p_adj, better, design, expected", [
+    # randomized: "effective" only when the CI excludes 0 on the better side and adj p < alpha
+    (0.30, 0.10, 0.50, 0.010, "higher", "cluster_randomized", "effective"),
+    (0.30, 0.10, 0.50, 0.010, "higher", "randomized", "effective"),
+    (-0.30, -0.50, -0.10, 0.010, "higher", "randomized", "harmful"),
+    # a falling outcome (better: lower): a decrease is the good direction
+    (-0.30, -0.50, -0.10, 0.010, "lower", "randomized", "effective"),
+    (0.30, 0.10, 0.50, 0.010, "lower", "randomized", "harmful"),
+    # significant before, not after, the correction for several outcomes
+    (0.22, 0.03, 0.42, 0.078, "higher", "cluster_randomized", "inconclusive"),
+    (0.22, 0.03, 0.42, 0.050, "higher", "cluster_randomized", "inconclusive"),  # p = alpha
+    # the CI includes 0 (also when it only touches it)
+    (-0.97, -3.94, 2.00, 0.998, "lower", "cluster_randomized", "no_evidence"),
+    (0.20, 0.00, 0.40, 0.010, "higher", "randomized", "no_evidence"),
+    # pre/post: a change, never "effective"
+    (0.20, 0.05, 0.35, 0.010, "higher", "pre_post", "improved"),
+    (0.20, 0.05, 0.35, 0.010, "lower", "pre_post", "worsened"),
+    (0.20, -0.05, 0.44, 0.108, "higher", "pre_post", "no_evidence_change"),
+    (0.20, 0.05, 0.35, 0.200, "higher", "pre_post", "inconclusive"),
+    # not randomized: a difference between groups, never "effective"
+    (0.30, 0.10, 0.50, 0.010, "higher", "controlled", "favours_program"),
+    (-0.30, -0.50, -0.10, 0.010, "lower", "controlled", "favours_program"),
+    (-0.30, -0.50, -0.10, 0.010, "higher", "controlled", "favours_control"),
+    (0.30, -0.10, 0.50, 0.300, "higher", "controlled", "no_evidence_difference"),
+    (0.30, 0.10, 0.50, 0.010, "higher", "cross_sectional", "favours_program"),
+    # missing numbers (a suppressed row)
+    (float("nan"), float("nan"), float("nan"), float("nan"), "higher", "randomized",
+     "not_reported"),
+])
+def test_badge_rules(est, lo, hi, p_adj, better, design, expected):
+    assert badge(est, lo, hi, p_adj, better=better, design=design, alpha=0.05) == expected
+
+
+def test_effective_is_only_said_of_randomized_designs():
+    for design in ("pre_post", "controlled", "cross_sectional"):
+        for better, sign in (("higher", 1), ("lower", -1)):
+            got = badge(sign * 0.5, sign * 0.2 if sign > 0 else -0.8,
+                        0.8 if sign > 0 else -0.2, 0.001, better=better, design=design)
+            assert got not in ("effective", "harmful"), (design, better, got)
+
+
+def test_badge_rejects_an_unknown_direction():
+    with pytest.raises(ValueError, match="better"):
+        badge(0.1, 0.0, 0.2, 0.5, better="up", design="randomized")
+
+
+def test_alpha_decides_and_labels_the_interval(tmp_path):
+    assert badge(0.2, 0.01, 0.4, 0.08, better="higher", design="randomized",
+                 alpha=0.10) == "effective"
+    assert badge(0.2, 0.01, 0.4, 0.08, better="higher", design="randomized",
+                 alpha=0.05) == "inconclusive"
+
+
+# -- the headline of a run ------------------------------------------------------------------
+
+
+def test_county_numbers_equal_effects_csv_rounded(tmp_path):
+    run = _run(tmp_path, COUNTY)
+    h = headline(run)
+    eff = pd.read_csv(run / "tables" / "effects.csv")
+    primary = eff[eff["primary"]].reset_index(drop=True)
+    assert h.table["outcome"].tolist() == ["communication", "loneliness", "self_esteem"]
+    assert h.table["model"].tolist() == ["ols_cr2"] * 3  # the primary model, not mixed_reml
+    for col in ("estimate", "ci_low", "ci_high", "p_value", "p_adjusted", "effect_size",
+                "effect_size_ci_low", "effect_size_ci_high"):
+        assert h.table[col].tolist() == pytest.approx(primary[col].tolist(), rel=0, abs=0), col
+    assert h.table["badge"].tolist() == ["inconclusive", "no_evidence", "no_evidence"]
+    assert h.table["effect_size_kind"].tolist() == ["g"] * 3
+    assert h.table["n_outcomes"].tolist() == [3, 3, 3]
+    en = h.headline_sentences("en")
+    comm = next(s for s in en if s.startswith("Communication"))
+    r = primary.iloc[0]
+    for text in (f"{r.estimate:+.2f}", f"{r.ci_low:+.2f} to {r.ci_high:+.2f}",
+                 f"g = {r.effect_size:+.2f}", "p = .026", "Holm-adjusted p = .078",
+                 "Inconclusive", "higher is better"):
+        assert text in comm, text
+    lone = next(s for s in en if s.startswith("Loneliness"))
+    assert "lower is better" in lone and "-0.97 points" in lone and "No evidence of effect" in lone
+    assert "not proof of no effect" in lone
+    zh = h.headline_sentences("zh")
+    assert any("无法确定" in s and "+0.22" in s and "Holm校正p = .078" in s for s in zh)
+    assert h.banner is None  # cluster-randomized: no banner
+
+
+def test_a_falling_outcome_that_falls_is_effective(tmp_path):
+    rows = [_row("loneliness", -3.0, -5.0, -1.0, 0.004, 0.012)]
+    h = headline(_run(tmp_path, rows, design="randomized"))
+    assert h.table.loc[0, "better"] == "lower" and h.table.loc[0, "badge"] == "effective"
+    s = h.headline_sentences("en")[0]
+    assert "Effective" in s and "lower is better" in s and "-3.00 points" in s
+    rows = [_row("loneliness", 3.0, 1.0, 5.0, 0.004, 0.012)]
+    h = headline(_run(tmp_path / "b", rows, design="randomized"))
+    assert h.table.loc[0, "badge"] == "harmful"
+
+
+def test_pre_post_says_the_change_and_carries_the_causal_banner(tmp_path):
+    from analysis.effects_rules import causal_statement
+    from core.design import Design
+
+    rows = [_row("communication", 0.25, 0.10, 0.40, 0.002, 0.002, model="change_cr2", arm=None),
+            _row("communication", 0.25, 0.12, 0.38, 0.001, 0.001, model="paired_t", arm=None,
+                 primary=False)]
+    h = headline(_run(tmp_path, rows, design="pre_post", language="zh"))
+    assert h.table["model"].tolist() == ["change_cr2"]
+    assert h.table.loc[0, "badge"] == "improved" and h.table.loc[0, "effect_size_kind"] == "d_z"
+    d = Design(type="pre_post", id="id", waves=("t0", "t1"))
+    assert h.banner == {"en": causal_statement(d, "en"), "zh": causal_statement(d, "zh")}
+    for lang in ("en", "zh"):
+        said = " ".join(h.headline_sentences(lang))
+        assert "Effective" not in said and "有效" not in said
+    assert h.headline_sentences("en")[0] == "Caution: " + causal_statement(d, "en")
+    assert "Improved (change, not effect)" in h.headline_sentences("en")[1]
+    assert "d_z = +0.12" in h.headline_sentences("en")[1]  # the hand-made d_z (est / 2)
+
+
+def test_non_randomized_gets_its_banner_and_no_effective_badge(tmp_path):
+    from evaluation.headline import NON_RANDOMIZED_STATEMENT
+
+    rows = [_row("communication", 0.3, 0.1, 0.5, 0.001, 0.003)]
+    h = headline(_run(tmp_path, rows, design="controlled"))
+    assert h.table.loc[0, "badge"] == "favours_program"
+    assert h.banner["en"] == NON_RANDOMIZED_STATEMENT["en"]
+    assert "no causal claim" in h.headline_sentences("en")[0]
+
+
+def test_only_the_primary_model_decides(tmp_path):
+    rows = [_row("communication", 0.1, -0.1, 0.3, 0.3, 0.3),
+            _row("communication", 0.5, 0.3, 0.7, 0.0001, 0.0001, model="mixed_reml",
+                 primary=False)]
+    h = headline(_run(tmp_path, rows))
+    assert h.table["model"].tolist() == ["ols_cr2"] and h.table.loc[0, "badge"] == "no_evidence"
+
+
+def test_a_suppressed_row_is_not_reported_and_shows_no_number(tmp_path):
+    rows = [_row("communication", 0.3, 0.1, 0.5, 0.001, 0.003, suppressed=True)]
+    h = headline(_run(tmp_path, rows))
+    assert h.table.loc[0, "badge"] == "not_reported"
+    s = h.headline_sentences("en")[0]
+    assert BADGES["not_reported"]["en"] in s and "0.3" not in s
+
+
+def test_several_arms_name_the_arm(tmp_path):
+    rows = [_row("communication", 0.3, 0.1, 0.5, 0.001, 0.003, arm="mentoring"),
+            _row("communication", 0.1, -0.1, 0.3, 0.3, 0.3, arm="letters")]
+    h = headline(_run(tmp_path, rows))
+    assert h.table["arm"].tolist() == ["letters", "mentoring"]
+    assert h.table["badge"].tolist() == ["no_evidence", "effective"]
+    assert h.table["n_outcomes"].tolist() == [1, 1]
+    en = h.headline_sentences("en")
+    assert "(mentoring vs control)" in en[1] and "(letters vs control)" in en[0]
+
+
+def test_without_effects_the_headline_has_counts_claims_and_banner(tmp_path):
+    claims = pd.DataFrame([{"claim": "82% improved", "claimed_proportion": 0.82, "n": 61,
+                            "ci_low": 0.7053, "ci_high": 0.8962, "null_proportion": 0.5,
+                            "observed_treatment": 0.61, "observed_control": None,
+                            "verdict": "long text", "claim_id": "comm-82",
+                            "has_comparison": False}])
+    h = headline(_run(tmp_path, None, design="pre_post", claims=claims))
+    assert not h.has_effects and h.table.empty
+    en = h.headline_sentences("en")
+    assert en[0].startswith("Caution: This is a one-group before-after comparison")
+    assert "no effect estimates" in en[1]
+    claim = next(s for s in en if s.startswith("Claim comm-82"))
+    assert "Above the no-change share" in claim and "82% of 61" in claim
+    assert "71% to 90%" in claim and "about 50%" in claim and "Without a comparison" in claim
+    assert en[-1] == ("Data quality: 1474 rows read, 4 quarantined, 1470 kept for "
+                      "analysis (one row per child and wave).")
+    assert h.claims.loc[0, "verdict"] == "above_null"
+
+
+@pytest.mark.parametrize("lo, hi, expected", [(0.40, 0.60, "consistent_with_no_change"),
+                                              (0.20, 0.45, "below_null")])
+def test_claim_verdicts(tmp_path, lo, hi, expected):
+    claims = pd.DataFrame([{"claim": "c", "claimed_proportion": (lo + hi) / 2, "n": 40,
+                            "ci_low": lo, "ci_high": hi, "null_proportion": 0.5,
+                            "verdict": "x"}])
+    h = headline(_run(tmp_path, COUNTY, claims=claims))
+    assert h.claims.loc[0, "verdict"] == expected
+
+
+def test_attrition_gets_the_wwc_class_of_the_cautious_boundary(tmp_path):
+    att = pd.DataFrame({"arm": ["control", "treatment", "overall"], "allocated": [382, 396, 778],
+                        "enrolled": [382, 396, 778], "followed_up": [329, 367, 696],
+                        "analysed": [329, 367, 696], "lost": [53, 29, 82],
+                        "attrition_rate": [0.1387434555, 0.07323232323, 0.1053984576],
+                        "differential_pp": [None, -6.551113227, None],
+                        "suppressed": [False] * 3, "suppression_reason": [None] * 3})
+    h = headline(_run(tmp_path, COUNTY, attrition=att))
+    a = h.attrition
+    assert a["wwc"] == "high" and round(a["overall_pp"], 2) == 10.54
+    assert round(a["differential_pp"], 2) == 6.55 and (a["allocated"], a["analysed"]) == (778, 696)
+    s = h.attrition_sentence("en")
+    assert "overall attrition 10.5%" in s and "6.6 percentage points" in s
+    assert "high attrition under the WWC cautious boundary" in s
+    assert "高流失" in h.attrition_sentence("zh")
+    # the same numbers in a non-randomized study: no WWC class (a randomized-trial standard)
+    h = headline(_run(tmp_path / "c", COUNTY, design="controlled", attrition=att))
+    assert h.attrition["wwc"] is None and "WWC" not in h.attrition_sentence("en")
+
+
+def test_counts_come_from_the_manifest_before_the_validation_report(tmp_path):
+    run = _run(tmp_path, COUNTY)
+    (run / "manifest.json").write_text(json.dumps({"steps": [{"name": "validate", "counts": {
+        "rows_read": 10, "rows_clean": 9, "rows_quarantined": 1}}]}), encoding="utf-8")
+    assert headline(run).counts["rows_read"] == 10
+    assert headline(run, counts={"rows_read": 5, "rows_quarantined": 0,
+                                 "rows_clean": 5}).counts["rows_read"] == 5
+    (run / "manifest.json").unlink()
+    assert headline(run).counts["rows_read"] == 1474
+
+
+def test_summary_md_is_in_the_run_language_first(tmp_path):
+    run = _run(tmp_path, COUNTY, language="zh")
+    h = headline(run)
+    text = write_summary(h, run / "reports" / "summary.md").read_text(encoding="utf-8")
+    zh_at, en_at = text.index("无法确定"), text.index("Inconclusive")
+    assert zh_at < en_at
+    assert text.startswith("# 县域留守儿童结对帮扶项目")
+    assert "\n# County mentoring program" in text
+    assert h.terminal_text().startswith("结论:\n  - ")
+    assert "Inconclusive" in h.terminal_text("en")
+
+
+def test_formatting():
+    assert fmt_estimate(0.2236) == "+0.22" and fmt_estimate(-0.004) == "0.00"
+    assert fmt_p(0.0004) == "< .001" and fmt_p(0.02585) == ".026" and fmt_p(0.9999) == "1.000"
