@@ -17,7 +17,8 @@ The tables are real, editable Word tables holding the same strings as the HTML p
 from the published CSVs, so small cells stay suppressed. An item whose file is absent
 (a study without arms has no Table 1 by arm; a survey without a comparison group no
 effects) is left out, and the document says so in one line. The file is written
-atomically (:func:`core.atomic.write_with`).
+atomically (:func:`core.atomic.write_with`) and is the same, byte for byte, when written
+again from the same run (fixed document properties and zip timestamps).
 """
 
 from __future__ import annotations
@@ -243,7 +244,25 @@ def write_tables_docx(run_dir, lang: str | None = None) -> Path:
 
     target = Path(run_dir) / "reports" / DOCX_NAME
     target.parent.mkdir(parents=True, exist_ok=True)
-    return write_with(target, lambda tmp: document.save(tmp))
+    return write_with(target, lambda tmp: Path(tmp).write_bytes(_stable_zip(document)))
+
+
+def _stable_zip(document) -> bytes:
+    """The .docx bytes with fixed zip timestamps: the same run gives the same file."""
+    import io
+    import zipfile
+
+    raw = io.BytesIO()
+    document.save(raw)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(raw.getvalue())) as src, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = 0o644 << 16
+            dst.writestr(fixed, src.read(info.filename))
+    return out.getvalue()
 
 
 def _set_fonts(document) -> None:

@@ -201,6 +201,15 @@ def test_absent_items_are_one_line_each_and_no_error(tmp_path):
     assert len(doc.tables) == 1 and len(doc.inline_shapes) == 0
 
 
+def test_the_same_run_gives_the_same_bytes(tmp_path):
+    import time
+
+    run = make_run(tmp_path / "run")
+    first = write_tables_docx(run).read_bytes()
+    time.sleep(2.1)  # zip timestamps have a 2-second resolution
+    assert write_tables_docx(run).read_bytes() == first
+
+
 def test_zh_absent_line_and_english_on_request(tmp_path):
     run = make_run(tmp_path / "run", tables=("table1", "balance", "reliability"))
     doc = docx.Document(write_tables_docx(run))
