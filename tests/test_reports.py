@@ -1,6 +1,7 @@
 """HTML reports contact no third-party server."""
 
 import nbformat
+import pytest
 
 from workbench.reports import render_html
 
@@ -83,3 +84,162 @@ def test_index_takes_the_reason_from_the_entry_too(tmp_path):
     page = _index(tmp_path, entries)
     assert page.count('class="na">not applicable<') == 2
     assert "No claims." in page and "No outcomes." in page
+
+
+# -- issue 12: headline first, reproducibility footer, clean pages ---------------------------
+
+FOOTER = {"version": "0.1.0", "git_commit": "566489bcb84471782b63ce366e1c06590f037ed5",
+          "seed": 20240609, "run_id": "1b2bd945af14",
+          "inputs": [{"path": "study.yaml", "sha256": "c194f39de084"},
+                     {"path": "data/baseline.csv", "sha256": "524a2a260f47"}]}
+
+
+def _headline(tmp_path, language="en"):
+    """The headline of a hand-made run of the county study (tests/test_headline.py)."""
+    from test_headline import COUNTY, _run
+
+    from evaluation.headline import headline
+
+    return headline(_run(tmp_path / "hl", COUNTY, language=language))
+
+
+def _visible_text(page: str) -> str:
+    """The page without styles, scripts and tags (what a reader can read)."""
+    import re
+
+    page = re.sub(r"<(style|script)\b.*?</\1>", " ", page, flags=re.S | re.I)
+    return re.sub(r"<[^>]+>", " ", page)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_index_opens_with_the_headline_in_the_run_language(tmp_path, lang):
+    from workbench.reports import write_index
+
+    h = _headline(tmp_path, lang)
+    (tmp_path / "reports").mkdir()
+    entries = [{"name": "03_effects", "href": "03_effects.html", "status": "success",
+                "seconds": 11.2349}]
+    page = write_index(tmp_path / "reports" / "index.html", title="T", study_id="s",
+                       status="success", entries=entries, lang=lang, headline=h,
+                       footer=FOOTER).read_text(encoding="utf-8")
+    other = "zh" if lang == "en" else "en"
+    main = page.index(f'<section id="headline-{lang}" lang="{lang}" class="headline hl-main">')
+    alt = page.index(f'<section id="headline-{other}" lang="{other}" class="headline hl-alt">')
+    reports = page.index("<tbody>")
+    assert alt < main < reports  # the other language first in the source: the CSS toggle
+    assert f'href="#headline-{other}"' in page and f'href="#headline-{lang}"' in page
+    assert ".hl-alt {{" not in page and ".hl-alt:target ~ .hl-main" in page
+    shown = page[main:reports]
+    word = "无法确定" if lang == "zh" else "Inconclusive"
+    assert f'<span class="badge b-inconclusive">{word}</span>' in shown
+    for number in ("+0.22", "+0.03 – +0.42", "+0.35", ".026", ".078", "-0.97", ".998"):
+        assert number in shown, number
+    assert ("越低越好" if lang == "zh" else "lower is better") in shown
+    assert "<td>11.2</td></tr>" in page  # seconds to 1 decimal
+    assert '<span class="run-id">1b2bd945af14</span>' in page
+    assert "<script" not in page  # the toggle needs no script
+
+
+def test_index_without_a_headline_still_lists_the_reports(tmp_path):
+    page = _index(tmp_path, [{"name": "01_reliability", "href": "01_reliability.html",
+                              "status": "success", "seconds": 2.0}])
+    assert "headline" not in page and "<td>2.0</td></tr>" in page
+
+
+def _notebook_with_noise(tmp_path, path_shown: str):
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("import warnings; warnings.warn('x')")
+    cell.outputs = [
+        nbformat.v4.new_output("stream", name="stderr", text=(
+            f"{path_shown}/site-packages/matplotlib/x.py:12: UserWarning: Glyph missing\n")),
+        nbformat.v4.new_output("stream", name="stdout", text="42 children\n"),
+    ]
+    nb.cells = [nbformat.v4.new_markdown_cell("# Effects"), cell]
+    src = tmp_path / "n.ipynb"
+    nbformat.write(nb, str(src))
+    return src
+
+
+@pytest.mark.parametrize("report_mode", [True, False])
+def test_report_pages_carry_the_footer_and_no_warning_or_path(tmp_path, report_mode):
+    src = _notebook_with_noise(tmp_path, str(tmp_path / "venv"))
+    footer = dict(FOOTER, inputs=FOOTER["inputs"] + [
+        {"path": str(tmp_path / "raw" / "endline.csv"), "sha256": "1007d0065b65"}])
+    page = render_html(src, tmp_path / "n.html", report_mode=report_mode, title="E",
+                       footer=footer, lang="en").read_text(encoding="utf-8")
+    text = _visible_text(page)
+    assert "42 children" in text  # stdout stays
+    assert "Warning" not in text and "Traceback" not in text
+    assert str(tmp_path) not in page  # neither the warning's path nor an input's
+    foot = page[page.index('<footer class="wb-repro"'):]
+    assert foot.index("</footer>") < foot.index("</body>")
+    for shown in ("Survey Workbench 0.1.0", '<span class="git-commit">566489b</span>',
+                  "seed 20240609", '<span class="run-id">1b2bd945af14</span>',
+                  "study.yaml c194f39de084", "data/baseline.csv 524a2a260f47",
+                  "endline.csv 1007d0065b65", "manifest.json"):
+        assert shown in foot, shown
+
+
+def test_the_footer_speaks_the_run_language_and_shows_no_absolute_path():
+    from workbench.reports import _shown_path, footer_data, footer_html
+
+    zh = footer_html(FOOTER, "zh")
+    assert "随机种子 20240609" in zh and "运行编号" in zh
+    data = footer_data({"run_id": "r", "seed": 1, "workbench": {"version": "v",
+                                                               "git_commit": None},
+                        "inputs": [{"path": "/home/li/raw/a.csv", "sha256": "ab" * 32},
+                                   {"path": "C:\\Users\\li\\b.csv", "missing": True}]})
+    assert [i["path"] for i in data["inputs"]] == ["a.csv", "b.csv"]
+    assert data["inputs"][0]["sha256"] == "ab" * 6
+    assert "unknown" in footer_html(data, "en")  # no commit recorded
+    assert _shown_path("data/pre.csv") == "data/pre.csv"
+
+
+def test_a_failing_cell_still_shows_where_it_failed(tmp_path):
+    """Only stderr streams are dropped: a failing notebook's error output stays."""
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("1/0")
+    cell.outputs = [nbformat.v4.new_output("error", ename="ZeroDivisionError",
+                                           evalue="division by zero", traceback=["boom"])]
+    nb.cells = [cell]
+    src = tmp_path / "n.ipynb"
+    nbformat.write(nb, str(src))
+    page = render_html(src, tmp_path / "n.html", report_mode=True, title="E").read_text(
+        encoding="utf-8")
+    assert "ZeroDivisionError" in page or "boom" in page
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize("report_mode", [True, False])
+def test_an_executed_notebook_with_warnings_renders_clean(tmp_path, report_mode):
+    """A real kernel: a warning (and a path on stderr) never reach the page, in both modes;
+    the parameters cell shows only ``run_dir = "."``."""
+    import papermill as pm
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "language": "python",
+                                 "display_name": "Python 3"}
+    params = nbformat.v4.new_code_cell('run_dir = "."')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(
+        "import sys, warnings\n"
+        "warnings.warn('careful: ' + sys.executable)\n"
+        "print('stderr noise', sys.prefix, file=sys.stderr)\n"
+        "print('the answer')")]
+    src, out = tmp_path / "in.ipynb", tmp_path / "out.ipynb"
+    nbformat.write(nb, str(src))
+    pm.execute_notebook(str(src), str(out), parameters={"run_dir": "."}, progress_bar=False,
+                        cwd=str(tmp_path), kernel_name="python3")
+    page = render_html(out, tmp_path / "out.html", report_mode=report_mode, title="E",
+                       footer=FOOTER).read_text(encoding="utf-8")
+    import sys
+
+    text = _visible_text(page)
+    assert "the answer" in text
+    assert "Warning" not in text and "Traceback" not in text
+    assert "stderr noise" not in text.split("print")[-1]  # the output, not the code
+    if report_mode:
+        assert "careful" not in text
+    assert sys.prefix not in page and sys.executable not in page and str(tmp_path) not in page
+    if not report_mode:
+        assert "run_dir" in text and "/" not in text.split("run_dir", 1)[1].split("\n")[0]

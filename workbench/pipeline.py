@@ -39,7 +39,7 @@ from workbench.params import (
     parse_cli_parameters,
 )
 from workbench.progress import RunProgress
-from workbench.reports import notebook_title, render_html, write_index
+from workbench.reports import footer_data, notebook_title, render_html, write_index
 from workbench.staging import (
     OutputError,
     StagedOutput,
@@ -113,6 +113,9 @@ class RunResult:
     failures: list[str] = field(default_factory=list)
     counts: dict = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    headline: object = None
+    """:class:`evaluation.headline.Headline` of the run (None when no reports were written);
+    ``headline.terminal_text()`` is the plain-text headline in the run's language."""
 
     @property
     def exit_code(self) -> int:
@@ -271,6 +274,7 @@ def run_study(study_path, *, out=None, only=None, cli_parameters=(), jobs=None,
     pool = NotebookPool(min(jobs or os.cpu_count() or 1, len(notebooks)) or 1,
                         workdir=staged.scratch).start() if notebooks else None
     renderer = None
+    headline = None
     report = RunProgress(3 + len(notebooks) + 2, enabled=progress)
     counts: dict = {}
 
@@ -327,7 +331,7 @@ def run_study(study_path, *, out=None, only=None, cli_parameters=(), jobs=None,
                     (run_dir / sub).mkdir(exist_ok=True)
                 write_snapshot(study, run_dir / SNAPSHOT_NAME, language=run_lang,
                                seed=run_seed, inputs=manifest["inputs"])
-                renderer = _Renderer(run_dir, report_mode, run_lang)
+                renderer = _Renderer(run_dir, report_mode, run_lang, footer_data(manifest))
                 results = step("notebooks", lambda: _execute(
                     own, overrides, {"run_dir": ".", "seed": run_seed, "lang": run_lang},
                     run_dir, jobs, report_mode, report, staged.scratch, pool, renderer))
@@ -345,10 +349,10 @@ def run_study(study_path, *, out=None, only=None, cli_parameters=(), jobs=None,
                         failures.append(f"notebook {e['name']} failed in the earlier run "
                                         f"{e['run_id']} (kept; re-run it with --only "
                                         f"{e['name']})")
-                step("reports", lambda: _reports(study, results, entries, run_dir, renderer,
-                                                 failures, warnings,
-                                                 lang=run_lang,
-                                                 sensitive=sensitive))
+                headline = step("reports", lambda: _reports(
+                    study, results, entries, run_dir, renderer, failures, warnings,
+                    lang=run_lang, sensitive=sensitive, counts=validate_step["counts"],
+                    footer=footer_data(manifest)))
             scan = step("privacy_scan", lambda: _scan_and_finish(
                 study, run_dir, sensitive, manifest, failures, t_start, staged.scratch, carried))
         except OSError as err:
@@ -373,7 +377,7 @@ def run_study(study_path, *, out=None, only=None, cli_parameters=(), jobs=None,
             pool.close()
         report.close()
     return RunResult(manifest["status"], final, manifest, failures, counts=counts,
-                     warnings=list(warnings))
+                     warnings=list(warnings), headline=headline)
 
 
 def _previous_run(out: Path, study) -> dict | None:
@@ -588,10 +592,11 @@ class _Renderer:
     thread, so that the reports overlap the notebooks still running. :meth:`wait` returns
     when a report is written and re-raises what went wrong (a full disk, ...)."""
 
-    def __init__(self, run_dir: Path, report_mode: bool, lang: str):
+    def __init__(self, run_dir: Path, report_mode: bool, lang: str, footer: dict | None = None):
         from concurrent.futures import ThreadPoolExecutor
 
         self.run_dir, self.report_mode, self.lang = run_dir, report_mode, lang
+        self.footer = footer
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reports")
         self.futures: dict = {}
 
@@ -599,7 +604,8 @@ class _Renderer:
         nb = self.run_dir / "notebooks" / f"{name}.ipynb"
         if nb.exists():
             render_html(nb, self.run_dir / "reports" / f"{name}.html",
-                        report_mode=self.report_mode, title=notebook_title(name, self.lang))
+                        report_mode=self.report_mode, title=notebook_title(name, self.lang),
+                        footer=self.footer, lang=self.lang)
 
     def submit(self, name: str) -> None:
         self.futures[name] = self.pool.submit(self.render, name)
@@ -616,7 +622,10 @@ class _Renderer:
 
 
 def _reports(study, results, entries, run_dir: Path, renderer, failures: list[str],
-             warnings: list[str], lang: str | None = None, sensitive=None):
+             warnings: list[str], lang: str | None = None, sensitive=None, counts=None,
+             footer=None):
+    """Wait for the reports, write ``reports/summary.md`` and ``index.html`` (headline
+    first); returns the :class:`evaluation.headline.Headline` (None if it failed: a warning)."""
     lang = lang or study.language
     limits = []
     if sensitive is not None:  # what the privacy scan at the end cannot check, said plainly
@@ -644,9 +653,27 @@ def _reports(study, results, entries, run_dir: Path, renderer, failures: list[st
         index_entries.append(item)
     title = study.title.get(lang) or study.title.get("en") or study.id if isinstance(
         study.title, dict) else str(study.title)
+    headline = _headline(run_dir, counts, warnings)
     write_index(run_dir / "reports" / "index.html", title=title, study_id=study.id,
                 status="failed" if failures else "success", entries=index_entries, lang=lang,
-                notes=list(failures) + list(warnings) + limits)
+                notes=list(failures) + list(warnings) + limits, headline=headline,
+                footer=footer)
+    return headline
+
+
+def _headline(run_dir: Path, counts, warnings: list[str]):
+    """The run's headline from its tables (:func:`evaluation.headline.headline`), written to
+    ``reports/summary.md``; a headline that cannot be computed is a warning, not a failure
+    (the tables and reports stand)."""
+    from evaluation.headline import headline, write_summary
+
+    try:
+        h = headline(run_dir, counts=counts)
+    except Exception as err:  # noqa: BLE001 - the run's outputs stand without a headline
+        warnings.append(f"headline: not computed ({type(err).__name__}: {err})")
+        return None
+    write_summary(h, run_dir / "reports" / "summary.md")
+    return h
 
 
 def _scan_and_finish(study, run_dir: Path, sensitive, manifest: dict, failures: list[str],

@@ -55,44 +55,179 @@ def _until_not_applicable(cells: list) -> list:
     return cells
 
 
-def render_html(notebook: Path, target: Path, *, report_mode: bool, title: str) -> Path:
-    """Convert an executed notebook to standalone HTML (written atomically)."""
+def _without_stderr(cells: list) -> list:
+    """The cells without their ``stderr`` stream outputs (warnings, progress noise).
+
+    A warning (matplotlib's ``UserWarning``, a ``FutureWarning`` of a library) is written
+    to the kernel's stderr and would show on the page, often with a local path; the page
+    is for readers, so stderr is left out in both modes. Errors (``error`` outputs, the
+    traceback of a failing cell) are kept: a failing notebook's report shows where it
+    failed. The executed notebook in ``notebooks/`` keeps everything.
+    """
+    for cell in cells:
+        if cell.get("cell_type") == "code" and cell.get("outputs"):
+            cell["outputs"] = [o for o in cell["outputs"]
+                               if not (o.get("output_type") == "stream"
+                                       and o.get("name") == "stderr")]
+    return cells
+
+
+def render_html(notebook: Path, target: Path, *, report_mode: bool, title: str,
+                footer: dict | None = None, lang: str = "en") -> Path:
+    """Convert an executed notebook to standalone HTML (written atomically).
+
+    ``stderr`` outputs are left out (:func:`_without_stderr`); ``footer`` (see
+    :func:`footer_html`) adds the reproducibility footer in ``lang``.
+    """
     import nbformat
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(str(notebook), as_version=4)
-    nb.cells = _until_not_applicable(nb.cells)
+    nb.cells = _without_stderr(_until_not_applicable(nb.cells))
     exporter = HTMLExporter(template_name="lab")
     exporter.exclude_input = report_mode
     exporter.exclude_input_prompt = report_mode
     exporter.exclude_output_prompt = report_mode
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
     body = _without_remote_scripts(body)
+    if footer is not None:
+        at = body.rfind("</body>")
+        if at >= 0:
+            body = body[:at] + footer_html(footer, lang) + body[at:]
     write_text(target, body)
     return target
+
+
+def _shown_path(path: str) -> str:
+    """An input's path as a page may show it: relative as recorded, else the file name
+    (a page never shows an absolute path).
+
+    Examples
+    --------
+    >>> _shown_path("data/baseline.csv"), _shown_path("/home/li/raw/endline.csv")
+    ('data/baseline.csv', 'endline.csv')
+    >>> _shown_path("C:/Users/li/a.csv")
+    'a.csv'
+    """
+    import ntpath
+    import posixpath
+
+    text = str(path)
+    if posixpath.isabs(text) or ntpath.isabs(text) or ntpath.splitdrive(text)[0] or \
+            text.startswith("~"):
+        return ntpath.basename(posixpath.basename(text.rstrip("/\\"))) or "?"
+    return text
+
+
+def footer_data(manifest: dict) -> dict:
+    """What the reproducibility footer shows, from the run's manifest as it is known before
+    the notebooks run: version, commit, seed, run id and the inputs' short hashes."""
+    return {
+        "version": (manifest.get("workbench") or {}).get("version"),
+        "git_commit": (manifest.get("workbench") or {}).get("git_commit"),
+        "seed": manifest.get("seed"),
+        "run_id": manifest.get("run_id"),
+        "inputs": [{"path": _shown_path(i.get("path") or "?"),
+                    "sha256": (i.get("sha256") or "")[:12]}
+                   for i in manifest.get("inputs") or [] if isinstance(i, dict)],
+    }
+
+
+_FOOTER_TEXT = {
+    "en": {"version": "Survey Workbench", "commit": "commit", "seed": "seed", "run": "run",
+           "inputs": "inputs (sha256, first 12 hex digits)", "unknown": "unknown",
+           "hashed": "manifest.json lists the sha256 of this page; the manifest's own hash "
+                     "cannot be on a page written before it.",
+           "not_hashed": "This page was written before manifest.json, so the manifest's own "
+                         "hash cannot be shown here; manifest.json lists this page and every "
+                         "other output of the run, with the inputs' full sha256."},
+    "zh": {"version": "Survey Workbench", "commit": "代码提交", "seed": "随机种子",
+           "run": "运行编号", "inputs": "输入文件（sha256前12位）", "unknown": "未知",
+           "hashed": "manifest.json 列出本页的 sha256；本页写于 manifest.json 之前，"
+                     "因此无法显示 manifest 自身的哈希。",
+           "not_hashed": "本页写于 manifest.json 之前，因此无法在此显示 manifest 自身的哈希；"
+                         "manifest.json 列出本页及本次运行的所有其他输出，以及输入文件的完整 sha256。"},
+}
+
+
+def footer_html(footer: dict, lang: str = "en") -> str:
+    """The reproducibility footer of a page: workbench version, git commit (short), seed,
+    run id, the inputs' short hashes, and a line on the manifest's hash.
+
+    Examples
+    --------
+    >>> f = footer_html({"version": "0.1.0", "git_commit": "566489bcb844", "seed": 7,
+    ...                  "run_id": "1b2bd945af14", "inputs": [{"path": "study.yaml",
+    ...                  "sha256": "c194f39de084"}]})
+    >>> "566489b<" in f and "study.yaml c194f39de084" in f
+    True
+    """
+    from workbench.manifest import HASHED_OUTPUT_DIRS
+
+    t = _FOOTER_TEXT["zh" if lang == "zh" else "en"]
+    commit = (footer.get("git_commit") or "")[:7] or t["unknown"]
+    ins = " · ".join(f"{html.escape(_shown_path(i['path']))} {html.escape(i['sha256'] or '–')}"
+                     for i in footer.get("inputs") or [])
+    line = t["hashed"] if "reports" in HASHED_OUTPUT_DIRS else t["not_hashed"]
+    return (
+        '<footer class="wb-repro" style="margin:2.5rem auto 1rem;padding:.6rem 1rem;'
+        "max-width:60rem;border-top:1px solid #ccc;color:#555;font-size:.8rem;"
+        'font-family:sans-serif;line-height:1.5">'
+        f"<div>{t['version']} {html.escape(str(footer.get('version') or t['unknown']))} · "
+        f'{t["commit"]} <span class="git-commit">{html.escape(commit)}</span> · '
+        f"{t['seed']} {html.escape(str(footer.get('seed')))} · "
+        f'{t["run"]} <span class="run-id">{html.escape(str(footer.get("run_id") or ""))}'
+        "</span></div>"
+        f"<div>{t['inputs']}{'：' if lang == 'zh' else ': '}{ins or '–'}</div>"
+        f"<div>{html.escape(line)}</div></footer>\n")
 
 
 _INDEX = """<!DOCTYPE html>
 <html lang="{lang}">
 <head><meta charset="utf-8"><title>{title}</title>
 <style>
-body {{ font-family: "Noto Sans CJK SC", "Noto Sans", Arial, sans-serif; max-width: 52rem;
+body {{ font-family: "Noto Sans CJK SC", "Noto Sans", Arial, sans-serif; max-width: 60rem;
        margin: 2rem auto; padding: 0 1rem; color: #222; }}
-h1 {{ font-size: 1.6rem; }} table {{ border-collapse: collapse; width: 100%; }}
-td, th {{ border-bottom: 1px solid #ddd; padding: .45rem; text-align: left; }}
+h1 {{ font-size: 1.6rem; }} h2 {{ font-size: 1.25rem; margin-top: 1.6rem; }}
+h3 {{ font-size: 1.05rem; margin-bottom: .3rem; }}
+table {{ border-collapse: collapse; width: 100%; }}
+td, th {{ border-bottom: 1px solid #ddd; padding: .45rem; text-align: left; vertical-align: top; }}
 .ok {{ color: #1b7a1b; }} .failed {{ color: #b00020; font-weight: bold; }}
 .na {{ color: #666; }} .reason {{ color: #555; font-size: .9rem; }}
 .note {{ background: #fff4e5; padding: .6rem .8rem; border-left: 4px solid #f0a020; }}
+.hl-alt {{ display: none; }} .hl-alt:target {{ display: block; }}
+.hl-alt:target ~ .hl-main {{ display: none; }}
+.toggle {{ float: right; font-size: .9rem; margin: .2rem 0; }}
+.banner {{ background: #fdecea; border-left: 4px solid #c62828; padding: .6rem .8rem; }}
+.outcomes td.num, .outcomes th.num {{ text-align: right; white-space: nowrap; }}
+.outcomes {{ font-size: .92rem; }} .better {{ color: #555; font-size: .82rem; }}
+.badge {{ display: inline-block; padding: .12rem .5rem; border-radius: .8rem; font-weight: bold;
+          font-size: .85rem; white-space: nowrap; }}
+.b-effective, .b-above_null {{ background: #d7f0d7; color: #145214; }}
+.b-harmful, .b-worsened, .b-favours_control, .b-below_null {{ background: #fbd9d9; color: #8a1010; }}
+.b-improved, .b-favours_program {{ background: #dbe8f8; color: #153e75; }}
+.b-inconclusive {{ background: #fff0c2; color: #6b4e00; }}
+.b-no_evidence, .b-no_evidence_difference, .b-no_evidence_change,
+.b-consistent_with_no_change, .b-not_reported {{ background: #e8e8e8; color: #333; }}
+.b-low {{ background: #d7f0d7; color: #145214; }} .b-high {{ background: #fbd9d9; color: #8a1010; }}
+.b-undetermined {{ background: #fff0c2; color: #6b4e00; }}
+.sentences li {{ margin-bottom: .35rem; }} .claim {{ font-size: .88rem; color: #333; }}
+.rules {{ font-size: .82rem; color: #555; }}
+.lead {{ font-size: 1.05rem; background: #f4f7fb; border-left: 4px solid #3b6db3;
+         padding: .6rem .8rem; }}
 </style></head>
 <body>
 <h1>{title}</h1>
 <p>{status_label}: <span class="{status_class}">{status}</span> · {study_label}: {study_id}</p>
+{headline}
 {notes}
+<h2>{reports_heading}</h2>
 <table><thead><tr><th>{report_label}</th><th>{state_label}</th><th>{seconds_label}</th></tr></thead>
 <tbody>
 {rows}
 </tbody></table>
-<p><a href="../manifest.json">manifest.json</a> · <a href="../tables/">tables/</a> · <a href="../figures/">figures/</a></p>
+<p><a href="../manifest.json">manifest.json</a> · <a href="summary.md">summary.md</a> · <a href="../tables/">tables/</a> · <a href="../figures/">figures/</a></p>
+{footer}
 </body></html>
 """
 
@@ -108,9 +243,139 @@ def _code_spans(text: str) -> str:
     return re.sub(r"`([^`]+)`", r"<code>\1</code>", text)
 
 
+def _seconds(value) -> str:
+    """Seconds rounded to 1 decimal ('' when unknown)."""
+    try:
+        return f"{float(value):.1f}"
+    except (TypeError, ValueError):
+        return ""
+
+
+_ADJUST_P = {"holm": {"en": "Holm p", "zh": "Holm校正p"},
+             "bh": {"en": "BH p (FDR)", "zh": "BH校正p"},
+             "none": {"en": "p (not adjusted)", "zh": "p（未校正）"}}
+_HL = {
+    "en": {"heading": "What the run found", "toggle": "中文", "outcome": "Outcome",
+           "verdict": "Verdict", "effect": "Effect (points)", "es": "",
+           "p": "p", "p_adj": "adjusted p", "claims": "Claims", "claim": "Claim",
+           "claim_verdict": "Verdict", "claimed": "Claimed (95% CI)", "null": "No-change share",
+           "attrition": "Attrition", "quality": "Data quality", "details": "In sentences",
+           "wwc": "WWC (cautious)", "no_effects": "No effect estimates in this run.",
+           "rules": "Verdicts use the primary model. {effective}: the {level} CI excludes 0 on "
+                    "the better side and the adjusted p < {alpha}; {inconclusive}: the CI "
+                    "excludes 0 but the adjusted p does not stay below {alpha}; {none}: the CI "
+                    "includes 0 (not proof of no effect). Only randomized designs can be "
+                    "called effective."},
+    "zh": {"heading": "本次运行的结论", "toggle": "English", "outcome": "结局",
+           "verdict": "结论", "effect": "效果（原单位）", "es": "标准化",
+           "p": "p", "p_adj": "校正p", "claims": "声称核查", "claim": "声称",
+           "claim_verdict": "结论", "claimed": "声称比例（95%置信区间）", "null": "无变化时的比例",
+           "attrition": "流失", "quality": "数据质量", "details": "文字说明",
+           "wwc": "WWC（谨慎边界）", "no_effects": "本次运行没有效果估计。",
+           "rules": "结论依据主模型。{effective}：{level}置信区间在“更好”的一侧不含0，且校正p < {alpha}；"
+                    "{inconclusive}：置信区间不含0，但校正p未低于{alpha}；{none}：置信区间包含0"
+                    "（不等于证明没有效果）。只有随机化设计才能称为“有效”。"},
+}
+
+
+def headline_html(h, lang: str, *, main: bool) -> str:
+    """One language's headline section (:class:`evaluation.headline.Headline`): banner,
+    outcome rows with their badges, claims, attrition, counts and the sentences.
+
+    ``main``: the run's language (shown); the other section is shown when its anchor is
+    the page's target (``#headline-en`` / ``#headline-zh``), without any script.
+    """
+    from evaluation.headline import BADGES, WWC_LABELS, fmt_estimate, fmt_p
+
+    t = _HL[lang]
+    other = "en" if lang == "zh" else "zh"
+    esc = html.escape
+    parts = [f'<section id="headline-{lang}" lang="{lang}" '
+             f'class="headline {"hl-main" if main else "hl-alt"}">',
+             f'<p class="toggle"><a href="#headline-{other}">{t["toggle"]}</a></p>',
+             f'<h2>{t["heading"]}</h2>']
+    if h.banner:
+        parts.append(f'<p class="banner">{esc(h.banner[lang])}</p>')
+    lead = [h.outcome_sentence(r, lang) for _, r in h.table.iterrows() if r["primary_outcome"]]
+    for sentence in lead:  # the answer in words: the primary outcome(s) first
+        parts.append(f'<p class="lead">{esc(sentence)}</p>')
+    if len(h.table):
+        level = f"{100 * float(h.table['ci_level'].iloc[0]):.0f}%"
+        es_name = "d_z" if (h.table["effect_size_kind"] == "d_z").any() else "Hedges' g"
+        p_adj = (t["p_adj"] if h.adjust not in _ADJUST_P else _ADJUST_P[h.adjust][lang])
+        parts.append(
+            '<table class="outcomes"><thead><tr>'
+            f'<th>{t["outcome"]}</th><th>{t["verdict"]}</th>'
+            f'<th class="num">{t["effect"]} ({level} CI)</th>'
+            f'<th class="num">{t["es"]} {es_name} ({level} CI)</th>'
+            f'<th class="num">{t["p"]}</th><th class="num">{esc(p_adj)}</th></tr></thead>')
+        multi = h.table["arm"].nunique() > 1
+        for _, r in h.table.iterrows():
+            label = esc(r["label_zh"] if lang == "zh" else r["label_en"])
+            if multi and r["arm"]:
+                label += f' <span class="better">({esc(r["arm"])} vs {esc(str(r["control"]))})</span>'
+            better = ("越高越好 ↑" if r["better"] == "higher" else "越低越好 ↓") if lang == "zh" \
+                else ("higher is better ↑" if r["better"] == "higher" else "lower is better ↓")
+            word = BADGES[r["badge"]][lang]
+            parts.append(
+                f'<tr data-outcome="{esc(r["outcome"])}"><td>{label}<br>'
+                f'<span class="better">{better}</span></td>'
+                f'<td><span class="badge b-{r["badge"]}">{esc(word)}</span></td>'
+                f'<td class="num">{fmt_estimate(r["estimate"])}<br>'
+                f'<span class="better">{fmt_estimate(r["ci_low"])} – '
+                f'{fmt_estimate(r["ci_high"])}</span></td>'
+                f'<td class="num">{fmt_estimate(r["effect_size"])}<br>'
+                f'<span class="better">{fmt_estimate(r["effect_size_ci_low"])} – '
+                f'{fmt_estimate(r["effect_size_ci_high"])}</span></td>'
+                f'<td class="num">{esc(fmt_p(r["p_value"]))}</td>'
+                f'<td class="num">{esc(fmt_p(r["p_adjusted"]))}</td></tr>')
+        parts.append("</table>")
+        none_key = ("no_evidence_change" if h.design == "pre_post" else "no_evidence"
+                    if h.design in ("randomized", "cluster_randomized") else
+                    "no_evidence_difference")
+        parts.append('<p class="rules">' + esc(t["rules"].format(
+            effective=BADGES["effective"][lang], inconclusive=BADGES["inconclusive"][lang],
+            none=BADGES[none_key][lang], level=level, alpha=f"{h.alpha:g}")) + "</p>")
+    elif not h.has_effects:
+        parts.append(f"<p>{t['no_effects']}</p>")
+    if len(h.claims):
+        parts.append(f'<h3>{t["claims"]}</h3><table class="outcomes"><thead><tr>'
+                     f'<th>{t["claim"]}</th><th>{t["claim_verdict"]}</th>'
+                     f'<th class="num">{t["claimed"]}</th><th class="num">{t["null"]}</th>'
+                     "</tr></thead>")
+        for _, c in h.claims.iterrows():
+            pct = (lambda x: "–" if x != x else f"{100 * x:.0f}%")  # noqa: E731
+            parts.append(
+                f'<tr><td><b>{esc(c["claim_id"])}</b><br><span class="claim">'
+                f'{esc(c["claim"])}</span></td>'
+                f'<td><span class="badge b-{c["verdict"]}">'
+                f'{esc(c["verdict_zh"] if lang == "zh" else c["verdict_en"])}</span></td>'
+                f'<td class="num">{pct(c["claimed_proportion"])}<br><span class="better">'
+                f'{pct(c["ci_low"])} – {pct(c["ci_high"])}</span></td>'
+                f'<td class="num">{pct(c["null_proportion"])}</td></tr>')
+        parts.append("</table>")
+    att = h.attrition_sentence(lang, label=False)
+    if att:
+        wwc = h.attrition.get("wwc")
+        tag = (f' <span class="badge b-{wwc}" title="'
+               f'{esc(h.attrition["explanation_" + lang] or "")}">{t["wwc"]}: '
+               f'{esc(WWC_LABELS[wwc][lang])}</span>' if wwc else "")
+        parts.append(f'<h3>{t["attrition"]}{tag}</h3><p>{esc(att)}</p>')
+    counts = h.counts_sentence(lang, label=False)
+    if counts:
+        parts.append(f'<h3>{t["quality"]}</h3><p>{esc(counts)}</p>')
+    sentences = [s for s in h.headline_sentences(lang)]
+    if sentences:
+        parts.append(f'<details><summary>{t["details"]}</summary><ul class="sentences">'
+                     + "".join(f"<li>{esc(x)}</li>" for x in sentences) + "</ul></details>")
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
 def write_index(target: Path, *, title: str, study_id: str, status: str,
                 entries: list[dict], lang: str = "en", notes: list[str] = (),
-                run_dir: Path | None = None) -> Path:
+                run_dir: Path | None = None, headline=None,
+                footer: dict | None = None) -> Path:
     """Write ``reports/index.html`` linking each report with its status.
 
     ``entries``: dicts with ``name``, ``href`` (or None when there is no report),
@@ -119,6 +384,10 @@ def write_index(target: Path, *, title: str, study_id: str, status: str,
     ``status: not_applicable``, or ``not_applicable: True`` with ``reason_en`` /
     ``reason_zh``) is shown as "not applicable" (不适用) with its reason in ``lang``;
     ``run_dir`` is the run folder (default: the folder above ``target``'s ``reports/``).
+
+    ``headline`` (:class:`evaluation.headline.Headline`) opens the page, in ``lang`` with
+    the other language one click away (a CSS ``:target`` toggle, no script); ``footer``
+    (:func:`footer_data`) adds the reproducibility footer. Seconds are rounded to 1 decimal.
     """
     zh = lang == "zh"
     statuses = read_statuses(Path(run_dir) if run_dir is not None else Path(target).parent.parent)
@@ -137,9 +406,16 @@ def write_index(target: Path, *, title: str, study_id: str, status: str,
             if reason:
                 link += f'<br><span class="reason">{_code_spans(html.escape(reason))}</span>'
         rows.append(f'<tr><td>{link}</td><td class="{cls}">{html.escape(shown)}</td>'
-                    f'<td>{e.get("seconds", "")}</td></tr>')
+                    f'<td>{_seconds(e.get("seconds"))}</td></tr>')
     note_html = "".join(f'<p class="note">{html.escape(n)}</p>' for n in notes)
+    headline_part = ""
+    if headline is not None:  # the other language first in the page: the CSS toggle needs it
+        other = "en" if zh else "zh"
+        headline_part = (headline_html(headline, other, main=False) + "\n"
+                         + headline_html(headline, "zh" if zh else "en", main=True))
     page = _INDEX.format(
+        headline=headline_part, footer=footer_html(footer, lang) if footer is not None else "",
+        reports_heading="报告" if zh else "Reports",
         lang="zh" if zh else "en", title=html.escape(title), study_id=html.escape(study_id),
         status=html.escape(STATUS_ZH.get(status, status) if zh else status), status_class="ok" if status == "success" else "failed",
         status_label="运行状态" if zh else "Run status", study_label="研究" if zh else "Study",
