@@ -73,6 +73,7 @@ __all__ = [
     "PublishedTable",
     "effects_by_outcome",
     "format_value",
+    "NOT_EQUIVALENT",
     "reliability_by_scale",
     "table1_by_arm",
 ]
@@ -599,7 +600,19 @@ def _label(value, labels, lang: str, column: str | None = None) -> str:
 
 # --- Table 1 by arm ---------------------------------------------------------------------------
 
+WWC_NOT_EQUIVALENT = 0.25
+"""|SMD| above which the What Works Clearinghouse counts baseline equivalence as not
+satisfied (``wwc_flag == "not satisfied"`` of ``tables/balance.csv``)."""
+
+NOT_EQUIVALENT = "†"
+"""The mark next to an SMD beyond :data:`WWC_NOT_EQUIVALENT` (rounding may show 0.25)."""
+
 _T1_TEXT = {
+    "flag": {"en": (f"{NOT_EQUIVALENT} |SMD| > 0.25 before rounding: baseline equivalence is "
+                    "not satisfied (What Works Clearinghouse); effects adjusted for this "
+                    "characteristic rest on the model's assumptions."),
+             "zh": (f"{NOT_EQUIVALENT} 四舍五入前 |SMD| > 0.25：按 What Works Clearinghouse "
+                    "标准，两组基线不等同；对此特征作调整后的效应估计依赖模型假设。")},
     "caption": {"en": "Baseline characteristics by arm", "zh": "各组基线特征"},
     "characteristic": {"en": "Characteristic", "zh": "特征"},
     "smd": {"en": "SMD", "zh": "标准化均数差（SMD）"},
@@ -683,7 +696,7 @@ def table1_by_arm(table1: pd.DataFrame, balance: pd.DataFrame | None = None, *,
     ...                     "control": ["control"], "smd": [-0.2507]})
     >>> t = table1_by_arm(t1, bal)
     >>> t.cells("en").iloc[0].tolist()
-    ['age, mean (SD)', '10.45 (0.91)', '10.23 (0.82)', '-0.25']
+    ['age, mean (SD)', '10.45 (0.91)', '10.23 (0.82)', '-0.25 †']
     """
     _check_lang(lang)
     need = {"variable", "level", "arm", "n", "mean", "sd", "share"}
@@ -722,6 +735,8 @@ def table1_by_arm(table1: pd.DataFrame, balance: pd.DataFrame | None = None, *,
         per_var = [x for x in per_var if _number(x) is not None]
         sizes[a] = int(max(per_var)) if per_var else None
 
+    flagged = []  # (row, column) of SMDs beyond the WWC equivalence bound
+
     def smd_of(variable, level, arm):
         if bal is None:
             return np.nan, False
@@ -730,6 +745,14 @@ def table1_by_arm(table1: pd.DataFrame, balance: pd.DataFrame | None = None, *,
             return np.nan, False
         r = hit.iloc[0]
         sup = str(r.get("suppressed", "")).strip().lower() in ("true", "1")
+        x = _number(r["smd"])
+        flag = r.get("wwc_flag")
+        if isinstance(flag, str) and flag.strip():
+            beyond = flag.strip() == "not satisfied"
+        else:
+            beyond = x is not None and abs(x) > WWC_NOT_EQUIVALENT
+        if beyond and x is not None:
+            flagged.append((len(rows), arm))
         return r["smd"], sup
 
     rows = []
@@ -773,6 +796,9 @@ def table1_by_arm(table1: pd.DataFrame, balance: pd.DataFrame | None = None, *,
                            for v, s in zip(data[f"smd{k}"], data[f"smdsup{k}"])]
         data[f"smd{k}"] = [v if v == SUPPRESSED else format_value("smd", v)
                            if _number(v) is not None else "" for v in data[f"smd{k}"]]
+        for i, a in flagged:
+            if a == compared[k]:
+                data.loc[i, f"smd{k}"] = f"{data.loc[i, f'smd{k}']} {NOT_EQUIVALENT}"
     columns = [ColumnSpec("label", _T1_TEXT["characteristic"]["en"],
                           _T1_TEXT["characteristic"]["zh"])]
     for k, a in enumerate(arms):
@@ -791,6 +817,9 @@ def table1_by_arm(table1: pd.DataFrame, balance: pd.DataFrame | None = None, *,
         columns.append(ColumnSpec(f"smd{k}", en, zh))
     notes_en, notes_zh = ([_T1_TEXT["note"]["en"]], [_T1_TEXT["note"]["zh"]]) if compared \
         else ([], [])
+    if flagged:
+        notes_en.append(_T1_TEXT["flag"]["en"])
+        notes_zh.append(_T1_TEXT["flag"]["zh"])
     return PublishedTable(data, columns, caption_en=_T1_TEXT["caption"]["en"],
                           caption_zh=_T1_TEXT["caption"]["zh"], notes_en=notes_en,
                           notes_zh=notes_zh, indent="indent", min_cell=min_cell, lang=lang)

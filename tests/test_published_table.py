@@ -299,14 +299,18 @@ def test_table1_by_arm_has_n_pct_and_mean_sd_by_arm_with_smd():
         ["Gender, n (%)", "", "", ""],
         ["\u2003Female", "190 (49.7%)", "176 (44.4%)", "-0.13"],
         ["\u2003Male", "192 (50.3%)", "220 (55.6%)", "0.13"],
-        ["Age, mean (SD)", "10.45 (0.91)", "10.23 (0.82)", "-0.25"],
+        ["Age, mean (SD)", "10.45 (0.91)", "10.23 (0.82)", "-0.25 †"],  # |SMD| 0.2507 > 0.25
     ]
+    assert t.footnotes("en")[-1].startswith("† |SMD| > 0.25") and "不等同" in t.footnotes("zh")[-1]
     assert [c.label("en") for c in t.columns] == [
         "Characteristic", "Control (N = 382)", "Mentoring (N = 396)", "SMD"]
     zh = t.cells("zh").values.tolist()
     assert zh[0][0] == "性别，n (%)" and zh[1][0] == "\u2003女" and zh[3][0] == "年龄，均值（标准差）"
     assert "结对帮扶（N = 396）" in visible_text(t.to_html("zh"))
     assert not any(SUPPRESSED in n for n in t.footnotes("en"))
+    # the WWC flag of balance.csv decides when it is there (0.2507 rounds to 0.25)
+    t = table1_by_arm(t1, bal.assign(wwc_flag=["adjustment required"] * 3))
+    assert t.cells("en").iat[3, 3] == "-0.25" and not any("†" in n for n in t.footnotes("en"))
 
 
 def test_table1_tiny_arm_is_suppressed_and_footnoted():
