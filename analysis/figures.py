@@ -270,13 +270,14 @@ def _arm_colors(arms, control=None):
 
 
 def means_plot(means: pd.DataFrame, *, outcome: str, waves=None, control=None,
-               lang="en", title=None, arm_labels=None):
+               lang="en", title=None, arm_labels=None, wave_labels=None):
     """Means by arm and wave with 95% CIs.
 
     ``means`` has the columns of :func:`analysis.describe.describe_by_arm_wave`
     (outcome, arm, wave, n, mean, ci_low, ci_high). Waves are in ``waves`` order
     (the design's), else in their order in ``means``. The legend stands outside the
-    axes, so it never hides an error bar.
+    axes, so it never hides an error bar. ``arm_labels`` and ``wave_labels`` map codes to
+    text or ``{en, zh}``.
     """
     d = means[means["outcome"] == outcome].copy()
     waves = list(waves) if waves is not None else list(dict.fromkeys(d["wave"]))
@@ -288,7 +289,7 @@ def means_plot(means: pd.DataFrame, *, outcome: str, waves=None, control=None,
         x = np.arange(len(waves)) + off
         ax.errorbar(x, g["mean"], yerr=[g["mean"] - g["ci_low"], g["ci_high"] - g["mean"]],
                     marker="o", capsize=3, label=_named(arm_labels, arm, lang), color=colors[arm])
-    ax.set_xticks(range(len(waves)), waves)
+    ax.set_xticks(range(len(waves)), [_named(wave_labels, w, lang) for w in waves])
     ax.set_xlabel(label("wave", lang))
     ax.set_ylabel(label("mean", lang))
     ax.set_title(title or outcome)
@@ -305,21 +306,38 @@ def _ems(text: str) -> float:
 
 
 def _wrap(text: str, width: int = 26) -> str:
-    """Wrap a label to about ``width`` Latin characters; CJK text is cut by characters
-    (a CJK character counts as two)."""
-    import textwrap
+    """Wrap a label to about ``width`` Latin characters (a CJK character counts as two).
+
+    Latin words stay whole (split only when longer than a line); CJK text may break
+    between any two characters, but a line never starts with closing punctuation.
+
+    >>> print(_wrap("82% of left-behind students learned 沟通，遇到困难时会求助", 20))
+    82% of left-behind
+    students learned 沟
+    通，遇到困难时会求助
+    """
+    import re
 
     text = str(text)
-    if " " in text and _ems(text) <= 0.56 * len(text) + 1e-9:  # Latin text: wrap at spaces
-        return "\n".join(textwrap.wrap(text, width)) or text
+    limit = width * 0.56
+    tokens = re.findall(r"[\u2e80-\uffef]|[^\s\u2e80-\uffef]+|\s+", text)
     lines, cur = [], ""
-    for ch in text:
-        if _ems(cur + ch) > width * 0.56 and cur:
-            lines.append(cur)
-            cur = ch.lstrip() if ch == " " else ch
+    for tok in tokens:
+        if tok.isspace():
+            cur += " " if cur else ""
+            continue
+        if _ems(cur + tok) <= limit or not cur.strip() or tok in "，。、；：！？）》」』,.;:!?)":
+            while _ems(cur + tok) > limit and not cur.strip() and len(tok) > 1:  # a long word
+                k = max(1, int((limit - _ems(cur)) / 0.56))
+                lines.append((cur + tok[:k]).rstrip())
+                cur, tok = "", tok[k:]
+            cur += tok
         else:
-            cur += ch
-    return "\n".join([*lines, cur] if cur else lines) or text
+            lines.append(cur.rstrip())
+            cur = tok
+    if cur.strip():
+        lines.append(cur.rstrip())
+    return "\n".join(lines) or text
 
 
 def _arm_name(arm, lang, arm_labels=None) -> str:
@@ -408,14 +426,16 @@ def _suppressed_text(lang, min_cell=None) -> str:
     return label({"en": "suppressed (small cell)", "zh": "已隐藏（人数过少）"}, lang)
 
 
-def missingness_plot(missing: pd.DataFrame, *, lang="en", title=None, waves=None):
+def missingness_plot(missing: pd.DataFrame, *, lang="en", title=None, waves=None,
+                     wave_labels=None):
     """Percent missing by item (rows) and wave (columns).
 
     ``missing`` has columns ``item, wave, missing_pct`` (and optionally
     ``instrument``). Items are in natural order (``cls_2`` before ``cls_10``:
     :func:`natural_key`), grouped by instrument in order of appearance; waves in
     ``waves`` order (the design's), else in their order of appearance in ``missing``
-    (never alphabetical: ``post`` would come before ``pre``).
+    (never alphabetical: ``post`` would come before ``pre``). ``wave_labels`` maps a
+    wave to text or ``{en, zh}`` for the axis.
     """
     import seaborn as sns
 
@@ -432,6 +452,8 @@ def missingness_plot(missing: pd.DataFrame, *, lang="en", title=None, waves=None
     sns.heatmap(wide, annot=wide.shape[0] <= 40, fmt=".0f", cmap="Reds", vmin=0, vmax=max(
         10, float(np.nanmax(wide.to_numpy())) if wide.size else 10), cbar_kws={
         "label": label("missing", lang)}, ax=ax)
+    if wave_labels:
+        ax.set_xticklabels([_named(wave_labels, w, lang) for w in waves])
     ax.set_xlabel(label("wave", lang))
     ax.set_ylabel(label("item", lang))
     if title:
@@ -495,6 +517,7 @@ CONSORT_TEXT = {
     "baseline": {"en": "Present at baseline", "zh": "基线在场"},
     "size": {"en": "mean size {mean}, range {lo}–{hi}", "zh": "平均规模 {mean}，范围 {lo}–{hi}"},
     "stage_allocation": {"en": "Allocation", "zh": "分配"},
+    "stage_enrolment": {"en": "Enrolment", "zh": "纳入"},
     "stage_follow_up": {"en": "Follow-up", "zh": "随访"},
     "stage_analysis": {"en": "Analysis", "zh": "分析"},
     "reasons_withheld": {"en": "reasons: counts withheld (small)", "zh": "原因：人数过少，不列出"},
@@ -739,9 +762,10 @@ def consort_diagram(flow: pd.DataFrame, *, lang="en", title=None, reasons=None, 
         notes.append(T["note_withheld"].format(k=int(min_cell)))
     notes = _wrap_lines(notes, (width - 0.3) * 72 / fs)
     note_h = len(notes) * line + (0.2 if notes else 0.05)
-    row_lines = [len(top)] + [max(len(b[k]) for b in arm_boxes) if arm_boxes else 1
-                              for k in range(3)]
-    row_h = [k * line + 2 * pad for k in row_lines]
+    one_group = len(arm_boxes) == 1 and str(arms_df["arm"].iloc[0]) == "all"
+    row_lines = [0 if one_group else len(top)] + [max(len(b[k]) for b in arm_boxes)
+                                                  if arm_boxes else 1 for k in range(3)]
+    row_h = [k * line + 2 * pad if k else -gap for k in row_lines]
     height = title_h + sum(row_h) + gap * (len(row_h) - 1) + note_h
     fig = plt.figure(figsize=(width, height))
     ax = fig.add_axes([0, 0, 1, 1])
@@ -769,9 +793,12 @@ def consort_diagram(flow: pd.DataFrame, *, lang="en", title=None, reasons=None, 
 
     top_h = len(top) * line + 2 * pad
     top_x = left + n * col_w / 2
-    box(top_x, ys[0], top, top_h)
+    if not one_group:
+        box(top_x, ys[0], top, top_h)
     mid = ys[0] - row_h[0] - gap / 2
-    if n > 1:
+    if one_group:
+        pass
+    elif n > 1:
         arrow(top_x, ys[0] - top_h, top_x, mid, head=False)
         arrow(xs[0], mid, xs[-1], mid, head=False)
         for x in xs:
@@ -784,7 +811,9 @@ def consort_diagram(flow: pd.DataFrame, *, lang="en", title=None, reasons=None, 
             box(x, ys[k + 1], lines, h)
             if k < 2:
                 arrow(x, ys[k + 1] - h, x, ys[k + 2])
-    for k, key in enumerate(("stage_allocation", "stage_follow_up", "stage_analysis")):
+    stages = ("stage_enrolment" if one_group else "stage_allocation", "stage_follow_up",
+              "stage_analysis")
+    for k, key in enumerate(stages):
         yc = ys[k + 1] - row_h[k + 1] / 2
         ax.text(0.5, yc, T[key], ha="center", va="center", fontsize=fs, fontweight="bold",
                 color="#1f3d7a", bbox={"boxstyle": "round,pad=0.35", "fc": "#dde6f5", "ec": "none"})

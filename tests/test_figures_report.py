@@ -378,3 +378,22 @@ def test_report_figures_save_without_warnings(tmp_path, lang):
             paths = figures.save_figure(fig, tmp_path, f"f{i}")
             assert all(p.stat().st_size > 1000 for p in paths)
             plt.close(fig)
+
+
+def test_wave_labels_replace_wave_codes_on_the_axis():
+    figures.set_theme("en")
+    miss = pd.DataFrame({"item": ["a", "a"], "wave": ["pre", "post"], "missing_pct": [1.0, 2.0]})
+    fig = figures.missingness_plot(miss, wave_labels={"pre": {"en": "Baseline", "zh": "基线"}})
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["Baseline", "post"]
+    plt.close(fig)
+
+
+def test_long_claims_wrap_between_words():
+    text = ("82% of left-behind students learned to communicate and to ask teachers for help "
+            "(82%的留守学生学会了沟通，遇到困难时会向老师和同学求助)")
+    lines = figures._wrap(text, 34).split("\n")
+    words = set(text.replace("(", " ").split())
+    assert all(ln.split()[0] in words or not ln[0].isascii() or ln.startswith("(")
+               for ln in lines)
+    assert not any(ln.startswith("，") for ln in lines)
+    assert "".join(ln.replace(" ", "") for ln in lines) == text.replace(" ", "")
