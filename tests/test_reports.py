@@ -1,6 +1,7 @@
 """HTML reports contact no third-party server."""
 
 import nbformat
+import pandas as pd
 import pytest
 
 from workbench.reports import render_html
@@ -243,3 +244,25 @@ def test_an_executed_notebook_with_warnings_renders_clean(tmp_path, report_mode)
     assert sys.prefix not in page and sys.executable not in page and str(tmp_path) not in page
     if not report_mode:
         assert "run_dir" in text and "/" not in text.split("run_dir", 1)[1].split("\n")[0]
+
+
+def test_pre_post_index_says_change_with_the_banner_and_never_effective(tmp_path):
+    from test_headline import _row, _run
+
+    from evaluation.headline import headline
+    from workbench.reports import headline_html
+
+    claims = pd.DataFrame([{"claim": "82% improved", "claimed_proportion": 0.82, "n": 61,
+                            "ci_low": 0.7053, "ci_high": 0.8962, "null_proportion": 0.5,
+                            "verdict": "x", "claim_id": "comm-82", "has_comparison": False}])
+    rows = [_row("communication", 0.25, 0.10, 0.40, 0.002, 0.002, model="change_cr2",
+                 arm=None)]
+    h = headline(_run(tmp_path, rows, design="pre_post", claims=claims))
+    en = headline_html(h, "en", main=True)
+    assert en.index('class="banner"') < en.index('class="lead"') < en.index("<table")
+    assert "Change (points)" in en and "d_z" in en
+    assert 'b-improved">Improved (change, not effect)<' in en
+    assert "Effective:" not in en  # the rules line names the badge this design can get
+    assert "No comparison group: cannot show that the program caused it." in en
+    zh = headline_html(h, "zh", main=True)
+    assert "有改善（变化，非效果）" in zh and "没有对照组" in zh and "单组前后测" in zh

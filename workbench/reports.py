@@ -203,9 +203,9 @@ td, th {{ border-bottom: 1px solid #ddd; padding: .45rem; text-align: left; vert
 .outcomes {{ font-size: .92rem; }} .better {{ color: #555; font-size: .82rem; }}
 .badge {{ display: inline-block; padding: .12rem .5rem; border-radius: .8rem; font-weight: bold;
           font-size: .85rem; white-space: nowrap; }}
-.b-effective, .b-above_null {{ background: #d7f0d7; color: #145214; }}
+.b-effective {{ background: #d7f0d7; color: #145214; }}
 .b-harmful, .b-worsened, .b-favours_control, .b-below_null {{ background: #fbd9d9; color: #8a1010; }}
-.b-improved, .b-favours_program {{ background: #dbe8f8; color: #153e75; }}
+.b-improved, .b-favours_program, .b-above_null {{ background: #dbe8f8; color: #153e75; }}
 .b-inconclusive {{ background: #fff0c2; color: #6b4e00; }}
 .b-no_evidence, .b-no_evidence_difference, .b-no_evidence_change,
 .b-consistent_with_no_change, .b-not_reported {{ background: #e8e8e8; color: #333; }}
@@ -256,22 +256,24 @@ _ADJUST_P = {"holm": {"en": "Holm p", "zh": "Holm校正p"},
              "none": {"en": "p (not adjusted)", "zh": "p（未校正）"}}
 _HL = {
     "en": {"heading": "What the run found", "toggle": "中文", "outcome": "Outcome",
-           "verdict": "Verdict", "effect": "Effect (points)", "es": "",
+           "verdict": "Verdict", "effect": "Effect (points)", "change": "Change (points)", "es": "",
            "p": "p", "p_adj": "adjusted p", "claims": "Claims", "claim": "Claim",
            "claim_verdict": "Verdict", "claimed": "Claimed (95% CI)", "null": "No-change share",
            "attrition": "Attrition", "quality": "Data quality", "details": "In sentences",
            "wwc": "WWC (cautious)", "no_effects": "No effect estimates in this run.",
+           "no_comparison": "No comparison group: cannot show that the program caused it.",
            "rules": "Verdicts use the primary model. {effective}: the {level} CI excludes 0 on "
                     "the better side and the adjusted p < {alpha}; {inconclusive}: the CI "
                     "excludes 0 but the adjusted p does not stay below {alpha}; {none}: the CI "
                     "includes 0 (not proof of no effect). Only randomized designs can be "
                     "called effective."},
     "zh": {"heading": "本次运行的结论", "toggle": "English", "outcome": "结局",
-           "verdict": "结论", "effect": "效果（原单位）", "es": "标准化",
+           "verdict": "结论", "effect": "效果（原单位）", "change": "变化（原单位）", "es": "标准化",
            "p": "p", "p_adj": "校正p", "claims": "声称核查", "claim": "声称",
            "claim_verdict": "结论", "claimed": "声称比例（95%置信区间）", "null": "无变化时的比例",
            "attrition": "流失", "quality": "数据质量", "details": "文字说明",
            "wwc": "WWC（谨慎边界）", "no_effects": "本次运行没有效果估计。",
+           "no_comparison": "没有对照组：不能说明是项目引起的。",
            "rules": "结论依据主模型。{effective}：{level}置信区间在“更好”的一侧不含0，且校正p < {alpha}；"
                     "{inconclusive}：置信区间不含0，但校正p未低于{alpha}；{none}：置信区间包含0"
                     "（不等于证明没有效果）。只有随机化设计才能称为“有效”。"},
@@ -306,7 +308,8 @@ def headline_html(h, lang: str, *, main: bool) -> str:
         parts.append(
             '<table class="outcomes"><thead><tr>'
             f'<th>{t["outcome"]}</th><th>{t["verdict"]}</th>'
-            f'<th class="num">{t["effect"]} ({level} CI)</th>'
+            f'<th class="num">{t["change"] if h.design == "pre_post" else t["effect"]} '
+            f'({level} CI)</th>'
             f'<th class="num">{t["es"]} {es_name} ({level} CI)</th>'
             f'<th class="num">{t["p"]}</th><th class="num">{esc(p_adj)}</th></tr></thead>')
         multi = h.table["arm"].nunique() > 1
@@ -333,8 +336,10 @@ def headline_html(h, lang: str, *, main: bool) -> str:
         none_key = ("no_evidence_change" if h.design == "pre_post" else "no_evidence"
                     if h.design in ("randomized", "cluster_randomized") else
                     "no_evidence_difference")
+        decisive = ("improved" if h.design == "pre_post" else "effective"
+                    if h.design in ("randomized", "cluster_randomized") else "favours_program")
         parts.append('<p class="rules">' + esc(t["rules"].format(
-            effective=BADGES["effective"][lang], inconclusive=BADGES["inconclusive"][lang],
+            effective=BADGES[decisive][lang], inconclusive=BADGES["inconclusive"][lang],
             none=BADGES[none_key][lang], level=level, alpha=f"{h.alpha:g}")) + "</p>")
     elif not h.has_effects:
         parts.append(f"<p>{t['no_effects']}</p>")
@@ -349,7 +354,9 @@ def headline_html(h, lang: str, *, main: bool) -> str:
                 f'<tr><td><b>{esc(c["claim_id"])}</b><br><span class="claim">'
                 f'{esc(c["claim"])}</span></td>'
                 f'<td><span class="badge b-{c["verdict"]}">'
-                f'{esc(c["verdict_zh"] if lang == "zh" else c["verdict_en"])}</span></td>'
+                f'{esc(c["verdict_zh"] if lang == "zh" else c["verdict_en"])}</span>'
+                + ("" if c["has_comparison"] else
+                   f'<br><span class="better">{t["no_comparison"]}</span>') + "</td>"
                 f'<td class="num">{pct(c["claimed_proportion"])}<br><span class="better">'
                 f'{pct(c["ci_low"])} – {pct(c["ci_high"])}</span></td>'
                 f'<td class="num">{pct(c["null_proportion"])}</td></tr>')
