@@ -146,3 +146,54 @@ def label_frame(df: pd.DataFrame, study, lang: str, columns=None, *, names=None)
     for col in name_cols:
         out[col] = df[col].map(lambda v: v if pd.isna(v) else study.column_label(v, lang)).astype(object)
     return out
+
+
+def study_labels(study):
+    """A labeller for the table builders: ``labels(column, value, lang) -> str | None``.
+
+    Outcome ids (``column="outcome"``) and outcome columns (``pcc.total``, as Table 1
+    names them) take the scale's name in ``lang``; ``column="scale"`` takes
+    ``"instrument.scale"``; other values use the study's labels
+    (``Study.label`` / ``Study.column_label`` when the study has them), else
+    ``None`` (the builder shows the value itself).
+
+    Examples
+    --------
+    >>> labels = study_labels(RunFolder("RUN").study)                  # doctest: +SKIP
+    >>> labels("outcome", "communication", "zh")                       # doctest: +SKIP
+    '沟通与求助总均分（1-5）'
+    """
+    outcomes = {}
+    columns = {}
+    for o in study.outcomes:
+        name = _scale_name(study, o.scale) if o.scale else None
+        if name:
+            outcomes[o.id] = name
+            columns[o.column_name] = name
+
+    def labels(column, value, lang):
+        key = "" if value is None else str(value)
+        if column == "outcome":
+            return (outcomes.get(key) or {}).get(lang)
+        if column == "scale":
+            return (_scale_name(study, key) or {}).get(lang)
+        if column is None:
+            if key in columns:
+                return columns[key].get(lang)
+            fn = getattr(study, "column_label", None)
+            return fn(key, lang) if fn else None
+        fn = getattr(study, "label", None)
+        return fn(column, value, lang) if fn else None
+
+    return labels
+
+
+def _scale_name(study, ref: str) -> dict | None:
+    if not ref or "." not in ref:
+        return None
+    inst_id, scale_id = ref.split(".", 1)
+    try:
+        name = study.instrument(inst_id).scale(scale_id).name
+    except (KeyError, LookupError, ValueError, AttributeError):
+        return None
+    return dict(name) if name else None

@@ -61,3 +61,40 @@ def attrition_table(study, scores: pd.DataFrame) -> pd.DataFrame:
     primary = study.primary_outcomes[0].column_name if study.primary_outcomes else None
     return describe.attrition(scores, id=d.id, arm=d.arm, wave=d.wave, waves=list(d.waves),
                               analysed=primary, control=d.control)
+
+
+def consort_inputs(study, scores: pd.DataFrame, run_dir=".") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The counts and reasons of the CONSORT flow diagram (``figures/consort``).
+
+    Children (and, in a cluster design, the clusters of the outermost level) allocated,
+    lost to follow-up and analysed per arm (:func:`analysis.describe.consort_counts`),
+    and why children were not analysed (:func:`analysis.describe.consort_reasons`), with
+    the validation codes of quarantined endline rows from ``RUN/validation/quarantine.csv``.
+    "Analysed" means at the endline with the primary outcome (the first outcome when none
+    is primary). Respondents who changed cluster between waves make cluster counts
+    meaningless; the counts are then for children only.
+
+    Returns
+    -------
+    (counts, reasons) : tuple of DataFrame
+        For :func:`analysis.figures.consort_diagram` (``flow`` and ``reasons=``).
+    """
+    from pathlib import Path
+
+    d = study.design
+    outcomes = study.primary_outcomes or study.outcomes
+    primary = outcomes[0].column_name if outcomes else None
+    if primary not in scores.columns:
+        primary = None
+    common = dict(id=d.id, arm=d.arm, wave=d.wave, waves=list(d.waves), analysed=primary)
+    try:
+        counts = describe.consort_counts(scores, cluster=d.clusters[0] if d.clusters else None,
+                                         **common)
+    except ValueError:  # a child in two clusters: children only
+        counts = describe.consort_counts(scores, **common)
+    path = Path(run_dir) / "validation" / "quarantine.csv"
+    quarantine = pd.read_csv(path, dtype=str) if path.exists() else None
+    if quarantine is not None and not {d.id, d.wave, "reasons"} <= set(quarantine.columns):
+        quarantine = None
+    reasons = describe.consort_reasons(scores, quarantine=quarantine, **common)
+    return counts, reasons

@@ -15,7 +15,7 @@ name                                                     module
 =======================================================  =================================
 ``not_applicable_reason``, ``section_caveat``,           :mod:`evaluation.applicability`
 ``REASONS``, ``NOTEBOOKS``, ``SECTIONS``
-``validation_summary``, ``missingness``,                 :mod:`evaluation.quality_tables`
+``validation_summary``, ``missingness``, ``consort_inputs``,                 :mod:`evaluation.quality_tables`
 ``attrition_table``, ``ATTRITION_COLUMNS``               (``00_data_quality``)
 ``reliability_table``, ``response_counts``               :mod:`evaluation.reliability_tables`
                                                          (``01_reliability``)
@@ -58,6 +58,7 @@ from evaluation.power_tables import design_inputs, mdes_table, power_curves
 from evaluation.quality_tables import (
     ATTRITION_COLUMNS,
     attrition_table,
+    consort_inputs,
     missingness,
     validation_summary,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "REASONS", "NOTEBOOKS", "SECTIONS", "not_applicable_reason", "section_caveat",
     # 00_data_quality
     "validation_summary", "missingness", "ATTRITION_COLUMNS", "attrition_table",
+    "consort_inputs",
     # 01_reliability
     "reliability_table", "response_counts",
     # 02_baseline

@@ -302,7 +302,7 @@ class _FolderScan:
         import multiprocessing
 
         try:
-            with multiprocessing.get_context("fork").Pool(2) as pool:
+            with multiprocessing.get_context("fork").Pool(2, initializer=_child_signals) as pool:
                 for i, res in pool.imap_unordered(_search_in_child, [(files, i) for i in order]):
                     out[i] = res
         finally:
@@ -386,6 +386,15 @@ def _can_fork() -> bool:
     import multiprocessing
 
     return (os.cpu_count() or 1) > 1 and "fork" in multiprocessing.get_all_start_methods()
+
+
+def _child_signals() -> None:
+    """A forked worker ends quietly when the pool stops it (the parent's SIGTERM and SIGINT
+    handlers, e.g. ``workbench run``'s, are not its own)."""
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _search_in_child(job):

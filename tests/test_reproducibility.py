@@ -73,6 +73,9 @@ def injected_ids(path: Path) -> list[str]:
 def normalized_html(path: Path) -> str:
     text = path.read_text(encoding="utf-8")
     text = re.sub(r'(celltag_injected-parameters" id="cell-id=)[0-9a-f]+', r"\1X", text)
+    # the reproducibility footer names the run and the commit
+    text = re.sub(r'(<span class="run-id">)[^<]*(</span>)', r"\1RUN\2", text)
+    text = re.sub(r'(<span class="git-commit">)[^<]*(</span>)', r"\1COMMIT\2", text)
     return re.sub(r"<td>\d+(\.\d+)?</td></tr>", "<td>SECONDS</td></tr>", text)
 
 

@@ -673,7 +673,22 @@ def _headline(run_dir: Path, counts, warnings: list[str]):
         warnings.append(f"headline: not computed ({type(err).__name__}: {err})")
         return None
     write_summary(h, run_dir / "reports" / "summary.md")
+    _tables_docx(run_dir, warnings)
     return h
+
+
+def _tables_docx(run_dir: Path, warnings: list[str]) -> None:
+    """``reports/tables.docx``: Table 1, the effects and reliability tables and the CONSORT
+    figure for a paper (:func:`evaluation.word_export.write_tables_docx`); a document that
+    cannot be written is a warning, not a failure."""
+    from evaluation.word_export import write_tables_docx
+
+    try:
+        write_tables_docx(run_dir)
+    except OSError:
+        raise  # a full disk fails the run like every other write
+    except Exception as err:  # noqa: BLE001 - the run's outputs stand without the document
+        warnings.append(f"tables.docx: not written ({type(err).__name__}: {err})")
 
 
 def _scan_and_finish(study, run_dir: Path, sensitive, manifest: dict, failures: list[str],

@@ -48,6 +48,9 @@ def main(args) -> int:
     if result.status == "success":
         print(f"run succeeded{' with warnings' if result.warnings else ''}: {result.output}")
         print(f"open {result.output / 'reports' / 'index.html'} in a browser")
+        if getattr(result, "headline", None) is not None:
+            print()
+            print(result.headline.terminal_text())
     else:
         print(f"run FAILED: {result.output} (manifest.json says why)", file=sys.stderr)
         for f in result.failures:
