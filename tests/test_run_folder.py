@@ -83,3 +83,16 @@ def test_save_figure_publishes_png_and_svg_and_closes_the_figure(tmp_path):
     assert [p.name for p in paths] == ["line.png", "line.svg"]
     assert paths[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert fig.number not in plt.get_fignums()
+
+
+def test_the_manifest_hashes_the_study_snapshot(tmp_path):
+    """RUN/study.json, what the notebooks analysed, is listed with its sha256."""
+    import hashlib
+
+    from survey import load_study
+    from survey.snapshot import SNAPSHOT_NAME, write_snapshot
+    from workbench.manifest import list_outputs
+
+    path = write_snapshot(load_study("examples/county-cluster-trial"), tmp_path / SNAPSHOT_NAME)
+    [entry] = [e for e in list_outputs(tmp_path) if e["path"] == SNAPSHOT_NAME]
+    assert entry["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()

@@ -30,6 +30,8 @@ PACKAGES = ("survey-workbench", "pandas", "numpy", "scipy", "statsmodels", "matp
             "seaborn", "papermill", "nbconvert", "nbclient", "ipykernel", "pyarrow",
             "pyreadstat", "openpyxl", "jsonschema", "pyyaml")
 HASHED_OUTPUT_DIRS = ("data", "tables", "figures", "validation")
+HASHED_OUTPUT_FILES = ("study.json",)
+"""Files at the top of a run that are hashed too: the study snapshot the notebooks read."""
 PUBLISHABLE_DIRS = ("tables", "figures", "reports", "status")
 """Folders of a run that hold no child-level rows: what ``workbench publish`` copies."""
 PUBLICATION_NOTE = {
@@ -97,7 +99,7 @@ def list_outputs(run_dir: Path) -> list[dict]:
             continue
         rel = p.relative_to(run_dir).as_posix()
         entry = {"path": rel, "bytes": p.stat().st_size, "publishable": publishable(rel)}
-        if rel.split("/", 1)[0] in HASHED_OUTPUT_DIRS:
+        if rel.split("/", 1)[0] in HASHED_OUTPUT_DIRS or rel in HASHED_OUTPUT_FILES:
             entry["sha256"] = sha256_file(p)
         files.append(entry)
     return files
