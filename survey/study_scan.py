@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .ingest import read_study_data
+from . import ingest
 from .privacy import KEY_FILE_NAME
 from .scanner import ScanResult, scan_folder
 
@@ -49,5 +49,5 @@ def scan_for_study(folder: Path | str, study) -> ScanResult:
     >>> res.ok, res.files_scanned
     (True, 1)
     """
-    sensitive = read_study_data(study).sensitive
+    sensitive = ingest.read_study_data(study).sensitive
     return scan_folder(folder, sensitive, key_file=Path(study.root) / KEY_FILE_NAME)

@@ -308,6 +308,15 @@ def plant_small_cells_and_formulas(folder: Path) -> dict:
         for src in doc["data"]:
             if src["wave"] == "endline":
                 src["wave"] = FORMULA_WAVE
+        # the study's labels follow the renamed values (they are checked against the design)
+        values = (doc.get("labels") or {}).get("values") or {}
+        for column, old, new in (("wave", "endline", FORMULA_WAVE), ("arm", "treatment", FORMULA_ARM),
+                                 ("gender", "female", FORMULA_GENDER)):
+            if old in (values.get(column) or {}):
+                values[column][new] = values[column].pop(old)
+        if "arms" in doc["design"]:
+            doc["design"]["arms"] = [FORMULA_ARM if a == "treatment" else a
+                                     for a in doc["design"]["arms"]]
 
     edit_study_yaml(folder, waves)
     return {"tiny_ids": tiny, "one_parent_treatment": 3}
