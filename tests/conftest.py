@@ -172,6 +172,11 @@ SLOW_TESTS = {
         "six scans of 0.7-1.4 million characters, timed (~1.5 s)",
     "test_privacy.py::test_series_of_200k_ids_is_fast":
         "200,000 pseudonyms, timed (~1 s)",
+    # browser checks go with the browser test of the reports (test_browser.py, slow)
+    "test_published_table.py::test_wide_effects_table_fits_its_container_in_chromium":
+        "starts headless Chromium twice (~2 s each)",
+    "test_word_export.py::test_the_same_run_gives_the_same_bytes":
+        "writes tables.docx twice to compare bytes (~3 s)",
 }
 
 
