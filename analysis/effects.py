@@ -91,8 +91,10 @@ from analysis.effects_rules import (
     CAUSAL_STATEMENT,
     CLUSTER_RULE,
     COLUMNS,
+    MODEL_NAMES,
     SUBGROUP_COLUMNS,
     causal_statement,
+    model_label,
     primary_model,
 )
 
@@ -100,11 +102,13 @@ __all__ = [
     "CAUSAL_STATEMENT",
     "CLUSTER_RULE",
     "COLUMNS",
+    "MODEL_NAMES",
     "SUBGROUP_COLUMNS",
     "EffectsResult",
     "SubgroupResult",
     "causal_statement",
     "estimate_effects",
+    "model_label",
     "primary_model",
     "subgroup_effects",
 ]

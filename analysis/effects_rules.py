@@ -23,9 +23,47 @@ __all__ = [
     "CLUSTER_RULE",
     "COLUMNS",
     "SUBGROUP_COLUMNS",
+    "MODEL_NAMES",
     "causal_statement",
+    "model_label",
     "primary_model",
 ]
+
+MODEL_NAMES = {
+    # code: (short, for figures; long, for tables and sentences)
+    "ols_cr2": ({"en": "OLS + CR2", "zh": "普通最小二乘 + CR2"},
+                {"en": "OLS with CR2 cluster-robust SE", "zh": "OLS + CR2 聚类稳健标准误"}),
+    "ancova_hc2": ({"en": "ANCOVA + HC2", "zh": "协方差分析 + HC2"},
+                   {"en": "ANCOVA with HC2 robust SE", "zh": "协方差分析 + HC2 稳健标准误"}),
+    "mixed_reml": ({"en": "Mixed model (REML)", "zh": "混合模型（REML）"},
+                   {"en": "Mixed model (REML)", "zh": "混合效应模型（REML）"}),
+    "cluster_means": ({"en": "Cluster means", "zh": "整群均值分析"},
+                      {"en": "Analysis of cluster means", "zh": "整群均值分析"}),
+    "did": ({"en": "Difference in differences", "zh": "双重差分"},
+            {"en": "Difference in differences", "zh": "双重差分"}),
+    "paired_t": ({"en": "Paired t test", "zh": "配对 t 检验"},
+                 {"en": "Paired t-test", "zh": "配对 t 检验"}),
+    "change_cr2": ({"en": "Mean change + CR2", "zh": "均值变化 + CR2"},
+                   {"en": "Pre-post change with CR2 cluster-robust SE",
+                    "zh": "前后测变化 + CR2 聚类稳健标准误"}),
+}
+"""Every model of :mod:`analysis.effects` in words: ``code -> (short, long)``, each
+``{"en": ..., "zh": ...}``; the one table that figures and published tables read."""
+
+
+def model_label(code, lang: str = "en", *, long: bool = False) -> str:
+    """A model code in words (``long`` for tables); an unknown code as given.
+
+    Examples
+    --------
+    >>> model_label("ols_cr2"), model_label("ols_cr2", "zh", long=True), model_label("bayes")
+    ('OLS + CR2', 'OLS + CR2 聚类稳健标准误', 'bayes')
+    """
+    names = MODEL_NAMES.get(str(code))
+    if names is None:
+        return str(code)
+    entry = names[1 if long else 0]
+    return entry.get(lang) or entry["en"]
 
 COLUMNS = [
     "outcome", "arm", "control", "model", "estimate", "std_error", "df", "ci_low", "ci_high",

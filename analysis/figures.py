@@ -23,6 +23,7 @@ from pathlib import Path
 
 import matplotlib
 
+from analysis.effects_rules import model_label  # noqa: F401 - figures.model_label
 from core.atomic import write_with
 
 matplotlib.use(os.environ.get("MPLBACKEND") or "Agg", force=False)
@@ -62,30 +63,6 @@ TEXT = {
     "other_model": {"en": "Other models (sensitivity)", "zh": "其他模型（敏感性分析）"},
     "suppressed": {"en": "suppressed (fewer than {k} children)", "zh": "已隐藏（少于 {k} 名儿童）"},
 }
-
-#: Effect models in words (codes of :mod:`analysis.effects`).
-MODEL_NAMES = {
-    "ols_cr2": {"en": "OLS + CR2", "zh": "普通最小二乘 + CR2"},
-    "ancova_hc2": {"en": "ANCOVA + HC2", "zh": "协方差分析 + HC2"},
-    "mixed_reml": {"en": "Mixed model (REML)", "zh": "混合模型（REML）"},
-    "cluster_means": {"en": "Cluster means", "zh": "整群均值分析"},
-    "did": {"en": "Difference in differences", "zh": "双重差分"},
-    "paired_t": {"en": "Paired t test", "zh": "配对 t 检验"},
-    "change_cr2": {"en": "Mean change + CR2", "zh": "均值变化 + CR2"},
-}
-
-
-def model_label(model, lang: str = "en") -> str:
-    """A model code in words, e.g. ``ols_cr2`` -> ``"OLS + CR2"``; unknown codes as given.
-
-    Examples
-    --------
-    >>> model_label("ols_cr2"), model_label("mixed_reml", "zh"), model_label("bayes")
-    ('OLS + CR2', '混合模型（REML）', 'bayes')
-    """
-    entry = MODEL_NAMES.get(str(model))
-    return label(entry, lang) if entry else str(model)
-
 
 def natural_key(text) -> tuple:
     """Sort key that orders the numbers inside text by value (``cls_2`` before ``cls_10``).

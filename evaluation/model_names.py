@@ -15,29 +15,18 @@ Examples
 
 from __future__ import annotations
 
+from analysis.effects_rules import MODEL_NAMES
+from analysis.effects_rules import model_label as _model_label
+
 __all__ = ["MODEL_LABELS", "model_label"]
 
-MODEL_LABELS: dict[str, dict[str, str]] = {
-    "ols_cr2": {"en": "OLS with CR2 cluster-robust SE",
-                "zh": "OLS + CR2 聚类稳健标准误"},
-    "mixed_reml": {"en": "Mixed model (REML)",
-                   "zh": "混合效应模型（REML）"},
-    "cluster_means": {"en": "Analysis of cluster means",
-                      "zh": "整群均值分析"},
-    "did": {"en": "Difference in differences",
-            "zh": "双重差分"},
-    "ancova_hc2": {"en": "ANCOVA with HC2 robust SE",
-                   "zh": "协方差分析 + HC2 稳健标准误"},
-    "change_cr2": {"en": "Pre-post change with CR2 cluster-robust SE",
-                   "zh": "前后测变化 + CR2 聚类稳健标准误"},
-    "paired_t": {"en": "Paired t-test",
-                 "zh": "配对 t 检验"},
-}
-"""model code -> ``{"en": ..., "zh": ...}``: every model of :mod:`analysis.effects`."""
+MODEL_LABELS: dict[str, dict[str, str]] = {code: names[1] for code, names in MODEL_NAMES.items()}
+"""model code -> ``{"en": ..., "zh": ...}``: the long names of
+:data:`analysis.effects_rules.MODEL_NAMES` (figures use the short ones)."""
 
 
 def model_label(code: str, lang: str = "en") -> str:
     """The model ``code`` in words in ``lang`` (``"en"`` or ``"zh"``); unknown codes as is."""
     if lang not in ("en", "zh"):
         raise ValueError(f"lang must be 'en' or 'zh', got {lang!r}")
-    return MODEL_LABELS.get(str(code), {}).get(lang, str(code))
+    return _model_label(code, lang, long=True)
