@@ -112,14 +112,3 @@ def _smallest_cell(bal: pd.DataFrame, min_cell: int = 1) -> list[int]:
         else:
             out.append(int(min(nt, nc)))
     return out
-
-
-def icc_table(study, scores: pd.DataFrame) -> pd.DataFrame:
-    """ICCs of each outcome at each cluster level and wave (``tables/icc.csv``)."""
-    d = study.design
-    if not d.clusters or not study.outcomes:
-        return pd.DataFrame(columns=["outcome", "wave", "level", "variance", "icc"])
-    cols = {o.column_name: o.id for o in study.outcomes}
-    out = describe.icc(scores, list(cols), clusters=list(d.clusters), wave=d.wave)
-    out["outcome"] = out["outcome"].map(cols).fillna(out["outcome"])
-    return out

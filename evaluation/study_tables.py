@@ -19,7 +19,8 @@ name                                                     module
 ``attrition_table``, ``ATTRITION_COLUMNS``               (``00_data_quality``)
 ``reliability_table``, ``response_counts``               :mod:`evaluation.reliability_tables`
                                                          (``01_reliability``)
-``table1``, ``balance_table``, ``icc_table``             :mod:`evaluation.baseline_tables`
+``table1``, ``balance_table``                           :mod:`evaluation.baseline_tables`
+``icc_table``                                            :mod:`evaluation.icc_tables`
                                                          (``02_baseline``)
 ``means_table``, ``effects_table``, ``subgroup_table``   :mod:`evaluation.effects_tables`
                                                          (``03_effects``)
@@ -46,7 +47,7 @@ from evaluation.applicability import (
     not_applicable_reason,
     section_caveat,
 )
-from evaluation.baseline_tables import balance_table, icc_table, table1
+from evaluation.baseline_tables import balance_table, table1
 from evaluation.claims_tables import (
     change_summary,
     claims_audit,
@@ -54,6 +55,7 @@ from evaluation.claims_tables import (
     reliability_for_change,
 )
 from evaluation.effects_tables import effects_table, means_table, subgroup_table
+from evaluation.icc_tables import icc_table
 from evaluation.power_tables import design_inputs, mdes_table, power_curves
 from evaluation.quality_tables import (
     ATTRITION_COLUMNS,
