@@ -647,12 +647,18 @@ def _frames(p: _Plan, st: _Structure, asg: _Assignment, cov: dict, pii: dict, st
 def _design(p: _Plan) -> Design:
     """Columns and roles of the simulated design."""
     schools, design = p.schools, p.design
+    # one school per group (a two-school comparison): the school IS the group, so it cannot
+    # be a cluster of the comparison (one cluster per arm leaves no variance to estimate);
+    # the classes are the clusters, and the school difference is confounded with the program
+    school_is_arm = design in ("controlled", "cross_sectional") and p.has_arm and (
+        schools == p.n_arms)
     if p.cluster_levels is None:
-        clusters = (("class_id",) if design == "randomized" or schools == 1
+        clusters = (("class_id",) if design == "randomized" or schools == 1 or school_is_arm
                     else ("school_id", "class_id"))
     else:
         # students randomized within schools: the school is the block, the class the cluster
-        one = ("school_id",) if schools > 1 and design != "randomized" else ("class_id",)
+        one = (("school_id",) if schools > 1 and design != "randomized" and not school_is_arm
+               else ("class_id",))
         clusters = {0: (), 1: one, 2: ("school_id", "class_id")}[p.cluster_levels]
     return Design(
         type=design, id="student_id", wave="wave", waves=tuple(p.waves),
@@ -667,7 +673,8 @@ def _design(p: _Plan) -> Design:
 
 
 def _truth_outcomes(p: _Plan, params: list, rtr) -> dict:
-    arm_effects = dict(zip(p.treat_arms, p.arm_mult)) if p.n_arms > 2 else None
+    # the data's multipliers (analysis.simulate._assign); a design without arms has none
+    arm_effects = dict(zip(p.treat_arms, p.arm_mult)) if p.has_arm else None
     stability = p.stability ** max(p.n_waves - 1, 1)
     return {o.id: outcome_truth(o, *params[k], stability, rtr, p.truth_draws,
                                 arm_effects=arm_effects)
@@ -742,7 +749,7 @@ def _truth(p: _Plan, st: _Structure, asg: _Assignment, followed, truth_out: dict
     extra_p = {}
     if p.incomplete:
         extra_p["incomplete_share"] = float(p.incomplete)
-    if p.n_arms > 2:
+    if p.n_arms > 2 or (p.has_arm and p.arm_mult != [1.0]):
         extra_p["arm_effects"] = dict(zip(p.treat_arms, p.arm_mult))
     if p.cluster_levels is not None:
         extra_p["cluster_levels"] = int(p.cluster_levels)
@@ -842,10 +849,12 @@ def simulate_study(
         first arm, 0.5 for any other).
     cluster_levels : {None, 0, 1, 2}
         Cluster columns the design declares: 0 none, 1 ``school_id`` (``class_id``
-        in a one-school study, and for ``randomized``, whose schools are the
-        blocks), 2 ``school_id`` and ``class_id`` (then a ``randomized`` design
-        declares no blocks: a column has one role). ``None``: the design's default
-        (``class_id`` for ``randomized`` and one-school studies, else both).
+        in a one-school study, for ``randomized``, whose schools are the blocks,
+        and when each group of a non-randomized comparison is one school, whose
+        school is then the group), 2 ``school_id`` and ``class_id`` (then a
+        ``randomized`` design declares no blocks: a column has one role).
+        ``None``: the design's default (``class_id`` for ``randomized``, one-school
+        studies and one school per group, else both).
     id_style : {"code", "num5", "num8", "padded", "chinese"}
         Student ids: ``LB-0103-0027`` (prefix, county and school number, serial),
         5-digit numbers (``11027``), 8-digit numbers (``20020027``), zero-padded

@@ -16,6 +16,7 @@ baseline-endline change, and the shares of treated children who would look
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 import numpy as np
 
@@ -150,10 +151,12 @@ def outcome_truth(spec: OutcomeSpec, loadings, thresholds, alpha_expected, stabi
     draws : int
         Children per arm in the Monte Carlo.
     arm_effects : mapping, optional
-        With more than one treatment arm: the multiplier of ``spec.effect`` per
-        treatment arm, in arm order; the record then gives the effects by arm. The
-        Monte Carlo takes the first arm's effect to be ``spec.effect`` itself (the
-        default multiplier 1 of :func:`analysis.simulate.simulate_study`).
+        The multiplier of ``spec.effect`` per treatment arm, in arm order (as
+        :func:`analysis.simulate.simulate_study` applies it to the data). The
+        record's ``effect_latent_sd``, ``effect_scale`` and shares are those of the
+        first treatment arm (``spec.effect`` times its multiplier); with more than
+        one treatment arm it also gives the effects by arm. ``None``: one arm with
+        multiplier 1.
 
     Returns
     -------
@@ -178,9 +181,11 @@ def outcome_truth(spec: OutcomeSpec, loadings, thresholds, alpha_expected, stabi
     >>> round(t["effect_scale"], 2), round(t["effect_scale_sd_units"], 2)
     (0.2, 0.27)
     """
+    arm_mult = [float(m) for m in arm_effects.values()] if arm_effects else [1.0]
     treat_arms = list(arm_effects) if arm_effects and len(arm_effects) > 1 else []
-    arm_mult = [arm_effects[a] for a in treat_arms]
-    extra = [spec.effect * m for m in arm_mult[1:]]
+    extra = [spec.effect * m for m in arm_mult[1:]] if treat_arms else []
+    # the first treatment arm's effect is spec.effect times its multiplier (the data's)
+    spec = spec if arm_mult[0] == 1.0 else replace(spec, effect=spec.effect * arm_mult[0])
     mc = _monte_carlo(spec, loadings, thresholds, stability, rng, draws, extra_effects=extra)
     change, sd_b, extra_mc = mc.pop("_change"), mc.pop("_sd_b"), mc.pop("_extra")
     if spec.is_column:
@@ -200,8 +205,8 @@ def outcome_truth(spec: OutcomeSpec, loadings, thresholds, alpha_expected, stabi
     t["share_any_improvement_treated"] = float((change > 0).mean())
     t["share_reliable_improvement_treated"] = float((change / rci_se > 1.96).mean())
     if treat_arms:
-        t["effect_latent_sd_by_arm"] = {a: float(spec.effect * m)
-                                        for a, m in zip(treat_arms, arm_mult)}
+        t["effect_latent_sd_by_arm"] = {treat_arms[0]: float(spec.effect),
+                                        **{a: float(e) for a, e in zip(treat_arms[1:], extra)}}
         t["effect_scale_by_arm"] = {treat_arms[0]: mc["effect_scale"],
                                     **{a: e for a, (e, _) in zip(treat_arms[1:], extra_mc)}}
         t["effect_scale_mc_se_by_arm"] = {treat_arms[0]: mc["effect_scale_mc_se"],

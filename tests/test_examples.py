@@ -11,7 +11,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 CASES = {"single-school-pre-post": ("single-school", 8261),
-         "county-cluster-trial": ("county", 20240609)}
+         "county-cluster-trial": ("county", 20240609),
+         "two-school-comparison": ("two-school", 20250311)}
 GENERATED = ("study.yaml", "truth.json", "README.md")
 
 
@@ -128,6 +129,36 @@ def test_county_example_design():
     assert "非常同意" in text and "\r\n" in text
 
 
+def test_two_school_example_design():
+    """A non-randomized comparison of one program school and one comparison school: the
+    school is the group, so the classes are the clusters; the program school starts worse
+    off (the confounding a reader must be warned about)."""
+    from survey import load_study
+
+    folder = EXAMPLES / "two-school-comparison"
+    study = load_study(folder)
+    d = study.design
+    assert (d.type, d.arm, d.control, d.clusters, d.blocks) == (
+        "controlled", "arm", "comparison", ("class_id",), None)
+    assert d.waves == ("baseline", "endline")
+    assert [o.id for o in study.primary_outcomes] == ["communication"]
+    base = pd.read_csv(folder / "data" / "baseline.csv", dtype=str)
+    assert base.groupby("school_id")["arm"].agg(lambda s: tuple(sorted(set(s)))).tolist() == [
+        ("program",), ("comparison",)]
+    assert base.groupby("school_id")["class_id"].nunique().tolist() == [6, 6]
+    for value in ("program", "comparison"):
+        assert {lang: study.label("arm", value, lang) for lang in ("en", "zh")} == {
+            "program": {"en": "Program school", "zh": "项目学校"},
+            "comparison": {"en": "Comparison school", "zh": "对照学校"}}[value]
+    truth = json.loads((folder / "truth.json").read_text("utf-8"))
+    assert truth["design"]["randomization"].startswith("none: schools chosen")
+    comm = truth["outcomes"]["communication"]
+    assert comm["primary"] and comm["effect_latent_sd"] == 0.3
+    assert comm["baseline_difference_beneficial_sd"] == -0.3
+    readme = (folder / "README.md").read_text("utf-8")
+    assert "One school per group" in readme and "parallel trends" in readme
+
+
 @pytest.fixture(scope="module")
 def validated(tmp_path_factory):
     """Validation of copies of the examples (reading creates the pseudonym key)."""
@@ -149,7 +180,8 @@ def test_examples_validate_without_errors(name, validated):
     _, _, result = validated[name]
     errors = [f"{i.code} {i.file} {i.column}" for i in result.issues if i.severity == "error"]
     assert errors[:5] == [] and result.ok and not result.fatal
-    assert result.rows_read == {"single-school-pre-post": 122, "county-cluster-trial": 1474}[name]
+    assert result.rows_read == {"single-school-pre-post": 122, "county-cluster-trial": 1474,
+                                "two-school-comparison": 236}[name]
 
 
 def test_gbk_endline_decodes_to_the_simulated_answers(validated, regenerated):

@@ -544,3 +544,80 @@ def test_simulate_keeps_its_public_names_and_each_part_its_own_job():
                                            np.array(["grandparents", "one_parent"] * 25))
     assert tuple(pii) == fake_identity.PII_COLUMNS
     assert all(len(set(v)) == 50 for v in pii.values())
+
+
+# ---------------------------------------------------------------------------- arm multipliers
+
+
+@pytest.mark.parametrize("arms, mult", [(("t", "c"), (0.5,)), (("a", "b", "c"), (0.5, 1.0))])
+def test_truth_by_arm_matches_the_data_when_the_first_multiplier_is_not_one(arms, mult):
+    """The data get effect x multiplier per arm; the truth must say the same (it used to
+    report the plain effect for the first arm, and ignore a 2-arm multiplier entirely)."""
+    spec = _spec(effect=0.6)
+    sim = simulate_study([spec], design="randomized", schools=20, students_per_school=300,
+                         classes_per_school=4, icc_school=0.0, icc_class=0.0, arms=arms,
+                         arm_effects=mult, seed=17, truth_draws=100_000)
+    t = sim.truth["outcomes"]["comm"]
+    want = {a: 0.6 * m for a, m in zip(arms[:-1], mult)}
+    assert t["effect_latent_sd"] == pytest.approx(want[arms[0]])
+    assert sim.truth["parameters"]["arm_effects"] == dict(zip(arms[:-1], mult))
+    end = sim.data[sim.data["wave"] == "endline"]
+    lat = sim.latent.merge(end[["student_id", "wave", "arm"]])
+    score = pd.Series(_keyed(end, spec).mean(axis=1), index=end.index)
+    by_arm = t.get("effect_scale_by_arm", {arms[0]: t["effect_scale"]})
+    for arm, effect in want.items():
+        x, c = lat.loc[lat["arm"] == arm, "comm"], lat.loc[lat["arm"] == arms[-1], "comm"]
+        se = np.sqrt(x.var() / len(x) + c.var() / len(c))
+        assert abs(x.mean() - c.mean() - effect) < 4 * se  # latent SD units
+        xs, cs = score[end["arm"] == arm], score[end["arm"] == arms[-1]]
+        se = np.sqrt(xs.var() / len(xs) + cs.var() / len(cs))
+        assert abs(xs.mean() - cs.mean() - by_arm[arm]) < 4 * se  # scale units
+    if len(arms) > 2:
+        assert t["effect_latent_sd_by_arm"] == pytest.approx(want)
+        assert t["effect_scale_by_arm"][arms[0]] == t["effect_scale"]
+        assert 0.4 < by_arm[arms[0]] / by_arm[arms[1]] < 0.6  # 0.3 SD vs 0.6 SD
+
+
+def test_readme_names_each_arms_own_multiplier(tmp_path):
+    from workbench.study_writer import plan_from_preset, write_simulated_study
+
+    plan = plan_from_preset(None, schools=6, students_per_school=12, truth_draws=2_000, seed=2)
+    from dataclasses import replace
+
+    three = replace(plan, arms=("treatment", "treatment_plus", "control"), arm_effects=(1.0, 0.25))
+    write_simulated_study(tmp_path / "a", three)
+    text = (tmp_path / "a" / "README.md").read_text("utf-8")
+    assert "Arm `treatment_plus` has 0.25 times these effects" in text
+    two = replace(plan, arm_effects=(0.5,))
+    write_simulated_study(tmp_path / "b", two)
+    text = (tmp_path / "b" / "README.md").read_text("utf-8")
+    assert "`treatment` 0.5" in text
+    truth = json.loads((tmp_path / "b" / "truth.json").read_text("utf-8"))
+    comm = truth["outcomes"]["communication"]
+    assert comm["effect_beneficial_sd"] == comm["effect_latent_sd"] == pytest.approx(0.15)
+
+
+# ---------------------------------------------------------------------------- one school per group
+
+
+def test_one_school_per_group_declares_the_classes_as_clusters():
+    sim = simulate_study([_spec()], design="controlled", schools=2, classes_per_school=5,
+                         students_per_school=40, seed=4, truth_draws=1_000)
+    assert sim.design.clusters == ("class_id",)  # two school clusters leave no variance
+    assert sim.data.groupby("school_id")["arm"].nunique().eq(1).all()
+    sim = simulate_study([_spec()], design="controlled", schools=2, classes_per_school=5,
+                         students_per_school=40, cluster_levels=1, seed=4, truth_draws=1_000)
+    assert sim.design.clusters == ("class_id",)
+    # more schools than groups: the schools are the clusters, as before
+    sim = simulate_study([_spec()], design="controlled", schools=4, students_per_school=20,
+                         seed=4, truth_draws=1_000)
+    assert sim.design.clusters == ("school_id", "class_id")
+
+
+def test_two_school_preset():
+    from workbench.study_writer import cli_options, plan_from_options
+
+    plan = plan_from_options("two-school")
+    assert (plan.design, plan.schools, plan.arms) == ("controlled", 2, ("program", "comparison"))
+    assert plan.baseline_difference < 0  # the program school starts worse off
+    assert cli_options(plan) == ["--preset", "two-school", "--seed", str(plan.seed)]

@@ -248,6 +248,18 @@ PRESETS = {
         instruments=_THREE, trait_correlation=_THREE_CORR, platform_endline=True,
         preset="county",
     ),
+    "two-school": SimulationPlan(
+        study_id="two-school-comparison",
+        title={"en": "After-school care program for left-behind children: the program school "
+                     "compared with a neighbouring school (not randomized)",
+               "zh": "留守儿童课后关爱项目：项目学校与邻近学校的比较（非随机）"},
+        design="controlled", schools=2, blocks=1, classes_per_school=6,
+        students_per_school=(56, 64), grades=(4, 6), icc_school=0.0, icc_class=0.08,
+        stability=0.6, attrition=0.08, attrition_ratio=10 / 6, item_missing=0.01,
+        seed=20250311, arms=("program", "comparison"), instruments=_THREE,
+        trait_correlation=_THREE_CORR, baseline_difference=CONTROLLED_BASELINE_DIFFERENCE,
+        preset="two-school",
+    ),
 }
 _GENERIC = SimulationPlan(instruments=_THREE, trait_correlation=_THREE_CORR)
 
@@ -626,7 +638,10 @@ _VALUE_LABELS = {
 }
 # a preset's program names its arms (the county's treatment arm is the mentoring program)
 _PRESET_ARM_LABELS = {"county": {"treatment": {"en": "Mentoring", "zh": "结对帮扶"},
-                                 "control": {"en": "Comparison", "zh": "对照组"}}}
+                                 "control": {"en": "Comparison", "zh": "对照组"}},
+                      "two-school": {"program": {"en": "Program school", "zh": "项目学校"},
+                                     "comparison": {"en": "Comparison school",
+                                                    "zh": "对照学校"}}}
 _COLUMN_LABELS = {
     "arm": {"en": "Arm", "zh": "组别"}, "wave": {"en": "Wave", "zh": "测量时点"},
     "county_id": {"en": "County", "zh": "县"}, "school_id": {"en": "School", "zh": "学校"},
@@ -768,6 +783,10 @@ def _study_yaml(plan, sim, uses, written) -> str:
     study["notes"] = ("Simulated with `workbench simulate` (analysis.simulate.simulate_study); "
                       "every name, phone number and address is fake. The true effects are in "
                       "truth.json.")
+    if _one_school_per_group(plan):
+        study["notes"] += (" One school per group: the school is the group, so the classes are "
+                           "the clusters, and everything else that differs between the schools "
+                           "is confounded with the program (not randomized).")
     head = (f"# {plan.study_id}: a SIMULATED study with known truth (see truth.json, README.md).\n"
             f"# Re-create: workbench simulate DIR {_cli_args(plan)}\n")
     return head + yaml.safe_dump(study, allow_unicode=True, sort_keys=False, width=100,
@@ -777,17 +796,20 @@ def _study_yaml(plan, sim, uses, written) -> str:
 def _truth_json(plan, sim, uses) -> str:
     truth = dict(sim.truth)
     outs = {}
+    # the first treatment arm's effect, as effect_latent_sd (analysis.simulate_truth)
+    first = float(plan.arm_effects[0]) if plan.arm_effects and plan.has_arm else 1.0
     for ip, inst, _scale in uses:
         t = dict(truth["outcomes"][ip.outcome])
         t = {"instrument": inst.id, "scale": f"{inst.id}.{ip.scale}",
-             "effect_beneficial_sd": float(ip.effect), "primary": bool(ip.primary), **t}
+             "effect_beneficial_sd": float(ip.effect) * first, "primary": bool(ip.primary), **t}
         if not ip.is_outcome:
             t = {"instrument": inst.id, "scale": f"{inst.id}.{ip.scale}", "outcome": False,
                  **{k: v for k, v in t.items() if k not in ("instrument", "scale")}}
         outs[ip.outcome] = t
     for cp in plan.columns:
         t = dict(truth["outcomes"][cp.outcome])
-        outs[cp.outcome] = {"effect_beneficial_sd": float(cp.effect), "primary": bool(cp.primary),
+        outs[cp.outcome] = {"effect_beneficial_sd": float(cp.effect) * first,
+                            "primary": bool(cp.primary),
                             **t}
     if plan.baseline_difference:
         for t in outs.values():
@@ -832,6 +854,12 @@ def _truth_json(plan, sim, uses) -> str:
 
 def _fmt(x, d=3):
     return f"{x:.{d}f}"
+
+
+def _one_school_per_group(plan) -> bool:
+    """Each group of a non-randomized comparison is one school (the school is the group)."""
+    return (plan.has_arm and plan.design in ("controlled", "cross_sectional")
+            and plan.schools == len(plan.arms))
 
 
 def _readme(plan, sim, uses) -> str:
@@ -889,9 +917,18 @@ def _readme(plan, sim, uses) -> str:
                      f"`{cp.column}` | {cp.better} | {o['effect_latent_sd']:+.2f} | "
                      f"{o['effect_scale']:+.4f} | {o['effect_scale_mc_se']:.4f} | "
                      f"(reliability {cp.reliability}) |")
-    if len(plan.arms) > 2 and plan.has_arm:
-        lines += ["", f"Arm `{plan.arms[1]}` has {plan.arm_effects[0] if plan.arm_effects else 0.5}"
-                  " times these effects (`effect_scale_by_arm` in truth.json)."]
+    if plan.has_arm and (len(plan.arms) > 2 or (plan.arm_effects
+                                                  and float(plan.arm_effects[0]) != 1)):
+        mult = tuple(plan.arm_effects or (1.0,) + (0.5,) * (len(plan.arms) - 2))
+        if mult[0] == 1:
+            lines += ["", "; ".join(f"Arm `{a}` has {m:g} times these effects"
+                                    for a, m in zip(plan.arms[1:-1], mult[1:]))
+                      + " (`effect_scale_by_arm` in truth.json)."]
+        else:  # the table gives the first arm's effects: the plan's effects times its multiplier
+            lines += ["", "Multipliers of the plan's effects by treatment arm: "
+                      + ", ".join(f"`{a}` {m:g}" for a, m in zip(plan.arms[:-1], mult))
+                      + "; the table gives the effects of the first arm (`effect_scale_by_arm` "
+                      "in truth.json)."]
     lines.append("")
     if plan.design == "pre_post":
         o = t["outcomes"][plan.primary.outcome]
@@ -923,6 +960,29 @@ def _readme(plan, sim, uses) -> str:
                   "comparison group, and stay so. A difference between the groups mixes this "
                   "with the effect; adjusting for a baseline score measured with error removes "
                   "only part of it.", ""]
+        if len(plan.waves) > 1:
+            lines += ["Here the gap is the same at every wave (the groups would have changed "
+                      "alike without the program: parallel trends hold by construction), so a "
+                      "difference in differences (change in the program group minus change in "
+                      "the comparison group) targets the true effect, while an ANCOVA on the "
+                      "last wave keeps part of the gap. In real data nobody can check that "
+                      "assumption; the reports say so.", ""]
+    if _one_school_per_group(plan):
+        lines += ["## One school per group", "",
+                  "Each group is one school, so the school is the group: whatever else differs "
+                  "between the two schools (head teacher, other programs, the intake of the "
+                  "year) is confounded with the program, and no analysis of two schools can "
+                  "separate them. The study therefore declares the classes as its clusters "
+                  f"(`clusters: [class_id]`, {sim.truth['design']['classes']} classes): two "
+                  "school clusters leave no variance to estimate a standard error from. "
+                  "Standard errors over classes describe the uncertainty about these two "
+                  "schools, not about schools like them.",
+                  "",
+                  f"In this simulation the school level of the latent trait has no variance "
+                  f"(school ICC {plan.icc_school}): the two schools differ only by the gap "
+                  "above, so the truth can be recovered. Real schools also drift apart between "
+                  "waves for reasons of their own, which a two-school comparison cannot tell "
+                  "from the program.", ""]
     if not plan.has_arm and plan.design == "cross_sectional":
         lines += ["## What a one-off survey can and cannot show", "",
                   "One wave and no comparison group: reliability and description only; no "
