@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 
 import matplotlib
@@ -62,6 +63,21 @@ TEXT = {
     "primary_model": {"en": "Primary model", "zh": "主要模型"},
     "other_model": {"en": "Other models (sensitivity)", "zh": "其他模型（敏感性分析）"},
     "suppressed": {"en": "suppressed (fewer than {k} children)", "zh": "已隐藏（少于 {k} 名儿童）"},
+    "change": {"en": "Change (outcome units)", "zh": "变化（结局原始单位）"},
+    "higher_up": {"en": "↑ higher is better", "zh": "↑ 越高越好"},
+    "lower_down": {"en": "↓ lower is better", "zh": "↓ 越低越好"},
+    "higher_right": {"en": "higher is better →", "zh": "越高越好 →"},
+    "lower_left": {"en": "← lower is better", "zh": "← 越低越好"},
+    "by_subgroup": {"en": "Effects by subgroup (95% CI)", "zh": "各亚组的效应（95% 置信区间）"},
+    "interaction": {"en": "interaction p = {p}", "zh": "交互作用 p = {p}"},
+    "interaction_adj": {"en": "interaction p = {p} (adjusted {q})",
+                        "zh": "交互作用 p = {p}（校正后 {q}）"},
+    "share_pct": {"en": "Share of answers (%)", "zh": "作答比例（%）"},
+    "reverse_note": {"en": "(R) reverse-keyed item", "zh": "(R) 反向计分题"},
+    "target": {"en": "Target power ({p}%)", "zh": "目标功效（{p}%）"},
+    "effect_size": {"en": "Effect size (d)", "zh": "效应量 (d)"},
+    "clusters": {"en": "Clusters in the trial (both arms)", "zh": "整群总数（两组合计）"},
+    "n_per_arm": {"en": "Children per arm", "zh": "每组儿童数"},
 }
 
 def natural_key(text) -> tuple:
@@ -246,30 +262,93 @@ def _arm_colors(arms, control=None):
     return out
 
 
+def _direction(better, outcome=None) -> str:
+    """``"higher"`` or ``"lower"``: ``better`` is that text, or a mapping outcome -> it."""
+    if isinstance(better, Mapping):
+        better = better.get(outcome)
+    return "lower" if str(better).strip().lower() == "lower" else "higher"
+
+
+def _arm_order(values, control=None, arms=None) -> list:
+    """Arms in ``arms`` order (those present), else the control first, then the others in
+    natural order (``arm_2`` before ``arm_10``)."""
+    present = list(dict.fromkeys(v for v in values if not _blank(v)))
+    if arms is not None:
+        first = [a for a in arms if a in present]
+        return first + sorted((a for a in present if a not in first), key=natural_key)
+    rest = sorted((a for a in present if a != control), key=natural_key)
+    return ([control] if control in present else []) + rest
+
+
+def _blank(v) -> bool:
+    return v is None or (not isinstance(v, str) and pd.isna(v))
+
+
 def means_plot(means: pd.DataFrame, *, outcome: str, waves=None, control=None,
-               lang="en", title=None, arm_labels=None, wave_labels=None):
+               lang="en", title=None, arm_labels=None, wave_labels=None, better=None,
+               arms=None):
     """Means by arm and wave with 95% CIs.
 
-    ``means`` has the columns of :func:`analysis.describe.describe_by_arm_wave`
-    (outcome, arm, wave, n, mean, ci_low, ci_high). Waves are in ``waves`` order
-    (the design's), else in their order in ``means``. The legend stands outside the
-    axes, so it never hides an error bar. ``arm_labels`` and ``wave_labels`` map codes to
-    text or ``{en, zh}``.
+    Parameters
+    ----------
+    means : DataFrame
+        The columns of :func:`analysis.describe.describe_by_arm_wave` (``outcome, arm,
+        wave, n, mean, ci_low, ci_high``; ``tables/means.csv``).
+    outcome : str
+        The outcome drawn.
+    waves : list, optional
+        Waves in this order (the design's); default their order in ``means``.
+    control : str, optional
+        The control arm: drawn grey and first in the legend.
+    lang : {"en", "zh"}
+    title : str, optional
+        Default the outcome code; long titles wrap.
+    arm_labels, wave_labels : mapping, optional
+        Code -> text or ``{en, zh}`` (the study's labels); unlabelled codes show as they are.
+    better : str or mapping, optional
+        ``"higher"`` or ``"lower"`` (or outcome -> that): the y axis says which way is
+        better ("↓ lower is better").
+    arms : list, optional
+        Arms in this order; default the control first, then the others in natural order.
+
+    The legend stands outside the axes, so it never hides an error bar.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> m = pd.DataFrame({"outcome": "lonely", "arm": ["control", "treatment"] * 2,
+    ...                   "wave": ["pre", "pre", "post", "post"], "n": 40,
+    ...                   "mean": [3.0, 3.1, 3.0, 2.7], "ci_low": [2.8, 2.9, 2.8, 2.5],
+    ...                   "ci_high": [3.2, 3.3, 3.2, 2.9]})
+    >>> fig = means_plot(m, outcome="lonely", control="control", better="lower",
+    ...                  arm_labels={"treatment": {"en": "Mentoring", "zh": "结对帮扶"}})
+    >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    ['control', 'Mentoring']
+    >>> fig.axes[0].get_ylabel().splitlines()[-1]
+    '↓ lower is better'
     """
     d = means[means["outcome"] == outcome].copy()
     waves = list(waves) if waves is not None else list(dict.fromkeys(d["wave"]))
-    fig, ax = plt.subplots(figsize=(6.5, 3.6))
-    colors = _arm_colors(d["arm"], control)
-    offsets = np.linspace(-0.08, 0.08, max(1, d["arm"].nunique()))
-    for off, (arm, g) in zip(offsets, d.groupby("arm", sort=False)):
-        g = g.set_index("wave").reindex(waves)
+    order = _arm_order(d["arm"], control, arms)
+    fig, ax = plt.subplots(figsize=(6.8, 3.8))
+    colors = _arm_colors(order, control)
+    k = len(order)
+    offsets = np.linspace(-0.05 * (k - 1), 0.05 * (k - 1), k) if k > 1 else np.zeros(1)
+    for off, arm in zip(offsets, order):
+        g = d[d["arm"] == arm].drop_duplicates("wave").set_index("wave").reindex(waves)
         x = np.arange(len(waves)) + off
         ax.errorbar(x, g["mean"], yerr=[g["mean"] - g["ci_low"], g["ci_high"] - g["mean"]],
-                    marker="o", capsize=3, label=_named(arm_labels, arm, lang), color=colors[arm])
-    ax.set_xticks(range(len(waves)), [_named(wave_labels, w, lang) for w in waves])
+                    marker="o", capsize=3, label=_arm_name(arm, lang, arm_labels),
+                    color=colors[arm])
+    ax.set_xticks(range(len(waves)), [_wrap(_named(wave_labels, w, lang), 18) for w in waves])
+    ax.set_xlim(-0.5, len(waves) - 0.5)
     ax.set_xlabel(label("wave", lang))
-    ax.set_ylabel(label("mean", lang))
-    ax.set_title(title or outcome)
+    ylabel = label("mean", lang)
+    if better is not None:
+        ylabel += "\n" + label(TEXT["lower_down" if _direction(better, outcome) == "lower"
+                                    else "higher_up"], lang)
+    ax.set_ylabel(ylabel)
+    ax.set_title(_wrap(title or outcome, 60))
     ax.legend(title=label("arm", lang), frameon=False, bbox_to_anchor=(1.02, 1), loc="upper left")
     fig.tight_layout()
     return fig
@@ -326,14 +405,43 @@ def _arm_name(arm, lang, arm_labels=None) -> str:
 
 
 def estimation_plot(effects: pd.DataFrame, *, lang="en", title=None, models=None,
-                    arm_labels=None, outcome_labels=None):
+                    arm_labels=None, outcome_labels=None, better=None):
     """Each outcome's effect with its CI, one panel per outcome (own units).
 
-    ``effects`` has the columns of :func:`analysis.effects.estimate_effects`.
+    Parameters
+    ----------
+    effects : DataFrame
+        The columns of :func:`analysis.effects.estimate_effects` (``tables/effects.csv``):
+        ``outcome, arm, model, estimate, ci_low, ci_high, primary`` (``estimand``
+        optional: when every row is ``change`` the axis says change, not effect).
+    lang : {"en", "zh"}
+    title : str, optional
+        Default "Estimate (95% CI)".
+    models : list of str, optional
+        Only these models.
+    arm_labels, outcome_labels : mapping, optional
+        Code -> text or ``{en, zh}``: panel titles name the outcome, and with several
+        treatment arms each row names its arm ("Mentoring · OLS + CR2").
+    better : mapping, optional
+        Outcome -> ``"higher"`` or ``"lower"``: the panel title says "(lower is better)"
+        and the axis which way is better.
+
     Primary-model rows are drawn solid, others hollow (the legend under the panels
-    says so); models are named in words (:func:`model_label`), and the arm when a
-    row has one. Outcomes are in their own units, so each gets its own panel and x
-    axis. ``arm_labels`` and ``outcome_labels`` map codes to text or ``{en, zh}``.
+    says so); models are named in words (:func:`model_label`). Outcomes are in their
+    own units, so each gets its own panel and x axis.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> eff = pd.DataFrame({"outcome": "lonely", "arm": "t", "model": ["ols_cr2", "mixed_reml"],
+    ...                     "estimate": [-.3, -.28], "ci_low": [-.5, -.5],
+    ...                     "ci_high": [-.1, -.05], "primary": [True, False]})
+    >>> fig = estimation_plot(eff, better={"lonely": "lower"},
+    ...                       outcome_labels={"lonely": {"en": "Loneliness", "zh": "孤独感"}})
+    >>> fig.axes[0].get_title("left"), fig.axes[0].get_xlabel()
+    ('Loneliness (lower is better)', '← lower is better   Effect (outcome units)')
+    >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    ['OLS + CR2', 'Mixed model (REML)']
     """
     from matplotlib.lines import Line2D
 
@@ -342,12 +450,16 @@ def estimation_plot(effects: pd.DataFrame, *, lang="en", title=None, models=None
     outcomes = list(dict.fromkeys(d["outcome"]))
     heights = [max(1, (d["outcome"] == o).sum()) for o in outcomes]
     several_arms = d["arm"].dropna().astype(str).nunique() > 1 if "arm" in d else False
+    change = "estimand" in d and len(d) and (d["estimand"].astype(str) == "change").all()
     fig, axes = plt.subplots(len(outcomes), 1, figsize=(7, 0.42 * sum(heights) + 1.0 * len(outcomes)
                                                         + 0.9),
                              gridspec_kw={"height_ratios": heights}, squeeze=False,
                              layout="constrained")
+    axis = label("change" if change else "effect", lang)
     for ax, o in zip(axes[:, 0], outcomes):
         sub = d[d["outcome"] == o].reset_index(drop=True)
+        if several_arms:
+            sub = sub.assign(_a=sub["arm"].map(natural_key)).sort_values("_a", kind="stable")
         y = np.arange(len(sub))[::-1]
         labels = []
         for yi, r in zip(y, sub.itertuples()):
@@ -358,10 +470,19 @@ def estimation_plot(effects: pd.DataFrame, *, lang="en", title=None, models=None
             ax.plot(r.estimate, yi, "o", color="#1f77b4",
                     markerfacecolor="#1f77b4" if bool(r.primary) else "white")
         ax.axvline(0, color="#444", lw=1, ls="--")
-        ax.set_yticks(y, labels)
+        ax.set_yticks(y, [_wrap(t, 40) for t in labels])
         ax.set_ylim(-0.6, len(sub) - 0.4)
-        ax.set_title(_named(outcome_labels, o, lang), loc="left", fontsize=10)
-    axes[-1, 0].set_xlabel(label("effect", lang))
+        name = _named(outcome_labels, o, lang)
+        if better is not None:
+            lower = _direction(better, o) == "lower"
+            if lower:
+                hint = label(FOREST_TEXT["lower_better"], lang)
+                name += f"（{hint}）" if lang == "zh" else f" ({hint})"
+            hint = label(TEXT["lower_left" if lower else "higher_right"], lang)
+            ax.set_xlabel(f"{hint}   {axis}" if lower else f"{axis}   {hint}", fontsize=9)
+        ax.set_title(_wrap(name, 70), loc="left", fontsize=10)
+    if better is None:
+        axes[-1, 0].set_xlabel(axis)
     handles = [Line2D([], [], color="#1f77b4", marker="o", lw=2, label=label("primary_model", lang)),
                Line2D([], [], color="#1f77b4", marker="o", markerfacecolor="white", lw=2,
                       label=label("other_model", lang)),
@@ -371,29 +492,123 @@ def estimation_plot(effects: pd.DataFrame, *, lang="en", title=None, models=None
     return fig
 
 
-def forest_plot(subgroups: pd.DataFrame, *, outcome: str, lang="en", title=None, min_cell=None):
-    """Subgroup effects with CIs (columns of :func:`analysis.effects.subgroup_effects`).
+def _p_text(p) -> str:
+    if _blank(p):
+        return "–"
+    return "< .001" if p < 0.001 else f"{p:.3f}"
 
-    Rows whose estimate was suppressed (small cells) are shown as a label only,
-    in the figure's language ("fewer than ``min_cell`` children" when given).
+
+def _level_name(level_labels, subgroup, level, lang) -> str:
+    """A subgroup level's label: ``level_labels[subgroup][level]``, else ``level_labels[level]``."""
+    if isinstance(level_labels, Mapping):
+        inner = level_labels.get(subgroup)
+        for mapping in ((inner,) if isinstance(inner, Mapping) and not set(inner) <= {"en", "zh"}
+                        else ()) + (level_labels,):
+            for k in (level, str(level)):
+                if k in mapping and k != subgroup:
+                    return _named(mapping, k, lang)
+    return str(level)
+
+
+def forest_plot(subgroups: pd.DataFrame, *, outcome: str, lang="en", title=None, min_cell=None,
+                arm_labels=None, subgroup_labels=None, level_labels=None, better=None):
+    """Subgroup effects with CIs: one block of rows per subgroup variable.
+
+    Each block starts with the variable's name (bold) and its interaction test
+    (``interaction p``, with the adjusted p when the table has
+    ``interaction_p_adjusted``); under it one row per level (levels in natural order),
+    each with its effect and 95% CI drawn and written out on the right. With several
+    treatment arms each row names its arm. The x axis says which way is better.
+
+    Parameters
+    ----------
+    subgroups : DataFrame
+        The columns of :func:`analysis.effects.subgroup_effects` (``tables/
+        subgroups.csv``): ``outcome, arm, subgroup, level, estimate, ci_low, ci_high``
+        (``interaction_p``, ``interaction_p_adjusted`` optional). Rows whose estimate
+        was suppressed (small cells) say so in words ("fewer than ``min_cell``
+        children" when given).
+    outcome : str
+    lang : {"en", "zh"}
+    title : str, optional
+        Default the outcome code; a second line says "Effects by subgroup".
+    min_cell : int, optional
+    arm_labels : mapping, optional
+        Arm code -> text or ``{en, zh}``.
+    subgroup_labels : mapping, optional
+        Subgroup variable -> its name (``gender`` -> Gender / 性别).
+    level_labels : mapping, optional
+        ``{subgroup: {level: label}}`` or ``{level: label}``; labels are text or
+        ``{en, zh}``.
+    better : str or mapping, optional
+        ``"higher"`` or ``"lower"`` (or outcome -> that).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> sub = pd.DataFrame({"outcome": "c", "arm": "t", "subgroup": "gender",
+    ...                     "level": ["male", "female"], "estimate": [.2, .1],
+    ...                     "ci_low": [0, -.1], "ci_high": [.4, .3], "interaction_p": .25})
+    >>> fig = forest_plot(sub, outcome="c", subgroup_labels={"gender": "Gender"},
+    ...                   level_labels={"gender": {"female": "Girls", "male": "Boys"}})
+    >>> [t.get_text().strip() for t in fig.axes[0].get_yticklabels()]
+    ['Gender', 'Girls', 'Boys']
     """
     d = subgroups[subgroups["outcome"] == outcome].reset_index(drop=True)
-    fig, ax = plt.subplots(figsize=(6.5, 0.42 * len(d) + 1.3))
-    y = np.arange(len(d))[::-1]
-    names = []
-    for yi, r in zip(y, d.itertuples()):
-        names.append(f"{r.subgroup} = {r.level}")
-        if pd.notna(r.estimate) and pd.notna(r.ci_low):
-            ax.plot([r.ci_low, r.ci_high], [yi, yi], color="#1f77b4", lw=2)
-            ax.plot(r.estimate, yi, "s", color="#1f77b4")
+    several_arms = "arm" in d and d["arm"].dropna().astype(str).nunique() > 1
+    lower = _direction(better, outcome) == "lower" if better is not None else None
+    rows = []  # (is_header, label, record)
+    for sg in dict.fromkeys(d["subgroup"]):
+        g = d[d["subgroup"] == sg].to_dict("records")
+        rows.append((True, _named(subgroup_labels, sg, lang), g[0]))
+        g.sort(key=lambda r: (natural_key(r["level"]), natural_key(r.get("arm", ""))))
+        for r in g:
+            name = _level_name(level_labels, sg, r["level"], lang)
+            if several_arms:
+                name += " · " + _arm_name(r.get("arm"), lang, arm_labels)
+            rows.append((False, "    " + name, r))
+    n = len(rows)
+    fig, (ax, axt) = plt.subplots(1, 2, sharey=True, figsize=(8.6, 0.36 * n + 1.9),
+                                  gridspec_kw={"width_ratios": [3.0, 1.7], "wspace": 0.03},
+                                  layout="constrained")
+    y = np.arange(n)[::-1]
+    for yi, (head, _, r) in zip(y, rows):
+        if head:
+            p, q = r.get("interaction_p"), r.get("interaction_p_adjusted")
+            if not _blank(p):
+                key = "interaction_adj" if not _blank(q) else "interaction"
+                axt.text(0.02, yi, label(TEXT[key], lang).format(p=_p_text(p), q=_p_text(q)),
+                         va="center", ha="left", fontsize=8.5, color="#444")
+            continue
+        est, lo, hi = r.get("estimate"), r.get("ci_low"), r.get("ci_high")
+        if not _blank(est) and not _blank(lo) and not _blank(hi):
+            ax.plot([lo, hi], [yi, yi], color="#1f77b4", lw=2)
+            ax.plot(est, yi, "s", color="#1f77b4")
+            text = f"{est:.2f} [{lo:.2f}, {hi:.2f}]"
         else:
-            ax.text(0, yi, _suppressed_text(lang, min_cell), va="center", ha="center", fontsize=8,
-                    color="#777")
+            text = _suppressed_text(lang, min_cell)
+        axt.text(0.02, yi, text, va="center", ha="left", fontsize=9,
+                 color="#222" if not _blank(est) else "#777")
     ax.axvline(0, color="#444", lw=1, ls="--")
-    ax.set_yticks(y, names)
-    ax.set_xlabel(label("effect", lang))
-    ax.set_title(title or f"{outcome}: {label('subgroup', lang)}")
-    fig.tight_layout()
+    ax.set_yticks(y, [_wrap(t, 44) for _, t, _ in rows])
+    for tick, (head, _, _) in zip(ax.get_yticklabels(), rows):
+        if head:
+            tick.set_fontweight("bold")
+    ax.set_ylim(-0.6, n - 0.2)
+    xlabel = label("effect", lang)
+    if lower is not None:
+        xlabel += "\n" + label(TEXT["lower_left" if lower else "higher_right"], lang)
+    ax.set_xlabel(xlabel)
+    axt.set_axis_off()
+    axt.set_xlim(0, 1)
+    axt.text(0.02, n - 0.35, label(FOREST_TEXT["col_estimate"], lang), ha="left", va="bottom",
+             fontsize=9, fontweight="bold")
+    head = title or outcome
+    fig.suptitle(f"{_wrap(head, 70)}\n{label('by_subgroup', lang)}", fontsize=11)
     return fig
 
 
@@ -439,44 +654,114 @@ def missingness_plot(missing: pd.DataFrame, *, lang="en", title=None, waves=None
     return fig
 
 
-def item_distributions(counts: pd.DataFrame, *, lang="en", title=None):
-    """Stacked response shares per item.
+def item_distributions(counts: pd.DataFrame, *, lang="en", title=None, items=None,
+                       item_labels=None, reverse=()):
+    """Stacked response shares per item (0-100%), one bar per item.
 
-    ``counts`` has columns ``item, response, n``.
+    Parameters
+    ----------
+    counts : DataFrame
+        Columns ``item, response, n`` (:func:`evaluation.reliability_tables.response_counts`).
+        Responses stack in their order of appearance (the response scale's).
+    lang : {"en", "zh"}
+    title : str, optional
+    items : list, optional
+        Items in this order; default natural order (``cls_2`` before ``cls_10``).
+    item_labels : mapping, optional
+        Item -> text or ``{en, zh}`` for the axis (e.g. the item's wording); long
+        labels wrap.
+    reverse : collection, optional
+        Reverse-keyed items: marked ``(R)``, explained under the legend.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> c = pd.DataFrame({"item": ["q10"] * 2 + ["q2"] * 2, "response": ["no", "yes"] * 2,
+    ...                   "n": [5, 15, 10, 10]})
+    >>> fig = item_distributions(c)
+    >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    ['q10', 'q2']
     """
     wide = counts.pivot_table(index="item", columns="response", values="n", aggfunc="sum",
                               fill_value=0, sort=False)
-    shares = wide.div(wide.sum(axis=1).replace(0, np.nan), axis=0)
-    fig, ax = plt.subplots(figsize=(7, 0.3 * len(shares) + 1.4))
+    order = list(items) if items is not None else sorted(wide.index, key=natural_key)
+    order = [i for i in order if i in wide.index] + sorted(
+        (i for i in wide.index if i not in order), key=natural_key)
+    shares = wide.reindex(order).div(wide.reindex(order).sum(axis=1).replace(0, np.nan), axis=0)
+    reverse = set(reverse or ())
+    names = [_wrap(_named(item_labels, it, lang), 46) + (" (R)" if it in reverse else "")
+             for it in order]
+    height = 0.3 * sum(t.count("\n") * 0.6 + 1 for t in names) + 1.6
+    fig, ax = plt.subplots(figsize=(7.5, height), layout="constrained")
     shares.iloc[::-1].plot(kind="barh", stacked=True, ax=ax, colormap="RdYlBu", width=0.8,
                            legend=True)
-    ax.set_xlabel(label("share", lang))
+    ax.set_yticks(range(len(names)), names[::-1])
+    ax.set_xlim(0, 1)
+    ax.set_xticks(np.linspace(0, 1, 6), [f"{v:.0f}" for v in np.linspace(0, 100, 6)])
+    ax.set_xlabel(label("share_pct", lang))
     ax.set_ylabel(label("item", lang))
-    ax.legend(title=label("response", lang), bbox_to_anchor=(1.01, 1), loc="upper left",
-              frameon=False)
+    ax.grid(axis="y", visible=False)
+    leg = ax.legend(title=label("response", lang), bbox_to_anchor=(1.01, 1), loc="upper left",
+                    frameon=False)
+    if reverse & set(order):
+        leg.set_title(f"{label('response', lang)}\n\n{label('reverse_note', lang)}")
+        leg.get_title().set_fontsize(8.5)
     if title:
-        ax.set_title(title)
-    fig.tight_layout()
+        ax.set_title(_wrap(title, 70))
     return fig
 
 
 def power_curve(curves: pd.DataFrame, *, x: str, lang="en", title=None, xlabel=None,
-                target=0.8):
+                target=0.8, series_labels=None, legend_title=None):
     """Power against a design quantity, one line per ``series``.
 
-    ``curves`` has columns ``x`` (named by the argument), ``power`` and ``series``.
+    Parameters
+    ----------
+    curves : DataFrame
+        Columns ``x`` (named by the argument), ``power`` and ``series``
+        (:func:`evaluation.power_tables.power_curves`: ``series`` like ``"d = 0.2"``,
+        and ``effect``).
+    x : str
+        ``"clusters"`` (clusters in the trial, both arms) or ``"n_per_arm"``, or any
+        column (then name it with ``xlabel``).
+    lang : {"en", "zh"}
+    title, xlabel : str, optional
+        ``xlabel`` defaults to the words for ``clusters`` / ``n_per_arm``.
+    target : float
+        The target power, drawn dashed and named in the legend.
+    series_labels : mapping, optional
+        Series -> text or ``{en, zh}``.
+    legend_title : str or dict, optional
+        Default "Effect size (d)" when the table has an ``effect`` column.
+
+    The legend stands right of the axes, never on the curves.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> c = pd.DataFrame({"clusters": [10, 20] * 2, "power": [.3, .6, .5, .9],
+    ...                   "series": ["d = 0.2"] * 2 + ["d = 0.3"] * 2, "effect": [.2, .2, .3, .3]})
+    >>> fig = power_curve(c, x="clusters", lang="en")
+    >>> fig.axes[0].get_xlabel()
+    'Clusters in the trial (both arms)'
     """
-    fig, ax = plt.subplots(figsize=(6, 3.8))
+    from matplotlib.ticker import PercentFormatter
+
+    fig, ax = plt.subplots(figsize=(7, 3.9), layout="constrained")
     for name, g in curves.groupby("series", sort=False):
-        ax.plot(g[x], g["power"], marker="o", ms=3, label=str(name))
-    ax.axhline(target, color="#444", lw=1, ls="--")
-    ax.set_ylim(0, 1)
-    ax.set_xlabel(xlabel or x)
+        ax.plot(g[x], g["power"], marker="o", ms=3, label=_named(series_labels, name, lang))
+    ax.axhline(target, color="#444", lw=1, ls="--",
+               label=label("target", lang).format(p=f"{100 * target:.0f}"))
+    ax.set_ylim(0, 1.02)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_xlabel(xlabel or (label(x, lang) if x in ("clusters", "n_per_arm") else x))
     ax.set_ylabel(label("power", lang))
-    ax.legend(frameon=False)
+    if legend_title is None and "effect" in curves:
+        legend_title = TEXT["effect_size"]
+    ax.legend(frameon=False, bbox_to_anchor=(1.02, 1), loc="upper left",
+              title=label(legend_title, lang) if legend_title else None)
     if title:
-        ax.set_title(title)
-    fig.tight_layout()
+        ax.set_title(_wrap(title, 60))
     return fig
 
 
