@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "and rses. The files name the options that re-create them byte for byte.")
     p.add_argument("folder")
     # defaults are None so that a --preset can fill them; the help shows the generic defaults
-    p.add_argument("--preset", choices=["single-school", "county"], default=None,
+    p.add_argument("--preset", choices=["single-school", "county", "two-school"], default=None,
                    help="the settings of a bundled example (other options override them)")
     p.add_argument("--design", default=None,
                    choices=["cross_sectional", "pre_post", "controlled", "randomized",
