@@ -266,3 +266,64 @@ def test_pre_post_index_says_change_with_the_banner_and_never_effective(tmp_path
     assert "No comparison group: cannot show that the program caused it." in en
     zh = headline_html(h, "zh", main=True)
     assert "有改善（变化，非效果）" in zh and "没有对照组" in zh and "单组前后测" in zh
+
+
+def test_stamp_writes_the_manifest_hash_into_every_footer_and_keeps_the_sizes(tmp_path):
+    """Pages are written before manifest.json; stamp_reports puts its short sha256 in each
+    footer (a new page's placeholder and a kept page's earlier hash alike), byte for byte
+    the same size, and leaves other text alone."""
+    import hashlib
+
+    from workbench.manifest import stamp_reports
+    from workbench.reports import MANIFEST_HASH_PENDING, footer_html
+
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    fresh = footer_html(FOOTER, "zh")
+    assert f'<span class="manifest-sha256">{MANIFEST_HASH_PENDING}</span>' in fresh
+    kept = fresh.replace(MANIFEST_HASH_PENDING, "0123456789ab")  # from an earlier run
+    (reports / "a.html").write_text(f"<html><body><p>pending-hash</p>{fresh}</body></html>",
+                                    encoding="utf-8")
+    (reports / "b.html").write_text(f"<html><body>{kept}</body></html>", encoding="utf-8")
+    (reports / "c.html").write_text("<html><body>no footer</body></html>", encoding="utf-8")
+    (tmp_path / "manifest.json").write_text('{"status": "success"}\n', encoding="utf-8")
+    sizes = {p.name: p.stat().st_size for p in reports.iterdir()}
+    digest = stamp_reports(tmp_path)
+    assert digest == hashlib.sha256(b'{"status": "success"}\n').hexdigest()
+    assert {p.name: p.stat().st_size for p in reports.iterdir()} == sizes
+    for name in ("a.html", "b.html"):
+        page = (reports / name).read_text(encoding="utf-8")
+        assert f'<span class="manifest-sha256">{digest[:12]}</span>' in page, name
+        assert "0123456789ab" not in page
+    assert "<p>pending-hash</p>" in (reports / "a.html").read_text(encoding="utf-8")
+    assert (reports / "c.html").read_text(encoding="utf-8") == "<html><body>no footer</body></html>"
+    assert "manifest.json 的 sha256" in fresh and "manifest.json sha256" in footer_html(FOOTER)
+
+
+@pytest.mark.kernel
+def test_every_page_of_a_finished_run_shows_the_sha256_of_its_manifest(tmp_path):
+    """A real run (the tiny study, one notebook): the short hash in the footer of every page
+    is the sha256 of the run's manifest.json, and the manifest's page sizes are true."""
+    import hashlib
+    import json
+    import re
+
+    from conftest import write_tiny_study
+
+    from workbench.cli import main
+
+    study = write_tiny_study(tmp_path / "tiny")
+    out = tmp_path / "out"
+    assert main(["run", str(study), "--out", str(out), "--only", "00_data_quality",
+                 "--no-progress", "--jobs", "1"]) == 0
+    manifest = (out / "manifest.json").read_bytes()
+    digest = hashlib.sha256(manifest).hexdigest()
+    pages = sorted((out / "reports").glob("*.html"))
+    assert [p.name for p in pages] == ["00_data_quality.html", "index.html"]
+    for page in pages:
+        shown = re.findall(r'<span class="manifest-sha256">([^<]*)</span>',
+                           page.read_text(encoding="utf-8"))
+        assert shown == [digest[:12]], (page.name, shown, digest)
+    listed = {o["path"]: o["bytes"] for o in json.loads(manifest)["outputs"]}
+    for page in pages:
+        assert listed[f"reports/{page.name}"] == page.stat().st_size, page.name

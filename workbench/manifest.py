@@ -2,7 +2,9 @@
 
 Inputs are listed with sha256; outputs under ``data/``, ``tables/``,
 ``figures/`` and ``validation/`` with sha256 too (executed notebooks and HTML
-carry execution times, so they are listed without hashes). Two runs of the same
+carry execution times, so they are listed without hashes). Every HTML page shows the
+manifest's own short hash in its footer (:func:`stamp_reports`, after the manifest is
+written). Two runs of the same
 inputs, parameters and seed give manifests that differ only in timings and
 paths.
 
@@ -20,6 +22,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 from datetime import datetime, timezone
@@ -109,6 +112,44 @@ def environment() -> dict:
     return {"platform": platform.platform(), "python_executable": sys.executable,
             "packages": package_versions(),
             "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS")}
+
+
+_STAMP = re.compile(rb'(<span class="manifest-sha256">)([0-9a-f]{12}|pending-hash)(</span>)')
+
+
+def stamp_reports(run_dir: Path) -> str:
+    """Write the short sha256 of ``RUN/manifest.json`` into the footer of every
+    ``RUN/reports/*.html``; return the manifest's full sha256.
+
+    The pages are written before the manifest (it lists them, and the privacy scan that
+    it records reads them), so their footers hold a placeholder
+    (:data:`workbench.reports.MANIFEST_HASH_PENDING`) or, for a page kept from an earlier
+    run that ``--only`` updated, that run's hash; both are 12 ASCII bytes, as the 12 hex
+    digits that replace them, so each page keeps the size the manifest records (pages are
+    listed without a hash). The manifest is not changed. Pages are rewritten atomically.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> run = Path(tempfile.mkdtemp()); (run / "reports").mkdir()
+    >>> _ = (run / "manifest.json").write_text('{"status": "success"}')
+    >>> page = run / "reports" / "index.html"
+    >>> _ = page.write_text('<span class="manifest-sha256">pending-hash</span>')
+    >>> digest = stamp_reports(run)
+    >>> page.read_text() == f'<span class="manifest-sha256">{digest[:12]}</span>'
+    True
+    """
+    from core.atomic import write_bytes
+
+    digest = sha256_file(Path(run_dir) / "manifest.json")
+    short = digest[:12].encode("ascii")
+    for page in sorted((Path(run_dir) / "reports").glob("*.html")):
+        raw = page.read_bytes()
+        new = _STAMP.sub(lambda m: m.group(1) + short + m.group(3), raw)
+        if new != raw:
+            assert len(new) == len(raw), page  # the size in the manifest stays true
+            write_bytes(page, new)
+    return digest
 
 
 def write_manifest(path: Path, manifest: dict) -> None:

@@ -696,8 +696,11 @@ def _scan_and_finish(study, run_dir: Path, sensitive, manifest: dict, failures: 
     """The last step: scan every file, remove those with findings, then write the manifest
     and scan it too; a manifest with a finding has its paths replaced by hashes.
 
-    Nothing is written after this: the manifest's ``privacy`` entry describes the scan of
-    the other files, and the manifest itself is the last file written and scanned.
+    Nothing is written after this but the manifest's short hash in the pages' footers
+    (:func:`workbench.manifest.stamp_reports`: 12 hex digits in place of a 12-byte
+    placeholder, so the pages keep the sizes the manifest lists): the manifest's
+    ``privacy`` entry describes the scan of the other files, and the manifest itself is
+    the last file written and scanned.
     """
     from survey.scanner import scan_folder
 
@@ -749,6 +752,9 @@ def _scan_and_finish(study, run_dir: Path, sensitive, manifest: dict, failures: 
         failures.append(manifest["failures"][0])
         mf.write_manifest(check / "manifest.json", manifest)
     os.replace(check / "manifest.json", run_dir / "manifest.json")
+    # the pages' footers show the manifest's short hash: 12 hex digits in place of the
+    # 12-byte placeholder the scan read (sizes as listed; nothing else changes)
+    mf.stamp_reports(run_dir)
     return scan
 
 

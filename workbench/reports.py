@@ -133,26 +133,37 @@ def footer_data(manifest: dict) -> dict:
     }
 
 
+MANIFEST_HASH_PENDING = "pending-hash"
+"""What the footer shows in place of the manifest's short hash until the run's
+``manifest.json`` is written; :func:`workbench.manifest.stamp_reports` then writes the first
+12 hex digits of its sha256 in its place (the same number of bytes, so the page's size
+recorded in the manifest stays true)."""
+
+MANIFEST_HASH_CLASS = "manifest-sha256"
+"""The class of the ``<span>`` that holds the manifest's short hash on every page."""
+
 _FOOTER_TEXT = {
     "en": {"version": "Survey Workbench", "commit": "commit", "seed": "seed", "run": "run",
            "inputs": "inputs (sha256, first 12 hex digits)", "unknown": "unknown",
-           "hashed": "manifest.json lists the sha256 of this page; the manifest's own hash "
-                     "cannot be on a page written before it.",
-           "not_hashed": "This page was written before manifest.json, so the manifest's own "
-                         "hash cannot be shown here; manifest.json lists this page and every "
-                         "other output of the run, with the inputs' full sha256."},
+           "manifest": "manifest.json sha256",
+           "manifest_note": "the manifest lists every file of this run: inputs, tables, "
+                            "figures and data with their sha256, the reports (this page "
+                            "too) with their size, since a page cannot hold its own hash."},
     "zh": {"version": "Survey Workbench", "commit": "代码提交", "seed": "随机种子",
            "run": "运行编号", "inputs": "输入文件（sha256前12位）", "unknown": "未知",
-           "hashed": "manifest.json 列出本页的 sha256；本页写于 manifest.json 之前，"
-                     "因此无法显示 manifest 自身的哈希。",
-           "not_hashed": "本页写于 manifest.json 之前，因此无法在此显示 manifest 自身的哈希；"
-                         "manifest.json 列出本页及本次运行的所有其他输出，以及输入文件的完整 sha256。"},
+           "manifest": "manifest.json 的 sha256",
+           "manifest_note": "该清单列出本次运行的所有文件：输入文件、表格、图和数据附 sha256，"
+                            "报告（包括本页）附文件大小，因为网页无法包含自身的哈希。"},
 }
 
 
 def footer_html(footer: dict, lang: str = "en") -> str:
     """The reproducibility footer of a page: workbench version, git commit (short), seed,
-    run id, the inputs' short hashes, and a line on the manifest's hash.
+    run id, the inputs' short hashes, and the short sha256 of the run's ``manifest.json``.
+
+    The manifest is written after the pages, so the footer holds
+    :data:`MANIFEST_HASH_PENDING` in a ``<span class="manifest-sha256">`` until
+    :func:`workbench.manifest.stamp_reports` writes the hash there.
 
     Examples
     --------
@@ -161,25 +172,26 @@ def footer_html(footer: dict, lang: str = "en") -> str:
     ...                  "sha256": "c194f39de084"}]})
     >>> "566489b<" in f and "study.yaml c194f39de084" in f
     True
+    >>> '<span class="manifest-sha256">pending-hash</span>' in f
+    True
     """
-    from workbench.manifest import HASHED_OUTPUT_DIRS
-
     t = _FOOTER_TEXT["zh" if lang == "zh" else "en"]
     commit = (footer.get("git_commit") or "")[:7] or t["unknown"]
     ins = " · ".join(f"{html.escape(_shown_path(i['path']))} {html.escape(i['sha256'] or '–')}"
                      for i in footer.get("inputs") or [])
-    line = t["hashed"] if "reports" in HASHED_OUTPUT_DIRS else t["not_hashed"]
+    colon = "：" if lang == "zh" else ": "
     return (
         '<footer class="wb-repro" style="margin:2.5rem auto 1rem;padding:.6rem 1rem;'
         "max-width:60rem;border-top:1px solid #ccc;color:#555;font-size:.8rem;"
-        'font-family:sans-serif;line-height:1.5">'
+        'font-family:sans-serif;line-height:1.5;overflow-wrap:anywhere">'
         f"<div>{t['version']} {html.escape(str(footer.get('version') or t['unknown']))} · "
         f'{t["commit"]} <span class="git-commit">{html.escape(commit)}</span> · '
         f"{t['seed']} {html.escape(str(footer.get('seed')))} · "
         f'{t["run"]} <span class="run-id">{html.escape(str(footer.get("run_id") or ""))}'
         "</span></div>"
-        f"<div>{t['inputs']}{'：' if lang == 'zh' else ': '}{ins or '–'}</div>"
-        f"<div>{html.escape(line)}</div></footer>\n")
+        f"<div>{t['inputs']}{colon}{ins or '–'}</div>"
+        f'<div>{t["manifest"]} <span class="{MANIFEST_HASH_CLASS}">{MANIFEST_HASH_PENDING}'
+        f"</span>{colon}{html.escape(t['manifest_note'])}</div></footer>\n")
 
 
 _INDEX = """<!DOCTYPE html>
