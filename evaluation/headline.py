@@ -43,8 +43,31 @@ The badges use only the primary model (:func:`analysis.effects_rules.primary_mod
 flagged ``primary`` in ``effects.csv``); the other models are sensitivity analyses.
 High attrition (WWC) does not change the badge; it adds a caveat to the sentences.
 
+What each row estimates (``estimand`` of ``effects.csv``; from the design type when the
+column is absent): an **effect** (randomized designs), an **adjusted difference**
+(``controlled``, ``cross_sectional`` with groups: not randomized, so confounding cannot be
+ruled out) or a **change** (``pre_post``: one group over time). The sentences and
+:data:`ESTIMAND_LABELS` use these words, never "effect" for the last two.
+
+Multiplicity: ``p_adjusted`` is adjusted within its ``family`` of ``effects.csv``
+(``primary``: the primary outcome(s); ``secondary``: the others), per arm. The sentences
+name the family ("Holm across 2 secondary outcomes"); a family of one outcome needs no
+adjustment and says so. Without a ``family`` column the adjusted p is read as adjusted
+across all outcomes of the arm (the tables of older runs).
+
 The banner: for ``pre_post`` designs :func:`analysis.effects_rules.causal_statement`;
-for ``controlled`` and ``cross_sectional`` designs :data:`NON_RANDOMIZED_STATEMENT`.
+for ``controlled`` and ``cross_sectional`` designs with groups
+:data:`NON_RANDOMIZED_STATEMENT` (the design cannot rule out confounding), then the
+parallel-trends assumption when the primary model is the difference in differences, and
+the primary outcome's E-value in words (VanderWeele & Ding 2017: ``e_value`` and
+``e_value_ci`` of ``effects.csv``, else computed from the standardized difference and
+its interval by :func:`analysis.evalue.evalue_smd`).
+
+Attrition: overall and differential attrition, classified against the What Works
+Clearinghouse boundaries, cautious *and* optimistic (``wwc_cautious``,
+``wwc_optimistic`` of ``attrition.csv``; computed here when the table has no such
+columns), for randomized designs only; for a non-randomized comparison the sentence
+says that it is judged by the baseline equivalence of the analysed sample instead.
 
 Numbers in sentences: estimates 2 decimals (signed), p 3 decimals or "< .001",
 shares as %, counts as integers. The table keeps the unrounded values of ``effects.csv``.
@@ -63,11 +86,16 @@ __all__ = [
     "BADGES",
     "CLAIM_VERDICTS",
     "DESCRIPTIVE_STATEMENT",
+    "ESTIMAND_LABELS",
     "NON_RANDOMIZED_STATEMENT",
+    "PARALLEL_TRENDS",
     "WWC_LABELS",
     "Headline",
     "badge",
     "causal_banner",
+    "estimand_of",
+    "evalue_sentence",
+    "family_note",
     "fmt_estimate",
     "fmt_p",
     "headline",
@@ -93,14 +121,34 @@ BADGES = {
 """Badge key -> label in English and Chinese (the rules: module docstring)."""
 
 NON_RANDOMIZED_STATEMENT = {
-    "en": ("The groups were not assigned at random. Children (or schools) in the program may "
-           "have differed from the comparison group before it started, in ways the covariates "
-           "do not capture, so a difference between the groups cannot be attributed to the "
+    "en": ("The groups were not assigned at random, so this design cannot rule out "
+           "confounding. Children (or schools) in the program may have differed from the "
+           "comparison group before it started, in ways the covariates do not capture; the "
+           "results are adjusted differences between the groups, not effects of the "
            "program: no causal claim follows."),
-    "zh": ("各组不是随机分配的。参加项目的儿童（或学校）在项目开始前可能就与对照组不同，"
-           "而协变量未必能反映这些差异，因此不能把两组之间的差异归因于项目：由此不能得出因果结论。"),
+    "zh": ("各组不是随机分配的，因此该设计无法排除混杂。参加项目的儿童（或学校）在项目开始前"
+           "可能就与对照组不同，而协变量未必能反映这些差异；结果是两组之间的调整后差异，而不是"
+           "项目的效果：由此不能得出因果结论。"),
 }
 """Banner of the designs with a comparison group that was not randomized."""
+
+PARALLEL_TRENDS = {
+    "en": ("The primary estimate is a difference in differences (the change in the program "
+           "group minus the change in the comparison group): it removes a stable difference "
+           "between the groups, but assumes parallel trends, i.e. that without the program "
+           "both groups would have changed alike; the data cannot check this."),
+    "zh": ("主要估计采用双重差分（项目组的变化减去对照组的变化）：它能消除两组之间稳定不变的差异，"
+           "但前提是“平行趋势”假设，即如果没有项目，两组本会发生同样的变化；数据无法检验这一点。"),
+}
+"""Added to the banner when the primary model is ``did``."""
+
+ESTIMAND_LABELS = {
+    "effect": {"en": "Effect", "zh": "效果"},
+    "adjusted_difference": {"en": "Adjusted difference", "zh": "调整后差异"},
+    "change": {"en": "Change", "zh": "变化"},
+}
+"""What a row estimates (``estimand`` of ``effects.csv``), as a heading: the column
+header of the index page's outcome table."""
 
 DESCRIPTIVE_STATEMENT = {
     "en": ("This study has no comparison group and no earlier measurement of the same "
@@ -114,6 +162,9 @@ _ADJUST = {"holm": {"en": "Holm-adjusted", "zh": "Holm校正"},
            "none": {"en": "not adjusted", "zh": "未校正"}}
 _BETTER = {"higher": {"en": "higher is better", "zh": "越高越好"},
            "lower": {"en": "lower is better", "zh": "越低越好"}}
+_FAMILY = {"primary": {"en": "primary", "zh": "主要"},
+           "secondary": {"en": "secondary", "zh": "次要"}}
+_ADJUST_NAME = {"holm": "Holm", "bh": "Benjamini-Hochberg"}
 WWC_LABELS = {"low": {"en": "low attrition", "zh": "低流失"},
               "high": {"en": "high attrition", "zh": "高流失"},
               "undetermined": {"en": "undetermined attrition", "zh": "流失等级无法确定"}}
@@ -243,6 +294,104 @@ def causal_banner(design, lang: str) -> str | None:
     return NON_RANDOMIZED_STATEMENT[lang] if design.arm else DESCRIPTIVE_STATEMENT[lang]
 
 
+def estimand_of(design) -> str:
+    """What the effects of a design estimate when ``effects.csv`` does not say it.
+
+    Examples
+    --------
+    >>> from core.design import Design
+    >>> [estimand_of(Design(type=t, id="id", arm="arm", control="c"))
+    ...  for t in ("randomized", "controlled", "cross_sectional")]
+    ['effect', 'adjusted_difference', 'adjusted_difference']
+    >>> estimand_of(Design(type="pre_post", id="id", waves=("t0", "t1")))
+    'change'
+    """
+    if design.type == "pre_post":
+        return "change"
+    if design.type in RANDOMIZED:
+        return "effect"
+    return "adjusted_difference"
+
+
+def family_note(family: str, size: int, adjust: str, lang: str) -> str:
+    """Which family an adjusted p belongs to, in words (empty when nothing was adjusted).
+
+    Parameters
+    ----------
+    family : {"primary", "secondary", "all"}
+        ``family`` of ``effects.csv`` (``all``: a table without the column, adjusted
+        across all outcomes of the arm).
+    size : int
+        Outcomes in the family.
+    adjust : {"holm", "bh", "none"}
+        ``analysis.adjust`` of the study.
+    lang : {"en", "zh"}
+
+    Examples
+    --------
+    >>> family_note("secondary", 2, "holm", "en")
+    'Holm across 2 secondary outcomes'
+    >>> family_note("primary", 1, "holm", "en")
+    'the primary outcome is its own family: no adjustment needed'
+    >>> family_note("secondary", 2, "holm", "zh")
+    '在2个次要结局中做Holm校正'
+    >>> family_note("secondary", 2, "none", "en")
+    'not adjusted (adjust: none)'
+    """
+    zh = lang == "zh"
+    if adjust not in _ADJUST_NAME:
+        return "未校正（adjust: none）" if zh else "not adjusted (adjust: none)"
+    name = _ADJUST_NAME[adjust]
+    if size < 2:
+        if family == "primary":
+            return ("主要结局单独成为一个检验族：无需校正" if zh else
+                    "the primary outcome is its own family: no adjustment needed")
+        return ("该检验族只有一个结局：无需校正" if zh else
+                "the only outcome of its family: no adjustment needed")
+    if family in _FAMILY:
+        return (f"在{size}个{_FAMILY[family]['zh']}结局中做{name}校正" if zh else
+                f"{name} across {size} {_FAMILY[family]['en']} outcomes")
+    return f"在{size}个结局中做{name}校正" if zh else f"{name} across {size} outcomes"
+
+
+def evalue_sentence(e_value: float, e_value_ci: float, lang: str, *,
+                    label: str | None = None) -> str | None:
+    """The E-value of a non-randomized estimate in words (VanderWeele & Ding 2017).
+
+    Examples
+    --------
+    >>> print(evalue_sentence(2.54, 1.0, "en", label="Communication"))  # doctest: +NORMALIZE_WHITESPACE
+    E-value of Communication: 2.54. An unmeasured confounder would have to be associated
+    with both the group and the outcome by a risk ratio of at least 2.54 each, beyond the
+    measured covariates, to explain the estimate away; the confidence interval already
+    includes no difference, so it needs no confounding at all (E-value of the interval 1.00).
+    """
+    if e_value is None or not math.isfinite(e_value):
+        return None
+    zh = lang == "zh"
+    ev = f"{e_value:.2f}"
+    ci = (f"{e_value_ci:.2f}" if e_value_ci is not None and math.isfinite(e_value_ci)
+          else None)
+    if zh:
+        s = (f"{label + '的' if label else ''}E值为{ev}：一个未测量的混杂因素需要与分组和结局的关联"
+             f"（风险比）都至少达到{ev}（在已测协变量之外），才能完全解释这一估计值")
+        if ci is None:
+            return s + "。"
+        if e_value_ci <= 1:
+            return s + f"；置信区间本已包含“无差异”，无需任何混杂即可解释（区间的E值为{ci}）。"
+        return s + f"；关联达到{ci}即可使置信区间包含“无差异”（区间的E值）。"
+    s = (f"E-value{' of ' + label if label else ''}: {ev}. An unmeasured confounder would have "
+         f"to be associated with both the group and the outcome by a risk ratio of at least "
+         f"{ev} each, beyond the measured covariates, to explain the estimate away")
+    if ci is None:
+        return s + "."
+    if e_value_ci <= 1:
+        return s + ("; the confidence interval already includes no difference, so it needs no "
+                    f"confounding at all (E-value of the interval {ci}).")
+    return s + (f"; a risk ratio of {ci} each would move the confidence interval to include "
+                "no difference (E-value of the interval).")
+
+
 # ------------------------------------------------------------------------------ reading
 
 
@@ -325,11 +474,43 @@ def _suppressed(row) -> bool:
     return str(row.get("suppressed", "")).lower() in ("true", "1")
 
 
+def _text(row, key) -> str | None:
+    v = row.get(key) if hasattr(row, "get") else None
+    if v is None or (isinstance(v, float) and math.isnan(v)) or str(v) == "":
+        return None
+    return str(v)
+
+
+def _arm_label(study, value, lang: str) -> str:
+    try:
+        return str(study.label("arm", value, lang))
+    except Exception:  # noqa: BLE001 - a label is for display; the value stands in for it
+        return str(value)
+
+
+def _evalues(r, vals: dict, estimand: str) -> tuple[float, float]:
+    """``e_value``, ``e_value_ci`` of the row, else from the standardized difference and
+    its interval (:func:`analysis.evalue.evalue_smd`); NaN for effects and changes."""
+    if estimand != "adjusted_difference":
+        return math.nan, math.nan
+    ev, ev_ci = _float(r, "e_value"), _float(r, "e_value_ci")
+    if math.isfinite(ev):
+        return ev, ev_ci
+    es, lo, hi = (vals[k] for k in ("effect_size", "effect_size_ci_low", "effect_size_ci_high"))
+    if not all(math.isfinite(v) for v in (es, lo, hi)):
+        return math.nan, math.nan
+    from analysis.evalue import evalue_smd
+
+    e = evalue_smd(es, ci_low=lo, ci_high=hi).iloc[0]
+    return float(e["evalue"]), float(e["evalue_ci"])
+
+
 def _effect_rows(effects: pd.DataFrame | None, study) -> pd.DataFrame:
-    cols = ["outcome", "label_en", "label_zh", "arm", "control", "model", "better",
-            "primary_outcome", "estimate", "ci_low", "ci_high", "ci_level", "effect_size",
-            "effect_size_ci_low", "effect_size_ci_high", "effect_size_kind", "p_value",
-            "p_adjusted", "n_outcomes", "n_obs", "n_clusters", "badge", "badge_en",
+    cols = ["outcome", "label_en", "label_zh", "arm", "control", "arm_en", "arm_zh",
+            "control_en", "control_zh", "model", "better", "primary_outcome", "estimand",
+            "estimate", "ci_low", "ci_high", "ci_level", "effect_size", "effect_size_ci_low",
+            "effect_size_ci_high", "effect_size_kind", "p_value", "p_adjusted", "family",
+            "n_outcomes", "e_value", "e_value_ci", "n_obs", "n_clusters", "badge", "badge_en",
             "badge_zh"]
     if effects is None or not len(effects):
         return pd.DataFrame(columns=cols)
@@ -338,7 +519,10 @@ def _effect_rows(effects: pd.DataFrame | None, study) -> pd.DataFrame:
     rows = []
     prim = _primary_rows(effects, study)
     order = {o.id: k for k, o in enumerate(study.outcomes)}
-    for _, r in prim.iterrows():
+    arms = prim["arm"].map(lambda v: "" if pd.isna(v) else str(v)) if "arm" in prim else None
+    fams = (prim["family"].map(lambda v: "all" if pd.isna(v) or str(v) == "" else str(v))
+            if "family" in prim else pd.Series("all", index=prim.index))
+    for i, r in prim.iterrows():
         oid = str(r["outcome"])
         try:
             o = study.outcome(oid)
@@ -347,28 +531,39 @@ def _effect_rows(effects: pd.DataFrame | None, study) -> pd.DataFrame:
             better, is_primary = "higher", False
         arm = r.get("arm")
         arm = None if arm is None or (isinstance(arm, float) and math.isnan(arm)) else str(arm)
-        arms = prim["arm"].map(lambda v: "" if pd.isna(v) else str(v)) if "arm" in prim else None
-        family = prim if arms is None else prim[arms == (arm or "")]
+        same_arm = prim.index if arms is None else arms.index[arms == (arm or "")]
+        family = fams[i]
+        # the outcomes whose p-values were adjusted together with this one (per arm)
+        n_family = int((fams.loc[same_arm] == family).sum())
+        estimand = _text(r, "estimand") or estimand_of(d)
+        if estimand not in ESTIMAND_LABELS:
+            estimand = estimand_of(d)
         vals = {k: _float(r, k) for k in ("estimate", "ci_low", "ci_high", "effect_size",
                                           "effect_size_ci_low", "effect_size_ci_high",
                                           "p_value", "p_adjusted", "n_obs", "n_clusters")}
         if _suppressed(r):
             vals = {k: math.nan for k in vals}
+        ev, ev_ci = _evalues(r, vals, estimand)
         key = badge(vals["estimate"], vals["ci_low"], vals["ci_high"], vals["p_adjusted"],
                     better=better, design=d.type, alpha=alpha)
         labels = _outcome_labels(study, oid)
         control = r.get("control")
+        control = None if control is None or (isinstance(control, float)
+                                              and math.isnan(control)) else str(control)
         rows.append({
             "outcome": oid, "label_en": labels["en"], "label_zh": labels["zh"], "arm": arm,
-            "control": None if control is None or (isinstance(control, float)
-                                                   and math.isnan(control)) else str(control),
+            "control": control,
+            **{f"arm_{lg}": _arm_label(study, arm, lg) if arm else None for lg in ("en", "zh")},
+            **{f"control_{lg}": _arm_label(study, control, lg) if control else None
+               for lg in ("en", "zh")},
             "model": str(r["model"]), "better": better, "primary_outcome": is_primary,
+            "estimand": estimand,
             **{k: vals[k] for k in ("estimate", "ci_low", "ci_high")},
             "ci_level": 1 - alpha,
             **{k: vals[k] for k in ("effect_size", "effect_size_ci_low", "effect_size_ci_high")},
             "effect_size_kind": "d_z" if d.type == "pre_post" else "g",
             "p_value": vals["p_value"], "p_adjusted": vals["p_adjusted"],
-            "n_outcomes": int(len(family)),
+            "family": family, "n_outcomes": n_family, "e_value": ev, "e_value_ci": ev_ci,
             "n_obs": None if math.isnan(vals["n_obs"]) else int(vals["n_obs"]),
             "n_clusters": None if math.isnan(vals["n_clusters"]) else int(vals["n_clusters"]),
             "badge": key, "badge_en": BADGES[key]["en"], "badge_zh": BADGES[key]["zh"],
@@ -417,9 +612,16 @@ def _claim_rows(claims: pd.DataFrame | None, study) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
+def _wwc_class(o, key: str) -> str | None:
+    v = _text(o, key)
+    return v if v in WWC_LABELS else None
+
+
 def _attrition(table: pd.DataFrame | None, design) -> dict | None:
-    """Overall and (largest) differential attrition, with the WWC class for randomized
-    designs (cautious boundary; child level)."""
+    """Overall and (largest) differential attrition, with the WWC classes under the
+    cautious and the optimistic boundary (child level) for randomized designs: the
+    ``wwc_cautious`` / ``wwc_optimistic`` columns of the overall row of ``attrition.csv``,
+    else computed from its rates (:func:`analysis.attrition_standards.wwc_attrition`)."""
     from analysis.attrition_standards import wwc_attrition
 
     if table is None or not len(table) or "arm" not in table.columns:
@@ -432,16 +634,28 @@ def _attrition(table: pd.DataFrame | None, design) -> dict | None:
     if not math.isfinite(rate):
         return None
     out = {"overall_pp": 100 * rate, "allocated": int(_float(o, "allocated")),
-           "analysed": int(_float(o, "analysed")), "differential_pp": None, "wwc": None,
-           "explanation_en": None, "explanation_zh": None}
+           "analysed": int(_float(o, "analysed")), "differential_pp": None,
+           "randomized": design.type in RANDOMIZED, "wwc": None, "wwc_cautious": None,
+           "wwc_optimistic": None, "explanation_en": None, "explanation_zh": None}
     diffs = [abs(_float(r, "differential_pp")) for _, r in table.iterrows()
              if math.isfinite(_float(r, "differential_pp"))]
     if diffs:
         out["differential_pp"] = max(diffs)
-    if design.type in RANDOMIZED and out["differential_pp"] is not None:
-        w = wwc_attrition(out["overall_pp"], out["differential_pp"], boundary="cautious").iloc[0]
-        out.update(wwc=str(w["attrition"]), explanation_en=str(w["explanation_en"]),
-                   explanation_zh=str(w["explanation_zh"]))
+    if math.isfinite(_float(o, "wwc_differential_pp")):
+        out["differential_pp"] = _float(o, "wwc_differential_pp")
+    if design.type not in RANDOMIZED or out["differential_pp"] is None:
+        return out
+    classes = {b: _wwc_class(o, f"wwc_{b}") for b in ("cautious", "optimistic")}
+    overall_pp = _float(o, "wwc_overall_pp")
+    overall_pp = overall_pp if math.isfinite(overall_pp) else out["overall_pp"]
+    w = wwc_attrition(overall_pp, out["differential_pp"], boundary="cautious").iloc[0]
+    if classes["cautious"] is None or classes["optimistic"] is None:
+        wo = wwc_attrition(overall_pp, out["differential_pp"], boundary="optimistic").iloc[0]
+        classes = {"cautious": classes["cautious"] or str(w["attrition"]),
+                   "optimistic": classes["optimistic"] or str(wo["attrition"])}
+    out.update(wwc=classes["cautious"], wwc_cautious=classes["cautious"],
+               wwc_optimistic=classes["optimistic"], explanation_en=str(w["explanation_en"]),
+               explanation_zh=str(w["explanation_zh"]))
     return out
 
 
@@ -456,18 +670,24 @@ class Headline:
     ----------
     table : pandas.DataFrame
         One row per outcome and treatment arm (the primary model): ``outcome, label_en,
-        label_zh, arm, control, model, better, primary_outcome, estimate, ci_low, ci_high,
-        ci_level, effect_size, effect_size_ci_low, effect_size_ci_high, effect_size_kind``
-        (``g`` = Hedges' g, ``d_z`` for pre/post) ``, p_value, p_adjusted, n_outcomes, n_obs,
-        n_clusters, badge, badge_en, badge_zh``; unrounded values of ``effects.csv``.
+        label_zh, arm, control, arm_en, arm_zh, control_en, control_zh`` (the study's
+        labels of the arms) ``, model, better, primary_outcome, estimand`` (``effect``,
+        ``adjusted_difference`` or ``change``) ``, estimate, ci_low, ci_high, ci_level,
+        effect_size, effect_size_ci_low, effect_size_ci_high, effect_size_kind`` (``g`` =
+        Hedges' g, ``d_z`` for pre/post) ``, p_value, p_adjusted, family`` (``primary``,
+        ``secondary``; ``all`` for a table without the column) ``, n_outcomes`` (outcomes
+        in the row's family, whose p-values were adjusted together) ``, e_value,
+        e_value_ci`` (adjusted differences only) ``, n_obs, n_clusters, badge, badge_en,
+        badge_zh``; unrounded values of ``effects.csv``.
     claims : pandas.DataFrame
         One row per claim: ``claim_id, claim, claimed_proportion, n, ci_low, ci_high,
         null_proportion, has_comparison, observed_difference, observed_diff_ci_low,
         observed_diff_ci_high, verdict`` (a key of :data:`CLAIM_VERDICTS`) ``,
         verdict_en, verdict_zh``.
     attrition : dict or None
-        ``overall_pp, differential_pp, allocated, analysed, wwc`` (low / high /
-        undetermined, randomized designs only) and the WWC explanations.
+        ``overall_pp, differential_pp, allocated, analysed, randomized, wwc_cautious,
+        wwc_optimistic`` (low / high / undetermined, randomized designs only; ``wwc`` is
+        the cautious class) and the WWC explanations (cautious boundary).
     counts : dict
         ``rows_read, rows_quarantined, rows_clean`` (rows analysed), ``errors, warnings``.
     """
@@ -487,19 +707,51 @@ class Headline:
     notes: list = field(default_factory=list)
 
     # -- sentences
+    @property
+    def estimand(self) -> str:
+        """What the outcome rows estimate: ``effect``, ``adjusted_difference`` or ``change``
+        (the primary outcome's row; the design's when there is no row)."""
+        if len(self.table):
+            prim = self.table[self.table["primary_outcome"].astype(bool)]
+            return str((prim if len(prim) else self.table)["estimand"].iloc[0])
+        return {"pre_post": "change"}.get(self.design, "effect" if self.design in RANDOMIZED
+                                          else "adjusted_difference")
+
+    def estimand_label(self, lang: str) -> str:
+        """:data:`ESTIMAND_LABELS` of :attr:`estimand` (a column header: "Adjusted
+        difference", "调整后差异")."""
+        return ESTIMAND_LABELS[self.estimand][lang]
+
+    def family_note(self, row, lang: str) -> str:
+        """The family of the row's adjusted p in words (:func:`family_note`)."""
+        return family_note(str(row["family"]), int(row["n_outcomes"]), self.adjust, lang)
+
+    def _p_text(self, row, lang: str) -> str:
+        zh = lang == "zh"
+        p = _p_eq(row["p_value"])
+        note = self.family_note(row, lang)
+        # brackets: the p-values sit inside the parentheses of the estimate (APA style)
+        if self.adjust not in _ADJUST_NAME or row["n_outcomes"] < 2:
+            return f"{p}［{note}］" if zh else f"{p} [{note}]"
+        return (f"{p}，校正{_p_eq(row['p_adjusted'])}［{note}］" if zh else
+                f"{p}, adjusted {_p_eq(row['p_adjusted'])} [{note}]")
+
     def outcome_sentence(self, row, lang: str) -> str:
-        """One sentence per outcome row, in ``lang``."""
+        """One sentence per outcome row, in ``lang``: what it estimates (effect, adjusted
+        difference or change), the estimate with its interval, the standardized size, p and
+        the adjusted p with its family, the badge and why."""
         zh = lang == "zh"
         label = row["label_zh"] if zh else row["label_en"]
         better = _BETTER.get(row["better"], _BETTER["higher"])[lang]
         level = f"{100 * row['ci_level']:.0f}%"
         word = BADGES[row["badge"]][lang]
-        arm = ""
+        arm, control = row.get(f"arm_{lang}") or row.get("arm"), (
+            row.get(f"control_{lang}") or row.get("control"))
+        arm_part = ""
         if row.get("arm") and self.table["arm"].nunique() > 1:
-            arm = (f"（{row['arm']}组 对比 {row['control']}组）" if zh
-                   else f" ({row['arm']} vs {row['control']})")
-        head = (f"{label}{arm}（{better}）：{word}。" if zh
-                else f"{label}{arm} ({better}): {word}.")
+            arm_part = f"（{arm} 对比 {control}）" if zh else f" ({arm} vs {control})"
+        head = (f"{label}{arm_part}（{better}）：{word}。" if zh
+                else f"{label}{arm_part} ({better}): {word}.")
         if row["badge"] == "not_reported":
             return head + ("该结果涉及的儿童少于最小单元格人数，已被抑制。" if zh else
                            " The result describes fewer children than the smallest "
@@ -512,55 +764,68 @@ class Headline:
               f"{HEDGES_G if es_name == 'g' else 'd_z'} = {fmt_estimate(row['effect_size'])}, "
               f"{level} CI {fmt_estimate(row['effect_size_ci_low'])} to "
               f"{fmt_estimate(row['effect_size_ci_high'])}")
-        adj = _ADJUST.get(self.adjust, _ADJUST["holm"])[lang]
-        if self.adjust == "none" or row["n_outcomes"] < 2:
-            ps = _p_eq(row["p_value"])
-        else:
-            ps = (f"{_p_eq(row['p_value'])}，{adj}{_p_eq(row['p_adjusted'])}" if zh else
-                  f"{_p_eq(row['p_value'])}, {adj} {_p_eq(row['p_adjusted'])}")
-        if self.design == "pre_post":
-            what = (f"从前测到后测平均变化 {est} 分（{level}置信区间 {lo} 至 {hi}；{es}；{ps}）。"
-                    if zh else
-                    f" The mean change from the first to the last wave was {est} points "
+        ps = self._p_text(row, lang)
+        estimand = row["estimand"]
+        what_zh = ESTIMAND_LABELS[estimand]["zh"]
+        if estimand == "change":
+            what = (f"{what_zh}：从前测到后测平均变化 {est} 分（{level}置信区间 {lo} 至 {hi}；{es}；"
+                    f"{ps}）。" if zh else
+                    f" Change: the mean change from the first to the last wave was {est} points "
                     f"({level} CI {lo} to {hi}; {es}; {ps}).")
+        elif estimand == "adjusted_difference":
+            arm = arm or ("项目组" if zh else "program group")
+            control = control or ("对照组" if zh else "comparison group")
+            model = ("双重差分" if zh else "difference in differences") if row["model"] == "did" \
+                else ("协变量调整" if zh else "covariate-adjusted")
+            what = (f"{what_zh}（{arm}减{control}，非随机，{model}）：{est} 分（{level}置信区间 "
+                    f"{lo} 至 {hi}；{es}；{ps}）。" if zh else
+                    f" Adjusted difference ({arm} minus {control}, not randomized, {model}): "
+                    f"{est} points ({level} CI {lo} to {hi}; {es}; {ps}).")
+            if math.isfinite(row.get("e_value", math.nan)):
+                ci = row.get("e_value_ci", math.nan)
+                what += (f"E值 {row['e_value']:.2f}" + (f"（置信区间界限的E值 {ci:.2f}）"
+                                                        if math.isfinite(ci) else "") + "。"
+                         if zh else f" E-value {row['e_value']:.2f}"
+                         + (f" (for the confidence limit: {ci:.2f})" if math.isfinite(ci)
+                            else "") + ".")
         else:
-            other = "control" if self.design in RANDOMIZED else "comparison"
-            what = (f"项目组减对照组：{est} 分（{level}置信区间 {lo} 至 {hi}；{es}；{ps}）。"
-                    if zh else
-                    f" Program group minus {other} group: {est} points ({level} CI {lo} to "
-                    f"{hi}; {es}; {ps}).")
-        k = row["n_outcomes"]
+            arm = arm or ("项目组" if zh else "program group")
+            control = control or ("对照组" if zh else "control group")
+            what = (f"{what_zh}（{arm}减{control}）：{est} 分（{level}置信区间 {lo} 至 {hi}；{es}；"
+                    f"{ps}）。" if zh else
+                    f" Effect ({arm} minus {control}): {est} points ({level} CI {lo} to {hi}; "
+                    f"{es}; {ps}).")
+        k = int(row["n_outcomes"])
+        fam = _FAMILY.get(str(row["family"]))
+        among = ((f"{k}个{fam['zh']}结局" if zh else f"{k} {fam['en']} outcomes") if fam else
+                 (f"{k}个结局" if zh else f"{k} outcomes"))
+        adjusted = self.adjust in _ADJUST_NAME and k > 1
         why = {
             "inconclusive": (
-                f"区间不含0，但对{k}个结局做多重比较校正后不再显著，因此无法确定。" if zh else
-                f" The interval excludes 0, but after adjustment for testing {k} outcomes the "
+                f"区间不含0，但在{among}中做多重比较校正后不再显著，因此无法确定。" if zh else
+                f" The interval excludes 0, but after adjustment for testing {among} the "
                 "difference is no longer significant, so the result is inconclusive."),
             "no_evidence": (
                 "区间包含0：数据没有显示效果；但这不等于证明没有效果——区间内的效果都与数据相符。" if zh
                 else " The interval includes 0: the data show no effect, which is not proof "
                      "of no effect; every value in the interval is consistent with the data."),
+            "no_evidence_difference": (
+                "区间包含0：数据没有显示两组之间的差异；但这不等于证明没有差异——区间内的值都与数据相符。"
+                if zh else " The interval includes 0: the data show no difference between the "
+                           "groups, which is not proof of no difference; every value in the "
+                           "interval is consistent with the data."),
+            "no_evidence_change": (
+                "区间包含0：数据没有显示变化；但这不等于证明没有变化——区间内的值都与数据相符。" if zh
+                else " The interval includes 0: the data show no change, which is not proof of "
+                     "no change; every value in the interval is consistent with the data."),
         }
-        why["no_evidence_difference"] = (
-            "区间包含0：数据没有显示两组之间的差异；但这不等于证明没有差异——区间内的值都与数据相符。"
-            if zh else " The interval includes 0: the data show no difference between the "
-                       "groups, which is not proof of no difference; every value in the "
-                       "interval is consistent with the data.")
-        why["no_evidence_change"] = (
-            "区间包含0：数据没有显示变化；但这不等于证明没有变化——区间内的值都与数据相符。" if zh
-            else " The interval includes 0: the data show no change, which is not proof of no "
-                 "change; every value in the interval is consistent with the data.")
-        if row["badge"] in ("improved", "worsened", "favours_program", "favours_control"):
-            why[row["badge"]] = (
-                "区间不含0" + (f"，校正{k}个结局的多重比较后仍显著" if k > 1 else "") + "。"
-                if zh else " The interval excludes 0"
-                + (f", also after adjustment for testing {k} outcomes" if k > 1 else "") + ".")
-        tail = why.get(row["badge"], "")
-        if row["badge"] in ("effective", "harmful"):
-            tail = ("区间不含0" + (f"，校正{k}个结局的多重比较后仍显著" if k > 1 else "") + "。"
-                    if zh else " The interval excludes 0"
-                    + (f", also after adjustment for testing {k} outcomes" if k > 1 else "")
-                    + ".")
-        return head + what + tail
+        for key in ("improved", "worsened", "favours_program", "favours_control", "effective",
+                    "harmful"):
+            why[key] = ("区间不含0" + (f"，在{among}中做多重比较校正后仍显著" if adjusted else "")
+                        + "。" if zh else " The interval excludes 0"
+                        + (f", also after adjustment for testing {among}" if adjusted else "")
+                        + ".")
+        return head + what + why.get(row["badge"], "")
 
     def claim_sentence(self, row, lang: str) -> str:
         zh = lang == "zh"
@@ -594,14 +859,25 @@ class Headline:
             s += (f"，组间流失差 {a['differential_pp']:.1f} 个百分点" if zh else
                   f", differential attrition {a['differential_pp']:.1f} percentage points")
         if a["wwc"]:
-            s += (f"：按WWC谨慎边界为{WWC_LABELS[a['wwc']]['zh']}（儿童层面）。" if zh else
-                  f": {WWC_LABELS[a['wwc']]['en']} under the WWC cautious boundary (child level).")
-            if a["wwc"] == "undetermined":
+            c, o = a["wwc_cautious"] or a["wwc"], a.get("wwc_optimistic")
+            s += (f"：按WWC谨慎边界为{WWC_LABELS[c]['zh']}" if zh else
+                  f": {WWC_LABELS[c]['en']} under the WWC cautious boundary")
+            if o:
+                s += (f"，按乐观边界为{WWC_LABELS[o]['zh']}" if zh else
+                      f" and {WWC_LABELS[o]['en']} under the optimistic boundary")
+            s += "（儿童层面）。" if zh else " (child level)."
+            if "undetermined" in (c, o):
                 s += ("两种WWC表格转录在此处不一致。" if zh else
                       " The two transcriptions of the WWC table disagree here.")
-            if a["wwc"] == "high":
+            if "high" in (c, o):
                 s += ("高流失可能使效果估计产生偏倚。" if zh else
                       " High attrition can bias the effect estimates.")
+        elif a.get("randomized") is False:
+            s += ("。WWC的流失标准只适用于随机试验；非随机比较要看纳入分析的儿童在基线时是否可比"
+                  "（基线页）。" if zh else
+                  ". The WWC attrition boundaries apply to randomized trials; a non-randomized "
+                  "comparison is judged by whether the analysed children were equivalent at "
+                  "baseline (baseline page).")
         else:
             s += "。" if zh else "."
         return s
@@ -689,14 +965,39 @@ def headline(run_dir, *, counts: dict | None = None, study=None) -> Headline:
     effects = _read_csv(run_dir / "tables" / "effects.csv")
     lang = study.language if study.language in ("en", "zh") else "en"
     title = study.title if isinstance(study.title, dict) else {"en": str(study.title)}
-    banner = {lg: causal_banner(study.design, lg) for lg in ("en", "zh")}
+    table = _effect_rows(effects, study)
     return Headline(
         study_id=study.id, title=dict(title), lang=lang, design=study.design.type,
         alpha=float(study.analysis.alpha), adjust=str(study.analysis.adjust or "none"),
-        banner=banner if banner["en"] else None, table=_effect_rows(effects, study),
+        banner=_banner(study.design, table), table=table,
         claims=_claim_rows(_read_csv(run_dir / "tables" / "claims.csv"), study),
         attrition=_attrition(_read_csv(run_dir / "tables" / "attrition.csv"), study.design),
         counts=_counts(run_dir, counts), has_effects=effects is not None)
+
+
+def _banner(design, table: pd.DataFrame) -> dict | None:
+    """The causal banner in both languages; for a non-randomized comparison with the
+    parallel-trends assumption of a primary ``did`` and the primary outcome's E-value."""
+    banner = {lg: causal_banner(design, lg) for lg in ("en", "zh")}
+    if not banner["en"]:
+        return None
+    rows = table[table["estimand"] == "adjusted_difference"] if len(table) else table
+    if not len(rows):
+        return banner
+    prim = rows[rows["primary_outcome"].astype(bool)]
+    first = (prim if len(prim) else rows).iloc[0]
+    for lg in ("en", "zh"):
+        extra = []
+        if first["model"] == "did":
+            extra.append(PARALLEL_TRENDS[lg])
+        ev = evalue_sentence(first["e_value"], first["e_value_ci"], lg,
+                             label=first[f"label_{lg}"])
+        if ev:
+            extra.append(ev)
+        if extra:
+            banner[lg] = (banner[lg] + ("" if lg == "zh" else " ")
+                          + ("" if lg == "zh" else " ").join(extra))
+    return banner
 
 
 def write_summary(h: Headline, target) -> Path:

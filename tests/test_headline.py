@@ -4,6 +4,7 @@ the numbers equal to effects.csv rounded, banners, claims, attrition and counts.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -51,7 +52,8 @@ def _run(tmp_path: Path, rows, *, design="cluster_randomized", better=None, lang
         o["better"] = (better or {}).get(o["id"], o["better"])
     path.write_text(json.dumps(raw, ensure_ascii=False), encoding="utf-8")
     if rows is not None:
-        pd.DataFrame(rows, columns=COLUMNS).to_csv(run / "tables" / "effects.csv", index=False)
+        table = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows, columns=COLUMNS)
+        table.to_csv(run / "tables" / "effects.csv", index=False)
     if attrition is not None:
         attrition.to_csv(run / "tables" / "attrition.csv", index=False)
     if claims is not None:
@@ -146,14 +148,17 @@ def test_county_numbers_equal_effects_csv_rounded(tmp_path):
     comm = next(s for s in en if s.startswith("Communication"))
     r = primary.iloc[0]
     for text in (f"{r.estimate:+.2f}", f"{r.ci_low:+.2f} to {r.ci_high:+.2f}",
-                 f"g = {r.effect_size:+.2f}", "p = .026", "Holm-adjusted p = .078",
+                 f"g = {r.effect_size:+.2f}", "p = .026",
+                 "adjusted p = .078 [Holm across 3 outcomes]",
                  "Inconclusive", "higher is better"):
         assert text in comm, text
     lone = next(s for s in en if s.startswith("Loneliness"))
     assert "lower is better" in lone and "-0.97 points" in lone and "No evidence of effect" in lone
     assert "not proof of no effect" in lone
     zh = h.headline_sentences("zh")
-    assert any("无法确定" in s and "+0.22" in s and "Holm校正p = .078" in s for s in zh)
+    assert any("无法确定" in s and "+0.22" in s and "校正p = .078［在3个结局中做Holm校正］" in s
+               for s in zh)
+    assert "Effect (Mentoring minus Comparison)" in comm  # the study's arm labels
     assert h.banner is None  # cluster-randomized: no banner
 
 
@@ -194,7 +199,8 @@ def test_non_randomized_gets_its_banner_and_no_effective_badge(tmp_path):
     rows = [_row("communication", 0.3, 0.1, 0.5, 0.001, 0.003)]
     h = headline(_run(tmp_path, rows, design="controlled"))
     assert h.table.loc[0, "badge"] == "favours_program"
-    assert h.banner["en"] == NON_RANDOMIZED_STATEMENT["en"]
+    assert h.banner["en"].startswith(NON_RANDOMIZED_STATEMENT["en"])
+    assert "cannot rule out confounding" in h.headline_sentences("en")[0]
     assert "no causal claim" in h.headline_sentences("en")[0]
 
 
@@ -222,7 +228,7 @@ def test_several_arms_name_the_arm(tmp_path):
     assert h.table["badge"].tolist() == ["no_evidence", "effective"]
     assert h.table["n_outcomes"].tolist() == [1, 1]
     en = h.headline_sentences("en")
-    assert "(mentoring vs control)" in en[1] and "(letters vs control)" in en[0]
+    assert "(mentoring vs Comparison)" in en[1] and "(letters vs Comparison)" in en[0]
 
 
 def test_without_effects_the_headline_has_counts_claims_and_banner(tmp_path):
@@ -269,9 +275,38 @@ def test_attrition_gets_the_wwc_class_of_the_cautious_boundary(tmp_path):
     assert "overall attrition 10.5%" in s and "6.6 percentage points" in s
     assert "high attrition under the WWC cautious boundary" in s
     assert "高流失" in h.attrition_sentence("zh")
+    # without wwc_* columns (older runs) both classes are computed here
+    from analysis.attrition_standards import wwc_attrition
+
+    optimistic = wwc_attrition(a["overall_pp"], a["differential_pp"], boundary="optimistic")
+    assert a["wwc_cautious"] == "high"
+    assert a["wwc_optimistic"] == optimistic.loc[0, "attrition"]
     # the same numbers in a non-randomized study: no WWC class (a randomized-trial standard)
     h = headline(_run(tmp_path / "c", COUNTY, design="controlled", attrition=att))
-    assert h.attrition["wwc"] is None and "WWC" not in h.attrition_sentence("en")
+    assert h.attrition["wwc"] is None and h.attrition["wwc_optimistic"] is None
+    s = h.attrition_sentence("en")
+    assert "boundary" not in s and "apply to randomized trials" in s
+    assert "只适用于随机试验" in h.attrition_sentence("zh")
+
+
+def test_attrition_reads_both_wwc_classes_from_the_table(tmp_path):
+    att = pd.DataFrame({"arm": ["control", "treatment", "overall"], "allocated": [382, 396, 778],
+                        "analysed": [329, 367, 696],
+                        "attrition_rate": [0.1387434555, 0.07323232323, 0.1053984576],
+                        "differential_pp": [None, -6.551113227, None],
+                        "wwc_overall_pp": [None, 10.53984576, 10.53984576],
+                        "wwc_differential_pp": [None, 6.551113227, 6.551113227],
+                        "wwc_cautious": [None, "high", "high"],
+                        "wwc_optimistic": [None, "undetermined", "undetermined"],
+                        "suppressed": [False] * 3})
+    h = headline(_run(tmp_path, COUNTY, attrition=att))
+    assert (h.attrition["wwc_cautious"], h.attrition["wwc_optimistic"]) == ("high",
+                                                                           "undetermined")
+    s = h.attrition_sentence("en")
+    assert ("high attrition under the WWC cautious boundary and undetermined attrition under "
+            "the optimistic boundary (child level)") in s
+    assert "disagree" in s and "High attrition can bias" in s
+    assert "按WWC谨慎边界为高流失，按乐观边界为流失等级无法确定" in h.attrition_sentence("zh")
 
 
 def test_counts_come_from_the_manifest_before_the_validation_report(tmp_path):
@@ -300,3 +335,120 @@ def test_summary_md_is_in_the_run_language_first(tmp_path):
 def test_formatting():
     assert fmt_estimate(0.2236) == "+0.22" and fmt_estimate(-0.004) == "0.00"
     assert fmt_p(0.0004) == "< .001" and fmt_p(0.02585) == ".026" and fmt_p(0.9999) == "1.000"
+
+
+# -- what each design estimates, the families of the adjusted p, the E-value ---------------
+
+NEW = ["estimand", "family", "e_value", "e_value_ci"]
+
+
+def _table(rows, extra):
+    """An effects table of ``rows`` with the columns of issue 13 (``extra``: one list per row)."""
+    return pd.concat([pd.DataFrame(rows, columns=COLUMNS),
+                      pd.DataFrame(extra, columns=NEW)], axis=1)
+
+
+def test_randomized_says_effect_and_names_the_family_of_each_adjusted_p(tmp_path):
+    rows = [_row("communication", 0.22, 0.03, 0.42, 0.026, 0.026),
+            _row("loneliness", -3.0, -5.0, -1.0, 0.004, 0.008),
+            _row("self_esteem", 0.1, -1.0, 1.2, 0.6, 0.6)]
+    extra = [["effect", "primary", None, None], ["effect", "secondary", None, None],
+             ["effect", "secondary", None, None]]
+    h = headline(_run(tmp_path, _table(rows, extra)))
+    assert h.table["estimand"].tolist() == ["effect"] * 3
+    assert h.table["family"].tolist() == ["primary", "secondary", "secondary"]
+    assert h.table["n_outcomes"].tolist() == [1, 2, 2]
+    assert (h.estimand, h.estimand_label("en"), h.estimand_label("zh")) == ("effect", "Effect",
+                                                                           "效果")
+    # the primary outcome is its own family: effective at p = .026 (Holm with the others
+    # would have made it .078 without a word, issue 13.3)
+    assert h.table["badge"].tolist() == ["effective", "effective", "no_evidence"]
+    en = h.headline_sentences("en")
+    assert en[0].startswith("Communication") and "Effect (Mentoring minus Comparison)" in en[0]
+    assert "p = .026 [the primary outcome is its own family: no adjustment needed]" in en[0]
+    assert "adjusted p" not in en[0]
+    assert "p = .004, adjusted p = .008 [Holm across 2 secondary outcomes]" in en[1]
+    assert "also after adjustment for testing 2 secondary outcomes" in en[1]
+    zh = h.headline_sentences("zh")
+    assert "主要结局单独成为一个检验族：无需校正" in zh[0]
+    assert "校正p = .008［在2个次要结局中做Holm校正］" in zh[1]
+    assert h.banner is None
+    for lang in ("en", "zh"):
+        said = " ".join(h.headline_sentences(lang))
+        assert "E-value" not in said and "E值" not in said  # randomized: no confounding to size
+
+
+def test_non_randomized_says_adjusted_difference_with_banner_and_e_value(tmp_path):
+    from evaluation.headline import NON_RANDOMIZED_STATEMENT, PARALLEL_TRENDS
+
+    rows = [_row("communication", 0.29, -0.06, 0.64, 0.089, 0.089, model="did"),
+            _row("communication", 0.21, -0.14, 0.57, 0.2, 0.2, model="ols_cr2", primary=False),
+            _row("loneliness", -8.2, -14.1, -2.4, 0.012, 0.023, model="did")]
+    extra = [["adjusted_difference", "primary", 2.5395, 1.0],
+             ["adjusted_difference", "primary", 2.1454, 1.0],
+             ["adjusted_difference", "secondary", 3.5316, 1.7622]]
+    h = headline(_run(tmp_path, _table(rows, extra), design="controlled"))
+    assert h.table["model"].tolist() == ["did", "did"]
+    assert h.table["estimand"].tolist() == ["adjusted_difference"] * 2
+    assert h.table["e_value"].tolist() == [2.5395, 3.5316]
+    assert h.table["badge"].tolist() == ["no_evidence_difference", "favours_program"]
+    assert (h.estimand_label("en"), h.estimand_label("zh")) == ("Adjusted difference",
+                                                               "调整后差异")
+    en, zh = h.banner["en"], h.banner["zh"]
+    assert en.startswith(NON_RANDOMIZED_STATEMENT["en"]) and "cannot rule out confounding" in en
+    assert PARALLEL_TRENDS["en"] in en and PARALLEL_TRENDS["zh"] in zh  # did is primary
+    # the primary outcome's E-value in words, from effects.csv
+    assert "E-value of Communication and help-seeking total (mean 1-5): 2.54" in en
+    assert "risk ratio of at least 2.54 each" in en and "E-value of the interval 1.00" in en
+    assert zh.startswith(NON_RANDOMIZED_STATEMENT["zh"]) and "无法排除混杂" in zh
+    assert "E值为2.54" in zh and "区间的E值为1.00" in zh
+    s = h.headline_sentences("en")
+    assert s[0] == "Caution: " + en
+    assert ("Adjusted difference (Mentoring minus Comparison, not randomized, difference in "
+            "differences): +0.29 points") in s[1]
+    assert "E-value 3.53 (for the confidence limit: 1.76)" in s[2]
+    assert "调整后差异（结对帮扶减对照组，非随机，双重差分）：+0.29 分" in h.headline_sentences("zh")[1]
+    for lang in ("en", "zh"):
+        said = " ".join(h.headline_sentences(lang))
+        assert "Effect (" not in said and "效果（" not in said
+        assert BADGES["effective"][lang] not in said.replace("无效果证据", "")
+
+
+def test_pre_post_says_change(tmp_path):
+    rows = [_row("communication", 0.25, 0.10, 0.40, 0.002, 0.002, model="change_cr2", arm=None)]
+    h = headline(_run(tmp_path, _table(rows, [["change", "primary", None, None]]),
+                      design="pre_post"))
+    assert (h.estimand, h.estimand_label("en"), h.estimand_label("zh")) == ("change", "Change",
+                                                                           "变化")
+    s = h.headline_sentences("en")[1]
+    assert "Change: the mean change from the first to the last wave was +0.25 points" in s
+    assert "Effect (" not in s and "E-value" not in s
+    assert "变化：从前测到后测平均变化 +0.25 分" in h.headline_sentences("zh")[1]
+
+
+def test_without_the_new_columns_the_design_decides_and_the_e_value_is_computed(tmp_path):
+    from analysis.evalue import evalue_smd
+
+    rows = [_row("communication", 0.3, 0.1, 0.5, 0.001, 0.003)]  # g = 0.15 (0.05, 0.25)
+    h = headline(_run(tmp_path, rows, design="controlled"))
+    assert h.table.loc[0, "estimand"] == "adjusted_difference"
+    want = evalue_smd(0.15, ci_low=0.05, ci_high=0.25).iloc[0]
+    assert h.table.loc[0, "e_value"] == pytest.approx(want["evalue"])
+    assert h.table.loc[0, "e_value_ci"] == pytest.approx(want["evalue_ci"])
+    assert f"E-value of Communication and help-seeking total (mean 1-5): " \
+           f"{want['evalue']:.2f}" in h.banner["en"]
+    assert "would move the confidence interval" in h.banner["en"]  # its CI excludes 0
+    assert "parallel trends" not in h.banner["en"]  # the primary model is not did
+    # a randomized table without the columns: effect
+    h = headline(_run(tmp_path / "r", rows))
+    assert h.table.loc[0, "estimand"] == "effect" and math.isnan(h.table.loc[0, "e_value"])
+
+
+def test_adjust_none_says_not_adjusted(tmp_path):
+    run = _run(tmp_path, COUNTY)
+    raw = json.loads((run / "study.json").read_text(encoding="utf-8"))
+    raw["study"]["analysis"]["adjust"] = "none"
+    (run / "study.json").write_text(json.dumps(raw, ensure_ascii=False), encoding="utf-8")
+    h = headline(run)
+    s = h.headline_sentences("en")[0]
+    assert "p = .026 [not adjusted (adjust: none)]" in s and "adjusted p" not in s
