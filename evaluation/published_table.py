@@ -656,7 +656,8 @@ def table1_by_arm(table1: pd.DataFrame, balance: pd.DataFrame | None = None, *,
     them), so nothing is recomputed and suppression is kept:
     ``table1`` (:func:`evaluation.baseline_tables.table1`: ``variable, level, arm, n,
     mean, sd, share`` and the suppression columns) and, for the SMD column,
-    ``balance`` (:func:`evaluation.baseline_tables.balance_table`). A categorical
+    ``balance`` (:func:`evaluation.baseline_tables.balance_table`; when it has a ``sample``
+    column, its ``randomized`` rows: the baseline sample, not the analysed one). A categorical
     variable gets a header row and one indented row per level with ``n (%)``; a
     numeric one a single row with ``mean (SD)``. With more than two arms the SMD
     column is one column per compared arm.
@@ -709,6 +710,9 @@ def table1_by_arm(table1: pd.DataFrame, balance: pd.DataFrame | None = None, *,
     t1["arm"] = [format_value("text", v) for v in t1["arm"]]
     t1["variable"] = [format_value("text", v) for v in t1["variable"]]
     bal = balance if balance is not None and len(balance) else None
+    if bal is not None and "sample" in bal:  # Table 1 describes the randomized sample
+        bal = bal[bal["sample"].astype(str) == "randomized"]
+        bal = bal if len(bal) else None
     if control is None and bal is not None and "control" in bal:
         control = format_value("text", bal["control"].iloc[0])
     seen = list(dict.fromkeys(t1["arm"]))

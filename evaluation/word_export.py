@@ -4,8 +4,9 @@ Chinese researchers and journals work in Word. :func:`write_tables_docx` writes 
 document, in the run's language (``study.language`` of the snapshot ``RUN/study.json``),
 holding, each captioned and numbered:
 
-1. Table 1, baseline characteristics by arm with SMDs (``tables/table1.csv`` and
-   ``tables/balance.csv``: :func:`evaluation.published_table.table1_by_arm`);
+1. Table 1, baseline characteristics by arm with SMDs (``tables/table1.csv`` and the
+   ``randomized`` rows of ``tables/balance.csv``, which also holds the ``analysed``
+   sample's: :func:`evaluation.published_table.table1_by_arm`);
 2. the effects table (``tables/effects.csv``:
    :func:`evaluation.published_table.effects_by_outcome`);
 3. the reliability table (``tables/reliability.csv``:
@@ -95,6 +96,8 @@ def tables_for_run(run_dir, lang: str | None = None) -> list[tuple[str, object]]
         items.append(("table1", absent("table1.csv", t1)))
     else:
         bal = _read(tables / "balance.csv")
+        if bal is not None and "sample" in bal:  # the baseline (randomized) sample's SMDs
+            bal = bal[bal["sample"].astype(str) == "randomized"]
         items.append(("table1", table1_by_arm(t1, bal, lang=lang, control=study.design.control,
                                               labels=labels, min_cell=min_cell)))
     fx = _read(tables / "effects.csv")

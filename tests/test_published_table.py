@@ -465,3 +465,16 @@ def test_wide_effects_table_fits_its_container_in_chromium(tmp_path, width):
     assert len(widths) == 3
     for scroll, client in widths:
         assert scroll <= client, f"a table is {scroll}px wide in a {client}px container"
+
+
+def test_table1_by_arm_takes_the_randomized_rows_of_a_balance_with_samples():
+    t1 = pd.DataFrame({"variable": ["age", "age"], "level": ["", ""],
+                       "arm": ["control", "treatment"], "n": [382, 396],
+                       "mean": [10.450, 10.232], "sd": [0.9115, 0.8247],
+                       "share": [float("nan")] * 2})
+    bal = pd.DataFrame({"sample": ["analysed", "randomized"], "variable": ["age", "age"],
+                        "level": ["", ""], "arm": ["treatment"] * 2,
+                        "control": ["control"] * 2, "smd": [0.05, -0.2507]})
+    assert table1_by_arm(t1, bal).cells("en").iloc[0, 3] == "-0.25 †"
+    only_analysed = bal.iloc[:1]
+    assert table1_by_arm(t1, only_analysed).cells("en").shape[1] == 3  # no SMD column

@@ -218,3 +218,19 @@ def test_zh_absent_line_and_english_on_request(tmp_path):
     assert en.paragraphs[0].text.startswith("County mentoring program")
     with pytest.raises(ValueError, match="lang"):
         write_tables_docx(run, "fr")
+
+
+def test_table1_smds_come_from_the_randomized_rows_of_balance(tmp_path):
+    """balance.csv with a ``sample`` column holds the randomized (baseline) and the analysed
+    sample's SMDs; Table 1 shows the randomized ones (the analysed rows come first here, and
+    differ, so taking the first match would show them)."""
+    run = make_run(tmp_path / "run", language="en")
+    bal = pd.read_csv(run / "tables" / "balance.csv")
+    analysed = bal.assign(sample="analysed", smd=bal["smd"] + 0.31,
+                          wwc_flag="not satisfied")
+    both = pd.concat([analysed, bal.assign(sample="randomized")], ignore_index=True)
+    both = both[["sample"] + [c for c in both.columns if c != "sample"]]
+    both.to_csv(run / "tables" / "balance.csv", index=False)
+    t1 = rows_of(docx.Document(write_tables_docx(run)).tables[0])
+    assert t1[4][3] == "-0.25 †"  # age: randomized -0.2507 (analysed would be 0.06 †)
+    assert t1[2][3] == "-0.13"    # female: randomized -0.1288, within the bound
