@@ -179,6 +179,15 @@ CLAIM_VERDICTS = {
 share that would look improved if nothing had changed (``null_proportion``)."""
 
 
+_DATA_SUPPORT = {
+    "below_claim": {"en": "below the claimed share", "zh": "低于声称的比例"},
+    "consistent_with_claim": {"en": "consistent with the claimed share",
+                              "zh": "与声称的比例相符"},
+    "above_claim": {"en": "above the claimed share", "zh": "高于声称的比例"},
+}
+"""``data_support`` of ``claims.csv``: the observed share's interval against the claim."""
+
+
 def fmt_estimate(x: float, digits: int = 2) -> str:
     """A signed estimate with ``digits`` decimals (``+0.22``, ``-0.97``, ``0.00``).
 
@@ -577,8 +586,9 @@ def _effect_rows(effects: pd.DataFrame | None, study) -> pd.DataFrame:
 def _claim_rows(claims: pd.DataFrame | None, study) -> pd.DataFrame:
     cols = ["claim_id", "claim", "claimed_proportion", "n", "ci_low", "ci_high",
             "null_proportion", "has_comparison", "observed_difference",
-            "observed_diff_ci_low", "observed_diff_ci_high", "verdict", "verdict_en",
-            "verdict_zh"]
+            "observed_diff_ci_low", "observed_diff_ci_high", "observed", "observed_ci_low",
+            "observed_ci_high", "data_support", "maturation_drift_sd", "verdict",
+            "verdict_en", "verdict_zh"]
     if claims is None or not len(claims):
         return pd.DataFrame(columns=cols)
     rows = []
@@ -607,6 +617,13 @@ def _claim_rows(claims: pd.DataFrame | None, study) -> pd.DataFrame:
             "observed_difference": _float(r, "observed_difference"),
             "observed_diff_ci_low": _float(r, "observed_diff_ci_low"),
             "observed_diff_ci_high": _float(r, "observed_diff_ci_high"),
+            # the study's own data (claims.csv of issue 13.7; NaN / None in older tables)
+            "observed": _float(r, "observed_treatment"),
+            "observed_ci_low": _float(r, "observed_treatment_ci_low"),
+            "observed_ci_high": _float(r, "observed_treatment_ci_high"),
+            "data_support": (_text(r, "data_support")
+                             if _text(r, "data_support") in _DATA_SUPPORT else None),
+            "maturation_drift_sd": _float(r, "maturation_drift_sd"),
             "verdict": key, "verdict_en": CLAIM_VERDICTS[key]["en"],
             "verdict_zh": CLAIM_VERDICTS[key]["zh"]})
     return pd.DataFrame(rows, columns=cols)
@@ -840,6 +857,20 @@ class Headline:
              f"Claim {row['claim_id']} ({_pct(row['claimed_proportion'])} of {row['n']} children "
              f"improved, 95% CI {_pct(row['ci_low'])} to {_pct(row['ci_high'])}): {word} "
              f"(with no change at all about {_pct(row['null_proportion'])} would look improved).")
+        obs = row.get("observed", math.nan)
+        if obs is not None and math.isfinite(obs) and row.get("data_support"):
+            where = _DATA_SUPPORT[row["data_support"]][lang]
+            s += (f"本研究数据中按同一标准有{_pct(obs)}的儿童改善（95%置信区间 "
+                  f"{_pct(row['observed_ci_low'])} 至 {_pct(row['observed_ci_high'])}），{where}。"
+                  if zh else
+                  f" In this study's own data {_pct(obs)} improved by the same definition (95% CI "
+                  f"{_pct(row['observed_ci_low'])} to {_pct(row['observed_ci_high'])}): {where}.")
+        drift = row.get("maturation_drift_sd", math.nan)
+        if drift is not None and math.isfinite(drift):
+            s += (f"即使没有项目，只要所有儿童的真实得分共同上升{drift:.2f}个标准差（成长、学年），"
+                  "就会得到声称的比例。" if zh else
+                  f" A common rise of {drift:.2f} SD in every child's true score (growing up, the "
+                  "school year) would give the claimed share without any program.")
         if not row["has_comparison"]:
             s += ("没有对照组，不能说明改善是由项目引起的。" if zh else
                   " Without a comparison group this cannot show that the program caused it.")

@@ -452,3 +452,19 @@ def test_adjust_none_says_not_adjusted(tmp_path):
     h = headline(run)
     s = h.headline_sentences("en")[0]
     assert "p = .026 [not adjusted (adjust: none)]" in s and "adjusted p" not in s
+
+
+def test_a_claim_is_compared_with_the_studys_own_data(tmp_path):
+    claims = pd.DataFrame([{"claim": "82% improved", "claimed_proportion": 0.82, "n": 61,
+                            "ci_low": 0.7053, "ci_high": 0.8962, "null_proportion": 0.5,
+                            "observed_treatment": 0.6066, "observed_treatment_ci_low": 0.4812,
+                            "observed_treatment_ci_high": 0.7190, "data_support": "below_claim",
+                            "maturation_drift_sd": 0.7109, "verdict": "long text",
+                            "claim_id": "comm-82", "has_comparison": False}])
+    h = headline(_run(tmp_path, None, design="pre_post", claims=claims))
+    en = next(s for s in h.headline_sentences("en") if s.startswith("Claim comm-82"))
+    assert ("In this study's own data 61% improved by the same definition (95% CI 48% to 72%): "
+            "below the claimed share.") in en
+    assert "A common rise of 0.71 SD" in en
+    zh = next(s for s in h.headline_sentences("zh") if s.startswith("声称 comm-82"))
+    assert "有61%的儿童改善（95%置信区间 48% 至 72%），低于声称的比例" in zh and "0.71个标准差" in zh
