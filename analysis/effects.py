@@ -1,4 +1,4 @@
-"""Intervention effects: one row per outcome x treatment arm x model.
+"""Effects, adjusted differences and changes: one row per outcome x treatment arm x model.
 
 :func:`estimate_effects` takes the LONG scored data (one row per respondent and
 wave) and an :class:`core.design.Design` and returns an :class:`EffectsResult`:
@@ -31,6 +31,9 @@ of both is importable from here. The models, by ``design.type``:
                            two-way (respondent + wave) difference-in-differences estimate;
                            HC2 SEs (equivalent to clustering by respondent in the long form)
                            or, when the design has clusters, CR2 at the outermost level.
+                           Primary for a ``controlled`` design with a baseline: its groups
+                           were not randomized, and the difference in differences removes
+                           a stable difference between them (under parallel trends).
 any design with clusters   ``ols_cr2``: the ANCOVA with CR2 SEs clustered at the OUTERMOST
                            cluster level (the unit of randomization) and Bell-McCaffrey /
                            Satterthwaite df (:mod:`analysis.cluster_robust`).
@@ -47,9 +50,13 @@ any design with clusters   ``ols_cr2``: the ANCOVA with CR2 SEs clustered at the
 Rules:
 
 * Several treatment arms enter ONE model as dummies against ``design.control``.
+* What a row estimates (``estimand``, :func:`analysis.effects_rules.estimand`):
+  ``effect`` (randomized, cluster_randomized), ``adjusted_difference``
+  (controlled, cross_sectional with an arm: the groups were not randomized) or
+  ``change`` (pre_post: no comparison group).
 * Primary model (:func:`analysis.effects_rules.primary_model`): ``paired_t``
   (pre-post), ``change_cr2`` (pre-post with clusters, at least 2 outermost
-  clusters); ``ancova_hc2`` without clusters; with clusters ``ols_cr2`` when there
+  clusters); ``did`` (controlled with a baseline wave); ``ancova_hc2`` without clusters; with clusters ``ols_cr2`` when there
   are fewer than 40 outermost clusters, else ``mixed_reml`` (with 40+ clusters the
   model-based SEs are reliable and more efficient; with fewer, CR2 keeps its nominal
   level -- see tests/test_coverage.py).
@@ -65,9 +72,18 @@ Rules:
   endline outcome at the outermost level, n the average cluster size. The effect
   size CI is the model's CI on the same scale (treating the SD as known), so that
   it excludes 0 exactly when the model's test rejects.
-* ``p_adjusted``: Holm (default) or Benjamini-Hochberg (``"bh"``) across the
-  OUTCOMES within each model and arm (the family = the outcomes of one model for
-  one arm contrast); with ``"none"`` the unadjusted p-value.
+* Multiplicity (``family``, ``p_adjusted``): the primary outcome(s)
+  (``primary_outcomes``; default the first outcome) are one family, ``primary``;
+  the other outcomes are another, ``secondary``. ``p_adjusted`` is Holm (default)
+  or Benjamini-Hochberg (``"bh"``) within (family, model, arm): a single primary
+  outcome keeps its p-value, and the secondary outcomes are adjusted among
+  themselves. With ``"none"`` ``p_adjusted`` is the p-value. The subgroup
+  interaction tests of one outcome and arm are a third family,
+  ``subgroup_interaction`` (:func:`adjust_interactions`).
+* E-values (``e_value``, ``e_value_ci``; VanderWeele & Ding 2017, as
+  :func:`analysis.evalue.evalue_effect_row`): for every row with an arm contrast,
+  from Hedges' g (``RR = exp(0.91 g)``) and its CI limits; ``e_value_ci`` is the
+  E-value of the limit closer to 0, 1 when the CI includes 0. NaN for a change.
 """
 
 from __future__ import annotations
@@ -91,10 +107,16 @@ from analysis.effects_rules import (
     CAUSAL_STATEMENT,
     CLUSTER_RULE,
     COLUMNS,
+    CONFOUNDING_STATEMENT,
+    ESTIMANDS,
     MODEL_NAMES,
+    PARALLEL_TRENDS_STATEMENT,
     SUBGROUP_COLUMNS,
+    SUBGROUP_FAMILY,
     causal_statement,
+    estimand,
     model_label,
+    outcome_families,
     primary_model,
 )
 
@@ -102,13 +124,20 @@ __all__ = [
     "CAUSAL_STATEMENT",
     "CLUSTER_RULE",
     "COLUMNS",
+    "CONFOUNDING_STATEMENT",
+    "ESTIMANDS",
     "MODEL_NAMES",
+    "PARALLEL_TRENDS_STATEMENT",
     "SUBGROUP_COLUMNS",
+    "SUBGROUP_FAMILY",
     "EffectsResult",
     "SubgroupResult",
+    "adjust_interactions",
     "causal_statement",
+    "estimand",
     "estimate_effects",
     "model_label",
+    "outcome_families",
     "primary_model",
     "subgroup_effects",
 ]
@@ -354,6 +383,98 @@ def _effect_sizes(w: pd.DataFrame, design, arm: str):
     return factor, adj
 
 
+def _adjust_within(tab: pd.DataFrame, by: list[str], column: str, adjust: str) -> np.ndarray:
+    """``column`` adjusted for multiplicity within the groups of ``by`` (a missing arm is
+    its own group value); NaN p-values stay NaN and are not counted."""
+    method = "holm" if adjust == "holm" else "fdr_bh"
+    keys = [tab[c].astype(object).where(tab[c].notna(), "") for c in by]
+    out = np.full(len(tab), np.nan)
+    for idx in tab.groupby(keys, sort=False).indices.values():
+        p = tab[column].to_numpy(dtype=float)[idx]
+        ok = np.isfinite(p)
+        if ok.any():
+            adj = np.full(len(p), np.nan)
+            adj[ok] = p[ok] if adjust == "none" else multipletests(p[ok], method=method)[1]
+            out[idx] = adj
+    return out
+
+
+def _evalues(tab: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """E-values of the point estimate and of the CI limit closer to 0, per row
+    (:func:`analysis.evalue.evalue_effect_row`, CI limits of g); NaN for a one-group
+    change and where g is missing."""
+    from analysis.evalue import evalue_effect_row
+
+    e, e_ci = np.full(len(tab), np.nan), np.full(len(tab), np.nan)
+    for i, (_, r) in enumerate(tab.iterrows()):
+        if r.get("estimand") == "change" or pd.isna(r.get("arm")):
+            continue
+        try:
+            ev = evalue_effect_row(r)
+        except ValueError:  # an inconsistent row (cannot happen for our own rows)
+            continue
+        e[i], e_ci[i] = float(ev["evalue"].iloc[0]), float(ev["evalue_ci"].iloc[0])
+    return e, e_ci
+
+
+def _family_sizes(tab: pd.DataFrame) -> pd.DataFrame:
+    """Tests per multiplicity family: ``family, model, arm, n_tests`` (finite p-values)."""
+    ok = tab[np.isfinite(tab["p_value"].to_numpy(dtype=float))]
+    arm = ok["arm"].astype(object).where(ok["arm"].notna(), None)
+    return (ok.assign(arm=arm).groupby(["family", "model", "arm"], sort=False, dropna=False)
+            .size().rename("n_tests").reset_index())
+
+
+def adjust_interactions(table: pd.DataFrame, adjust: str = "holm") -> pd.DataFrame:
+    """Adjust the subgroup interaction tests for multiplicity, within their family.
+
+    The family (``family = "subgroup_interaction"``) is every subgroup's interaction
+    test of one outcome and arm (one p-value per subgroup, repeated on its level
+    rows); it is separate from the outcomes' families of :func:`estimate_effects`.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Subgroup tables (:meth:`SubgroupResult.tidy`) of one or more subgroups,
+        concatenated.
+    adjust : {"holm", "bh", "none"}
+        ``"none"``: ``interaction_p_adjusted`` equals ``interaction_p``.
+
+    Returns
+    -------
+    DataFrame
+        A copy with ``interaction_p_adjusted`` and ``family`` set.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from analysis.effects import adjust_interactions
+    >>> t = pd.DataFrame({"outcome": "y", "arm": "t", "subgroup": ["sex", "sex", "age", "age"],
+    ...                   "level": ["f", "m", "young", "old"],
+    ...                   "interaction_p": [0.02, 0.02, 0.30, 0.30]})
+    >>> adjust_interactions(t)["interaction_p_adjusted"].tolist()
+    [0.04, 0.04, 0.3, 0.3]
+    """
+    if adjust not in ("holm", "bh", "none"):
+        raise ValueError("adjust must be 'holm', 'bh' or 'none'")
+    out = table.copy()
+    out["interaction_p_adjusted"] = np.nan
+    out["family"] = SUBGROUP_FAMILY
+    if out.empty:
+        return out
+    keys = ["outcome", "arm", "subgroup"]
+    one = out[keys + ["interaction_p"]].copy()
+    for c in keys:
+        one[c] = one[c].astype(object).where(one[c].notna(), "")
+    one = one.drop_duplicates(subset=keys).reset_index(drop=True)
+    one["interaction_p_adjusted"] = _adjust_within(
+        one.assign(model=""), ["outcome", "model", "arm"], "interaction_p", adjust)
+    merged = out[keys].astype(object).where(out[keys].notna(), "").merge(
+        one[keys + ["interaction_p_adjusted"]], on=keys, how="left")
+    out["interaction_p_adjusted"] = merged["interaction_p_adjusted"].to_numpy(dtype=float)
+    return out
+
+
 def estimate_effects(
     data: pd.DataFrame,
     outcomes,
@@ -362,8 +483,9 @@ def estimate_effects(
     alpha: float = 0.05,
     adjust: str = "holm",
     primary_model: str | None = None,
+    primary_outcomes: Sequence[str] | None = None,
 ) -> EffectsResult:
-    """Estimate intervention effects for every outcome, treatment arm and model.
+    """Estimate the effect (adjusted difference, change) of every outcome, arm and model.
 
     Parameters
     ----------
@@ -375,10 +497,14 @@ def estimate_effects(
     alpha : float
         Confidence intervals at level 1 - alpha.
     adjust : {"holm", "bh", "none"}
-        Multiplicity adjustment across outcomes within each model and arm;
-        ``"none"`` leaves ``p_adjusted`` equal to ``p_value``.
+        Multiplicity adjustment within each family (primary outcomes; secondary
+        outcomes), model and arm; ``"none"`` leaves ``p_adjusted`` equal to
+        ``p_value``.
     primary_model : str, optional
         Override the design's primary model (see :func:`primary_model`).
+    primary_outcomes : sequence of str, optional
+        Outcome ids of the ``primary`` family (``primary: true`` in study.yaml);
+        default the first outcome. The others are ``secondary``.
 
     Returns
     -------
@@ -386,9 +512,9 @@ def estimate_effects(
         ``.tidy()``: the effects table, one row per outcome x arm x model, with
         the columns ``outcome, arm, control, model, estimate, std_error, df,
         ci_low, ci_high, p_value, p_adjusted, effect_size, effect_size_ci_low,
-        effect_size_ci_high, n_obs, n_clusters, primary`` (documented in
-        :meth:`EffectsResult.tidy`; ``df`` is inf for a normal reference,
-        ``n_clusters`` NaN without clusters). ``.summary()``: a readable text
+        effect_size_ci_high, n_obs, n_clusters, primary, estimand, family,
+        e_value, e_value_ci`` (documented in :meth:`EffectsResult.tidy`; ``df`` is
+        inf for a normal reference, ``n_clusters`` NaN without clusters). ``.summary()``: a readable text
         block (``print(result)`` shows it too). ``.counts``: children and clusters
         per outcome and arm. For pre-post designs ``.paired_effect_sizes`` holds
         d_z and d_av with CIs and ``.causal_statement`` the caution.
@@ -415,12 +541,13 @@ def estimate_effects(
     True
     >>> print(res.summary())
     Intervention effects: randomized design, 1 outcome, primary model ancova_hc2 (*)
-    95% CIs; p_adj: Holm across the outcomes within each model and arm.
+    95% CIs; p_adj: Holm within each family, model and arm: primary (1 outcome); a family of
+    one keeps its p-value.
     <BLANKLINE>
-    score: program vs control
-      model         estimate  95% CI               p   p_adj     df      g  g 95% CI          n
-      ancova_hc2 *     2.295  [1.042, 3.548]  <0.001  <0.001  197.0  0.218  [0.099, 0.337]  200
-      did              2.295  [1.044, 3.546]  <0.001  <0.001  198.0  0.218  [0.099, 0.337]  200
+    score: program vs control [primary outcome]
+      model         estimate  95% CI               p   p_adj     df      g  g 95% CI          n     E  E (CI)
+      ancova_hc2 *     2.295  [1.042, 3.548]  <0.001  <0.001  197.0  0.218  [0.099, 0.337]  200  1.74    1.42
+      did              2.295  [1.044, 3.546]  <0.001  <0.001  198.0  0.218  [0.099, 0.337]  200  1.74    1.42
       children with the endline outcome: program 100, control 100
     <BLANKLINE>
     Methods:
@@ -430,6 +557,10 @@ def estimate_effects(
     Notes:
       - g = omega x estimate / pooled SD of the endline outcome in the two arms (omega = 1 -
         3/(4N - 9)); its CI is the model's CI on the same scale.
+      - E: E-value (VanderWeele & Ding 2017) of g, E (CI) of its CI limit closer to 0: an
+        unmeasured confounder would need to be associated with both group and outcome by a
+        risk ratio of E to explain the estimate away (E (CI) = 1: the CI already includes
+        0).
     """
     if adjust not in ("holm", "bh", "none"):
         raise ValueError("adjust must be 'holm', 'bh' or 'none'")
@@ -489,19 +620,16 @@ def estimate_effects(
     if prim not in set(out["model"]):
         raise ValueError(f"primary model {prim!r} was not fitted for this design")
     out["primary"] = out["model"] == prim
-    method = "holm" if adjust == "holm" else "fdr_bh"
-    out["p_adjusted"] = np.nan
-    for _, idx in out.groupby(["model", out["arm"].fillna("")], sort=False).groups.items():
-        p = out.loc[idx, "p_value"].to_numpy(dtype=float)
-        ok = np.isfinite(p)
-        adj = np.full(len(p), np.nan)
-        if ok.any():
-            adj[ok] = p[ok] if adjust == "none" else multipletests(p[ok], method=method)[1]
-        out.loc[idx, "p_adjusted"] = adj
+    fam = outcome_families(list(cols), primary_outcomes)
+    out["family"] = out["outcome"].map(fam)
+    out["p_adjusted"] = _adjust_within(out, ["family", "model", "arm"], "p_value", adjust)
+    out["estimand"] = estimand(design)
+    out["e_value"], out["e_value_ci"] = _evalues(out)
     out["n_clusters"] = out["n_clusters"].astype(float)
     out = out[COLUMNS]
     one_group = design.type == "pre_post"
     return EffectsResult(out, design=design, alpha=alpha, adjust=adjust, primary_model=prim,
+                         families=_family_sizes(out),
                          n_clusters=n_clusters, counts=pd.DataFrame(counts),
                          paired_effect_sizes=pd.DataFrame(paired) if one_group else None,
                          causal_statement=dict(CAUSAL_STATEMENT) if one_group else None)
@@ -542,6 +670,7 @@ def subgroup_effects(
     subgroup: str,
     *,
     alpha: float = 0.05,
+    adjust: str = "holm",
 ) -> SubgroupResult:
     """Effects within the levels of a subgroup and the arm x subgroup interaction test.
 
@@ -559,15 +688,32 @@ def subgroup_effects(
     For pre-post designs the change score is regressed on the subgroup dummies
     and the test is whether the mean change differs between levels.
 
+    Parameters
+    ----------
+    data : DataFrame
+        Long scored data, as :func:`estimate_effects`.
+    outcomes : str, list of str, or mapping outcome_id -> column
+    design : core.design.Design
+    subgroup : str
+        The subgroup column.
+    alpha : float
+        Confidence intervals at level 1 - alpha.
+    adjust : {"holm", "bh", "none"}
+        Multiplicity adjustment of the interaction tests within their family
+        (``subgroup_interaction``: the subgroups of one outcome and arm; here the
+        one subgroup, so ``interaction_p_adjusted`` equals ``interaction_p``;
+        several subgroups' tables are adjusted together with
+        :func:`adjust_interactions`).
+
     Returns
     -------
     SubgroupResult
         ``.tidy()``: one row per outcome x arm x level with the columns
         ``outcome, arm, subgroup, level, estimate, std_error, df, ci_low, ci_high,
-        n_obs, n_clusters, interaction_p`` (documented in
-        :meth:`SubgroupResult.tidy`; ``interaction_p`` is the same on every row of
-        one outcome and arm, NaN where the test is not estimable, e.g. a level
-        found in one cluster only). ``.summary()``: a readable text block.
+        n_obs, n_clusters, interaction_p, interaction_p_adjusted, family``
+        (documented in :meth:`SubgroupResult.tidy`; ``interaction_p`` is the same on
+        every row of one outcome and arm, NaN where the test is not estimable, e.g.
+        a level found in one cluster only). ``.summary()``: a readable text block.
 
     Examples
     --------
@@ -585,6 +731,8 @@ def subgroup_effects(
     >>> res.tidy()["level"].tolist()
     ['boy', 'girl']
     """
+    if adjust not in ("holm", "bh", "none"):
+        raise ValueError("adjust must be 'holm', 'bh' or 'none'")
     cols = _outcome_map(outcomes)
     _check(data, design, cols)
     if subgroup not in data.columns:
@@ -658,4 +806,6 @@ def subgroup_effects(
                              np.nan, np.nan, np.nan, alpha, len(wl), np.nan)
                 out.append({**r, "subgroup": subgroup, "level": lv, "interaction_p": pint})
     res = pd.DataFrame(out)
-    return SubgroupResult(res[SUBGROUP_COLUMNS], design=design, subgroup=subgroup, alpha=alpha)
+    res = adjust_interactions(res, adjust)
+    return SubgroupResult(res[SUBGROUP_COLUMNS], design=design, subgroup=subgroup, alpha=alpha,
+                          adjust=adjust)

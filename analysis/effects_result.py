@@ -15,13 +15,19 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.effects_rules import CLUSTER_RULE
+from analysis.effects_rules import (
+    CLUSTER_RULE,
+    CONFOUNDING_STATEMENT,
+    PARALLEL_TRENDS_STATEMENT,
+)
 from analysis.effects_rules import primary_model as _default_primary
 
 __all__ = ["EffectsResult", "SubgroupResult"]
 
 _ADJUST_TEXT = {"holm": "Holm", "bh": "Benjamini-Hochberg", "none": "none (p_adj = p)"}
 _CR2_MODELS = ("change_cr2", "ols_cr2")
+_TITLE = {"effect": "Intervention effects", "adjusted_difference":
+          "Adjusted differences (groups not randomized)", "change": "Change (one group)"}
 
 
 def _fmt(x, digits: int = 3) -> str:
@@ -166,6 +172,10 @@ class EffectsResult:
     causal_statement : dict or None
         Pre/post designs: the caution ``{"en": ..., "zh": ...}``
         (:data:`analysis.effects_rules.CAUSAL_STATEMENT`).
+    families : DataFrame
+        The multiplicity families of ``p_adjusted``: ``family`` (``primary`` /
+        ``secondary``), ``model``, ``arm`` and ``n_tests`` (outcomes with a p-value
+        adjusted together).
 
     Methods
     -------
@@ -184,6 +194,38 @@ class EffectsResult:
     counts: pd.DataFrame = field(default_factory=pd.DataFrame)
     paired_effect_sizes: pd.DataFrame | None = None
     causal_statement: dict | None = None
+    families: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def estimand(self) -> str:
+        """``effect``, ``adjusted_difference`` or ``change`` (:func:`analysis.effects_rules.estimand`)."""
+        from analysis.effects_rules import estimand
+
+        return estimand(self.design)
+
+    def family_size(self, family: str, model: str, arm=None) -> int:
+        """Tests in one multiplicity family (0 when there is none).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from core.design import Design
+        >>> from analysis.effects import estimate_effects
+        >>> rng = np.random.default_rng(1)
+        >>> arm = np.repeat(["program", "control"], 50)
+        >>> data = pd.DataFrame({"id": range(100), "wave": "t1", "arm": arm,
+        ...                      "a": rng.normal(size=100), "b": rng.normal(size=100),
+        ...                      "c": rng.normal(size=100)})
+        >>> d = Design(type="randomized", id="id", waves=("t1",), arm="arm", control="control")
+        >>> res = estimate_effects(data, ["a", "b", "c"], d)
+        >>> res.family_size("primary", "ancova_hc2", "program"), res.family_size("secondary", "ancova_hc2", "program")
+        (1, 2)
+        """
+        f = self.families
+        if f.empty:
+            return 0
+        sel = (f["family"] == family) & (f["model"] == model) & _same(f["arm"], arm)
+        return int(f.loc[sel, "n_tests"].sum())
 
     def tidy(self) -> pd.DataFrame:
         """The effects table: one row per outcome x treatment arm x model (a copy).
@@ -201,15 +243,16 @@ class EffectsResult:
                 ``paired_t``, ``change_cr2``, ``ancova_hc2``, ``did``, ``ols_cr2``,
                 ``mixed_reml`` or ``cluster_means`` (module docstring).
             ``estimate``, ``std_error`` (float)
-                Effect in outcome units (difference in means adjusted for the
-                model's regressors; pre/post: the mean change) and its SE.
+                Effect (or adjusted difference) in outcome units: the difference
+                in means adjusted for the model's regressors; pre/post: the mean
+                change. And its SE.
             ``df`` (float)
                 Degrees of freedom of the t reference (``inf``: normal reference).
             ``ci_low``, ``ci_high`` (float)
                 ``1 - alpha`` confidence interval.
             ``p_value``, ``p_adjusted`` (float)
-                Two-sided p-value; adjusted across the outcomes within each model
-                and arm (``adjust``).
+                Two-sided p-value; adjusted (``adjust``) within the row's
+                ``family``, model and arm. A family of one keeps its p-value.
             ``effect_size``, ``effect_size_ci_low``, ``effect_size_ci_high`` (float)
                 Hedges' g (cluster-adjusted for the cluster models) or, pre/post,
                 d_z, with the model's CI on the same scale.
@@ -219,6 +262,18 @@ class EffectsResult:
                 Outermost clusters in the model (NaN without clusters).
             ``primary`` (bool)
                 The row of the primary model.
+            ``estimand`` (str)
+                What the row estimates: ``effect`` (randomized designs),
+                ``adjusted_difference`` (controlled; cross_sectional with an arm:
+                not randomized, may be confounded) or ``change`` (pre_post).
+            ``family`` (str)
+                Multiplicity family: ``primary`` (the primary outcome(s)) or
+                ``secondary`` (the other outcomes).
+            ``e_value``, ``e_value_ci`` (float)
+                E-values (VanderWeele & Ding 2017) of g and of its CI limit closer
+                to 0 (1 when the CI includes 0): the risk ratio by which an
+                unmeasured confounder would have to be associated with both group
+                and outcome to explain the estimate (its CI) away. NaN for a change.
 
         Examples
         --------
@@ -271,14 +326,15 @@ class EffectsResult:
         ci = _level(self.alpha)
         es = "d_z" if one_group else "g"
         n_out = t["outcome"].nunique()
-        lines = [f"Intervention effects: {d.type} design, {n_out} outcome"
+        lines = [f"{_TITLE[self.estimand]}: {d.type} design, {n_out} outcome"
                  f"{'s' if n_out != 1 else ''}, primary model {self.primary_model} (*)",
-                 f"{ci} CIs; p_adj: {_ADJUST_TEXT.get(self.adjust, self.adjust)} across the "
-                 f"outcomes within each model{'' if one_group else ' and arm'}."]
+                 *_wrap(f"{ci} CIs; p_adj: {self._family_text()}")]
         for o, a in dict.fromkeys(zip(t["outcome"], t["arm"])):
             blk = t[_same(t["outcome"], o) & _same(t["arm"], a)]
-            head = (f"{o}: change {d.baseline} -> {d.endline} (one group)" if one_group
-                    else f"{o}: {a} vs {blk['control'].iloc[0]}")
+            fam = blk["family"].iloc[0] if "family" in blk else None
+            role = f" [{fam} outcome]" if isinstance(fam, str) else ""
+            head = (f"{o}: change {d.baseline} -> {d.endline} (one group){role}" if one_group
+                    else f"{o}: {a} vs {blk['control'].iloc[0]}{role}")
             lines += ["", head]
             rows = {
                 "model": [m + (" *" if p else "") for m, p in zip(blk["model"], blk["primary"])],
@@ -294,6 +350,9 @@ class EffectsResult:
             }
             if outer:
                 rows["clusters"] = [_fmt(v, 0) for v in blk["n_clusters"]]
+            if not one_group and "e_value" in blk:
+                rows["E"] = [_fmt(v, 2) for v in blk["e_value"]]
+                rows["E (CI)"] = [_fmt(v, 2) for v in blk["e_value_ci"]]
             lines += _text_table(rows, left=("model", f"{ci} CI", f"{es} {ci} CI"))
             lines.append("  " + self._counts_line(o, a))
         lines += ["", "Methods:"]
@@ -303,6 +362,20 @@ class EffectsResult:
         if notes:
             lines += ["", "Notes:"] + _bullets(notes)
         return "\n".join(lines)
+
+    def _family_text(self) -> str:
+        """The families of ``p_adjusted`` in words, e.g. "Holm within each family ..."."""
+        method = _ADJUST_TEXT.get(self.adjust, self.adjust)
+        f = self.families
+        if f.empty or "family" not in f:
+            return f"{method}."
+        sizes = f.groupby("family", sort=False)["n_tests"].max()
+        parts = [f"{fam} ({n} outcome{'s' if n != 1 else ''})" for fam, n in sizes.items()]
+        each = "model" if self.design.type == "pre_post" else "model and arm"
+        if self.adjust == "none":
+            return f"{method}; families: " + ", ".join(parts) + "."
+        return (f"{method} within each family, {each}: " + ", ".join(parts)
+                + "; a family of one keeps its p-value.")
 
     def _counts_line(self, outcome, arm) -> str:
         c = self.counts
@@ -331,6 +404,7 @@ class EffectsResult:
         d = self.design
         outer = d.clusters[0] if d.clusters else None
         notes = []
+        one_group = d.type == "pre_post"
         if d.type == "pre_post":
             notes.append("d_z = mean change / SD of the change (not bias-corrected); d_av with "
                          "its CI is in .paired_effect_sizes.")
@@ -383,6 +457,15 @@ class EffectsResult:
                   "undefined.")
         if self.causal_statement:
             notes.append(self.causal_statement["en"])
+        if self.estimand == "adjusted_difference":
+            notes.append(CONFOUNDING_STATEMENT["en"])
+            if self.primary_model == "did":
+                notes.append(PARALLEL_TRENDS_STATEMENT["en"])
+        if not one_group and "e_value" in t and t["e_value"].notna().any():
+            notes.append("E: E-value (VanderWeele & Ding 2017) of g, E (CI) of its CI limit "
+                         "closer to 0: an unmeasured confounder would need to be associated "
+                         "with both group and outcome by a risk ratio of E to explain the "
+                         "estimate away (E (CI) = 1: the CI already includes 0).")
         return notes
 
     def __repr__(self) -> str:
@@ -405,6 +488,8 @@ class SubgroupResult:
         The subgroup column.
     alpha : float
         CIs are at level ``1 - alpha``.
+    adjust : {"holm", "bh", "none"}
+        The multiplicity adjustment of ``interaction_p_adjusted``.
 
     Methods
     -------
@@ -418,6 +503,7 @@ class SubgroupResult:
     design: object
     subgroup: str
     alpha: float
+    adjust: str = "holm"
 
     def tidy(self) -> pd.DataFrame:
         """The subgroup table: one row per outcome x arm x level (a copy).
@@ -433,7 +519,11 @@ class SubgroupResult:
             (int, children in the level's model), ``n_clusters`` (float, NaN
             without clusters) and ``interaction_p`` (float: p of the HTZ Wald test
             that the effect is the same in every level; the same on every row of
-            one outcome and arm; NaN where it is not estimable).
+            one outcome and arm; NaN where it is not estimable),
+            ``interaction_p_adjusted`` (float: adjusted with ``adjust`` within the
+            family of the interaction tests of every subgroup of one outcome and
+            arm, :func:`analysis.effects.adjust_interactions`) and ``family``
+            (``subgroup_interaction``).
 
         Examples
         --------
@@ -475,7 +565,9 @@ class SubgroupResult:
         one_group = d.type == "pre_post"
         outer = d.clusters[0] if d.clusters else None
         ci = _level(self.alpha)
-        lines = [f"Subgroup effects by {self.subgroup} ({d.type} design), {ci} CIs"]
+        title = {"pre_post": "Change by", "controlled": "Adjusted differences by",
+                 "cross_sectional": "Adjusted differences by"}.get(d.type, "Subgroup effects by")
+        lines = [f"{title} {self.subgroup} ({d.type} design), {ci} CIs"]
         what = ("the mean change is the same in every level" if one_group
                 else "the arm effect is the same in every level")
         by = f"CR2 clustered by {outer}" if outer else "CR2 with each child its own cluster (HC2)"
@@ -483,7 +575,9 @@ class SubgroupResult:
         for o, a in dict.fromkeys(zip(t["outcome"], t["arm"])):
             blk = t[_same(t["outcome"], o) & _same(t["arm"], a)]
             head = f"{o}: change (one group)" if one_group else f"{o}: {a} vs {d.control}"
-            lines += ["", f"{head}; interaction p = {_fmt_p(blk['interaction_p'].iloc[0])}"]
+            padj = (f", adjusted {_fmt_p(blk['interaction_p_adjusted'].iloc[0])}"
+                    if "interaction_p_adjusted" in blk else "")
+            lines += ["", f"{head}; interaction p = {_fmt_p(blk['interaction_p'].iloc[0])}{padj}"]
             rows = {
                 "level": [str(v) for v in blk["level"]],
                 "estimate": [_fmt(v) for v in blk["estimate"]],

@@ -84,13 +84,16 @@ def test_primary_switches_to_mixed_with_40_clusters():
 
 
 def test_holm_and_bh():
+    # both outcomes primary: one family of two
     data, d = _cluster_trial()
-    h = estimate_effects(data, ["wellbeing", "lonely"], d, adjust="holm").tidy()
-    b = estimate_effects(data, ["wellbeing", "lonely"], d, adjust="bh").tidy()
+    both = ["wellbeing", "lonely"]
+    h = estimate_effects(data, both, d, adjust="holm", primary_outcomes=both).tidy()
+    b = estimate_effects(data, both, d, adjust="bh", primary_outcomes=both).tidy()
+    assert set(h["family"]) == {"primary"}
     p = h[h["model"] == "ols_cr2"]["p_value"].to_numpy()
     assert h[h["model"] == "ols_cr2"]["p_adjusted"].max() == pytest.approx(min(1, max(p.min() * 2, p.max())))
     assert (b["p_adjusted"] <= h["p_adjusted"] + 1e-15).all()
-    none = estimate_effects(data, ["wellbeing", "lonely"], d, adjust="none").tidy()
+    none = estimate_effects(data, both, d, adjust="none", primary_outcomes=both).tidy()
     assert (none["p_adjusted"] == none["p_value"]).all()
     assert (h["p_adjusted"] > none["p_adjusted"]).any()
 
@@ -278,7 +281,9 @@ def test_result_counts_and_summary_report_children_and_clusters_per_arm():
     assert f"{tab.loc['ols_cr2', 'estimate']:.3f}" in row
     assert f"[{tab.loc['ols_cr2', 'ci_low']:.3f}, {tab.loc['ols_cr2', 'ci_high']:.3f}]" in row
     assert f"{tab.loc['ols_cr2', 'df']:.1f}" in row
-    assert row.split()[-2:] == [str(tab.loc["ols_cr2", "n_obs"]), "12"]
+    assert row.split()[-4:-2] == [str(tab.loc["ols_cr2", "n_obs"]), "12"]
+    assert row.split()[-2:] == [f"{tab.loc['ols_cr2', 'e_value']:.2f}",
+                                f"{tab.loc['ols_cr2', 'e_value_ci']:.2f}"]
     # every model gets one Methods line; the caller's primary model is flagged
     assert all(f"  {m}: " in text for m in tab.index)
     over = estimate_effects(data, {"wb": "wellbeing"}, d, primary_model="mixed_reml")
