@@ -146,3 +146,15 @@ def test_bad_inputs():
         attrition_rates(100, 101, 100, 90)
     with pytest.raises(ValueError, match="control arm"):
         attrition_rates(100, 90, 0, 0)
+
+
+@pytest.mark.parametrize(("overall", "diff", "cautious", "optimistic"), [
+    (10, 6.6, "high", "low"),     # the brief's point: above 6.3 (cautious), below 10.9
+    (10, 6.3, "low", "low"),      # on the cautious boundary
+    (10, 11.0, "high", "high"),   # above both
+    (30, 4.2, "high", "low"),     # cautious 4.1, optimistic 8.2
+    (58, 0.0, "high", "low"),     # the cautious table ends at 57%
+])
+def test_classes_at_known_points_under_both_boundaries(overall, diff, cautious, optimistic):
+    res = wwc_attrition(overall, diff, boundary="both").set_index("boundary")["attrition"]
+    assert (res["cautious"], res["optimistic"]) == (cautious, optimistic)
