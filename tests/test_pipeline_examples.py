@@ -1,10 +1,12 @@
-"""The whole pipeline on both bundled examples, as ``workbench run`` does it for a user.
+"""The whole pipeline on the three bundled examples, as ``workbench run`` does it for a user.
 
 One run per example per test session (module-scoped fixtures, ``--jobs 2``). Checks:
 every file of the output layout (issue 5 §2) exists with its documented columns, the
 manifest says success, the county trial's primary effect interval covers the true effect
 in ``truth.json``, the single-school claim audit says the design cannot support the claim,
-and no raw student id reaches a published text file.
+the two-school comparison's index page says "adjusted difference" under a banner that the
+design cannot rule out confounding (issue 13.2), and no raw student id reaches a published
+text file.
 """
 
 from __future__ import annotations
@@ -65,6 +67,11 @@ def county(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def single_school(tmp_path_factory) -> Path:
     return run_example("single-school-pre-post", tmp_path_factory.mktemp("school") / "output")
+
+
+@pytest.fixture(scope="module")
+def two_school(tmp_path_factory) -> Path:
+    return run_example("two-school-comparison", tmp_path_factory.mktemp("two") / "output")
 
 
 def manifest(out: Path) -> dict:
@@ -167,3 +174,53 @@ def test_single_school_claim_audit_says_the_design_cannot_support_the_claim(sing
 
 def test_single_school_no_raw_ids_in_the_output(single_school):
     check_no_raw_ids(single_school, "single-school-pre-post")
+
+
+def test_two_school_layout_and_manifest(two_school):
+    check_layout_and_success(two_school)
+
+
+def test_two_school_primary_is_the_difference_in_differences_and_covers_the_truth(two_school):
+    """One program school, one comparison school, not randomized: the estimand is an
+    adjusted difference, the primary model the difference in differences (the example's
+    gap between the schools is stable, so it targets the true effect), clustered by class."""
+    truth = json.loads((EXAMPLES / "two-school-comparison" / "truth.json").read_text("utf-8"))
+    true_effect = truth["outcomes"]["communication"]["effect_scale"]
+    effects = pd.read_csv(two_school / "tables" / "effects.csv")
+    assert set(effects["estimand"]) == {"adjusted_difference"}
+    row = effects[(effects["outcome"] == "communication") & effects["primary"].astype(bool)]
+    assert len(row) == 1, effects[["outcome", "model", "primary"]]
+    row = row.iloc[0]
+    assert row["model"] == "did" and row["n_clusters"] == 12  # classes, not the 2 schools
+    assert row["ci_low"] <= true_effect <= row["ci_high"]
+    assert row["family"] == "primary" and row["p_adjusted"] == row["p_value"]  # a family of one
+    assert row["e_value"] > 1
+
+
+def test_two_school_index_page_says_adjusted_difference_under_the_banner(two_school):
+    import html
+    import re
+
+    page = (two_school / "reports" / "index.html").read_text(encoding="utf-8")
+    text = html.unescape(re.sub(r"<[^>]+>", " ", page))
+    zh = text[text.index("本次运行的结论"):]
+    en = text[text.index("What the run found"):]
+    assert "调整后差异" in zh and "无法排除混杂" in zh and "E值为" in zh
+    assert "Adjusted difference" in en and "cannot rule out confounding" in en
+    assert "E-value of" in en and "parallel trends" in en
+    banners = re.findall(r'<p class="banner">(.*?)</p>', page, flags=re.S)
+    assert any("无法排除混杂" in html.unescape(b) for b in banners)
+    assert any("cannot rule out confounding" in html.unescape(b) for b in banners)
+    assert "badge b-effective" not in page and "badge b-harmful" not in page  # never an effect
+    leads = " ".join(html.unescape(x) for x in re.findall(r'<p class="lead">(.*?)</p>', page,
+                                                          flags=re.S))
+    assert "调整后差异" in leads and "Adjusted difference" in leads
+    assert "Effect (" not in leads and "效果（" not in leads
+    # the terminal and summary.md say the same
+    summary = (two_school / "reports" / "summary.md").read_text(encoding="utf-8")
+    assert "调整后差异（项目学校减对照学校" in summary
+    assert "Adjusted difference (Program school minus Comparison school" in summary
+
+
+def test_two_school_no_raw_ids_in_the_output(two_school):
+    check_no_raw_ids(two_school, "two-school-comparison")
