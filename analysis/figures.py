@@ -671,7 +671,9 @@ def item_distributions(counts: pd.DataFrame, *, lang="en", title=None, items=Non
         Item -> text or ``{en, zh}`` for the axis (e.g. the item's wording); long
         labels wrap.
     reverse : collection, optional
-        Reverse-keyed items: marked ``(R)``, explained under the legend.
+        Reverse-keyed items: marked ``(R)``, explained in the legend's title.
+
+    The legend (the responses, in scale order) stands under the axes.
 
     Examples
     --------
@@ -689,23 +691,30 @@ def item_distributions(counts: pd.DataFrame, *, lang="en", title=None, items=Non
         (i for i in wide.index if i not in order), key=natural_key)
     shares = wide.reindex(order).div(wide.reindex(order).sum(axis=1).replace(0, np.nan), axis=0)
     reverse = set(reverse or ())
-    names = [_wrap(_named(item_labels, it, lang), 46) + (" (R)" if it in reverse else "")
+    names = [_wrap(_named(item_labels, it, lang) + (" (R)" if it in reverse else ""), 44)
              for it in order]
-    height = 0.3 * sum(t.count("\n") * 0.6 + 1 for t in names) + 1.6
-    fig, ax = plt.subplots(figsize=(7.5, height), layout="constrained")
+    lines = sum(t.count("\n") + 1 for t in names)
+    k = shares.shape[1]
+    ncol = k if sum(_ems(str(c)) for c in shares.columns) + 3 * k <= 48 else min(k, 3)
+    height = 0.19 * lines + 0.12 * len(names) + 1.4 + 0.25 * -(-k // ncol)
+    fig, ax = plt.subplots(figsize=(8.5, height), layout="constrained")
     shares.iloc[::-1].plot(kind="barh", stacked=True, ax=ax, colormap="RdYlBu", width=0.8,
-                           legend=True)
-    ax.set_yticks(range(len(names)), names[::-1])
+                           legend=False)
+    ax.set_yticks(range(len(names)), names[::-1], fontsize=9 if lines > len(names) else None)
     ax.set_xlim(0, 1)
     ax.set_xticks(np.linspace(0, 1, 6), [f"{v:.0f}" for v in np.linspace(0, 100, 6)])
     ax.set_xlabel(label("share_pct", lang))
     ax.set_ylabel(label("item", lang))
     ax.grid(axis="y", visible=False)
-    leg = ax.legend(title=label("response", lang), bbox_to_anchor=(1.01, 1), loc="upper left",
-                    frameon=False)
+    heading = label("response", lang)
     if reverse & set(order):
-        leg.set_title(f"{label('response', lang)}\n\n{label('reverse_note', lang)}")
-        leg.get_title().set_fontsize(8.5)
+        heading += "   " + label("reverse_note", lang)
+    handles, texts = ax.get_legend_handles_labels()
+    rows = -(-k // ncol)  # matplotlib fills a legend column by column: read it row by row
+    across = [r * ncol + c for c in range(ncol) for r in range(rows) if r * ncol + c < k]
+    handles, texts = [handles[i] for i in across], [texts[i] for i in across]
+    fig.legend(handles, texts, title=heading, loc="outside lower center", ncol=ncol,
+               frameon=False, fontsize=9, title_fontsize=9)
     if title:
         ax.set_title(_wrap(title, 70))
     return fig
