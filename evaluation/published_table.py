@@ -452,11 +452,14 @@ class PublishedTable:
         """An HTML fragment (a ``<div>`` holding the table) that fits its container.
 
         The table takes the container's width and every cell may wrap (long labels
-        break over lines), so nothing is cut off or hidden behind a scroll bar.
+        break over lines), so nothing is cut off or hidden behind a scroll bar; on a
+        screen narrower than the table's narrowest layout (a phone) the table scrolls
+        sideways inside its box rather than being cut off.
         """
         lang = _check_lang(lang or self.lang)
         raw = self.gt(lang, number).as_raw_html(inline_css=False)
-        wrap = ("<style>.wb-table table{table-layout:auto;width:100%;max-width:100%}"
+        wrap = ("<style>.wb-table{max-width:100%;overflow-x:auto}"
+                ".wb-table table{table-layout:auto;width:100%;max-width:100%}"
                 ".wb-table th,.wb-table td{white-space:normal!important;"
                 "overflow-wrap:normal;word-break:normal}"
                 ".wb-table td.gt_row:first-child,.wb-table th:first-child,"

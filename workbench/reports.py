@@ -211,7 +211,8 @@ td, th {{ border-bottom: 1px solid #ddd; padding: .45rem; text-align: left; vert
 .hl-alt:target ~ .hl-main {{ display: none; }}
 .toggle {{ float: right; font-size: .9rem; margin: .2rem 0; }}
 .banner {{ background: #fdecea; border-left: 4px solid #c62828; padding: .6rem .8rem; }}
-.outcomes td.num, .outcomes th.num {{ text-align: right; white-space: nowrap; }}
+.outcomes td.num, .outcomes th.num {{ text-align: right; }}
+.outcomes td.num {{ white-space: nowrap; }}
 .outcomes {{ font-size: .92rem; }} .better {{ color: #555; font-size: .82rem; }}
 .badge {{ display: inline-block; padding: .12rem .5rem; border-radius: .8rem; font-weight: bold;
           font-size: .85rem; white-space: nowrap; }}
@@ -227,6 +228,10 @@ td, th {{ border-bottom: 1px solid #ddd; padding: .45rem; text-align: left; vert
 .rules {{ font-size: .82rem; color: #555; }}
 .lead {{ font-size: 1.05rem; background: #f4f7fb; border-left: 4px solid #3b6db3;
          padding: .6rem .8rem; }}
+@media (max-width: 640px) {{ /* a phone: the outcome tables wrap instead of overflowing */
+  body {{ padding: 0 .4rem; }} td, th {{ padding: .3rem .2rem; }}
+  .outcomes {{ font-size: .78rem; }} .outcomes td.num {{ white-space: normal; }}
+  .badge {{ white-space: normal; padding: .1rem .3rem; }} }}
 </style></head>
 <body>
 <h1>{title}</h1>
