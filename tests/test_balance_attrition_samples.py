@@ -290,3 +290,22 @@ def test_attrition_published_of_one_group_has_one_row_and_no_differential():
     pub = qt.attrition_published(t)
     assert pub.cells("en").values.tolist() == [["Overall", "30", "30", "27", "27", "3", "10.0%"]]
     assert pub.footnotes("en") == []
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_page_paragraphs_come_in_both_languages_the_runs_first(monkeypatch, lang):
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj, **kw: shown.append(obj.data))
+    run = NS(text_lang=lang)
+    other = "en" if lang == "zh" else "zh"
+    for module in (bt, qt):
+        for key, text in module.PAGE_TEXT.items():
+            assert text["en"] and text["zh"] and set(text) == {"en", "zh"}, key
+            module.page_text(run, key)
+            first, second = shown.pop().split("\n\n")
+            assert (first, second) == (text[lang], text[other])
+    qt.show_paragraphs(run, [("A.", "甲。"), ("B.", "乙。")])
+    expected = ["A.", "B.", "甲。", "乙。"] if lang == "en" else ["甲。", "乙。", "A.", "B."]
+    assert shown.pop().split("\n\n") == expected
