@@ -396,8 +396,10 @@ def missingness_summary(miss: pd.DataFrame) -> pd.DataFrame:
 
 
 def missingness_published(summary: pd.DataFrame, lang: str = "en", *, labels=None,
-                          wave_order=None):
-    """:func:`missingness_summary` as a published table (waves through the study's labels)."""
+                          wave_order=None, instrument_names: dict | None = None):
+    """:func:`missingness_summary` as a published table: waves through the study's labels
+    (``labels(column, value, lang)``) in ``wave_order``, instruments by their names
+    (``{id: {"en": ..., "zh": ...}}``)."""
     from evaluation.published_table import ColumnSpec, PublishedTable
 
     data = summary.copy()
@@ -407,6 +409,8 @@ def missingness_published(summary: pd.DataFrame, lang: str = "en", *, labels=Non
             .sort_values(["instrument", "_r"], kind="stable")
     data["wave_label"] = [{lg: _label_of(labels, "wave", w, lg) for lg in _LANGS}
                           for w in data["wave"]]
+    names = instrument_names or {}
+    data["instrument"] = [names.get(str(i)) or str(i) for i in data["instrument"]]
     cols = [ColumnSpec("instrument", "Instrument", "量表"),
             ColumnSpec("wave_label", "Wave", "测量时点"),
             ColumnSpec("items", "Items", "题目数", "count"),

@@ -280,6 +280,9 @@ def test_validation_and_missingness_tables():
     assert pub.cells("en").values.tolist() == [
         ["p", "pre", "2", "10", "10.0%", "10.0%", "p_1"],
         ["p", "post", "2", "8", "12.5%", "25.0%", "p_2"]]
+    named = qt.missingness_published(qt.missingness_summary(m), "zh",
+                                     instrument_names={"p": {"en": "PCC", "zh": "亲子沟通"}})
+    assert named.cells("zh").iloc[0, 0] == "亲子沟通" and named.cells("en").iloc[0, 0] == "PCC"
 
 
 def test_attrition_published_of_one_group_has_one_row_and_no_differential():
