@@ -245,6 +245,7 @@ def icc(data: pd.DataFrame, outcome: str, clusters: str | Sequence[str], *,
         (``"profile"``), ``conditioned_on`` (the fixed effects, ``""`` for none),
         ``singular`` (some variance is exactly 0). An inner level with one cluster
         per outer cluster is not identified: its row holds NaN.
+        ``attrs["residual_variance"]`` holds sigma^2.
 
     Examples
     --------
@@ -284,4 +285,6 @@ def icc(data: pd.DataFrame, outcome: str, clusters: str | Sequence[str], *,
         lo = _bound(prof, li, r_hat, dev_min, cut, s_hat, "low")
         hi = _bound(prof, li, r_hat, dev_min, cut, s_hat, "high")
         rows.append({**base, "ci_low": lo, "ci_high": hi})
-    return pd.DataFrame(rows, columns=COLUMNS)
+    out = pd.DataFrame(rows, columns=COLUMNS)
+    out.attrs["residual_variance"] = float(fit.residual_variance)
+    return out

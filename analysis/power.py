@@ -12,6 +12,8 @@ power_t
     One-sample, paired and two-sample t-tests (R ``pwr::pwr.t.test``).
 power_proportions, power_proportion, cohens_h
     Two proportions and one proportion through Cohen's h (R ``pwr``).
+power_ancova
+    Individually randomized trial analysed with a baseline covariate (ANCOVA).
 power_cluster2, power_cluster3
     Two- and three-level cluster randomized trials with covariates (PowerUp!,
     Dong & Maynard 2013; Optimal Design, Spybrook et al. 2011).
@@ -31,6 +33,7 @@ Examples
 
 from analysis.power_analytic import (
     cohens_h,
+    power_ancova,
     power_cluster2,
     power_cluster3,
     power_proportion,
@@ -46,6 +49,7 @@ from analysis.power_simulation import (
 
 __all__ = [
     "cohens_h",
+    "power_ancova",
     "power_cluster2",
     "power_cluster3",
     "power_proportion",

@@ -28,7 +28,13 @@ import pandas as pd
 
 from analysis.change import wilson_ci
 from analysis.cluster_robust import cr2_test_many, hc2_test_many
-from analysis.power_analytic import _check_prob, power_cluster2, power_cluster3, power_t
+from analysis.power_analytic import (
+    _check_prob,
+    power_ancova,
+    power_cluster2,
+    power_cluster3,
+    power_t,
+)
 
 __all__ = [
     "simulate_cluster_trials",
@@ -53,7 +59,8 @@ def _batch_sizes(n_sims: int, n_designs: int) -> np.ndarray:
 def simulate_cluster_trials(n_clusters: int, cluster_size: int, icc: float, effect: float, *,
                             n_sims: int, rng: np.random.Generator, r2: float = 0.0,
                             treated_share: float = 0.5, classes_per_cluster: int = 1,
-                            icc_class: float = 0.0):
+                            icc_class: float = 0.0, r2_1: float | None = None,
+                            r2_2: float | None = None, r2_3: float | None = None):
     """Outcomes of many two-level cluster randomized trials that share one design.
 
     Light generator for power simulations: ``Y = effect * T + u_j + e_ij`` with
@@ -66,6 +73,17 @@ def simulate_cluster_trials(n_clusters: int, cluster_size: int, icc: float, effe
     ``cluster_size`` people and a class effect of variance ``icc_class`` is added (the
     individual variance is then ``1 - icc - icc_class``): a three-level trial
     randomized at the top level.
+
+    Covariates that explain a different share of the variance at each level
+    (``r2_1`` individual, ``r2_2`` cluster -- the class in a three-level trial --
+    and ``r2_3`` school; each defaults to ``r2``): when they are not all equal, one
+    covariate per level with a positive R² is drawn, as PowerUp!'s model assumes: a
+    top-level covariate (constant within the randomized cluster), a class-level one
+    (centred within its school) and an individual one (centred within its class),
+    each N(0, 1) before centring (rescaled to variance 1 after), and each level's
+    random part is ``sqrt(R2) * covariate + sqrt(1 - R2) * error`` at that level's
+    variance. The analysis adjusts for all of them; only the top-level one costs a
+    df in the analytic formula.
 
     Returns
     -------
@@ -86,6 +104,11 @@ def simulate_cluster_trials(n_clusters: int, cluster_size: int, icc: float, effe
     J, k, m = int(n_clusters), int(classes_per_cluster), int(cluster_size)
     if k < 1 or not (0.0 <= icc_class < 1.0 - icc):
         raise ValueError("need classes_per_cluster >= 1 and 0 <= icc_class < 1 - icc")
+    levels = _level_r2(r2, r2_1, r2_2, r2_3, three=k > 1)
+    if len(set(levels)) > 1:
+        return _cluster_trials_by_level(J, k, m, icc, icc_class, effect, n_sims=n_sims, rng=rng,
+                                        r2s=levels, treated_share=treated_share)
+    r2 = levels[0]  # one covariate explains the same share at every level
     n = J * k * m
     g = np.repeat(np.arange(J), k * m)
     c = np.repeat(np.arange(J * k), m)
@@ -108,6 +131,66 @@ def simulate_cluster_trials(n_clusters: int, cluster_size: int, icc: float, effe
     v = rng.standard_normal((n_sims, J * k))[:, c] if icc_class > 0 else 0.0
     e = rng.standard_normal((n_sims, n))
     Y = mean + resid_scale * (sd2 * u + sdc * v + sd1 * e)
+    return Y, np.column_stack(cols), g
+
+
+def _level_r2(r2, r2_1, r2_2, r2_3, *, three: bool) -> tuple:
+    """R² at the (individual, class, school) levels; two levels: (individual, cluster, cluster)."""
+    r1 = r2 if r2_1 is None else r2_1
+    if three:
+        rc = r2 if r2_2 is None else r2_2
+        rs = r2 if r2_3 is None else r2_3
+    else:
+        if r2_3 is not None:
+            raise ValueError("a two-level trial has no r2_3; give the clusters' R² as r2_2")
+        rc = rs = r2 if r2_2 is None else r2_2
+    for v in (r1, rc, rs):
+        if not (0.0 <= float(v) < 1.0):
+            raise ValueError(f"R² must lie in [0, 1), got {v!r}")
+    return (float(r1), float(rc), float(rs))
+
+
+def _centred(x: np.ndarray, groups: np.ndarray, size: int) -> np.ndarray:
+    """``x`` minus its group means, rescaled to variance 1 (groups of ``size``)."""
+    means = np.bincount(groups, weights=x) / np.bincount(groups)
+    return (x - means[groups]) * math.sqrt(size / (size - 1.0))
+
+
+def _cluster_trials_by_level(J, k, m, icc, icc_class, effect, *, n_sims, rng, r2s,
+                             treated_share):
+    """:func:`simulate_cluster_trials` with one covariate per level (unequal R²)."""
+    r1, rc, rs = r2s
+    n = J * k * m
+    g = np.repeat(np.arange(J), k * m)
+    c = np.repeat(np.arange(J * k), m)
+    n_treat = int(round(treated_share * J))
+    if not (1 <= n_treat <= J - 1):
+        raise ValueError("need at least one treated and one control cluster")
+    treated = np.zeros(J)
+    treated[rng.choice(J, n_treat, replace=False)] = 1.0
+    T = treated[g]
+    cols = [np.ones(n), T]
+    sd2, sdc, sd1 = math.sqrt(icc), math.sqrt(icc_class), math.sqrt(1.0 - icc - icc_class)
+    mean = effect * T
+    if rs > 0:
+        z3 = rng.standard_normal(J)[g]
+        cols.append(z3)
+        mean = mean + sd2 * math.sqrt(rs) * z3
+    if rc > 0 and k > 1 and icc_class > 0:
+        z2 = _centred(rng.standard_normal(J * k), np.repeat(np.arange(J), k), k)[c]
+        cols.append(z2)
+        mean = mean + sdc * math.sqrt(rc) * z2
+    if r1 > 0:
+        if m < 2:
+            raise ValueError("an individual-level covariate needs clusters of at least 2")
+        w = _centred(rng.standard_normal(n), c, m)
+        cols.append(w)
+        mean = mean + sd1 * math.sqrt(r1) * w
+    u = rng.standard_normal((n_sims, J))[:, g]
+    v = rng.standard_normal((n_sims, J * k))[:, c] if icc_class > 0 else 0.0
+    e = rng.standard_normal((n_sims, n))
+    Y = mean + (sd2 * math.sqrt(1 - rs) * u + sdc * math.sqrt(1 - rc) * v
+                + sd1 * math.sqrt(1 - r1) * e)
     return Y, np.column_stack(cols), g
 
 
@@ -188,7 +271,8 @@ def simulate_power_individual(n_per_arm: int, effect: float, *, n_sims: int = 10
         One row: ``n_per_arm, effect, r2, alpha, n_sims, power, power_ci_low,
         power_ci_high`` (Wilson 95% CI of the simulated power), ``mean_estimate,
         sd_estimate, mean_std_error, analytic_power`` (:func:`analysis.power_analytic.power_t`
-        two-sample, which ignores the covariate's gain when ``r2 > 0``).
+        two-sample; with ``r2 > 0`` :func:`analysis.power_analytic.power_ancova`, which
+        counts the covariate's gain).
 
     Examples
     --------
@@ -208,7 +292,12 @@ def simulate_power_individual(n_per_arm: int, effect: float, *, n_sims: int = 10
     res = pd.concat(parts, ignore_index=True)
     rejections = int((res["p_value"] < a).sum())
     lo, hi = wilson_ci(rejections, len(res))
-    analytic = power_t(effect=effect, n=n_per_arm, alpha=a)["power"].item() if effect else a
+    if not effect:
+        analytic = a
+    elif r2 > 0:
+        analytic = power_ancova(effect, n_per_arm, r2=r2, alpha=a)["power"].item()
+    else:
+        analytic = power_t(effect=effect, n=n_per_arm, alpha=a)["power"].item()
     return pd.DataFrame([{
         "n_per_arm": int(n_per_arm), "effect": float(effect), "r2": float(r2), "alpha": a,
         "n_sims": len(res), "power": rejections / len(res), "power_ci_low": lo,
@@ -221,7 +310,8 @@ def simulate_power(n_clusters: int, cluster_size: int, icc: float, effect: float
                    n_sims: int = 1000, alpha: float = 0.05, seed=None, r2: float = 0.0,
                    treated_share: float = 0.5, n_designs: int = 10,
                    estimator=None, classes_per_cluster: int = 1,
-                   icc_class: float = 0.0) -> pd.DataFrame:
+                   icc_class: float = 0.0, r2_1: float | None = None,
+                   r2_2: float | None = None, r2_3: float | None = None) -> pd.DataFrame:
     """Power of a two- or three-level cluster randomized trial by simulation.
 
     With ``classes_per_cluster > 1`` and ``icc_class`` the clusters (schools) hold
@@ -249,7 +339,12 @@ def simulate_power(n_clusters: int, cluster_size: int, icc: float, effect: float
     alpha : float
     seed : int or numpy Generator, optional
     r2 : float
-        Share of variance (both levels) explained by a baseline covariate.
+        Share of variance (every level) explained by a baseline covariate.
+    r2_1, r2_2, r2_3 : float, optional
+        Shares explained at the individual, cluster (class in a three-level trial)
+        and school level, each defaulting to ``r2`` (``r2_3`` only with classes):
+        as ``--r2-1``/``--r2-2``/``--r2-3`` of ``workbench power`` and the analytic
+        functions. See :func:`simulate_cluster_trials` for the covariates drawn.
     treated_share : float
     n_designs : int
         Batches with different random assignments.
@@ -265,7 +360,8 @@ def simulate_power(n_clusters: int, cluster_size: int, icc: float, effect: float
     -------
     pandas.DataFrame
         One row: ``n_clusters, classes_per_cluster, cluster_size, icc, icc_class,
-        effect, r2, treated_share, alpha, n_sims, power, power_ci_low, power_ci_high``
+        effect, r2, r2_1, r2_2, r2_3`` (``r2_3`` NaN for two levels), ``treated_share,
+        alpha, n_sims, power, power_ci_low, power_ci_high``
         (Wilson 95% CI of the simulated power, i.e. its Monte Carlo error),
         ``mean_estimate, sd_estimate, mean_std_error, mean_df, analytic_power``
         (:func:`analysis.power_analytic.power_cluster2`, or ``power_cluster3`` with
@@ -283,6 +379,8 @@ def simulate_power(n_clusters: int, cluster_size: int, icc: float, effect: float
         raise ValueError(f"icc must lie in [0, 1), got {icc!r}")
     if not (0.0 <= float(r2) < 1.0):
         raise ValueError(f"r2 must lie in [0, 1), got {r2!r}")
+    three = int(classes_per_cluster) > 1
+    r1, rc, rs = _level_r2(r2, r2_1, r2_2, r2_3, three=three)
     if int(n_sims) < 1 or int(n_designs) < 1:
         raise ValueError("n_sims and n_designs must be positive")
     if int(cluster_size) < 1 or int(n_clusters) < 3:
@@ -295,7 +393,8 @@ def simulate_power(n_clusters: int, cluster_size: int, icc: float, effect: float
         Y, X, g = simulate_cluster_trials(n_clusters, cluster_size, icc, effect, n_sims=int(s),
                                           rng=rng, r2=r2, treated_share=treated_share,
                                           classes_per_cluster=classes_per_cluster,
-                                          icc_class=icc_class)
+                                          icc_class=icc_class, r2_1=r1, r2_2=rc,
+                                          r2_3=rs if three else None)
         res = est(Y, X, g, coef=1, alpha=a)
         parts.append(pd.DataFrame({k: np.asarray(res[k], dtype=float)
                                    for k in ("estimate", "std_error", "df", "p_value")}))
@@ -306,19 +405,20 @@ def simulate_power(n_clusters: int, cluster_size: int, icc: float, effect: float
     share = round(treated_share * n_clusters) / n_clusters
     if effect == 0:
         analytic = a
-    elif int(classes_per_cluster) > 1:
+    elif three:
         analytic = power_cluster3(int(n_clusters), int(classes_per_cluster), cluster_size,
                                   icc, icc_class, effect=effect, treated_share=share,
-                                  r2_1=r2, r2_2=r2, r2_3=r2,
-                                  n_covariates=1 if r2 > 0 else 0, alpha=a)["power"].item()
+                                  r2_1=r1, r2_2=rc, r2_3=rs,
+                                  n_covariates=1 if rs > 0 else 0, alpha=a)["power"].item()
     else:
         analytic = power_cluster2(int(n_clusters), cluster_size, icc, effect=effect,
-                                  treated_share=share, r2_1=r2, r2_2=r2,
-                                  n_covariates=1 if r2 > 0 else 0, alpha=a)["power"].item()
+                                  treated_share=share, r2_1=r1, r2_2=rc,
+                                  n_covariates=1 if rc > 0 else 0, alpha=a)["power"].item()
     return pd.DataFrame([{
         "n_clusters": int(n_clusters), "classes_per_cluster": int(classes_per_cluster),
         "cluster_size": int(cluster_size), "icc": float(icc), "icc_class": float(icc_class),
-        "effect": float(effect), "r2": float(r2), "treated_share": float(treated_share),
+        "effect": float(effect), "r2": float(r2), "r2_1": r1, "r2_2": rc,
+        "r2_3": rs if three else math.nan, "treated_share": float(treated_share),
         "alpha": a, "n_sims": len(res), "power": rejections / len(res), "power_ci_low": lo,
         "power_ci_high": hi, "mean_estimate": float(res["estimate"].mean()),
         "sd_estimate": float(res["estimate"].std(ddof=1)) if len(res) > 1 else math.nan,
