@@ -652,7 +652,8 @@ def _attrition(table: pd.DataFrame | None, design) -> dict | None:
         return None
     out = {"overall_pp": 100 * rate, "allocated": int(_float(o, "allocated")),
            "analysed": int(_float(o, "analysed")), "differential_pp": None,
-           "randomized": design.type in RANDOMIZED, "wwc": None, "wwc_cautious": None,
+           "randomized": design.type in RANDOMIZED, "groups": bool(design.arm),
+           "wwc": None, "wwc_cautious": None,
            "wwc_optimistic": None, "explanation_en": None, "explanation_zh": None}
     diffs = [abs(_float(r, "differential_pp")) for _, r in table.iterrows()
              if math.isfinite(_float(r, "differential_pp"))]
@@ -702,7 +703,8 @@ class Headline:
         observed_diff_ci_high, verdict`` (a key of :data:`CLAIM_VERDICTS`) ``,
         verdict_en, verdict_zh``.
     attrition : dict or None
-        ``overall_pp, differential_pp, allocated, analysed, randomized, wwc_cautious,
+        ``overall_pp, differential_pp, allocated, analysed, randomized, groups`` (the
+        design compares groups) ``, wwc_cautious,
         wwc_optimistic`` (low / high / undetermined, randomized designs only; ``wwc`` is
         the cautious class) and the WWC explanations (cautious boundary).
     counts : dict
@@ -903,7 +905,7 @@ class Headline:
             if "high" in (c, o):
                 s += ("高流失可能使效果估计产生偏倚。" if zh else
                       " High attrition can bias the effect estimates.")
-        elif a.get("randomized") is False:
+        elif a.get("randomized") is False and a.get("groups"):
             s += ("。WWC的流失标准只适用于随机试验；非随机比较要看纳入分析的儿童在基线时是否可比"
                   "（基线页）。" if zh else
                   ". The WWC attrition boundaries apply to randomized trials; a non-randomized "

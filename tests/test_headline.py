@@ -287,6 +287,11 @@ def test_attrition_gets_the_wwc_class_of_the_cautious_boundary(tmp_path):
     s = h.attrition_sentence("en")
     assert "boundary" not in s and "apply to randomized trials" in s
     assert "只适用于随机试验" in h.attrition_sentence("zh")
+    # one group (pre/post): no comparison to classify or to check for equivalence
+    one = att[att["arm"] == "overall"]
+    h = headline(_run(tmp_path / "p", None, design="pre_post", attrition=one))
+    assert h.attrition_sentence("en") == ("Attrition: 778 children allocated, 696 analysed, "
+                                          "overall attrition 10.5%.")
 
 
 def test_attrition_reads_both_wwc_classes_from_the_table(tmp_path):
