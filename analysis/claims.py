@@ -1,16 +1,25 @@
 """Audit a program report's claim such as "82% of 61 students improved".
 
-A claimed share of "improved" children says little on its own. This module puts three
-things next to it:
+A claimed share of "improved" children says little on its own. This module puts next
+to it:
 
 1. the uncertainty of the share itself (Wilson and Clopper-Pearson intervals);
-2. the share that would look "improved" if the program did nothing at all, from
-   measurement error and regression to the mean (:func:`null_improvement_share`);
-3. how many children per group a comparison would need to tell the claimed share
-   from that "no-effect" share (two-proportion test, Cohen's h, as ``pwr.2p.test``);
+2. the study's own data: the shares of the program group (or the single group) that
+   improved at all and that reliably improved, with Wilson intervals, and whether the
+   interval of the share with the claim's definition lies below, around or above the
+   claimed share (``data_support``);
+3. the share that would look "improved" if nothing changed at all, from measurement
+   error and regression to the mean (:func:`null_improvement_share`); compared with
+   the claim only when "improved" is a measured change (a baseline exists);
+4. the ordinary growth that would by itself produce the claimed share
+   (:func:`maturation_drift`, the inverse of :func:`maturation_share`);
+5. the children per group a randomized comparison of the scores needs for
+   standardized effects of 0.2, 0.3 and 0.5, with the design effect of a cluster trial
+   (:func:`sample_sizes`);
 
 and says in plain words (Chinese or English) what the evidence supports and what it
-does not (:func:`audit_claim`).
+does not (:func:`audit_claim`). The columns of the audit's table, which
+``tables/claims.csv`` publishes, are :data:`CLAIMS_COLUMNS`.
 
 The measurement model
 ---------------------
@@ -38,7 +47,14 @@ scored low at baseline tend to score higher next time, without any true change
 These are the shares with NO true change. They are a floor for what a report would
 see without any program effect, not an estimate of the program's effect; real
 children also change for reasons unrelated to the program (growing up, the school
-year, other events), which only a comparison group can separate.
+year, other events), which only a comparison group can separate. Growth common to all
+children is modelled as a true change of ``delta`` SD for everyone
+(:func:`maturation_share`: ``Phi(delta / sqrt(2 (1 - rho)))`` improve without selection);
+if true change varies between children, the same share needs a larger mean growth.
+
+Observed shares are counted on children measured at both waves; their Wilson intervals
+treat children as independent (too narrow when children sit in classes or schools,
+which the verdict says).
 """
 
 from __future__ import annotations

@@ -12,6 +12,8 @@ reliability_for_change, change_summary, observed_improvement
     Reliability per outcome, ``tables/change.csv``, counts of children improved.
 planning_clusters
     Cluster sizes and baseline ICCs for the audit's sample sizes (cluster trials).
+figure_arm_labels
+    The observed groups' names for the claims figure.
 claims_audit
     ``tables/claims.csv`` (columns: :data:`analysis.claims.CLAIMS_COLUMNS` and
     ``claim_id, outcome, reliability_source``) and the audits.
@@ -119,6 +121,9 @@ def _publishable_shares(counts: dict, min_cell: int) -> dict:
             if n >= min_cell and not 0 < x < min_cell and not 0 < n - x < min_cell}
 
 
+_ALL = {"en": "All children", "zh": "全体儿童"}
+
+
 def _plural_en(word: str) -> str:
     w = word.strip().lower()
     return w + ("es" if w.endswith(("s", "sh", "ch", "x")) else "s")
@@ -166,6 +171,26 @@ def planning_clusters(study, scores: pd.DataFrame, outcome_id: str):
     name = {"en": _plural_en(study.column_label(clusters[0], "en")),
             "zh": study.column_label(clusters[0], "zh")}
     return levels, name
+
+
+def figure_arm_labels(study, scores: pd.DataFrame) -> dict:
+    """Names of the observed groups for :func:`analysis.figures.claims_figure`.
+
+    ``treatment`` is the group whose share the audit calls the program group (the first
+    non-control arm, as in :func:`claims_audit`), or all children of a one-group study;
+    ``control`` the comparison arm. Each name is ``{"en": ..., "zh": ...}``.
+    """
+    d = study.design
+    if not d.arm or d.arm not in scores:
+        return {"treatment": {"en": "all children", "zh": "全体儿童"}}
+    arms = sorted({str(a) for a in scores[d.arm].dropna()})
+    treated = [a for a in arms if a != d.control]
+    out = {}
+    if treated:
+        out["treatment"] = {lg: study.label("arm", treated[0], lg) for lg in ("en", "zh")}
+    if d.control:
+        out["control"] = {lg: study.label("arm", d.control, lg) for lg in ("en", "zh")}
+    return out
 
 
 def claims_audit(study, scores: pd.DataFrame, reliabilities: dict, *, lang: str | None = None):
@@ -314,7 +339,6 @@ def show_text(key: str, lang: str) -> None:
 
 # ---------------------------------------------------------------- published tables
 
-_ALL = {"en": "All children", "zh": "全体儿童"}
 _SUPPORT_LABELS = {
     "below_claim": {"en": "Lower than claimed: does not support the claim",
                     "zh": "低于声称：不支持这一声称"},

@@ -173,3 +173,12 @@ def test_every_paragraph_of_the_page_in_both_languages():
         # the same numbers in both languages
         nums = lambda s: sorted(re.findall(r"\d+(?:\.\d+)?", s))  # noqa: E731
         assert nums(text["en"]) == nums(text["zh"]), key
+
+
+def test_figure_names_the_observed_groups(tmp_path):
+    study, scores = _study(tmp_path, design_type="cluster_randomized", arm=True)
+    labels = ct.figure_arm_labels(study, scores)
+    assert labels["treatment"]["en"] == "Program" and set(labels) == {"treatment", "control"}
+    pre, pre_scores = _study(tmp_path / "pre", design_type="pre_post", arm=False)
+    assert ct.figure_arm_labels(pre, pre_scores) == {
+        "treatment": {"en": "all children", "zh": "全体儿童"}}
