@@ -483,9 +483,16 @@ _WWC_TEXT = {
     "cluster": {
         "en": ("Cluster-randomized: the classification is for children. The WWC also checks "
                "attrition of clusters: {kept} of {alloc} clusters kept at least one analysed "
-               "child ({lost} lost)."),
+               "child ({lost} lost).{classes_en}"),
         "zh": ("整群随机试验：以上分类针对儿童。WWC 还检查整群的流失：{alloc} 个整群中有 {kept} 个至少有"
-               "一名儿童进入分析（流失 {lost} 个）。"),
+               "一名儿童进入分析（流失 {lost} 个）。{classes_zh}"),
+    },
+    "cluster_classes": {
+        "en": (" Against the same boundary table, cluster attrition ({overall}% overall, "
+               "{diff} percentage points differential) is {cautious} under the cautious and "
+               "{optimistic} under the optimistic boundary."),
+        "zh": ("按同一边界表，整群流失（总体 {overall}%，组间差 {diff} 个百分点）按谨慎边界为{cautious_zh}，"
+               "按乐观边界为{optimistic_zh}。"),
     },
 }
 
@@ -609,10 +616,52 @@ def wwc_paragraphs(design, attrition: pd.DataFrame, counts: pd.DataFrame | None 
         o = counts[counts["arm"].astype(str) == "overall"]
         if len(o) and not _empty(o.iloc[0].get("clusters_allocated")):
             alloc, kept = int(o.iloc[0]["clusters_allocated"]), int(o.iloc[0]["clusters_analysed"])
-            vals = dict(alloc=alloc, kept=kept, lost=alloc - kept)
+            vals = dict(alloc=alloc, kept=kept, lost=alloc - kept, classes_en="", classes_zh="")
+            classes = _cluster_classes(design, counts)
+            if classes is not None:
+                vals["classes_en"] = _WWC_TEXT["cluster_classes"]["en"].format(**classes)
+                vals["classes_zh"] = _WWC_TEXT["cluster_classes"]["zh"].format(**classes)
             out.append((_WWC_TEXT["cluster"]["en"].format(**vals),
                         _WWC_TEXT["cluster"]["zh"].format(**vals)))
     return out
+
+
+def _cluster_classes(design, counts: pd.DataFrame) -> dict | None:
+    """The WWC classes of cluster attrition (clusters allocated vs with an analysed child)
+    for the least favourable comparison with the control arm; ``None`` when the counts
+    do not allow it."""
+    rows = counts.set_index(counts["arm"].astype(str))
+    control = str(design.control)
+    if control not in rows.index:
+        return None
+    worst = None
+    for arm in rows.index:
+        if arm in (control, "overall"):
+            continue
+        try:
+            n_t, a_t = int(rows.loc[arm, "clusters_allocated"]), int(rows.loc[arm, "clusters_analysed"])
+            n_c = int(rows.loc[control, "clusters_allocated"])
+            a_c = int(rows.loc[control, "clusters_analysed"])
+            rates = attrition_rates(n_t, a_t, n_c, a_c)
+        except (TypeError, ValueError):
+            return None
+        res = wwc_attrition(rates["overall_pp"], rates["differential_pp"],
+                            boundary="both").set_index("boundary")["attrition"]
+        rank = (_SEVERITY[res["cautious"]], _SEVERITY[res["optimistic"]],
+                abs(rates["differential_pp"]))
+        if worst is None or rank > worst[0]:
+            worst = (rank, rates, res)
+    if worst is None:
+        return None
+    _, rates, res = worst
+
+    def fmt(x):
+        return f"{x:.1f}".rstrip("0").rstrip(".")
+
+    return {"overall": fmt(rates["overall_pp"]), "diff": fmt(abs(rates["differential_pp"])),
+            "cautious": _CLASS[res["cautious"]]["en"], "optimistic": _CLASS[res["optimistic"]]["en"],
+            "cautious_zh": _CLASS[res["cautious"]]["zh"],
+            "optimistic_zh": _CLASS[res["optimistic"]]["zh"]}
 
 
 def show_paragraphs(run, paragraphs: list[tuple[str, str]]) -> None:

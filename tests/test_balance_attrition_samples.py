@@ -312,3 +312,20 @@ def test_page_paragraphs_come_in_both_languages_the_runs_first(monkeypatch, lang
     qt.show_paragraphs(run, [("A.", "甲。"), ("B.", "乙。")])
     expected = ["A.", "B.", "甲。", "乙。"] if lang == "en" else ["甲。", "乙。", "A.", "B."]
     assert shown.pop().split("\n\n") == expected
+
+
+def test_cluster_attrition_is_classified_against_the_same_boundary():
+    d = Design(type="cluster_randomized", id="id", arm="arm", control="c",
+               waves=("pre", "post"), clusters=("school",))
+    t = qt.attrition_table(_study(d), _attrition_data(396, 367, 382, 329))
+    counts = pd.DataFrame({"arm": ["c", "t", "overall"], "clusters_allocated": [10, 10, 20],
+                           "clusters_analysed": [10, 8, 18]})
+    en, zh = qt.wwc_paragraphs(d, t, counts)[-1]
+    # 2 of 20 clusters lost (10%), all in one arm (20 pp): high under both boundaries
+    assert "18 of 20 clusters" in en and "(2 lost)" in en
+    assert "cluster attrition (10% overall, 20 percentage points differential) is high under " \
+           "the cautious and high under the optimistic boundary" in en
+    assert "按谨慎边界为高流失" in zh
+    counts["clusters_analysed"] = [10, 10, 20]
+    en, _ = qt.wwc_paragraphs(d, t, counts)[-1]
+    assert "(0% overall, 0 percentage points differential) is low under the cautious" in en
