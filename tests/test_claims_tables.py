@@ -182,3 +182,20 @@ def test_figure_names_the_observed_groups(tmp_path):
     pre, pre_scores = _study(tmp_path / "pre", design_type="pre_post", arm=False)
     assert ct.figure_arm_labels(pre, pre_scores) == {
         "treatment": {"en": "all children", "zh": "全体儿童"}}
+
+
+def test_the_audit_gets_the_runs_seed(tmp_path, monkeypatch):
+    """Issue 13.7: the claim audit uses the run's seed (the snapshot's analysis.seed)."""
+    import analysis.claims
+
+    study, scores = _study(tmp_path, design_type="pre_post", arm=False)
+    seen = []
+    real = analysis.claims.audit_claim
+
+    def spy(*args, **kw):
+        seen.append(kw["seed"])
+        return real(*args, **kw)
+
+    monkeypatch.setattr(analysis.claims, "audit_claim", spy)
+    ct.claims_audit(study, scores, {"score": 0.8})
+    assert seen == [study.analysis.seed] == [11]
