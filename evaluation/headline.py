@@ -174,9 +174,17 @@ CLAIM_VERDICTS = {
     "below_null": {"en": "Below the no-change share", "zh": "低于无变化时的比例"},
     "consistent_with_no_change": {"en": "Consistent with no change", "zh": "与“没有变化”一致"},
     "not_reported": {"en": "Not reported", "zh": "未报告"},
+    "below_claim": {"en": "Not supported by the study's data", "zh": "本研究数据不支持"},
+    "consistent_with_claim": {"en": "Consistent with the study's data",
+                              "zh": "与本研究数据相符"},
+    "above_claim": {"en": "The study's data show more", "zh": "本研究数据显示的比例更高"},
 }
-"""Short verdict of a claim (``tables/claims.csv``): its confidence interval against the
-share that would look improved if nothing had changed (``null_proportion``)."""
+"""Short verdict of a claim (``tables/claims.csv``). When the study's own data give the
+observed share (``data_support``: its confidence interval below, around or above the
+claimed share), the verdict says that (``below_claim``, ``consistent_with_claim``,
+``above_claim``): the data of the study come first. Otherwise the claimed share's
+confidence interval against the share that would look improved if nothing had changed
+(``null_proportion``): ``above_null``, ``below_null``, ``consistent_with_no_change``."""
 
 
 _DATA_SUPPORT = {
@@ -602,6 +610,9 @@ def _claim_rows(claims: pd.DataFrame | None, study) -> pd.DataFrame:
             key = "below_null"
         else:
             key = "consistent_with_no_change"
+        support = _text(r, "data_support")
+        if support in _DATA_SUPPORT and math.isfinite(_float(r, "observed_treatment")):
+            key = support  # what the study's own children show decides
         hc = r.get("has_comparison")
         if hc is None or (isinstance(hc, float) and math.isnan(hc)):
             has_comparison = bool(study.design.arm) and math.isfinite(
@@ -852,13 +863,17 @@ class Headline:
         if row["verdict"] == "not_reported":
             return (f"声称 {row['claim_id']}：{word}。" if zh
                     else f"Claim {row['claim_id']}: {word}.")
+        null = (f"没有任何变化时约{_pct(row['null_proportion'])}的儿童也会看起来有所改善" if zh else
+                f"with no change at all about {_pct(row['null_proportion'])} would look improved")
         s = (f"声称 {row['claim_id']}（{row['n']}名儿童中{_pct(row['claimed_proportion'])}"
-             f"有所改善，95%置信区间 {_pct(row['ci_low'])} 至 {_pct(row['ci_high'])}）：{word}"
-             f"（没有任何变化时约{_pct(row['null_proportion'])}的儿童也会看起来有所改善）。" if zh
+             f"有所改善，95%置信区间 {_pct(row['ci_low'])} 至 {_pct(row['ci_high'])}）：{word}" if zh
              else
              f"Claim {row['claim_id']} ({_pct(row['claimed_proportion'])} of {row['n']} children "
-             f"improved, 95% CI {_pct(row['ci_low'])} to {_pct(row['ci_high'])}): {word} "
-             f"(with no change at all about {_pct(row['null_proportion'])} would look improved).")
+             f"improved, 95% CI {_pct(row['ci_low'])} to {_pct(row['ci_high'])}): {word}")
+        if row["verdict"] in _DATA_SUPPORT:  # the data decide; the no-change share follows
+            s += "。" if zh else "."
+        else:
+            s += f"（{null}）。" if zh else f" ({null})."
         obs = row.get("observed", math.nan)
         if obs is not None and math.isfinite(obs) and row.get("data_support"):
             where = _DATA_SUPPORT[row["data_support"]][lang]
@@ -867,6 +882,8 @@ class Headline:
                   if zh else
                   f" In this study's own data {_pct(obs)} improved by the same definition (95% CI "
                   f"{_pct(row['observed_ci_low'])} to {_pct(row['observed_ci_high'])}): {where}.")
+            if row["verdict"] in _DATA_SUPPORT and math.isfinite(row["null_proportion"]):
+                s += f"{null}。" if zh else f" {null[0].upper() + null[1:]}."
         drift = row.get("maturation_drift_sd", math.nan)
         if drift is not None and math.isfinite(drift):
             s += (f"即使没有项目，只要所有儿童的真实得分共同上升{drift:.2f}个标准差（成长、学年），"

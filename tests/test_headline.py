@@ -470,6 +470,11 @@ def test_a_claim_is_compared_with_the_studys_own_data(tmp_path):
     en = next(s for s in h.headline_sentences("en") if s.startswith("Claim comm-82"))
     assert ("In this study's own data 61% improved by the same definition (95% CI 48% to 72%): "
             "below the claimed share.") in en
+    assert en.startswith("Claim comm-82 (82% of 61 children improved, 95% CI 71% to 90%): "
+                         "Not supported by the study's data.")
+    assert h.claims.loc[0, "verdict"] == "below_claim"  # the study's own data decide
+    assert "With no change at all about 50% would look improved." in en
     assert "A common rise of 0.71 SD" in en
     zh = next(s for s in h.headline_sentences("zh") if s.startswith("声称 comm-82"))
     assert "有61%的儿童改善（95%置信区间 48% 至 72%），低于声称的比例" in zh and "0.71个标准差" in zh
+    assert "：本研究数据不支持。" in zh
