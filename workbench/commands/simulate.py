@@ -50,4 +50,7 @@ def main(args) -> int:
         print(f"  {oid}: true effect {o['effect_latent_sd']:+.2f} SD = "
               f"{o['effect_scale']:+.4f} {'column units' if 'column' in o else 'scale units'} "
               f"(MC SE {o['effect_scale_mc_se']:.4f})")
+    if plan.has_arm and plan.baseline_difference:
+        print(f"  not randomized: the program's groups start {plan.baseline_difference:+.2f} SD "
+              "(beneficial direction) from the comparison group, at every wave")
     return 0
