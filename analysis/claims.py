@@ -460,7 +460,6 @@ CLAIMS_COLUMNS = {
     "observed_reliable_change_ci_low": "its Wilson 95% CI (lower)",
     "observed_reliable_change_ci_high": "its Wilson 95% CI (upper)",
     "maturation_drift_sd": "common true change (SD) that by itself gives the claimed share",
-    "observed_drift_sd": "the same for the observed share (observed_treatment)",
     "n_per_group_d20": "children per group for a standardized effect of 0.2 "
                        "(with the design effect when clustered)",
     "n_per_group_d30": "the same for 0.3",
@@ -659,8 +658,6 @@ def audit_claim(proportion: float, n: int, *, reliability: float = 0.8,
         support = "above_claim"
     else:
         support = "consistent_with_claim"
-    obs_drift = (maturation_drift(t_share, rho, improved=improved, selection=selection)
-                 if 0.0 < t_share < 1.0 else math.nan)
     defs = {}
     for k in IMPROVED:
         share, dx, dn = by_def.get(k, (math.nan, None, None))
@@ -693,7 +690,7 @@ def audit_claim(proportion: float, n: int, *, reliability: float = 0.8,
         "alpha": a, "power": float(power),
         "t_share": t_share, "c_share": c_share, "tx": tx, "tn": tn, "cx": cx, "cn": cn,
         "t_lo": t_lo, "t_hi": t_hi, "c_lo": c_lo, "c_hi": c_hi, "support": support,
-        "defs": defs, "drift": drift, "obs_drift": obs_drift, "sizes": sizes,
+        "defs": defs, "drift": drift, "sizes": sizes,
         "diff": diff, "diff_lo": diff_lo, "diff_hi": diff_hi, "has_baseline": bool(has_baseline),
         "has_comparison": bool(has_comparison), "n_schools": n_schools,
         "p0_sel30": p0_sel30, "clustered": bool(clusters),
@@ -717,7 +714,6 @@ def audit_claim(proportion: float, n: int, *, reliability: float = 0.8,
         row[f"observed_{k}_ci_low"] = dlo
         row[f"observed_{k}_ci_high"] = dhi
     row["maturation_drift_sd"] = drift
-    row["observed_drift_sd"] = obs_drift
     for key in ("d20", "d30", "d50"):
         row[f"n_per_group_{key}"] = int(size_of[key]["n_per_group"])
     for key in ("d20", "d30", "d50"):
@@ -946,9 +942,6 @@ def _verdict_en(f: dict) -> list[str]:
         else:
             s = (f"The claimed share needs no growth at all: it is what a common change of "
                  f"{_sd(f['drift'])} standard deviations would give ({formula}{sel}{cont}).")
-        if not math.isnan(f["obs_drift"]):
-            s += (f" The observed {P(f['t_share'])} corresponds to a drift of "
-                  f"{_sd(f['obs_drift'])} SD.")
         s += (" Whether growth of that size over the study's period is plausible is for the "
               "reader to judge; only a comparison group measures it.")
         parts.append(s)
@@ -1074,8 +1067,6 @@ def _verdict_zh(f: dict) -> list[str]:
         else:
             s = (f"声称的比例不需要任何成长：共同变化{_sd(f['drift'])}个标准差就会得到它"
                  f"（{formula}{sel}{cont}）。")
-        if not math.isnan(f["obs_drift"]):
-            s += f"观察到的{P(f['t_share'])}相当于{_sd(f['obs_drift'])}个标准差的共同变化。"
         s += "在研究期间出现这样大的成长是否合理，由读者判断；只有对照组才能测出它。"
         parts.append(s)
     if not f["has_comparison"]:
