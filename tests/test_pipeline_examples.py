@@ -176,6 +176,34 @@ def test_single_school_no_raw_ids_in_the_output(single_school):
     check_no_raw_ids(single_school, "single-school-pre-post")
 
 
+def _index(out: Path) -> tuple[str, str, str]:
+    """The index page: its HTML, its lead sentences (both languages) and its banners."""
+    import html
+    import re
+
+    page = (out / "reports" / "index.html").read_text(encoding="utf-8")
+
+    def grab(cls):
+        return " ".join(html.unescape(x) for x in re.findall(
+            rf'<p class="{cls}">(.*?)</p>', page, flags=re.S))
+    return page, grab("lead"), grab("banner")
+
+
+def test_county_index_page_says_effect_without_a_banner(county):
+    """The three kinds of the docs (issue 13): a randomized trial reports an effect."""
+    _, leads, banners = _index(county)
+    assert "Effect (Mentoring minus Comparison)" in leads and "效果（结对帮扶减对照组）" in leads
+    assert "Adjusted difference" not in leads and "Change:" not in leads
+    assert banners == ""
+
+
+def test_single_school_index_page_says_change_under_its_banner(single_school):
+    _, leads, banners = _index(single_school)
+    assert "Change: the mean change" in leads and "变化：从前测到后测平均变化" in leads
+    assert "Effect (" not in leads and "效果（" not in leads
+    assert "one-group before-after comparison" in banners and "单组前后测比较" in banners
+
+
 def test_two_school_layout_and_manifest(two_school):
     check_layout_and_success(two_school)
 
