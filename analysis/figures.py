@@ -64,8 +64,6 @@ TEXT = {
     "other_model": {"en": "Other models (sensitivity)", "zh": "其他模型（敏感性分析）"},
     "suppressed": {"en": "suppressed (fewer than {k} children)", "zh": "已隐藏（少于 {k} 名儿童）"},
     "change": {"en": "Change (outcome units)", "zh": "变化（结局原始单位）"},
-    "higher_up": {"en": "↑ higher is better", "zh": "↑ 越高越好"},
-    "lower_down": {"en": "↓ lower is better", "zh": "↓ 越低越好"},
     "higher_right": {"en": "higher is better →", "zh": "越高越好 →"},
     "lower_left": {"en": "← lower is better", "zh": "← 越低越好"},
     "by_subgroup": {"en": "Effects by subgroup (95% CI)", "zh": "各亚组的效应（95% 置信区间）"},
@@ -307,7 +305,7 @@ def means_plot(means: pd.DataFrame, *, outcome: str, waves=None, control=None,
         Code -> text or ``{en, zh}`` (the study's labels); unlabelled codes show as they are.
     better : str or mapping, optional
         ``"higher"`` or ``"lower"`` (or outcome -> that): the y axis says which way is
-        better ("↓ lower is better").
+        better ("lower is better", with an arrow pointing down the axis).
     arms : list, optional
         Arms in this order; default the control first, then the others in natural order.
 
@@ -324,8 +322,8 @@ def means_plot(means: pd.DataFrame, *, outcome: str, waves=None, control=None,
     ...                  arm_labels={"treatment": {"en": "Mentoring", "zh": "结对帮扶"}})
     >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     ['control', 'Mentoring']
-    >>> fig.axes[0].get_ylabel().splitlines()[-1]
-    '↓ lower is better'
+    >>> fig.axes[0].get_ylabel().splitlines()[-1]     # turned 90 degrees: the arrow points down
+    '← lower is better'
     """
     d = means[means["outcome"] == outcome].copy()
     waves = list(waves) if waves is not None else list(dict.fromkeys(d["wave"]))
@@ -345,9 +343,10 @@ def means_plot(means: pd.DataFrame, *, outcome: str, waves=None, control=None,
     ax.set_xlabel(label("wave", lang))
     ylabel = label("mean", lang)
     if better is not None:
-        ylabel += "\n" + label(TEXT["lower_down" if _direction(better, outcome) == "lower"
-                                    else "higher_up"], lang)
-    ax.set_ylabel(ylabel)
+        # the label is turned 90 degrees: "←" points down and "→" up on the page
+        ylabel += "\n" + label(TEXT["lower_left" if _direction(better, outcome) == "lower"
+                                    else "higher_right"], lang)
+    ax.set_ylabel(ylabel, linespacing=1.6)
     ax.set_title(_wrap(title or outcome, 60))
     ax.legend(title=label("arm", lang), frameon=False, bbox_to_anchor=(1.02, 1), loc="upper left")
     fig.tight_layout()
@@ -691,8 +690,15 @@ def item_distributions(counts: pd.DataFrame, *, lang="en", title=None, items=Non
         (i for i in wide.index if i not in order), key=natural_key)
     shares = wide.reindex(order).div(wide.reindex(order).sum(axis=1).replace(0, np.nan), axis=0)
     reverse = set(reverse or ())
-    names = [_wrap(_named(item_labels, it, lang) + (" (R)" if it in reverse else ""), 44)
-             for it in order]
+    def name(it):
+        text = _named(item_labels, it, lang)
+        if it not in reverse:
+            return text
+        if text.startswith(str(it)):  # "cls_4 (R) wording": the mark stays next to the id
+            return f"{it} (R){text[len(str(it)):]}"
+        return f"{text} (R)"
+
+    names = [_wrap(name(it), 44) for it in order]
     lines = sum(t.count("\n") + 1 for t in names)
     k = shares.shape[1]
     ncol = k if sum(_ems(str(c)) for c in shares.columns) + 3 * k <= 48 else min(k, 3)

@@ -101,7 +101,7 @@ def test_means_plot_shows_study_labels_in_arm_order_and_the_better_direction(lan
     assert legend == [ARMS[a][lang] for a in ("control", "arm_2", "arm_10")]  # natural order
     assert [t.get_text() for t in ax.get_xticklabels()] == [WAVES["pre"][lang],
                                                             WAVES["post"][lang]]
-    assert figures.label(figures.TEXT["lower_down"], lang) in ax.get_ylabel()
+    assert ax.get_ylabel().endswith(figures.label(figures.TEXT["lower_left"], lang))
     assert not _words(fig) & set(CODES)
     assert_no_overlap(fig)
     plt.close(fig)
