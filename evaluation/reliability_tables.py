@@ -1,5 +1,14 @@
 """The tables of the reliability page (``01_reliability``): alpha, omega and item
-statistics per instrument, scale and wave, and the response counts of item plots."""
+statistics per instrument, scale and wave, and the response counts of item plots.
+
+What the page shows (issue 12): :func:`item_statistics_published` (every item, grouped by
+scale and wave, weak items flagged), :func:`response_shares_published` (the numbers behind
+an item distribution figure, small counts suppressed), the scales' reliability through
+:func:`evaluation.published_table.reliability_by_scale`, and every paragraph and heading
+in both languages, the run's language first (:data:`PAGE_TEXT`, :func:`page_text`,
+:func:`heading`, :func:`flagged_summary`). ``tables/reliability.csv`` and
+``tables/item_statistics.csv`` are unchanged: the published tables are display copies.
+"""
 
 from __future__ import annotations
 
