@@ -621,3 +621,14 @@ def test_two_school_preset():
     assert (plan.design, plan.schools, plan.arms) == ("controlled", 2, ("program", "comparison"))
     assert plan.baseline_difference < 0  # the program school starts worse off
     assert cli_options(plan) == ["--preset", "two-school", "--seed", str(plan.seed)]
+
+
+def test_the_command_line_offers_every_preset():
+    """`sh examples/make_examples.sh` runs `workbench simulate --preset two-school`; the
+    parser's choices (workbench/cli.py) must list every preset of the study writer."""
+    from workbench.cli import build_parser
+    from workbench.study_writer import PRESETS
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command").choices["simulate"]
+    preset = next(a for a in sub._actions if a.dest == "preset")
+    assert sorted(preset.choices) == sorted(PRESETS)
