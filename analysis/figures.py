@@ -67,9 +67,9 @@ TEXT = {
     "higher_right": {"en": "higher is better →", "zh": "越高越好 →"},
     "lower_left": {"en": "← lower is better", "zh": "← 越低越好"},
     "by_subgroup": {"en": "Effects by subgroup (95% CI)", "zh": "各亚组的效应（95% 置信区间）"},
-    "interaction": {"en": "interaction p = {p}", "zh": "交互作用 p = {p}"},
-    "interaction_adj": {"en": "interaction p = {p} (adjusted {q})",
-                        "zh": "交互作用 p = {p}（校正后 {q}）"},
+    "interaction": {"en": "interaction p {p}", "zh": "交互作用 p {p}"},
+    "interaction_adj": {"en": "interaction p {p} (adjusted {q})",
+                        "zh": "交互作用 p {p}（校正后 {q}）"},
     "share_pct": {"en": "Share of answers (%)", "zh": "作答比例（%）"},
     "reverse_note": {"en": "(R) reverse-keyed item", "zh": "(R) 反向计分题"},
     "target": {"en": "Target power ({p}%)", "zh": "目标功效（{p}%）"},
@@ -580,7 +580,8 @@ def forest_plot(subgroups: pd.DataFrame, *, outcome: str, lang="en", title=None,
             p, q = r.get("interaction_p"), r.get("interaction_p_adjusted")
             if not _blank(p):
                 key = "interaction_adj" if not _blank(q) else "interaction"
-                axt.text(0.02, yi, label(TEXT[key], lang).format(p=_p_text(p), q=_p_text(q)),
+                p_is = "< .001" if p < 0.001 else f"= {p:.3f}"
+                axt.text(0.02, yi, label(TEXT[key], lang).format(p=p_is, q=_p_text(q)),
                          va="center", ha="left", fontsize=8.5, color="#444")
             continue
         est, lo, hi = r.get("estimate"), r.get("ci_low"), r.get("ci_high")

@@ -155,7 +155,7 @@ def test_subgroup_forest_names_variables_levels_and_arms_in_natural_order(lang):
     assert ticks[0] == SUBGROUPS["guardian_type"][lang]
     text = " ".join(_texts(fig))
     assert figures.label(figures.TEXT["lower_left"], lang) in fig.axes[0].get_xlabel()
-    assert "< .001" in text and "0.250" in text and "0.500" in text  # interaction p, adjusted
+    assert "p < .001" in text and "p = 0.250" in text and "0.500" in text  # interaction, adjusted
     assert "5" in text and figures._suppressed_text(lang, 5) in text  # suppressed row says so
     assert not _words(fig) & set(CODES)
     assert_no_overlap(fig)
