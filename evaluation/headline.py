@@ -330,8 +330,8 @@ def estimand_of(design) -> str:
     return "adjusted_difference"
 
 
-def family_note(family: str, size: int, adjust: str, lang: str) -> str:
-    """Which family an adjusted p belongs to, in words (empty when nothing was adjusted).
+def family_note(family: str, size: int, adjust: str, lang: str, *, short: bool = False) -> str:
+    """Which family an adjusted p belongs to, in words.
 
     Parameters
     ----------
@@ -343,11 +343,15 @@ def family_note(family: str, size: int, adjust: str, lang: str) -> str:
     adjust : {"holm", "bh", "none"}
         ``analysis.adjust`` of the study.
     lang : {"en", "zh"}
+    short : bool
+        A few words for a table cell (``Holm, 2 secondary``).
 
     Examples
     --------
     >>> family_note("secondary", 2, "holm", "en")
     'Holm across 2 secondary outcomes'
+    >>> family_note("secondary", 2, "holm", "en", short=True)
+    'Holm, 2 secondary'
     >>> family_note("primary", 1, "holm", "en")
     'the primary outcome is its own family: no adjustment needed'
     >>> family_note("secondary", 2, "holm", "zh")
@@ -356,6 +360,8 @@ def family_note(family: str, size: int, adjust: str, lang: str) -> str:
     'not adjusted (adjust: none)'
     """
     zh = lang == "zh"
+    if short:
+        return _family_short(family, size, adjust, zh)
     if adjust not in _ADJUST_NAME:
         return "未校正（adjust: none）" if zh else "not adjusted (adjust: none)"
     name = _ADJUST_NAME[adjust]
@@ -369,6 +375,18 @@ def family_note(family: str, size: int, adjust: str, lang: str) -> str:
         return (f"在{size}个{_FAMILY[family]['zh']}结局中做{name}校正" if zh else
                 f"{name} across {size} {_FAMILY[family]['en']} outcomes")
     return f"在{size}个结局中做{name}校正" if zh else f"{name} across {size} outcomes"
+
+
+def _family_short(family: str, size: int, adjust: str, zh: bool) -> str:
+    if adjust not in _ADJUST_NAME:
+        return "未校正" if zh else "not adjusted"
+    if size < 2:
+        return "单独成族：无需校正" if zh else "own family: none needed"
+    name = _ADJUST_NAME[adjust]
+    fam = _FAMILY.get(family)
+    if zh:
+        return f"{name}，{size}个{fam['zh'] if fam else ''}结局"
+    return f"{name}, {size} {fam['en']}" if fam else f"{name}, {size} outcomes"
 
 
 def evalue_sentence(e_value: float, e_value_ci: float, lang: str, *,
@@ -752,9 +770,11 @@ class Headline:
         difference", "调整后差异")."""
         return ESTIMAND_LABELS[self.estimand][lang]
 
-    def family_note(self, row, lang: str) -> str:
-        """The family of the row's adjusted p in words (:func:`family_note`)."""
-        return family_note(str(row["family"]), int(row["n_outcomes"]), self.adjust, lang)
+    def family_note(self, row, lang: str, *, short: bool = False) -> str:
+        """The family of the row's adjusted p in words (:func:`family_note`; ``short`` for a
+        table cell)."""
+        return family_note(str(row["family"]), int(row["n_outcomes"]), self.adjust, lang,
+                           short=short)
 
     def _p_text(self, row, lang: str) -> str:
         zh = lang == "zh"

@@ -377,6 +377,10 @@ def test_randomized_says_effect_and_names_the_family_of_each_adjusted_p(tmp_path
     zh = h.headline_sentences("zh")
     assert "主要结局单独成为一个检验族：无需校正" in zh[0]
     assert "校正p = .008［在2个次要结局中做Holm校正］" in zh[1]
+    short = [h.family_note(r, lang, short=True) for lang in ("en", "zh")
+             for _, r in h.table.iterrows()]
+    assert short == ["own family: none needed", "Holm, 2 secondary", "Holm, 2 secondary",
+                     "单独成族：无需校正", "Holm，2个次要结局", "Holm，2个次要结局"]
     assert h.banner is None
     for lang in ("en", "zh"):
         said = " ".join(h.headline_sentences(lang))
