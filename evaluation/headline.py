@@ -13,7 +13,7 @@ Verdict badges
 Each outcome row gets one badge from the primary model's estimate (its own units), its
 ``1 - alpha`` confidence interval (``ci_low``, ``ci_high``; the interval of the same
 t test whose p-value is ``p_value``), the adjusted p-value (``p_adjusted``: Holm or
-Benjamini-Hochberg across the study's outcomes, ``analysis.adjust``) and the outcome's
+Benjamini-Hochberg within the outcome's family, ``analysis.adjust``; see below) and the outcome's
 ``better`` direction. "Favourable" means the estimate lies on the better side of 0
 (above 0 for ``better: higher``, below 0 for ``better: lower``).
 
@@ -30,7 +30,8 @@ Benjamini-Hochberg across the study's outcomes, ``analysis.adjust``) and the out
     ``worsened`` (变差): a change over time, never called "effective".
 
 * **Inconclusive** (无法确定) -- the interval excludes 0 but ``p_adjusted >= alpha``:
-  the difference is significant only before the correction for testing several outcomes.
+  the difference is significant only before the correction for testing several outcomes
+  of its family.
 * **No evidence** -- the interval includes 0 (``p_value >= alpha``): ``no_evidence``
   (无效果证据 / No evidence of effect; for non-randomized designs 无差异证据 / No evidence
   of a difference; for pre/post 无变化证据 / No evidence of change). This is *absence of
