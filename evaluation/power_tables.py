@@ -449,7 +449,7 @@ def _f(x, digits=2) -> str:
 
 
 def plan_summary(inputs: dict, *, effect: float = PLAN_EFFECT, power_target: float = 0.8,
-                 alpha: float = 0.05) -> dict:
+                 alpha: float = 0.05, sim: pd.DataFrame | None = None) -> dict:
     """The headline of the power page: power of a next trial like this one, and how sure.
 
     Returns
@@ -461,7 +461,10 @@ def plan_summary(inputs: dict, *, effect: float = PLAN_EFFECT, power_target: flo
         ``needed_pessimistic`` (size for ``power_target`` at the estimate and at the
         unfavourable end of the CI; None when out of reach), ``certainty``
         (``"sure"``, ``"moderate"`` or ``"unsure"``: the band is narrower than 0.10,
-        0.25, or wider), and ``text`` (``{"en": ..., "zh": ...}``).
+        0.25, or wider), and ``text`` (``{"en": ..., "zh": ...}``, paragraphs separated
+        by a blank line). With ``sim`` (:func:`simulation_check` of the same inputs and
+        effect) the text also gives the simulated power and whether the analytic value
+        lies inside its Monte Carlo interval.
     """
     size = _study_size(inputs)
     band = _band_inputs(inputs)
@@ -481,7 +484,33 @@ def plan_summary(inputs: dict, *, effect: float = PLAN_EFFECT, power_target: flo
            "mdes_low": min(mdes.values()), "mdes_high": max(mdes.values()), "needed": needed,
            "needed_pessimistic": needed_worst, "certainty": certainty}
     out["text"] = _plan_text(inputs, out, power_target)
+    if sim is not None and len(sim):
+        extra = _sim_sentence(sim.iloc[0], out["power"])
+        out["text"] = {lg: out["text"][lg] + "\n\n" + extra[lg] for lg in ("en", "zh")}
     return out
+
+
+def _sim_sentence(r, analytic: float) -> dict:
+    p, lo, hi, n = float(r["power"]), float(r["power_ci_low"]), float(r["power_ci_high"]), \
+        int(r["n_sims"])
+    inside = lo <= analytic <= hi
+    en = (f"Checked by simulation: {n} simulated trials of this design, each analysed with "
+          f"the estimator the effects report uses for such a trial (OLS with robust standard "
+          f"errors), reach power {p:.2f} (95% Monte Carlo interval "
+          f"{lo:.2f} to {hi:.2f}). "
+          + ("The analytic value lies inside that interval." if inside else
+             f"The analytic value {analytic:.2f} lies outside it"
+             + (": the formula's df (J − g − 2) are more than the robust analysis has and it "
+                "ignores chance imbalance of the covariates" if analytic > hi else "")
+             + "; read the simulated value as the power of the analysis that will be done."))
+    zh = (f"模拟检验：按此设计模拟 {n} 次试验，每次都用效果报告对此类试验所用的估计方法（OLS 加稳健标准误）分析，功效为 {p:.2f}"
+          f"（95% 蒙特卡罗区间 {lo:.2f} 至 {hi:.2f}）。"
+          + ("解析值落在该区间之内。" if inside else
+             f"解析值 {analytic:.2f} 落在该区间之外"
+             + ("：公式的自由度（J − g − 2）多于稳健分析实际拥有的自由度，且忽略了协变量的偶然不平衡"
+                if analytic > hi else "")
+             + "；应把模拟值视为实际将要进行的分析的功效。"))
+    return {"en": en, "zh": zh}
 
 
 _SURE = {
@@ -528,7 +557,7 @@ def _plan_text(inputs: dict, s: dict, power_target: float) -> dict:
               f"enter; a handful of classes would be far too few to randomize as clusters. "
               f"Planning input: the baseline score explains R² = {_f(r2)} of the later score "
               f"(95% CI {_f(lo)} to {_f(hi)}; {inputs.get('n_pairs', 0)} children measured twice). "
-              f"With {s['size']} children per arm a true effect of {s['effect']} SD is detected "
+              f"\n\nWith {s['size']} children per arm a true effect of {s['effect']} SD is detected "
               f"with power {_f(s['power'])} (from {_f(s['power_low'])} to {_f(s['power_high'])} "
               f"across the CI of R²); the minimum detectable effect is {_f(s['mdes'])} SD. "
               f"{pct} power needs {need['en']} ({worst['en']} at the low end of R²). "
@@ -536,7 +565,7 @@ def _plan_text(inputs: dict, s: dict, power_target: float) -> dict:
         zh = (f"{why_zh}：在各班内把儿童随机分到项目组或候补对照组，并以基线分数为协变量分析（协方差分析）。"
               f"在班内随机可以把班级之间的差异排除在比较之外，所以班级组内相关不进入计算；几个班级作为"
               f"整群随机则远远不够。规划参数：基线分数解释后测分数方差的 R² = {_f(r2)}（95% 置信区间 "
-              f"{_f(lo)} 至 {_f(hi)}；{inputs.get('n_pairs', 0)} 名儿童测了两次）。每组 {s['size']} 名"
+              f"{_f(lo)} 至 {_f(hi)}；{inputs.get('n_pairs', 0)} 名儿童测了两次）。\n\n每组 {s['size']} 名"
               f"儿童时，检测 {s['effect']} 个标准差真实效应的功效为 {_f(s['power'])}（在 R² 的置信区间内为 "
               f"{_f(s['power_low'])} 至 {_f(s['power_high'])}）；最小可检测效应为 {_f(s['mdes'])} 个标准差。"
               f"达到 {pct} 功效需要每组 {need['zh']} 名儿童（按 R² 区间下端需要每组 {worst['zh']} 名）。"
@@ -576,7 +605,7 @@ def _plan_text(inputs: dict, s: dict, power_target: float) -> dict:
           f"{_f(inputs['icc'], 3)} (95% CI {_f(inputs['icc_ci_low'], 3)} to "
           f"{_f(inputs['icc_ci_high'], 3)}){cls_en}, estimated from {inputs['n_clusters']} "
           f"schools. " + r2_en
-          + f"A next trial like this one ({design_en}, half of the schools in each arm, analysed "
+          + f"\n\nA next trial like this one ({design_en}, half of the schools in each arm, analysed "
           f"with the baseline score) detects a true effect of {s['effect']} SD with power "
           f"{_f(s['power'])}. Across the 95% CI of the school ICC the power lies between "
           f"{_f(s['power_low'])} and {_f(s['power_high'])}, and the minimum detectable effect "
@@ -586,7 +615,7 @@ def _plan_text(inputs: dict, s: dict, power_target: float) -> dict:
     zh = (f"规划参数：主要结局在“{wave['zh']}”时的学校组内相关，{cond_zh}：{_f(inputs['icc'], 3)}"
           f"（95% 置信区间 {_f(inputs['icc_ci_low'], 3)} 至 {_f(inputs['icc_ci_high'], 3)}）{cls_zh}，"
           f"由 {inputs['n_clusters']} 所学校估计。" + r2_zh
-          + f"与本研究同样规模的下一项试验（{design_zh}，两组各占一半学校，以基线分数为协变量分析）"
+          + f"\n\n与本研究同样规模的下一项试验（{design_zh}，两组各占一半学校，以基线分数为协变量分析）"
           f"检测 {s['effect']} 个标准差真实效应的功效为 {_f(s['power'])}。在学校组内相关的 95% 置信区间"
           f"内，功效介于 {_f(s['power_low'])} 与 {_f(s['power_high'])} 之间，最小可检测效应介于 "
           f"{_f(s['mdes_low'])} 与 {_f(s['mdes_high'])} 个标准差之间（估计值 {_f(s['mdes'])}）。"
@@ -755,33 +784,50 @@ def inputs_published(inputs: dict, study, lang: str):
 
 
 def mdes_published(mdes: pd.DataFrame, lang: str, *, power_target: float = 0.8):
-    """``tables/power.csv`` as a :class:`~evaluation.published_table.PublishedTable`."""
-    from evaluation.published_table import ColumnSpec, PublishedTable
+    """``tables/power.csv`` as a :class:`~evaluation.published_table.PublishedTable`.
+
+    One row per size; for each analysis (without covariates, with the baseline score)
+    a column group with the MDES at the estimated input and across its 95% CI.
+    """
+    from evaluation.published_table import ColumnGroup, ColumnSpec, PublishedTable
 
     x = "n_per_arm" if "n_per_arm" in mdes else "clusters"
-    t = mdes.copy()
-    t["analysis"] = [{"en": "Baseline score as covariate", "zh": "以基线分数为协变量"}
-                     if c == "baseline score as covariate" else
-                     {"en": "No covariates", "zh": "无协变量"} for c in t["covariates"]]
-    over = t["band_over"].iloc[0] if len(t) else ""
-    band_en = "Across the 95% CI of the school ICC" if over == "icc" else \
-        "Across the 95% CI of R²"
-    band_zh = "学校组内相关 95% 置信区间内" if over == "icc" else "R² 的 95% 置信区间内"
+    keys = {"no covariates": "none", "baseline score as covariate": "baseline"}
+    wide = pd.DataFrame({x: list(dict.fromkeys(mdes[x]))})
+    for label, key in keys.items():
+        part = mdes[mdes["covariates"] == label].set_index(x)
+        for col in ("mdes", "mdes_band_low", "mdes_band_high"):
+            wide[f"{col}_{key}"] = wide[x].map(part[col]) if len(part) else np.nan
+    over = mdes["band_over"].replace("", np.nan).dropna()
+    over = over.iloc[0] if len(over) else ""
+    band_en = "95% CI of the school ICC" if over == "icc" else "95% CI of R²"
+    band_zh = "学校组内相关 95% 置信区间" if over == "icc" else "R² 的 95% 置信区间"
     xlab = ("Schools (both arms)", "学校数（两组合计）") if x == "clusters" else \
         ("Children per arm", "每组儿童数")
     pct = f"{100 * power_target:.0f}%"
+    cols = [ColumnSpec(x, xlab[0], xlab[1], "count")]
+    groups = []
+    for key, en, zh in (("none", "No covariates", "无协变量"),
+                        ("baseline", "Baseline score as covariate", "以基线分数为协变量")):
+        if wide[f"mdes_{key}"].notna().any():
+            cols.append(ColumnSpec(f"mdes_{key}", "MDES", "最小可检测效应", "estimate"))
+            shown = [f"mdes_{key}"]
+            if wide[f"mdes_band_low_{key}"].notna().any():
+                cols.append(ColumnSpec(f"mdes_band_low_{key}", f"Across the {band_en}",
+                                       f"{band_zh}内", "ci", high=f"mdes_band_high_{key}"))
+                shown.append(f"mdes_band_low_{key}")
+            groups.append(ColumnGroup(en, zh, tuple(shown)))
     return PublishedTable(
-        t, [ColumnSpec(x, xlab[0], xlab[1], "count"),
-            ColumnSpec("analysis", "Analysis", "分析方法"),
-            ColumnSpec("mdes", "MDES (SD)", "最小可检测效应（标准差）", "estimate"),
-            ColumnSpec("mdes_band_low", band_en, band_zh, "ci", high="mdes_band_high")],
-        caption_en=f"Minimum detectable effect at {pct} power (5% level, two-sided)",
-        caption_zh=f"功效 {pct} 时的最小可检测效应（双侧 5% 水平）",
+        wide, cols, groups=groups,
+        caption_en=f"Minimum detectable effect (SD) at {pct} power (5% level, two-sided)",
+        caption_zh=f"功效 {pct} 时的最小可检测效应（标准差；双侧 5% 水平）",
         notes_en=["MDES: the smallest true effect, in SD of the outcome, detected with the "
-                  "target power. The last column gives the MDES with the planning input at the "
-                  "two ends of its 95% CI."],
-        notes_zh=["最小可检测效应：以目标功效能检测到的最小真实效应，以结局标准差为单位。最后一列为规划"
-                  "参数取其 95% 置信区间两端时的最小可检测效应。"],
+                  "target power. “Across the CI”: the MDES with the planning input at the two "
+                  "ends of its 95% CI (for an individual trial without covariates the R² does "
+                  "not enter)."],
+        notes_zh=["最小可检测效应：以目标功效能检测到的最小真实效应，以结局标准差为单位。“置信区间内”："
+                  "规划参数取其 95% 置信区间两端时的最小可检测效应（个体随机试验不用协变量时 R² 不进入"
+                  "计算）。"],
         lang=lang)
 
 

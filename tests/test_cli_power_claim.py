@@ -80,3 +80,40 @@ def test_power_refuses_implausible_options(argv, capsys):
 
     assert main(["power", *argv]) == 2
     assert "POWER_ARGUMENTS" in capsys.readouterr().err
+
+
+def test_power_simulate_honours_r2_and_agrees_with_the_headline(capsys):
+    """Issue 13.5: --simulate ignored --r2-1/--r2-2 (simulated 0.678, analytic 0.647, headline
+    0.8926). The simulation now draws covariates with those R² and its analytic power is the
+    headline's; Monte Carlo SD of 400 trials is at most 0.025, so 0.08 is 3 SD plus the
+    formula's df approximation."""
+    argv = ["power", "--design", "cluster2", "--clusters", "20", "--n", "30", "--icc", "0.1",
+            "--effect", "0.3", "--r2-1", "0.5", "--r2-2", "0.5", "--covariates", "1",
+            "--simulate", "400", "--json"]
+    out = _json(capsys, argv)
+    res, sim = out["result"], out["simulation"]
+    assert sim["r2_1"] == 0.5 and sim["r2_2"] == 0.5
+    assert sim["analytic_power"] == pytest.approx(res["power"], abs=1e-12)
+    assert sim["headline_power"] == pytest.approx(res["power"], abs=1e-12)
+    assert res["power"] == pytest.approx(0.6986, abs=1e-4)
+    assert abs(sim["power"] - res["power"]) < 0.08
+    # and the text output says both, for the same design
+    assert main(argv[:-1]) == 0
+    text = capsys.readouterr().out
+    assert "R2 individual 0.50, R2 cluster 0.50" in text
+    assert f"analytic power of the same design: {res['power']:.3f}" in text
+
+
+def test_power_simulate_supports_three_levels(capsys):
+    out = _json(capsys, ["power", "--design", "cluster3", "--clusters", "20", "--per-middle",
+                         "3", "--n", "13", "--icc", "0.07", "--icc2", "0.08", "--effect", "0.3",
+                         "--r2-1", "0.24", "--r2-2", "0.08", "--r2-3", "0.32",
+                         "--covariates", "1", "--simulate", "300", "--json"])
+    res, sim = out["result"], out["simulation"]
+    assert sim["classes_per_cluster"] == 3 and sim["n_clusters"] == 20
+    assert sim["icc_class"] == 0.08 and sim["r2_3"] == 0.32
+    assert sim["analytic_power"] == pytest.approx(res["power"], abs=1e-12)
+    assert abs(sim["power"] - res["power"]) < 0.1
+    assert main(["power", "--design", "cluster3", "--clusters", "20", "--per-middle", "2.5",
+                 "--n", "13", "--effect", "0.3", "--simulate", "100"]) == 2
+    assert "whole number" in capsys.readouterr().err
