@@ -1,6 +1,7 @@
 """The HTML reports as a reader sees them: headless Chromium renders every page of real runs.
 
-Runs (module-scoped, started two at a time): both examples (``--report-mode``) and three
+Runs (module-scoped, started two at a time): every example (``--report-mode``; the last
+one with ``-p lang=en``, the others in the studies' Chinese) and three
 zoo studies of different shapes (default mode, code shown): a one-group study over three
 waves, a non-randomized comparison without clusters, and a cross-sectional comparison
 with numeric ids whose primary outcome falls (lower is better). One Chromium process,
@@ -8,8 +9,8 @@ driven through the DevTools protocol over a pipe (``--remote-debugging-pipe``: n
 no extra package), opens every ``reports/*.html`` of every run at a 1280 px wide window
 and, once the page has loaded, reads with a page script (:data:`PROBE`):
 
-* the visible text: no ``NaN``, ``<NA>``, ``None``, ``Traceback``, ``Warning``, and no
-  absolute path (``/tmp``, ``/home``, ``/work``, ``/root``, ``/Users``, the run folder,
+* the visible text: no ``NaN``, ``<NA>``, ``None``, ``Traceback``, ``Warning``, no stray
+  object repr (``<Figure size ...>``, ``... object at 0x...``), and no absolute path (``/tmp``, ``/home``, ``/work``, ``/root``, ``/Users``, the run folder,
   the study folder);
 * every ``<table>``: it does not overflow its container (``scrollWidth`` against
   ``clientWidth`` of the table's box and every ancestor up to the page, and the page
@@ -59,7 +60,8 @@ pytestmark = [
                               ".ci/run installs it)"),
 ]
 
-EXAMPLES = ("county-cluster-trial", "single-school-pre-post")
+EXAMPLES = tuple(sorted(p.parent.name for p in (ROOT / "examples").glob("*/study.yaml")))
+"""Every bundled example (cluster-randomized, one-group pre/post, non-randomized comparison)."""
 
 
 # ------------------------------------------------------------------------------- Chromium
@@ -228,7 +230,7 @@ PROBE = r"""(() => {
 def _zoo_cases() -> dict[str, dict]:
     """Three zoo shapes: one group over three waves; non-randomized groups without clusters;
     numeric ids with an outcome that falls (lower is better), here a cross-sectional survey
-    in English (the other studies are in Chinese)."""
+    in English."""
     from zoo import zoo_cases
 
     cases = zoo_cases("pairwise")
@@ -240,7 +242,7 @@ def _zoo_cases() -> dict[str, dict]:
                                           and c["design"] not in ("pre_post", "controlled")),
     }
     picked, used = {}, set()
-    for key, test in wanted.items():  # English first: both examples are in Chinese
+    for key, test in wanted.items():  # English first: the examples are in Chinese
         case = next(c for c in sorted(cases, key=lambda c: c["language"] != "en")
                     if test(c) and c["id"] not in used)
         picked[key] = case
@@ -248,36 +250,49 @@ def _zoo_cases() -> dict[str, dict]:
     return picked
 
 
-def _run(study: Path, out: Path, report_mode: bool) -> tuple[int, str]:
+def _run(study: Path, out: Path, report_mode: bool, lang: str | None = None) -> tuple[int, str]:
     cmd = [sys.executable, "-m", "workbench", "run", str(study), "--out", str(out),
-           "--no-progress", "--jobs", "2"] + (["--report-mode"] if report_mode else [])
+           "--no-progress", "--jobs", "2"] + (["--report-mode"] if report_mode else []) + (
+               ["-p", f"lang={lang}"] if lang else [])
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False,
                          env={**os.environ, "PYTHONHASHSEED": "0"})
     return res.returncode, res.stdout[-3000:] + res.stderr[-3000:]
 
 
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory) -> dict[str, dict]:
-    """Every run of this module: ``{name: {"out": Path, "study": Path, "log": str, ...}}``."""
+def run_all(base: Path, *, simulate: bool = True, execute: bool = True) -> dict[str, dict]:
+    """Simulate the zoo studies into ``base`` and run every study, two at a time; return
+    ``{name: {"study", "out", "report_mode", "lang", "rc", "log"}}`` (``rc`` None when not
+    executed: the outputs already in ``base`` are used)."""
+    from zoo import case_args
+
     from workbench.cli import main
 
-    base = tmp_path_factory.mktemp("browser")
     jobs = {}
-    for name in EXAMPLES:
-        jobs[name] = {"study": ROOT / "examples" / name, "report_mode": True}
+    for k, name in enumerate(EXAMPLES):  # the last one in English (the studies say zh)
+        jobs[name] = {"study": ROOT / "examples" / name, "report_mode": True,
+                      "lang": "en" if k == len(EXAMPLES) - 1 else None}
     for key, case in _zoo_cases().items():
         study = base / f"zoo-{key}"
-        from zoo import case_args
+        if simulate:
+            assert main(["simulate", str(study), *case_args(case)]) == 0
+        jobs[f"zoo:{key}"] = {"study": study, "report_mode": False, "lang": None,
+                              "case": case["id"]}
+    for k, job in enumerate(jobs.values()):
+        job["out"], job["rc"], job["log"] = base / f"out-{k}", None, ""
+    if execute:
+        with ThreadPoolExecutor(max_workers=2) as pool:  # two runs at a time, 2 kernels each
+            futures = {name: pool.submit(_run, job["study"], job["out"], job["report_mode"],
+                                         job["lang"]) for name, job in jobs.items()}
+            for name, job in jobs.items():
+                job["rc"], job["log"] = futures[name].result()
+    return jobs
 
-        assert main(["simulate", str(study), *case_args(case)]) == 0
-        jobs[f"zoo:{key}"] = {"study": study, "report_mode": False, "case": case["id"]}
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> dict[str, dict]:
+    """Every run of this module (:func:`run_all`)."""
     t0 = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=2) as pool:  # two runs at a time, 2 kernels each
-        futures = {name: pool.submit(_run, job["study"], base / f"out-{k}", job["report_mode"])
-                   for k, (name, job) in enumerate(jobs.items())}
-        for k, (name, job) in enumerate(jobs.items()):
-            job["rc"], job["log"] = futures[name].result()
-            job["out"] = base / f"out-{k}"
+    jobs = run_all(tmp_path_factory.mktemp("browser"))
     print(f"\nbrowser: {len(jobs)} runs in {time.perf_counter() - t0:.0f} s")
     return jobs
 
@@ -308,8 +323,10 @@ def _runs_ok(runs) -> None:
 
 # ------------------------------------------------------------------------------- checks
 
-FORBIDDEN = re.compile(r"\bNaN\b|<NA>|\bNone\b(?!\s+of\b)|Traceback|Warning")
-"""Raw values, errors and warnings (``None of ...`` in an English sentence is prose)."""
+FORBIDDEN = re.compile(r"\bNaN\b|<NA>|\bNone\b(?!\s+of\b)|Traceback|Warning"
+                       r"|<Figure size|<matplotlib\.|<IPython\.|<great_tables\.| object at 0x")
+"""Raw values, errors, warnings and stray reprs of objects (``None of ...`` in an English
+sentence is prose)."""
 ABSOLUTE = re.compile(r"(?<![\w.~-])/(?:tmp|home|work|root|Users|var|private|mnt)/[^\s'\"<>)]*")
 
 
@@ -439,7 +456,7 @@ def test_headline_numbers_equal_effects_csv_rounded(runs, pages):
                                                   "p_value", "p_adjusted"]].to_dict("records")))
             checked += 1
     assert not problems, problems
-    assert checked >= 4  # county (2 outcomes), pre-post, zoo studies with effects
+    assert checked >= 6  # county (3 outcomes), pre-post, zoo studies with effects
 
 
 def _docx_rows(table) -> list[tuple[str, ...]]:
