@@ -425,8 +425,8 @@ def estimation_plot(effects: pd.DataFrame, *, lang="en", title=None, models=None
         Outcome -> ``"higher"`` or ``"lower"``: the panel title says "(lower is better)"
         and the axis which way is better.
 
-    Primary-model rows are drawn solid, others hollow (the legend under the panels
-    says so); models are named in words (:func:`model_label`). Outcomes are in their
+    Primary-model rows come first and are drawn solid, others hollow (the legend under
+    the panels says so); models are named in words (:func:`model_label`). Outcomes are in their
     own units, so each gets its own panel and x axis.
 
     Examples
@@ -457,8 +457,11 @@ def estimation_plot(effects: pd.DataFrame, *, lang="en", title=None, models=None
     axis = label("change" if change else "effect", lang)
     for ax, o in zip(axes[:, 0], outcomes):
         sub = d[d["outcome"] == o].reset_index(drop=True)
-        if several_arms:
-            sub = sub.assign(_a=sub["arm"].map(natural_key)).sort_values("_a", kind="stable")
+        # arms in natural order, each arm's primary model first
+        keys = [((natural_key(a) if several_arms else ()), not bool(p), i)
+                for i, (a, p) in enumerate(zip(sub["arm"] if "arm" in sub else [None] * len(sub),
+                                               sub["primary"]))]
+        sub = sub.iloc[[k[2] for k in sorted(keys)]].reset_index(drop=True)
         y = np.arange(len(sub))[::-1]
         labels = []
         for yi, r in zip(y, sub.itertuples()):

@@ -175,7 +175,7 @@ def _effects():
     rows = []
     for o, sign in (("comm", 1), ("lonely", -1)):
         for arm in ("arm_10", "arm_2"):
-            for model, primary in (("ols_cr2", True), ("mixed_reml", False)):
+            for model, primary in (("mixed_reml", False), ("ols_cr2", True)):
                 rows.append({"outcome": o, "arm": arm, "control": "control", "model": model,
                              "estimate": .2 * sign, "ci_low": .2 * sign - .15,
                              "ci_high": .2 * sign + .15, "primary": primary,
@@ -195,6 +195,7 @@ def test_estimation_plot_labels_outcomes_arms_models_and_direction(lang):
     ticks = [t.get_text() for t in top.get_yticklabels()]
     assert ticks[0] == f"{ARMS['arm_2'][lang]} · {figures.model_label('ols_cr2', lang)}"
     assert all(" · " in t for t in ticks)  # every row says which arm
+    assert ticks[1] == f"{ARMS['arm_2'][lang]} · {figures.model_label('mixed_reml', lang)}"
     assert figures.label(figures.TEXT["higher_right"], lang) in top.get_xlabel()
     assert figures.label(figures.TEXT["lower_left"], lang) in bottom.get_xlabel()
     assert not _words(fig) & set(CODES)
