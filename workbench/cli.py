@@ -192,6 +192,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--baseline", action="store_true", help="the children were measured before")
     p.add_argument("--schools", type=int, default=None, help="schools the claim comes from")
     p.add_argument("--text", default=None, help="the claim's wording")
+    p.add_argument("--observed", type=int, nargs=2, default=None, metavar=("X", "N"),
+                   help="the study's own data: X of N children of the program group improved "
+                        "(compared with the claim, with a Wilson interval)")
+    p.add_argument("--icc", type=float, default=None,
+                   help="ICC of the clusters, to plan a cluster trial (with --cluster-size)")
+    p.add_argument("--cluster-size", type=float, default=None,
+                   help="children per cluster, to plan a cluster trial (with --icc)")
+    p.add_argument("--cluster-name", default=None,
+                   help="what the clusters are, plural, in the plan's wording (e.g. schools)")
     p.add_argument("--alpha", type=float, default=0.05)
     p.add_argument("--power", type=float, default=0.8)
     p.add_argument("--lang", choices=["zh", "en"], default="en")
