@@ -4,7 +4,7 @@ study measured, and say how sure that plan is.
 Which trial is planned (:func:`design_inputs`, ``inputs["plan"]``):
 
 - ``cluster3`` / ``cluster2``: a cluster randomized trial, schools randomized, when the
-  study randomized clusters or has schools with classes in them (two cluster
+  study randomized clusters or has schools (at least MIN_SCHOOLS) with classes in them (two cluster
   levels). The planning ICC is the one a next trial will meet: from the last wave,
   conditioned on the arm, when the study has an arm (after the program, an
   unconditional ICC counts the program's effect as variance between schools); from
@@ -12,7 +12,8 @@ Which trial is planned (:func:`design_inputs`, ``inputs["plan"]``):
   the plan is three-level (PowerUp! CRA3_3r: school and class ICCs), since children
   of one class are more alike than children of one school.
 - ``individual``: an individually randomized trial analysed with the baseline score
-  (ANCOVA), when there is one school (clusters = its classes) or no clusters: a few
+  (ANCOVA), when clusters were not randomized and there is one school (clusters = its
+  classes), fewer than :data:`MIN_SCHOOLS` schools, or no clusters: a few
   classes of one school cannot be randomized in numbers that give a cluster trial
   any power, while children can be randomized within their classes (the class then
   drops out of the comparison).
@@ -36,7 +37,7 @@ from analysis import icc as icc_lib
 from evaluation.small_cells import _min_cell
 from evaluation.waves import _linked_waves, baseline_rows
 
-__all__ = ["PLAN_EFFECT", "TEXT", "design_inputs", "page_text", "show_text", "simulation_text", "inputs_published", "mdes_published",
+__all__ = ["MIN_SCHOOLS", "PLAN_EFFECT", "TEXT", "design_inputs", "page_text", "show_text", "simulation_text", "inputs_published", "mdes_published",
            "mdes_table", "plan_summary", "power_at", "power_curves", "simulation_check",
            "simulation_published"]
 
@@ -106,9 +107,18 @@ def _clip_r2(v) -> float:
     return min(0.99, max(0.0, v)) if np.isfinite(v) else 0.0
 
 
-def _cluster_plan(study) -> bool:
+MIN_SCHOOLS = 6
+"""Fewer top-level clusters than this in a study that did not randomize clusters: plan an
+individually randomized trial (an ICC from 2-5 schools is no basis for a cluster trial)."""
+
+
+def _cluster_plan(study, scores) -> bool:
     d = study.design
-    return bool(d.clusters) and (d.type == "cluster_randomized" or len(d.clusters) >= 2)
+    if not d.clusters:
+        return False
+    if d.type == "cluster_randomized":
+        return True
+    return len(d.clusters) >= 2 and scores[d.clusters[0]].nunique() >= MIN_SCHOOLS
 
 
 def _icc_wave(design) -> tuple[str, bool]:
@@ -229,7 +239,7 @@ def design_inputs(study, scores: pd.DataFrame) -> dict:
            "cluster_size": np.nan, "n_clusters": np.nan, "classes_per_cluster": 1,
            "class_size": np.nan, "r2_1": 0.0, "r2_2": 0.0, "r2_3": 0.0,
            "n_per_arm": float(sizes.mean()) if len(sizes) else np.nan}
-    if not _cluster_plan(study):
+    if not _cluster_plan(study, scores):
         r2, lo, hi, n = _individual_r2(scores, study, col)
         out["individual_reason"] = ("individual_design" if d.type == "randomized"
                                     else "one_school")
@@ -545,11 +555,11 @@ def _plan_text(inputs: dict, s: dict, power_target: float) -> dict:
             why_en = "As in this study, the plan is an individually randomized trial"
             why_zh = "与本研究相同，计划的是个体随机试验"
         else:
-            why_en = ("This study did not randomize schools and has too few of them to plan a "
-                      "cluster trial from (its clusters, if any, are classes of one school), so "
-                      "the plan is an individually randomized trial")
+            why_en = ("This study did not randomize schools, and it has too few of them to plan "
+                      "a cluster trial from (its clusters, if any, are a few classes), so the "
+                      "plan is an individually randomized trial")
             why_zh = ("本研究没有以学校为单位随机分配，学校也太少，无法据此规划整群试验（若有整群，也只是"
-                      "同一所学校的班级），因此计划的是个体随机试验")
+                      "少数几个班级），因此计划的是个体随机试验")
         en = (f"{why_en}: children assigned "
               f"at random to the program or to a wait-list comparison, within their classes, and "
               f"analysed with the baseline score as covariate (ANCOVA). Randomizing within classes "
@@ -775,11 +785,16 @@ def inputs_published(inputs: dict, study, lang: str):
                ColumnSpec("ci", "95% CI", "95% 置信区间")],
         caption_en="Planning inputs measured in this study",
         caption_zh="本研究测得的规划参数",
-        notes_en=["ICC: 95% profile-likelihood interval. R²: share of each variance component "
-                  "removed by the baseline score; for an individual trial the squared pre-post "
-                  "correlation with its Fisher-z interval."],
-        notes_zh=["组内相关：95% 剖面似然区间。R²：基线分数使各层方差减少的比例；个体随机试验为"
-                  "前后测相关系数的平方，区间由 Fisher z 变换得到。"],
+        notes_en=["R²: the squared correlation of the baseline and the later score (partial on "
+                  "the arm when there is one), 95% CI by Fisher's z."]
+        if inputs["plan"] == "individual" else
+        ["ICC: 95% profile-likelihood interval (REML random-intercept model). R²: the share of "
+         "each variance component (children, classes, schools) removed by the baseline score."],
+        notes_zh=["R²：基线分数与后测分数相关系数的平方（有分组时为控制组别后的偏相关），95% 置信区间由 "
+                  "Fisher z 变换得到。"]
+        if inputs["plan"] == "individual" else
+        ["组内相关：95% 剖面似然区间（REML 随机截距模型）。R²：基线分数使各层方差（儿童、班级、学校）"
+         "减少的比例。"],
         lang=lang)
 
 
