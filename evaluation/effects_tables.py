@@ -1,10 +1,26 @@
-"""The tables of the effects page (``03_effects``): means by arm and wave, the effect of
-every outcome x arm x model, and the subgroup effects (forest-plot data).
+"""The tables and words of the effects page (``03_effects``): means by arm and wave, the
+effect (adjusted difference, change) of every outcome x arm x model, and the subgroup
+effects (forest-plot data).
 
 The statistics are :func:`analysis.effects.estimate_effects` and
 :func:`analysis.effects.subgroup_effects`; this module chooses the data they see (the last
-wave of a cross-sectional design, no tiny arm) and adds ``n_smallest_arm``, the count
-small-cell suppression applies to (:mod:`evaluation.small_cells`).
+wave of a cross-sectional design, no tiny arm), passes the study's primary outcomes (the
+``primary`` multiplicity family) and ``analysis.adjust``, adjusts the subgroup interaction
+tests of all subgroups together (:func:`analysis.effects.adjust_interactions`) and adds
+``n_smallest_arm``, the count small-cell suppression applies to
+(:mod:`evaluation.small_cells`).
+
+The page's words follow what the design estimates (``estimand``): "变化 · Change" for a
+one-group pre/post study (never an effect), "调整后差异 · Adjusted differences" with the
+confounding caveat (and the parallel-trends assumption of the difference in differences)
+for a non-randomized comparison, "干预效果 · Intervention effects" for a randomized one.
+Every paragraph is in both languages (:func:`bilingual`: the run's language first):
+:func:`page_title`, :func:`page_intro`, :func:`design_caveats`, :func:`section_heading`,
+:func:`multiplicity_text` (which family each adjusted p belongs to, and its size),
+:func:`evalue_text` (the primary estimate's E-value), :func:`subgroup_text`. The published
+tables: :func:`effects_published` and :func:`subgroups_published`
+(:class:`evaluation.published_table.PublishedTable`); :func:`figure_labels` gives the
+figures the study's labels.
 """
 
 from __future__ import annotations
@@ -318,6 +334,16 @@ _SUBGROUP_TEXT = {
         "none_zh": ("交互作用 p 值未做校正（analysis.adjust: none）；每个结局{per_arm}的 {n} 个交互作用"
                     "检验（{subgroups}）为一族。"),
     },
+    "family_change": {
+        "en": ("Adjusted p: {method} across the {n} tests of each outcome of whether the mean "
+               "change differs between the levels (one per subgroup: {subgroups}), their own "
+               "family, separate from the outcomes' families."),
+        "zh": ("校正 p：对每个结局检验“各水平平均变化是否相同”的 {n} 个检验（每个亚组一个：{subgroups}）"
+               "做 {method} 校正，它们自成一族，与结局的检验族分开。"),
+        "none_en": ("These p-values are not adjusted (analysis.adjust: none); the {n} tests of "
+                    "each outcome ({subgroups}) form one family."),
+        "none_zh": "这些 p 值未做校正（analysis.adjust: none）；每个结局的 {n} 个检验（{subgroups}）为一族。",
+    },
 }
 
 _METHOD = {"holm": {"en": "Holm", "zh": "Holm"},
@@ -389,10 +415,7 @@ def design_caveats(study) -> list[dict]:
 def _labels(study):
     from evaluation.labels import study_labels
 
-    try:
-        return study_labels(study)
-    except Exception:  # a study without instruments' names: ids as they are
-        return None
+    return study_labels(study)
 
 
 def _outcome_name(study, oid, lang, labels=None) -> str:
@@ -556,7 +579,7 @@ def subgroup_family_text(study, subgroups: pd.DataFrame | None) -> dict | None:
     sgs = list(dict.fromkeys(subgroups["subgroup"].astype(str)))
     adjust = str(study.analysis.adjust)
     multi_arm = subgroups["arm"].dropna().nunique() > 1 if "arm" in subgroups else False
-    fam = _SUBGROUP_TEXT["family"]
+    fam = _SUBGROUP_TEXT["family_change" if _estimand(study) == "change" else "family"]
     out = {}
     for lang in ("en", "zh"):
         names = _join([_column_name(study, sg, lang) for sg in sgs], lang)

@@ -74,6 +74,9 @@ def test_title_and_text_follow_the_estimand(studies, kind):
         assert "Intervention effect" not in english and "干预效果" not in chinese
         assert "arm ×" not in english and "组别 ×" not in chinese
         assert "mean change" in et.subgroup_text(s, sg)["en"]
+        fam = et.subgroup_family_text(s, sg)
+        assert "whether the mean change differs" in fam["en"] and "interaction" not in fam["en"]
+        assert "交互" not in fam["zh"]
         assert et.evalue_text(s, fx) is None
     elif kind == "controlled":
         assert set(fx["estimand"]) == {"adjusted_difference"}
