@@ -586,6 +586,11 @@ def subgroup_family_text(study, subgroups: pd.DataFrame | None) -> dict | None:
         per_arm = ((" and comparison" if lang == "en" else "、每组比较") if multi_arm else "")
         if adjust == "none":
             out[lang] = fam[f"none_{lang}"].format(n=len(sgs), per_arm=per_arm, subgroups=names)
+        elif len(sgs) == 1:
+            out[lang] = (f"One subgroup ({names}): its test is a family of one per outcome"
+                         f"{per_arm}, so the adjusted p equals the p-value." if lang == "en" else
+                         f"只有一个亚组（{names}）：每个结局{per_arm}只有 1 项检验，自成一族，"
+                         "校正 p 即原 p 值。")
         else:
             method = _METHOD.get(adjust, {"en": adjust, "zh": adjust})[lang]
             out[lang] = fam[lang].format(method=method, n=len(sgs), per_arm=per_arm,

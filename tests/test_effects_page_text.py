@@ -168,3 +168,18 @@ def test_subgroup_table_adjusts_interactions_across_subgroups(tmp_path):
     text = et.subgroup_family_text(s, sg)
     assert "Holm across the 2 interaction tests" in text["en"]
     assert pd.notna(sg["interaction_p_adjusted"]).all()
+
+
+def test_a_single_subgroup_is_a_family_of_one():
+    from types import SimpleNamespace as NS
+
+    from core.design import Design
+
+    s = NS(design=Design(type="randomized", id="id", arm="arm", control="c"),
+           analysis=NS(adjust="holm"), column_label=lambda c, lang: {"en": "Gender",
+                                                                     "zh": "性别"}[lang])
+    sg = pd.DataFrame({"outcome": "a", "arm": "t", "subgroup": "sex", "level": ["f", "m"],
+                       "interaction_p": 0.5, "interaction_p_adjusted": 0.5})
+    text = et.subgroup_family_text(s, sg)
+    assert "family of one" in text["en"] and "Gender" in text["en"]
+    assert "自成一族" in text["zh"] and "性别" in text["zh"]
