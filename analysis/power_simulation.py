@@ -311,7 +311,8 @@ def simulate_power(n_clusters: int, cluster_size: int, icc: float, effect: float
                    treated_share: float = 0.5, n_designs: int = 10,
                    estimator=None, classes_per_cluster: int = 1,
                    icc_class: float = 0.0, r2_1: float | None = None,
-                   r2_2: float | None = None, r2_3: float | None = None) -> pd.DataFrame:
+                   r2_2: float | None = None, r2_3: float | None = None,
+                   n_covariates: int | None = None) -> pd.DataFrame:
     """Power of a two- or three-level cluster randomized trial by simulation.
 
     With ``classes_per_cluster > 1`` and ``icc_class`` the clusters (schools) hold
@@ -345,6 +346,9 @@ def simulate_power(n_clusters: int, cluster_size: int, icc: float, effect: float
         and school level, each defaulting to ``r2`` (``r2_3`` only with classes):
         as ``--r2-1``/``--r2-2``/``--r2-3`` of ``workbench power`` and the analytic
         functions. See :func:`simulate_cluster_trials` for the covariates drawn.
+    n_covariates : int, optional
+        Cluster-level covariates counted by ``analytic_power`` (each costs a df); default
+        1 when the top level's R² is positive, else 0 (the covariates simulated).
     treated_share : float
     n_designs : int
         Batches with different random assignments.
@@ -406,14 +410,16 @@ def simulate_power(n_clusters: int, cluster_size: int, icc: float, effect: float
     if effect == 0:
         analytic = a
     elif three:
+        g = (1 if rs > 0 else 0) if n_covariates is None else int(n_covariates)
         analytic = power_cluster3(int(n_clusters), int(classes_per_cluster), cluster_size,
                                   icc, icc_class, effect=effect, treated_share=share,
                                   r2_1=r1, r2_2=rc, r2_3=rs,
-                                  n_covariates=1 if rs > 0 else 0, alpha=a)["power"].item()
+                                  n_covariates=g, alpha=a)["power"].item()
     else:
+        g = (1 if rc > 0 else 0) if n_covariates is None else int(n_covariates)
         analytic = power_cluster2(int(n_clusters), cluster_size, icc, effect=effect,
                                   treated_share=share, r2_1=r1, r2_2=rc,
-                                  n_covariates=1 if rc > 0 else 0, alpha=a)["power"].item()
+                                  n_covariates=g, alpha=a)["power"].item()
     return pd.DataFrame([{
         "n_clusters": int(n_clusters), "classes_per_cluster": int(classes_per_cluster),
         "cluster_size": int(cluster_size), "icc": float(icc), "icc_class": float(icc_class),

@@ -117,3 +117,10 @@ def test_power_simulate_supports_three_levels(capsys):
     assert main(["power", "--design", "cluster3", "--clusters", "20", "--per-middle", "2.5",
                  "--n", "13", "--effect", "0.3", "--simulate", "100"]) == 2
     assert "whole number" in capsys.readouterr().err
+
+
+def test_power_simulate_analytic_is_the_headline_whatever_covariates_say(capsys):
+    out = _json(capsys, ["power", "--design", "cluster2", "--clusters", "20", "--n", "30",
+                         "--icc", "0.1", "--effect", "0.3", "--r2-2", "0.5", "--simulate", "100",
+                         "--json"])
+    assert out["simulation"]["analytic_power"] == pytest.approx(out["result"]["power"], abs=1e-12)

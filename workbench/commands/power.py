@@ -110,7 +110,8 @@ def compute(args):
                                     float(row["effect"]), n_sims=args.simulate,
                                     alpha=args.alpha, seed=args.seed,
                                     treated_share=args.treated, r2_1=args.r2_1,
-                                    r2_2=args.r2_2, n_designs=_designs(args.simulate))
+                                    r2_2=args.r2_2, n_covariates=args.covariates,
+                                    n_designs=_designs(args.simulate))
     else:  # cluster3
         if args.n is None or args.per_middle is None:
             _fail("--n (students per class) and --per-middle (classes per school) are "
@@ -129,7 +130,8 @@ def compute(args):
                                     treated_share=args.treated,
                                     classes_per_cluster=int(round(args.per_middle)),
                                     icc_class=args.icc2, r2_1=args.r2_1, r2_2=args.r2_2,
-                                    r2_3=args.r2_3, n_designs=_designs(args.simulate))
+                                    r2_3=args.r2_3, n_covariates=args.covariates,
+                                    n_designs=_designs(args.simulate))
     if sim is not None:
         sim = _same_design(res, sim, args)
     return res, sim
@@ -150,17 +152,16 @@ def _check_simulable(args) -> None:
 
 
 def _same_design(res, sim, args):
-    """Check that the simulation's analytic power is the headline's (same inputs)."""
+    """The headline's power next to the simulation's analytic power (the same inputs)."""
     row = res.iloc[0]
     g_sim = 1 if (args.r2_3 if args.design == "cluster3" else args.r2_2) > 0 else 0
     sim = sim.copy()
     sim["n_covariates_simulated"] = g_sim
     sim["headline_power"] = float(row["power"])
     if int(args.covariates) != g_sim:
-        sim["note"] = (f"--covariates {args.covariates} but the simulation adjusts for "
+        sim["note"] = (f"--covariates {args.covariates}, but the simulated trials adjust for "
                        f"{g_sim} covariate(s) at the randomized level (one when its R2 > 0); "
-                       "the simulation's analytic power uses "
-                       f"{g_sim}")
+                       f"the analytic power counts {args.covariates}, as the headline does")
     return sim
 
 
