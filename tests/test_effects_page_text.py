@@ -21,7 +21,7 @@ EXTRA = {"id": "math2", "column": "mathach", "better": "higher"}  # a third outc
 
 
 def _study(tmp_path, kind, *, adjust="holm", outcomes=(MATH, READING, EXTRA)):
-    design = {"type": kind, "subgroups": ["gender"]}
+    design = {"type": kind, "subgroups": ["gender", "age"]}
     if kind != "pre_post":
         design.update(ARM)
     waves = ("pre", "post")
