@@ -124,3 +124,4 @@ def test_power_simulate_analytic_is_the_headline_whatever_covariates_say(capsys)
                          "--icc", "0.1", "--effect", "0.3", "--r2-2", "0.5", "--simulate", "100",
                          "--json"])
     assert out["simulation"]["analytic_power"] == pytest.approx(out["result"]["power"], abs=1e-12)
+    assert "--covariates 0" in out["simulation"]["note"]
