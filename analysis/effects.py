@@ -679,7 +679,10 @@ def subgroup_effects(
     uses CR2 even when the main analysis is ``mixed_reml``), ``ancova_hc2``
     without clusters, for pre-post designs ``change_cr2`` (the mean change with CR2
     at the outermost cluster level, when the level spans at least 2 clusters) or
-    else ``paired_t``. The interaction test
+    else ``paired_t``. For a ``controlled`` design with a baseline (primary model
+    ``did``) the outcome is the change score of the children with both waves and the
+    baseline outcome is not a regressor: the difference in differences within each
+    level, and an interaction test of whether it differs between levels. The interaction test
     fits ONE model on all respondents with arm dummies, subgroup dummies and
     their products (plus the baseline, covariates and blocks) and tests the
     products with the CR2 Wald test with the HTZ small-sample correction
@@ -776,6 +779,12 @@ def subgroup_effects(
             continue
         arms = sorted(set(w[design.arm].astype(str)) - {str(design.control)})
         has_b = "_y0" in w.columns
+        if has_b and _default_primary(design) == "did":
+            # as the primary did: the change score of the children with both waves, on
+            # arm (+ covariates, blocks), without the baseline outcome as a regressor
+            w = w[w["_y0"].notna()].reset_index(drop=True)
+            w["_y"] = w["_y"] - w["_y0"]
+            has_b = False
         for a in arms:
             wa = w[w[design.arm].astype(str).isin([a, str(design.control)])].reset_index(drop=True)
             extra = {f"lv[{lv}]": (wa[subgroup] == lv).to_numpy(float) for lv in levels[1:]}

@@ -595,6 +595,11 @@ class SubgroupResult:
                          "test.")
         elif one_group:
             notes.append("Within a level: the mean change, paired t test with n - 1 df.")
+        elif d.type == "controlled" and d.has_baseline:
+            se = (f"CR2 SEs clustered by {outer}, Bell-McCaffrey df" if outer
+                  else "HC2 SEs, n - p df")
+            notes.append("Within a level: the difference in differences (as the primary did): "
+                         f"the change score on arm, {se}.")
         elif outer:
             notes.append(f"Within a level: OLS with CR2 SEs clustered by {outer} and "
                          "Bell-McCaffrey df (ols_cr2), even when the main analysis is mixed_reml.")

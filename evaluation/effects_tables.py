@@ -322,7 +322,11 @@ _SUBGROUP_TEXT = {
              "adjusted_difference": {"en": "The adjusted difference between the groups "
                                            "(covariate-adjusted comparison at the last wave)",
                                      "zh": "组间调整后差异（末次测量时经协变量调整的比较）",
-                                     "noun_en": "difference", "noun_zh": "组间差异"}},
+                                     "noun_en": "difference", "noun_zh": "组间差异"},
+             "did": {"en": "The difference in differences (the change from baseline to "
+                           "endline compared between the groups, as the primary model)",
+                     "zh": "双重差分（两组从基线到终期的变化之差，与主要模型相同）",
+                     "noun_en": "difference", "noun_zh": "组间差异"}},
     "family": {
         "en": ("Interaction p adjusted: {method} across the {n} interaction tests of each "
                "outcome{per_arm} (one per subgroup: {subgroups}), their own family, separate "
@@ -562,7 +566,10 @@ def subgroup_text(study, subgroups: pd.DataFrame | None = None, *, family: bool 
     if kind == "change":
         text = dict(_SUBGROUP_TEXT["change"])
     else:
-        w = _SUBGROUP_TEXT["what"][kind]
+        from analysis.effects_rules import primary_model
+
+        did = kind == "adjusted_difference" and primary_model(study.design) == "did"
+        w = _SUBGROUP_TEXT["what"]["did" if did else kind]
         text = {"en": _SUBGROUP_TEXT["arms"]["en"].format(what=w["en"], noun=w["noun_en"]),
                 "zh": _SUBGROUP_TEXT["arms"]["zh"].format(what=w["zh"], noun=w["noun_zh"])}
     fam = subgroup_family_text(study, subgroups) if family else None

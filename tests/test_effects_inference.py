@@ -215,3 +215,16 @@ def test_evalues_are_nan_for_a_change():
     tab = estimate_effects(data, OUTCOMES, d).tidy()
     assert tab["e_value"].isna().all() and tab["e_value_ci"].isna().all()
     assert "E-value" not in estimate_effects(data, OUTCOMES, d).summary()
+
+
+@pytest.mark.parametrize("clusters", [False, True])
+def test_controlled_subgroups_are_the_did_within_each_level(clusters):
+    data, d = _two_wave("controlled", clusters=clusters)
+    sg = subgroup_effects(data, ["y0"], d, "sex").tidy().set_index("level")
+    for lv in ("boy", "girl"):
+        did = estimate_effects(data[data["sex"] == lv], ["y0"], d).tidy()
+        did = did[did["model"] == "did"].iloc[0]
+        for c in ("estimate", "std_error", "df", "n_obs"):
+            assert sg.loc[lv, c] == pytest.approx(did[c], rel=1e-10), (lv, c)
+    text = " ".join(subgroup_effects(data, ["y0"], d, "sex").summary().split())
+    assert "Within a level: the difference in differences" in text

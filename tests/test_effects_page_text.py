@@ -83,6 +83,7 @@ def test_title_and_text_follow_the_estimand(studies, kind):
         assert fx.loc[fx["primary"], "model"].unique().tolist() == ["did"]
         assert "not randomized" in english and "parallel trends" in english
         assert "随机" in chinese and "平行趋势" in chinese
+        assert "difference in differences" in et.subgroup_text(s, sg)["en"]  # as the primary
     else:
         assert set(fx["estimand"]) == {"effect"}
         assert not caveats and "Adjusted difference" not in english
