@@ -15,7 +15,8 @@ def _json(capsys, argv):
 def test_claim_json(capsys):
     out = _json(capsys, ["claim", "--proportion", "0.82", "--n", "61", "--json"])
     assert out["n"] == 61 and out["null_proportion"] == 0.5
-    assert out["n_per_group_needed"] == 33
+    # sizes for d = 0.2 / 0.3 / 0.5 on the score (pwr.t.test), not a 82%-vs-50% two-proportion size
+    assert [out["n_per_group_d20"], out["n_per_group_d30"], out["n_per_group_d50"]] == [394, 176, 64]
     assert round(out["ci_low"], 4) == 0.7053 and round(out["ci_high"], 4) == 0.8962
     assert "cannot support the claim" in out["verdict"]
     assert out["verdicts"]["en"] == out["verdict"]
@@ -23,7 +24,7 @@ def test_claim_json(capsys):
 
 def test_claim_zh_with_selection(capsys):
     out = _json(capsys, ["claim", "--proportion", "0.82", "--n", "61", "--reliability", "0.6",
-                         "--selected-below", "30", "--lang", "zh", "--json"])
+                         "--selected-below", "30", "--baseline", "--lang", "zh", "--json"])
     assert out["null_proportion"] > 0.7 and out["below_percentile"] == 30
     assert "无法区分" in out["verdict"]
 
@@ -31,7 +32,7 @@ def test_claim_zh_with_selection(capsys):
 def test_claim_text_output_and_errors(capsys):
     assert main(["claim", "--proportion", "0.82", "--n", "61", "--schools", "1"]) == 0
     text = capsys.readouterr().out
-    assert "share improved with no effect: 0.500" in text and "one school" in text
+    assert "share improved with no change: 0.500" in text and "one school" in text
     assert main(["claim", "--proportion", "1.4", "--n", "61"]) == 2
     assert "CLAIM_ARGUMENTS" in capsys.readouterr().err
 
