@@ -162,14 +162,16 @@ def subgroup_table(study, scores: pd.DataFrame) -> pd.DataFrame:
     """Per-subgroup effects and interaction tests (``tables/subgroups.csv``), forest-plot data.
 
     Adds ``n_smallest_arm``: the smallest number of analysed respondents of one arm
-    within the level (the count small-cell suppression is applied to). Levels held by
+    within the level (the count small-cell suppression is applied to; where the model
+    is a change score, pre/post or a controlled design's difference in differences,
+    only the children with both waves count). Levels held by
     fewer than ``privacy.min_cell`` children are merged first
     (:func:`merge_rare_categories`). An arm with fewer than ``min_cell`` children at
     the last wave (a typo such as ``treatmnet``) is not split into subgroups: it gets
     one row per outcome and subgroup, ``level`` empty and no estimate, whose
     ``n_smallest_arm`` (its size) is then suppressed.
     """
-    from analysis.effects import adjust_interactions, subgroup_effects
+    from analysis.effects import adjust_interactions, primary_model, subgroup_effects
 
     d, scores = _effects_design(study, merge_rare_categories(study, scores))
     outcomes = {o.id: o.column_name for o in study.outcomes}
@@ -181,6 +183,11 @@ def subgroup_table(study, scores: pd.DataFrame) -> pd.DataFrame:
     if tiny:  # the subgroup models of an arm of one child cannot be fitted, nor published
         scores = scores.loc[~scores[d.arm].isin(tiny)]
         end = end.loc[~end[d.arm].isin(tiny)]
+    paired = {}  # outcome column -> ids with the baseline outcome, where the model is a change
+    if d.has_baseline and (d.type == "pre_post" or primary_model(d) == "did"):
+        base = scores.loc[scores[d.wave].astype(str) == str(d.baseline)]
+        paired = {c: set(base.loc[base[c].notna(), d.id]) for c in outcomes.values()
+                  if c in base.columns}
     for sg in d.subgroups:
         if sg not in scores.columns:
             continue
@@ -200,6 +207,8 @@ def subgroup_table(study, scores: pd.DataFrame) -> pd.DataFrame:
                 continue
             col = outcomes.get(r.outcome, r.outcome)
             sub = end.loc[(end[sg].astype(str) == str(r.level)) & end[col].notna()]
+            if col in paired:  # a change score: only the children with both waves count
+                sub = sub.loc[sub[d.id].isin(paired[col])]
             if d.arm:
                 counts = sub.groupby(d.arm).size()
                 arms = [a for a in (r.arm, d.control) if a is not None]

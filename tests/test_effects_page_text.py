@@ -184,3 +184,22 @@ def test_a_single_subgroup_is_a_family_of_one():
     text = et.subgroup_family_text(s, sg)
     assert "family of one" in text["en"] and "Gender" in text["en"]
     assert "自成一族" in text["zh"] and "性别" in text["zh"]
+
+
+@pytest.mark.parametrize("kind", ["pre_post", "controlled"])
+def test_subgroup_counts_of_a_change_score_need_both_waves(tmp_path, kind):
+    s = _study(tmp_path, kind, outcomes=(MATH,))
+    scores = _scores(s)
+    # ten girls lose their baseline score: they leave the change-score models
+    girls = scores.loc[(scores["wave"] == "pre") & (scores["gender"] == "girl"), "student_id"]
+    gone = set(girls.iloc[:10])
+    scores.loc[(scores["wave"] == "pre") & scores["student_id"].isin(gone), "mathach"] = None
+    sg = et.subgroup_table(s, scores)
+    row = sg[(sg["subgroup"] == "gender") & (sg["level"] == "girl")].iloc[0]
+    end = scores[(scores["wave"] == "post") & (scores["gender"] == "girl")]
+    both = end[~end["student_id"].isin(gone)]
+    if kind == "pre_post":
+        assert row["n_smallest_arm"] == len(both) == row["n_obs"]
+    else:
+        assert row["n_smallest_arm"] == both.groupby("arm").size().min()
+        assert row["n_obs"] == len(both)
