@@ -131,6 +131,10 @@ def effects_table(study, scores: pd.DataFrame) -> pd.DataFrame:
     return res
 
 
+_USES_BASELINE = ("ancova_hc2", "ols_cr2", "mixed_reml", "did")
+"""Models whose children need the baseline score (a regressor, or in the change score)."""
+
+
 def _effects_smallest_arm(design, data: pd.DataFrame, outcomes: dict,
                           res: pd.DataFrame) -> list[float]:
     """Per effects row: the analysed children of the smaller of its two arms.
@@ -138,7 +142,8 @@ def _effects_smallest_arm(design, data: pd.DataFrame, outcomes: dict,
     ``n_obs`` counts both arms (and, for some models, both waves), so an arm of one
     child next to a control arm of 60 would pass as 61; this is the count small-cell
     suppression of ``tables/effects.csv`` is applied to. Children count when they have
-    the outcome at the last wave. One-group designs: ``n_obs``.
+    the outcome at the last wave and, for the models that use the baseline score (all
+    but ``cluster_means``), at the first wave too. One-group designs: ``n_obs``.
     """
     if res.empty:
         return []
@@ -146,10 +151,16 @@ def _effects_smallest_arm(design, data: pd.DataFrame, outcomes: dict,
         return [float(x) for x in res["n_obs"]]
     last = data.loc[data[design.wave].astype(str) == str(design.waves[-1])] \
         if design.wave in data.columns else data
+    first = data.loc[data[design.wave].astype(str) == str(design.waves[0])] \
+        if design.has_baseline and design.wave in data.columns else None
     out = []
     for r in res.itertuples(index=False):
         col = outcomes.get(r.outcome, r.outcome)
         sub = last.loc[last[col].notna()] if col in last.columns else last
+        if r.model in _USES_BASELINE and first is not None and col in first.columns:
+            # the baseline score is a regressor (or the change score the outcome): only
+            # the children with both waves are in the model
+            sub = sub.loc[sub[design.id].isin(first.loc[first[col].notna(), design.id])]
         key = design.id if design.id in sub.columns else None
         counts = (sub.groupby(design.arm)[key].nunique() if key
                   else sub.groupby(design.arm).size())

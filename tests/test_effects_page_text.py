@@ -203,3 +203,18 @@ def test_subgroup_counts_of_a_change_score_need_both_waves(tmp_path, kind):
     else:
         assert row["n_smallest_arm"] == both.groupby("arm").size().min()
         assert row["n_obs"] == len(both)
+
+
+def test_effects_counts_of_the_did_need_both_waves(tmp_path):
+    s = _study(tmp_path, "controlled", outcomes=(MATH,))
+    scores = _scores(s)
+    pre = scores["wave"] == "pre"
+    gone = set(scores.loc[pre & (scores["arm"] == "control"), "student_id"].iloc[:8])
+    scores.loc[pre & scores["student_id"].isin(gone), "mathach"] = None
+    fx = et.effects_table(s, scores).set_index("model")
+    end = scores[scores["wave"] == "post"]
+    both = end[~end["student_id"].isin(gone)]
+    # the did (change score) and the ANCOVA (baseline as a regressor) both lose them
+    for model in ("did", "ancova_hc2"):
+        assert fx.loc[model, "n_smallest_arm"] == both.groupby("arm").size().min()
+        assert fx.loc[model, "n_smallest_arm"] < end.groupby("arm").size().min()
