@@ -214,9 +214,13 @@ def test_adjust_none_reports_the_unadjusted_p_value(tmp_path):
     res = st.effects_table(study, _scores(study))
     assert len(res) == 2
     assert np.allclose(res["p_adjusted"], res["p_value"])
+    # two primary outcomes form one family of two (one primary and one secondary outcome would
+    # be two families of one, adjusted by nothing)
+    both = [{**MATH, "primary": True}, {**READING, "primary": True}]
     holm = load_study(write_study(tmp_path / "h", design={"type": "randomized", **ARM},
-                                  outcomes=[MATH, READING]))
+                                  outcomes=both))
     res_h = st.effects_table(holm, _scores(holm))
+    assert set(res_h["family"]) == {"primary"}
     assert (res_h["p_adjusted"] > res_h["p_value"]).any()  # Holm multiplies the smaller p
 
 
