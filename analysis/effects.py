@@ -89,6 +89,7 @@ Rules:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -184,7 +185,11 @@ def _wide(data: pd.DataFrame, design, col: str) -> pd.DataFrame:
     if design.has_baseline and design.baseline != design.endline:
         base = data[w == design.baseline].drop_duplicates(design.id).set_index(design.id)
         b = base.reindex(out[design.id])
-        out["_y0"] = pd.to_numeric(b[col], errors="coerce").to_numpy(dtype=float)
+        y0 = pd.to_numeric(b[col], errors="coerce").to_numpy(dtype=float)
+        if design.type == "pre_post" or np.isfinite(y0).any():
+            # waves of different children (repeated cross-sections) have no baseline score
+            # to adjust for or subtract: the models then use the last wave only
+            out["_y0"] = y0
         for c in design.covariates:  # baseline covariates when given
             bc = b[c].to_numpy()
             out[c] = np.where(pd.isna(bc), out[c].to_numpy(), bc)
@@ -617,6 +622,10 @@ def estimate_effects(
     if design.type != "pre_post":
         out["control"] = str(design.control)
     prim = primary_model or _default_primary(design, n_clusters)
+    if primary_model is None and prim == "did" and prim not in set(out["model"]):
+        # no child was measured at both waves (repeated cross-sections): there is no change
+        # score, so the difference at the last wave, adjusted as a trial's, is primary
+        prim = _default_primary(replace(design, type="randomized"), n_clusters)
     if prim not in set(out["model"]):
         raise ValueError(f"primary model {prim!r} was not fitted for this design")
     out["primary"] = out["model"] == prim

@@ -9,7 +9,7 @@ notes on small samples. Nothing is estimated here.
 from __future__ import annotations
 
 import textwrap
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -419,6 +419,9 @@ class EffectsResult:
         prim = self.primary_model
         if outer and J is not None:
             rule = _default_primary(d, J)
+            if rule == "did" and "did" not in set(self._table["model"]):
+                # no child at both waves: the rule's fallback (analysis.effects)
+                rule = _default_primary(replace(d, type="randomized"), J)
             if prim != rule:
                 notes.append(f"Primary model {prim} was chosen by the caller (the design's rule "
                              f"gives {rule}).")

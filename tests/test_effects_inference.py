@@ -181,6 +181,19 @@ def test_controlled_with_baseline_has_did_primary_and_says_parallel_trends():
     assert did["n_clusters"] == 12
 
 
+def test_controlled_repeated_cross_sections_fall_back_to_the_adjusted_difference():
+    """Waves of different children: no change score, so no did; the last wave's adjusted
+    difference is primary instead of an error ('primary model did was not fitted')."""
+    data, d = _two_wave("controlled", clusters=True)
+    data.loc[data["wave"] == "post", "id"] = data.loc[data["wave"] == "post", "id"] + "_b"
+    res = estimate_effects(data, ["y0"], d)
+    tab = res.tidy()
+    assert "did" not in set(tab["model"])
+    assert res.primary_model == "ols_cr2"
+    assert set(tab["estimand"]) == {"adjusted_difference"}
+    assert "chosen by the caller" not in res.summary()
+
+
 def test_controlled_without_baseline_keeps_the_ancova():
     data, _ = _two_wave("controlled")
     post = data[data["wave"] == "post"]
