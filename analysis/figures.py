@@ -64,9 +64,17 @@ TEXT = {
     "other_model": {"en": "Other models (sensitivity)", "zh": "其他模型（敏感性分析）"},
     "suppressed": {"en": "suppressed (fewer than {k} children)", "zh": "已隐藏（少于 {k} 名儿童）"},
     "change": {"en": "Change (outcome units)", "zh": "变化（结局原始单位）"},
+    "adjusted_difference": {"en": "Adjusted difference (outcome units)",
+                            "zh": "调整后差异（结局原始单位）"},
     "higher_right": {"en": "higher is better →", "zh": "越高越好 →"},
     "lower_left": {"en": "← lower is better", "zh": "← 越低越好"},
     "by_subgroup": {"en": "Effects by subgroup (95% CI)", "zh": "各亚组的效应（95% 置信区间）"},
+    "by_subgroup_change": {"en": "Change by subgroup (95% CI)", "zh": "各亚组的变化（95% 置信区间）"},
+    "by_subgroup_adjusted_difference": {"en": "Adjusted differences by subgroup (95% CI)",
+                                        "zh": "各亚组的调整后差异（95% 置信区间）"},
+    "between_levels": {"en": "difference between levels p {p}", "zh": "亚组间差异 p {p}"},
+    "between_levels_adj": {"en": "difference between levels p {p} (adjusted {q})",
+                           "zh": "亚组间差异 p {p}（校正后 {q}）"},
     "interaction": {"en": "interaction p {p}", "zh": "交互作用 p {p}"},
     "interaction_adj": {"en": "interaction p {p} (adjusted {q})",
                         "zh": "交互作用 p {p}（校正后 {q}）"},
@@ -449,12 +457,14 @@ def estimation_plot(effects: pd.DataFrame, *, lang="en", title=None, models=None
     outcomes = list(dict.fromkeys(d["outcome"]))
     heights = [max(1, (d["outcome"] == o).sum()) for o in outcomes]
     several_arms = d["arm"].dropna().astype(str).nunique() > 1 if "arm" in d else False
-    change = "estimand" in d and len(d) and (d["estimand"].astype(str) == "change").all()
+    kinds = set(d["estimand"].astype(str)) if "estimand" in d and len(d) else set()
+    change = kinds == {"change"}
     fig, axes = plt.subplots(len(outcomes), 1, figsize=(7, 0.42 * sum(heights) + 1.0 * len(outcomes)
                                                         + 0.9),
                              gridspec_kw={"height_ratios": heights}, squeeze=False,
                              layout="constrained")
-    axis = label("change" if change else "effect", lang)
+    axis = label("change" if change else "adjusted_difference" if kinds == {"adjusted_difference"}
+                 else "effect", lang)
     for ax, o in zip(axes[:, 0], outcomes):
         sub = d[d["outcome"] == o].reset_index(drop=True)
         # arms in natural order, each arm's primary model first
@@ -513,7 +523,8 @@ def _level_name(level_labels, subgroup, level, lang) -> str:
 
 
 def forest_plot(subgroups: pd.DataFrame, *, outcome: str, lang="en", title=None, min_cell=None,
-                arm_labels=None, subgroup_labels=None, level_labels=None, better=None):
+                arm_labels=None, subgroup_labels=None, level_labels=None, better=None,
+                estimand=None):
     """Subgroup effects with CIs: one block of rows per subgroup variable.
 
     Each block starts with the variable's name (bold) and its interaction test
@@ -544,6 +555,11 @@ def forest_plot(subgroups: pd.DataFrame, *, outcome: str, lang="en", title=None,
         ``{en, zh}``.
     better : str or mapping, optional
         ``"higher"`` or ``"lower"`` (or outcome -> that).
+    estimand : {"effect", "adjusted_difference", "change"}, optional
+        What the rows estimate (the ``estimand`` of ``tables/effects.csv``); decides the
+        wording: "Change by subgroup" and "difference between levels p" for a one-group
+        change, "Adjusted differences by subgroup" for a non-randomized comparison.
+        Default: effects.
 
     Returns
     -------
@@ -583,6 +599,8 @@ def forest_plot(subgroups: pd.DataFrame, *, outcome: str, lang="en", title=None,
             p, q = r.get("interaction_p"), r.get("interaction_p_adjusted")
             if not _blank(p):
                 key = "interaction_adj" if not _blank(q) else "interaction"
+                if estimand == "change":
+                    key = "between_levels_adj" if not _blank(q) else "between_levels"
                 p_is = "< .001" if p < 0.001 else f"= {p:.3f}"
                 axt.text(0.02, yi, label(TEXT[key], lang).format(p=p_is, q=_p_text(q)),
                          va="center", ha="left", fontsize=8.5, color="#444")
@@ -602,16 +620,19 @@ def forest_plot(subgroups: pd.DataFrame, *, outcome: str, lang="en", title=None,
         if head:
             tick.set_fontweight("bold")
     ax.set_ylim(-0.6, n - 0.2)
-    xlabel = label("effect", lang)
+    kind = estimand if estimand in ("change", "adjusted_difference") else "effect"
+    xlabel = label(kind, lang)
     if lower is not None:
         xlabel += "\n" + label(TEXT["lower_left" if lower else "higher_right"], lang)
     ax.set_xlabel(xlabel)
     axt.set_axis_off()
     axt.set_xlim(0, 1)
-    axt.text(0.02, n - 0.35, label(FOREST_TEXT["col_estimate"], lang), ha="left", va="bottom",
+    col = f"col_{kind}" if kind != "effect" else "col_estimate"
+    axt.text(0.02, n - 0.35, label(FOREST_TEXT[col], lang), ha="left", va="bottom",
              fontsize=9, fontweight="bold")
     head = title or outcome
-    fig.suptitle(f"{_wrap(head, 70)}\n{label('by_subgroup', lang)}", fontsize=11)
+    by = "by_subgroup" if kind == "effect" else f"by_subgroup_{kind}"
+    fig.suptitle(f"{_wrap(head, 70)}\n{label(by, lang)}", fontsize=11)
     return fig
 
 
@@ -1130,6 +1151,11 @@ FOREST_TEXT = {
     "higher_better": {"en": "higher is better", "zh": "越高越好"},
     "lower_better": {"en": "lower is better", "zh": "越低越好"},
     "col_estimate": {"en": "Effect (95% CI)", "zh": "效应（95% 置信区间）"},
+    "col_change": {"en": "Change (95% CI)", "zh": "变化（95% 置信区间）"},
+    "col_adjusted_difference": {"en": "Adjusted difference (95% CI)",
+                                "zh": "调整后差异（95% 置信区间）"},
+    "g_adjusted_difference": {"en": "Standardized adjusted difference, Hedges' g (95% CI)",
+                              "zh": "标准化调整后差异 Hedges' g（95% 置信区间）"},
     "col_direction": {"en": "Better", "zh": "更好方向"},
     "vs": {"en": "{arm} vs {control}", "zh": "{arm} 对比 {control}"},
     "model": {"en": "Model: {m}", "zh": "模型：{m}"},
@@ -1242,11 +1268,16 @@ def effects_forest(effects: pd.DataFrame, *, better=None, lang="en", title=None,
     ax.text(0, n - 0.45, " " + label("zero", lang), ha="left", va="bottom", fontsize=8,
             color="#444")
     kinds = set(d["model"].map(lambda m: "dz" if m in ("paired_t", "change_cr2") else "g"))
-    ax.set_xlabel(label(FOREST_TEXT["mixed" if len(kinds) > 1 else (kinds.pop() if kinds
-                                                                     else "g")], lang))
+    estimands = set(d["estimand"].astype(str)) if "estimand" in d and n else set()
+    one = estimands.pop() if len(estimands) == 1 else None
+    xkey = "mixed" if len(kinds) > 1 else (kinds.pop() if kinds else "g")
+    if xkey == "g" and one == "adjusted_difference":
+        xkey = "g_adjusted_difference"
+    ax.set_xlabel(label(FOREST_TEXT[xkey], lang))
     axt.set_axis_off()
     axt.set_xlim(0, 1)
-    axt.text(0.02, n - 0.45, label(FOREST_TEXT["col_estimate"], lang), ha="left", va="bottom",
+    col = f"col_{one}" if one in ("change", "adjusted_difference") else "col_estimate"
+    axt.text(0.02, n - 0.45, label(FOREST_TEXT[col], lang), ha="left", va="bottom",
              fontsize=9, fontweight="bold")
     axt.text(0.98, n - 0.45, label(FOREST_TEXT["col_direction"], lang), ha="right", va="bottom",
              fontsize=9, fontweight="bold")

@@ -237,3 +237,35 @@ def test_power_curve_names_its_axes_and_target_and_keeps_the_legend_off_the_curv
     fig = figures.power_curve(curves, x="clusters", lang=lang, xlabel="Schools")  # old call
     assert fig.axes[0].get_xlabel() == "Schools"
     plt.close(fig)
+
+
+def test_figures_name_what_a_design_estimates():
+    """A one-group change is not an effect, a non-randomized comparison is an adjusted
+    difference: the axis, the column head and the subgroup title say so."""
+    from matplotlib.text import Text
+
+    sub = pd.DataFrame({"outcome": "c", "arm": "t", "subgroup": "gender",
+                        "level": ["male", "female"], "estimate": [.2, .1],
+                        "ci_low": [0, -.1], "ci_high": [.4, .3], "interaction_p": .25})
+
+    def texts(fig):
+        fig.canvas.draw()
+        out = [t.get_text() for t in fig.findobj(Text)]
+        plt.close(fig)
+        return " ".join(out)
+
+    change = texts(figures.forest_plot(sub, outcome="c", estimand="change"))
+    assert "Change by subgroup" in change and "difference between levels p" in change
+    assert "Effect" not in change and "interaction" not in change
+    figures.set_theme("zh")
+    try:
+        adj = texts(figures.forest_plot(sub, outcome="c", estimand="adjusted_difference",
+                                        lang="zh"))
+    finally:
+        figures.set_theme("en")
+    assert "调整后差异" in adj and "效应" not in adj
+    eff = pd.DataFrame({"outcome": "c", "arm": "t", "model": "did", "estimate": [.2],
+                        "ci_low": [0.], "ci_high": [.4], "primary": [True],
+                        "estimand": ["adjusted_difference"]})
+    est = texts(figures.estimation_plot(eff))
+    assert "Adjusted difference (outcome units)" in est and "Effect (" not in est
