@@ -1152,8 +1152,8 @@ FOREST_TEXT = {
     "lower_better": {"en": "lower is better", "zh": "越低越好"},
     "col_estimate": {"en": "Effect (95% CI)", "zh": "效应（95% 置信区间）"},
     "col_change": {"en": "Change (95% CI)", "zh": "变化（95% 置信区间）"},
-    "col_adjusted_difference": {"en": "Adjusted difference (95% CI)",
-                                "zh": "调整后差异（95% 置信区间）"},
+    # as short as the effect's head: the column beside it starts where this one ends
+    "col_adjusted_difference": {"en": "Difference (95% CI)", "zh": "差异（95% 置信区间）"},
     "g_adjusted_difference": {"en": "Standardized adjusted difference, Hedges' g (95% CI)",
                               "zh": "标准化调整后差异 Hedges' g（95% 置信区间）"},
     "col_direction": {"en": "Better", "zh": "更好方向"},
