@@ -76,6 +76,8 @@ def normalized_html(path: Path) -> str:
     # the reproducibility footer names the run and the commit
     text = re.sub(r'(<span class="run-id">)[^<]*(</span>)', r"\1RUN\2", text)
     text = re.sub(r'(<span class="git-commit">)[^<]*(</span>)', r"\1COMMIT\2", text)
+    # and the manifest's hash, which records the run's timings (compared without them below)
+    text = re.sub(r'(<span class="manifest-sha256">)[0-9a-f]{12}(</span>)', r"\1MANIFEST\2", text)
     return re.sub(r"<td>\d+(\.\d+)?</td></tr>", "<td>SECONDS</td></tr>", text)
 
 
