@@ -98,9 +98,6 @@ def test_page_names_the_family_of_the_adjusted_p(runs, kind):
         assert bad not in text, (kind, bad)
 
 
-@pytest.mark.xfail(reason="workbench/reports.py names 03_effects 'Intervention effects' for every "
-                          "design (TITLES); it should take evaluation.effects_tables.page_title",
-                   strict=False)
 def test_browser_title_follows_the_estimand(runs):
     assert runs["pre_post"]["title"] in ("Change", "变化")
     assert runs["controlled"]["title"] in ("Adjusted differences", "调整后差异")

@@ -327,3 +327,18 @@ def test_every_page_of_a_finished_run_shows_the_sha256_of_its_manifest(tmp_path)
     listed = {o["path"]: o["bytes"] for o in json.loads(manifest)["outputs"]}
     for page in pages:
         assert listed[f"reports/{page.name}"] == page.stat().st_size, page.name
+
+
+def test_effects_page_title_follows_what_the_design_estimates():
+    from types import SimpleNamespace as NS
+
+    from core.design import Design
+    from workbench.reports import notebook_title
+
+    pre = NS(design=Design(type="pre_post", id="id", waves=("t0", "t1")), language="zh")
+    ctl = NS(design=Design(type="controlled", id="id", waves=("t0", "t1"), arm="arm",
+                           control="c"), language="en")
+    assert notebook_title("03_effects", "en") == "Intervention effects"  # without a study
+    assert notebook_title("03_effects", "zh", pre) == "变化"
+    assert notebook_title("03_effects", "en", ctl) == "Adjusted differences"
+    assert notebook_title("02_baseline", "en", ctl) == "Baseline and balance"

@@ -331,7 +331,7 @@ def run_study(study_path, *, out=None, only=None, cli_parameters=(), jobs=None,
                     (run_dir / sub).mkdir(exist_ok=True)
                 write_snapshot(study, run_dir / SNAPSHOT_NAME, language=run_lang,
                                seed=run_seed, inputs=manifest["inputs"])
-                renderer = _Renderer(run_dir, report_mode, run_lang, footer_data(manifest))
+                renderer = _Renderer(run_dir, report_mode, run_lang, footer_data(manifest), study)
                 results = step("notebooks", lambda: _execute(
                     own, overrides, {"run_dir": ".", "seed": run_seed, "lang": run_lang},
                     run_dir, jobs, report_mode, report, staged.scratch, pool, renderer))
@@ -592,10 +592,11 @@ class _Renderer:
     thread, so that the reports overlap the notebooks still running. :meth:`wait` returns
     when a report is written and re-raises what went wrong (a full disk, ...)."""
 
-    def __init__(self, run_dir: Path, report_mode: bool, lang: str, footer: dict | None = None):
+    def __init__(self, run_dir: Path, report_mode: bool, lang: str, footer: dict | None = None,
+                 study=None):
         from concurrent.futures import ThreadPoolExecutor
 
-        self.run_dir, self.report_mode, self.lang = run_dir, report_mode, lang
+        self.run_dir, self.report_mode, self.lang, self.study = run_dir, report_mode, lang, study
         self.footer = footer
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reports")
         self.futures: dict = {}
@@ -604,7 +605,7 @@ class _Renderer:
         nb = self.run_dir / "notebooks" / f"{name}.ipynb"
         if nb.exists():
             render_html(nb, self.run_dir / "reports" / f"{name}.html",
-                        report_mode=self.report_mode, title=notebook_title(name, self.lang),
+                        report_mode=self.report_mode, title=notebook_title(name, self.lang, self.study),
                         footer=self.footer, lang=self.lang)
 
     def submit(self, name: str) -> None:
@@ -657,7 +658,7 @@ def _reports(study, results, entries, run_dir: Path, renderer, failures: list[st
     write_index(run_dir / "reports" / "index.html", title=title, study_id=study.id,
                 status="failed" if failures else "success", entries=index_entries, lang=lang,
                 notes=list(failures) + list(warnings) + limits, headline=headline,
-                footer=footer)
+                footer=footer, study=study)
     return headline
 
 

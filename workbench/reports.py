@@ -29,7 +29,14 @@ TITLES = {
 }
 
 
-def notebook_title(name: str, lang: str = "en") -> str:
+def notebook_title(name: str, lang: str = "en", study=None) -> str:
+    """A notebook's page title in ``lang``; with the run's ``study``, the effects page is
+    named for what the design estimates (Change / Adjusted differences / Intervention
+    effects, :func:`evaluation.effects_tables.page_title`)."""
+    if name == "03_effects" and study is not None:
+        from evaluation.effects_tables import page_title
+
+        return page_title(study, lang)
     t = TITLES.get(name)
     return t.get(lang, t["en"]) if t else name
 
@@ -399,7 +406,7 @@ def headline_html(h, lang: str, *, main: bool) -> str:
 def write_index(target: Path, *, title: str, study_id: str, status: str,
                 entries: list[dict], lang: str = "en", notes: list[str] = (),
                 run_dir: Path | None = None, headline=None,
-                footer: dict | None = None) -> Path:
+                footer: dict | None = None, study=None) -> Path:
     """Write ``reports/index.html`` linking each report with its status.
 
     ``entries``: dicts with ``name``, ``href`` (or None when there is no report),
@@ -417,7 +424,7 @@ def write_index(target: Path, *, title: str, study_id: str, status: str,
     statuses = read_statuses(Path(run_dir) if run_dir is not None else Path(target).parent.parent)
     rows = []
     for e in entries:
-        label = html.escape(notebook_title(e["name"], lang))
+        label = html.escape(notebook_title(e["name"], lang, study))
         link = f'<a href="{html.escape(e["href"])}">{label}</a>' if e.get("href") else label
         cls = "ok" if e["status"] == "success" else "failed"
         shown = STATUS_ZH.get(e["status"], e["status"]) if zh else e["status"]
