@@ -679,7 +679,7 @@ def missingness_plot(missing: pd.DataFrame, *, lang="en", title=None, waves=None
 
 
 def item_distributions(counts: pd.DataFrame, *, lang="en", title=None, items=None,
-                       item_labels=None, reverse=()):
+                       item_labels=None, reverse=(), min_cell=None):
     """Stacked response shares per item (0-100%), one bar per item.
 
     Parameters
@@ -696,6 +696,12 @@ def item_distributions(counts: pd.DataFrame, *, lang="en", title=None, items=Non
         labels wrap.
     reverse : collection, optional
         Reverse-keyed items: marked ``(R)``, explained in the legend's title.
+    min_cell : int, optional
+        Small-cell suppression: in an item's bar, a response chosen by 1 to
+        ``min_cell - 1`` children is not drawn; with the next smallest response (so
+        that neither can be read off as the rest of 100%) it becomes one grey segment
+        at the end of the bar, "§" in the legend -- the rule of the page's table of
+        shares (:func:`evaluation.reliability_tables.response_shares_published`).
 
     The legend (the responses, in scale order) stands under the axes.
 
@@ -714,6 +720,19 @@ def item_distributions(counts: pd.DataFrame, *, lang="en", title=None, items=Non
     order = [i for i in order if i in wide.index] + sorted(
         (i for i in wide.index if i not in order), key=natural_key)
     shares = wide.reindex(order).div(wide.reindex(order).sum(axis=1).replace(0, np.nan), axis=0)
+    hidden = pd.Series(0.0, index=shares.index)
+    if min_cell:
+        n = wide.reindex(order)
+        for it in order:
+            row = n.loc[it]
+            small = [c for c in row.index if 0 < row[c] < min_cell]
+            if not small:
+                continue
+            rest = row[[c for c in row.index if c not in small and row[c] > 0]]
+            if len(small) == 1 and len(rest):
+                small.append(rest.idxmin())  # its complement: the next smallest response
+            hidden[it] = float(shares.loc[it, small].sum())
+            shares.loc[it, small] = 0.0
     reverse = set(reverse or ())
     def name(it):
         text = _named(item_labels, it, lang)
@@ -731,6 +750,11 @@ def item_distributions(counts: pd.DataFrame, *, lang="en", title=None, items=Non
     fig, ax = plt.subplots(figsize=(8.5, height), layout="constrained")
     shares.iloc[::-1].plot(kind="barh", stacked=True, ax=ax, colormap="RdYlBu", width=0.8,
                            legend=False)
+    if (hidden > 0).any():
+        h = hidden.iloc[::-1].to_numpy()
+        ax.barh(np.arange(len(h)), h, left=1 - h, height=0.8, color="#bbbbbb",
+                label="§ " + label(TEXT["suppressed"], lang).format(k=int(min_cell)))
+        k += 1
     ax.set_yticks(range(len(names)), names[::-1], fontsize=9 if lines > len(names) else None)
     ax.set_xlim(0, 1)
     ax.set_xticks(np.linspace(0, 1, 6), [f"{v:.0f}" for v in np.linspace(0, 100, 6)])

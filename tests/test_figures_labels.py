@@ -269,3 +269,24 @@ def test_figures_name_what_a_design_estimates():
                         "estimand": ["adjusted_difference"]})
     est = texts(figures.estimation_plot(eff))
     assert "Adjusted difference (outcome units)" in est and "Effect (" not in est
+
+
+def test_item_bars_hide_a_response_of_few_children_with_its_complement():
+    """A response chosen by 2 of 60 children is not drawn: with the next smallest it is
+    one grey segment, so neither width can be read off the rest of 100%."""
+    c = pd.DataFrame({"item": ["q1"] * 4, "response": ["a", "b", "c", "d"],
+                      "n": [2, 8, 20, 30]})
+    fig = figures.item_distributions(c, min_cell=5)
+    ax = fig.axes[0]
+    widths = sorted(round(p.get_width(), 4) for p in ax.patches if p.get_width() > 0)
+    grey = [p for p in ax.patches if p.get_facecolor()[:3] == pytest.approx((0.733, 0.733, 0.733),
+                                                                             abs=0.01)]
+    plt.close(fig)
+    assert widths == [round(10 / 60, 4), round(20 / 60, 4), round(30 / 60, 4)]
+    assert len(grey) == 1 and grey[0].get_width() == pytest.approx(10 / 60)
+    assert round(2 / 60, 4) not in widths and round(8 / 60, 4) not in widths
+    # without min_cell every response is drawn
+    fig = figures.item_distributions(c)
+    drawn = sorted(round(p.get_width(), 4) for p in fig.axes[0].patches if p.get_width() > 0)
+    plt.close(fig)
+    assert drawn == [round(v / 60, 4) for v in (2, 8, 20, 30)]
