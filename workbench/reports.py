@@ -224,11 +224,11 @@ td, th {{ border-bottom: 1px solid #ddd; padding: .45rem; text-align: left; vert
 .badge {{ display: inline-block; padding: .12rem .5rem; border-radius: .8rem; font-weight: bold;
           font-size: .85rem; white-space: nowrap; }}
 .b-effective {{ background: #d7f0d7; color: #145214; }}
-.b-harmful, .b-worsened, .b-favours_control, .b-below_null {{ background: #fbd9d9; color: #8a1010; }}
-.b-improved, .b-favours_program, .b-above_null {{ background: #dbe8f8; color: #153e75; }}
+.b-harmful, .b-worsened, .b-favours_control, .b-below_null, .b-below_claim {{ background: #fbd9d9; color: #8a1010; }}
+.b-improved, .b-favours_program, .b-above_null, .b-above_claim {{ background: #dbe8f8; color: #153e75; }}
 .b-inconclusive {{ background: #fff0c2; color: #6b4e00; }}
 .b-no_evidence, .b-no_evidence_difference, .b-no_evidence_change,
-.b-consistent_with_no_change, .b-not_reported {{ background: #e8e8e8; color: #333; }}
+.b-consistent_with_no_change, .b-consistent_with_claim, .b-not_reported {{ background: #e8e8e8; color: #333; }}
 .b-low {{ background: #d7f0d7; color: #145214; }} .b-high {{ background: #fbd9d9; color: #8a1010; }}
 .b-undetermined {{ background: #fff0c2; color: #6b4e00; }}
 .sentences li {{ margin-bottom: .35rem; }} .claim {{ font-size: .88rem; color: #333; }}
@@ -280,11 +280,13 @@ _ADJUST_P = {"holm": {"en": "Holm p", "zh": "Holm校正p"},
              "none": {"en": "p (not adjusted)", "zh": "p（未校正）"}}
 _HL = {
     "en": {"heading": "What the run found", "toggle": "中文", "outcome": "Outcome",
-           "verdict": "Verdict", "effect": "Effect (points)", "change": "Change (points)", "es": "",
+           "verdict": "Verdict", "effect": "Effect (points)", "change": "Change (points)",
+           "adjusted_difference": "Adjusted difference (points)", "es": "",
            "p": "p", "p_adj": "adjusted p", "claims": "Claims", "claim": "Claim",
            "claim_verdict": "Verdict", "claimed": "Claimed (95% CI)", "null": "No-change share",
            "attrition": "Attrition", "quality": "Data quality", "details": "In sentences",
-           "wwc": "WWC (cautious)", "no_effects": "No effect estimates in this run.",
+           "wwc": "WWC (cautious)", "wwc_optimistic": "WWC (optimistic)",
+           "observed": "Observed here (95% CI)", "no_effects": "No effect estimates in this run.",
            "no_comparison": "No comparison group: cannot show that the program caused it.",
            "rules": "Verdicts use the primary model. {effective}: the {level} CI excludes 0 on "
                     "the better side and the adjusted p < {alpha}; {inconclusive}: the CI "
@@ -292,11 +294,13 @@ _HL = {
                     "includes 0 (not proof of no effect). Only randomized designs can be "
                     "called effective."},
     "zh": {"heading": "本次运行的结论", "toggle": "English", "outcome": "结局",
-           "verdict": "结论", "effect": "效果（原单位）", "change": "变化（原单位）", "es": "标准化",
+           "verdict": "结论", "effect": "效果（原单位）", "change": "变化（原单位）",
+           "adjusted_difference": "调整后差异（原单位）", "es": "标准化",
            "p": "p", "p_adj": "校正p", "claims": "声称核查", "claim": "声称",
            "claim_verdict": "结论", "claimed": "声称比例（95%置信区间）", "null": "无变化时的比例",
            "attrition": "流失", "quality": "数据质量", "details": "文字说明",
-           "wwc": "WWC（谨慎边界）", "no_effects": "本次运行没有效果估计。",
+           "wwc": "WWC（谨慎边界）", "wwc_optimistic": "WWC（乐观边界）",
+           "observed": "本研究观察到（95%置信区间）", "no_effects": "本次运行没有效果估计。",
            "no_comparison": "没有对照组：不能说明是项目引起的。",
            "rules": "结论依据主模型。{effective}：{level}置信区间在“更好”的一侧不含0，且校正p < {alpha}；"
                     "{inconclusive}：置信区间不含0，但校正p未低于{alpha}；{none}：置信区间包含0"
@@ -328,16 +332,19 @@ def headline_html(h, lang: str, *, main: bool) -> str:
     if len(h.table):
         level = f"{100 * float(h.table['ci_level'].iloc[0]):.0f}%"
         es_name = "d_z" if (h.table["effect_size_kind"] == "d_z").any() else "Hedges' g"
-        p_adj = (t["p_adj"] if h.adjust not in _ADJUST_P else _ADJUST_P[h.adjust][lang])
+        # the adjustment and its family are named under each adjusted p (Headline.family_note)
+        p_adj = t["p_adj"]
         parts.append(
             '<table class="outcomes"><thead><tr>'
             f'<th>{t["outcome"]}</th><th>{t["verdict"]}</th>'
-            f'<th class="num">{t["change"] if h.design == "pre_post" else t["effect"]} '
+            f'<th class="num">{t[getattr(h, "estimand", "effect")]} '
             f'({level} CI)</th>'
             f'<th class="num">{t["es"]} {es_name} ({level} CI)</th>'
             f'<th class="num">{t["p"]}</th><th class="num">{esc(p_adj)}</th></tr></thead>')
         multi = h.table["arm"].nunique() > 1
         for _, r in h.table.iterrows():
+            # a family of one (or adjust: none) has no adjusted p: its note says why
+            own = h.adjust == "none" or r["n_outcomes"] < 2
             label = esc(r["label_zh"] if lang == "zh" else r["label_en"])
             if multi and r["arm"]:
                 label += f' <span class="better">({esc(r["arm"])} vs {esc(str(r["control"]))})</span>'
@@ -355,7 +362,9 @@ def headline_html(h, lang: str, *, main: bool) -> str:
                 f'<span class="better">{fmt_estimate(r["effect_size_ci_low"])} – '
                 f'{fmt_estimate(r["effect_size_ci_high"])}</span></td>'
                 f'<td class="num">{esc(fmt_p(r["p_value"]))}</td>'
-                f'<td class="num">{esc(fmt_p(r["p_adjusted"]))}</td></tr>')
+                f'<td class="num">{"–" if own else esc(fmt_p(r["p_adjusted"]))}<br>'
+                f'<span class="better">{esc(h.family_note(r, lang, short=True))}</span>'
+                '</td></tr>')
         parts.append("</table>")
         none_key = ("no_evidence_change" if h.design == "pre_post" else "no_evidence"
                     if h.design in ("randomized", "cluster_randomized") else
@@ -370,8 +379,8 @@ def headline_html(h, lang: str, *, main: bool) -> str:
     if len(h.claims):
         parts.append(f'<h3>{t["claims"]}</h3><table class="outcomes"><thead><tr>'
                      f'<th>{t["claim"]}</th><th>{t["claim_verdict"]}</th>'
-                     f'<th class="num">{t["claimed"]}</th><th class="num">{t["null"]}</th>'
-                     "</tr></thead>")
+                     f'<th class="num">{t["claimed"]}</th><th class="num">{t["observed"]}</th>'
+                     f'<th class="num">{t["null"]}</th></tr></thead>')
         for _, c in h.claims.iterrows():
             pct = (lambda x: "–" if x != x else f"{100 * x:.0f}%")  # noqa: E731
             parts.append(
@@ -383,6 +392,8 @@ def headline_html(h, lang: str, *, main: bool) -> str:
                    f'<br><span class="better">{t["no_comparison"]}</span>') + "</td>"
                 f'<td class="num">{pct(c["claimed_proportion"])}<br><span class="better">'
                 f'{pct(c["ci_low"])} – {pct(c["ci_high"])}</span></td>'
+                f'<td class="num">{pct(c["observed"])}<br><span class="better">'
+                f'{pct(c["observed_ci_low"])} – {pct(c["observed_ci_high"])}</span></td>'
                 f'<td class="num">{pct(c["null_proportion"])}</td></tr>')
         parts.append("</table>")
     att = h.attrition_sentence(lang, label=False)
@@ -391,6 +402,10 @@ def headline_html(h, lang: str, *, main: bool) -> str:
         tag = (f' <span class="badge b-{wwc}" title="'
                f'{esc(h.attrition["explanation_" + lang] or "")}">{t["wwc"]}: '
                f'{esc(WWC_LABELS[wwc][lang])}</span>' if wwc else "")
+        opt = h.attrition.get("wwc_optimistic")
+        if opt:
+            tag += (f' <span class="badge b-{opt}">{t["wwc_optimistic"]}: '
+                    f'{esc(WWC_LABELS[opt][lang])}</span>')
         parts.append(f'<h3>{t["attrition"]}{tag}</h3><p>{esc(att)}</p>')
     counts = h.counts_sentence(lang, label=False)
     if counts:
