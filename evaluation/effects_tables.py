@@ -320,10 +320,10 @@ _SUBGROUP_TEXT = {
                "(CR2 Wald test with the HTZ small-sample correction): does the {noun} differ "
                "between the levels? Subgroup analyses are exploratory: with several subgroups "
                "some interaction p-values are small by chance. Levels with fewer than "
-               "`privacy.min_cell` children in an arm are suppressed."),
+               "{k} children in an arm are suppressed."),
         "zh": ("各亚组水平内的{what}，以及组别 × 亚组的交互作用检验（带 HTZ 小样本校正的 CR2 Wald "
                "检验）：{noun}在各水平之间是否不同？亚组分析是探索性的：亚组较多时，总会有一些交互作用 "
-               "p 值偶然偏小。某组人数少于 `privacy.min_cell` 的水平已隐去。"),
+               "p 值偶然偏小。某组人数少于 {k} 人的水平已隐去。"),
     },
     "change": {
         "en": ("The mean change within each subgroup level, and a test of whether the mean "
@@ -331,10 +331,10 @@ _SUBGROUP_TEXT = {
                "correction). This describes which children changed more; without a comparison "
                "group it says nothing about whom the program helped more. Subgroup analyses are "
                "exploratory: with several subgroups some p-values are small by chance. Levels "
-               "with fewer than `privacy.min_cell` children are suppressed."),
+               "with fewer than {k} children are suppressed."),
         "zh": ("各亚组水平内的平均变化，以及平均变化在各水平之间是否不同的检验（带 HTZ 小样本校正的 "
                "CR2 Wald 检验）。这只描述哪些儿童变化更大；没有对照组，它不能说明项目对谁帮助更大。亚组"
-               "分析是探索性的：亚组较多时，总会有一些 p 值偶然偏小。人数少于 `privacy.min_cell` 的水平"
+               "分析是探索性的：亚组较多时，总会有一些 p 值偶然偏小。人数少于 {k} 人的水平"
                "已隐去。"),
     },
     "what": {"effect": {"en": "The effect", "zh": "干预效果", "noun_en": "effect",
@@ -583,15 +583,16 @@ def subgroup_text(study, subgroups: pd.DataFrame | None = None, *, family: bool 
     family of its adjusted interaction p-values (:func:`subgroup_family_text`, which the
     table's footnote says)."""
     kind = _estimand(study)
+    k = int(getattr(getattr(study, "privacy", None), "min_cell", 5) or 5)
     if kind == "change":
-        text = dict(_SUBGROUP_TEXT["change"])
+        text = {lg: t.format(k=k) for lg, t in _SUBGROUP_TEXT["change"].items()}
     else:
         from analysis.effects_rules import primary_model
 
         did = kind == "adjusted_difference" and primary_model(study.design) == "did"
         w = _SUBGROUP_TEXT["what"]["did" if did else kind]
-        text = {"en": _SUBGROUP_TEXT["arms"]["en"].format(what=w["en"], noun=w["noun_en"]),
-                "zh": _SUBGROUP_TEXT["arms"]["zh"].format(what=w["zh"], noun=w["noun_zh"])}
+        text = {"en": _SUBGROUP_TEXT["arms"]["en"].format(what=w["en"], noun=w["noun_en"], k=k),
+                "zh": _SUBGROUP_TEXT["arms"]["zh"].format(what=w["zh"], noun=w["noun_zh"], k=k)}
     fam = subgroup_family_text(study, subgroups) if family else None
     if fam:
         text = {"en": f"{text['en']} {fam['en']}", "zh": text["zh"] + fam["zh"]}
