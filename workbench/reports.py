@@ -275,8 +275,9 @@ def _seconds(value) -> str:
         return ""
 
 
-_ADJUST_P = {"holm": {"en": "Holm p", "zh": "Holm校正p"},
-             "bh": {"en": "BH p (FDR)", "zh": "BH校正p"},
+# the header names the method; the family of each adjusted p is written under it
+_ADJUST_P = {"holm": {"en": "Adjusted p (Holm)", "zh": "校正p（Holm）"},
+             "bh": {"en": "Adjusted p (BH, FDR)", "zh": "校正p（BH）"},
              "none": {"en": "p (not adjusted)", "zh": "p（未校正）"}}
 _HL = {
     "en": {"heading": "What the run found", "toggle": "中文", "outcome": "Outcome",
