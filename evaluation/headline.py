@@ -858,17 +858,19 @@ class Headline:
                 "difference is no longer significant, so the result is inconclusive."),
             "no_evidence": (
                 "区间包含0：数据没有显示效果；但这不等于证明没有效果——区间内的效果都与数据相符。" if zh
-                else " The interval includes 0: the data show no effect, which is not proof "
-                     "of no effect; every value in the interval is consistent with the data."),
+                else " The interval includes 0: the data do not show an effect, and that is "
+                     "not proof that there is none; every effect in the interval is consistent "
+                     "with the data."),
             "no_evidence_difference": (
                 "区间包含0：数据没有显示两组之间的差异；但这不等于证明没有差异——区间内的值都与数据相符。"
-                if zh else " The interval includes 0: the data show no difference between the "
-                           "groups, which is not proof of no difference; every value in the "
-                           "interval is consistent with the data."),
+                if zh else " The interval includes 0: the data do not show a difference between "
+                           "the groups, and that is not proof that there is none; every value "
+                           "in the interval is consistent with the data."),
             "no_evidence_change": (
                 "区间包含0：数据没有显示变化；但这不等于证明没有变化——区间内的值都与数据相符。" if zh
-                else " The interval includes 0: the data show no change, which is not proof of "
-                     "no change; every value in the interval is consistent with the data."),
+                else " The interval includes 0: the data do not show a change, and that is not "
+                     "proof that there is none; every value in the interval is consistent with "
+                     "the data."),
         }
         for key in ("improved", "worsened", "favours_program", "favours_control", "effective",
                     "harmful"):

@@ -154,7 +154,7 @@ def test_county_numbers_equal_effects_csv_rounded(tmp_path):
         assert text in comm, text
     lone = next(s for s in en if s.startswith("Loneliness"))
     assert "lower is better" in lone and "-0.97 points" in lone and "No evidence of effect" in lone
-    assert "not proof of no effect" in lone
+    assert "not proof that there is none" in lone
     zh = h.headline_sentences("zh")
     assert any("无法确定" in s and "+0.22" in s and "校正p = .078［在3个结局中做Holm校正］" in s
                for s in zh)

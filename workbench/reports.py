@@ -292,7 +292,7 @@ _HL = {
            "rules": "Verdicts use the primary model. {effective}: the {level} CI excludes 0 on "
                     "the better side and the adjusted p < {alpha}; {inconclusive}: the CI "
                     "excludes 0 but the adjusted p does not stay below {alpha}; {none}: the CI "
-                    "includes 0 (not proof of no effect). Only randomized designs can be "
+                    "includes 0 (not proof that there is no {noun}). Only randomized designs can be "
                     "called effective."},
     "zh": {"heading": "本次运行的结论", "toggle": "English", "outcome": "结局",
            "verdict": "结论", "effect": "效果（原单位）", "change": "变化（原单位）",
@@ -305,8 +305,13 @@ _HL = {
            "no_comparison": "没有对照组：不能说明是项目引起的。",
            "rules": "结论依据主模型。{effective}：{level}置信区间在“更好”的一侧不含0，且校正p < {alpha}；"
                     "{inconclusive}：置信区间不含0，但校正p未低于{alpha}；{none}：置信区间包含0"
-                    "（不等于证明没有效果）。只有随机化设计才能称为“有效”。"},
+                    "（不等于证明没有{noun}）。只有随机化设计才能称为“有效”。"},
 }
+
+
+_NOUN = {"no_evidence": {"en": "effect", "zh": "效果"},
+         "no_evidence_change": {"en": "change", "zh": "变化"},
+         "no_evidence_difference": {"en": "difference", "zh": "差异"}}
 
 
 def headline_html(h, lang: str, *, main: bool) -> str:
@@ -374,7 +379,8 @@ def headline_html(h, lang: str, *, main: bool) -> str:
                     if h.design in ("randomized", "cluster_randomized") else "favours_program")
         parts.append('<p class="rules">' + esc(t["rules"].format(
             effective=BADGES[decisive][lang], inconclusive=BADGES["inconclusive"][lang],
-            none=BADGES[none_key][lang], level=level, alpha=f"{h.alpha:g}")) + "</p>")
+            none=BADGES[none_key][lang], level=level, alpha=f"{h.alpha:g}",
+            noun=_NOUN[none_key][lang])) + "</p>")
     elif not h.has_effects:
         parts.append(f"<p>{t['no_effects']}</p>")
     if len(h.claims):
