@@ -878,7 +878,7 @@ class Headline:
                         + "。" if zh else " The interval excludes 0"
                         + (f", also after adjustment for testing {among}" if adjusted else "")
                         + ".")
-        return head + what + why.get(row["badge"], "")
+        return head + what + why.get(row["badge"], "") + baseline_caveat(row, lang)
 
     def claim_sentence(self, row, lang: str) -> str:
         zh = lang == "zh"
@@ -924,9 +924,11 @@ class Headline:
         if a is None:
             return None
         zh = lang == "zh"
-        s = (f"{'流失：' if label else ''}分配{a['allocated']}名儿童，纳入分析{a['analysed']}名，总流失率"
-             f"{a['overall_pp']:.1f}%" if zh else
-             f"{'Attrition: ' if label else ''}{a['allocated']} children allocated, {a['analysed']} analysed, "
+        rnd = a.get("randomized", True) is not False  # nobody is allocated without randomization
+        s = (f"{'流失：' if label else ''}{'分配' if rnd else '基线时有'}{a['allocated']}名儿童，"
+             f"纳入分析{a['analysed']}名，总流失率{a['overall_pp']:.1f}%" if zh else
+             f"{'Attrition: ' if label else ''}{a['allocated']} children "
+             f"{'allocated' if rnd else 'at baseline'}, {a['analysed']} analysed, "
              f"overall attrition {a['overall_pp']:.1f}%")
         if a["differential_pp"] is not None:
             s += (f"，组间流失差 {a['differential_pp']:.1f} 个百分点" if zh else
@@ -1039,6 +1041,9 @@ def headline(run_dir, *, counts: dict | None = None, study=None) -> Headline:
     lang = study.language if study.language in ("en", "zh") else "en"
     title = study.title if isinstance(study.title, dict) else {"en": str(study.title)}
     table = _effect_rows(effects, study)
+    if len(table):
+        smd = _baseline_smd(_read_csv(run_dir / "tables" / "balance.csv"), study)
+        table["baseline_smd"] = table["outcome"].map(smd).astype(float)
     return Headline(
         study_id=study.id, title=dict(title), lang=lang, design=study.design.type,
         alpha=float(study.analysis.alpha), adjust=str(study.analysis.adjust or "none"),
@@ -1046,6 +1051,59 @@ def headline(run_dir, *, counts: dict | None = None, study=None) -> Headline:
         claims=_claim_rows(_read_csv(run_dir / "tables" / "claims.csv"), study),
         attrition=_attrition(_read_csv(run_dir / "tables" / "attrition.csv"), study.design),
         counts=_counts(run_dir, counts), has_effects=effects is not None)
+
+
+BASELINE_BOUND = 0.25
+"""|SMD| of an outcome at baseline beyond which a non-randomized comparison is not
+equivalent (the What Works Clearinghouse bound; no statistical adjustment rescues it)."""
+
+
+def _baseline_smd(balance: pd.DataFrame | None, study) -> dict:
+    """Outcome id -> its baseline SMD (treatment vs control) from ``balance.csv``'s
+    randomized (baseline) sample; the first treatment arm's when there are several."""
+    if balance is None or not len(balance) or "variable" not in balance:
+        return {}
+    b = balance
+    if "sample" in b:
+        b = b[b["sample"].astype(str) == "randomized"]
+    out = {}
+    for o in study.outcomes:
+        rows = b[b["variable"].astype(str) == str(o.column_name)]
+        if len(rows) and pd.notna(rows["smd"].iloc[0]):
+            out[o.id] = float(rows["smd"].iloc[0])
+    return out
+
+
+def baseline_caveat(row, lang: str) -> str:
+    """A sentence for a non-randomized comparison whose groups differed on the outcome
+    itself before the program by more than :data:`BASELINE_BOUND` (empty otherwise):
+    the adjusted difference then rests on the model's adjustment (a difference in
+    differences on parallel trends, an ANCOVA on a linear baseline relation), and
+    regression to the mean can move it towards either group.
+
+    Examples
+    --------
+    >>> baseline_caveat({"estimand": "adjusted_difference", "baseline_smd": 0.45}, "en")[:44]
+    ' The groups already differed on this outcome'
+    >>> baseline_caveat({"estimand": "effect", "baseline_smd": 0.45}, "en")
+    ''
+    """
+    smd = row.get("baseline_smd") if hasattr(row, "get") else None
+    if row.get("estimand") != "adjusted_difference" or smd is None or not math.isfinite(smd) \
+            or abs(smd) <= BASELINE_BOUND:
+        return ""
+    if lang == "zh":
+        return (f"项目开始前两组在该结局上已有差异（基线标准化差异 {smd:+.2f}，超过WWC的"
+                f"{BASELINE_BOUND:.2f}界限），基线不可比：调整后差异在很大程度上取决于模型的调整方式"
+                "（双重差分依赖平行趋势，协方差分析依赖基线与终期的线性关系），向均值回归也可能使它"
+                "偏向某一组；请对照效果页上各模型的估计，非常谨慎地解读。")
+    return (f" The groups already differed on this outcome before the program (baseline SMD "
+            f"{smd:+.2f}, beyond the WWC bound of {BASELINE_BOUND:.2f}): they are not equivalent "
+            "at baseline, so the adjusted difference rests largely on how the model adjusts "
+            "(a difference in differences on parallel trends, an ANCOVA on a linear relation "
+            "between baseline and endline), and regression to the mean can move it towards "
+            "either group; compare the models on the effects page and read it with great "
+            "caution.")
 
 
 def _banner(design, table: pd.DataFrame) -> dict | None:

@@ -287,11 +287,14 @@ def test_attrition_gets_the_wwc_class_of_the_cautious_boundary(tmp_path):
     s = h.attrition_sentence("en")
     assert "boundary" not in s and "apply to randomized trials" in s
     assert "只适用于随机试验" in h.attrition_sentence("zh")
+    assert "778 children at baseline" in s
     # one group (pre/post): no comparison to classify or to check for equivalence
     one = att[att["arm"] == "overall"]
     h = headline(_run(tmp_path / "p", None, design="pre_post", attrition=one))
-    assert h.attrition_sentence("en") == ("Attrition: 778 children allocated, 696 analysed, "
+    # nobody was allocated: the children at baseline
+    assert h.attrition_sentence("en") == ("Attrition: 778 children at baseline, 696 analysed, "
                                           "overall attrition 10.5%.")
+    assert "分配" not in h.attrition_sentence("zh") and "基线时有778名儿童" in h.attrition_sentence("zh")
 
 
 def test_attrition_reads_both_wwc_classes_from_the_table(tmp_path):
@@ -482,3 +485,28 @@ def test_a_claim_is_compared_with_the_studys_own_data(tmp_path):
     zh = next(s for s in h.headline_sentences("zh") if s.startswith("声称 comm-82"))
     assert "有61%的儿童改善（95%置信区间 48% 至 72%），低于声称的比例" in zh and "0.71个标准差" in zh
     assert "：本研究数据不支持。" in zh
+
+
+def test_non_randomized_groups_unequal_on_the_outcome_at_baseline_get_a_caveat(tmp_path):
+    """The two-school example's loneliness: the program school started 0.45 SD lonelier;
+    its adjusted difference gets a warning, the outcomes within the bound do not."""
+    run = _run(tmp_path, COUNTY, design="controlled")
+    pd.DataFrame({"sample": ["randomized", "randomized", "analysed", "randomized"],
+                  "variable": ["cls.total", "pcc.total", "cls.total", "age"],
+                  "arm": "treatment", "smd": [0.45, -0.16, 0.10, 0.9]}).to_csv(
+        run / "tables" / "balance.csv", index=False)
+    h = headline(run)
+    smd = dict(zip(h.table["outcome"], h.table["baseline_smd"]))
+    assert smd["loneliness"] == 0.45 and smd["communication"] == -0.16  # randomized sample
+    assert math.isnan(smd["self_esteem"])
+    lone = h.outcome_sentence(h.table[h.table["outcome"] == "loneliness"].iloc[0], "en")
+    comm = h.outcome_sentence(h.table[h.table["outcome"] == "communication"].iloc[0], "en")
+    assert "not equivalent at baseline" in lone and "+0.45" in lone
+    assert "not equivalent" not in comm
+    zh = h.outcome_sentence(h.table[h.table["outcome"] == "loneliness"].iloc[0], "zh")
+    assert "基线不可比" in zh and "+0.45" in zh
+    # a randomized trial's chance imbalance is not this caveat (balance page handles it)
+    run_r = _run(tmp_path / "r", COUNTY)
+    (run / "tables" / "balance.csv").replace(run_r / "tables" / "balance.csv")
+    h = headline(run_r)
+    assert all("not equivalent" not in h.outcome_sentence(r, "en") for _, r in h.table.iterrows())
