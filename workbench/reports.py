@@ -314,6 +314,18 @@ _NOUN = {"no_evidence": {"en": "effect", "zh": "效果"},
          "no_evidence_difference": {"en": "difference", "zh": "差异"}}
 
 
+def _unequal(row, lang: str) -> str:
+    """Under a verdict: the groups were not equivalent on the outcome at baseline
+    (:func:`evaluation.headline.baseline_caveat` says it in the sentence)."""
+    from evaluation.headline import baseline_caveat
+
+    if not baseline_caveat(row, lang):
+        return ""
+    text = (f"基线不可比（SMD {row['baseline_smd']:+.2f}）" if lang == "zh"
+            else f"not equivalent at baseline (SMD {row['baseline_smd']:+.2f})")
+    return f'<br><span class="better unequal">{html.escape(text)}</span>'
+
+
 def headline_html(h, lang: str, *, main: bool) -> str:
     """One language's headline section (:class:`evaluation.headline.Headline`): banner,
     outcome rows with their badges, claims, attrition, counts and the sentences.
@@ -360,7 +372,7 @@ def headline_html(h, lang: str, *, main: bool) -> str:
             parts.append(
                 f'<tr data-outcome="{esc(r["outcome"])}"><td>{label}<br>'
                 f'<span class="better">{better}</span></td>'
-                f'<td><span class="badge b-{r["badge"]}">{esc(word)}</span></td>'
+                f'<td><span class="badge b-{r["badge"]}">{esc(word)}</span>{_unequal(r, lang)}</td>'
                 f'<td class="num">{fmt_estimate(r["estimate"])}<br>'
                 f'<span class="better">{fmt_estimate(r["ci_low"])} – '
                 f'{fmt_estimate(r["ci_high"])}</span></td>'
