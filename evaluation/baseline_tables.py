@@ -319,6 +319,8 @@ PAGE_TEXT = {
 _BAL_TEXT = {
     "caption": {"en": "Baseline balance in the randomized and the analysed sample",
                 "zh": "随机分组样本与分析样本的基线均衡性"},
+    "caption_baseline": {"en": "Baseline balance in the baseline and the analysed sample",
+                         "zh": "基线样本与分析样本的基线均衡性"},
     "characteristic": {"en": "Characteristic", "zh": "特征"},
     "randomized": {"en": "Randomized sample", "zh": "随机分组样本"},
     "baseline": {"en": "Baseline sample", "zh": "基线样本"},
@@ -588,8 +590,9 @@ def balance_published(balance: pd.DataFrame, *, lang: str = "en", labels=None,
                 if n["en"] is not None:
                     notes["en"].append(f"{_BAL_TEXT[sample]['en']}: {n['en']}.")
                     notes["zh"].append(f"{_BAL_TEXT[sample]['zh']}：{n['zh']}。")
-    return PublishedTable(data, columns, caption_en=_BAL_TEXT["caption"]["en"],
-                          caption_zh=_BAL_TEXT["caption"]["zh"], notes_en=notes["en"],
+    cap = _BAL_TEXT["caption" if randomized else "caption_baseline"]  # nobody was randomized
+    return PublishedTable(data, columns, caption_en=cap["en"],
+                          caption_zh=cap["zh"], notes_en=notes["en"],
                           notes_zh=notes["zh"], groups=groups,
                           row_groups="group" if many else None, indent="indent",
                           min_cell=min_cell, lang=lang)
