@@ -89,11 +89,13 @@ TEXT = {
                "trials: OLS with HC2 standard errors). The simulated power, with its Monte Carlo "
                "interval, checks the analytic one; a gap of a few points comes from the analytic "
                "formula's df (J − g − 2) and its neglect of chance imbalance in the covariate. "
-               "This is the only part of the run that depends on the seed."),
+               "The simulation uses the run's seed (recorded in the manifest), so it repeats "
+               "exactly."),
         "zh": ("按计划的设计（本研究规模、规划参数估计值、真实效应 0.3 个标准差）模拟试验，每次都用效果"
                "报告中的估计方法分析（整群试验：OLS + CR2 标准误与 Bell–McCaffrey 自由度；个体随机试验："
                "OLS + HC2 标准误）。模拟功效及其蒙特卡罗区间用来检验解析功效；几个百分点的差距来自解析公式"
-               "的自由度（J − g − 2）以及它忽略了协变量的偶然不平衡。本次运行中只有这一部分依赖随机种子。"),
+               "的自由度（J − g − 2）以及它忽略了协变量的偶然不平衡。模拟使用本次运行的随机种子（记录在清单中），因此可以完全"
+               "重现。"),
     },
 }
 """The page's paragraphs, in both languages with the same content."""
