@@ -28,8 +28,9 @@ RULES = {
     "subgroups": ("n_smallest_arm", ["estimate", "std_error", "ci_low", "ci_high", "n_obs",
                                      "n_clusters", "df"],
                   [["outcome", "arm", "subgroup"]]),
+    # one margin group per sample (randomized, analysed): each sample's rows are a table
     "balance": ("n_smallest_arm", ["mean_treatment", "mean_control", "smd", "abs_smd"],
-                [["variable", "arm"]]),
+                [["sample", "variable", "arm"]]),
     "means": ("n", ["mean", "sd", "se", "ci_low", "ci_high"], [["outcome", "wave"]]),
     "change": ("n", ["improved", "worse", "n_improved", "n_worse"], [["outcome"]]),
     "attrition": ("allocated", ["enrolled", "followed_up", "analysed", "lost"], []),
@@ -90,8 +91,9 @@ def test_the_tiny_subgroup_is_suppressed_everywhere(run):
     assert rows[["estimate", "ci_low", "ci_high", "n_obs", "n_smallest_arm"]].isna().all().all()
     assert (rows["suppression_reason"] == "small").all()
     bal = table(run, "balance")
-    rows = bal[bal["level"] == TINY_LEVEL]
-    assert len(rows) == 1 and rows[["mean_treatment", "mean_control", "smd"]].isna().all().all()
+    rows = bal[bal["level"] == TINY_LEVEL]  # in the randomized and in the analysed sample
+    assert sorted(rows["sample"]) == ["analysed", "randomized"]
+    assert rows[["mean_treatment", "mean_control", "smd"]].isna().all().all()
 
 
 def test_balance_shares_do_not_give_small_counts_away(run):
