@@ -410,8 +410,67 @@ def bilingual(text: dict, lang: str) -> str:
 
 
 def page_intro(study) -> dict:
-    """What the page shows and why its primary model, ``{"en": ..., "zh": ...}``."""
-    return dict(_INTRO[_estimand(study)])
+    """What the page shows and why its primary model, ``{"en": ..., "zh": ...}``, ending
+    with what the models adjust for (:func:`adjustment_text`)."""
+    text = dict(_INTRO[_estimand(study)])
+    adj = adjustment_text(study)
+    if adj:
+        text = {"en": f"{text['en']} {adj['en']}", "zh": text["zh"] + adj["zh"]}
+    return text
+
+
+def adjustment_text(study) -> dict | None:
+    """What the comparison models adjust for, named as the study names its columns:
+    the baseline score (subtracted by a difference in differences), the covariates and
+    the randomization blocks (fixed effects); ``None`` for a one-group change.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> from core.design import Design
+    >>> d = Design(type="cluster_randomized", id="id", arm="arm", control="c",
+    ...            waves=("pre", "post"), clusters=("school",), covariates=("age",),
+    ...            blocks="county")
+    >>> s = NS(design=d, column_label=lambda c, lang: {"age": "age", "county": "county"}[c])
+    >>> adjustment_text(s)["en"]
+    'The models adjust for the baseline score, age and county (randomization blocks, fixed effects).'
+    """
+    from analysis.effects_rules import primary_model
+
+    d = study.design
+    if _estimand(study) == "change":
+        return None
+    did = primary_model(d) == "did"
+    baseline = d.has_baseline and d.baseline != d.endline
+    out = {}
+    for lg in ("en", "zh"):
+        parts = [] if did or not baseline else (["the baseline score"] if lg == "en"
+                                                 else ["基线得分"])
+        parts += [study.column_label(c, lg) for c in d.covariates]
+        if d.blocks:
+            name = study.column_label(d.blocks, lg)
+            parts.append(f"{name} (randomization blocks, fixed effects)" if lg == "en"
+                         else f"{name}（随机化区组，固定效应）")
+        if lg == "en":
+            listed = (", ".join(parts[:-1]) + " and " + parts[-1]) if len(parts) > 1 else \
+                (parts[0] if parts else "")
+            head = ("The difference in differences subtracts each child's baseline score"
+                    if did else "")
+            if did and listed:
+                out[lg] = f"{head} and adjusts for {listed}."
+            elif did:
+                out[lg] = f"{head}; it adjusts for nothing else."
+            else:
+                out[lg] = (f"The models adjust for {listed}." if listed
+                           else "The models adjust for nothing (no covariates declared).")
+        else:
+            listed = "、".join(parts)
+            head = "双重差分减去每名儿童的基线得分" if did else ""
+            if did:
+                out[lg] = f"{head}，并调整{listed}。" if listed else f"{head}，不调整其他变量。"
+            else:
+                out[lg] = f"模型调整了{listed}。" if listed else "模型未调整任何变量（未声明协变量）。"
+    return out
 
 
 def design_caveats(study) -> list[dict]:

@@ -218,3 +218,17 @@ def test_effects_counts_of_the_did_need_both_waves(tmp_path):
     for model in ("did", "ancova_hc2"):
         assert fx.loc[model, "n_smallest_arm"] == both.groupby("arm").size().min()
         assert fx.loc[model, "n_smallest_arm"] < end.groupby("arm").size().min()
+
+
+def test_the_page_names_what_the_models_adjust_for():
+    """A reviewer can check the adjustment: baseline score, covariates and the blocks, as the
+    study names them (the county example); a difference in differences subtracts the baseline."""
+    county = load_study("examples/county-cluster-trial")
+    intro = et.page_intro(county)
+    assert ("adjust for the baseline score, Gender, Age (years), Guardian, Both parents away and "
+            "County (randomization blocks, fixed effects)") in intro["en"]
+    assert "基线得分、性别、年龄（岁）、监护人、父母均外出、县（随机化区组，固定效应）" in intro["zh"]
+    two = load_study("examples/two-school-comparison")
+    text = et.adjustment_text(two)
+    assert text["en"].startswith("The difference in differences subtracts each child's baseline")
+    assert "baseline score," not in text["en"]
