@@ -57,6 +57,16 @@ CONDITIONING = {
                "固定效应（“控制变量”一列），这样项目在两组之间造成的差异不会被算作学校之间的差异；"
                "这才是下一项试验会遇到的组内相关。项目实施后不控制组别的组内相关会偏高。"),
     },
+    "arm_not_randomized": {
+        "en": ("What the model conditions on: the group, at every wave (column “Conditioned "
+               "on”). The groups were not formed by randomization (here they are whole schools or "
+               "classes that differed before the program), so even at baseline a model without "
+               "the group would count the difference between the groups as a difference between "
+               "clusters and overstate the ICC."),
+        "zh": ("模型控制了什么：每个测量时点都控制组别（“控制变量”一列）。各组不是随机分出的（这里是项目"
+               "开始前就不同的整所学校或整个班级），因此即使在基线，不控制组别的模型也会把组间差异算作"
+               "整群之间的差异，使组内相关偏高。"),
+    },
     "none": {
         "en": ("What the model conditions on: nothing. The study has no arm, so every wave's "
                "ICC comes from the model with the intercept only (column “Conditioned on”: "
@@ -73,11 +83,14 @@ def conditioned_waves(design) -> list[str]:
     """The waves whose ICC is conditioned on the arm: after the program, with an arm.
 
     Every wave but the baseline when there is one; the one wave of a single-wave
-    comparison; none without an arm.
+    comparison; every wave of a non-randomized comparison (its groups differed before
+    the program); none without an arm.
     """
     if not design.arm:
         return []
     waves = list(design.waves)
+    if design.type not in ("randomized", "cluster_randomized"):
+        return waves  # groups that existed before the program differ at baseline too
     return waves[1:] if len(waves) > 1 else waves
 
 
@@ -195,7 +208,9 @@ def icc_section(run, scores: pd.DataFrame) -> pd.DataFrame:
 
     study = run.study
     other = "en" if run.text_lang == "zh" else "zh"
-    cond = CONDITIONING["arm" if study.design.arm else "none"]
+    randomized = study.design.type in ("randomized", "cluster_randomized")
+    cond = CONDITIONING[("arm" if randomized else "arm_not_randomized") if study.design.arm
+                        else "none"]
     sep = {"en": " ", "zh": ""}
     display(Markdown(INTRO[run.text_lang] + sep[run.text_lang] + cond[run.text_lang] + "\n\n"
                      + INTRO[other] + sep[other] + cond[other]))

@@ -186,3 +186,16 @@ def test_mdes_table_carries_the_band(trial):
     assert len(cells) == 7 and not cells.isin(["nan", "NaN"]).any().any()
     inputs = pt.inputs_published(inp, study, "en").cells("en")
     assert any("School ICC" == v for v in inputs["input"])
+
+
+def test_non_randomized_groups_are_conditioned_on_at_baseline_too():
+    """Two schools that differed before the program: a baseline ICC without the group counts
+    the schools' difference as clustering (the two-school example's class ICC)."""
+    from core.design import Design
+    from evaluation.icc_tables import CONDITIONING, conditioned_waves
+
+    kw = dict(id="id", arm="arm", control="c", waves=("pre", "post"), clusters=("class",))
+    assert conditioned_waves(Design(type="cluster_randomized", **kw)) == ["post"]
+    assert conditioned_waves(Design(type="controlled", **kw)) == ["pre", "post"]
+    assert conditioned_waves(Design(type="pre_post", id="id", waves=("pre", "post"))) == []
+    assert "基线" in CONDITIONING["arm_not_randomized"]["zh"]
