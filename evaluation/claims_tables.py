@@ -372,8 +372,8 @@ def _outcome_label(study, outcome_id) -> dict:
     if o.scale:
         inst_id, scale_id = o.scale.split(".", 1)
         name = study.instrument(inst_id).scale(scale_id).name or {}
-    return {lang: (f"{name.get(lang) or name.get('en')} ({o.id})"
-                   if (name.get(lang) or name.get("en")) else o.id) for lang in ("en", "zh")}
+    # the scale's name; the outcome's id only when there is no name (as RunFolder.outcome_label)
+    return {lang: (name.get(lang) or name.get("en") or o.id) for lang in ("en", "zh")}
 
 
 def _is_true(v) -> bool:

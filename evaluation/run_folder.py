@@ -202,15 +202,22 @@ class RunFolder:
         return {o.id: o.better for o in self.study.outcomes}
 
     def outcome_label(self, outcome_id: str) -> str:
-        """A readable label for an outcome: the scale's name in the study language."""
-        o = self.study.outcome(outcome_id)
-        if o.scale:
+        """A readable label for an outcome: the scale's name in the run's language (its id
+        added only when another outcome has the same name), else the outcome's id."""
+
+        def name(o) -> str | None:
+            if not o.scale:
+                return None
             inst_id, scale_id = o.scale.split(".", 1)
-            name = self.study.instrument(inst_id).scale(scale_id).name or {}
-            text = name.get(self.lang) or name.get("en")
-            if text:
-                return f"{text} ({o.id})"
-        return o.id
+            names = self.study.instrument(inst_id).scale(scale_id).name or {}
+            return names.get(self.lang) or names.get("en")
+
+        o = self.study.outcome(outcome_id)
+        text = name(o)
+        if not text:
+            return o.id
+        same = [x for x in self.study.outcomes if x.id != o.id and name(x) == text]
+        return f"{text} ({o.id})" if same else text
 
     def scores(self) -> pd.DataFrame:
         return pd.read_parquet(self.path / "data" / "scores.parquet")

@@ -96,3 +96,12 @@ def test_the_manifest_hashes_the_study_snapshot(tmp_path):
     path = write_snapshot(load_study("examples/county-cluster-trial"), tmp_path / SNAPSHOT_NAME)
     [entry] = [e for e in list_outputs(tmp_path) if e["path"] == SNAPSHOT_NAME]
     assert entry["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_outcome_label_is_the_scale_name_without_the_id(tmp_path):
+    """Pages and figure titles name an outcome by its scale, not by the code of study.yaml."""
+    from survey.study_loader import load_study
+
+    run = RunFolder(tmp_path, study=load_study("examples/county-cluster-trial"))
+    label = run.outcome_label("communication")
+    assert "communication" not in label and label.startswith("沟通与求助")
