@@ -271,3 +271,29 @@ def pytest_runtest_teardown(item, nextitem):
                     "to KERNEL_TESTS or KERNEL_FIXTURES in tests/conftest.py, or give a file of "
                     "kernel tests only `pytestmark = pytest.mark.kernel`", pytrace=False)
     return result
+
+
+@pytest.fixture(scope="session")
+def example_runs(tmp_path_factory):
+    """``example_runs(name)``: the output folder of ``workbench run examples/<name> --jobs 2``,
+    run once per test session and shared by the modules that read a bundled example's full
+    run (tests/test_pipeline_examples.py, tests/test_power_page_kernel.py); the command's
+    output is kept beside it in ``<name>.log``."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    done: dict[str, Path] = {}
+
+    def run(name: str) -> Path:
+        if name not in done:
+            out = tmp_path_factory.mktemp(name) / "output"
+            res = subprocess.run(
+                [sys.executable, "-m", "workbench", "run", str(root / "examples" / name),
+                 "--out", str(out), "--jobs", "2", "--no-progress"],
+                capture_output=True, text=True, timeout=1800, check=False, cwd=root)
+            (out.parent / f"{name}.log").write_text(
+                f"exit {res.returncode}\n{res.stdout}\n{res.stderr}", encoding="utf-8")
+            done[name] = out
+        return done[name]
+
+    return run

@@ -12,8 +12,6 @@ text file.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -48,30 +46,23 @@ COLUMNS = {
 }
 
 
-def run_example(name: str, out: Path) -> Path:
-    res = subprocess.run(
-        [sys.executable, "-m", "workbench", "run", str(EXAMPLES / name), "--out", str(out),
-         "--jobs", "2", "--no-progress"],
-        capture_output=True, text=True, timeout=1800, check=False, cwd=ROOT)
-    # the assertions below say what went wrong; keep the command's output for them
-    (out.parent / f"{name}.log").write_text(
-        f"exit {res.returncode}\n{res.stdout}\n{res.stderr}", encoding="utf-8")
-    return out
+
+
+# one full run per example and test session (conftest.example_runs), shared with
+# tests/test_power_page_kernel.py; the command's output is kept in <name>.log beside it
+@pytest.fixture(scope="module")
+def county(example_runs) -> Path:
+    return example_runs("county-cluster-trial")
 
 
 @pytest.fixture(scope="module")
-def county(tmp_path_factory) -> Path:
-    return run_example("county-cluster-trial", tmp_path_factory.mktemp("county") / "output")
+def single_school(example_runs) -> Path:
+    return example_runs("single-school-pre-post")
 
 
 @pytest.fixture(scope="module")
-def single_school(tmp_path_factory) -> Path:
-    return run_example("single-school-pre-post", tmp_path_factory.mktemp("school") / "output")
-
-
-@pytest.fixture(scope="module")
-def two_school(tmp_path_factory) -> Path:
-    return run_example("two-school-comparison", tmp_path_factory.mktemp("two") / "output")
+def two_school(example_runs) -> Path:
+    return example_runs("two-school-comparison")
 
 
 def manifest(out: Path) -> dict:

@@ -9,8 +9,6 @@ trial, never "schools" of 4 children with ICC 0.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -21,23 +19,19 @@ pytestmark = [pytest.mark.kernel, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _run(example: str, out: Path) -> Path:
-    res = subprocess.run(
-        [sys.executable, "-m", "workbench", "run", str(ROOT / "examples" / example), "--out",
-         str(out), "--jobs", "2", "--no-progress", "--only", "02_baseline", "05_power"],
-        capture_output=True, text=True, timeout=900, check=False, cwd=ROOT)
-    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+@pytest.fixture(scope="module")
+def county(example_runs) -> Path:
+    out = example_runs("county-cluster-trial")  # the full run, shared with test_pipeline_examples
+    assert (out / "reports" / "05_power.html").is_file(), (out.parent / "county-cluster-trial.log")
     return out
 
 
 @pytest.fixture(scope="module")
-def county(tmp_path_factory) -> Path:
-    return _run("county-cluster-trial", tmp_path_factory.mktemp("county") / "out")
-
-
-@pytest.fixture(scope="module")
-def school(tmp_path_factory) -> Path:
-    return _run("single-school-pre-post", tmp_path_factory.mktemp("school") / "out")
+def school(example_runs) -> Path:
+    out = example_runs("single-school-pre-post")
+    assert (out / "reports" / "05_power.html").is_file(), (out.parent /
+                                                           "single-school-pre-post.log")
+    return out
 
 
 def _text(html: Path) -> str:
