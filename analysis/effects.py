@@ -89,7 +89,6 @@ Rules:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -625,7 +624,7 @@ def estimate_effects(
     if primary_model is None and prim == "did" and prim not in set(out["model"]):
         # no child was measured at both waves (repeated cross-sections): there is no change
         # score, so the difference at the last wave, adjusted as a trial's, is primary
-        prim = _default_primary(replace(design, type="randomized"), n_clusters)
+        prim = _default_primary(design, n_clusters, linked=False)
     if prim not in set(out["model"]):
         raise ValueError(f"primary model {prim!r} was not fitted for this design")
     out["primary"] = out["model"] == prim

@@ -9,7 +9,7 @@ notes on small samples. Nothing is estimated here.
 from __future__ import annotations
 
 import textwrap
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -418,10 +418,7 @@ class EffectsResult:
         J = self.n_clusters
         prim = self.primary_model
         if outer and J is not None:
-            rule = _default_primary(d, J)
-            if rule == "did" and "did" not in set(self._table["model"]):
-                # no child at both waves: the rule's fallback (analysis.effects)
-                rule = _default_primary(replace(d, type="randomized"), J)
+            rule = _default_primary(d, J, linked="did" in set(self._table["model"]))
             if prim != rule:
                 notes.append(f"Primary model {prim} was chosen by the caller (the design's rule "
                              f"gives {rule}).")

@@ -226,7 +226,7 @@ def outcome_families(outcomes, primary=None) -> dict[str, str]:
     return {o: "primary" if o in chosen else "secondary" for o in outcomes}
 
 
-def primary_model(design, n_clusters: int | None = None) -> str:
+def primary_model(design, n_clusters: int | None = None, *, linked: bool = True) -> str:
     """Name of the primary model for a design (the rule of the module docstring).
 
     Examples
@@ -246,7 +246,9 @@ def primary_model(design, n_clusters: int | None = None) -> str:
         if design.clusters and (n_clusters is None or n_clusters >= 2):
             return "change_cr2"
         return "paired_t"
-    if design.type == "controlled" and design.has_baseline:
+    # ``linked=False``: no child was measured at both waves (repeated cross-sections), so
+    # there is no change score and the last wave's adjusted difference is primary
+    if design.type == "controlled" and design.has_baseline and linked:
         return "did"
     if design.clusters:
         return "ols_cr2" if (n_clusters or 0) < CLUSTER_RULE else "mixed_reml"

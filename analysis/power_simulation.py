@@ -109,15 +109,7 @@ def simulate_cluster_trials(n_clusters: int, cluster_size: int, icc: float, effe
         return _cluster_trials_by_level(J, k, m, icc, icc_class, effect, n_sims=n_sims, rng=rng,
                                         r2s=levels, treated_share=treated_share)
     r2 = levels[0]  # one covariate explains the same share at every level
-    n = J * k * m
-    g = np.repeat(np.arange(J), k * m)
-    c = np.repeat(np.arange(J * k), m)
-    n_treat = int(round(treated_share * J))
-    if not (1 <= n_treat <= J - 1):
-        raise ValueError("need at least one treated and one control cluster")
-    treated = np.zeros(J)
-    treated[rng.choice(J, n_treat, replace=False)] = 1.0
-    T = treated[g]
+    n, g, c, T = _assign_clusters(J, k, m, treated_share, rng)
     cols = [np.ones(n), T]
     sd2, sdc, sd1 = math.sqrt(icc), math.sqrt(icc_class), math.sqrt(1.0 - icc - icc_class)
     mean = effect * T
@@ -156,10 +148,9 @@ def _centred(x: np.ndarray, groups: np.ndarray, size: int) -> np.ndarray:
     return (x - means[groups]) * math.sqrt(size / (size - 1.0))
 
 
-def _cluster_trials_by_level(J, k, m, icc, icc_class, effect, *, n_sims, rng, r2s,
-                             treated_share):
-    """:func:`simulate_cluster_trials` with one covariate per level (unequal R²)."""
-    r1, rc, rs = r2s
+def _assign_clusters(J, k, m, treated_share, rng):
+    """The layout of a simulated cluster trial: ``n`` children, their school ``g`` and
+    class ``c`` indices, and ``T`` (1 for children of a randomly treated school)."""
     n = J * k * m
     g = np.repeat(np.arange(J), k * m)
     c = np.repeat(np.arange(J * k), m)
@@ -168,7 +159,14 @@ def _cluster_trials_by_level(J, k, m, icc, icc_class, effect, *, n_sims, rng, r2
         raise ValueError("need at least one treated and one control cluster")
     treated = np.zeros(J)
     treated[rng.choice(J, n_treat, replace=False)] = 1.0
-    T = treated[g]
+    return n, g, c, treated[g]
+
+
+def _cluster_trials_by_level(J, k, m, icc, icc_class, effect, *, n_sims, rng, r2s,
+                             treated_share):
+    """:func:`simulate_cluster_trials` with one covariate per level (unequal R²)."""
+    r1, rc, rs = r2s
+    n, g, c, T = _assign_clusters(J, k, m, treated_share, rng)
     cols = [np.ones(n), T]
     sd2, sdc, sd1 = math.sqrt(icc), math.sqrt(icc_class), math.sqrt(1.0 - icc - icc_class)
     mean = effect * T

@@ -1074,6 +1074,14 @@ def _baseline_smd(balance: pd.DataFrame | None, study) -> dict:
     return out
 
 
+def unequal_at_baseline(row) -> bool:
+    """A non-randomized comparison whose groups differed on the outcome itself before the
+    program by more than :data:`BASELINE_BOUND` (``row``: a row of ``Headline.table``)."""
+    smd = row.get("baseline_smd") if hasattr(row, "get") else None
+    return (row.get("estimand") == "adjusted_difference" and smd is not None
+            and math.isfinite(smd) and abs(smd) > BASELINE_BOUND)
+
+
 def baseline_caveat(row, lang: str) -> str:
     """A sentence for a non-randomized comparison whose groups differed on the outcome
     itself before the program by more than :data:`BASELINE_BOUND` (empty otherwise):
@@ -1088,10 +1096,9 @@ def baseline_caveat(row, lang: str) -> str:
     >>> baseline_caveat({"estimand": "effect", "baseline_smd": 0.45}, "en")
     ''
     """
-    smd = row.get("baseline_smd") if hasattr(row, "get") else None
-    if row.get("estimand") != "adjusted_difference" or smd is None or not math.isfinite(smd) \
-            or abs(smd) <= BASELINE_BOUND:
+    if not unequal_at_baseline(row):
         return ""
+    smd = row["baseline_smd"]
     if lang == "zh":
         return (f"项目开始前两组在该结局上已有差异（基线标准化差异 {smd:+.2f}，超过WWC的"
                 f"{BASELINE_BOUND:.2f}界限），基线不可比：调整后差异在很大程度上取决于模型的调整方式"

@@ -317,9 +317,9 @@ _NOUN = {"no_evidence": {"en": "effect", "zh": "效果"},
 def _unequal(row, lang: str) -> str:
     """Under a verdict: the groups were not equivalent on the outcome at baseline
     (:func:`evaluation.headline.baseline_caveat` says it in the sentence)."""
-    from evaluation.headline import baseline_caveat
+    from evaluation.headline import unequal_at_baseline
 
-    if not baseline_caveat(row, lang):
+    if not unequal_at_baseline(row):
         return ""
     text = (f"基线不可比（SMD {row['baseline_smd']:+.2f}）" if lang == "zh"
             else f"not equivalent at baseline (SMD {row['baseline_smd']:+.2f})")
