@@ -1,0 +1,129 @@
+"""The delivery protocol of a program: what each child should receive, and when.
+
+A plain description mirroring the ``protocol`` block of ``study.yaml`` (issue 14), so
+that :mod:`analysis.fidelity` can compute fidelity without knowing how a study file is
+read. ``survey.study_loader`` builds it; the run snapshot (``RUN/study.json``) carries it.
+
+Dates are :class:`datetime.date`; every range is inclusive at both ends.
+
+Examples
+--------
+>>> from datetime import date
+>>> from core.protocol import ActivityRule, DateRange, Protocol
+>>> p = Protocol(start=date(2024, 3, 1), end=date(2024, 12, 31),
+...              terms=(DateRange(date(2024, 3, 1), date(2024, 7, 10), "spring"),
+...                     DateRange(date(2024, 9, 1), date(2024, 12, 31), "autumn")),
+...              activities=(ActivityRule("home_visit", per="month", min=1),))
+>>> p.rule("home_visit").per
+'month'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+ACTIVITY_TYPES = ("home_visit", "phone_call", "letter", "video_call", "counselling",
+                  "home_attendance")
+"""The built-in activity types of a contact log; a study may add its own (``protocol.activity_types``)."""
+
+TRIGGERS = ("mood", "illness", "grades", "lateness", "conflict")
+"""The built-in triggers of 五必访 (a visit whenever a child is upset, ill, falling behind,
+late or quarrelling); a study may add its own (``protocol.triggers``)."""
+
+PERIODS = ("week", "month", "term", "study")
+"""Units of an activity rule. ``semester`` in ``study.yaml`` is read as ``term``."""
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """An inclusive date range, e.g. a school term or a holiday."""
+
+    start: date
+    end: date
+    name: str | None = None
+
+    def __contains__(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
+
+@dataclass(frozen=True)
+class ActivityRule:
+    """``home_visit: {per: month, min: 1}``: at least ``min`` of ``activity`` per ``per``.
+
+    ``per`` is one of :data:`PERIODS`. A period is expected of a child only when enough of
+    it falls on school days (inside a term, outside holidays; see
+    :attr:`Protocol.min_school_share`) and inside the child's time in the program.
+    """
+
+    activity: str
+    per: str = "month"
+    min: int = 1
+
+
+@dataclass(frozen=True)
+class TriggerRule:
+    """``mood: {activity: home_visit, within_days: 3}``: a logged trigger requires the
+    activity within ``within_days`` days after it (the day of the trigger counts)."""
+
+    trigger: str
+    activity: str = "home_visit"
+    within_days: int = 7
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """What each child of the program arms should receive.
+
+    Parameters
+    ----------
+    start, end : date
+        The delivery period (contacts outside it are errors at reading).
+    terms : tuple of DateRange
+        School terms (学期). Empty: the whole delivery period is one term.
+    holidays : tuple of DateRange
+        Days inside terms when nothing is expected (e.g. the 五一 holiday).
+    activities : tuple of ActivityRule
+        The per-child rules (三个一: a home visit and a phone call per month, a letter per term).
+    triggers : tuple of TriggerRule
+        Events that require a visit within a window (五必访).
+    max_children_per_mentor : int or None
+        Mentor load limit (结对 1:3); ``None``: no limit.
+    arms : tuple of str
+        Arms that receive the program; empty: every arm except the design's control.
+    activity_types : tuple of str
+        Activity types the log may hold (built-in ones plus the study's own).
+    received_share : float
+        A child "received the protocol" when at least this share of the child's expected
+        rule-periods were met (the binary dose of the complier analysis).
+    min_school_share : float
+        A period is expected when at least this share of its days are school days.
+    """
+
+    start: date
+    end: date
+    terms: tuple[DateRange, ...] = ()
+    holidays: tuple[DateRange, ...] = ()
+    activities: tuple[ActivityRule, ...] = ()
+    triggers: tuple[TriggerRule, ...] = ()
+    max_children_per_mentor: int | None = None
+    arms: tuple[str, ...] = ()
+    activity_types: tuple[str, ...] = field(default=ACTIVITY_TYPES)
+    received_share: float = 0.8
+    min_school_share: float = 0.5
+
+    def rule(self, activity: str) -> ActivityRule | None:
+        """The rule of one activity, or ``None``."""
+        return next((r for r in self.activities if r.activity == activity), None)
+
+    def school_terms(self) -> tuple[DateRange, ...]:
+        """The terms, or the whole delivery period as one term when none are declared."""
+        return self.terms or (DateRange(self.start, self.end, None),)
+
+    def is_school_day(self, day: date) -> bool:
+        """Inside the delivery period and a term, and not a holiday."""
+        if not (self.start <= day <= self.end):
+            return False
+        if not any(day in t for t in self.school_terms()):
+            return False
+        return not any(day in h for h in self.holidays)
