@@ -3,7 +3,8 @@
 The pipeline loads and validates ``study.yaml`` once (:func:`survey.load_study`), then writes
 the resolved study into the run folder: the design, outcomes, instruments (items, keys, scales,
 labels), data-source names, privacy settings (``min_cell``, the names of personal-data columns,
-never their values), claims, the study's display labels (``labels``: of arms, waves, categories
+never their values), claims, the program's archives, contact logs and protocol (issue 14;
+paths relative, dates ``YYYY-MM-DD``), the study's display labels (``labels``: of arms, waves, categories
 and columns; a snapshot without them reads as no labels), and the run's effective settings (``language`` after ``-p lang``,
 ``analysis.seed`` after ``--seed``). Notebooks load this file (:func:`read_snapshot`), never
 ``study.yaml``: what they analyse is exactly what the manifest recorded, even when
@@ -20,6 +21,7 @@ Format: JSON, UTF-8, sorted keys, ``"format": 1``.
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 from dataclasses import fields, is_dataclass
 from pathlib import Path
@@ -27,10 +29,12 @@ from pathlib import Path
 from core.atomic import write_text
 from core.design import Design
 from core.errors import ContractError
+from core.protocol import ActivityRule, DateRange, Protocol, TriggerRule
 
 from .instrument import Instrument, Item, License, Response, Scale
 from .study import (
     AnalysisSettings,
+    Archives,
     Claim,
     ColumnSpec,
     DataSource,
@@ -39,6 +43,7 @@ from .study import (
     Outcome,
     Privacy,
     Study,
+    TableSource,
 )
 
 SNAPSHOT_NAME = "study.json"
@@ -57,7 +62,17 @@ def _plain(value):
         return [_plain(v) for v in value]
     if isinstance(value, Path):
         return value.as_posix()
+    if isinstance(value, (_dt.date, _dt.datetime)):
+        return value.isoformat()
     return value
+
+
+def _relative(path: str, root: Path) -> str:
+    """A data path relative to the study folder (its name when it lies elsewhere)."""
+    try:
+        return Path(path).resolve().relative_to(root).as_posix()
+    except ValueError:
+        return Path(path).name
 
 
 def study_snapshot(study: Study, *, language: str | None = None, seed: int | None = None,
@@ -89,14 +104,19 @@ def study_snapshot(study: Study, *, language: str | None = None, seed: int | Non
     plain = _plain(study)
     root = Path(study.root).resolve()
     for src in plain["data"]:
-        try:
-            src["path"] = Path(src["path"]).resolve().relative_to(root).as_posix()
-        except ValueError:
-            src["path"] = Path(src["path"]).name
+        src["path"] = _relative(src["path"], root)
+    for src in plain.get("contacts") or []:
+        src["path"] = _relative(src["path"], root)
+    for src in (plain.get("archives") or {}).values():
+        if src is not None:
+            src["path"] = _relative(src["path"], root)
     for use in plain["instruments"]:
         path = use["instrument"].get("path")
         if path is not None:
             use["instrument"]["path"] = Path(path).name
+    for key, empty in (("archives", None), ("contacts", []), ("protocol", None)):
+        if plain.get(key) == empty:  # a study without program data: the snapshot of before
+            plain.pop(key, None)
     plain["root"] = "."
     plain["path"] = Path(study.path).name
     if language is not None:
@@ -174,6 +194,26 @@ def _instrument(d: dict) -> Instrument:
         test_retest=d.get("test_retest"), notes=d.get("notes"))
 
 
+def _table(d: dict | None) -> TableSource | None:
+    return None if d is None else TableSource(**{**d, "path": Path(d["path"])})
+
+
+def _range(d: dict) -> DateRange:
+    return DateRange(_dt.date.fromisoformat(d["start"]), _dt.date.fromisoformat(d["end"]),
+                     d.get("name"))
+
+
+def _protocol(d: dict | None) -> Protocol | None:
+    if d is None:
+        return None
+    return Protocol(**{
+        **d, "start": _dt.date.fromisoformat(d["start"]), "end": _dt.date.fromisoformat(d["end"]),
+        "terms": _tuple(d.get("terms"), _range), "holidays": _tuple(d.get("holidays"), _range),
+        "activities": _tuple(d.get("activities"), lambda r: ActivityRule(**r)),
+        "triggers": _tuple(d.get("triggers"), lambda r: TriggerRule(**r)),
+        "arms": _tuple(d.get("arms")), "activity_types": _tuple(d.get("activity_types"))})
+
+
 def _study(d: dict) -> Study:
     design = d["design"]
     return Study(
@@ -191,4 +231,8 @@ def _study(d: dict) -> Study:
         columns={k: ColumnSpec(**v) for k, v in (d.get("columns") or {}).items()},
         arms=_tuple(d.get("arms")),
         labels=Labels(**d["labels"]) if d.get("labels") else Labels(),
+        archives=(Archives(**{k: _table(v) for k, v in d["archives"].items()})
+                  if d.get("archives") else None),
+        contacts=_tuple(d.get("contacts"), _table),
+        protocol=_protocol(d.get("protocol")),
         root=Path(d.get("root", ".")), path=Path(d.get("path", "study.yaml")))

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.design import Design
+from core.protocol import Protocol
 
 from .instrument import Instrument
 
@@ -53,6 +54,66 @@ class DataSource:
     def format(self) -> str:
         """``csv``, ``xlsx``, ``sav`` or ``dta`` from the file's suffix."""
         return self.path.suffix.lower().lstrip(".")
+
+
+@dataclass(frozen=True)
+class TableSource:
+    """One program data file: an archive table or a contact log (issue 14).
+
+    ``columns`` maps a standard column name (``id``, ``date``, ``activity``, ``mentor_id``,
+    ``guardian_id``, ``from``, ``to``, ...) to the header it has in the file, for files
+    headed otherwise (``{date: 日期}``); ``id`` stands for the design's id column.
+    ``sheet``, ``encoding`` and ``platform`` are read as for survey data (:class:`DataSource`).
+    """
+
+    path: Path
+    columns: dict = field(default_factory=dict)
+    sheet: str | int | None = None
+    encoding: str | None = None
+    platform: str | None = None
+
+    @property
+    def format(self) -> str:
+        """``csv`` or ``xlsx`` from the file's suffix."""
+        return self.path.suffix.lower().lstrip(".")
+
+
+CONTACT_COLUMNS = ("id", "date", "activity", "mentor_id", "trigger", "duration_min")
+"""Standard columns of a contact log (``id`` stands for the design's id column); ``trigger``,
+``duration_min`` and ``mentor_id`` may be absent from a file."""
+
+ARCHIVE_COLUMNS = {
+    "roster": ("id",),
+    "guardians": ("id", "guardian_id", "relation", "from", "to"),
+    "parents": ("id", "parent", "migrant", "call_frequency"),
+    "mentors": ("mentor_id", "id", "from", "to"),
+}
+"""Standard columns of each archive table (``id`` stands for the design's id column). The
+roster and the parent table may hold any other column; the guardian and mentor tables keep
+only these."""
+
+ARCHIVE_TABLES = ("roster", "guardians", "parents", "mentors")
+"""The archive tables a study may declare (``archives:`` in study.yaml), in reading order."""
+
+
+@dataclass(frozen=True)
+class Archives:
+    """The child archives (儿童档案): tables joined to the survey data by the child id.
+
+    ``roster``: one row per child (arm, clusters, covariates: they serve every wave);
+    ``guardians``: temporary guardians with ``from``/``to``; ``parents``: parents and how
+    often they call; ``mentors``: mentor assignment periods. Each is a
+    :class:`TableSource` or ``None``.
+    """
+
+    roster: TableSource | None = None
+    guardians: TableSource | None = None
+    parents: TableSource | None = None
+    mentors: TableSource | None = None
+
+    def tables(self) -> dict:
+        """``{name: TableSource}`` of the declared tables, in :data:`ARCHIVE_TABLES` order."""
+        return {n: getattr(self, n) for n in ARCHIVE_TABLES if getattr(self, n) is not None}
 
 
 @dataclass(frozen=True)
@@ -219,6 +280,10 @@ class Study:
     ``arms`` holds ``design.arms`` (with the control label) when study.yaml lists the arm
     labels; empty when every label in the data is taken as an arm.
 
+    ``archives`` (child archives), ``contacts`` (contact logs) and ``protocol`` (a
+    :class:`core.protocol.Protocol`) describe the program's delivery (issue 14); they are
+    ``None``/empty for a study that declares none.
+
     Examples
     --------
     >>> from survey import load_study
@@ -241,6 +306,9 @@ class Study:
     columns: dict = field(default_factory=dict)
     arms: tuple[str, ...] = ()
     labels: Labels = field(default_factory=Labels)
+    archives: Archives | None = None
+    contacts: tuple[TableSource, ...] = ()
+    protocol: Protocol | None = None
     root: Path = Path(".")
     path: Path = Path("study.yaml")
 

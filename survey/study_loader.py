@@ -30,6 +30,17 @@ Defaults and rules (documented in ``data-schema/README.md``):
   suggestion). A wave value must be in ``design.waves`` (``STUDY_UNKNOWN_WAVE``); an arm value
   in ``design.arms`` when they are listed (``STUDY_UNKNOWN_ARM``). A label written as one text
   is used for both languages (:class:`~survey.study.Labels`).
+- ``archives:`` (roster, guardians, parents, mentors) and ``contacts:`` (one file or a list)
+  are :class:`~survey.study.TableSource` files read like data files; their ``columns:`` map
+  standard names to headers (``id`` or the design's id name for the child id). For a contact
+  log, a guardian or a mentor table an unknown standard name is ``STUDY_UNKNOWN_COLUMN``.
+- ``protocol:`` becomes a :class:`core.protocol.Protocol`: ``semester`` is read as ``term``;
+  ``arms`` defaults to every arm of ``design.arms`` except the control (empty: every arm in
+  the data except the control); ``activity_types`` are the built-in types plus the study's.
+  A rule or trigger for an activity that is no activity type is ``STUDY_UNKNOWN_ACTIVITY``;
+  a date that does not exist, ``end`` before ``start``, a range whose ``to`` is before its
+  ``from`` or a term outside ``start..end`` is ``STUDY_INVALID_VALUE``; an arm the design does
+  not have is ``STUDY_UNKNOWN_ARM``; a protocol without contacts is ``STUDY_DESIGN_INCOMPLETE``.
 - Data paths are resolved inside the study folder (``STUDY_PATH_OUTSIDE`` otherwise; a
   symbolic link loop is ``STUDY_PATH_INVALID``); whether the files exist is checked when
   the data are read (``FILE_MISSING``).
@@ -40,25 +51,31 @@ Cross-check codes: ``STUDY_UNKNOWN_INSTRUMENT``, ``STUDY_INSTRUMENT_NOT_FOUND``,
 ``STUDY_UNKNOWN_WAVE``, ``STUDY_UNKNOWN_ARM``, ``STUDY_WAVES_REQUIRED``, ``STUDY_CONTROL_REQUIRED``,
 ``STUDY_DESIGN_INCOMPLETE``, ``STUDY_OUTCOMES_REQUIRED``, ``STUDY_PII_CONFLICT``,
 ``STUDY_UNKNOWN_ENCODING``, ``STUDY_PATH_OUTSIDE``, ``STUDY_PATH_INVALID``,
-``STUDY_UNKNOWN_COLUMN``, ``STUDY_COLUMN_TYPE_CONFLICT``, ``STUDY_INVALID_VALUE`` (a wave or
+``STUDY_UNKNOWN_COLUMN``, ``STUDY_COLUMN_TYPE_CONFLICT``, ``STUDY_UNKNOWN_ACTIVITY``, ``STUDY_INVALID_VALUE`` (a wave or
 arm label listed twice once read as text: ``waves: [1, '1']``; ``columns:`` min not below max).
 """
 
 from __future__ import annotations
 
 import codecs
+import datetime as _dt
 from dataclasses import replace
 from pathlib import Path
 
 from core.design import Design
 from core.errors import ContractError, ErrorList, WorkbenchError
 from core.paths import resolve_in_study
+from core.protocol import ACTIVITY_TYPES, ActivityRule, DateRange, Protocol, TriggerRule
 from core.suggest import did_you_mean
 
 from .instrument_loader import bundled_ids, load_instrument, merge_text
 from .schema import check, contract_error, format_path, raise_errors, read_yaml
 from .study import (
+    ARCHIVE_COLUMNS,
+    ARCHIVE_TABLES,
+    CONTACT_COLUMNS,
     AnalysisSettings,
+    Archives,
     Claim,
     ColumnSpec,
     DataSource,
@@ -67,6 +84,7 @@ from .study import (
     Outcome,
     Privacy,
     Study,
+    TableSource,
 )
 
 STUDY_FILE = "study.yaml"
@@ -164,6 +182,9 @@ def _build(data: dict, *, root: Path, yaml_path: Path, display: str, locate) -> 
     columns = b.column_specs(data.get("columns") or {}, design, outcomes)
     labels = b.labels(data.get("labels") or {}, design, arms, outcomes)
     b.check_roles(design, "wave" in data["design"], uses, use_paths, outcomes)
+    archives = b.archives(data.get("archives"), design)
+    contacts = b.contacts(data.get("contacts"), design)
+    protocol = b.protocol(data.get("protocol"), design, arms, bool(contacts) or "contacts" in data)
     raise_errors(b.errors)
     title = data.get("title", data["id"])
     if isinstance(title, str):
@@ -187,6 +208,9 @@ def _build(data: dict, *, root: Path, yaml_path: Path, display: str, locate) -> 
         columns=columns,
         arms=arms,
         labels=labels,
+        archives=archives,
+        contacts=contacts,
+        protocol=protocol,
         root=root,
         path=yaml_path,
     )
@@ -239,6 +263,147 @@ class _StudyBuilder:
                                           encoding=enc, platform=d.get("platform"),
                                           codes=d.get("codes")))
         return sources
+
+    # ---------------------------------------------------------------- program data (issue 14)
+    def table(self, entry: dict, path: tuple, standard: tuple | None, design: Design) -> TableSource | None:
+        """One archive table or contact log: a path inside the folder, a known encoding,
+        ``columns:`` keys that are standard names (when ``standard`` is given)."""
+        p = self.resolve(entry["path"], path + ("path",))
+        enc = entry.get("encoding")
+        if enc is not None:
+            try:
+                codecs.lookup(enc)
+            except LookupError:
+                self.err("STUDY_UNKNOWN_ENCODING", f"found encoding {enc!r}; expected a known text "
+                         "encoding such as utf-8, gbk or gb18030 (or leave it out to detect it)",
+                         path + ("encoding",))
+        if p is not None and _is_link_loop(p):
+            self.err("STUDY_PATH_INVALID", f"found {entry['path']!r}, a symbolic link loop; "
+                     "expected a data file", path + ("path",))
+            p = None
+        columns = {}
+        for key, header in (entry.get("columns") or {}).items():
+            name = "id" if key == design.id else str(key)
+            if standard is not None and name not in standard:
+                self.err("STUDY_UNKNOWN_COLUMN", f"{format_path(path + ('columns',))} maps {key!r}, "
+                         f"which is not a column of this table{did_you_mean(name, standard)}; expected "
+                         f"one of {', '.join(standard)} (id is the child id, {design.id})",
+                         path + ("columns", key))
+                continue
+            columns[name] = str(header)
+        if p is None:
+            return None
+        return TableSource(path=p, columns=columns, sheet=entry.get("sheet"), encoding=enc,
+                           platform=entry.get("platform"))
+
+    def archives(self, az: dict | None, design: Design) -> Archives | None:
+        """``archives:``: the declared tables (roster, guardians, parents, mentors)."""
+        if not az:
+            return None
+        tables = {}
+        for name in ARCHIVE_TABLES:
+            if name in az:
+                standard = None if name in ("roster", "parents") else ARCHIVE_COLUMNS[name]
+                tables[name] = self.table(az[name], ("archives", name), standard, design)
+        return Archives(**tables)
+
+    def contacts(self, cz, design: Design) -> tuple[TableSource, ...]:
+        """``contacts:``: one contact log or a list of them."""
+        if cz is None:
+            return ()
+        if isinstance(cz, dict):
+            entries = [(cz, ("contacts",))]
+        else:
+            entries = [(e, ("contacts", i)) for i, e in enumerate(cz)]
+        out = [self.table(e, p, CONTACT_COLUMNS, design) for e, p in entries]
+        return tuple(t for t in out if t is not None)
+
+    def _date(self, text, path: tuple) -> _dt.date | None:
+        try:
+            return _dt.date.fromisoformat(str(text))
+        except ValueError:
+            self.err("STUDY_INVALID_VALUE", f"found {text!r}, which is not a date of the calendar; "
+                     "expected a date written YYYY-MM-DD (e.g. 2024-03-01)", path)
+            return None
+
+    def _ranges(self, entries: list, key: str, start, end) -> tuple[DateRange, ...]:
+        out = []
+        for i, r in enumerate(entries or []):
+            path = ("protocol", key, i)
+            lo, hi = self._date(r["from"], path + ("from",)), self._date(r["to"], path + ("to",))
+            if lo is None or hi is None:
+                continue
+            name = None if r.get("name") is None else str(r["name"])
+            if hi < lo:
+                self.err("STUDY_INVALID_VALUE", f"protocol.{key}[{i}] ends ({hi}) before it starts "
+                         f"({lo}); expected to on or after from", path + ("to",))
+                continue
+            if key == "terms" and start is not None and end is not None and (lo < start or hi > end):
+                self.err("STUDY_INVALID_VALUE", f"the term {name or i!r} ({lo} to {hi}) is not inside "
+                         f"the delivery period protocol.start..protocol.end ({start} to {end}); expected "
+                         "terms inside it", path + ("from" if lo < start else "to",))
+                continue
+            out.append(DateRange(lo, hi, name))
+        return tuple(out)
+
+    def protocol(self, pz: dict | None, design: Design, arms: tuple, has_contacts: bool) -> Protocol | None:
+        """``protocol:`` as a :class:`core.protocol.Protocol` (see the module docstring)."""
+        if pz is None:
+            return None
+        if not has_contacts:
+            self.err("STUDY_DESIGN_INCOMPLETE", "protocol: says what each child should receive, "
+                     "but the study has no contact log; expected contacts: (the log of what was "
+                     "delivered) next to protocol:", ("protocol",))
+        start = self._date(pz["start"], ("protocol", "start"))
+        end = self._date(pz["end"], ("protocol", "end"))
+        if start is not None and end is not None and end < start:
+            self.err("STUDY_INVALID_VALUE", f"protocol.end ({end}) is before protocol.start "
+                     f"({start}); expected the last day of delivery on or after the first",
+                     ("protocol", "end"))
+            end = None
+        terms = self._ranges(pz.get("terms"), "terms", start, end)
+        holidays = self._ranges(pz.get("holidays"), "holidays", start, end)
+        types = tuple(dict.fromkeys((*ACTIVITY_TYPES, *(pz.get("activity_types") or ()))))
+        rules = []
+        for name, rule in (pz.get("activities") or {}).items():
+            if name not in types:
+                self.err("STUDY_UNKNOWN_ACTIVITY", f"protocol.activities has a rule for {name!r}, "
+                         f"which is not an activity type{did_you_mean(name, types)}; expected one of "
+                         f"{', '.join(types)} (add a type of your own under protocol.activity_types)",
+                         ("protocol", "activities", name))
+                continue
+            per = "term" if rule["per"] == "semester" else rule["per"]
+            rules.append(ActivityRule(name, per=per, min=int(rule.get("min", 1))))
+        triggers = []
+        for name, rule in (pz.get("triggers") or {}).items():
+            act = rule["activity"]
+            if act not in types:
+                self.err("STUDY_UNKNOWN_ACTIVITY", f"the trigger {name!r} requires {act!r}, which is "
+                         f"not an activity type{did_you_mean(act, types)}; expected one of "
+                         f"{', '.join(types)}", ("protocol", "triggers", name, "activity"))
+                continue
+            triggers.append(TriggerRule(name, activity=act, within_days=int(rule.get("within_days", 7))))
+        program_arms = _as_tuple(pz.get("arms"))
+        if program_arms and design.arm is None:
+            self.err("STUDY_DESIGN_INCOMPLETE", "protocol.arms names arms but the design has no arm "
+                     "column; expected design.arm and design.control", ("protocol", "arms"))
+        elif program_arms and arms:
+            for k, a in enumerate(program_arms):
+                if a not in arms:
+                    self.err("STUDY_UNKNOWN_ARM", f"protocol.arms names {a!r}, which is not an arm of "
+                             f"design.arms{did_you_mean(a, arms)}; expected one of {', '.join(arms)}",
+                             ("protocol", "arms", k))
+        if not program_arms:
+            program_arms = tuple(a for a in arms if a != design.control)
+        if start is None or end is None:
+            return None
+        defaults = Protocol(start=start, end=end)
+        return Protocol(start=start, end=end, terms=terms, holidays=holidays,
+                        activities=tuple(rules), triggers=tuple(triggers),
+                        max_children_per_mentor=pz.get("max_children_per_mentor"),
+                        arms=program_arms, activity_types=types,
+                        received_share=float(pz.get("received_share", defaults.received_share)),
+                        min_school_share=float(pz.get("min_school_share", defaults.min_school_share)))
 
     # ---------------------------------------------------------------- design
     def waves(self, dz: dict, entries: list) -> tuple[str, ...]:
