@@ -64,7 +64,11 @@ class ActivityRule:
 @dataclass(frozen=True)
 class TriggerRule:
     """``mood: {activity: home_visit, within_days: 3}``: a logged trigger requires the
-    activity within ``within_days`` days after it (the day of the trigger counts)."""
+    activity within ``within_days`` days after it.
+
+    The window is inclusive at both ends: a trigger on 3 May with ``within_days: 3``
+    is followed in time by a visit on 3, 4, 5 or 6 May (0 to 3 days after it).
+    """
 
     trigger: str
     activity: str = "home_visit"
@@ -115,6 +119,37 @@ class Protocol:
     def rule(self, activity: str) -> ActivityRule | None:
         """The rule of one activity, or ``None``."""
         return next((r for r in self.activities if r.activity == activity), None)
+
+    def trigger_rule(self, trigger: str) -> TriggerRule | None:
+        """The rule of one trigger (五必访), or ``None`` when the protocol has none."""
+        return next((r for r in self.triggers if r.trigger == trigger), None)
+
+    def program_arms(self, arms, control: str | None = None) -> tuple[str, ...]:
+        """The arms of ``arms`` that receive the program.
+
+        ``Protocol.arms`` when declared (whether or not they occur in ``arms``), else
+        every arm of ``arms`` except ``control``.
+
+        Raises
+        ------
+        ValueError
+            ``Protocol.arms`` is empty and no ``control`` is given: which arm is
+            the program cannot be told.
+
+        Examples
+        --------
+        >>> from datetime import date
+        >>> p = Protocol(start=date(2024, 3, 1), end=date(2024, 6, 30))
+        >>> p.program_arms(["control", "treatment"], control="control")
+        ('treatment',)
+        """
+        if self.arms:
+            return tuple(self.arms)
+        if control is None:
+            raise ValueError("protocol.arms is empty and no control arm was given: "
+                             "declare protocol.arms in study.yaml or the design's control")
+        return tuple(dict.fromkeys(str(a) for a in arms if a is not None and a == a
+                                   and str(a) != str(control)))
 
     def school_terms(self) -> tuple[DateRange, ...]:
         """The terms, or the whole delivery period as one term when none are declared."""
