@@ -523,6 +523,8 @@ class Matcher:
     def __init__(self, sensitive: SensitiveValues, key_hex: str | None = None):
         self.index = value_index(sensitive)
         self.key = key_hex.lower() if key_hex else None
+        self._memo: dict[str, frozenset[str]] = {}
+        self._memo_chars = 0
 
     @property
     def skipped_ids(self) -> int:
@@ -540,9 +542,32 @@ class Matcher:
         return self.index.empty and not self.key
 
     def kinds_in(self, text: str) -> set[str]:
-        """The kinds of the values found in ``text``."""
+        """The kinds of the values found in ``text``.
+
+        A long text is searched in pieces cut where no value can span the cut (inside a
+        run of at least :data:`_CUT_RUN` spaces or line breaks, :func:`_pieces`), and a
+        piece already searched by this matcher is not searched again: the reports share
+        their stylesheet, and the unescaped and URL-decoded readings of a text
+        (:mod:`survey.scan_text`) differ from it in a few pieces only. The kinds found
+        are the same as for the whole text.
+        """
         if not text:
             return set()
+        if len(text) < _PIECE_MIN:
+            return self._kinds_whole(text)
+        found: set[str] = set()
+        memo = self._memo
+        for piece in _pieces(text):
+            hit = memo.get(piece)
+            if hit is None:
+                hit = frozenset(self._kinds_whole(piece))
+                if self._memo_chars + len(piece) <= _MEMO_CHARS:
+                    memo[piece] = hit
+                    self._memo_chars += len(piece)
+            found |= hit
+        return found
+
+    def _kinds_whole(self, text: str) -> set[str]:
         low = _norm(text)
         units, fix = _units(low)
         present = set(units)
@@ -552,3 +577,36 @@ class Matcher:
         if self.key and self.key in present:
             found.add(KEY_KIND)
         return found
+
+
+#: Texts shorter than this are searched whole (:meth:`Matcher.kinds_in`).
+_PIECE_MIN = 4096
+#: At most this many characters of searched pieces are remembered per matcher.
+_MEMO_CHARS = 64 * 2**20
+#: A long text is cut inside runs of at least this many ASCII spaces and line breaks.
+_CUT_RUN = 10
+_CUT_RE = re.compile(rf"[ \t\r\n]{{{_CUT_RUN},}}")
+
+
+def _pieces(text: str):
+    """``text`` cut inside each run of :data:`_CUT_RUN` or more spaces and line breaks,
+    six of them kept at the end of the piece before and the rest at the start of the next.
+
+    No value can span such a cut: in the units of :func:`_units` a run of four or more
+    whitespace characters is a gap that ends every match, and the normalization
+    (NFKC, lower case) acts on each side alone. A phone-like digit run ends before two
+    spaces; the six spaces kept after it let the look-ahead of ``_PHONE_RUN_RE`` (a digit
+    and six more characters) see what it sees in the whole text. So the kinds found in
+    the pieces are the kinds found in the whole text (``tests/test_scan_speed.py``).
+
+    Examples
+    --------
+    >>> [len(p) for p in _pieces("a" * 5 + " " * 12 + "b" * 5)]
+    [11, 11]
+    """
+    start = 0
+    for m in _CUT_RE.finditer(text):
+        cut = m.start() + 6
+        yield text[start:cut]
+        start = cut
+    yield text[start:]

@@ -14,6 +14,7 @@ left out).
 from __future__ import annotations
 
 import html
+import threading
 from pathlib import Path
 
 from core.atomic import write_text
@@ -79,6 +80,27 @@ def _without_stderr(cells: list) -> list:
     return cells
 
 
+_EXPORTERS: dict = {}
+_EXPORT_LOCK = threading.Lock()
+
+
+def _exporter(report_mode: bool):
+    """One nbconvert ``HTMLExporter`` per mode for the process: its Jinja environment
+    compiles the ``lab`` templates once (about 0.1 s of every export otherwise). An
+    export depends only on the notebook and the mode, so a reused exporter writes the
+    same bytes as a new one (``tests/test_execute.py``)."""
+    exporter = _EXPORTERS.get(report_mode)
+    if exporter is None:
+        from nbconvert import HTMLExporter
+
+        exporter = HTMLExporter(template_name="lab")
+        exporter.exclude_input = report_mode
+        exporter.exclude_input_prompt = report_mode
+        exporter.exclude_output_prompt = report_mode
+        _EXPORTERS[report_mode] = exporter
+    return exporter
+
+
 def render_html(notebook: Path, target: Path, *, report_mode: bool, title: str,
                 footer: dict | None = None, lang: str = "en") -> Path:
     """Convert an executed notebook to standalone HTML (written atomically).
@@ -87,15 +109,12 @@ def render_html(notebook: Path, target: Path, *, report_mode: bool, title: str,
     :func:`footer_html`) adds the reproducibility footer in ``lang``.
     """
     import nbformat
-    from nbconvert import HTMLExporter
 
     nb = nbformat.read(str(notebook), as_version=4)
     nb.cells = _without_stderr(_until_not_applicable(nb.cells))
-    exporter = HTMLExporter(template_name="lab")
-    exporter.exclude_input = report_mode
-    exporter.exclude_input_prompt = report_mode
-    exporter.exclude_output_prompt = report_mode
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    with _EXPORT_LOCK:
+        body, _ = _exporter(report_mode).from_notebook_node(
+            nb, resources={"metadata": {"name": title}})
     body = _without_remote_scripts(body)
     if footer is not None:
         at = body.rfind("</body>")
