@@ -124,13 +124,29 @@ REASONS = {
         "No clusters in this design: the analytic two-sample power above applies, and "
         "there is nothing to simulate.",
         "本设计没有整群：上面的两样本解析功效即适用，无需模拟检验。"),
+    "no_contact_log": (
+        "The study declares no contact log (`contacts:` in study.yaml): there is no record of "
+        "what the program delivered to whom, so fidelity and dose cannot be measured. Add the "
+        "log of visits, calls and letters (child id, date, activity, mentor) to see this page.",
+        "本研究没有声明活动记录（study.yaml 中的 `contacts:`）：没有“为谁开展了哪些帮扶”的记录，"
+        "无法衡量执行忠实度和剂量。加入家访、电话和书信的记录（儿童编号、日期、活动、帮扶人）后即可看到本页。"),
+    "no_protocol": (
+        "The study declares no protocol (`protocol:` in study.yaml): without what each child "
+        "should receive (e.g. a home visit and a phone call a month, a letter a term) the "
+        "contact log cannot be judged against a design.",
+        "本研究没有声明帮扶方案（study.yaml 中的 `protocol:`）：不知道每名儿童应当得到什么（例如每月一次"
+        "家访和一次电话、每学期一封信），就无法把活动记录与方案对照。"),
+    "no_cace_design": (
+        "There is no complier average causal effect: it needs random assignment as the "
+        "instrument, and in this design the groups were not assigned at random.",
+        "没有依从者平均因果效应：它需要以随机分配作为工具变量，而本设计的分组不是随机的。"),
 }
 
 
 NOTEBOOKS = ("00_data_quality", "01_reliability", "02_baseline", "03_effects", "04_claims",
-             "05_power")
+             "05_power", "06_delivery")
 SECTIONS = ("missingness", "attrition", "reliability", "table1", "balance", "icc", "effects",
-            "subgroups", "change", "claims", "power", "power_simulation")
+            "subgroups", "change", "claims", "power", "power_simulation", "delivery", "cace")
 
 
 def not_applicable_reason(study, section: str, *, table: pd.DataFrame | None = None):
@@ -140,9 +156,10 @@ def not_applicable_reason(study, section: str, *, table: pd.DataFrame | None = N
     ----------
     study : survey.study.Study
     section : str
-        A notebook stem (``"01_reliability"`` ... ``"05_power"``: the whole notebook)
+        A notebook stem (``"01_reliability"`` ... ``"06_delivery"``: the whole notebook)
         or a section: ``missingness, attrition, reliability, table1, balance, icc,
-        effects, subgroups, change, claims, power, power_simulation``.
+        effects, subgroups, change, claims, power, power_simulation, delivery`` (no contact
+        log or no protocol), ``cace`` (not randomized).
     table : DataFrame, optional
         The section's computed table: when it is empty although the design allows the
         section, the data-dependent reason is returned (e.g. the scales' items are not
@@ -261,5 +278,12 @@ def _reason_key(study, section, table):
         return "power_no_clusters" if not d.clusters else None
     if section == "00_data_quality":
         return None
+    if section in ("06_delivery", "delivery"):
+        if not getattr(study, "contacts", ()):
+            return "no_contact_log"
+        return None if getattr(study, "protocol", None) is not None else "no_protocol"
+    if section == "cace":
+        return None if d.type in ("randomized", "cluster_randomized") and d.arm else \
+            "no_cace_design"
     raise ValueError(f"unknown notebook or section {section!r}; one of "
                      f"{', '.join(NOTEBOOKS + SECTIONS)}")

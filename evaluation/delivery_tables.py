@@ -1,0 +1,968 @@
+"""The tables and words of the program-delivery page (``06_delivery``): was the program
+delivered as designed, where and by whom did it fall short, and what was the effect for the
+children who actually received it.
+
+The statistics are :mod:`analysis.fidelity` (protocol met per child and period, mentor load,
+triggered visits, dosage) and :mod:`analysis.dose` (dose bands, the complier average causal
+effect, contamination); this module shapes what they return for the page:
+
+- :func:`program_children` (who is in which arm and school), :func:`calendar_frame` and
+  :func:`month_frame` (the calendar heat map), :func:`school_period_shares` (fidelity by
+  school over time), :func:`mentor_shares` and :func:`mentor_bands` (by whom);
+- the published tables (:class:`evaluation.published_table.PublishedTable`, both languages,
+  every number rounded by its kind, small cells shown as ``§``):
+  :func:`protocol_published`, :func:`mentor_published`, :func:`mentor_bands_published`,
+  :func:`load_published`, :func:`triggers_published`, :func:`dose_bands_published`,
+  :func:`cace_published`, :func:`contamination_published`;
+- the page's words, each paragraph written in English and in Chinese (never translated by
+  code): :func:`delivery_summary` (the "delivered as designed?" paragraph), :data:`TEXT`
+  (what each section shows and what it means for the program), :func:`cace_text` (the
+  causal status of every number; why there is no complier effect in a design that was not
+  randomized).
+
+Small cells: a row describing fewer than ``privacy.min_cell`` children shows ``§`` (the
+tables the notebook writes go through :meth:`evaluation.run_folder.RunFolder.write_table`);
+a school with fewer children is not named in a figure; mentors and children appear only as
+pseudonyms (children never by name or pseudonym in a figure).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from analysis.delivery_figures import ACTIVITY_LABELS
+
+__all__ = [
+    "PAGE",
+    "TEXT",
+    "TRIGGER_LABELS",
+    "activity_label",
+    "bilingual",
+    "cace_published",
+    "cace_text",
+    "calendar_frame",
+    "contamination_published",
+    "contamination_text",
+    "delivery_summary",
+    "dose_bands_published",
+    "load_published",
+    "mentor_bands",
+    "mentor_bands_published",
+    "mentor_published",
+    "mentor_shares",
+    "month_frame",
+    "page_title",
+    "program_children",
+    "protocol_published",
+    "section_heading",
+    "triggers_published",
+    "verdict",
+    "VERDICTS",
+    "activity_shares",
+    "received_share",
+    "school_shares",
+]
+
+PAGE = "06_delivery"
+LANGS = ("en", "zh")
+
+TRIGGER_LABELS = {
+    "mood": {"en": "Upset (mood)", "zh": "情绪异常"},
+    "illness": {"en": "Ill", "zh": "生病"},
+    "grades": {"en": "Falling behind", "zh": "学习成绩下滑"},
+    "lateness": {"en": "Late or absent", "zh": "迟到或缺勤"},
+    "conflict": {"en": "Quarrelling", "zh": "与人发生冲突"},
+}
+"""The built-in triggers of 五必访 in words."""
+
+TITLE = {"en": "Program delivery: fidelity and dose", "zh": "项目落实：执行忠实度与剂量"}
+
+TEXT = {
+    "intro": {
+        "en": ("This page asks whether the program was delivered as its protocol says, where "
+               "and by whom it fell short, and what the program did for the children who "
+               "actually received it. It reads the contact log (who was visited, called or "
+               "written to, when and by whom) against the protocol in study.yaml. Children and "
+               "mentors appear only as pseudonyms; a cell of fewer than {k} children shows §."),
+        "zh": ("本页回答三个问题：项目是否按方案落实；在哪些学校、由哪些帮扶人落实得不够；对真正接受了帮扶的"
+               "儿童，项目的效果是多少。本页把活动记录（谁在何时由谁家访、打电话或写信）与 study.yaml 中的"
+               "帮扶方案逐条对照。儿童和帮扶人只以化名出现；少于 {k} 名儿童的格显示为 §。"),
+    },
+    "protocol": {
+        "en": ("For each activity of the protocol: the share of the expected periods (a month for "
+               "a monthly visit, a term for a termly letter) in which a child received what the "
+               "protocol requires, over all children of the program arms and by arm. Periods "
+               "without school (summer, holidays) and periods before a child joined or after "
+               "the child left the program are not expected. A low share means children went "
+               "without the contact the program promised them."),
+        "zh": ("对方案中的每项活动：在应开展的时段（每月一次的家访按月计，每学期一封的书信按学期计）中，儿童"
+               "得到方案要求的次数的时段所占比例，先给出项目组全体儿童，再按组别给出。假期（暑假、节假日）以及"
+               "儿童加入项目之前、离开项目之后的时段不计入要求。比例低，说明有儿童没有得到项目承诺的帮扶。"),
+    },
+    "by_school": {
+        "en": ("The same share per school and period: where and when delivery fell short. A "
+               "school with fewer than {k} children in a period shows § instead of its share."),
+        "zh": ("按学校和时段给出同一比例：看出在哪里、在什么时候落实得不够。某时段少于 {k} 名儿童的学校显示 §。"),
+    },
+    "by_mentor": {
+        "en": ("By mentor (pseudonyms): the share of their children's expected periods in which "
+               "the protocol was met. Mentors look after few children, so most single mentors "
+               "cannot be shown (§: fewer than {k} children); the first table counts the mentors "
+               "in bands of the share they met, which shows whether a shortfall is spread over "
+               "many mentors or held by a few."),
+        "zh": ("按帮扶人（化名）：其所负责儿童的应开展时段中，达到方案要求的比例。每位帮扶人负责的儿童不多，"
+               "单个帮扶人的结果大多不能公布（§：少于 {k} 名儿童）；第一张表按达标比例分段统计帮扶人数，"
+               "可以看出落实不足是分散在许多帮扶人身上，还是集中在少数人身上。"),
+    },
+    "calendar": {
+        "en": ("Every row is one child (not named), grouped by arm and school; every column a "
+               "month; the colour counts the contacts logged for the child that month. Hatched "
+               "months expect nothing (summer, holidays). Pale rows inside a program school are "
+               "children who were seldom reached; coloured rows in the control arm are "
+               "contamination."),
+        "zh": ("每一行是一名儿童（不显示身份），按组别和学校排列；每一列是一个月；颜色表示当月为该儿童记录的"
+               "帮扶活动次数。斜线标出的月份不要求开展（暑假、节假日）。项目学校中颜色很浅的行，是很少被帮扶到"
+               "的儿童；对照组中有颜色的行，说明对照组受到了项目的“污染”。"),
+    },
+    "load": {
+        "en": ("Children per mentor each month against the protocol's limit of {limit}: a mentor "
+               "over the limit has less time for each child."),
+        "zh": "每位帮扶人每月负责的儿童数与方案上限（{limit} 名）的对照：超过上限的帮扶人分给每名儿童的时间更少。",
+    },
+    "load_no_limit": {
+        "en": "Children per mentor each month (the protocol sets no limit).",
+        "zh": "每位帮扶人每月负责的儿童数（方案未设上限）。",
+    },
+    "triggers": {
+        "en": ("Triggered visits (五必访): each logged event (a child upset, ill, falling behind, "
+               "late or quarrelling) requires a home visit within the protocol's window. The "
+               "table counts the events and the share followed by the visit in time."),
+        "zh": ("五必访：每次记录的情况（儿童情绪异常、生病、学习下滑、迟到或与人冲突）都要求在方案规定的天数内"
+               "家访。表中统计这些情况的次数，以及按时家访的比例。"),
+    },
+    "no_triggers": {
+        "en": "No triggered visit is required by the protocol, or none was logged.",
+        "zh": "方案没有要求五必访，或活动记录中没有记录触发情况。",
+    },
+    "dose_bands": {
+        "en": ("Outcome change by the dose the child received (the share of the protocol met). "
+               "This is an association, not an effect: children who get more visits differ from "
+               "those who don't (they are easier to reach, their guardians more willing, their "
+               "mentors more diligent), so a rising line does not show that visits work."),
+        "zh": ("按儿童实际接受的剂量（达到方案要求的比例）分组的结局变化。这是相关，不是效果：接受家访多的"
+               "儿童本来就与接受少的儿童不同（更容易联系到、监护人更配合、帮扶人更尽责），所以曲线上升并不能"
+               "说明家访有效。"),
+    },
+}
+"""What each section shows and what it means for the program, in both languages."""
+
+_HEADINGS = {
+    "summary": {"en": "Delivered as designed?", "zh": "是否按方案落实？"},
+    "protocol": {"en": "Protocol met, by activity", "zh": "各项活动达到方案要求的比例"},
+    "by_school": {"en": "By school over time", "zh": "各学校随时间的落实情况"},
+    "by_mentor": {"en": "By mentor", "zh": "各帮扶人的落实情况"},
+    "calendar": {"en": "Contacts per child and month", "zh": "每名儿童每月的帮扶活动"},
+    "load": {"en": "Mentor load", "zh": "帮扶人负担"},
+    "triggers": {"en": "Triggered visits (五必访)", "zh": "五必访"},
+    "dose": {"en": "Dose and outcomes", "zh": "剂量与结局"},
+    "contamination": {"en": "Contamination of the control arm", "zh": "对照组受到的污染"},
+}
+
+
+def bilingual(text: dict, lang: str) -> str:
+    """Markdown of a ``{"en": ..., "zh": ...}`` paragraph: ``lang`` first, then the other."""
+    other = "en" if lang == "zh" else "zh"
+    return f"{text[lang]}\n\n{text[other]}"
+
+
+def page_title(lang: str | None = None, first: str = "zh") -> str:
+    """``"项目落实：执行忠实度与剂量 · Program delivery: fidelity and dose"`` (``first``
+    language first) or one language's title."""
+    if lang is not None:
+        return TITLE[lang]
+    other = "en" if first == "zh" else "zh"
+    return f"{TITLE[first]} · {TITLE[other]}"
+
+
+def section_heading(section: str, lang: str) -> str:
+    """A section heading in both languages, ``lang`` first.
+
+    Examples
+    --------
+    >>> section_heading("load", "en")
+    'Mentor load · 帮扶人负担'
+    """
+    t = _HEADINGS[section]
+    other = "en" if lang == "zh" else "zh"
+    return f"{t[lang]} · {t[other]}"
+
+
+def text(key: str, **kw) -> dict:
+    """A paragraph of :data:`TEXT` with its placeholders filled, ``{"en": ..., "zh": ...}``."""
+    return {lg: TEXT[key][lg].format(**kw) for lg in LANGS}
+
+
+def activity_label(activity, lang: str) -> str:
+    """An activity type in words (a study's own types as written)."""
+    v = ACTIVITY_LABELS.get(str(activity))
+    return v[lang] if v else str(activity)
+
+
+def _trigger_label(trigger, lang: str) -> str:
+    v = TRIGGER_LABELS.get(str(trigger))
+    return v[lang] if v else str(trigger)
+
+
+def _pct(x, digits: int = 0) -> str:
+    return "–" if x is None or not np.isfinite(x) else f"{100 * x:.{digits}f}%"
+
+
+def _num(v) -> float:
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return math.nan
+    return x
+
+
+def _true(v) -> bool:
+    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
+        return False
+    if isinstance(v, str):
+        return v.strip().lower() in ("true", "1", "yes")
+    return bool(v)
+
+
+# --------------------------------------------------------------------------- the frames
+
+
+def program_children(study, scores: pd.DataFrame, roster: pd.DataFrame | None = None
+                     ) -> pd.DataFrame:
+    """One row per child: ``<id>, arm, school`` (the design's first cluster level; empty
+    without clusters), from the roster when it has the columns, else the scored data.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> from core.design import Design
+    >>> d = Design(type="cluster_randomized", id="sid", arm="arm", control="c",
+    ...            clusters=("school_id",))
+    >>> s = pd.DataFrame({"sid": ["a", "a", "b"], "arm": ["t", "t", "c"],
+    ...                   "school_id": ["S1", "S1", "S2"], "wave": ["w0", "w1", "w0"]})
+    >>> program_children(NS(design=d), s).values.tolist()
+    [['a', 't', 'S1'], ['b', 'c', 'S2']]
+    """
+    d = study.design
+    school = d.clusters[0] if d.clusters else None
+    cols = [d.id] + [c for c in (d.arm, school) if c]
+    frames = []
+    if roster is not None and len(roster) and set(cols) <= set(roster.columns):
+        frames.append(roster[cols])
+    if set(cols) <= set(scores.columns):
+        frames.append(scores[cols])
+    if not frames:
+        base = (roster if roster is not None and d.id in getattr(roster, "columns", ())
+                else scores)
+        frames.append(base[[c for c in cols if c in base.columns]])
+    out = pd.concat(frames, ignore_index=True).dropna(subset=[d.id])
+    out = out.drop_duplicates(subset=[d.id], keep="first").reset_index(drop=True)
+    out = out.rename(columns={d.arm: "arm"} if d.arm else {})
+    if "arm" not in out:
+        out["arm"] = "all"
+    out["school"] = out[school].astype(object) if school and school in out else ""
+    return out[[d.id, "arm", "school"]]
+
+
+def month_frame(protocol, expected: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The months of the delivery period, ``month`` (``YYYY-MM``) and ``expected``.
+
+    A month is expected when a monthly rule expects it (``expected`` of
+    :func:`analysis.fidelity.expected_periods`, rows with ``per == "month"``); without a
+    monthly rule (or without ``expected``), when at least ``protocol.min_school_share`` of
+    its days in the delivery period are school days (terms, not holidays).
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> from core.protocol import DateRange, Protocol
+    >>> p = Protocol(start=date(2024, 6, 1), end=date(2024, 9, 30),
+    ...              terms=(DateRange(date(2024, 6, 1), date(2024, 7, 10)),
+    ...                     DateRange(date(2024, 9, 1), date(2024, 9, 30))))
+    >>> month_frame(p).values.tolist()
+    [['2024-06', True], ['2024-07', False], ['2024-08', False], ['2024-09', True]]
+    """
+    months = pd.period_range(pd.Timestamp(protocol.start), pd.Timestamp(protocol.end), freq="M")
+    names = [str(m) for m in months]
+    if expected is not None and len(expected) and "per" in expected:
+        monthly = expected[expected["per"].astype(str) == "month"]
+        if len(monthly):
+            start = pd.to_datetime(monthly["period_start"])
+            key = start.dt.strftime("%Y-%m")
+            flags = monthly.assign(_m=key.to_numpy()).groupby("_m")["expected"].any()
+            return pd.DataFrame({"month": names,
+                                 "expected": [bool(flags.get(m, False)) for m in names]})
+    out = []
+    for m in months:
+        days = pd.date_range(max(m.start_time, pd.Timestamp(protocol.start)),
+                             min(m.end_time.normalize(), pd.Timestamp(protocol.end)))
+        school = sum(protocol.is_school_day(d.date()) for d in days)
+        out.append(len(days) > 0 and school / len(days) >= protocol.min_school_share)
+    return pd.DataFrame({"month": names, "expected": out})
+
+
+def calendar_frame(contacts: pd.DataFrame, children: pd.DataFrame, months: pd.DataFrame, *,
+                   id: str) -> pd.DataFrame:
+    """Contacts per child and month for :func:`analysis.delivery_figures.delivery_calendar`:
+    ``child, arm, school, month, n_contacts``, every child of ``children`` and every month
+    of ``months`` (0 where nothing was logged); contacts of ids outside ``children`` are
+    left out.
+
+    Examples
+    --------
+    >>> kids = pd.DataFrame({"sid": ["a", "b"], "arm": "t", "school": "S1"})
+    >>> log = pd.DataFrame({"sid": ["a", "a", "z"], "date": pd.to_datetime(
+    ...     ["2024-03-02", "2024-03-20", "2024-03-05"]), "activity": "home_visit"})
+    >>> months = pd.DataFrame({"month": ["2024-03", "2024-04"], "expected": True})
+    >>> calendar_frame(log, kids, months, id="sid")["n_contacts"].tolist()
+    [2, 0, 0, 0]
+    """
+    names = [str(m) for m in months["month"]]
+    grid = pd.MultiIndex.from_product([children[id].astype(str).tolist(), names],
+                                      names=["child", "month"])
+    if len(contacts):
+        c = contacts.assign(child=contacts[id].astype(str),
+                            month=pd.to_datetime(contacts["date"]).dt.strftime("%Y-%m"))
+        counts = c.groupby(["child", "month"]).size()
+    else:
+        counts = pd.Series(dtype="int64")
+    out = counts.reindex(grid, fill_value=0).rename("n_contacts").reset_index()
+    info = children.assign(child=children[id].astype(str))[["child", "arm", "school"]]
+    out = out.merge(info, on="child", how="left")
+    return out[["child", "arm", "school", "month", "n_contacts"]]
+
+
+def school_shares(summary: pd.DataFrame, met: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Protocol met per activity, school and period, for
+    :func:`analysis.delivery_figures.fidelity_by_school`: the ``section == "protocol"``,
+    ``level == "school"`` rows of ``tables/fidelity.csv`` (the share of the school's
+    expected children who met the rule in the period; small cells already suppressed) as
+    ``activity, school, period, period_start, n_children, share_met, suppressed``;
+    ``period_start`` from ``met`` (:func:`analysis.fidelity.protocol_met`) orders the
+    periods (terms by date, not by name).
+
+    Examples
+    --------
+    >>> fs = pd.DataFrame({"section": "protocol", "activity": "letter", "level": "school",
+    ...                    "group": ["S1", "S1"], "period": ["spring", "autumn"],
+    ...                    "n_children": [9, 9], "share_met": [0.5, 1.0],
+    ...                    "suppressed": [False, False]})
+    >>> met = pd.DataFrame({"period": ["spring", "autumn"],
+    ...                     "period_start": pd.to_datetime(["2024-03-01", "2024-09-01"])})
+    >>> school_shares(fs, met)["period"].tolist()
+    ['spring', 'autumn']
+    """
+    s = summary[(summary["section"].astype(str) == "protocol")
+                & (summary["level"].astype(str) == "school")]
+    out = pd.DataFrame({"activity": s["activity"].astype(str).to_numpy(),
+                        "school": s["group"].astype(str).to_numpy(),
+                        "period": s["period"].astype(str).to_numpy(),
+                        "n_children": pd.to_numeric(s["n_children"], errors="coerce")
+                        .to_numpy(dtype=float),
+                        "share_met": pd.to_numeric(s["share_met"], errors="coerce")
+                        .to_numpy(dtype=float),
+                        "suppressed": s["suppressed"].map(_true).to_numpy(dtype=bool)
+                        if "suppressed" in s else False})
+    if met is not None and len(met) and "period_start" in met:
+        starts = (met.assign(_p=met["period"].astype(str))
+                  .groupby("_p")["period_start"].min())
+        out["period_start"] = pd.to_datetime(out["period"].map(starts))
+    else:
+        out["period_start"] = pd.NaT
+    return out.sort_values(["activity", "period_start", "period"], kind="stable"
+                           ).reset_index(drop=True)
+
+
+def mentor_shares(met: pd.DataFrame, *, id: str, min_cell: int = 1,
+                  suppress: bool = True) -> pd.DataFrame:
+    """Per mentor (pseudonym) over all activities and periods: ``mentor_id, n_children,
+    n_periods, n_met, share_met, suppressed``, lowest share first; a mentor of fewer than
+    ``min_cell`` children has its numbers blanked (with complementary suppression, so
+    that the total cannot give it away; ``suppress=False``: all numbers, for
+    :func:`mentor_bands`). ``met``: :func:`analysis.fidelity.protocol_met`
+    (the mentor of each child-period in ``mentor_id``; none: ``unassigned``).
+
+    Examples
+    --------
+    >>> met = pd.DataFrame({"sid": list("aabbcccdde"), "mentor_id": list("xxxxyyyyyz"),
+    ...                     "met": [1, 1, 0, 1, 0, 0, 1, 1, 1, 0]})
+    >>> mentor_shares(met, id="sid", min_cell=1)[["mentor_id", "n_children",
+    ...                                             "share_met"]].values.tolist()
+    [['z', 1, 0.0], ['y', 2, 0.6], ['x', 2, 0.75]]
+    """
+    from analysis.disclosure import suppress_small_cells
+
+    m = met.assign(mentor_id=met["mentor_id"].astype(object).where(met["mentor_id"].notna(),
+                                                                   "unassigned"))
+    g = m.groupby("mentor_id")
+    out = pd.DataFrame({"n_children": g[id].nunique(), "n_periods": g.size(),
+                        "n_met": g["met"].sum().astype(int)}).reset_index()
+    out["share_met"] = out["n_met"] / out["n_periods"]
+    out = out.sort_values(["share_met", "mentor_id"], kind="stable").reset_index(drop=True)
+    if suppress and min_cell > 1:
+        out = suppress_small_cells(out, count="n_children", min_cell=int(min_cell),
+                                   stats=["n_periods", "n_met", "share_met"],
+                                   margins=["mentor_id"])
+    if "suppressed" not in out:
+        out["suppressed"] = False
+    out["suppressed"] = out["suppressed"].map(_true)
+    out = out.assign(_s=out["suppressed"].astype(int))
+    return out.sort_values(["_s", "share_met", "mentor_id"], kind="stable",
+                           na_position="last").drop(columns="_s").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- published tables
+
+
+def _pt():
+    from evaluation import published_table as pt
+
+    return pt
+
+
+def _arm_text(study, arm, lang: str) -> str:
+    fn = getattr(study, "label", None)
+    if arm is None or (isinstance(arm, float) and math.isnan(arm)):
+        return ""
+    return str(fn("arm", arm, lang)) if fn else str(arm)
+
+
+def _rows(summary: pd.DataFrame, section: str, **eq) -> pd.DataFrame:
+    s = summary[summary["section"].astype(str) == section]
+    for k, v in eq.items():
+        vals = [v] if isinstance(v, str) else list(v)
+        s = s[s[k].astype(str).isin(vals)]
+    return s
+
+
+def _activity_order(study, activities) -> list:
+    rules = [r.activity for r in getattr(getattr(study, "protocol", None), "activities", ())]
+    acts = [a for a in dict.fromkeys(map(str, activities)) if a != "all"]
+    ordered = [a for a in rules if a in acts] + [a for a in acts if a not in rules]
+    return ordered + (["all"] if "all" in set(map(str, activities)) else [])
+
+
+_ALL_ACTIVITIES = {"en": "All activities", "zh": "全部活动"}
+
+
+def _activity_cell(activity, lang_all=True):
+    if str(activity) == "all":
+        return dict(_ALL_ACTIVITIES)
+    return {lg: activity_label(activity, lg) for lg in LANGS}
+
+
+def protocol_published(summary: pd.DataFrame, study, lang: str = "en", *,
+                       min_cell: int | None = None):
+    """Delivered as designed, by activity: every program child, then by arm (the
+    ``section == "summary"`` rows of ``tables/fidelity.csv``): the share of expected
+    child-periods met, and the share of children who received the protocol (met at least
+    ``received_share`` of their periods).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> fs = pd.DataFrame({"section": "summary", "activity": "home_visit",
+    ...                    "level": ["overall", "overall", "arm", "arm"],
+    ...                    "group": ["all", "all", "t", "t"], "period": "all",
+    ...                    "measure": ["child_periods", "children_received"] * 2,
+    ...                    "n_children": [40, 40, 3, 3], "share_met": [0.78125, 0.6, None, None],
+    ...                    "suppressed": [False, False, True, True]})
+    >>> s = NS(label=lambda c, v, lg: v, protocol=NS(received_share=0.8, activities=()))
+    >>> protocol_published(fs, s, min_cell=5).cells("en").values.tolist()
+    [['Home visit', 'All program children', '40', '78.1%', '60.0%'], ['', 't', '§', '§', '§']]
+    """
+    pt = _pt()
+    s = _rows(summary, "summary", level=["overall", "arm"])
+    rows = []
+    for act in _activity_order(study, s["activity"]):
+        sub = s[s["activity"].astype(str) == act]
+        groups = sub[["level", "group"]].astype(str).drop_duplicates()
+        groups = groups.assign(_o=(groups["level"] != "overall").astype(int)).sort_values(
+            ["_o", "group"], kind="stable")
+        first = True
+        for lev, grp in zip(groups["level"], groups["group"]):
+            g = sub[(sub["level"].astype(str) == lev) & (sub["group"].astype(str) == grp)]
+            per = g[g["measure"].astype(str) == "child_periods"]
+            rec = g[g["measure"].astype(str) == "children_received"]
+            sup = bool(g["suppressed"].map(_true).any()) if "suppressed" in g else False
+            n = _num(per["n_children"].iloc[0]) if len(per) else math.nan
+            rows.append({
+                "activity": _activity_cell(act) if first else "",
+                "who": ({"en": "All program children", "zh": "项目组全体儿童"} if lev == "overall"
+                        else {lg: _arm_text(study, grp, lg) for lg in LANGS}),
+                "n_children": math.nan if sup else n,
+                "share_periods": _num(per["share_met"].iloc[0]) if len(per) else math.nan,
+                "share_received": _num(rec["share_met"].iloc[0]) if len(rec) else math.nan,
+                "suppressed": sup})
+            first = False
+    data = pd.DataFrame(rows, columns=["activity", "who", "n_children", "share_periods",
+                                       "share_received", "suppressed"])
+    k = float(getattr(getattr(study, "protocol", None), "received_share", 0.8) or 0.8)
+    cols = [pt.ColumnSpec("activity", "Activity", "活动"),
+            pt.ColumnSpec("who", "Children", "儿童"),
+            pt.ColumnSpec("n_children", "n", "人数", "count"),
+            pt.ColumnSpec("share_periods", "Expected periods met", "应开展时段的达标比例",
+                          "share"),
+            pt.ColumnSpec("share_received", f"Children who received ≥ {_pct(k)}",
+                          f"达标时段 ≥ {_pct(k)} 的儿童比例", "share")]
+    return pt.PublishedTable(
+        data, cols, caption_en="Delivered as designed? Protocol met, by activity",
+        caption_zh="是否按方案落实？各项活动达到方案要求的比例",
+        notes_en=[f"Expected periods met: of the child-periods (child × month, or child × term "
+                  f"for a termly activity) in which the protocol expected the activity, the share "
+                  f"in which the child received at least its minimum. Children who received: "
+                  f"the share of children with at least {_pct(k)} of their expected periods met "
+                  f"(the study's received_share). n: program children with an expected period."],
+        notes_zh=[f"应开展时段的达标比例：在方案要求开展该活动的“儿童 × 时段”（按月的活动为儿童 × 月，按学期的"
+                  f"为儿童 × 学期）中，儿童至少得到最低次数的比例。达标儿童比例：至少 {_pct(k)} 的应开展时段"
+                  f"达标的儿童所占比例（研究设定的 received_share）。人数：有应开展时段的项目组儿童数。"],
+        min_cell=min_cell, lang=lang)
+
+
+def mentor_published(shares: pd.DataFrame, lang: str = "en", *, min_cell: int | None = None,
+                     limit: int = 15):
+    """Protocol met by mentor (:func:`mentor_shares`): mentors as pseudonyms, lowest share
+    first (where it fell short), at most ``limit`` rows; mentors of fewer than ``min_cell``
+    children show ``§``."""
+    pt = _pt()
+    d = shares.head(limit).copy()
+    d["mentor"] = [({"en": "No mentor assigned", "zh": "未分配帮扶人"} if m == "unassigned"
+                    else str(m)) for m in d["mentor_id"]]
+    cols = [pt.ColumnSpec("mentor", "Mentor (pseudonym)", "帮扶人（化名）"),
+            pt.ColumnSpec("n_children", "Children", "儿童数", "count"),
+            pt.ColumnSpec("n_periods", "Expected child-periods", "应开展的儿童时段数", "count"),
+            pt.ColumnSpec("share_met", "Met", "达标比例", "share")]
+    more = len(shares) - len(d)
+    notes_en = ["All activities together; each child-period counts with its mentor (the one "
+                "assigned for most of the period)."]
+    notes_zh = ["各项活动合计；每个“儿童 × 时段”计入该时段大部分时间负责该儿童的帮扶人。"]
+    if more > 0:
+        notes_en.append(f"The {len(d)} mentors with the lowest shares are shown; {more} more "
+                        "are in the bands above.")
+        notes_zh.append(f"只列出达标比例最低的 {len(d)} 名帮扶人；其余 {more} 名见上表的分段统计。")
+    return pt.PublishedTable(d, cols, caption_en="Protocol met, by mentor",
+                             caption_zh="各帮扶人达到方案要求的比例", notes_en=notes_en,
+                             notes_zh=notes_zh, min_cell=min_cell, lang=lang)
+
+
+MENTOR_BANDS = ((0.0, 0.5, "< 50%"), (0.5, 0.8, "50–79%"), (0.8, 1.0001, "≥ 80%"))
+
+
+def mentor_bands(shares: pd.DataFrame) -> pd.DataFrame:
+    """Mentors counted by the share of their children's periods met (from
+    :func:`mentor_shares` with ``suppress=False``): ``band, n_mentors, n_children`` (the
+    children of those mentors), bands < 50%, 50-79%, >= 80%. Mentors are counted, not
+    described: no cell is about a few children.
+
+    Examples
+    --------
+    >>> sh = pd.DataFrame({"mentor_id": ["m1", "m2", "m3"], "n_children": [3, 2, 3],
+    ...                    "share_met": [0.2, 0.9, 0.85]})
+    >>> mentor_bands(sh).values.tolist()
+    [['< 50%', 1, 3], ['50–79%', 0, 0], ['≥ 80%', 2, 5]]
+    """
+    sh = shares[shares["mentor_id"].astype(str) != "unassigned"]
+    rows = []
+    for lo, hi, name in MENTOR_BANDS:
+        sel = sh[(sh["share_met"] >= lo) & (sh["share_met"] < hi)]
+        rows.append({"band": name, "n_mentors": int(len(sel)),
+                     "n_children": int(sel["n_children"].sum())})
+    return pd.DataFrame(rows)
+
+
+def mentor_bands_published(bands: pd.DataFrame, lang: str = "en"):
+    """Mentors by the share of their children's periods met (:func:`mentor_bands`)."""
+    pt = _pt()
+    cols = [pt.ColumnSpec("band", "Share of periods met", "达标时段比例"),
+            pt.ColumnSpec("n_mentors", "Mentors", "帮扶人数", "count"),
+            pt.ColumnSpec("n_children", "Their children", "其负责的儿童数", "count")]
+    return pt.PublishedTable(
+        bands, cols, caption_en="Mentors by the share of the protocol they delivered",
+        caption_zh="按落实比例分段的帮扶人数",
+        notes_en=["All activities together; each child-period counts with its mentor. Children "
+                  "who changed mentor count for each of their mentors."],
+        notes_zh=["各项活动合计；每个“儿童 × 时段”计入其帮扶人。更换过帮扶人的儿童计入每一位帮扶人。"],
+        lang=lang)
+
+
+def load_published(load: pd.DataFrame, limit=None, lang: str = "en"):
+    """Mentor load by month (:func:`analysis.fidelity.mentor_load`): mentors, the median
+    and the highest number of children one mentor had at once, mentors over the limit."""
+    pt = _pt()
+    d = load.copy()
+    d["month"] = d["month"].astype(str)
+    col = "max_simultaneous" if "max_simultaneous" in d else "n_children"
+    if limit is None and "limit" in d and d["limit"].notna().any():
+        limit = float(d["limit"].dropna().iloc[0])
+    g = d.groupby("month", sort=True)
+    out = g.agg(n_mentors=("mentor_id", "nunique"), most=(col, "max"),
+                median=(col, "median")).reset_index()
+    if limit is not None:
+        over = d[d[col] > limit].groupby("month")["mentor_id"].nunique()
+        out["over"] = out["month"].map(over).fillna(0).astype(int)
+    cols = [pt.ColumnSpec("month", "Month", "月份"),
+            pt.ColumnSpec("n_mentors", "Mentors", "帮扶人数", "count"),
+            pt.ColumnSpec("median", "Median children per mentor", "每人儿童数中位数", "estimate"),
+            pt.ColumnSpec("most", "Most children of one mentor", "单人最多儿童数", "count")]
+    if limit is not None:
+        cols.append(pt.ColumnSpec("over", f"Mentors over the limit ({limit:g})",
+                                  f"超过上限（{limit:g}）的帮扶人数", "count"))
+    return pt.PublishedTable(out, cols, caption_en="Mentor load by month",
+                             caption_zh="各月帮扶人负担",
+                             notes_en=["Children a mentor had at the same time (the most on "
+                                       "any day of the month)."],
+                             notes_zh=["帮扶人同时负责的儿童数（当月任一天的最大值）。"], lang=lang)
+
+
+def triggers_published(summary: pd.DataFrame, lang: str = "en", *, protocol=None,
+                       min_cell: int | None = None):
+    """Triggered visits (五必访): the ``section == "trigger"`` rows of
+    ``tables/fidelity.csv`` -- per trigger and in all, the events logged, the children
+    they concern, the share followed by the required visit within the window, and the
+    median days to it."""
+    pt = _pt()
+    s = summary[(summary["section"].astype(str) == "trigger")
+                & (summary["measure"].astype(str) == "done_in_window")].copy()
+    s["_o"] = (s["level"].astype(str) == "overall").astype(int)
+    s = s.sort_values(["_o", "group"], kind="stable")
+    windows = {r.trigger: r.within_days for r in getattr(protocol, "triggers", ())}
+    s["what"] = [({"en": "All triggers", "zh": "全部情况"} if lev == "overall" else
+                  {lg: _trigger_label(g, lg) for lg in LANGS})
+                 for lev, g in zip(s["level"].astype(str), s["group"])]
+    s["window"] = [("" if lev == "overall" or g not in windows else str(windows[g]))
+                   for lev, g in zip(s["level"].astype(str), s["group"].astype(str))]
+    cols = [pt.ColumnSpec("what", "Trigger", "触发情况"),
+            pt.ColumnSpec("window", "Visit within (days)", "规定家访时限（天）"),
+            pt.ColumnSpec("n_periods", "Events logged", "记录次数", "count"),
+            pt.ColumnSpec("n_children", "Children", "儿童数", "count"),
+            pt.ColumnSpec("share_met", "Visited in time", "按时家访比例", "share"),
+            pt.ColumnSpec("value", "Median days to the visit", "到家访的天数中位数", "estimate")]
+    return pt.PublishedTable(s.drop(columns="_o"), cols, caption_en="Triggered visits (五必访)",
+                             caption_zh="五必访完成情况", min_cell=min_cell, lang=lang)
+
+
+def _outcome_label(study, outcome, lang: str) -> str:
+    try:
+        from evaluation.labels import study_labels
+
+        v = study_labels(study)("outcome", outcome, lang)
+    except Exception:  # noqa: BLE001 - a label is a nicety; the id is always right
+        v = None
+    return v or str(outcome)
+
+
+def dose_bands_published(dose: pd.DataFrame, study, lang: str = "en", *,
+                         min_cell: int | None = None):
+    """The descriptive dose-response (``analysis == "dose_band"`` rows of ``tables/dose.csv``):
+    mean change by dose band and arm, an association."""
+    pt = _pt()
+    d = dose[dose["analysis"].astype(str) == "dose_band"].copy()
+    d["outcome_label"] = [{lg: _outcome_label(study, o, lg) for lg in LANGS}
+                          for o in d["outcome"]]
+    d["arm_label"] = [{lg: _arm_text(study, a, lg) for lg in LANGS} for a in d["arm"]]
+    for c in ("n", "mean_change", "ci_low", "ci_high"):
+        if c not in d:
+            d[c] = np.nan
+    cols = [pt.ColumnSpec("arm_label", "Arm", "组别"),
+            pt.ColumnSpec("band", "Dose (share of the protocol met)", "剂量（达到方案要求的比例）"),
+            pt.ColumnSpec("n", "n", "人数", "count"),
+            pt.ColumnSpec("mean_change", "Mean change (95% CI)", "平均变化（95% 置信区间）",
+                          "estimate_ci", low="ci_low", high="ci_high")]
+    return pt.PublishedTable(
+        d, cols, caption_en="Outcome change by dose (association, not effect)",
+        caption_zh="按剂量分组的结局变化（相关，不是效果）",
+        notes_en=[TEXT["dose_bands"]["en"]], notes_zh=[TEXT["dose_bands"]["zh"]],
+        row_groups="outcome_label", min_cell=min_cell, lang=lang)
+
+
+_CACE_WHAT = {
+    "cace_received": {"en": "Received the protocol (yes/no)", "zh": "接受了方案（是/否）"},
+    "cace_share": {"en": "Share of the protocol (0 to 1)", "zh": "方案落实比例（0 至 1）"},
+}
+
+
+def cace_published(dose: pd.DataFrame, study, lang: str = "en", *,
+                   min_cell: int | None = None):
+    """The complier average causal effects (``cace_received``, ``cace_share`` rows of
+    ``tables/dose.csv``): estimate (95% CI), df and its method, p, the first-stage F with a
+    warning under 10."""
+    pt = _pt()
+    d = dose[dose["analysis"].astype(str).isin(list(_CACE_WHAT))].copy()
+    d["outcome_label"] = [{lg: _outcome_label(study, o, lg) for lg in LANGS}
+                          for o in d["outcome"]]
+    d["what"] = [_CACE_WHAT[a] for a in d["analysis"].astype(str)]
+    for c in ("estimate", "ci_low", "ci_high", "p_value", "first_stage_f", "df"):
+        if c not in d:
+            d[c] = np.nan
+    d["f_note"] = [({"en": "weak (F < 10)", "zh": "弱工具变量（F < 10）"}
+                    if np.isfinite(_num(f)) and _num(f) < 10 else "")
+                   for f in d["first_stage_f"]]
+    d["df_text"] = [("" if not np.isfinite(_num(v)) else
+                     f"{_num(v):.1f}" + (f" ({m})" if isinstance(m, str) and m else ""))
+                    for v, m in zip(d["df"], d.get("df_method", [None] * len(d)))]
+    cols = [pt.ColumnSpec("what", "Dose received", "接受的剂量"),
+            pt.ColumnSpec("estimate", "Complier effect (95% CI)", "依从者效果（95% 置信区间）",
+                          "estimate_ci", low="ci_low", high="ci_high"),
+            pt.ColumnSpec("df_text", "df", "自由度"),
+            pt.ColumnSpec("p_value", "p", "p 值", "p_value"),
+            pt.ColumnSpec("first_stage_f", "First-stage F", "第一阶段 F", "estimate"),
+            pt.ColumnSpec("f_note", "", "")]
+    return pt.PublishedTable(
+        d, cols, caption_en="Effect for the children who received the program (CACE)",
+        caption_zh="对实际接受项目的儿童的效果（依从者平均因果效应）",
+        notes_en=[("Two-stage least squares: random assignment is the instrument for the dose "
+                   "received; CR2 cluster-robust standard errors with Bell–McCaffrey degrees of "
+                   "freedom, as the primary model. A first-stage F under 10 means assignment "
+                   "predicts the dose weakly, and the estimate is unreliable."),
+                  ("For 'share of the protocol' the effect is that of receiving the whole "
+                   "protocol (share 0 to 1), assuming the effect grows in proportion to the "
+                   "share.")],
+        notes_zh=[("两阶段最小二乘：以随机分配作为实际接受剂量的工具变量；与主要模型相同，用 CR2 聚类稳健"
+                   "标准误和 Bell–McCaffrey 自由度。第一阶段 F 小于 10 表示分配对剂量的预测很弱，估计不可靠。"),
+                  "“方案落实比例”的效果指从 0 到全部落实的效果，假定效果与落实比例成正比。"],
+        row_groups="outcome_label", min_cell=min_cell, lang=lang)
+
+
+def contamination_published(table: pd.DataFrame, study, lang: str = "en", *,
+                            min_cell: int | None = None):
+    """Control children with logged program contacts (:func:`analysis.dose.contamination`:
+    ``arm, n, n_with_contacts``), a count below ``min_cell`` shown as ``§``."""
+    pt = _pt()
+    d = table.copy()
+    d["arm_label"] = [{lg: _arm_text(study, a, lg) for lg in LANGS} for a in d["arm"]]
+    n = d["n_with_contacts"].astype(float)
+    small = (n > 0) & (n < (min_cell or 0))
+    d["n_with_contacts"] = n.where(~small)
+    d["share"] = (n / d["n"].astype(float)).where(~small)
+    d["suppressed"] = small
+    cols = [pt.ColumnSpec("arm_label", "Arm", "组别"),
+            pt.ColumnSpec("n", "Children", "儿童数", "count"),
+            pt.ColumnSpec("n_with_contacts", "With a logged program contact",
+                          "有项目活动记录的儿童", "count"),
+            pt.ColumnSpec("share", "Share", "比例", "share")]
+    return pt.PublishedTable(d, cols, caption_en="Contamination: control children reached by "
+                             "the program", caption_zh="污染：接受了项目帮扶的对照组儿童",
+                             min_cell=min_cell, lang=lang)
+
+
+# --------------------------------------------------------------------------- the words
+
+
+def activity_shares(summary: pd.DataFrame) -> dict:
+    """Activity -> share of expected child-periods met, every program child (``summary``
+    section, ``level == "overall"``, ``measure == "child_periods"``); ``all`` included."""
+    s = _rows(summary, "summary", level="overall", measure="child_periods")
+    return {str(a): _num(v) for a, v in zip(s["activity"], s["share_met"])}
+
+
+def received_share(summary: pd.DataFrame, arm: str | None = None) -> tuple[float, float]:
+    """(children, share of them who received the protocol) over every activity (``summary``
+    section, ``measure == "children_received"``, ``activity == "all"``), overall or for
+    one ``arm``; NaN when absent or suppressed."""
+    s = _rows(summary, "summary", activity="all", measure="children_received",
+              **({"level": "arm", "group": str(arm)} if arm is not None else
+                 {"level": "overall"}))
+    if not len(s):
+        return math.nan, math.nan
+    return _num(s["n_children"].iloc[0]), _num(s["share_met"].iloc[0])
+
+
+def verdict(shares: dict, threshold: float) -> str:
+    """``as_designed`` (every activity met in at least ``threshold`` of its expected
+    periods: the study's ``received_share``), ``partly`` (on average at least half),
+    ``not`` (less) or ``unknown`` (nothing to judge).
+
+    Examples
+    --------
+    >>> verdict({"home_visit": 0.85, "letter": 0.9}, 0.8), verdict({"home_visit": 0.6}, 0.8)
+    ('as_designed', 'partly')
+    """
+    vals = [v for k, v in shares.items() if k != "all" and np.isfinite(v)]
+    if not vals:
+        return "unknown"
+    if min(vals) >= threshold:
+        return "as_designed"
+    return "partly" if float(np.mean(vals)) >= 0.5 else "not"
+
+
+VERDICTS = {
+    "as_designed": {"en": "Yes, largely as designed", "zh": "基本按方案落实"},
+    "partly": {"en": "Partly", "zh": "部分落实"},
+    "not": {"en": "No: most of the protocol was not delivered", "zh": "没有：方案的大部分没有落实"},
+    "unknown": {"en": "Cannot be judged (nothing was expected)", "zh": "无法判断（没有应开展的时段）"},
+}
+"""The answer to "delivered as designed?" (:func:`verdict`), in both languages."""
+
+
+def _weighted(frame: pd.DataFrame, key: str) -> pd.Series:
+    ok = frame[~frame["suppressed"].map(_true) & frame["share_met"].notna()]
+    if not len(ok):
+        return pd.Series(dtype=float)
+    w = ok["n_children"].astype(float)
+    num = (ok["share_met"].astype(float) * w).groupby(ok[key]).sum()
+    return num / w.groupby(ok[key]).sum()
+
+
+def delivery_summary(study, summary: pd.DataFrame, *, school_shares: pd.DataFrame | None = None,
+                     load: pd.DataFrame | None = None,
+                     contamination: pd.DataFrame | None = None, min_cell: int = 1) -> dict:
+    """The "delivered as designed?" paragraph, ``{"en": ..., "zh": ...}``, each language
+    written in its own words: the verdict and its rule, the share of expected periods met
+    per activity, the children who received the protocol, the school and period where
+    delivery was weakest, mentors over the load limit, triggered visits in time, and the
+    control arm's contamination. Every number rounded; suppressed numbers (fewer than
+    ``min_cell`` children) are left out.
+
+    ``summary``: ``tables/fidelity.csv`` as published (:func:`analysis.fidelity.
+    fidelity_summary`); ``school_shares``: :func:`school_shares`; ``load``:
+    :func:`analysis.fidelity.mentor_load`; ``contamination``:
+    :func:`analysis.dose.contamination`.
+    """
+    protocol = study.protocol
+    threshold = float(getattr(protocol, "received_share", 0.8) or 0.8)
+    shares = activity_shares(summary)
+    v = verdict(shares, threshold)
+    en = [f"**{VERDICTS[v]['en']}.**"]
+    zh = [f"**{VERDICTS[v]['zh']}。**"]
+    acts = [(a, shares[a]) for a in _activity_order(study, list(shares))
+            if a != "all" and np.isfinite(shares[a])]
+    if acts:
+        en.append("Of the periods in which the protocol expected it, "
+                  + ", ".join(f"{_pct(x)} had the {activity_label(a, 'en').lower()}"
+                              for a, x in acts) + ".")
+        zh.append("在方案要求开展的时段中，"
+                  + "，".join(f"{activity_label(a, 'zh')}落实了 {_pct(x)}" for a, x in acts)
+                  + "。")
+    n, r = received_share(summary)
+    if np.isfinite(n) and np.isfinite(r):
+        en.append(f"{_pct(r)} of the {int(n)} program children received the protocol (at least "
+                  f"{_pct(threshold)} of their expected periods met).")
+        zh.append(f"项目组 {int(n)} 名儿童中，{_pct(r)} 接受了方案（至少 {_pct(threshold)} 的应开展"
+                  "时段达标）。")
+    if acts:
+        en.append(f"Rule of the answer: as designed when every activity reaches {_pct(threshold)} "
+                  "of its periods (the study's received_share), partly when they reach half on "
+                  "average.")
+        zh.append(f"判断规则：每项活动的达标时段都达到 {_pct(threshold)}（研究设定的 received_share）为"
+                  "基本按方案落实，平均达到一半为部分落实。")
+    if school_shares is not None and len(school_shares):
+        by_school = _weighted(school_shares, "school")
+        by_period = _weighted(school_shares, "period")
+        if len(by_school) > 1:
+            worst, best = by_school.idxmin(), by_school.idxmax()
+            en.append(f"Delivery was weakest in school {worst} ({_pct(by_school[worst])} of its "
+                      f"children met the protocol in an average period) and strongest in "
+                      f"{best} ({_pct(by_school[best])}).")
+            zh.append(f"落实最差的学校是 {worst}（平均每个时段 {_pct(by_school[worst])} 的儿童达标），"
+                      f"最好的是 {best}（{_pct(by_school[best])}）。")
+        if len(by_period) > 1:
+            wp = by_period.idxmin()
+            en.append(f"The weakest period was {wp} ({_pct(by_period[wp])}).")
+            zh.append(f"落实最差的时段是 {wp}（{_pct(by_period[wp])}）。")
+    limit = getattr(protocol, "max_children_per_mentor", None)
+    if load is not None and len(load) and limit:
+        col = "max_simultaneous" if "max_simultaneous" in load else "n_children"
+        over = load.loc[load[col] > limit, "mentor_id"].nunique()
+        total = load["mentor_id"].nunique()
+        en.append(f"{over} of {total} mentors had more than {limit} children at once in at "
+                  "least one month." if over else
+                  f"No mentor had more than {limit} children at once.")
+        zh.append(f"{total} 名帮扶人中有 {over} 名至少在一个月里同时负责超过 {limit} 名儿童。" if over
+                  else f"没有帮扶人同时负责超过 {limit} 名儿童。")
+    t = _rows(summary, "trigger", level="overall", measure="done_in_window")
+    if len(t):
+        k, x = _num(t["n_periods"].iloc[0]), _num(t["share_met"].iloc[0])
+        if np.isfinite(k) and np.isfinite(x):
+            en.append(f"Of {int(k)} logged triggers (五必访), {_pct(x)} were followed by the "
+                      "required visit within the protocol's window.")
+            zh.append(f"记录的 {int(k)} 次五必访情况中，{_pct(x)} 在方案规定的时限内完成了家访。")
+    if contamination is not None and len(contamination):
+        c = contamination_text(study, contamination, min_cell=min_cell)
+        if c:
+            en.append(c["en"])
+            zh.append(c["zh"])
+    return {"en": " ".join(en), "zh": "".join(zh)}
+
+
+def contamination_text(study, table: pd.DataFrame, *, min_cell: int = 1) -> dict | None:
+    """One sentence on the control arm's contamination (``arm, n, n_with_contacts``)."""
+    d = study.design
+    rows = table[table["arm"].astype(str) == str(d.control)] if d.control is not None else table
+    if not len(rows):
+        return None
+    r = rows.iloc[0]
+    n, k = int(r["n"]), int(r["n_with_contacts"])
+    if k == 0:
+        return {"en": "No child of the control arm has a logged program contact.",
+                "zh": "对照组没有任何儿童有项目活动记录。"}
+    if k < min_cell:
+        return {"en": f"Fewer than {min_cell} children of the control arm have a logged program "
+                      "contact (contamination; the exact number is suppressed).",
+                "zh": f"对照组中有项目活动记录的儿童少于 {min_cell} 名（污染；具体人数已隐去）。"}
+    return {"en": f"{k} of the {n} control children ({_pct(k / n)}) have a logged program "
+                  "contact: the control arm was contaminated, which makes the intention-to-treat "
+                  "effect smaller than the program's effect on those who received it.",
+            "zh": f"对照组 {n} 名儿童中有 {k} 名（{_pct(k / n)}）有项目活动记录：对照组受到了污染，"
+                  "这会使意向性分析得到的效果小于项目对实际接受者的效果。"}
+
+
+def cace_text(study, dose: pd.DataFrame | None) -> dict:
+    """The causal status of every number of the dose section, ``{"en", "zh"}``: the dose
+    bands are associations; the CACE is a complier effect (what it assumes), with the
+    first-stage F and a warning under 10; a design that was not randomized has no CACE, and
+    the paragraph says why."""
+    d = study.design
+    randomized = d.type in ("randomized", "cluster_randomized")
+    en = ["**What each number is.** The dose bands describe an association."]
+    zh = ["**每个数字的因果含义。**剂量分组只描述相关。"]
+    if not randomized:
+        en.append("There is no complier average causal effect here: it needs an instrument, "
+                  "and only random assignment provides one. In this design the groups were not "
+                  "assigned at random, so who received the program cannot be separated from who "
+                  "the children were.")
+        zh.append("本研究没有依从者平均因果效应：它需要一个工具变量，而只有随机分配才能提供。本设计的分组"
+                  "不是随机的，因此无法把“谁接受了项目”与“这些儿童本来是什么样”区分开。")
+        return {"en": " ".join(en), "zh": "".join(zh)}
+    rows = (dose[dose["analysis"].astype(str).isin(list(_CACE_WHAT))]
+            if dose is not None and len(dose) else pd.DataFrame())
+    en.append("The complier average causal effect (CACE) uses random assignment as an "
+              "instrument: it estimates the effect for the children who received the program "
+              "because they were assigned to it (compliers). It assumes that assignment "
+              "changes the outcome only through the dose received (no effect of merely being "
+              "assigned) and that no child was kept from the program by being assigned to it.")
+    zh.append("依从者平均因果效应（CACE）以随机分配作为工具变量：它估计的是因为被分到项目组而接受了项目的"
+              "儿童（依从者）的效果。它假定分配只通过实际接受的剂量影响结局（仅仅被分组不起作用），并且没有"
+              "儿童因为被分到项目组反而没有接受项目。")
+    for r in rows.to_dict("records"):
+        f = _num(r.get("first_stage_f"))
+        what = _CACE_WHAT[str(r["analysis"])]
+        out = _outcome_label(study, r.get("outcome"), "en")
+        out_zh = _outcome_label(study, r.get("outcome"), "zh")
+        if not np.isfinite(f):
+            continue
+        if f < 10:
+            en.append(f"Warning: for {out} ({what['en'].lower()}) the first-stage F is {f:.1f}, "
+                      "under 10: assignment predicts the dose weakly, so this estimate is "
+                      "unreliable (biased towards the ordinary comparison, with intervals that "
+                      "can be misleading).")
+            zh.append(f"警告：{out_zh}（{what['zh']}）的第一阶段 F 为 {f:.1f}，低于 10：分配对剂量的预测很弱，"
+                      "这一估计不可靠（偏向普通比较，置信区间可能误导）。")
+        else:
+            en.append(f"For {out} ({what['en'].lower()}) the first-stage F is {f:.1f}.")
+            zh.append(f"{out_zh}（{what['zh']}）的第一阶段 F 为 {f:.1f}。")
+    if not len(rows):
+        en.append("No complier effect could be estimated from this run's data.")
+        zh.append("本次运行的数据无法估计依从者效果。")
+    return {"en": " ".join(en), "zh": "".join(zh)}
