@@ -11,7 +11,10 @@ no further than it must:
 3. keep the raw respondent ids in memory only, until every file is read;
 4. normalize a Wenjuanxing export (:mod:`survey.wenjuanxing`);
 5. rename item columns to item ids (``InstrumentUse.columns``); design columns
-   keep the study's names; add the wave column from ``data[].wave``;
+   keep the study's names; add the wave column from ``data[].wave``; a design column
+   (arm, clusters, blocks, covariates, subgroups) that the file lacks is taken from the
+   roster (``archives.roster``, by child id; issue 14), and one that both hold with
+   different values is ``ROSTER_CONFLICT`` (error, the row quarantined);
 6. turn item answers into numbers: label text ("非常同意", "Strongly agree";
    case and spaces ignored) -> its code, declared ``missing_codes`` -> NaN, other
    text -> NaN with an issue (``LABEL_UNKNOWN`` or ``VALUE_NOT_NUMERIC``); option
@@ -789,6 +792,13 @@ class _Run:
         self.not_pii = {_header_key(c) for c in getattr(study.privacy, "not_pii", ())}
         self.outcome_cols = [str(o.column) for o in study.outcomes if o.column is not None]
         self.outcome_found: set[str] = set()
+        self.roster = None  # the roster's design columns by raw id (issue 14), memory only
+        self.roster_conflicts: list[np.ndarray] = []
+        archives = getattr(study, "archives", None)
+        if archives is not None and archives.roster is not None:
+            from .archives import roster_lookup
+
+            self.roster = roster_lookup(study)
 
 
 def _read_source(src, run: _Run) -> None:
@@ -818,6 +828,7 @@ def _read_source(src, run: _Run) -> None:
     f.outcome_columns()
     f.other_columns()
     run.frames.append(f.to_frame())
+    run.roster_conflicts.append(f.conflict)
     run.headers[name] = f.header_map
     run.fatal = run.fatal or f.fatal
 
@@ -876,6 +887,7 @@ class _FileColumns:
         self.header_map: dict[str, str] = {}
         self.used: set = set()
         self.fatal = False
+        self.conflict = np.zeros(len(frame), dtype=bool)
 
     def missing(self, role, spec, *, fatal_role=True) -> None:
         self.run.issues.append(Issue("COLUMN_MISSING", "error",
@@ -936,10 +948,13 @@ class _FileColumns:
         for role, spec in design_cols:
             col = self.resolve(spec)
             if col is None:
+                if self.from_roster(str(spec)):
+                    continue
                 self.missing(role, spec)
                 self.out[str(spec)] = self._empty()
                 continue
             self._take(str(spec), col)
+            self.check_roster(str(spec))
 
     def covariates_and_subgroups(self) -> None:
         """Text for now: numbers are read once every file is in (:func:`_read_columns`)."""
@@ -948,10 +963,55 @@ class _FileColumns:
             for spec in specs:
                 col = self.resolve(spec)
                 if col is None:
+                    if self.from_roster(str(spec)):
+                        continue
                     self.missing(role, spec, fatal_role=False)
                     self.out[str(spec)] = self._empty()
                     continue
                 self._take(str(spec), col)
+                self.check_roster(str(spec))
+
+    def _roster_values(self, key: str):
+        """The roster's values of column ``key`` for this file's rows (by raw child id), or
+        None when the study has no roster or the roster lacks the column."""
+        lookup = self.run.roster.column(key) if self.run.roster is not None else None
+        if lookup is None or self.design.id not in self.out:
+            return None
+        ids = self.out[self.design.id].map(privacy.normalize_id)
+        return pd.Series(pd.array(ids.map(lookup).tolist(), dtype=_STR))
+
+    def from_roster(self, key: str) -> bool:
+        """A design column the file lacks, taken from the roster (issue 14): roster
+        covariates serve every wave. False when the roster does not have it either."""
+        values = self._roster_values(key)
+        if values is None:
+            return False
+        self.out[key] = values
+        self.header_map[key] = key
+        return True
+
+    def check_roster(self, key: str) -> None:
+        """A design column in both the file and the roster: a row whose values differ is
+        ``ROSTER_CONFLICT`` (an error; the row is quarantined by validation)."""
+        roster = self._roster_values(key)
+        if roster is None:
+            return
+        mine = self.out[key]
+        both = (mine.notna() & roster.notna()).to_numpy()
+        for k in np.flatnonzero(both):
+            a, b = str(mine.iloc[k]).strip(), str(roster.iloc[k]).strip()
+            x, y = _number_or_none(a), _number_or_none(b)
+            same = (x == y) if x is not None and y is not None else _norm_label(a) == _norm_label(b)
+            if same:
+                continue
+            self.conflict[k] = True
+            self.run.issues.append(Issue(
+                "ROSTER_CONFLICT", "error",
+                f"{key} is {describe_label(a)} here but {describe_label(b)} in the roster "
+                f"({self.run.roster.file}) for the same child; the row is quarantined",
+                file=self.name, row=int(self.rows[k]), column=self.header_map.get(key, key),
+                value=describe_label(a), expected=f"the roster's {key} ({describe_label(b)}), or "
+                f"no {key} column in this file (the roster's is used)"))
 
     def item_columns(self, src, kind, value_labels) -> dict:
         """Every item column as numbers; returns ``{instrument id: codes mode}`` where decided.
@@ -1074,17 +1134,33 @@ def _finish(run: _Run) -> IngestResult:
     item_order = [iid for use in study.instruments for iid in use.columns]
     data = _stack(run.frames, study, item_order)
     link_issues, flags = link_ids(data, study, run.headers, run.pseudonymizer)
+    if run.roster_conflicts and any(c.any() for c in run.roster_conflicts):
+        flags = {**flags, "ROSTER_CONFLICT": np.concatenate(run.roster_conflicts)}
     run.issues.extend(link_issues)
     col_issues, column_types = _read_columns(data, study, run.headers)
     run.issues.extend(col_issues)
     if run.files_read:
+        program = _program_headers(study)
         for col in study.privacy.pii or ():
-            if _header_key(col) not in run.pii_found:
+            if _header_key(col) not in run.pii_found and _header_key(col) not in program:
                 run.issues.append(_absent_pii(str(col), [s["file"] for s in run.sources if s["read"]]))
         if any(c not in run.outcome_found for c in run.outcome_cols):
             run.fatal = True  # an outcome that no file holds: nothing to analyse
     return IngestResult(data, run.sources, run.issues, run.sensitive, run.fatal, run.headers,
                         quarantine=flags, columns=column_types)
+
+
+def _program_headers(study) -> set:
+    """Headers of the study's archive tables and contact logs (issue 14): a ``privacy.pii``
+    column that only they hold is not absent."""
+    archives = getattr(study, "archives", None)
+    sources = [*(archives.tables().values() if archives is not None else ()),
+               *getattr(study, "contacts", ())]
+    if not sources:
+        return set()
+    from .archives import file_headers
+
+    return {_header_key(h) for src in sources for h in file_headers(src)}
 
 
 def _stack(frames, study, item_order) -> pd.DataFrame:

@@ -333,16 +333,36 @@ class Pseudonymizer:
         norm = normalize_id(raw_id)
         return None if norm is None else self._hash(norm)
 
-    def pseudonymize_series(self, s: pd.Series) -> pd.Series:
+    def pseudonymize_series(self, s: pd.Series, *, namespace: str | None = None) -> pd.Series:
         """Pseudonyms for a column of raw ids, keeping index and name; NA stays NA.
 
         Each distinct id is hashed once (200,000 ids take well under a second).
+
+        Parameters
+        ----------
+        s : pandas.Series
+            Raw ids.
+        namespace : str, optional
+            Ids of another kind of person (``"mentor"``, ``"guardian"``; issue 14): hashed
+            as ``namespace + "\x1f" + id`` with the same key and written with the prefix
+            ``namespace[0] + "_"`` (``m_...``, ``g_...``), so that mentor ``"7"`` and child
+            ``"7"`` get unrelated pseudonyms. Default: respondent ids (``p_...``).
 
         Raises
         ------
         PrivacyError
             ``PRIVACY_PSEUDONYM_COLLISION`` if two distinct ids get one pseudonym.
+
+        Examples
+        --------
+        >>> p = Pseudonymizer(b"k" * 32)
+        >>> ids = pd.Series(["7", "7", None])
+        >>> m = p.pseudonymize_series(ids, namespace="mentor")
+        >>> m[0][:2], m[0] == m[1], m[0][2:] == p.pseudonymize("7")[2:], pd.isna(m[2])
+        ('m_', True, False, True)
         """
+        salt = "" if namespace is None else f"{namespace}\x1f"
+        prefix = _PSEUDONYM_PREFIX if namespace is None else f"{namespace[0]}_"
         codes, uniques = pd.factorize(s, use_na_sentinel=True)
         values = uniques.tolist() if hasattr(uniques, "tolist") else list(uniques)
         if all(type(u) is str for u in values):  # fast path: text ids
@@ -356,10 +376,10 @@ class Pseudonymizer:
             if n is None:
                 continue
             h = inner_copy()
-            h.update(n.encode("utf-8"))
+            h.update((salt + n).encode("utf-8"))
             o = outer_copy()
             o.update(h.digest())
-            by_norm[n] = _PSEUDONYM_PREFIX + o.hexdigest()[:_PSEUDONYM_HEX]
+            by_norm[n] = prefix + o.hexdigest()[:_PSEUDONYM_HEX]
         if len(set(by_norm.values())) != len(by_norm):
             raise PrivacyError("PRIVACY_PSEUDONYM_COLLISION",
                                "two different respondent ids received the same pseudonym "

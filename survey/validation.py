@@ -36,6 +36,9 @@ Rules (code, severity, consequence):
 ``DUPLICATE_ID``       error    same respondent twice in a wave: all copies quarantined
 ``ASSIGNMENT_CHANGED`` error    arm/cluster/block differs between a respondent's
                                 rows: all the respondent's rows quarantined
+``ROSTER_CONFLICT``   error    a design column a file and the roster (``archives.roster``)
+                                both hold, with different values: row quarantined
+                                (a column the file lacks is taken from the roster)
 ``STRAIGHT_LINING``    warning  same answer to every item of a scale with
                                 reverse-keyed items (row kept)
 ====================== ======== ===============================================
