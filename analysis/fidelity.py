@@ -358,7 +358,10 @@ def _count_contacts(contacts: pd.DataFrame, periods: pd.DataFrame, id: str) -> p
                                     "activity": activity,
                                     "period": ps["period"].to_numpy()[k[ok]]}))
     if not frames:
-        return pd.DataFrame({id: [], "activity": [], "period": [], "n_contacts": []})
+        return pd.DataFrame({id: contacts[id].iloc[:0].to_numpy(),
+                             "activity": pd.Series([], dtype="str"),
+                             "period": pd.Series([], dtype="str"),
+                             "n_contacts": pd.Series([], dtype=np.int64)})
     hits = pd.concat(frames, ignore_index=True)
     return hits.groupby([id, "activity", "period"], sort=False).size().rename(
         "n_contacts").reset_index()
@@ -387,7 +390,10 @@ def _met_rows(contacts: pd.DataFrame, children: pd.DataFrame, protocol: Protocol
               assignments, arm: str, school: str | None, cal: _Calendar) -> pd.DataFrame:
     rows = _child_periods(children[id], assignments, protocol, id, cal)
     counts = _count_contacts(contacts, rows, id)
-    rows = rows.merge(counts, on=[id, "activity", "period"], how="left")
+    if len(counts):
+        rows = rows.merge(counts, on=[id, "activity", "period"], how="left")
+    else:
+        rows["n_contacts"] = 0
     rows["n_contacts"] = rows["n_contacts"].fillna(0).astype(np.int64)
     rows["met"] = rows["n_contacts"] >= rows["required"]
     info = children.set_index(id)
@@ -587,8 +593,9 @@ def triggered_visits(contacts: pd.DataFrame, protocol: Protocol, *, id: str) -> 
 
     A trigger is a contact row with ``trigger`` set, whatever activity it is logged on.
     Its rule (``protocol.triggers``) requires a contact of ``activity`` for the same
-    child within ``within_days`` days on or after the trigger's date (0 to
-    ``within_days`` days after it). The first such contact on or after the trigger is
+    child within ``within_days`` days counting the trigger's own day: on the trigger's
+    date or up to ``within_days - 1`` days after it (``within_days: 3`` and a trigger on
+    3 May: a visit on 3, 4 or 5 May is in time, on 6 May late). The first such contact on or after the trigger is
     the visit; ``days_to_visit`` is counted to it even when it came too late. The
     trigger's own row counts when its activity is the required one (a record book that
     logs the visits made for a trigger shows each one done that day; a trigger that
@@ -631,8 +638,9 @@ def triggered_visits(contacts: pd.DataFrame, protocol: Protocol, *, id: str) -> 
     _check_contacts(contacts, id)
     cols = [id, "trigger", "date", "logged_activity", "activity", "within_days", "done_date",
             "days_to_visit", "done", "status"]
-    has = contacts["trigger"].notna() if "trigger" in contacts.columns else \
-        pd.Series(False, index=contacts.index)
+    if "trigger" not in contacts.columns:
+        contacts = contacts.assign(trigger=pd.Series(pd.NA, index=contacts.index, dtype="str"))
+    has = contacts["trigger"].notna()
     tr = pd.DataFrame({id: contacts.loc[has, id].to_numpy(),
                        "trigger": contacts.loc[has, "trigger"].astype("str").to_numpy(),
                        "date": pd.to_datetime(contacts.loc[has, "date"]).astype(
@@ -656,7 +664,7 @@ def triggered_visits(contacts: pd.DataFrame, protocol: Protocol, *, id: str) -> 
     days = (tr["done_date"] - tr["date"]).dt.days
     tr["days_to_visit"] = days.astype("Int64")
     ruled = tr["activity"].notna()
-    in_time = (days <= tr["within_days"].astype("float")).fillna(False).astype(bool)
+    in_time = (days < tr["within_days"].astype("float")).fillna(False).astype(bool)
     tr["done"] = pd.array(np.where(ruled, in_time, False), dtype="boolean")
     tr.loc[~ruled, "done"] = pd.NA
     tr["status"] = np.select([~ruled, in_time, tr["done_date"].notna()],

@@ -66,8 +66,9 @@ class TriggerRule:
     """``mood: {activity: home_visit, within_days: 3}``: a logged trigger requires the
     activity within ``within_days`` days after it.
 
-    The window is inclusive at both ends: a trigger on 3 May with ``within_days: 3``
-    is followed in time by a visit on 3, 4, 5 or 6 May (0 to 3 days after it).
+    The day of the trigger is the first of the ``within_days`` days: a trigger on 3 May
+    with ``within_days: 3`` is followed in time by a visit on 3, 4 or 5 May (0 to 2 days
+    after it); a visit on 6 May is late.
     """
 
     trigger: str
