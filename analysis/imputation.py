@@ -174,7 +174,8 @@ def suggested_m(fmi, minimum: int = 20) -> int:
     >>> suggested_m(0.12), suggested_m(0.35)
     (20, 35)
     """
-    f = float(np.nanmax(np.atleast_1d(np.asarray(fmi, dtype=float)))) if np.size(fmi) else 0.0
+    a = np.atleast_1d(np.asarray(fmi, dtype=float))
+    f = float(np.max(a[np.isfinite(a)])) if np.isfinite(a).any() else np.nan
     if not np.isfinite(f):
         return int(minimum)
     return int(max(minimum, np.ceil(100 * min(max(f, 0.0), 1.0) - 1e-9)))
@@ -248,7 +249,8 @@ def _predictors(sub: pd.DataFrame, design) -> pd.DataFrame:
         for v in ("_y", "_y0"):
             if v in cols:
                 x = cols[v]
-                cols[f"cm{v}"] = _loo_cluster_mean(x, g, float(np.nanmean(x)))
+                fallback = float(np.mean(x[np.isfinite(x)])) if np.isfinite(x).any() else np.nan
+                cols[f"cm{v}"] = _loo_cluster_mean(x, g, fallback)
     frame = pd.DataFrame(cols)
     # drop constant and collinear predictors (fully observed ones only; in order)
     chosen: list[str] = []
@@ -266,10 +268,38 @@ def _predictors(sub: pd.DataFrame, design) -> pd.DataFrame:
     return frame[chosen]
 
 
-def _chain(frame: pd.DataFrame, m: int, *, rng, donors: int, burn_in: int, thin: int) -> dict:
-    """m draws of the incomplete columns of one arm's frame from one MICEData chain."""
+def _mice_data(frame: pd.DataFrame, *, rng, donors: int, fast: bool = True):
+    """statsmodels' MICEData on ``frame`` (columns renamed ``v0, v1, ...``).
+
+    ``fast``: the default imputation formula of MICEData (main effects of every other
+    column, with an intercept) is built from the columns directly instead of through
+    patsy at every update, which took 90% of the time (28 ms of 30 ms per update on
+    200 rows); the matrices, and so the draws, are the same (tested).
+    """
     from statsmodels.imputation.mice import MICEData
 
+    class _MICEData(MICEData):
+        def _xy(self, vname):
+            cols = [c for c in self.data.columns if c != vname]
+            X = np.column_stack([np.ones(len(self.data)), self.data[cols].to_numpy(dtype=float)])
+            return self.data[vname].to_numpy(dtype=float), X
+
+        def get_fitting_data(self, vname):
+            y, X = self._xy(vname)
+            ix = self.ix_obs[vname]
+            return y[ix], X[ix], {}, {}
+
+        def get_split_data(self, vname):
+            y, X = self._xy(vname)
+            io, im = self.ix_obs[vname], self.ix_miss[vname]
+            return y[io], X[io], X[im], {}, {}
+
+    return (_MICEData if fast else MICEData)(frame, k_pmm=donors, rng=rng)
+
+
+def _chain(frame: pd.DataFrame, m: int, *, rng, donors: int, burn_in: int, thin: int,
+           fast: bool = True) -> dict:
+    """m draws of the incomplete columns of one arm's frame from one MICEData chain."""
     incomplete = [c for c in frame.columns if frame[c].isna().any()]
     if not incomplete:
         return {}
@@ -279,7 +309,7 @@ def _chain(frame: pd.DataFrame, m: int, *, rng, donors: int, burn_in: int, thin:
             raise ValueError(f"{c.lstrip('_').replace('cov:', '')}: only {n_obs} observed values in "
                              "an arm; too few to impute from")
     names = {c: f"v{i}" for i, c in enumerate(frame.columns)}
-    md = MICEData(frame.rename(columns=names), k_pmm=donors, rng=rng)
+    md = _mice_data(frame.rename(columns=names), rng=rng, donors=donors, fast=fast)
     single = len(incomplete) == 1
     out = {c: np.empty((m, len(frame))) for c in incomplete}
     with warnings.catch_warnings():
