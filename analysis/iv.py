@@ -157,14 +157,16 @@ def _tsls(y, d, z, W, clusters=None, *, alpha: float = 0.05) -> dict:
         e = y - X @ beta
         var = vcov_hc2(Xh, e)[0, 0]
         df, df_method, n_clusters = float(n - p), "n_minus_p", np.nan
-    f1 = float(pi[0] ** 2 / v1) if v1 > 0 else np.nan
+    # a dose that the assignment determines exactly (full compliance) has a first-stage
+    # residual of 0: F is infinite, not undefined
+    f1 = float(pi[0] ** 2 / v1) if v1 > 1e-24 * max(pi[0] ** 2, 1e-300) else np.inf
     est, se = float(beta[0]), float(np.sqrt(var))
     t = est / se if se > 0 else np.nan
     q = stats.t.ppf(1 - alpha / 2, df)
     return {
         "estimate": est, "se": se, "df": df, "df_method": df_method, "t": t,
         "p_value": float(2 * stats.t.sf(abs(t), df)), "ci_low": est - q * se, "ci_high": est + q * se,
-        "first_stage_f": f1, "weak_instrument": bool(f1 < WEAK_F) if np.isfinite(f1) else True,
+        "first_stage_f": f1, "weak_instrument": not bool(f1 >= WEAK_F),
         "n": int(n), "n_clusters": float(n_clusters),
     }
 
