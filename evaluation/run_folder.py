@@ -225,6 +225,62 @@ class RunFolder:
     def items(self) -> pd.DataFrame:
         return pd.read_parquet(self.path / "data" / "items.parquet")
 
+    def contacts(self) -> pd.DataFrame:
+        """The run's contact log (``data/contacts.parquet``, issue 14): one row per contact.
+
+        Columns: ``<design.id>`` (pseudonym), ``date`` (datetime64[ns], midnight),
+        ``activity``, ``mentor_id`` (pseudonym or missing), ``trigger`` (or missing),
+        ``duration_min`` (float or NaN), sorted by child and date
+        (:mod:`survey.contact_log`). Empty, with these columns, when the study has no log.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from core.design import Design
+        >>> from survey.study import Study
+        >>> s = Study(id="s", title={}, language="en", instruments=(), data=(),
+        ...           design=Design(type="cross_sectional", id="sid"))
+        >>> RunFolder(tempfile.mkdtemp(), study=s).contacts().columns.tolist()
+        ['sid', 'date', 'activity', 'mentor_id', 'trigger', 'duration_min']
+        """
+        from survey.contact_log import contact_columns
+
+        path = self.path / "data" / "contacts.parquet"
+        if path.exists():
+            return pd.read_parquet(path)
+        cols = contact_columns(str(self.design.id))
+        types = {"date": "datetime64[ns]", "duration_min": "float64"}
+        return pd.DataFrame({c: pd.Series([], dtype=types.get(c, "str")) for c in cols})
+
+    def archive(self, name: str) -> pd.DataFrame:
+        """An archive table of the run (``data/archives/<name>.parquet``, issue 14).
+
+        ``name`` is ``roster``, ``guardians``, ``parents`` or ``mentors`` (columns in
+        :mod:`survey.archives`). Empty, with the table's columns, when the study has none.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from core.design import Design
+        >>> from survey.study import Study
+        >>> s = Study(id="s", title={}, language="en", instruments=(), data=(),
+        ...           design=Design(type="cross_sectional", id="sid"))
+        >>> RunFolder(tempfile.mkdtemp(), study=s).archive("mentors").columns.tolist()
+        ['mentor_id', 'sid', 'from', 'to']
+        """
+        from survey.archives import archive_columns
+        from survey.study import ARCHIVE_TABLES
+
+        if name not in ARCHIVE_TABLES:
+            raise ValueError(f"archive {name!r}: expected one of {', '.join(ARCHIVE_TABLES)}")
+        path = self.path / "data" / "archives" / f"{name}.parquet"
+        if path.exists():
+            return pd.read_parquet(path)
+        types = {"from": "datetime64[ns]", "to": "datetime64[ns]", "current": "bool",
+                 "migrant": "float64"}
+        return pd.DataFrame({c: pd.Series([], dtype=types.get(c, "str"))
+                             for c in archive_columns(name, str(self.design.id))})
+
     def validation(self) -> dict:
         return json.loads((self.path / "validation" / "report.json").read_text(encoding="utf-8"))
 

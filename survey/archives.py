@@ -65,8 +65,6 @@ Examples
 from __future__ import annotations
 
 import datetime as _dt
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,6 +75,7 @@ from core.errors import DataError, Issue
 
 from . import privacy
 from . import wenjuanxing as wjx
+from .contact_log import _norm, contact_columns, read_contacts
 from .dates import EXPECTED as DATE_EXPECTED
 from .dates import parse_dates
 from .ingest import (
@@ -116,10 +115,6 @@ def archive_columns(name: str, id_column: str) -> list[str]:
             "guardians": [id_column, "guardian_id", "relation", "from", "to", "current"],
             "parents": [id_column, "parent", "migrant", "call_frequency"],
             "mentors": ["mentor_id", id_column, "from", "to"]}[name]
-
-
-def _norm(text) -> str:
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text))).casefold()
 
 
 @dataclass
@@ -377,13 +372,6 @@ def _distinct(series: pd.Series) -> list:
     return series.dropna().unique().tolist()
 
 
-def _stack(files: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
-    frames = [f for f in files if len(f)]
-    if not frames:
-        return _empty_frame(columns)
-    return pd.concat(frames, ignore_index=True)[columns]
-
-
 def _empty_frame(columns: list[str], dtypes: dict | None = None) -> pd.DataFrame:
     dtypes = dtypes or {}
     return pd.DataFrame({c: pd.Series([], dtype=dtypes.get(c, _STR)) for c in columns})
@@ -412,8 +400,11 @@ def _roster(run: ProgramRun, src) -> tuple[pd.DataFrame, set | None]:
     for c in extra:
         if c in pf.frame:
             col = pf.frame[c]
-            if study.column_type(c) == "numeric":
-                col = pd.to_numeric(col.str.strip(), errors="coerce")
+            kind = study.column_type(c)
+            numbers = pd.to_numeric(col.str.strip(), errors="coerce")
+            if kind == "numeric" or (kind is None and c in study.design.covariates
+                                     and numbers.notna().sum() == col.notna().sum() > 0):
+                col = numbers  # read as the survey data read it (survey.ingest._read_columns)
             out[c] = col
     return out.loc[keep].reset_index(drop=True), set(pseud[~bad].dropna())
 
@@ -556,75 +547,6 @@ def _labels(run: ProgramRun, pf: ProgramFile, values: pd.Series, column: str) ->
     return values
 
 
-# ---------------------------------------------------------------------- roster for the survey data
-
-@dataclass
-class RosterLookup:
-    """The roster's design columns by raw child id, for the survey data (:mod:`survey.ingest`).
-
-    Roster covariates serve every wave: a design column (arm, clusters, blocks, covariates,
-    subgroups) that a wave's survey file lacks is taken from the roster. Lives in memory
-    only (it is keyed by raw ids); ids listed twice in the roster are left out (they are
-    ``DUPLICATE_ID`` errors of the program data).
-    """
-
-    file: str
-    values: dict
-
-    def column(self, name: str) -> dict | None:
-        """``{normalized raw id: value}`` of a roster column, or None when it has none."""
-        return self.values.get(name)
-
-
-def file_headers(src) -> list[str]:
-    """The headers of a program file (empty when it cannot be read)."""
-    try:
-        return [str(c) for c in read_table(src.path, encoding=src.encoding, sheet=src.sheet).frame.columns]
-    except DataError:
-        return []
-
-
-def roster_lookup(study) -> RosterLookup | None:
-    """The roster of ``study`` as a :class:`RosterLookup`, or None (no roster, or a roster
-    that cannot be read: :func:`read_program_data` reports why).
-
-    Examples
-    --------
-    >>> roster_lookup(load_study("examples/county-cluster-trial")) is None  # doctest: +SKIP
-    True
-    """
-    src = study.archives.roster if study.archives is not None else None
-    if src is None:
-        return None
-    name = _relative(src.path, study.root)
-    try:
-        raw = read_table(src.path, encoding=src.encoding, sheet=src.sheet, name=name)
-    except DataError:
-        return None
-    frame, _ = privacy.drop_pii(raw.frame, study.privacy.pii or ())
-    aliases = {}
-    if src.platform == "wenjuanxing" or wjx.is_wenjuanxing(frame.columns):
-        wj = wjx.normalize_wenjuanxing(frame)
-        frame, aliases = wj.frame, wj.aliases
-    resolve = _resolver(frame.columns, aliases)
-    d = study.design
-    idcol = resolve(src.columns["id"]) if "id" in src.columns else resolve(d.id)
-    if idcol is None:
-        idcol = resolve("id")
-    if idcol is None:
-        return None
-    ids = frame[idcol].map(privacy.normalize_id)
-    unique = ~ids.duplicated(keep=False) & ids.notna()
-    values = {}
-    for col in dict.fromkeys(str(c) for c in (d.arm, *d.clusters, d.blocks, *d.covariates,
-                                               *d.subgroups) if c):
-        found = resolve(src.columns.get(col, col))
-        if found is None:
-            continue
-        values[col] = dict(zip(ids[unique], frame.loc[unique, found]))
-    return RosterLookup(name, values)
-
-
 # ---------------------------------------------------------------------- all program data
 
 def read_program_data(study, *, survey_ids=None, pseudonymizer=None, sensitive=None,
@@ -648,8 +570,6 @@ def read_program_data(study, *, survey_ids=None, pseudonymizer=None, sensitive=N
     -------
     ProgramData
     """
-    from .contact_log import contact_columns, read_contacts
-
     run = ProgramRun(study, pseudonymizer=pseudonymizer, sensitive=sensitive, today=today)
     known = None if survey_ids is None else set(survey_ids)
     archives: dict[str, pd.DataFrame] = {}

@@ -32,13 +32,15 @@ NaN), sorted by child and date.
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 import numpy as np
 import pandas as pd
 
 from core.protocol import ACTIVITY_TYPES, TRIGGERS
 from core.suggest import did_you_mean
 
-from .archives import ProgramRun, _empty_frame, _norm, _stack
 from .dates import EXPECTED as DATE_EXPECTED
 from .ingest import describe_cell, describe_label
 from .readers import _STR
@@ -78,6 +80,11 @@ def contact_columns(id_column: str) -> list[str]:
     return [id_column, "date", "activity", "mentor_id", "trigger", "duration_min"]
 
 
+def _norm(text) -> str:
+    """Text compared without spaces, case or full-width forms."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text))).casefold()
+
+
 def _lookup(names, aliases: dict) -> dict:
     """``{normalized text: name}`` for the names and the aliases of those names."""
     out = {_norm(n): n for n in names}
@@ -85,7 +92,7 @@ def _lookup(names, aliases: dict) -> dict:
     return out
 
 
-def read_contacts(run: ProgramRun, sources, known) -> pd.DataFrame:
+def read_contacts(run, sources, known) -> pd.DataFrame:
     """Every contact log of the study as one table (see the module docstring).
 
     Parameters
@@ -148,8 +155,12 @@ def read_contacts(run: ProgramRun, sources, known) -> pd.DataFrame:
         frame = pd.DataFrame({idc: pseud, "date": days, "activity": activity, "mentor_id": mid,
                               "trigger": trig, "duration_min": duration})
         frames.append(frame.loc[~bad])
-    out = _stack(frames, columns) if frames else _empty_frame(
-        columns, {"date": "datetime64[ns]", "duration_min": "float64"})
+    frames = [f for f in frames if len(f)]
+    if frames:
+        out = pd.concat(frames, ignore_index=True)[columns]
+    else:
+        types = {"date": "datetime64[ns]", "duration_min": "float64"}
+        out = pd.DataFrame({c: pd.Series([], dtype=types.get(c, _STR)) for c in columns})
     for c in (idc, "activity", "mentor_id", "trigger"):
         out[c] = out[c].astype(_STR)
     out["date"] = out["date"].astype("datetime64[ns]")

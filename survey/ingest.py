@@ -796,8 +796,6 @@ class _Run:
         self.roster_conflicts: list[np.ndarray] = []
         archives = getattr(study, "archives", None)
         if archives is not None and archives.roster is not None:
-            from .archives import roster_lookup
-
             self.roster = roster_lookup(study)
 
 
@@ -1150,6 +1148,75 @@ def _finish(run: _Run) -> IngestResult:
                         quarantine=flags, columns=column_types)
 
 
+# ----------------------------------------------------------------------------- the roster (issue 14)
+
+@dataclass
+class RosterLookup:
+    """The roster's design columns by raw child id, for the survey data (:mod:`survey.ingest`).
+
+    Roster covariates serve every wave: a design column (arm, clusters, blocks, covariates,
+    subgroups) that a wave's survey file lacks is taken from the roster. Lives in memory
+    only (it is keyed by raw ids); ids listed twice in the roster are left out (they are
+    ``DUPLICATE_ID`` errors of the program data).
+    """
+
+    file: str
+    values: dict
+
+    def column(self, name: str) -> dict | None:
+        """``{normalized raw id: value}`` of a roster column, or None when it has none."""
+        return self.values.get(name)
+
+
+def roster_lookup(study) -> RosterLookup | None:
+    """The roster of ``study`` as a :class:`RosterLookup`, or None (no roster, or a roster
+    that cannot be read: :func:`read_program_data` reports why).
+
+    Examples
+    --------
+    >>> roster_lookup(load_study("examples/county-cluster-trial")) is None  # doctest: +SKIP
+    True
+    """
+    src = study.archives.roster if study.archives is not None else None
+    if src is None:
+        return None
+    name = _relative(src.path, study.root)
+    try:
+        raw = read_table(src.path, encoding=src.encoding, sheet=src.sheet, name=name)
+    except DataError:
+        return None
+    frame, _ = privacy.drop_pii(raw.frame, study.privacy.pii or ())
+    aliases = {}
+    if src.platform == "wenjuanxing" or wjx.is_wenjuanxing(frame.columns):
+        wj = wjx.normalize_wenjuanxing(frame)
+        frame, aliases = wj.frame, wj.aliases
+    resolve = _resolver(frame.columns, aliases)
+    d = study.design
+    idcol = resolve(src.columns["id"]) if "id" in src.columns else resolve(d.id)
+    if idcol is None:
+        idcol = resolve("id")
+    if idcol is None:
+        return None
+    ids = frame[idcol].map(privacy.normalize_id)
+    unique = ~ids.duplicated(keep=False) & ids.notna()
+    values = {}
+    for col in dict.fromkeys(str(c) for c in (d.arm, *d.clusters, d.blocks, *d.covariates,
+                                               *d.subgroups) if c):
+        found = resolve(src.columns.get(col, col))
+        if found is None:
+            continue
+        values[col] = dict(zip(ids[unique], frame.loc[unique, found]))
+    return RosterLookup(name, values)
+
+
+def file_headers(src) -> list[str]:
+    """The headers of a program file (empty when it cannot be read)."""
+    try:
+        return [str(c) for c in read_table(src.path, encoding=src.encoding, sheet=src.sheet).frame.columns]
+    except DataError:
+        return []
+
+
 def _program_headers(study) -> set:
     """Headers of the study's archive tables and contact logs (issue 14): a ``privacy.pii``
     column that only they hold is not absent."""
@@ -1158,8 +1225,6 @@ def _program_headers(study) -> set:
                *getattr(study, "contacts", ())]
     if not sources:
         return set()
-    from .archives import file_headers
-
     return {_header_key(h) for src in sources for h in file_headers(src)}
 
 

@@ -14,6 +14,7 @@ Output layout (users and other tools rely on it)::
     manifest.json
     validation/report.json  validation/quarantine.csv   status/<notebook>.json (not applicable)
     data/scores.parquet  data/scores.csv  data/scores.sav  data/items.parquet
+    data/contacts.parquet  data/archives/<table>.parquet  quarantine/<table>.csv  (program data)
     tables/*.csv   figures/*.png *.svg   notebooks/*.ipynb   reports/*.html reports/index.html
 """
 
@@ -129,6 +130,11 @@ def _inputs(study) -> list[dict]:
             entries.append(("instrument", Path(use.instrument.path)))
     for src in study.data:
         entries.append(("data", Path(src.path)))
+    archives = getattr(study, "archives", None)
+    for src in (archives.tables().values() if archives is not None else ()):
+        entries.append(("archive", Path(src.path)))
+    for src in getattr(study, "contacts", ()):
+        entries.append(("contacts", Path(src.path)))
     out = []
     root = Path(study.root).resolve()
     for role, p in entries:
@@ -405,7 +411,7 @@ def _copy_previous(out: Path, run_dir: Path, rerun: list[str], previous: dict) -
     the manifest can say which outputs still come from an earlier run.
     """
     shutil.copytree(out, run_dir, symlinks=True, dirs_exist_ok=True)
-    for rel in ("manifest.json", "validation", "data", "reports/index.html"):
+    for rel in ("manifest.json", "validation", "data", "quarantine", "reports/index.html"):
         target = run_dir / rel
         if target.is_dir():
             shutil.rmtree(target)
@@ -552,11 +558,32 @@ def _validate(study, run_dir: Path, counts: dict):
     from survey.validation import validate
 
     result = validate(study)
+    program = _program_data(study, result, run_dir)
     result.write(run_dir / "validation")
     counts.update(rows_read=int(result.rows_read), rows_clean=int(len(result.data)),
                   rows_quarantined=int(len(result.quarantine)), errors=int(result.errors),
                   warnings=int(result.warnings))
+    if program is not None:
+        counts["program"] = program.counts()["tables"]
     return result
+
+
+def _program_data(study, result, run_dir: Path):
+    """The study's archives and contact logs (issue 14), read and validated next to the
+    survey data: ``data/contacts.parquet``, ``data/archives/*.parquet`` and
+    ``quarantine/<table>.csv`` written, their issues added to the validation report, their
+    raw ids and personal values to the scan. None (nothing written) for a study without."""
+    if getattr(study, "archives", None) is None and not getattr(study, "contacts", ()):
+        return None
+    from survey.archives import read_program_data, write_program_data
+
+    ids = result.data[study.design.id].dropna().unique().tolist() if len(result.data) else []
+    program = read_program_data(study, survey_ids=ids, sensitive=result.sensitive)
+    write_program_data(program, run_dir)
+    result.issues.extend(program.issues)
+    result.sources = [*result.sources, *program.sources]
+    result.fatal = bool(result.fatal or program.fatal)
+    return program
 
 
 def _score(study, validation, run_dir: Path):
