@@ -24,7 +24,7 @@ import pandas as pd
 
 from analysis.figures import _arm_name, _named, _wrap, label, natural_key, plt
 
-__all__ = ["DELIVERY_TEXT", "delivery_calendar", "dose_response", "fidelity_by_school",
+__all__ = ["BAND_LABELS", "DELIVERY_TEXT", "band_name", "delivery_calendar", "dose_response", "fidelity_by_school",
            "mentor_load_plot"]
 
 SUPPRESSED = "§"
@@ -53,6 +53,7 @@ DELIVERY_TEXT = {
     "dose_x": {"en": "Share of the protocol the child received", "zh": "儿童接受到的方案比例"},
     "dose_y": {"en": "Mean change, baseline to endline (95% CI)",
                "zh": "从基线到终期的平均变化（95% 置信区间）"},
+    "dose_y_mean": {"en": "Mean change, baseline to endline", "zh": "从基线到终期的平均变化"},
     "association": {"en": ("Association, not effect: children who get more visits differ "
                            "from those who don't."),
                     "zh": "这是相关，不是效果：接受帮扶多的儿童本来就与接受少的儿童不同。"},
@@ -73,6 +74,20 @@ ACTIVITY_LABELS = {
     "home_attendance": {"en": "Children's home attendance", "zh": "留守儿童之家活动"},
 }
 """The built-in activity types in words (a study's own types show as written)."""
+
+
+BAND_LABELS = {
+    "none": {"en": "None (0)", "zh": "无（0）"},
+    "<50%": {"en": "< 50%", "zh": "< 50%"},
+    "50-79%": {"en": "50–79%", "zh": "50–79%"},
+    ">=80%": {"en": "≥ 80%", "zh": "≥ 80%"},
+}
+"""The dose bands of :func:`analysis.dose.dose_bands` in words."""
+
+
+def band_name(band, lang: str) -> str:
+    """A dose band in words (``>=80%`` -> ``≥ 80%``); other labels as written."""
+    return _named(BAND_LABELS, str(band), lang)
 
 
 def _t(key: str, lang: str, **kw) -> str:
@@ -223,7 +238,8 @@ def delivery_calendar(calendar: pd.DataFrame, months: pd.DataFrame, *, lang: str
 
 
 def fidelity_by_school(shares: pd.DataFrame, *, lang: str = "en", title=None,
-                       school_labels=None, activity_labels=None, min_cell: int | None = None):
+                       school_labels=None, activity_labels=None, min_cell: int | None = None,
+                       activities=None):
     """The share of children whose protocol was met, per school and period (a heat map
     per activity: schools down, periods across, the share in each cell in percent).
 
@@ -237,6 +253,8 @@ def fidelity_by_school(shares: pd.DataFrame, *, lang: str = "en", title=None,
     title : str, optional
     school_labels, activity_labels : mapping, optional
     min_cell : int, optional
+    activities : sequence of str, optional
+        The panels' order (the protocol's); default: as they appear.
 
     Returns
     -------
@@ -262,6 +280,8 @@ def fidelity_by_school(shares: pd.DataFrame, *, lang: str = "en", title=None,
         hide |= d["suppressed"].fillna(False).astype(bool)
     d["hidden"] = hide
     acts = list(dict.fromkeys(d["activity"]))
+    if activities is not None:
+        acts = [a for a in activities if a in acts] + [a for a in acts if a not in activities]
     schools = sorted(d["school"].unique(), key=natural_key)
     panels = []
     for a in acts:
@@ -453,42 +473,48 @@ def dose_response(dose: pd.DataFrame, *, outcome: str, lang: str = "en", title=N
     fig, ax = plt.subplots(figsize=(max(6.0, 1.6 + 1.25 * len(bands)), 4.2),
                            layout="constrained")
     width = 0.6 / max(1, len(arms))
+    has_ci = {"ci_low", "ci_high"} <= set(d.columns) and d["ci_low"].notna().any()
     for k, a in enumerate(arms):
         sub = d[d["arm"].astype(str) == a]
         off = (k - (len(arms) - 1) / 2) * width
+        labelled = False
         for r in sub.to_dict("records"):
             xi = bands.index(r["band"]) + off
             y, lo, hi = (r.get(c, np.nan) for c in ("mean_change", "ci_low", "ci_high"))
-            sup = bool(r.get("suppressed", False)) if pd.notna(r.get("suppressed", False)) \
-                else False
+            sup = r.get("suppressed", False)
+            sup = bool(sup) if pd.notna(sup) else False
+            n = r.get("n")
+            if not sup and (pd.isna(n) or n == 0):
+                continue  # nobody of this arm received this dose
             if pd.isna(y) or sup:
                 ax.text(xi, 0, SUPPRESSED, ha="center", va="bottom", fontsize=9,
-                        color="#666666")
+                        color=colors[a])
                 continue
             if pd.notna(lo) and pd.notna(hi):
                 ax.plot([xi, xi], [lo, hi], color=colors[a], lw=2)
             ax.plot(xi, y, "o", color=colors[a], ms=7,
-                    label=_arm_name(a, lang, arm_labels) if r is sub.to_dict("records")[0]
-                    else None)
-            n = r.get("n")
+                    label=None if labelled else _arm_name(a, lang, arm_labels))
+            labelled = True
             if pd.notna(n):
                 ax.annotate(f"n={int(n)}", (xi, hi if pd.notna(hi) else y),
-                            textcoords="offset points", xytext=(0, 4), ha="center",
+                            textcoords="offset points", xytext=(0, 5), ha="center",
                             fontsize=7, color="#555555")
     ax.axhline(0, color="#444444", lw=0.8, ls="--")
-    ax.set_xticks(range(len(bands)), bands)
+    ax.set_xticks(range(len(bands)), [band_name(b, lang) for b in bands])
     ax.set_xlim(-0.6, len(bands) - 0.4)
     ax.set_xlabel(_t("dose_x", lang))
-    ylab = _t("dose_y", lang)
+    ax.set_ylabel(_t("dose_y" if has_ci else "dose_y_mean", lang))
     if better in ("higher", "lower"):
-        ylab += "\n" + _t("higher_better" if better == "higher" else "lower_better", lang)
-    ax.set_ylabel(ylab)
+        ax.text(0.01, 0.98, _t("higher_better" if better == "higher" else "lower_better", lang),
+                transform=ax.transAxes, ha="left", va="top", fontsize=8, color="#2a7a2a",
+                fontweight="bold")
     handles, labels_ = ax.get_legend_handles_labels()
     if labels_:
-        ax.legend(fontsize=8, frameon=True)
+        ax.legend(fontsize=8, frameon=True, loc="lower right")
     head = title or str(outcome)
     ax.set_title(f"{head}\n" + _wrap(_t("association", lang), 90), fontsize=10)
-    if min_cell and (d["mean_change"].isna().any() if len(d) else False):
+    if min_cell and (d["suppressed"].fillna(False).astype(bool).any() if "suppressed" in d
+                     else d["mean_change"].isna().any()):
         fig.text(0.01, 0.0, _t("suppressed_note", lang, k=int(min_cell)), fontsize=7,
                  color="#555555", va="bottom")
     return fig

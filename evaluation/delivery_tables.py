@@ -33,7 +33,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from analysis.delivery_figures import ACTIVITY_LABELS
+from analysis.delivery_figures import ACTIVITY_LABELS, band_name
 
 __all__ = [
     "PAGE",
@@ -675,8 +675,13 @@ def dose_bands_published(dose: pd.DataFrame, study, lang: str = "en", *,
     for c in ("n", "mean_change", "ci_low", "ci_high"):
         if c not in d:
             d[c] = np.nan
+    d["band_label"] = [{lg: band_name(b, lg) for lg in LANGS} for b in d["band"]]
+    keys = list(zip(d["outcome"].astype(str), d["arm"].astype(str)))
+    d["arm_label"] = [lab if i == 0 or k != keys[i - 1] else ""
+                      for i, (lab, k) in enumerate(zip(d["arm_label"], keys))]
     cols = [pt.ColumnSpec("arm_label", "Arm", "组别"),
-            pt.ColumnSpec("band", "Dose (share of the protocol met)", "剂量（达到方案要求的比例）"),
+            pt.ColumnSpec("band_label", "Dose (share of the protocol met)",
+                          "剂量（达到方案要求的比例）"),
             pt.ColumnSpec("n", "n", "人数", "count"),
             pt.ColumnSpec("mean_change", "Mean change (95% CI)", "平均变化（95% 置信区间）",
                           "estimate_ci", low="ci_low", high="ci_high")]
@@ -686,6 +691,9 @@ def dose_bands_published(dose: pd.DataFrame, study, lang: str = "en", *,
         notes_en=[TEXT["dose_bands"]["en"]], notes_zh=[TEXT["dose_bands"]["zh"]],
         row_groups="outcome_label", min_cell=min_cell, lang=lang)
 
+
+_DF_METHOD = {"bell_mccaffrey": "Bell–McCaffrey", "satterthwaite": "Satterthwaite",
+              "residual": "n − p"}
 
 _CACE_WHAT = {
     "cace_received": {"en": "Received the protocol (yes/no)", "zh": "接受了方案（是/否）"},
@@ -710,7 +718,8 @@ def cace_published(dose: pd.DataFrame, study, lang: str = "en", *,
                     if np.isfinite(_num(f)) and _num(f) < 10 else "")
                    for f in d["first_stage_f"]]
     d["df_text"] = [("" if not np.isfinite(_num(v)) else
-                     f"{_num(v):.1f}" + (f" ({m})" if isinstance(m, str) and m else ""))
+                     f"{_num(v):.1f}" + (f" ({_DF_METHOD.get(m, m)})" if isinstance(m, str) and m
+                                else ""))
                     for v, m in zip(d["df"], d.get("df_method", [None] * len(d)))]
     cols = [pt.ColumnSpec("what", "Dose received", "接受的剂量"),
             pt.ColumnSpec("estimate", "Complier effect (95% CI)", "依从者效果（95% 置信区间）",
@@ -945,23 +954,29 @@ def cace_text(study, dose: pd.DataFrame | None) -> dict:
     zh.append("依从者平均因果效应（CACE）以随机分配作为工具变量：它估计的是因为被分到项目组而接受了项目的"
               "儿童（依从者）的效果。它假定分配只通过实际接受的剂量影响结局（仅仅被分组不起作用），并且没有"
               "儿童因为被分到项目组反而没有接受项目。")
-    for r in rows.to_dict("records"):
-        f = _num(r.get("first_stage_f"))
-        what = _CACE_WHAT[str(r["analysis"])]
-        out = _outcome_label(study, r.get("outcome"), "en")
-        out_zh = _outcome_label(study, r.get("outcome"), "zh")
-        if not np.isfinite(f):
-            continue
-        if f < 10:
-            en.append(f"Warning: for {out} ({what['en'].lower()}) the first-stage F is {f:.1f}, "
-                      "under 10: assignment predicts the dose weakly, so this estimate is "
-                      "unreliable (biased towards the ordinary comparison, with intervals that "
-                      "can be misleading).")
-            zh.append(f"警告：{out_zh}（{what['zh']}）的第一阶段 F 为 {f:.1f}，低于 10：分配对剂量的预测很弱，"
-                      "这一估计不可靠（偏向普通比较，置信区间可能误导）。")
-        else:
-            en.append(f"For {out} ({what['en'].lower()}) the first-stage F is {f:.1f}.")
-            zh.append(f"{out_zh}（{what['zh']}）的第一阶段 F 为 {f:.1f}。")
+    strong_en, strong_zh = [], []
+    for oid, g in rows.groupby("outcome", sort=False):
+        out, out_zh = (_outcome_label(study, oid, lg) for lg in LANGS)
+        fs = [(str(a), _num(f)) for a, f in zip(g["analysis"], g["first_stage_f"])
+              if np.isfinite(_num(f))]
+        if fs:
+            strong_en.append(f"{out} " + " and ".join(
+                f"{f:.1f} ({_CACE_WHAT[a]['en'].lower()})" for a, f in fs))
+            strong_zh.append(f"{out_zh} " + "、".join(
+                f"{f:.1f}（{_CACE_WHAT[a]['zh']}）" for a, f in fs))
+        for a, f in fs:
+            if f < 10:
+                what = _CACE_WHAT[a]
+                en.append(f"Warning: for {out} ({what['en'].lower()}) the first-stage F is "
+                          f"{f:.1f}, under 10: assignment predicts the dose weakly, so this "
+                          "estimate is unreliable (biased towards the ordinary comparison of "
+                          "those who received more and less, with intervals that can mislead).")
+                zh.append(f"警告：{out_zh}（{what['zh']}）的第一阶段 F 为 {f:.1f}，低于 10：分配对剂量的"
+                          "预测很弱，这一估计不可靠（偏向接受多与接受少的儿童之间的普通比较，置信区间可能误导）。")
+    if strong_en:
+        en.insert(2, "First-stage F (how strongly assignment predicts the dose; under 10 is "
+                     "weak): " + "; ".join(strong_en) + ".")
+        zh.insert(2, "第一阶段 F（分配对剂量的预测强度；低于 10 为弱）：" + "；".join(strong_zh) + "。")
     if not len(rows):
         en.append("No complier effect could be estimated from this run's data.")
         zh.append("本次运行的数据无法估计依从者效果。")
