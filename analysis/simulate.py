@@ -82,6 +82,12 @@ from analysis.fake_identity import (
     school_places,
     student_ids,
 )
+from analysis.simulate_delivery import (
+    DeliverySpec,
+    SimulatedDelivery,
+    delivery_effects,
+    simulate_delivery,
+)
 from analysis.simulate_items import (
     OutcomeSpec,
     column_values,
@@ -102,6 +108,7 @@ from core.design import Design
 
 __all__ = [
     "DESIGNS",
+    "DeliverySpec",
     "ID_STYLES",
     "OutcomeSpec",
     "SimulatedStudy",
@@ -147,6 +154,8 @@ class SimulatedStudy:
         ``{outcome id: tuple of item columns}``.
     pii : tuple of str
         The personal-data columns.
+    delivery : analysis.simulate_delivery.SimulatedDelivery or None
+        Archives, contact log and doses (with ``simulate_study(..., delivery=...)``).
     """
 
     data: pd.DataFrame
@@ -155,6 +164,7 @@ class SimulatedStudy:
     design: Design
     items: dict = field(default_factory=dict)
     pii: tuple = PII_COLUMNS
+    delivery: SimulatedDelivery | None = None
 
 # ---------------------------------------------------------------------------
 # the checked arguments
@@ -672,9 +682,10 @@ def _design(p: _Plan) -> Design:
     )
 
 
-def _truth_outcomes(p: _Plan, params: list, rtr) -> dict:
+def _truth_outcomes(p: _Plan, params: list, rtr, arm_effects=None) -> dict:
     # the data's multipliers (analysis.simulate._assign); a design without arms has none
-    arm_effects = dict(zip(p.treat_arms, p.arm_mult)) if p.has_arm else None
+    if arm_effects is None:
+        arm_effects = dict(zip(p.treat_arms, p.arm_mult)) if p.has_arm else None
     stability = p.stability ** max(p.n_waves - 1, 1)
     return {o.id: outcome_truth(o, *params[k], stability, rtr, p.truth_draws,
                                 arm_effects=arm_effects)
@@ -789,6 +800,7 @@ def simulate_study(
     id_prefix: str = "LB",
     seed: int = 20240609,
     truth_draws: int = 200_000,
+    delivery: DeliverySpec | None = None,
 ) -> SimulatedStudy:
     """Simulate a school study with known truth.
 
@@ -866,6 +878,14 @@ def simulate_study(
         function of the arguments.
     truth_draws : int
         Monte Carlo draws per arm for the truth in scale units.
+    delivery : DeliverySpec, optional
+        Also simulate the program's delivery (:mod:`analysis.simulate_delivery`):
+        archives and a contact log, and an effect that grows with the dose: each
+        child's endline gets ``effect * share of protocol met`` instead of
+        ``effect``, so the outcomes' ``effect_*`` in the truth are intention-to-treat
+        effects and ``truth["delivery"]`` holds the dose truth (first stage, the
+        2SLS estimands, the complier effect). Drawn from a stream of its own: the
+        study without delivery is unchanged.
 
     Returns
     -------
@@ -898,14 +918,77 @@ def simulate_study(
     asg = _assign(p, st, streams["assignment"])
     cov = draw_covariates(streams["covariates"], st.grade_of, p.boys)
     thetas = _latent_traits(p, st, cov["risk"], asg, streams["latent"])
+    pii = None
+    sdel, arm_effects = None, None
+    if delivery is not None:
+        pii = fake_personal_data(streams["pii"], st.school_of, st.township_of_school,
+                                 st.county_of_school, cov["guardian_type"])
+        sdel, arm_effects = _deliver(p, st, asg, cov, pii, thetas, delivery)
     params, stores = _measure(p, thetas, streams)
     gone_from = _attrition(p, asg, st.n, streams["attrition"])
-    pii = fake_personal_data(streams["pii"], st.school_of, st.township_of_school,
-                             st.county_of_school, cov["guardian_type"])
+    if pii is None:
+        pii = fake_personal_data(streams["pii"], st.school_of, st.township_of_school,
+                                 st.county_of_school, cov["guardian_type"])
     data, latent = _frames(p, st, asg, cov, pii, stores, gone_from, thetas)
-    truth_out = _truth_outcomes(p, params, streams["truth"])
+    truth_out = _truth_outcomes(p, params, streams["truth"], arm_effects)
     followed = gone_from == p.n_waves  # not lost to attrition
     truth = _truth(p, st, asg, followed, truth_out)
+    if sdel is not None:
+        truth["delivery"] = _delivery_truth(p, sdel, truth_out)
     return SimulatedStudy(data=data, latent=latent, truth=truth, design=_design(p),
                           items={o.id: tuple(o.items) for o in p.outcomes if not o.is_column},
-                          pii=PII_COLUMNS)
+                          pii=PII_COLUMNS, delivery=sdel)
+
+
+def _deliver(p: _Plan, st: _Structure, asg: _Assignment, cov: dict, pii: dict, thetas: list,
+             spec: DeliverySpec):
+    """Simulate the delivery, and make the effect grow with the dose (``thetas`` and
+    ``asg.mult`` in place). Returns the delivery and the truth's arm multipliers."""
+    if not (p.has_arm or p.design == "pre_post"):
+        raise ValueError("a delivery needs a program: arms, or a pre_post design")
+    if not 0 <= spec.primary < len(p.outcomes):
+        raise ValueError("delivery.primary is not an outcome index")
+    o = p.outcomes[spec.primary]
+    sign = 1.0 if o.better == "higher" else -1.0
+    struggle = -sign * thetas[0][:, spec.primary]
+    program = asg.treated
+    delta_mult = np.where(program, asg.mult, p.arm_mult[0])
+    columns = {}
+    if p.has_arm:
+        columns["arm"] = asg.arm
+    columns.update({"county_id": st.county_id, "school_id": st.school_id,
+                    "class_id": st.class_id, "gender": np.where(cov["male"], "male", "female"),
+                    "age": cov["age"].astype("int64"), "guardian_type": cov["guardian_type"],
+                    "both_parents_away": cov["both_parents_away"].astype("int64"),
+                    "name": pii["name"]})
+    sdel = simulate_delivery(spec, ids=st.student_id, arm=asg.arm if p.has_arm else None,
+                             program=program, school=st.school_id, struggle=struggle,
+                             guardian_type=cov["guardian_type"],
+                             both_parents_away=cov["both_parents_away"], columns=columns,
+                             guardian_name=pii["guardian_name"], delta_mult=delta_mult,
+                             seed=p.seed)
+    new_mult = delta_mult * sdel.dose["share_met"].to_numpy()
+    effect_v = np.array([oc.effect for oc in p.outcomes])
+    for w in range(1, p.n_waves):
+        f = w / (p.n_waves - 1)
+        thetas[w] += (f * (new_mult - asg.mult))[:, None] * effect_v[None, :]
+    asg.mult = new_mult
+    pot = sdel.truth["potential"]
+    s1, s0 = pot["mean_share_if_program"], pot["mean_share_if_control"]
+    if p.has_arm:
+        arm_effects = {a: m * s1 - p.arm_mult[0] * s0 for a, m in zip(p.treat_arms, p.arm_mult)}
+    else:
+        arm_effects = {p.group: s1}
+    return sdel, arm_effects
+
+
+def _delivery_truth(p: _Plan, sdel: SimulatedDelivery, truth_out: dict) -> dict:
+    t = dict(sdel.truth)
+    first = p.arm_mult[0] if p.has_arm else 1.0
+    t["outcomes"] = {o.id: delivery_effects(o.effect * first, sdel.truth,
+                                            truth_out[o.id]["effect_scale"])
+                     for o in p.outcomes}
+    if not p.has_arm:
+        t["note_one_group"] = ("everybody is in the program: no instrument, no complier "
+                               "effect; the change includes delta * mean share")
+    return t

@@ -8,7 +8,10 @@ reverse keys and scales, and writes::
 
     study.yaml      design, instruments, data, missing codes, privacy.pii, outcomes, claims,
                     labels (of arms, waves, covariate levels, columns), seed
-    data/*.csv      raw files, one per wave
+    data/*.csv      raw files, one per wave; with ``delivery`` also the contact log
+                    (``contacts.csv``) and the child archives (``roster``, ``guardians``,
+                    ``parents``, ``mentors``), and study.yaml's ``archives``, ``contacts``
+                    and ``protocol`` keys (analysis.simulate_delivery)
     truth.json      the generating parameters and the true effects (analysis.simulate)
     README.md       what was simulated and what an analysis should find
 
@@ -41,6 +44,7 @@ import pandas as pd
 import yaml
 
 from analysis.simulate import OutcomeSpec, simulate_study
+from analysis.simulate_delivery import DELIVERY_PII, DeliverySpec
 from core.errors import WorkbenchError
 from survey.instrument_loader import load_instrument
 
@@ -49,6 +53,10 @@ __all__ = ["InstrumentPlan", "ColumnPlan", "SimulationPlan", "PRESETS", "INSTRUM
            "plan_from_options", "cli_options", "write_simulated_study"]
 
 MISSING_CODE = -9
+DELIVERY_LEVELS = ("none", "log", "archives", "roster")
+"""``--delivery``: none; ``log`` (a contact log and the protocol); ``archives`` (also the
+child archives: roster, guardians, parents, mentors); ``roster`` (archives, and the wave
+files leave out the covariates: they come from the roster)."""
 PII_NAME_ZH = "姓名"  # the name column as a platform export heads it
 
 
@@ -179,6 +187,7 @@ class SimulationPlan:
     incomplete: float = 0.0
     baseline_difference: float = 0.0
     arm_effects: tuple | None = None
+    delivery: str = "none"
 
     @property
     def has_arm(self) -> bool:
@@ -215,6 +224,10 @@ _THREE = (
     InstrumentPlan("rses", "total", "self_esteem", effect=0.1, reliability=0.80,
                    location=0.2, covariate_effect=-0.1),
 )
+# the county's program works through its delivery: these are the effects of the full protocol
+# (delta); a child gets delta times its share of the protocol met, so the average effect of
+# assignment (ITT) is about 0.78 of them (0.31, 0.16, 0.10 SD), close to the three above
+_THREE_DELIVERED = tuple(replace(ip, effect=e) for ip, e in zip(_THREE, (0.4, 0.2, round(0.4 / 3, 10))))
 # correlations of the latent traits in their own (scale) directions:
 # communication, loneliness (high = lonely), self-esteem
 _THREE_CORR = ((1.0, -0.4, 0.4), (-0.4, 1.0, -0.5), (0.4, -0.5, 1.0))
@@ -245,8 +258,8 @@ PRESETS = {
         design="cluster_randomized", schools=20, blocks=2, classes_per_school=(2, 4),
         students_per_school=(34, 46), grades=(4, 6), icc_school=0.05, icc_class=0.08,
         stability=0.6, attrition=0.10, attrition_ratio=13 / 7, item_missing=0.01, seed=20240609,
-        instruments=_THREE, trait_correlation=_THREE_CORR, platform_endline=True,
-        preset="county",
+        instruments=_THREE_DELIVERED, trait_correlation=_THREE_CORR, platform_endline=True,
+        preset="county", delivery="archives",
     ),
     "two-school": SimulationPlan(
         study_id="two-school-comparison",
@@ -339,7 +352,8 @@ def plan_from_options(preset: str | None = None, *, design=None, waves=None, arm
                       columns=None, outcomes=None, primary=None, effect=None, trend=None,
                       baseline_difference=None, attrition=None, attrition_ratio=None,
                       item_missing=None, incomplete=None, id_style=None, language=None,
-                      platform_endline=None, seed=None, truth_draws=None) -> SimulationPlan:
+                      platform_endline=None, seed=None, truth_draws=None,
+                      delivery=None) -> SimulationPlan:
     """The plan that ``workbench simulate`` options describe (``None``: not given).
 
     Starts from ``preset`` (or the generic plan: a cluster randomized trial of 20
@@ -356,6 +370,8 @@ def plan_from_options(preset: str | None = None, *, design=None, waves=None, arm
       :data:`ARM_LABELS`, control last; the second treatment arm gets half the effect).
     * ``clusters`` (schools) without ``blocks``: blocks = min(preset's blocks,
       schools // arms), at least 1.
+    * ``delivery``: one of :data:`DELIVERY_LEVELS` (the county preset has ``archives``);
+      needs a program (arms, or pre_post).
     * ``instruments``, ``columns``, ``outcomes``, ``primary``, ``effect``, ``trend``:
       the primary outcome (default: the preset's, or the first outcome of a new
       ``instruments``/``columns`` list) gets ``effect`` (default: the preset's,
@@ -417,8 +433,14 @@ def plan_from_options(preset: str | None = None, *, design=None, waves=None, arm
               "baseline_difference": baseline_difference, "attrition": attrition,
               "attrition_ratio": attrition_ratio, "item_missing": item_missing,
               "incomplete": incomplete, "id_style": id_style, "language": language,
-              "platform_endline": platform_endline, "seed": seed, "truth_draws": truth_draws}
-    return replace(plan, **{k: v for k, v in direct.items() if v is not None})
+              "platform_endline": platform_endline, "seed": seed, "truth_draws": truth_draws,
+              "delivery": delivery}
+    if delivery is not None and delivery not in DELIVERY_LEVELS:
+        raise _bad(f"--delivery must be one of {DELIVERY_LEVELS}")
+    plan = replace(plan, **{k: v for k, v in direct.items() if v is not None})
+    if plan.delivery != "none" and not (plan.has_arm or plan.design == "pre_post"):
+        raise _bad("--delivery needs a program: arms, or a pre_post design")
+    return plan
 
 
 def plan_from_preset(preset: str | None = None, **overrides) -> SimulationPlan:
@@ -492,6 +514,7 @@ _OPTIONS = (
     ("--id-style", "id_style", lambda p: p.id_style),
     ("--language", "language", lambda p: p.language),
     ("--platform-endline", "platform_endline", lambda p: p.platform_endline),
+    ("--delivery", "delivery", lambda p: p.delivery),
 )
 
 
@@ -703,10 +726,41 @@ def _items_as_codes(df, items):
     return out
 
 
+def _delivery_spec(plan: SimulationPlan, specs) -> DeliverySpec | None:
+    """The delivery of a plan (``None`` without): the primary outcome drives the triggers."""
+    if plan.delivery == "none":
+        return None
+    prim = plan.primary.outcome if plan.primary is not None else specs[0].id
+    index = next(k for k, sp in enumerate(specs) if sp.id == prim)
+    return DeliverySpec(primary=index, archives=plan.delivery in ("archives", "roster"),
+                        roster_only_covariates=plan.delivery == "roster")
+
+
+_COVARIATES = ["gender", "age", "guardian_type", "both_parents_away"]
+DELIVERY_FILES = {"roster": "data/roster.csv", "guardians": "data/guardians.csv",
+                  "parents": "data/parents.csv", "mentors": "data/mentors.csv"}
+CONTACTS_FILE = "data/contacts.csv"
+
+
+def _write_delivery(tmp: Path, plan: SimulationPlan, sim) -> None:
+    """The contact log and (with archives) the four archive tables, UTF-8 CSV."""
+    d = sim.delivery
+    idc = sim.design.id
+    _write_csv(d.contacts.rename(columns={"id": idc}), tmp / CONTACTS_FILE)
+    if plan.delivery not in ("archives", "roster"):
+        return
+    roster = d.roster.rename(columns={"id": idc})
+    keep = _columns(sim, plan) + _COVARIATES + ["name"]
+    _write_csv(roster[[c for c in keep if c in roster.columns]], tmp / DELIVERY_FILES["roster"])
+    for name in ("guardians", "parents", "mentors"):
+        _write_csv(getattr(d, name).rename(columns={"id": idc}), tmp / DELIVERY_FILES[name])
+
+
 def _write_files(tmp: Path, plan: SimulationPlan, sim, uses) -> dict:
     data = sim.data
     design_cols = _columns(sim, plan)
-    cov_cols = ["gender", "age", "guardian_type", "both_parents_away"]
+    # the roster level: the covariates are in the roster only (not repeated in each wave)
+    cov_cols = [] if plan.delivery == "roster" else list(_COVARIATES)
     pii_cols = list(sim.pii)
     all_items = [i for _, inst, _ in uses for i in inst.item_ids]
     value_cols = [c.column for c in plan.columns]  # blank when missing (not a missing code)
@@ -742,6 +796,8 @@ def _write_files(tmp: Path, plan: SimulationPlan, sim, uses) -> dict:
         for c in value_cols:
             out[c] = e[c].to_numpy()
         _write_csv(pd.DataFrame(out), tmp / name, encoding="gbk", lineterminator="\r\n")
+    if plan.delivery != "none":
+        _write_delivery(tmp, plan, sim)
     return {"files": files, "items_map": items_map}
 
 
@@ -778,6 +834,8 @@ def _study_yaml(plan, sim, uses, written) -> str:
         study["outcomes"].append(o)
     if plan.claims:
         study["claims"] = [dict(c) for c in plan.claims]
+    if plan.delivery != "none":
+        _delivery_yaml(study, plan, sim)
     study["labels"] = _labels_yaml(plan, sim)
     study["analysis"] = {"alpha": 0.05, "adjust": "holm", "seed": int(plan.seed)}
     study["notes"] = ("Simulated with `workbench simulate` (analysis.simulate.simulate_study); "
@@ -791,6 +849,19 @@ def _study_yaml(plan, sim, uses, written) -> str:
             f"# Re-create: workbench simulate DIR {_cli_args(plan)}\n")
     return head + yaml.safe_dump(study, allow_unicode=True, sort_keys=False, width=100,
                                  default_flow_style=None)
+
+
+def _delivery_yaml(study: dict, plan: SimulationPlan, sim) -> None:
+    """``archives``, ``contacts``, ``protocol`` (issue 14) and their personal columns."""
+    if plan.delivery in ("archives", "roster"):
+        study["archives"] = {k: {"path": v} for k, v in DELIVERY_FILES.items()}
+    study["contacts"] = [{"path": CONTACTS_FILE}]
+    protocol = DeliverySpec().protocol_yaml()  # the calendar and rules do not depend on the plan
+    if plan.has_arm:
+        protocol["arms"] = list(plan.arms[:-1])
+    study["protocol"] = protocol
+    pii = study["privacy"]["pii"]
+    study["privacy"]["pii"] = pii + [c for c in DELIVERY_PII if c not in pii]
 
 
 def _truth_json(plan, sim, uses) -> str:
@@ -819,7 +890,18 @@ def _truth_json(plan, sim, uses) -> str:
     truth["plan"] = {"preset": plan.preset, "cli": _cli_args(plan),
                      "platform_endline": plan.platform_endline,
                      "missing_code": MISSING_CODE}
-    truth["notes"] = [
+    notes_delivery = ([
+        "delivery: the effect grows with the dose. effect_beneficial_sd is delta, the effect of "
+        "the full protocol; effect_latent_sd and effect_scale are intention-to-treat effects "
+        "(delta times the difference in mean share of the protocol met between the arms, "
+        "delivery.potential.first_stage_share; effect_scale by Monte Carlo at that average "
+        "latent shift). delivery.outcomes gives the 2SLS estimands (dose = share: ITT / "
+        "first_stage_share = delta; dose = received: ITT / first_stage_received) and the "
+        "average effect among compliers of 'received' (delta times their mean gain in share), "
+        "in latent SD and scale units. The potential shares of every child (in and out of "
+        "the program, with common random numbers) define these sample quantities."]
+        if plan.delivery != "none" else [])
+    truth["notes"] = notes_delivery + [
         "effect_latent_sd: true average treatment effect on the latent trait, in the scale's own "
         "direction (negative lowers the score), in SD units of the control population.",
         "effect_scale: the same effect on the scale score (instrument.scale, as scored by the "
@@ -832,7 +914,10 @@ def _truth_json(plan, sim, uses) -> str:
         "share_*_treated: expected share of treated students who look improved between waves "
         "(any increase; reliable change index > 1.96 using alpha_expected).",
         "Personal data (names, pinyin, phones 170-0xxx-xxxx/171-0xxx-xxxx, addresses, guardian "
-        "names) are fake and unique per student.",
+        "names) are fake and unique per student."
+        + (" The archives' guardian phones (172-0xxx-xxxx), parents' names and phones "
+           "(173-0xxx-xxxx) and the mentors' names are fake too." if plan.delivery != "none"
+           else ""),
     ]
     if plan.columns:
         truth["notes"].append(
@@ -1009,8 +1094,84 @@ def _readme(plan, sim, uses) -> str:
                      + ", with the students' personal data (declared in `privacy.pii`)"
                      + ("; the last wave as a GBK platform export" if plan.platform_endline
                         and len(plan.waves) > 1 else "") + ".")
+    if plan.delivery != "none":
+        lines += _readme_delivery_files(plan)
     lines += ["- `truth.json`: the generating parameters and the true effects.", ""]
+    if plan.delivery != "none":
+        lines += _readme_delivery(plan, sim)
     return "\n".join(lines)
+
+
+def _readme_delivery_files(plan) -> list:
+    out = [f"- `{CONTACTS_FILE}`: the contact log (活动记录), one row per contact: child id, date, "
+           "activity (`home_visit`, `phone_call`, `letter`, `counselling`, `home_attendance`), "
+           "mentor id, 五必访 trigger (`mood`, `illness`, `grades`, `lateness`, `conflict`), "
+           "duration in minutes, and the mentor's name (personal, declared in `privacy.pii`)."]
+    if plan.delivery in ("archives", "roster"):
+        out += [f"- `{DELIVERY_FILES['roster']}`: the roster (儿童档案), one row per child: arm, "
+                "school, class, covariates, name"
+                + (" (the wave files do not repeat the covariates: they come from here)"
+                   if plan.delivery == "roster" else "") + ".",
+                f"- `{DELIVERY_FILES['guardians']}`: temporary guardians with the dates of the "
+                "guardianship (`to` empty = current); some children change guardian during the "
+                "year. Names and phone numbers are personal.",
+                f"- `{DELIVERY_FILES['parents']}`: father and mother: `migrant` (works away, 1/0), "
+                "`call_frequency` of a migrant parent, `work_city`; names and phone numbers are "
+                "personal.",
+                f"- `{DELIVERY_FILES['mentors']}`: mentor assignment periods (结对): a mentor who "
+                "left after the spring term hands the children over on 1 September; mentor "
+                "names are personal."]
+    return out
+
+
+def _readme_delivery(plan, sim) -> list:
+    d = sim.truth["delivery"]
+    pot = d["potential"]
+    lines = ["## Program delivery (known truth)", "",
+             "The protocol (`protocol:` in study.yaml, 三个一): a home visit and a phone call "
+             f"each month and a letter each term: {d['protocol_cells_per_child']} rule-periods "
+             "per child (March-June and September-December; no visits are expected in the "
+             "summer break), and a home visit within 3 days of a 五必访 trigger. At most "
+             f"{DeliverySpec().max_children_per_mentor} children per mentor.", "",
+             "How well it was delivered varies by school and by mentor (random effects); about "
+             f"{d['non_compliance']['never_reached_share']:.0%} of the program's children were "
+             "hardly reached (non-compliance); children who struggle at baseline have more "
+             "五必访 triggers and so more visits; "
+             + (f"{d['non_compliance']['control_contaminated_share']:.0%} of the control "
+                "children got program contacts (contamination). "
+                if d["non_compliance"].get("control_contaminated_share") is not None else "")
+             + f"Some mentors left after the spring term ({d['mentors']['left_after_spring']}); "
+             f"the largest load in the autumn is {d['mentors']['max_children_autumn']} children.",
+             "", "| arm | children | mean share of the protocol met | received it (share >= "
+             f"{DeliverySpec().received_share}) | any contact |", "|---|---|---|---|---|"]
+    for a, v in d["by_arm"].items():
+        lines.append(f"| {a} | {v['children']} | {v['share_met_mean']:.3f} | "
+                     f"{v['received_share']:.3f} | {v['any_contact_share']:.3f} |")
+    lines += ["", "**The effect grows with the dose**: a child's endline gets the outcome's "
+              "full-protocol effect (delta) times the child's share of the protocol met, in "
+              "every arm. So the outcome effects in the table above are intention-to-treat "
+              "effects (delta times the difference in mean share between the arms, "
+              f"{pot['first_stage_share']:.3f}), and:", ""]
+    if plan.has_arm:
+        lines += ["| outcome | delta (latent SD) | ITT (scale) | 2SLS estimand, dose = share "
+                  "(scale) | 2SLS estimand, dose = received (scale) | complier effect "
+                  "(scale) |", "|---|---|---|---|---|---|"]
+        for oid, o in d["outcomes"].items():
+            if oid not in {op.outcome for op in plan.outcome_plans}:
+                continue
+            lines.append(f"| {oid} | {o['delta_full_protocol_latent_sd']:+.3f} | "
+                         f"{o['itt_scale']:+.4f} | {o['iv_estimand_share_scale']:+.4f} | "
+                         f"{o['iv_estimand_received_scale']:+.4f} | "
+                         f"{o['complier_effect_received_scale']:+.4f} |")
+        lines += ["", "With the share as the dose, two-stage least squares (assignment as the "
+                  "instrument) targets ITT / first stage = the effect of the full protocol. With "
+                  "the binary 'received the protocol' it targets ITT / (difference in the share "
+                  f"who received it, {pot['first_stage_received']:.3f}), which is larger than "
+                  "the average effect among the compliers (children who receive the protocol "
+                  "when, and only when, assigned to it): children below the threshold also got "
+                  "part of the effect. truth.json (`delivery`) records how each was computed.",
+                  ""]
+    return lines
 
 
 def write_simulated_study(folder, plan: SimulationPlan, *, force: bool = False):
@@ -1059,7 +1220,8 @@ def write_simulated_study(folder, plan: SimulationPlan, *, force: bool = False):
             trait_correlation=plan.trait_correlation, waves=plan.waves,
             arms=plan.arms if plan.design != "pre_post" else plan.arms[:1] or ("all",),
             arm_effects=plan.arm_effects, cluster_levels=plan.cluster_levels,
-            id_style=plan.id_style, seed=plan.seed, truth_draws=plan.truth_draws)
+            id_style=plan.id_style, seed=plan.seed, truth_draws=plan.truth_draws,
+            delivery=_delivery_spec(plan, specs))
     except ValueError as err:
         raise WorkbenchError("SIMULATE_BAD_PARAMETERS", str(err)) from None
     folder.parent.mkdir(parents=True, exist_ok=True)

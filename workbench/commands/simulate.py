@@ -15,7 +15,8 @@ import sys
 _KEYS = ("design", "waves", "arms", "clusters", "blocks", "per_cluster", "classes",
          "cluster_levels", "icc", "icc_class", "instruments", "columns", "outcomes", "primary",
          "effect", "trend", "baseline_difference", "attrition", "attrition_ratio", "item_missing",
-         "incomplete", "id_style", "language", "platform_endline", "seed", "truth_draws")
+         "incomplete", "id_style", "language", "platform_endline", "seed", "truth_draws",
+         "delivery")
 
 
 def plan_from_args(args):
@@ -32,7 +33,8 @@ def plan_from_args(args):
     """
     from workbench.study_writer import plan_from_options
 
-    return plan_from_options(args.preset, **{k: getattr(args, k) for k in _KEYS})
+    # getattr: a parser without --delivery (an older workbench.cli) leaves it to the preset
+    return plan_from_options(args.preset, **{k: getattr(args, k, None) for k in _KEYS})
 
 
 def main(args) -> int:
@@ -50,6 +52,18 @@ def main(args) -> int:
         print(f"  {oid}: true effect {o['effect_latent_sd']:+.2f} SD = "
               f"{o['effect_scale']:+.4f} {'column units' if 'column' in o else 'scale units'} "
               f"(MC SE {o['effect_scale_mc_se']:.4f})")
+    if sim.delivery is not None:
+        d = t["delivery"]
+        arms = ", ".join(f"{a} {v['share_met_mean']:.2f} (received {v['received_share']:.0%})"
+                         for a, v in d["by_arm"].items())
+        print(f"  delivery ({plan.delivery}): {d['contacts']['rows']} contacts; mean share of the "
+              f"protocol met: {arms}")
+        prim = plan.primary.outcome if plan.primary is not None else None
+        if prim in d["outcomes"] and plan.has_arm:
+            o = d["outcomes"][prim]
+            print(f"  {prim}: full protocol {o['delta_full_protocol_latent_sd']:+.2f} SD; "
+                  f"2SLS estimand with the share as dose {o['iv_estimand_share_scale']:+.4f}, "
+                  f"with 'received' {o['iv_estimand_received_scale']:+.4f} scale units")
     if plan.has_arm and plan.baseline_difference:
         print(f"  not randomized: the program's groups start {plan.baseline_difference:+.2f} SD "
               "(beneficial direction) from the comparison group, at every wave")
