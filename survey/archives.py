@@ -404,7 +404,7 @@ def _roster(run: ProgramRun, src) -> tuple[pd.DataFrame, set | None]:
             numbers = pd.to_numeric(col.str.strip(), errors="coerce")
             if kind == "numeric" or (kind is None and c in study.design.covariates
                                      and numbers.notna().sum() == col.notna().sum() > 0):
-                col = numbers  # read as the survey data read it (survey.ingest._read_columns)
+                col = numbers.astype("float64")  # as survey.ingest reads covariates
             out[c] = col
     return out.loc[keep].reset_index(drop=True), set(pseud[~bad].dropna())
 
