@@ -41,8 +41,9 @@ causal status differs and is stated in the ``causal_status`` column:
     Control children with any logged program contact (``band = "any_contact"``, ``n``
     the count, ``estimate`` its share of the control children with a dosage row).
 
-Other designs get no CACE rows; :func:`cace_not_applicable` gives the reason in both
-languages and :func:`dose_table` stores it in ``table.attrs["cace_reason"]`` (``None``
+Other designs get no CACE rows; a one-group design (``pre_post``, no arm) gets its dose
+bands with ``arm`` NaN and no contamination row. :func:`cace_not_applicable` gives the
+reason in both languages and :func:`dose_table` stores it in ``table.attrs["cace_reason"]`` (``None``
 when the CACE rows are there).
 
 Dose coding: a child of whom the protocol expected nothing (``share_met`` NaN: no time
@@ -89,7 +90,12 @@ _NOT_RANDOM = {
     "zh": ("未估计依从者平均因果效应：{type_zh}设计的分组并非随机分配，"
            "因此不能以分组作为实际接受剂量的工具变量。"),
 }
-_TYPE_ZH = {"cross_sectional": "横断面", "pre_post": "单组前后测", "controlled": "非随机对照"}
+_NO_GROUPS = {
+    "en": ("No complier effect is estimated: a one-group study has no randomized comparison "
+           "group, so nothing can serve as an instrument for the dose received."),
+    "zh": "未估计依从者平均因果效应：单组研究没有随机分配的对照组，因此没有可作为实际接受剂量之工具变量的分组。",
+}
+_TYPE_ZH = {"cross_sectional": "横断面", "controlled": "非随机对照"}
 
 
 def cace_not_applicable(design) -> dict[str, str] | None:
@@ -107,6 +113,8 @@ def cace_not_applicable(design) -> dict[str, str] | None:
     """
     if design.type in CACE_DESIGNS:
         return None
+    if design.type == "pre_post" or design.arm is None:
+        return dict(_NO_GROUPS)
     return {"en": _NOT_RANDOM["en"].format(type=design.type.replace("_", "-")),
             "zh": _NOT_RANDOM["zh"].format(type_zh=_TYPE_ZH.get(design.type, design.type))}
 
@@ -213,9 +221,13 @@ def _band_rows(w: pd.DataFrame, design, oid: str, labels: list[str], min_cell: i
     change = (w["_y"] - w["_y0"]) if has_b else w["_y"]
     measure = "change" if has_b else "level"
     ok = change.notna()
-    frame = pd.DataFrame({"arm": w[design.arm].astype(str), "band": w["_band"], "v": change})[ok]
+    arm = w[design.arm].astype(str) if design.arm else pd.Series("", index=w.index)
+    frame = pd.DataFrame({"arm": arm, "band": w["_band"], "v": change})[ok]
     rows = []
-    arms = [str(design.control)] + sorted(set(frame["arm"]) - {str(design.control)})
+    if design.arm is None:  # one group (pre_post): its bands, arm NaN
+        arms = [""]
+    else:
+        arms = [str(design.control)] + sorted(set(frame["arm"]) - {str(design.control)})
     for a in arms:
         sub = frame[frame["arm"] == a]
         stats_ = sub.groupby("band")["v"].agg(["size", "mean"])
@@ -223,8 +235,8 @@ def _band_rows(w: pd.DataFrame, design, oid: str, labels: list[str], min_cell: i
         for b in labels:
             n = int(stats_.loc[b, "size"]) if b in stats_.index else 0
             m = float(stats_.loc[b, "mean"]) if n else np.nan
-            block.append(_row(analysis="dose_band", outcome=oid, arm=a, band=b, n=n, mean_change=m,
-                              measure=measure))
+            block.append(_row(analysis="dose_band", outcome=oid, arm=a or np.nan, band=b, n=n,
+                              mean_change=m, measure=measure))
         small = [r for r in block if 0 < r["n"] < min_cell]
         if len(small) == 1:
             # complementary suppression: the arm's total and mean are published elsewhere,
@@ -368,8 +380,8 @@ def dose_table(
     >>> tab.attrs["cace_reason"] is None
     True
     """
-    if design.arm is None or design.control is None:
-        raise ValueError("the dose table needs a design with an arm column and a control arm")
+    if design.arm is not None and design.control is None:
+        raise ValueError("the dose table needs the control arm's label (design.control)")
     for c in (design.id, "share_met", "received", "any_contact"):
         if c not in dosage.columns:
             raise ValueError(f"dosage table: column {c!r} missing (expected {design.id!r}, 'arm', "
@@ -403,7 +415,7 @@ def dose_table(
                 set(w[design.arm].dropna().astype(str)) - {str(design.control)})
             rows += _cace_rows(w, design, oid, program, alpha, notes)
     arm_col = "arm" if "arm" in dosage.columns else design.arm
-    if arm_col in dosage.columns:
+    if design.arm is not None and arm_col in dosage.columns:
         cont = contamination(dosage, arm=arm_col, control=design.control)
         for _, r in cont[cont["arm"] == str(design.control)].iterrows():
             k, n = int(r["n_with_contacts"]), int(r["n"])

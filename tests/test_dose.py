@@ -248,3 +248,13 @@ def test_with_the_fidelity_dosage_table():
     assert {"cace_received", "cace_share", "contamination"} <= set(tab["analysis"])
     bands = tab[tab["analysis"] == "dose_band"]
     assert bands["n"].sum() == len(kids)
+
+
+def test_one_group_design_gets_bands_only():
+    scores, dosage = _trial(seed=9)
+    scores = scores[scores["arm"] == "program"]
+    design = Design(type="pre_post", id="id", waves=("t0", "t1"), clusters=("school",))
+    tab = dose_table(scores, dosage, design, "score")
+    assert set(tab["analysis"]) == {"dose_band"} and tab["arm"].isna().all()
+    assert tab["n"].sum() == scores["id"].nunique()
+    assert "one-group" in tab.attrs["cace_reason"]["en"] and "单组" in tab.attrs["cace_reason"]["zh"]
