@@ -94,6 +94,8 @@ __all__ = [
     "Headline",
     "badge",
     "causal_banner",
+    "delivery_facts",
+    "delivery_sentences",
     "estimand_of",
     "evalue_sentence",
     "family_note",
@@ -739,6 +741,12 @@ class Headline:
         the cautious class) and the WWC explanations (cautious boundary).
     counts : dict
         ``rows_read, rows_quarantined, rows_clean`` (rows analysed), ``errors, warnings``.
+    delivery : dict or None
+        Program delivery (:func:`delivery_facts`, from ``tables/fidelity.csv`` and
+        ``tables/dose.csv``): ``shares`` (activity -> share of expected child-periods met),
+        ``n_children``, ``received`` (share of program children who received the protocol),
+        ``received_share`` (the threshold) and ``cace`` (the primary outcome's complier
+        effect row, or None); None without a fidelity table.
     """
 
     study_id: str
@@ -754,6 +762,7 @@ class Headline:
     counts: dict
     has_effects: bool = True
     notes: list = field(default_factory=list)
+    delivery: dict | None = None
 
     # -- sentences
     @property
@@ -971,6 +980,11 @@ class Headline:
                 + (f", {clean} kept for analysis" if clean is not None else "")
                 + " (one row per child and wave).")
 
+    def delivery_sentences(self, lang: str) -> list[str]:
+        """The program-delivery lines (:func:`delivery_sentences`); none without
+        ``tables/fidelity.csv``."""
+        return delivery_sentences(self.delivery, lang)
+
     def headline_sentences(self, lang: str) -> list[str]:
         """The headline as sentences in ``lang`` (``"en"`` or ``"zh"``): banner, one per
         outcome, one per claim, attrition, counts.
@@ -989,6 +1003,7 @@ class Headline:
             out.append("本次运行没有效果估计（没有效果表）。" if lang == "zh" else
                        "This run has no effect estimates (no effects table).")
         out += [self.outcome_sentence(r, lang) for _, r in self.table.iterrows()]
+        out += self.delivery_sentences(lang)
         out += [self.claim_sentence(r, lang) for _, r in self.claims.iterrows()]
         for s in (self.attrition_sentence(lang), self.counts_sentence(lang)):
             if s:
@@ -1050,7 +1065,9 @@ def headline(run_dir, *, counts: dict | None = None, study=None) -> Headline:
         banner=_banner(study.design, table), table=table,
         claims=_claim_rows(_read_csv(run_dir / "tables" / "claims.csv"), study),
         attrition=_attrition(_read_csv(run_dir / "tables" / "attrition.csv"), study.design),
-        counts=_counts(run_dir, counts), has_effects=effects is not None)
+        counts=_counts(run_dir, counts), has_effects=effects is not None,
+        delivery=delivery_facts(_read_csv(run_dir / "tables" / "fidelity.csv"),
+                                _read_csv(run_dir / "tables" / "dose.csv"), study))
 
 
 BASELINE_BOUND = 0.25
@@ -1136,6 +1153,141 @@ def _banner(design, table: pd.DataFrame) -> dict | None:
             banner[lg] = (banner[lg] + ("" if lg == "zh" else " ")
                           + ("" if lg == "zh" else " ").join(extra))
     return banner
+
+
+_ACTIVITY = {
+    "home_visit": {"en": ("home visits", "home visit"), "zh": "家访"},
+    "phone_call": {"en": ("phone calls to the parents", "phone call"), "zh": "给父母打电话"},
+    "letter": {"en": ("letters", "letter"), "zh": "书信"},
+    "video_call": {"en": ("video calls", "video call"), "zh": "视频通话"},
+    "counselling": {"en": ("counselling sessions", "counselling session"), "zh": "心理辅导"},
+    "home_attendance": {"en": ("children's home sessions", "children's home session"),
+                        "zh": "留守儿童之家活动"},
+}
+
+
+def _is_true(v) -> bool:
+    if isinstance(v, str):
+        return v.strip().lower() in ("true", "1", "yes")
+    try:
+        return bool(v) and not (isinstance(v, float) and math.isnan(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def delivery_facts(fidelity: pd.DataFrame | None, dose: pd.DataFrame | None, study
+                   ) -> dict | None:
+    """What the headline says about program delivery, from ``tables/fidelity.csv``
+    (:func:`analysis.fidelity.fidelity_summary`; ``section == "summary"``, every program
+    child) and ``tables/dose.csv`` (:func:`analysis.dose.dose_table`; the primary outcome's
+    ``cace_received`` row, the first program arm). ``None`` without a fidelity table (a
+    study without a contact log or protocol): no line.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> fs = pd.DataFrame({"section": "summary", "activity": ["home_visit", "all"],
+    ...                    "level": "overall", "group": "all", "period": "all",
+    ...                    "measure": ["child_periods", "children_received"],
+    ...                    "n_children": [40, 40], "share_met": [0.7, 0.5]})
+    >>> s = NS(outcomes=[NS(id="y", primary=True)], protocol=NS(received_share=0.8))
+    >>> f = delivery_facts(fs, None, s)
+    >>> f["shares"], f["received"], f["cace"]
+    ({'home_visit': 0.7}, 0.5, None)
+    """
+    if fidelity is None or not len(fidelity) or "section" not in fidelity:
+        return None
+    s = fidelity[(fidelity["section"].astype(str) == "summary")
+                 & (fidelity["level"].astype(str) == "overall")]
+    per = s[s["measure"].astype(str) == "child_periods"]
+    shares = {str(a): float(v) for a, v in zip(per["activity"], per["share_met"])
+              if str(a) != "all" and pd.notna(v)}
+    rec = s[(s["measure"].astype(str) == "children_received")
+            & (s["activity"].astype(str) == "all")]
+    received = float(rec["share_met"].iloc[0]) if len(rec) and pd.notna(
+        rec["share_met"].iloc[0]) else math.nan
+    n = float(rec["n_children"].iloc[0]) if len(rec) and pd.notna(
+        rec["n_children"].iloc[0]) else math.nan
+    cace = None
+    if dose is not None and len(dose) and "analysis" in dose:
+        prim = [o.id for o in study.outcomes if getattr(o, "primary", False)] or \
+            [o.id for o in study.outcomes][:1]
+        rows = dose[(dose["analysis"].astype(str) == "cace_received")
+                    & dose["outcome"].astype(str).isin(prim)]
+        if len(rows):
+            r = rows.iloc[0]
+            cace = {k: (r[k] if k in r else math.nan) for k in
+                    ("outcome", "arm", "estimate", "ci_low", "ci_high", "p_value",
+                     "first_stage_f", "n")}
+            cace["label_en"] = _outcome_labels(study, r["outcome"]).get("en", r["outcome"])
+            cace["label_zh"] = _outcome_labels(study, r["outcome"]).get("zh", r["outcome"])
+    protocol = getattr(study, "protocol", None)
+    return {"shares": shares, "received": received, "n_children": n, "cace": cace,
+            "received_share": float(getattr(protocol, "received_share", 0.8) or 0.8)}
+
+
+def delivery_sentences(facts: dict | None, lang: str) -> list[str]:
+    """The headline's program-delivery lines in ``lang``: "Delivered as designed: X% of
+    expected home visits ..." and, when ``tables/dose.csv`` has it, the complier average
+    causal effect of the primary outcome with its first-stage F (a warning under 10).
+    Empty without delivery facts.
+
+    Examples
+    --------
+    >>> f = {"shares": {"home_visit": 0.7023, "letter": 0.5}, "received": 0.5151,
+    ...      "n_children": 396, "received_share": 0.8, "cace": None}
+    >>> delivery_sentences(f, "en")[0]
+    'Delivered as designed: 70% of expected home visits were made (letters 50%); 52% of the 396 program children received at least 80% of the protocol.'
+    >>> delivery_sentences(f, "zh")[0]
+    '按方案落实情况：应开展的家访落实了70%（书信50%）；项目组396名儿童中52%接受了至少80%的方案。'
+    >>> delivery_sentences(None, "en")
+    []
+    """
+    if not facts or not facts.get("shares"):
+        return []
+    zh = lang == "zh"
+    items = list(facts["shares"].items())
+    first, x = items[0]
+    rest = items[1:]
+    name = _ACTIVITY.get(first, {"en": (first, first), "zh": first})
+    if zh:
+        s = f"按方案落实情况：应开展的{name['zh']}落实了{_pct(x)}"
+        if rest:
+            s += "（" + "，".join(f"{_ACTIVITY.get(a, {'zh': a})['zh']}{_pct(v)}"
+                                 for a, v in rest) + "）"
+    else:
+        s = f"Delivered as designed: {_pct(x)} of expected {name['en'][0]} were made"
+        if rest:
+            s += " (" + ", ".join(f"{_ACTIVITY.get(a, {'en': (a, a)})['en'][0]} {_pct(v)}"
+                                  for a, v in rest) + ")"
+    rec, n, k = facts.get("received"), facts.get("n_children"), facts.get("received_share")
+    if rec is not None and math.isfinite(rec) and n is not None and math.isfinite(n):
+        s += (f"；项目组{int(n)}名儿童中{_pct(rec)}接受了至少{_pct(k)}的方案。" if zh else
+              f"; {_pct(rec)} of the {int(n)} program children received at least {_pct(k)} of "
+              "the protocol.")
+    else:
+        s += "。" if zh else "."
+    out = [s]
+    c = facts.get("cace")
+    if c and math.isfinite(float(c.get("estimate", math.nan))):
+        f = float(c.get("first_stage_f", math.nan))
+        est, lo, hi = (fmt_estimate(float(c[k])) for k in ("estimate", "ci_low", "ci_high"))
+        label = c["label_zh"] if zh else c["label_en"]
+        ftxt = f"{f:.1f}" if math.isfinite(f) else "–"
+        if zh:
+            t = (f"对接受了方案的儿童（依从者平均因果效应，以随机分配为工具变量）：{label}的效果为 {est} 分"
+                 f"（95%置信区间 {lo} 至 {hi}；{_p_eq(float(c['p_value']))}；第一阶段F = {ftxt}）。")
+            if math.isfinite(f) and f < 10:
+                t += "第一阶段F低于10：分配对剂量的预测很弱，这一估计不可靠。"
+        else:
+            t = (f"For the children who received the protocol (complier average causal effect, "
+                 f"random assignment as the instrument): {label} {est} points (95% CI {lo} to "
+                 f"{hi}; {_p_eq(float(c['p_value']))}; first-stage F = {ftxt}).")
+            if math.isfinite(f) and f < 10:
+                t += (" The first-stage F is under 10: assignment predicts the dose weakly, so "
+                      "this estimate is unreliable.")
+        out.append(t)
+    return out
 
 
 def write_summary(h: Headline, target) -> Path:

@@ -510,3 +510,81 @@ def test_non_randomized_groups_unequal_on_the_outcome_at_baseline_get_a_caveat(t
     (run / "tables" / "balance.csv").replace(run_r / "tables" / "balance.csv")
     h = headline(run_r)
     assert all("not equivalent" not in h.outcome_sentence(r, "en") for _, r in h.table.iterrows())
+
+
+# --- program delivery (issue 14): a line from tables/fidelity.csv, a CACE line from dose.csv
+
+
+def _fidelity(home=0.7029671717, phone=0.7231691919, received=0.5151515152):
+    rows = []
+    for act, share in (("home_visit", home), ("phone_call", phone), ("all", 0.71)):
+        rows.append({"section": "summary", "activity": act, "level": "overall", "group": "all",
+                     "period": "all", "measure": "child_periods", "n_children": 396,
+                     "share_met": share, "suppressed": False})
+    rows.append({"section": "summary", "activity": "all", "level": "overall", "group": "all",
+                 "period": "all", "measure": "children_received", "n_children": 396,
+                 "share_met": received, "suppressed": False})
+    return pd.DataFrame(rows)
+
+
+def _dose(f=43.7):
+    return pd.DataFrame([
+        {"analysis": "dose_band", "outcome": "communication", "arm": "treatment", "band": "none",
+         "n": 16, "mean_change": -0.3, "causal_status": "association"},
+        {"analysis": "cace_received", "outcome": "communication", "arm": "treatment",
+         "n": 696, "estimate": 0.3987, "ci_low": 0.0312, "ci_high": 0.7649, "p_value": 0.0341,
+         "first_stage_f": f, "causal_status": "complier_effect"},
+        {"analysis": "cace_received", "outcome": "loneliness", "arm": "treatment",
+         "n": 696, "estimate": -1.5, "ci_low": -4.0, "ci_high": 1.0, "p_value": 0.2,
+         "first_stage_f": f, "causal_status": "complier_effect"}])
+
+
+def test_without_a_fidelity_table_there_is_no_delivery_line(tmp_path):
+    h = headline(_run(tmp_path, COUNTY))
+    assert h.delivery is None
+    for lang in ("en", "zh"):
+        text = " ".join(h.headline_sentences(lang))
+        assert "Delivered as designed" not in text and "按方案落实" not in text
+        assert "complier" not in text and "依从者" not in text
+
+
+def test_delivery_line_reads_fidelity_csv_rounded_in_both_languages(tmp_path):
+    run = _run(tmp_path, COUNTY)
+    _fidelity().to_csv(run / "tables" / "fidelity.csv", index=False)
+    h = headline(run)
+    en = h.headline_sentences("en")
+    zh = h.headline_sentences("zh")
+    line = next(s for s in en if s.startswith("Delivered as designed"))
+    assert "70% of expected home visits were made" in line
+    assert "phone calls to the parents 72%" in line
+    assert "52% of the 396 program children received at least 80%" in line
+    assert "0.70" not in line and "0.7029" not in line  # shares as rounded percentages
+    line_zh = next(s for s in zh if s.startswith("按方案落实情况"))
+    assert "家访落实了70%" in line_zh and "给父母打电话72%" in line_zh and "396名儿童中52%" in line_zh
+    assert not any("complier" in s for s in en)  # no dose table: no CACE line
+    # the delivery line follows the outcome sentences
+    assert en.index(line) > next(i for i, s in enumerate(en) if s.startswith("Communication"))
+
+
+def test_cace_line_is_the_primary_outcomes_with_its_first_stage_f(tmp_path):
+    run = _run(tmp_path, COUNTY)
+    _fidelity().to_csv(run / "tables" / "fidelity.csv", index=False)
+    _dose().to_csv(run / "tables" / "dose.csv", index=False)
+    en = headline(run).headline_sentences("en")
+    line = next(s for s in en if "complier average causal effect" in s)
+    assert "+0.40 points (95% CI +0.03 to +0.76; p = .034; first-stage F = 43.7)" in line
+    assert "-1.50" not in line  # loneliness is secondary
+    assert "under 10" not in line
+    zh = " ".join(headline(run).headline_sentences("zh"))
+    assert "依从者平均因果效应" in zh and "第一阶段F = 43.7" in zh
+
+
+def test_a_weak_instrument_is_said_to_be_unreliable(tmp_path):
+    run = _run(tmp_path, COUNTY)
+    _fidelity().to_csv(run / "tables" / "fidelity.csv", index=False)
+    _dose(f=6.04).to_csv(run / "tables" / "dose.csv", index=False)
+    h = headline(run)
+    en = next(s for s in h.headline_sentences("en") if "complier" in s)
+    zh = next(s for s in h.headline_sentences("zh") if "依从者" in s)
+    assert "first-stage F = 6.0" in en and "unreliable" in en
+    assert "低于10" in zh and "不可靠" in zh
