@@ -115,7 +115,7 @@ from scipy import stats
 
 from analysis.cluster_robust import CR2Design, coef_test, hc2_test_many
 from analysis.effects import _regressors
-from analysis.rubin import POOLED_COLUMNS, pool_fits
+from analysis.rubin import POOLED_COLUMNS, pool_arrays
 
 __all__ = [
     "DELTA_COLUMNS",
@@ -389,46 +389,50 @@ class Imputations:
         a = set(self.data[self.design.arm].astype(str))
         return sorted(a - {str(self.design.control)})
 
-    def _fits(self, Y: np.ndarray, alpha: float) -> pd.DataFrame:
-        """Primary-model fits of the outcome rows ``Y`` (k, n): k = m x (delta values)."""
+    def _fixed(self):
+        """(X, rows, CR2Design or None) shared by every fit when only the outcome was imputed."""
+        if "_fixed_cache" not in self.__dict__:
+            design, outer = self.design, (self.design.clusters[0] if self.design.clusters else None)
+            X, idx = _regressors(self.completed(0), design, self._arms(), baseline="_y0" in self.data)
+            g = self.data[outer].to_numpy()[idx] if outer else None
+            self.__dict__["_fixed_cache"] = (X, np.asarray(idx), CR2Design(X, g) if outer else None, g)
+        return self.__dict__["_fixed_cache"]
+
+    def _fits(self, Y: np.ndarray, alpha: float) -> dict:
+        """Primary-model fits of the outcome rows ``Y`` (k, n): arrays (k, arms) of estimate,
+        std_error, df; ``n_obs`` and ``n_clusters`` per arm."""
         design, arms = self.design, self._arms()
         outer = design.clusters[0] if design.clusters else None
-        fixed_x = not self.imputed
-        rows = []
-        if fixed_x:  # only the outcome was imputed: one design, all fits at once
-            X, idx = _regressors(self.completed(0), design, arms, baseline="_y0" in self.data)
+        k, A = len(Y), len(arms)
+        est, se, df = np.empty((k, A)), np.empty((k, A)), np.empty((k, A))
+        n_obs, n_cl = np.zeros(A, int), np.full(A, np.nan)
+        if not self.imputed:  # only the outcome was imputed: one design, all fits at once
+            X, idx, d, g = self._fixed()
             Yi = Y[:, idx]
-            g = self.data[outer].to_numpy()[idx] if outer else None
-            d = CR2Design(X, g) if outer else None
-            for a in arms:
-                j = list(X.columns).index(f"arm[{a}]")
-                tab = d.test_many(Yi, j, alpha=alpha) if outer else hc2_test_many(Yi, X, j, alpha=alpha)
-                rows.append(pd.DataFrame({"k": np.arange(len(Y)), "arm": a, "estimate": tab["estimate"],
-                                          "std_error": tab["std_error"], "df": tab["df"],
-                                          "n_obs": len(idx),
-                                          "n_clusters": float(len(np.unique(g))) if outer else np.nan}))
+            for j, a in enumerate(arms):
+                c = list(X.columns).index(f"arm[{a}]")
+                tab = d.test_many(Yi, c, alpha=alpha) if outer else hc2_test_many(Yi, X, c, alpha=alpha)
+                est[:, j], se[:, j], df[:, j] = (tab[x].to_numpy() for x in ("estimate", "std_error", "df"))
+                n_obs[j] = len(idx)
+                n_cl[j] = float(len(np.unique(g))) if outer else np.nan
         else:
-            m = self.m
-            for k in range(len(Y)):
-                d = self.completed(k % m)
-                d["_y"] = Y[k]
+            for i in range(k):
+                d = self.completed(i % self.m)
+                d["_y"] = Y[i]
                 X, idx = _regressors(d, design, arms, baseline="_y0" in self.data)
-                y = Y[k][idx]
+                y = Y[i][idx]
                 if outer:
                     g = d[outer].to_numpy()[idx]
                     tab = coef_test((X, y), g, alpha=alpha).set_index("term")
-                    nc = float(len(np.unique(g)))
+                    n_cl[:] = float(len(np.unique(g)))
                 else:
                     tab = coef_test((X, y), vcov="HC2", test="naive", alpha=alpha).set_index("term")
-                    nc = np.nan
-                for a in arms:
+                for j, a in enumerate(arms):
                     r = tab.loc[f"arm[{a}]"]
-                    rows.append(pd.DataFrame({"k": [k], "arm": a, "estimate": r["estimate"],
-                                              "std_error": r["std_error"], "df": r["df"],
-                                              "n_obs": len(idx), "n_clusters": nc}))
-        out = pd.concat(rows, ignore_index=True)
-        out["outcome"], out["control"], out["model"] = self.outcome, str(design.control), self.model
-        return out
+                    est[i, j], se[i, j], df[i, j] = r["estimate"], r["std_error"], r["df"]
+                n_obs[:] = len(idx)
+        return {"arms": arms, "estimate": est, "std_error": se, "df": df, "n_obs": n_obs,
+                "n_clusters": n_cl}
 
     def analyse(self, *, alpha: float = 0.05) -> pd.DataFrame:
         """Fit the primary model to every completed data set.
@@ -453,8 +457,15 @@ class Imputations:
         ((20, 10), 'ols_cr2')
         """
         f = self._fits(self.y, alpha)
-        f["imputation"] = f.pop("k")
-        return f[FIT_COLUMNS].sort_values(["arm", "imputation"], kind="stable").reset_index(drop=True)
+        rows = []
+        for j, a in enumerate(f["arms"]):
+            rows.append(pd.DataFrame({
+                "imputation": np.arange(self.m), "outcome": self.outcome, "arm": a,
+                "control": str(self.design.control), "model": self.model,
+                "estimate": f["estimate"][:, j], "std_error": f["std_error"][:, j],
+                "df": f["df"][:, j], "n_obs": int(f["n_obs"][j]),
+                "n_clusters": float(f["n_clusters"][j])}))
+        return pd.concat(rows, ignore_index=True)[FIT_COLUMNS]
 
     def pool(self, *, alpha: float = 0.05) -> pd.DataFrame:
         """The primary model's effect pooled over the imputations (Rubin, Barnard-Rubin df).
@@ -474,21 +485,31 @@ class Imputations:
         >>> bool(0 < r["fmi"].iloc[0] < 1)
         True
         """
-        return self._pool(self._fits(self.y, alpha), alpha, delta=0.0, shifted="none")
+        return self._pool(self._fits(self.y, alpha), alpha, deltas=np.zeros(1), shifted="none")
 
-    def _pool(self, fits: pd.DataFrame, alpha: float, *, delta, shifted: str) -> pd.DataFrame:
-        p = pool_fits(fits, by=["outcome", "arm", "control", "model"], alpha=alpha)
-        n = fits.groupby("arm", sort=False)[["n_obs", "n_clusters"]].first()
-        p["delta"], p["shifted"] = delta, shifted
-        p["n_obs"] = p["arm"].map(n["n_obs"]).astype(int)
-        p["n_clusters"] = p["arm"].map(n["n_clusters"]).astype(float)
+    def _pool(self, f: dict, alpha: float, *, deltas: np.ndarray, shifted: str) -> pd.DataFrame:
+        """Pool fits of ``len(deltas)`` blocks of m rows (one block per delta)."""
+        m, G = self.m, len(deltas)
         arm = self.data[self.design.arm].astype(str).to_numpy()
         resp = self.responded
-        both = {a: np.isin(arm, [a, str(self.design.control)]) for a in p["arm"]}
-        p["n_observed"] = [int((resp & both[a]).sum()) for a in p["arm"]]
-        p["n_imputed"] = [int((~resp & both[a]).sum()) for a in p["arm"]]
-        p["suggested_m"] = [suggested_m(f) for f in p["fmi"]]
-        return p[MI_COLUMNS]
+        out = []
+        for j, a in enumerate(f["arms"]):
+            p = pool_arrays(f["estimate"][:, j].reshape(G, m), f["std_error"][:, j].reshape(G, m),
+                            f["df"][:, j].reshape(G, m), alpha=alpha)
+            both = np.isin(arm, [a, str(self.design.control)])
+            p.insert(0, "outcome", self.outcome)
+            p.insert(1, "arm", a)
+            p.insert(2, "control", str(self.design.control))
+            p.insert(3, "model", self.model)
+            p.insert(4, "delta", np.asarray(deltas, float))
+            p.insert(5, "shifted", shifted)
+            p["n_obs"] = int(f["n_obs"][j])
+            p["n_observed"] = int((resp & both).sum())
+            p["n_imputed"] = int((~resp & both).sum())
+            p["n_clusters"] = float(f["n_clusters"][j])
+            p["suggested_m"] = [suggested_m(x) for x in p["fmi"]]
+            out.append(p)
+        return pd.concat(out, ignore_index=True)[MI_COLUMNS]
 
 
 def impute(data: pd.DataFrame, outcome: str, design, *, m: int = 20, seed: int = 0,
@@ -670,13 +691,9 @@ def delta_adjustment(imputations: Imputations, deltas=None, *, shift: str = "tre
     def pooled(ds) -> pd.DataFrame:
         ds = np.atleast_1d(np.asarray(ds, float))
         Y = np.concatenate([imp.y + d * mask for d in ds])
-        f = imp._fits(Y, alpha)
-        f["delta"] = ds[f["k"].to_numpy() // imp.m]
-        out = [imp._pool(g.drop(columns="delta"), alpha, delta=d, shifted=shift)
-               for d, g in f.groupby("delta", sort=True)]
-        return pd.concat(out, ignore_index=True)
+        return imp._pool(imp._fits(Y, alpha), alpha, deltas=ds, shifted=shift)
 
-    tab = pooled(grid)
+    tab = pooled(grid).sort_values(["arm", "delta"], kind="stable").reset_index(drop=True)
     tips = []
     for a, ga in tab.groupby("arm", sort=True):
         ga = ga.set_index("delta").sort_index()

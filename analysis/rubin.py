@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["POOLED_COLUMNS", "barnard_rubin_df", "pool_fits", "pool_scalar"]
+__all__ = ["POOLED_COLUMNS", "barnard_rubin_df", "pool_arrays", "pool_fits", "pool_scalar"]
 
 POOLED_COLUMNS = [
     "estimate", "std_error", "df", "ci_low", "ci_high", "t", "p_value", "m", "within_var",
@@ -87,6 +87,64 @@ def barnard_rubin_df(m: int, b, t, df_complete=np.inf):
     return out[()] if out.ndim == 0 else out
 
 
+def pool_arrays(estimates, std_errors, df_complete=np.inf, *, alpha: float = 0.05) -> pd.DataFrame:
+    """Rubin's rules for many estimates at once: row g of the (G, m) arrays is one estimate.
+
+    The vectorized core of :func:`pool_scalar` (the same numbers), for pooling many
+    estimates with the same m (e.g. a grid of delta adjustments).
+
+    Parameters
+    ----------
+    estimates, std_errors : array-like (G, m)
+    df_complete : float or array-like (G,) or (G, m)
+        Complete-data df; a (G, m) array is averaged over the imputations.
+    alpha : float
+
+    Returns
+    -------
+    DataFrame
+        G rows with :data:`POOLED_COLUMNS`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from analysis.rubin import pool_arrays
+    >>> q = np.array([[1.0, 1.2, 0.9], [0.1, 0.3, 0.2]])
+    >>> pool_arrays(q, np.full((2, 3), 0.5), 30)["estimate"].round(4).tolist()
+    [1.0333, 0.2]
+    """
+    q = np.atleast_2d(np.asarray(estimates, dtype=float))
+    se = np.atleast_2d(np.asarray(std_errors, dtype=float))
+    if q.shape != se.shape:
+        raise ValueError("estimates and std_errors must have the same length")
+    G, m = q.shape
+    if m < 2:
+        raise ValueError("pooling needs at least 2 imputations")
+    if not (np.all(np.isfinite(q)) and np.all(np.isfinite(se))):
+        raise ValueError("an estimate or standard error is missing or infinite")
+    if not 0 < alpha < 1:
+        raise ValueError("alpha must be in (0, 1)")
+    dfc = np.asarray(df_complete, dtype=float)
+    dfc = dfc.mean(axis=-1) if dfc.ndim == 2 else dfc
+    dfc = np.broadcast_to(dfc, (G,)).astype(float)
+    if not np.all(dfc > 0):
+        raise ValueError("df_complete must be positive")
+    qbar, ubar, b = q.mean(axis=1), np.mean(se**2, axis=1), q.var(axis=1, ddof=1)
+    t = ubar + (1 + 1 / m) * b
+    riv = (1 + 1 / m) * b / ubar
+    df = np.asarray(barnard_rubin_df(m, b, t, dfc), dtype=float).reshape(G)
+    fmi = (riv + 2 / (df + 3)) / (riv + 1)
+    sd = np.sqrt(t)
+    crit = stats.t.ppf(1 - alpha / 2, df)
+    tstat = qbar / sd
+    return pd.DataFrame({
+        "estimate": qbar, "std_error": sd, "df": df, "ci_low": qbar - crit * sd,
+        "ci_high": qbar + crit * sd, "t": tstat, "p_value": 2 * stats.t.sf(np.abs(tstat), df),
+        "m": m, "within_var": ubar, "between_var": b, "total_var": t, "riv": riv,
+        "lambda": (1 + 1 / m) * b / t, "fmi": fmi, "df_complete": dfc,
+    })
+
+
 def pool_scalar(estimates, std_errors, df_complete=np.inf, *, alpha: float = 0.05) -> pd.DataFrame:
     """Pool one scalar estimate over m imputations by Rubin's rules.
 
@@ -118,30 +176,8 @@ def pool_scalar(estimates, std_errors, df_complete=np.inf, *, alpha: float = 0.0
     se = np.asarray(std_errors, dtype=float).ravel()
     if q.shape != se.shape:
         raise ValueError("estimates and std_errors must have the same length")
-    m = len(q)
-    if m < 2:
-        raise ValueError("pooling needs at least 2 imputations")
-    if not (np.all(np.isfinite(q)) and np.all(np.isfinite(se))):
-        raise ValueError("an estimate or standard error is missing or infinite")
-    if not 0 < alpha < 1:
-        raise ValueError("alpha must be in (0, 1)")
     dfc = float(np.mean(np.asarray(df_complete, dtype=float)))
-    if not dfc > 0:
-        raise ValueError("df_complete must be positive")
-    qbar, ubar, b = q.mean(), np.mean(se**2), q.var(ddof=1)
-    t = ubar + (1 + 1 / m) * b
-    riv = (1 + 1 / m) * b / ubar
-    df = float(barnard_rubin_df(m, b, t, dfc))
-    fmi = (riv + 2 / (df + 3)) / (riv + 1)
-    sd = np.sqrt(t)
-    crit = stats.t.ppf(1 - alpha / 2, df)
-    tstat = qbar / sd
-    return pd.DataFrame([{
-        "estimate": qbar, "std_error": sd, "df": df, "ci_low": qbar - crit * sd,
-        "ci_high": qbar + crit * sd, "t": tstat, "p_value": 2 * stats.t.sf(abs(tstat), df),
-        "m": m, "within_var": ubar, "between_var": b, "total_var": t, "riv": riv,
-        "lambda": (1 + 1 / m) * b / t, "fmi": fmi, "df_complete": dfc,
-    }])
+    return pool_arrays(q[None, :], se[None, :], dfc, alpha=alpha)
 
 
 def pool_fits(fits: pd.DataFrame, by=("term",), *, estimate: str = "estimate",
