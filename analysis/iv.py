@@ -41,9 +41,11 @@ What no Python library does here: ``linearmodels`` has ``IV2SLS`` with
 ``G/(G-1)`` and, with ``debiased=True``, ``(n-1)/(n-k)``, with ``G - 1`` df) -- no CR2
 adjustment and no Bell-McCaffrey df (its documentation lists the covariance types
 unadjusted, robust, kernel and clustered: ``linearmodels.iv.covariance.ClusteredCovariance``).
-``pyfixest`` IV offers iid, HC1-HC3, CRV1 and CRV3; ``statsmodels``' sandbox
-``IV2SLS`` has no cluster-robust covariance at all. With the 8-30 schools of a care
-program trial, CR1 with ``G - 1`` df gives too-narrow intervals.
+``pyfixest``'s clustered options are CRV1 and CRV3 (as far as its documentation shows;
+no CR2 and no Satterthwaite df); ``statsmodels``' sandbox ``IV2SLS.fit()`` takes no
+covariance option at all. With the 8-30 schools of a care program trial, CR1 with
+``G - 1`` df gives too-narrow intervals (checked against the linearmodels documentation
+pages of ``IV2SLS.fit`` and ``ClusteredCovariance``, December 2026).
 
 References
 ----------
