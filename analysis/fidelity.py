@@ -781,8 +781,11 @@ def _wilson(x, n, alpha: float) -> tuple[np.ndarray, np.ndarray]:
 def _shares(frame: pd.DataFrame, keys: list[str], id: str) -> pd.DataFrame:
     """``n_children`` (distinct), ``n_periods`` (rows) and ``n_met`` per group."""
     g = frame.groupby(keys, sort=False, dropna=False)
-    return pd.DataFrame({"n_children": g[id].nunique(), "n_periods": g.size(),
-                         "n_met": g["met"].sum()}).reset_index()
+    out = pd.DataFrame({"n_children": g[id].nunique(), "n_periods": g.size(),
+                        "n_met": g["met"].sum()})
+    if "period_start" in frame.columns:  # for the chronological order of the table
+        out["_when"] = g["period_start"].min()
+    return out.reset_index()
 
 
 _LEVEL_COLUMN = {"arm": "arm", "school": "school", "mentor": "mentor_id"}
@@ -814,21 +817,26 @@ def _protocol_rows(met: pd.DataFrame, id: str, levels) -> list[pd.DataFrame]:
 
 def _summary_rows(met: pd.DataFrame, id: str, received_share: float) -> list[pd.DataFrame]:
     """Delivered as designed: per activity and over all, overall and by arm."""
+    g = met.groupby([id, "activity"], sort=False)
+    per = pd.DataFrame({"arm": g["arm"].first(), "n": g.size(), "k": g["met"].sum()}
+                       ).reset_index()
+    g = per.groupby(id, sort=False)
+    both = pd.DataFrame({"arm": g["arm"].first(), "n": g["n"].sum(), "k": g["k"].sum()}
+                        ).reset_index().assign(activity="all")
+    per = pd.concat([per, both], ignore_index=True)
+    per["rec"] = per["k"] / per["n"] >= received_share
     out = []
-    scopes = [(a, met[met["activity"] == a]) for a in met["activity"].unique()]
-    scopes.append(("all", met))
-    for activity, sub in scopes:
-        for level in ("overall", "arm"):
-            grp = pd.Series("all", index=sub.index) if level == "overall" else sub["arm"]
-            t = _shares(sub.assign(group=grp), ["group"], id)
-            out.append(t.assign(activity=activity, level=level, period="all",
-                                measure="child_periods"))
-            child = sub.assign(group=grp).groupby([id, "group"], sort=False)["met"].mean()
-            ok = (child >= received_share).rename("met").reset_index()
-            t = _shares(ok, ["group"], id)
-            out.append(t.assign(activity=activity, level=level, period="all",
-                                measure="children_received", n_periods=np.nan))
-    return out
+    for level in ("overall", "arm"):
+        keys = ["activity"] + ([] if level == "overall" else ["arm"])
+        g = per.groupby(keys, sort=False)
+        t = pd.DataFrame({"n_children": g.size(), "n_periods": g["n"].sum(),
+                          "n_met": g["k"].sum(), "r": g["rec"].sum()}).reset_index()
+        t = t.assign(level=level, period="all",
+                     group=t["arm"] if level == "arm" else "all")
+        out.append(t.drop(columns="r").assign(measure="child_periods"))
+        out.append(t.assign(measure="children_received", n_periods=np.nan, n_met=t["r"])
+                   .drop(columns="r"))
+    return [t.drop(columns=[c for c in ("arm",) if c in t.columns]) for t in out]
 
 
 def _load_rows(loads: pd.DataFrame) -> list[pd.DataFrame]:
@@ -893,10 +901,32 @@ def _dosage_rows(dose: pd.DataFrame, id: str) -> list[pd.DataFrame]:
     return [t.assign(section="dosage", activity="all", period="all") for t in out]
 
 
+_SECTIONS = ("protocol", "summary", "mentor_load", "trigger", "dosage")
+_LEVELS = ("overall", "arm", "school", "mentor", "month", "term", "trigger")
+
+
+def _ordered(out: pd.DataFrame, met: pd.DataFrame) -> pd.DataFrame:
+    """Sections, activities (protocol order), levels, then periods in time, then groups."""
+    acts = list(dict.fromkeys(met["activity"])) if "activity" in met.columns else []
+    when = pd.to_datetime(out["_when"]) if "_when" in out.columns else \
+        pd.Series(pd.NaT, index=out.index)
+    load = out["section"] == "mentor_load"
+    months = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]")
+    months[load] = pd.to_datetime(out.loc[load, "period"], format="%Y-%m")
+    keys = pd.DataFrame({
+        "s": out["section"].map({k: i for i, k in enumerate(_SECTIONS)}),
+        "a": out["activity"].map({k: i for i, k in enumerate(acts)}).fillna(len(acts)),
+        "l": out["level"].map({k: i for i, k in enumerate(_LEVELS)}),
+        "w": when.fillna(months), "g": out["group"].astype(str)})
+    order = keys.sort_values(["s", "a", "l", "w", "g"], kind="stable",
+                             na_position="last").index
+    return out.loc[order].reset_index(drop=True)
+
+
 def fidelity_summary(met: pd.DataFrame, *, id: str | None = None, protocol: Protocol | None = None,
                      loads: pd.DataFrame | None = None, triggers: pd.DataFrame | None = None,
                      dose: pd.DataFrame | None = None,
-                     levels=("overall", "arm", "school", "mentor", "month", "term"),
+                     by=("overall", "arm", "school", "mentor", "month", "term"),
                      min_cell: int = 1, alpha: float = 0.05) -> pd.DataFrame:
     """The tidy fidelity table (``tables/fidelity.csv``).
 
@@ -945,8 +975,9 @@ def fidelity_summary(met: pd.DataFrame, *, id: str | None = None, protocol: Prot
         For ``received_share`` (default 0.8).
     loads, triggers, dose : DataFrame, optional
         Results of :func:`mentor_load`, :func:`triggered_visits`, :func:`dosage`.
-    levels : sequence of str
-        Levels of the protocol section.
+    by : sequence of str
+        Levels of the protocol section (any of ``overall``, ``arm``, ``school``,
+        ``mentor``, ``month``, ``term``).
     min_cell : int
         The run's ``privacy.min_cell``.
     alpha : float
@@ -963,14 +994,20 @@ def fidelity_summary(met: pd.DataFrame, *, id: str | None = None, protocol: Prot
     ...                     "mentor_id": "m1", "activity": "home_visit", "per": "month",
     ...                     "period": "2024-03", "month": "2024-03", "term": "spring",
     ...                     "met": [True, True, False]})
-    >>> t = fidelity_summary(met, levels=("overall",))
+    >>> t = fidelity_summary(met, by=("overall",))
     >>> t.loc[t.section == "protocol", ["n_children", "n_met", "share_met", "ci_low"]].round(3)
        n_children  n_met  share_met  ci_low
     0           3      2      0.667   0.208
     """
     id = id or met.columns[0]
     share = protocol.received_share if protocol is not None else 0.8
-    parts = [t.assign(section="protocol") for t in _protocol_rows(met, id, levels)]
+    # children as integer codes: faster to group, and no id can reach the table
+    codes = {v: k for k, v in enumerate(pd.unique(pd.concat(
+        [f[id] for f in (met, triggers, dose) if f is not None and len(f)] or [met[id]])))}
+    met = met.assign(**{id: met[id].map(codes)})
+    triggers = None if triggers is None else triggers.assign(**{id: triggers[id].map(codes)})
+    dose = None if dose is None else dose.assign(**{id: dose[id].map(codes)})
+    parts = [t.assign(section="protocol") for t in _protocol_rows(met, id, by)]
     parts += [t.assign(section="summary") for t in _summary_rows(met, id, share)]
     parts += _load_rows(loads) + _trigger_rows(triggers, id) + _dosage_rows(dose, id)
     parts = [p for p in parts if len(p)]
@@ -987,12 +1024,16 @@ def fidelity_summary(met: pd.DataFrame, *, id: str | None = None, protocol: Prot
         out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
     for c in ("section", "activity", "level", "group", "period", "measure"):
         out[c] = out[c].astype("str")
-    out = out[list(SUMMARY_COLUMNS[:-2])]
-    out = suppress_small_cells(out, count="n_children", min_cell=int(min_cell),
-                               stats=["n_periods", "n_met", "share_met", "ci_low", "ci_high",
-                                      "value"],
-                               margins=["group"],
-                               by=["section", "activity", "level", "period", "measure"])
+    out = _ordered(out, met)[list(SUMMARY_COLUMNS[:-2])]
+    load = (out["section"] == "mentor_load").to_numpy()
+    rest = suppress_small_cells(out[~load], count="n_children", min_cell=int(min_cell),
+                                stats=["n_periods", "n_met", "share_met", "ci_low", "ci_high",
+                                       "value"],
+                                margins=["group"],
+                                by=["section", "activity", "level", "period", "measure"])
+    out = pd.concat([rest, out[load].assign(
+        suppressed=False, suppression_reason=pd.Series(pd.NA, index=out.index[load], dtype="str"))]
+    ).sort_index()
     for c in ("n_children", "n_periods", "n_met"):
         out[c] = out[c].round().astype("Int64")
     return out[list(SUMMARY_COLUMNS)]

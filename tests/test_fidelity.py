@@ -473,12 +473,12 @@ def test_speed_county_size():
                         "from": pd.Timestamp("2024-03-01")
                         + pd.to_timedelta(rng.integers(0, 60, len(tk)), "D"), "to": pd.NaT})
     protocol_met(log.head(50), kids.head(20), p, id="cid")  # warm-up (imports)
-    t0 = time.perf_counter()
+    t0 = time.process_time()  # CPU time: the CI machine is shared
     met = protocol_met(log, kids, p, id="cid", assignments=asg)
     fidelity_summary(met, id="cid", protocol=p, min_cell=5,
                      loads=mentor_load(asg, p, id="cid"),
                      triggers=triggered_visits(log, p, id="cid"),
                      dose=dosage(log, met, kids, p, id="cid", assignments=asg))
-    elapsed = time.perf_counter() - t0
+    elapsed = time.process_time() - t0
     assert len(met) > 5000
-    assert elapsed < 2.0, f"{elapsed:.2f} s"  # about 0.5 s on the CI machine; 2 s for noise
+    assert elapsed < 2.0, f"{elapsed:.2f} s"  # 0.4 s measured (2026-12-03); 2 s for slow CPUs
