@@ -32,7 +32,10 @@ small-sample inference as the project's primary model (:mod:`analysis.cluster_ro
   t statistic of ``z``; it equals estimatr's
   ``diagnostic_first_stage_fstatistic["value"]`` (``iv_robust(..., diagnostics =
   TRUE)``), and also the HTZ F of ``clubSandwich::Wald_test`` (with one constraint the
-  HTZ correction factor is 1). ``weak_instrument`` is ``first_stage_f < 10`` (Staiger
+  HTZ correction factor is 1). (estimatr refers it to F(1, J - 1), n - p without
+  clusters, and gives no diagnostics with ``fixed_effects =``; with the blocks written as
+  ``factor(block)`` terms it reports the F computed here.) ``weak_instrument`` is
+  ``first_stage_f < 10`` (Staiger
   & Stock 1997): the 2SLS estimate is then biased towards the naive comparison and
   its CI is unreliable.
 
