@@ -348,6 +348,8 @@ def lee_bounds(
     covariate : str, optional
         A discrete baseline covariate; adds a ``tightened`` row per arm (see the
         module docstring). Rows with a missing covariate are left out of that row.
+        Baseline-score terciles: ``panel.assign(tercile=pd.qcut(panel["_y0"], 3,
+        labels=False))``. Keep cells large (a cell needs respondents in both arms).
     cluster : str, optional
         Outermost cluster (the unit of randomization): SEs by cluster bootstrap.
     alpha : float

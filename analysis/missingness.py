@@ -173,23 +173,42 @@ def outcome_wide(data: pd.DataFrame, outcomes: Sequence[str], design) -> pd.Data
 
 
 # -------------------------------------------------------------------------- summary
-def _share_rows(kind, wave, variable, flags: pd.DataFrame, design, denominators=None):
-    """Overall / arm / cluster rows of one 0/1 missing column ``flags['_m']``."""
-    rows = []
+def _share_rows(kind, wave, flags: pd.DataFrame, groups: pd.DataFrame, design) -> list[pd.DataFrame]:
+    """Overall / arm / cluster rows of the 0/1 missing columns of ``flags`` (one column per
+    variable; ``groups`` holds the arm and cluster of each row)."""
     levels = [("overall", None)]
     if design.arm:
         levels.append(("arm", design.arm))
     if design.clusters:
         levels.append(("cluster", design.clusters[0]))
+    out = []
+    f = flags.reset_index(drop=True).astype(float)
     for level, col in levels:
-        groups = [(np.nan, flags)] if col is None else list(flags.groupby(col, sort=True))
-        for g, sub in groups:
-            n = len(sub)
-            k = int(sub["_m"].sum())
-            rows.append({"kind": kind, "wave": wave, "variable": variable, "level": level,
-                         "group": g, "n": n, "n_missing": k,
-                         "share_missing": k / n if n else np.nan})
-    return rows
+        if col is None:
+            k = f.sum().to_frame().T.assign(_g=np.nan)
+            n = pd.Series([len(f)])
+        else:
+            key = groups[col].reset_index(drop=True)
+            k = f.groupby(key, sort=True).sum()
+            n = key.value_counts().reindex(k.index)
+            k = k.reset_index(drop=False).rename(columns={col: "_g"})
+            n = n.reset_index(drop=True)
+        long = k.melt(id_vars="_g", var_name="variable", value_name="n_missing")
+        long["n"] = np.tile(n.to_numpy(), f.shape[1])
+        long = long.assign(kind=kind, wave=wave, level=level).rename(columns={"_g": "group"})
+        out.append(long.sort_values(["variable", "group"], kind="stable") if col else long)
+    return out
+
+
+def _tidy(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    if not parts:
+        return pd.DataFrame(columns=SUMMARY_COLUMNS)
+    t = pd.concat(parts, ignore_index=True)
+    t["n"] = t["n"].astype(int)
+    t["n_missing"] = t["n_missing"].astype(int)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t["share_missing"] = np.where(t["n"] > 0, t["n_missing"] / t["n"].where(t["n"] > 0, 1), np.nan)
+    return t[SUMMARY_COLUMNS]
 
 
 def missing_summary(scores: pd.DataFrame, design, *, outcomes: Sequence[str] = (),
@@ -234,15 +253,16 @@ def missing_summary(scores: pd.DataFrame, design, *, outcomes: Sequence[str] = (
     w = scores[design.wave].astype(str)
     group_cols = [c for c in (design.arm, design.clusters[0] if design.clusters else None) if c]
     children = scores.drop_duplicates(design.id).set_index(design.id)[group_cols]
-    rows: list[dict] = []
+    parts: list[pd.DataFrame] = []
     for wave in design.waves:
         present = set(scores.loc[w == str(wave), design.id])
-        f = children.assign(_m=~children.index.isin(present)).reset_index()
-        rows += _share_rows("wave", str(wave), np.nan, f, design)
+        absent = pd.DataFrame({"_wave": ~children.index.isin(present)})
+        wave_rows = _share_rows("wave", str(wave), absent, children.reset_index(drop=True), design)
+        parts += [p.assign(variable=np.nan) for p in wave_rows]
         at = scores[w == str(wave)]
-        for o in outcomes:
-            f = at[group_cols].assign(_m=pd.to_numeric(at[o], errors="coerce").isna().to_numpy())
-            rows += _share_rows("scale", str(wave), o, f, design)
+        if outcomes:
+            flags = at[list(outcomes)].apply(pd.to_numeric, errors="coerce").isna()
+            parts += _share_rows("scale", str(wave), flags, at[group_cols], design)
     if items is not None:
         miss = [c for c in design.structure if c not in items.columns]
         if miss:
@@ -251,10 +271,9 @@ def missing_summary(scores: pd.DataFrame, design, *, outcomes: Sequence[str] = (
         wi = items[design.wave].astype(str)
         for wave in design.waves:
             at = items[wi == str(wave)]
-            for c in item_cols:
-                f = at[group_cols].assign(_m=at[c].isna().to_numpy())
-                rows += _share_rows("item", str(wave), c, f, design)
-    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+            if item_cols:
+                parts += _share_rows("item", str(wave), at[item_cols].isna(), at[group_cols], design)
+    return _tidy(parts)
 
 
 # -------------------------------------------------------------------------- response model
@@ -434,10 +453,12 @@ def response_model(panel: pd.DataFrame, design, *, covariates: Sequence[str] | N
     (True, 'CR2')
     """
     covariates = list(design.covariates if covariates is None else covariates)
-    need = [c for c in (design.arm, "responded", *covariates, *design.clusters[:1]) if c not in panel]
+    need = [c for c in (design.arm, "responded", *covariates, *design.clusters[:1])
+            if c and c not in panel]
     if need:
         raise ValueError(f"columns not in the response panel: {need}")
-    arms = sorted(set(panel[design.arm].astype(str)) - {str(design.control)})
+    arms = (sorted(set(panel[design.arm].astype(str)) - {str(design.control)})
+            if design.arm else [])  # a one-group design: answering on baseline and covariates
     X = _dummies(panel, design, arms, covariates, interaction)
     keep = X.notna().all(axis=1).to_numpy()
     X = X[keep].reset_index(drop=True)

@@ -136,3 +136,11 @@ def test_response_panel_and_wide():
     bad = pd.concat([bad, bad.iloc[[-1]]])
     with pytest.raises(ValueError, match="child 5 has two rows at the endline wave 't1'"):
         response_panel(bad, "y", d)
+
+
+def test_response_model_of_a_one_group_design(panel):
+    d = Design(type="pre_post", id="id", waves=("t0", "t1"), clusters=("school",),
+               covariates=("age",))
+    res = response_model(panel, d, interaction=True)
+    assert res["term"].tolist() == ["(Intercept)", "baseline", "age"]
+    assert (res["vcov"] == "CR2").all()
