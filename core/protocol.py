@@ -117,6 +117,70 @@ class Protocol:
     received_share: float = 0.8
     min_school_share: float = 0.5
 
+    def problems(self) -> list[tuple[str, str]]:
+        """What is wrong with this protocol: ``(key, message)`` pairs, empty when sound.
+
+        ``key`` is the ``study.yaml`` path under ``protocol`` (``terms[1]``,
+        ``activities.letter.per`` ...), so that the study loader can name it in its
+        error. Checked: ``end`` not before ``start``; every range ordered; terms not
+        overlapping; each rule's ``per`` one of :data:`PERIODS` (or ``semester``), its
+        ``min`` a whole number >= 1, its activity a known type and ruled once; each
+        trigger's activity a known type and ``within_days >= 1``; the load limit >= 1;
+        ``received_share`` and ``min_school_share`` in (0, 1].
+
+        Examples
+        --------
+        >>> from datetime import date
+        >>> p = Protocol(start=date(2024, 3, 1), end=date(2024, 6, 30),
+        ...              activities=(ActivityRule("home_visit", per="fortnight"),))
+        >>> p.problems()
+        [('activities.home_visit.per', "must be one of week, month, term (semester), study, got 'fortnight'")]
+        """
+        out: list[tuple[str, str]] = []
+        if self.end < self.start:
+            out.append(("end", f"{self.end} is before start {self.start}"))
+        for key, ranges in (("terms", self.terms), ("holidays", self.holidays)):
+            for k, r in enumerate(ranges):
+                if r.end < r.start:
+                    out.append((f"{key}[{k}]", f"to {r.end} is before from {r.start}"))
+        ordered = sorted(enumerate(self.terms), key=lambda kt: kt[1].start)
+        for (_, a), (k, b) in zip(ordered, ordered[1:]):
+            if b.start <= a.end:
+                out.append((f"terms[{k}]", f"overlaps term {a.name or a.start} "
+                                           f"({a.start}..{a.end})"))
+        known = set(self.activity_types)
+        seen: set[str] = set()
+        for r in self.activities:
+            key = f"activities.{r.activity}"
+            if r.activity in seen:
+                out.append((key, "has two rules"))
+            seen.add(r.activity)
+            if r.per not in PERIODS and r.per != "semester":
+                out.append((f"{key}.per", "must be one of week, month, term (semester), study, "
+                                          f"got {r.per!r}"))
+            if isinstance(r.min, bool) or not isinstance(r.min, int) or r.min < 1:
+                out.append((f"{key}.min", f"must be a whole number >= 1, got {r.min!r}"))
+            if r.activity not in known:
+                out.append((key, f"unknown activity type {r.activity!r} (declare it in "
+                                 "protocol.activity_types)"))
+        for t in self.triggers:
+            key = f"triggers.{t.trigger}"
+            if t.activity not in known:
+                out.append((f"{key}.activity", f"unknown activity type {t.activity!r}"))
+            if isinstance(t.within_days, bool) or not isinstance(t.within_days, int) \
+                    or t.within_days < 1:
+                out.append((f"{key}.within_days",
+                            f"must be a whole number >= 1, got {t.within_days!r}"))
+        limit = self.max_children_per_mentor
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)
+                                  or limit < 1):
+            out.append(("max_children_per_mentor", f"must be a whole number >= 1, got {limit!r}"))
+        for key in ("received_share", "min_school_share"):
+            v = getattr(self, key)
+            if not (isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v <= 1):
+                out.append((key, f"must be a number in (0, 1], got {v!r}"))
+        return out
+
     def rule(self, activity: str) -> ActivityRule | None:
         """The rule of one activity, or ``None``."""
         return next((r for r in self.activities if r.activity == activity), None)

@@ -482,3 +482,30 @@ def test_speed_county_size():
     elapsed = time.process_time() - t0
     assert len(met) > 5000
     assert elapsed < 2.0, f"{elapsed:.2f} s"  # 0.4 s measured (2026-12-03); 2 s for slow CPUs
+
+
+# ------------------------------------------------------------------ the protocol itself
+
+def test_protocol_problems_name_the_key():
+    assert P.problems() == []
+    bad = Protocol(
+        start=date(2024, 9, 1), end=date(2024, 3, 1),
+        terms=(DateRange(date(2024, 3, 1), date(2024, 7, 10), "spring"),
+               DateRange(date(2024, 7, 1), date(2024, 12, 31), "autumn")),
+        activities=(ActivityRule("home_visit", per="fortnight", min=0),
+                    ActivityRule("home_visit"), ActivityRule("sms")),
+        triggers=(TriggerRule("mood", "home_visit", within_days=0),),
+        max_children_per_mentor=0, received_share=1.5)
+    keys = [k for k, _ in bad.problems()]
+    assert keys == ["end", "terms[1]", "activities.home_visit.per", "activities.home_visit.min",
+                    "activities.home_visit", "activities.sms", "triggers.mood.within_days",
+                    "max_children_per_mentor", "received_share"]
+
+
+def test_program_arms():
+    assert P.program_arms(["control", "treatment", "waitlist"]) == ("treatment",)
+    p = Protocol(start=P.start, end=P.end)
+    assert p.program_arms(["control", "a", float("nan"), "b", "a"], control="control") == \
+        ("a", "b")
+    with pytest.raises(ValueError, match="control"):
+        p.program_arms(["a", "b"])
