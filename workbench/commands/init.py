@@ -142,6 +142,49 @@ claims: []
 #     n: 61
 #     improved: reliable_change   # reliable_change | any_increase
 
+# ---- Program delivery (optional) / 项目实施情况（可选） ----
+# Child archives: tables joined to the survey data by the child id (design.id, here student_id).
+# Roster columns (arm, school, covariates) serve every wave, so the survey files need not repeat
+# them; a value that differs between a survey file and the roster is an error. Personal columns
+# follow privacy.pii (dropped when read); guardian and mentor ids are pseudonymized like child ids.
+# 儿童档案：按儿童编号（design.id，此处为 student_id）与问卷数据关联的表格。花名册中的列（分组、学校、
+# 协变量）适用于每一轮，问卷文件无需重复；问卷文件与花名册不一致时报错。个人信息列按 privacy.pii
+# 在读取时删除；监护人和导师编号与儿童编号一样做假名化处理。
+# archives:
+#   roster: {{path: data/roster.csv}}         # one row per child / 每名儿童一行：student_id, arm, school_id, gender, age
+#   guardians: {{path: data/guardians.csv}}   # student_id, guardian_id, relation, from, to (empty to = current / to 为空表示现任监护人)
+#   parents: {{path: data/parents.csv}}       # student_id, parent (father|mother / 父亲|母亲), migrant (0/1 外出务工), call_frequency
+#   mentors: {{path: data/mentors.csv}}       # mentor_id, student_id, from, to: mentor assignments / 结对帮扶期间（不得重叠）
+#     # columns: {{mentor_id: 导师编号, from: 开始日期}} maps a standard name to your header / 标准列名 -> 文件中的列名
+# Contact log: one row per contact (a visit, a call, a letter), CSV (UTF-8 or GBK), XLSX or a 问卷星
+# export. Dates like 2024-03-05, 2024/3/5 or 2024年3月5日 (never 05/03/2024: day or month first?).
+# Activities: home_visit, phone_call, letter, video_call, counselling, home_attendance (家访, 电话,
+# 书信, 视频, 心理辅导, 留守儿童之家 are read too) or a type of your own (protocol.activity_types).
+# 活动记录：每次帮扶一行（家访、电话、书信……），可为 CSV（UTF-8 或 GBK）、XLSX 或问卷星导出。
+# 日期写作 2024-03-05、2024/3/5 或 2024年3月5日（不接受 05/03/2024 这类日月顺序不明的写法）。
+# 无法解析的日期、协议期外或未来的日期、未知的活动类型都会报错并隔离该行。
+# contacts:
+#   - path: data/contacts.csv    # student_id, date, activity, mentor_id, trigger (optional / 可选), duration_min (optional / 可选)
+#     columns: {{date: 日期, activity: 活动类型}}
+# The protocol: what each child of the program arms should receive (needs contacts). No visit is
+# expected outside the terms (the summer break) or on holidays.
+# 帮扶方案：项目组每名儿童应得到的帮扶（需要 contacts）。学期之外（暑假）和节假日不要求帮扶。
+# protocol:
+#   start: 2024-03-01              # first and last day of delivery / 实施起止日期
+#   end: 2025-01-15
+#   terms: [{{name: spring, from: 2024-03-01, to: 2024-07-10}}, {{name: autumn, from: 2024-09-01, to: 2025-01-15}}]
+#   holidays: [{{name: 五一, from: 2024-05-01, to: 2024-05-05}}]
+#   activities:                    # 三个一: a visit and a call each month, a letter each term / 每月一次家访、一次电话，每学期一封信
+#     home_visit: {{per: month, min: 1}}    # per: week | month | term (= semester 学期) | study
+#     phone_call: {{per: month, min: 1}}
+#     letter: {{per: semester, min: 1}}
+#   triggers:                      # 五必访: a visit within N days of an event / 事件发生后 N 天内家访
+#     mood: {{activity: home_visit, within_days: 3}}      # mood, illness, grades, lateness, conflict
+#   max_children_per_mentor: 3     # mentor load limit / 每名导师最多结对儿童数
+#   arms: [treatment]              # arms that receive the program; default every arm but control / 接受项目的组别
+#   received_share: 0.8            # share of the protocol met to count as "received" / 达到方案的比例阈值
+#   activity_types: [parent_school]   # your own activity types / 自定义活动类型
+
 analysis:
   alpha: 0.05              # significance level / 显著性水平
   adjust: holm             # holm | bh | none: multiple-outcome adjustment / 多重比较校正
