@@ -680,3 +680,53 @@ def consort_reasons(
     out["_s"] = out["stage"].map({"lost_to_follow_up": 0, "excluded": 1})
     out = out.sort_values(["arm", "_s", "n", "reason"], ascending=[True, True, False, True])
     return out.drop(columns="_s").reset_index(drop=True).astype({"n": "int64"})
+
+
+def consort_contamination(
+    data: pd.DataFrame,
+    contacts: pd.DataFrame,
+    *,
+    id: str,
+    arm: str,
+    control,
+) -> pd.DataFrame:
+    """Children allocated to the control arm with a logged program contact: the
+    contamination line of a CONSORT diagram (issue 14).
+
+    Parameters
+    ----------
+    data : DataFrame
+        Long data, one row per child and wave (as :func:`consort_counts`): ``id`` and
+        ``arm``; a child counts once.
+    contacts : DataFrame
+        The contact log (``RUN/data/contacts.parquet``): one row per contact, ``id``.
+    id, arm : str
+        Child id and arm columns.
+    control : str
+        The control arm.
+
+    Returns
+    -------
+    DataFrame
+        One row, the control arm: ``arm``, ``allocated`` (its children), ``with_contacts``
+        (those with at least one contact in the log).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from analysis.describe import consort_contamination
+    >>> d = pd.DataFrame({"id": [1, 2, 3, 4, 1], "arm": ["c", "c", "c", "t", "c"]})
+    >>> log = pd.DataFrame({"id": [1, 1, 4]})
+    >>> consort_contamination(d, log, id="id", arm="arm", control="c").values.tolist()
+    [['c', 3, 1]]
+    """
+    _need(data, [id, arm])
+    if id not in contacts.columns:
+        raise ValueError(f"the contact log has no column {id!r} (the design's id)")
+    kids = data.loc[data[id].notna() & (data[arm].astype(str) == str(control)), id]
+    kids = pd.unique(kids.astype(str))
+    reached = set(contacts[id].dropna().astype(str))
+    n = int(sum(k in reached for k in kids))
+    return pd.DataFrame({"arm": [control], "allocated": [int(len(kids))],
+                         "with_contacts": [n]})
+

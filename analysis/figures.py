@@ -851,6 +851,8 @@ CONSORT_TEXT = {
                    "zh": "<{k}：少于 {k} 名儿童（为保护隐私不显示）。"},
     "note_withheld": {"en": "—: withheld so that a count below {k} cannot be derived by subtraction.",
                       "zh": "—：为避免通过相减推算出少于 {k} 的人数而不显示。"},
+    "contaminated": {"en": "Contaminated (program contacts)",
+                     "zh": "有项目活动记录（污染）"},
 }
 
 #: Reasons for loss (codes of :func:`analysis.describe.consort_reasons` and of
@@ -943,7 +945,11 @@ def consort_diagram(flow: pd.DataFrame, *, lang="en", title=None, reasons=None, 
         ``excluded`` and, for a cluster design, ``clusters_allocated``,
         ``clusters_analysed``, ``clusters_lost`` and the cluster sizes). A row with
         ``arm == "overall"`` gives the top box its totals. NaN counts (suppressed by
-        the run's small-cell rule) print as "<min_cell".
+        the run's small-cell rule) print as "<min_cell". ``with_program_contacts``
+        (optional; the control arm's children with a logged program contact,
+        :func:`evaluation.quality_tables.consort_inputs`) adds a contamination line under
+        that arm's allocation (a count below ``min_cell``, or one leaving fewer than
+        ``min_cell`` children unreached, is not shown).
     lang : {"en", "zh"}
     title : str, optional
     reasons : DataFrame, optional
@@ -1036,6 +1042,14 @@ def consort_diagram(flow: pd.DataFrame, *, lang="en", title=None, reasons=None, 
                 alloc - enr, min_cell) else "n"
             used[s_enr] = used.get(s_enr, False) or s_enr != "n"
             a_lines.append(f"{T['baseline']}{colon}{_count(enr, s_enr, min_cell)}")
+        con = get(r, "with_program_contacts")
+        if pd.notna(con) and s_alloc != "withheld":
+            # control children the program reached: a count below min_cell, or one that
+            # leaves fewer than min_cell unreached children, is not shown
+            s_con = "small" if _small(con, min_cell) else "withheld" if (
+                pd.notna(alloc) and _small(alloc - con, min_cell)) else "n"
+            used[s_con] = used.get(s_con, False) or s_con != "n"
+            a_lines.append(f"{T['contaminated']}{colon}{_count(con, s_con, min_cell)}")
         l_lines = [T["lost"]]
         if has_clusters:
             l_lines.append(f"{clus_name}{colon}{int(get(r, 'clusters_lost', 0))}")

@@ -166,7 +166,10 @@ def consort_inputs(study, scores: pd.DataFrame, run_dir=".") -> tuple[pd.DataFra
     the validation codes of quarantined endline rows from ``RUN/validation/quarantine.csv``.
     "Analysed" means at the endline with the primary outcome (the first outcome when none
     is primary). Respondents who changed cluster between waves make cluster counts
-    meaningless; the counts are then for children only.
+    meaningless; the counts are then for children only. With a contact log
+    (``RUN/data/contacts.parquet``, issue 14) the control arm's row has
+    ``with_program_contacts``: its children with a logged program contact (contamination,
+    :func:`analysis.describe.consort_contamination`), drawn under its allocation box.
 
     Returns
     -------
@@ -191,6 +194,15 @@ def consort_inputs(study, scores: pd.DataFrame, run_dir=".") -> tuple[pd.DataFra
     if quarantine is not None and not {d.id, d.wave, "reasons"} <= set(quarantine.columns):
         quarantine = None
     reasons = describe.consort_reasons(scores, quarantine=quarantine, **common)
+    contacts = Path(run_dir) / "data" / "contacts.parquet"
+    if (getattr(study, "contacts", ()) and d.arm and d.control is not None
+            and contacts.exists()):  # issue 14: control children the program reached
+        log = pd.read_parquet(contacts, columns=[d.id])
+        cont = describe.consort_contamination(scores, log, id=d.id, arm=d.arm,
+                                              control=d.control)
+        counts = counts.copy()
+        counts["with_program_contacts"] = counts["arm"].astype(str).map(
+            dict(zip(cont["arm"].astype(str), cont["with_contacts"]))).astype(float)
     return counts, reasons
 
 
