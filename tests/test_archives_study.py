@@ -162,3 +162,17 @@ def test_unknown_standard_column_of_a_log(tmp_path):
 def test_program_paths_stay_inside_the_folder(tmp_path):
     errs = _errors(tmp_path, "archives: {roster: {path: ../roster.csv}}\n")
     assert errs[0].code == "STUDY_PATH_OUTSIDE" and errs[0].column == "archives.roster.path"
+
+
+def test_the_annotated_example_of_the_readme_loads(tmp_path):
+    """data-schema/README.md's example of the program keys is a valid study."""
+    readme = (Path(__file__).parents[1] / "data-schema" / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Program delivery")[1]
+    example = section.split("```yaml\n")[1].split("```")[0]
+    (tmp_path / "study.yaml").write_text(
+        "id: readme\ndata: [{path: data/b.csv, wave: baseline}]\noutcomes: [{id: x, column: x}]\n"
+        + example, encoding="utf-8")
+    s = load_study(tmp_path)
+    assert s.archives.mentors.columns == {"mentor_id": "导师编号", "from": "开始日期", "to": "结束日期"}
+    assert s.contacts[1].columns == {"id": "1", "date": "2", "activity": "3", "mentor_id": "4"}
+    assert s.protocol.min_school_share == 0.5 and s.protocol.arms == ("treatment",)
