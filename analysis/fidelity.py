@@ -945,7 +945,8 @@ def fidelity_summary(met: pd.DataFrame, *, id: str | None = None, protocol: Prot
       month (``children_assigned``) and most at once (``max_simultaneous``) per mentor,
       and per month the number of mentors over the limit (``mentors_over_limit``) and
       the highest load (``max_simultaneous``); ``limit`` = the protocol's limit.
-    - ``trigger`` (from :func:`triggered_visits`): share of triggers followed by the
+    - ``trigger`` (from :func:`triggered_visits`, program children only: those of
+      ``met``, and of ``dose`` with ``in_program``): share of triggers followed by the
       required activity in time (``done_in_window``, overall and per trigger; ``value``
       = median days to the visit); triggers without a rule: ``no_rule``, ``value`` =
       their number.
@@ -1002,6 +1003,11 @@ def fidelity_summary(met: pd.DataFrame, *, id: str | None = None, protocol: Prot
     id = id or met.columns[0]
     share = protocol.received_share if protocol is not None else 0.8
     # children as integer codes: faster to group, and no id can reach the table
+    if triggers is not None:  # 五必访 is owed to program children only
+        program = set(met[id])
+        if dose is not None and "in_program" in dose.columns:
+            program |= set(dose.loc[dose["in_program"].astype(bool), id])
+        triggers = triggers[triggers[id].isin(program)]
     codes = {v: k for k, v in enumerate(pd.unique(pd.concat(
         [f[id] for f in (met, triggers, dose) if f is not None and len(f)] or [met[id]])))}
     met = met.assign(**{id: met[id].map(codes)})

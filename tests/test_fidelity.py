@@ -509,3 +509,16 @@ def test_program_arms():
         ("a", "b")
     with pytest.raises(ValueError, match="control"):
         p.program_arms(["a", "b"])
+
+
+def test_summary_triggers_of_program_children_only(met):
+    # a control child's logged trigger is not owed a 五必访 visit by the program
+    log = pd.concat([CONTACTS, pd.DataFrame({"cid": ["E"], "activity": ["counselling"],
+                                             "trigger": ["mood"],
+                                             "date": pd.to_datetime(["2024-06-04"])})])
+    trig = triggered_visits(log, P, id="cid")
+    assert (trig["cid"] == "E").sum() == 1
+    dose = dosage(log, met, CHILDREN, P, id="cid", assignments=ASSIGNMENTS)
+    s = fidelity_summary(met, id="cid", protocol=P, triggers=trig, dose=dose)
+    tr = _cell(s, section="trigger", level="overall", measure="done_in_window")
+    assert (int(tr.n_children), int(tr.n_periods)) == (4, 4)  # A, B, C, D as before
