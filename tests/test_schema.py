@@ -286,7 +286,7 @@ def test_readme_examples_load(tmp_path):
         pytest.skip("bundled rses not present")
     readme = (Path(__file__).resolve().parents[1] / "data-schema" / "README.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```yaml\n(.*?)```", readme, flags=re.S)
-    study, instrument, item_text = blocks
+    study, _program, instrument, item_text = blocks  # the program example: test_archives_study.py
     (tmp_path / "instruments").mkdir()
     (tmp_path / "study.yaml").write_text(study, encoding="utf-8")
     (tmp_path / "instruments" / "communication.yaml").write_text(instrument, encoding="utf-8")
