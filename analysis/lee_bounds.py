@@ -327,6 +327,7 @@ def lee_bounds(
     alpha: float = 0.05,
     n_boot: int = 999,
     seed: int = 0,
+    label: str | None = None,
 ) -> pd.DataFrame:
     """Lee (2009) bounds of the effect on one outcome, with the Imbens-Manski CI.
 
@@ -358,6 +359,9 @@ def lee_bounds(
         Bootstrap replicates (tightened bounds, or ``cluster``).
     seed : int
         Seed of the bootstrap (the run's seed); the result is reproducible.
+    label : str, optional
+        Written in the ``outcome`` column (default: ``outcome``), e.g. the outcome id
+        when ``outcome`` is the ``_y`` column of a response panel.
 
     Returns
     -------
@@ -417,6 +421,6 @@ def lee_bounds(
                           clusters=None if cl is None else cl[keep],
                           tightened=cov is not None, alpha=alpha, n_boot=n_boot, seed=seed)
             r["trimmed_arm"] = a if r["trimmed_arm"] == "arm" else control
-            rows.append({"outcome": outcome, "arm": a, "control": control, "bounds": kind,
+            rows.append({"outcome": outcome if label is None else label, "arm": a, "control": control, "bounds": kind,
                          "covariate": cov if cov is not None else np.nan, **r})
     return pd.DataFrame(rows, columns=COLUMNS)

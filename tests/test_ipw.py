@@ -109,3 +109,23 @@ def test_errors_say_what_is_missing(panel):
     sep = panel.assign(responded=np.where(panel["gender"] == "m", True, panel["responded"]))
     with pytest.raises(ValueError, match="arm 'c': .*separation"):
         response_weights(sep.assign(gender=np.where(sep["responded"], "m", "f")), _design())
+
+
+def test_complete_case_row_is_the_effects_pages_ols_cr2(panel):
+    # the long scored data of the fixture: baseline rows for everyone, endline rows for
+    # the respondents; the unweighted row must be the primary model of the effects page
+    from analysis.effects import estimate_effects
+    from analysis.missingness import response_panel
+
+    keep = ["id", "school", "county", "arm", "gender", "age"]
+    base = panel[keep].assign(wave="t0", score=panel["y0"])
+    end = panel.loc[panel["responded"], keep].assign(wave="t1", score=panel["y"])
+    long = pd.concat([base, end], ignore_index=True)
+    d = Design(type="cluster_randomized", id="id", waves=("t0", "t1"), arm="arm", control="c",
+               clusters=("school",), blocks="county", covariates=("gender", "age"))
+    eff = estimate_effects(long, {"y": "score"}, d).tidy()
+    primary = eff[eff["model"] == "ols_cr2"].iloc[0]
+    cc = ipw_effects(response_panel(long, "score", d), d, outcome="y").effects.iloc[0]
+    assert cc["method"] == "complete_case"
+    for col in ["estimate", "std_error", "df", "ci_low", "ci_high", "n_obs"]:
+        assert cc[col] == pytest.approx(primary[col], rel=1e-12), col
