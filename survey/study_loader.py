@@ -59,6 +59,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as _dt
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -398,12 +399,18 @@ class _StudyBuilder:
         if start is None or end is None:
             return None
         defaults = Protocol(start=start, end=end)
-        return Protocol(start=start, end=end, terms=terms, holidays=holidays,
-                        activities=tuple(rules), triggers=tuple(triggers),
-                        max_children_per_mentor=pz.get("max_children_per_mentor"),
-                        arms=program_arms, activity_types=types,
-                        received_share=float(pz.get("received_share", defaults.received_share)),
-                        min_school_share=float(pz.get("min_school_share", defaults.min_school_share)))
+        protocol = Protocol(start=start, end=end, terms=terms, holidays=holidays,
+                            activities=tuple(rules), triggers=tuple(triggers),
+                            max_children_per_mentor=pz.get("max_children_per_mentor"),
+                            arms=program_arms, activity_types=types,
+                            received_share=float(pz.get("received_share", defaults.received_share)),
+                            min_school_share=float(pz.get("min_school_share",
+                                                          defaults.min_school_share)))
+        for key, message in protocol.problems():  # what the protocol itself finds unsound
+            path = ("protocol", *(int(x) if x.isdigit() else x
+                                  for x in re.findall(r"[^.\[\]]+", key)))
+            self.err("STUDY_INVALID_VALUE", f"{format_path(path)} {message}", path)
+        return protocol
 
     # ---------------------------------------------------------------- design
     def waves(self, dz: dict, entries: list) -> tuple[str, ...]:

@@ -176,3 +176,10 @@ def test_the_annotated_example_of_the_readme_loads(tmp_path):
     assert s.archives.mentors.columns == {"mentor_id": "导师编号", "from": "开始日期", "to": "结束日期"}
     assert s.contacts[1].columns == {"id": "1", "date": "2", "activity": "3", "mentor_id": "4"}
     assert s.protocol.min_school_share == 0.5 and s.protocol.arms == ("treatment",)
+
+
+def test_overlapping_terms_are_named(tmp_path):
+    """core.protocol.Protocol.problems() is reported with the key path."""
+    errs = _errors(tmp_path, PROGRAM.replace("{name: autumn, from: 2024-09-01", "{name: autumn, from: 2024-07-01"))
+    assert [(e.code, e.column) for e in errs] == [("STUDY_INVALID_VALUE", "protocol.terms[1]")]
+    assert "overlaps term spring" in errs[0].message
