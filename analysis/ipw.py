@@ -160,7 +160,7 @@ def response_weights(panel: pd.DataFrame, design, *, covariates: Sequence[str] |
         else:
             X = _propensity_matrix(sub, covariates)
             try:
-                beta, pi = _irls_logit(X.to_numpy(), y)
+                beta, pi = _irls_logit(X, y)
             except ValueError as err:
                 raise ValueError(f"arm {a!r}: {err}") from None
             se = np.sqrt(np.diag(np.linalg.inv(X.T.to_numpy() @ (X.to_numpy() * (pi * (1 - pi))[:, None]))))

@@ -306,8 +306,31 @@ def _dummies(panel: pd.DataFrame, design, arms, covariates, interaction: bool):
     return pd.concat([p.reset_index(drop=True) for p in parts], axis=1)
 
 
-def _irls_logit(X: np.ndarray, y: np.ndarray, tol: float = 1e-12, maxit: int = 100):
+def _separation(X: pd.DataFrame, y: np.ndarray) -> str | None:
+    """Name the 0/1 column (arm, covariate level) within which every child answered or
+    none did: the logistic fit then has no finite estimate (complete separation)."""
+    for c in X.columns:
+        x = X[c].to_numpy()
+        if c == "(Intercept)" or not np.isin(x, (0.0, 1.0)).all():
+            continue
+        for v in (1.0, 0.0):
+            g = y[x == v]
+            if len(g) and g.min() == g.max():
+                who = c if v == 1.0 else f"{c} = 0"
+                what = "answered" if g[0] == 1 else "missed"
+                return (f"every child with {who} ({len(g)}) {what} the endline, so answering "
+                        "cannot be modelled on it: merge that level with another or leave the "
+                        "covariate out")
+    return None
+
+
+def _irls_logit(X, y: np.ndarray, tol: float = 1e-12, maxit: int = 100):
     """Logistic regression by IRLS (glm's algorithm), returning (beta, mu)."""
+    if isinstance(X, pd.DataFrame):
+        msg = _separation(X, y)
+        if msg:
+            raise ValueError(msg)
+        X = X.to_numpy(dtype=float)
     beta = np.zeros(X.shape[1])
     mu = np.full(len(y), (y.sum() + 0.5) / (len(y) + 1))
     eta = np.log(mu / (1 - mu))
@@ -478,7 +501,7 @@ def response_model(panel: pd.DataFrame, design, *, covariates: Sequence[str] | N
     y = sub["responded"].to_numpy(dtype=float)
     if y.min() == y.max():
         raise ValueError("every child answered the endline, or none did: nothing to model")
-    beta, mu = _irls_logit(X.to_numpy(), y)
+    beta, mu = _irls_logit(X, y)
     Xt = X.mul(np.sqrt(mu * (1 - mu)), axis=0)
     inter = [c for c in X.columns if c.endswith(":baseline")]
     if design.clusters:

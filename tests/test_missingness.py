@@ -144,3 +144,10 @@ def test_response_model_of_a_one_group_design(panel):
     res = response_model(panel, d, interaction=True)
     assert res["term"].tolist() == ["(Intercept)", "baseline", "age"]
     assert (res["vcov"] == "CR2").all()
+
+
+def test_response_model_names_a_separating_level(panel):
+    sep = panel.assign(responded=np.where(panel["age"] == 9, True, panel["responded"]),
+                       age=panel["age"].astype(str))
+    with pytest.raises(ValueError, match=r"every child with age=9.0 \(\d+\) answered"):
+        response_model(sep, _design())
