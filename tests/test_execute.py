@@ -41,6 +41,14 @@ def test_failure_is_isolated_and_named(tmp_path):
     assert "notebook bad" in msg and "cell 3" in msg and "k=5" in msg and "broken on purpose" in msg
     assert (out / "blas.txt").read_text() == "1"
     assert sorted(events) == [("done", "bad"), ("done", "ok"), ("start", "bad"), ("start", "ok")]
+    # the lane writes the executed notebook at its end: the failing cell with its traceback,
+    # papermill's injected cell under its fixed id, each cell's timing
+    code = [c for c in nbformat.read(str(out / "bad.ipynb"), as_version=4).cells
+            if c.cell_type == "code"]
+    assert [o.get("ename") for o in code[3].outputs] == ["ValueError"]
+    assert code[1].id == "injected-parameters"
+    assert [c.metadata.papermill["status"] for c in code] == ["completed"] * 3 + ["failed"]
+    assert code[2].metadata.papermill["duration"] is not None
 
 
 def test_hostile_parameter_never_executes(tmp_path):

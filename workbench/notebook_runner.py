@@ -16,6 +16,14 @@ Modules stay imported (that is the saving); a task with ``fresh_kernel`` (or the
 environment variable ``WORKBENCH_FRESH_KERNELS=1``) gets a new kernel instead. A
 kernel that died is replaced before the next notebook.
 
+A lane talks to its kernel through ONE client, connected once (:class:`LaneKernel`):
+the reset and every notebook of the lane go through it (papermill's engine
+``workbench-lane``, :func:`_lane_engine`). A new client per notebook would wait for
+the kernel to answer and for its output channel to fall silent (``wait_for_ready``:
+0.2 s at least, twice per notebook with the reset), and papermill would otherwise
+write the output notebook before and after every cell; the lane writes it when the
+notebook starts and when it ends (a failing cell still ends it, with its traceback).
+
 The executor (:mod:`workbench.execute`) runs ``jobs`` lanes, each in its own process
 (own working directory, since papermill's ``cwd`` is not thread-safe, and its own
 process group, so that it can be interrupted and cleaned up on its own).
@@ -76,8 +84,11 @@ def _is_kernel_start_failure(exc: BaseException) -> bool:
     return type(exc).__name__ == "ZMQError"
 
 
-def start_kernel(kernel_name: str, cwd: str, attempts: int = 3):
-    """Start a kernel, retrying a start that fails on a port clash."""
+def start_kernel(kernel_name: str, cwd: str, attempts: int = 3, *, lane: bool = False):
+    """Start a kernel, retrying a start that fails on a port clash.
+
+    Returns the kernel manager, or with ``lane`` a :class:`LaneKernel` that keeps the
+    client that saw the kernel ready."""
     from jupyter_client.manager import KernelManager
 
     for attempt in range(1, attempts + 1):
@@ -88,9 +99,16 @@ def start_kernel(kernel_name: str, cwd: str, attempts: int = 3):
             kc.start_channels()
             try:
                 kc.wait_for_ready(timeout=120)
-            finally:
+            except BaseException:
                 kc.stop_channels()
-            return km
+                raise
+            if not lane:
+                kc.stop_channels()
+                return km
+            kernel = LaneKernel(km)
+            kc.allow_stdin = False
+            kernel.kc = kc
+            return kernel
         except Exception as err:  # noqa: BLE001 - retried or re-raised
             try:
                 km.shutdown_kernel(now=True)
@@ -102,25 +120,75 @@ def start_kernel(kernel_name: str, cwd: str, attempts: int = 3):
     raise RuntimeError("unreachable")
 
 
-def fresh_state(km, cwd: str) -> None:
-    """Make a reused kernel look fresh to the next notebook (see the module notes)."""
-    kc = km.client()
-    kc.start_channels()
+class LaneKernel:
+    """A started kernel and the one client a lane talks to it through.
+
+    ``km`` is the ``jupyter_client`` kernel manager; :attr:`kc` a client connected and
+    answered once (:meth:`client`), reused for every reset and notebook of the lane.
+    """
+
+    def __init__(self, km):
+        self.km = km
+        self.kc = None
+
+    @property
+    def kernel_name(self) -> str:
+        return self.km.kernel_name
+
+    def is_alive(self) -> bool:
+        return self.km.is_alive()
+
+    def client(self):
+        """The lane's client, connected and ready (made on first use)."""
+        if self.kc is None:
+            kc = self.km.client()
+            kc.start_channels()
+            try:
+                kc.wait_for_ready(timeout=60)
+            except BaseException:
+                kc.stop_channels()
+                raise
+            kc.allow_stdin = False
+            self.kc = kc
+        return self.kc
+
+    def shutdown(self) -> None:
+        if self.kc is not None:
+            try:
+                self.kc.stop_channels()
+            except Exception:  # noqa: BLE001 - best effort on the way out
+                pass
+            self.kc = None
+        self.km.shutdown_kernel(now=True)
+
+
+def fresh_state(kernel, cwd: str) -> None:
+    """Make a reused kernel look fresh to the next notebook (see the module notes).
+
+    ``kernel``: a :class:`LaneKernel` (its client is reused) or a kernel manager (a
+    client is made for the reset and closed)."""
+    own = not isinstance(kernel, LaneKernel)
+    kc = kernel.client()  # a kernel manager makes a new client; a lane kernel reuses its own
+    if own:
+        kc.start_channels()
     try:
-        kc.wait_for_ready(timeout=60)
+        if own:
+            kc.wait_for_ready(timeout=60)
         reply = kc.execute_interactive(FRESH_STATE.format(cwd=cwd), store_history=False,
                                        timeout=60, output_hook=lambda msg: None)
         if reply["content"].get("status") != "ok":
             raise RuntimeError(f"could not reset the kernel: {reply['content'].get('evalue')}")
     finally:
-        kc.stop_channels()
+        if own:
+            kc.stop_channels()
 
 
 def run_task(task: dict, km=None) -> dict:
     """Run one notebook; return a JSON-ready result dict (status, error, timings).
 
-    With ``km`` (a started kernel manager) the notebook runs in that kernel after
-    :func:`fresh_state`; without, papermill starts and stops a kernel of its own.
+    With ``km`` (a :class:`LaneKernel`, or a started kernel manager) the notebook runs
+    in that kernel after :func:`fresh_state`, a lane kernel's through its one client
+    (engine ``workbench-lane``); without, papermill starts and stops a kernel of its own.
     """
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
@@ -130,7 +198,10 @@ def run_task(task: dict, km=None) -> dict:
     extra = {}
     if km is not None:
         fresh_state(km, task["cwd"])
-        extra["km"] = km
+        if isinstance(km, LaneKernel):
+            extra.update(km=km.km, kc=km.client(), engine_name=_lane_engine())
+        else:
+            extra["km"] = km
     for attempt in range(1, 4):
         result["attempts"] = attempt
         try:
@@ -173,10 +244,97 @@ def run_task(task: dict, km=None) -> dict:
                                "errno": getattr(err, "errno", None),
                                "traceback": traceback.format_exc()[-4000:]}
             break
-    if result["status"] in ("success", "failed"):
-        _stabilize_injected_cell_id(task["output"])
+    if result["status"] in ("success", "failed") and "engine_name" not in extra:
+        _stabilize_injected_cell_id(task["output"])  # the lane engine names it before saving
     result["seconds"] = round(time.perf_counter() - started, 3)
     return result
+
+
+_LANE_ENGINE = "workbench-lane"
+
+
+def _name_injected_cell(nb) -> None:
+    """Give papermill's injected-parameters cell the fixed id ``injected-parameters``."""
+    for cell in nb.cells:
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            cell["id"] = "injected-parameters"
+
+
+def _lane_engine() -> str:
+    """Register (once) and name papermill's engine for a lane's kernel.
+
+    It is papermill's ``nbclient`` engine but for three things: the notebook client is
+    given the lane's connected client (``kc``) instead of making and waiting for a new
+    one; the output notebook is written when the notebook starts and ends (and by
+    papermill's autosave during a long cell), not before and after every cell; the
+    injected-parameters cell gets its fixed id before the first write (see
+    :func:`_stabilize_injected_cell_id`). Cells, outputs and metadata are papermill's.
+    """
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
+    from papermill.log import logger
+    from papermill.utils import merge_kwargs, remove_args
+
+    if _LANE_ENGINE in papermill_engines._engines:
+        return _LANE_ENGINE
+
+    class LaneManager(NotebookExecutionManager):
+        _quiet = False
+
+        def save(self, **kwargs):
+            if not self._quiet:
+                super().save(**kwargs)
+
+        def cell_start(self, cell, cell_index=None, **kwargs):
+            self._quiet = True
+            try:
+                super().cell_start(cell, cell_index, **kwargs)
+            finally:
+                self._quiet = False
+
+        def cell_complete(self, cell, cell_index=None, **kwargs):
+            self._quiet = True
+            try:
+                super().cell_complete(cell, cell_index, **kwargs)
+            finally:
+                self._quiet = False
+
+    class LaneClient(PapermillNotebookClient):
+        def __init__(self, nb_man, kc=None, **kw):
+            super().__init__(nb_man, **kw)
+            self.kc = kc  # connected and ready: nbclient then uses it as it is
+
+    class LaneEngine(NBClientEngine):
+        @classmethod
+        def execute_notebook(cls, nb, kernel_name, output_path=None, progress_bar=True,
+                             log_output=False, autosave_cell_every=30, **kwargs):
+            _name_injected_cell(nb)
+            nb_man = LaneManager(nb, output_path=output_path, progress_bar=progress_bar,
+                                 log_output=log_output, autosave_cell_every=autosave_cell_every)
+            nb_man.notebook_start()
+            try:
+                cls.execute_managed_notebook(nb_man, kernel_name, log_output=log_output,
+                                             **kwargs)
+            finally:
+                nb_man.cleanup_pbar()
+                nb_man.notebook_complete()
+            return nb_man.nb
+
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False,
+                                     stdout_file=None, stderr_file=None, start_timeout=60,
+                                     execution_timeout=None, kc=None, **kwargs):
+            kwargs = remove_args(["input_path"], **kwargs)
+            safe_kwargs = remove_args(["timeout", "startup_timeout"], **kwargs)
+            final_kwargs = merge_kwargs(
+                safe_kwargs,
+                timeout=execution_timeout if execution_timeout else kwargs.get("timeout"),
+                startup_timeout=start_timeout, kernel_name=kernel_name, log=logger,
+                log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file)
+            return LaneClient(nb_man, kc=kc, **final_kwargs).execute()
+
+    papermill_engines.register(_LANE_ENGINE, LaneEngine)
+    return _LANE_ENGINE
 
 
 def _stabilize_injected_cell_id(executed: str) -> None:
@@ -241,16 +399,10 @@ def _write_result(path: str, result: dict) -> None:
     write_text(path, json.dumps(result, ensure_ascii=False, indent=1))
 
 
-def warm_up(km) -> None:
+def warm_up(kernel: LaneKernel) -> None:
     """Import :data:`WARM_IMPORTS` in the kernel (errors are left to the notebooks)."""
-    kc = km.client()
-    kc.start_channels()
-    try:
-        kc.wait_for_ready(timeout=60)
-        kc.execute_interactive(WARM_IMPORTS, store_history=False, timeout=120,
-                               output_hook=lambda msg: None)
-    finally:
-        kc.stop_channels()
+    kernel.client().execute_interactive(WARM_IMPORTS, store_history=False, timeout=120,
+                                        output_hook=lambda msg: None)
 
 
 def lane(warm: str | None = None) -> int:
@@ -267,11 +419,11 @@ def lane(warm: str | None = None) -> int:
         # papermill's import (0.5 s) overlaps the kernel's start and warm-up
         threading.Thread(target=__import__, args=("papermill",), daemon=True).start()
         try:
-            km = start_kernel(warm, os.getcwd())
+            km = start_kernel(warm, os.getcwd(), lane=True)
             warm_up(km)
         except Exception:  # noqa: BLE001 - the first task starts a kernel of its own
             if km is not None:
-                km.shutdown_kernel(now=True)
+                km.shutdown()
             km = None
     try:
         for line in sys.stdin:
@@ -282,11 +434,12 @@ def lane(warm: str | None = None) -> int:
             fresh = fresh_always or task.get("fresh_kernel", False)
             other = km is not None and km.kernel_name != task.get("kernel_name", "python3")
             if km is not None and (fresh or other or not km.is_alive()):
-                km.shutdown_kernel(now=True)
+                km.shutdown()
                 km = None
             try:
                 if km is None:
-                    km = start_kernel(task.get("kernel_name", "python3"), task["cwd"])
+                    km = start_kernel(task.get("kernel_name", "python3"), task["cwd"],
+                                      lane=True)
                 result = run_task(task, km=km)
             except Exception as err:  # noqa: BLE001 - kernel could not start or reset
                 result = {"name": task["name"], "status": "failed", "attempts": 1,
@@ -297,7 +450,7 @@ def lane(warm: str | None = None) -> int:
                                     "traceback": traceback.format_exc()[-4000:]}}
             if result["status"] == "failed" and (result.get("error") or {}).get("kind") != "cell":
                 if km is not None:  # the kernel may be broken: start a new one next time
-                    km.shutdown_kernel(now=True)
+                    km.shutdown()
                     km = None
             _write_result(result_path, result)
             print(DONE, flush=True)
@@ -308,7 +461,7 @@ def lane(warm: str | None = None) -> int:
     finally:
         if km is not None:
             try:
-                km.shutdown_kernel(now=True)
+                km.shutdown()
             except Exception:  # noqa: BLE001 - best effort on the way out
                 pass
     return 0
