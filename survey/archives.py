@@ -90,7 +90,7 @@ from .readers import _STR, read_table
 from .study import ARCHIVE_TABLES
 
 __all__ = ["QUARANTINE_COLUMNS", "ProgramData", "archive_columns", "read_program_data",
-           "write_program_data"]
+           "validate_program_data", "write_program_data"]
 
 QUARANTINE_COLUMNS = ("file", "row", "column", "reason")
 """The first columns of ``RUN/quarantine/<table>.csv``; the child's pseudonym follows
@@ -589,6 +589,37 @@ def read_program_data(study, *, survey_ids=None, pseudonymizer=None, sensitive=N
         contacts = contacts[contact_columns(run.id_column)]
     return ProgramData(contacts, archives, run.quarantine_frames(), run.issues, run.sources,
                        run.sensitive, run.fatal, run.id_column, rows_read=dict(run.rows_read))
+
+
+def validate_program_data(study, result, *, today: _dt.date | None = None) -> ProgramData | None:
+    """Read the program data next to validated survey data and add them to the validation.
+
+    The children of the study are the survey data's (``result.data``) unless a roster says
+    otherwise; the issues and sources are appended to ``result`` (so that ``report.json``
+    and the summary show them), raw values go to ``result.sensitive`` (the output scan),
+    and an unreadable program file makes ``result.fatal``. None (``result`` untouched) for
+    a study without archives or contact logs. The one entry point of ``workbench run``
+    and ``workbench validate``.
+
+    Parameters
+    ----------
+    study : survey.study.Study
+    result : survey.validation.ValidationResult
+    today : datetime.date, optional
+
+    Returns
+    -------
+    ProgramData or None
+    """
+    if getattr(study, "archives", None) is None and not getattr(study, "contacts", ()):
+        return None
+    idc = study.design.id
+    ids = result.data[idc].dropna().unique().tolist() if len(result.data) else []
+    program = read_program_data(study, survey_ids=ids, sensitive=result.sensitive, today=today)
+    result.issues.extend(program.issues)
+    result.sources = [*result.sources, *program.sources]
+    result.fatal = bool(result.fatal or program.fatal)
+    return program
 
 
 def write_program_data(program: ProgramData, run_dir) -> list[Path]:

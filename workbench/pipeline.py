@@ -573,16 +573,11 @@ def _program_data(study, result, run_dir: Path):
     survey data: ``data/contacts.parquet``, ``data/archives/*.parquet`` and
     ``quarantine/<table>.csv`` written, their issues added to the validation report, their
     raw ids and personal values to the scan. None (nothing written) for a study without."""
-    if getattr(study, "archives", None) is None and not getattr(study, "contacts", ()):
-        return None
-    from survey.archives import read_program_data, write_program_data
+    from survey.archives import validate_program_data, write_program_data
 
-    ids = result.data[study.design.id].dropna().unique().tolist() if len(result.data) else []
-    program = read_program_data(study, survey_ids=ids, sensitive=result.sensitive)
-    write_program_data(program, run_dir)
-    result.issues.extend(program.issues)
-    result.sources = [*result.sources, *program.sources]
-    result.fatal = bool(result.fatal or program.fatal)
+    program = validate_program_data(study, result)
+    if program is not None:
+        write_program_data(program, run_dir)
     return program
 
 
