@@ -189,21 +189,24 @@ def _share_rows(kind, wave, flags: pd.DataFrame, groups: pd.DataFrame, design) -
     if design.clusters:
         levels.append(("cluster", design.clusters[0]))
     out = []
-    f = flags.reset_index(drop=True).astype(float)
+    names = [str(c) for c in flags.columns]
+    f = flags.to_numpy(dtype=float)  # rows x variables, 1 = missing
+    v = f.shape[1]
     for level, col in levels:
         if col is None:
-            k = f.sum().to_frame().T.assign(_g=np.nan)
-            n = pd.Series([len(f)])
+            labels, counts, sums = np.array([np.nan], dtype=object), np.array([len(f)]), f.sum(0)[None]
         else:
-            key = groups[col].reset_index(drop=True)
-            k = f.groupby(key, sort=True).sum()
-            n = key.value_counts().reindex(k.index)
-            k = k.reset_index(drop=False).rename(columns={col: "_g"})
-            n = n.reset_index(drop=True)
-        long = k.melt(id_vars="_g", var_name="variable", value_name="n_missing")
-        long["n"] = np.tile(n.to_numpy(), f.shape[1])
-        long = long.assign(kind=kind, wave=wave, level=level).rename(columns={"_g": "group"})
-        out.append(long.sort_values(["variable", "group"], kind="stable") if col else long)
+            key = groups[col].to_numpy()
+            ok = pd.notna(key)
+            labels, codes = np.unique(key[ok].astype(str), return_inverse=True)
+            onehot = np.zeros((len(labels), int(ok.sum())))
+            onehot[codes, np.arange(len(codes))] = 1.0
+            counts, sums = onehot.sum(1), onehot @ f[ok]
+        # rows: variable-major, then group (sorted)
+        out.append(pd.DataFrame({
+            "kind": kind, "wave": wave, "variable": np.repeat(names, len(labels)),
+            "level": level, "group": np.tile(labels, v), "n": np.tile(counts, v),
+            "n_missing": sums.T.ravel()}))
     return out
 
 
