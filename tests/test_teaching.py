@@ -49,3 +49,48 @@ def test_bad_inputs_are_refused(kwargs):
     args = {"n": 10, "reliability": 0.7, **kwargs}
     with pytest.raises(ValueError):
         simulate_pre_post(args.pop("n"), **args)
+
+
+# --------------------------------------------------------------------------- home visits
+from analysis.teaching import (  # noqa: E402
+    dose_response,
+    randomized_estimates,
+    repeat_home_visits,
+    simulate_home_visits,
+)
+
+
+def test_the_most_visited_children_started_lowest_and_improved_most_though_visits_do_nothing():
+    d = simulate_home_visits(40, 40, effect_per_visit=0.0, seed=4)
+    t = dose_response(d)
+    assert t["mean_baseline"].iloc[-1] == t["mean_baseline"].min()
+    assert t["mean_change"].iloc[-1] == t["mean_change"].max()
+    assert t["slope_per_visit"].iloc[0] > 0.04
+    # no 五必访 pull towards strugglers: the association goes away
+    flat = dose_response(simulate_home_visits(40, 40, trigger_slope=0.0, seed=4))
+    assert abs(flat["slope_per_visit"].iloc[0]) < 0.03
+
+
+def test_randomization_recovers_the_truth_where_the_naive_slope_does_not():
+    for effect in (0.0, 0.03):
+        r = repeat_home_visits(30, seed=10, effect_per_visit=effect)
+        mean = r.groupby("estimand")["estimate"].mean()
+        se = r.groupby("estimand")["estimate"].std() / np.sqrt(30)
+        assert abs(mean["cace_per_visit"] - effect) < 3 * se["cace_per_visit"]
+        assert mean["naive_per_visit"] - effect > 0.05  # biased, whatever the truth
+        covers = ((r["ci_low"] <= effect) & (effect <= r["ci_high"]))[
+            r["estimand"] == "cace_per_visit"].mean()
+        assert covers >= 0.85
+    # the ITT is the visits' effect times the extra visits the program brought
+    d = simulate_home_visits(200, 30, effect_per_visit=0.03, seed=2)
+    extra = d.loc[d.program == 1, "visits"].mean() - d.loc[d.program == 0, "visits"].mean()
+    est = randomized_estimates(d).set_index("estimand")
+    assert est.loc["itt", "ci_low"] < 0.03 * extra < est.loc["itt", "ci_high"]
+    assert est.loc["cace_per_visit", "first_stage_f"] > 10
+
+
+@pytest.mark.parametrize("kwargs", [{"n_schools": 5}, {"n_schools": 2}, {"reliability": 0},
+                                    {"children_per_school": 1}])
+def test_home_visit_inputs_are_refused(kwargs):
+    with pytest.raises(ValueError):
+        simulate_home_visits(**kwargs)
