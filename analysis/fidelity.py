@@ -62,10 +62,19 @@ Mentor of a child-period
     The mentor whose assignment to the child covers most calendar days of the period
     (ties: the assignment that started first); ``unassigned`` when none covers it.
 
-Children of a school share teachers and mentors, so their outcomes are correlated. The
-Wilson intervals of this module treat children as independent (and, for shares of
-child-periods, periods too): they are too narrow when fidelity varies by school or
-child, which is why the table also shows every school's and mentor's own share.
+Intervals
+    Children of a school share teachers and mentors, so whether their protocol was met
+    is correlated, and so are the periods of one child. The shares of
+    :func:`fidelity_summary` get Wilson score intervals at the Kish effective sample
+    size ``N / deff`` (Dean & Pagano 2015, J Surv Stat Methodol 3:484; the design
+    effect by :func:`design_effect`: the cluster-robust variance of the share over its
+    binomial variance, floored at 1), with schools as clusters wherever a row spans
+    several schools, and children as clusters for shares of child-periods when schools
+    are unknown. Within one school (and one mentor's children) the children are the
+    units: a plain Wilson interval. The variance matches R's
+    ``sandwich::vcovCL(type = "HC0", cadjust = TRUE)`` (tests/fixtures/r/fidelity.R).
+    With few schools the intervals remain approximate (the normal quantile is used,
+    not a t with ``G - 1`` degrees of freedom).
 
 Examples
 --------
@@ -101,6 +110,7 @@ __all__ = [
     "dosage",
     "expected_periods",
     "fidelity_summary",
+    "design_effect",
     "mentor_load",
     "protocol_met",
     "triggered_visits",
@@ -111,7 +121,7 @@ UNASSIGNED = "unassigned"
 
 SUMMARY_COLUMNS = ("section", "activity", "level", "group", "period", "measure",
                    "n_children", "n_periods", "n_met", "share_met", "ci_low", "ci_high",
-                   "value", "limit", "suppressed", "suppression_reason")
+                   "design_effect", "value", "limit", "suppressed", "suppression_reason")
 """The columns of :func:`fidelity_summary` (``tables/fidelity.csv``), in order."""
 
 _EXPECTED_COLUMNS = ("activity", "per", "period", "period_start", "period_end", "month",
@@ -677,7 +687,8 @@ def triggered_visits(contacts: pd.DataFrame, protocol: Protocol, *, id: str) -> 
 
 def dosage(contacts: pd.DataFrame, met: pd.DataFrame | None, children: pd.DataFrame,
            protocol: Protocol, *, id: str, assignments: pd.DataFrame | None = None,
-           arm: str = "arm", control: str | None = None) -> pd.DataFrame:
+           arm: str = "arm", school: str | None = "school", control: str | None = None
+           ) -> pd.DataFrame:
     """What each child of every arm received: contacts and the share of the protocol met.
 
     Program children's ``expected``/``met`` are their rows of ``met``
@@ -697,13 +708,14 @@ def dosage(contacts: pd.DataFrame, met: pd.DataFrame | None, children: pd.DataFr
         One row per child: ``id``, ``arm``.
     protocol : Protocol
     id : str
-    assignments, arm, control
+    assignments, arm, school, control
         As for :func:`protocol_met`.
 
     Returns
     -------
     DataFrame
-        One row per child of ``children`` (same order): ``<id>``, ``arm``,
+        One row per child of ``children`` (same order): ``<id>``, ``arm``, ``school``
+        (when ``children`` has it: the clusters of the dosage shares' intervals),
         ``in_program`` (bool), ``n_contacts`` (all logged contacts), ``n_<activity>``
         for every activity type of the protocol and of the log, ``expected`` and
         ``met`` (rule-periods, all activities), ``share_met`` (met / expected; NaN
@@ -750,8 +762,10 @@ def dosage(contacts: pd.DataFrame, met: pd.DataFrame | None, children: pd.DataFr
                                 *contacts["activity"].dropna().astype(str).unique()]))
     counts = pd.crosstab(contacts[id], contacts["activity"].astype("str"))
     out = pd.DataFrame({id: children[id].to_numpy(),
-                        "arm": children[arm].astype("str").to_numpy(),
-                        "in_program": in_program})
+                        "arm": children[arm].astype("str").to_numpy()})
+    if school is not None and school in children.columns:
+        out["school"] = children[school].astype("str").to_numpy()
+    out["in_program"] = in_program
     ids = out[id]
     out["n_contacts"] = ids.map(counts.sum(axis=1)).fillna(0).astype(np.int64)
     for t in types:
@@ -778,25 +792,66 @@ def _wilson(x, n, alpha: float) -> tuple[np.ndarray, np.ndarray]:
     return lo, hi
 
 
-def _shares(frame: pd.DataFrame, keys: list[str], id: str) -> pd.DataFrame:
-    """``n_children`` (distinct), ``n_periods`` (rows) and ``n_met`` per group."""
+def design_effect(n_met, n, n_clusters, sum_nn, sum_mm, sum_mn) -> np.ndarray:
+    """Design effect of a share estimated from clustered units (vectorized over rows).
+
+    ``p = M / N`` over ``G`` clusters with ``n_g`` units of which ``m_g`` are met; its
+    cluster-robust variance is ``V = G / (G - 1) * sum_g (m_g - p n_g)^2 / N^2`` (the
+    CR1 sandwich of an intercept-only regression, R ``sandwich::vcovCL(type = "HC0",
+    cadjust = TRUE)``) and the design effect ``V / (p (1 - p) / N)``, floored at 1
+    (Kish; Korn & Graubard 1998 floor the effective sample size at ``N`` likewise).
+    NaN where it cannot be estimated: fewer than 2 clusters, or ``p`` of 0 or 1.
+
+    The ``sum_*`` arguments are ``sum_g n_g^2``, ``sum_g m_g^2``, ``sum_g m_g n_g``.
+
+    Examples
+    --------
+    >>> # two schools: 9 of 10 and 1 of 10 met -> p = 0.5, far more spread than binomial
+    >>> design_effect([10], [20], [2], [200], [82], [100]).round(3).tolist()
+    [12.8]
+    """
+    m, n, g = (np.asarray(v, dtype=float) for v in (n_met, n, n_clusters))
+    snn, smm, smn = (np.asarray(v, dtype=float) for v in (sum_nn, sum_mm, sum_mn))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = m / n
+        ss = smm - 2 * p * smn + p * p * snn
+        v = g / (g - 1) * ss / (n * n)
+        deff = v / (p * (1 - p) / n)
+    ok = (g >= 2) & (p > 0) & (p < 1) & np.isfinite(deff)
+    return np.where(ok, np.maximum(deff, 1.0), np.nan)
+
+
+def _shares(frame: pd.DataFrame, keys: list[str], id: str, *, cluster: str | None = None,
+            n: str | None = None, m: str = "met") -> pd.DataFrame:
+    """``n_children`` (distinct), ``n_periods`` (rows, or the sum of ``n``) and ``n_met``
+    (sum of ``m``) per group; with ``cluster``, the sums that :func:`design_effect`
+    needs (``_G``, ``_nn``, ``_mm``, ``_mn``)."""
     g = frame.groupby(keys, sort=False, dropna=False)
-    out = pd.DataFrame({"n_children": g[id].nunique(), "n_periods": g.size(),
-                        "n_met": g["met"].sum()})
+    out = pd.DataFrame({"n_children": g[id].nunique(),
+                        "n_periods": g.size() if n is None else g[n].sum(),
+                        "n_met": g[m].sum()})
     if "period_start" in frame.columns:  # for the chronological order of the table
         out["_when"] = g["period_start"].min()
+    if cluster is not None:
+        w = frame.assign(_n=1 if n is None else frame[n], _m=frame[m].astype(float))
+        c = w.groupby([*keys, cluster], sort=False, dropna=False)[["_n", "_m"]].sum()
+        c = c.assign(_nn=c["_n"] ** 2, _mm=c["_m"] ** 2, _mn=c["_n"] * c["_m"])
+        cg = c.groupby(level=list(range(len(keys))), sort=False, dropna=False)
+        sums = cg[["_nn", "_mm", "_mn"]].sum().assign(_G=cg.size())
+        out = out.join(sums)
     return out.reset_index()
 
 
 _LEVEL_COLUMN = {"arm": "arm", "school": "school", "mentor": "mentor_id"}
 
 
-def _protocol_rows(met: pd.DataFrame, id: str, levels) -> list[pd.DataFrame]:
+def _protocol_rows(met: pd.DataFrame, id: str, levels, clustered: bool
+                   ) -> list[pd.DataFrame]:
     out = []
     for level in levels:
         if level in ("month", "term"):
             sub = met[met[level].notna()]
-            t = _shares(sub, ["activity", level], id)
+            t = _shares(sub, ["activity", level], id, cluster="_cl")
             t = t.assign(level=level, group=t[level], period=t[level],
                          measure="child_periods")
         else:
@@ -809,33 +864,34 @@ def _protocol_rows(met: pd.DataFrame, id: str, levels) -> list[pd.DataFrame]:
                 grp = met[col].fillna(UNASSIGNED)
             else:
                 grp = met[col]
-            t = _shares(met.assign(group=grp), ["activity", "period", "group"], id)
+            # within one school the children are the units; across schools, schools are
+            t = _shares(met.assign(group=grp), ["activity", "period", "group"], id,
+                        cluster="_cl" if clustered and level != "school" else None)
             t = t.assign(level=level, measure="children")
         out.append(t)
     return out
 
 
-def _summary_rows(met: pd.DataFrame, id: str, received_share: float) -> list[pd.DataFrame]:
+def _summary_rows(met: pd.DataFrame, id: str, received_share: float, clustered: bool
+                  ) -> list[pd.DataFrame]:
     """Delivered as designed: per activity and over all, overall and by arm."""
     g = met.groupby([id, "activity"], sort=False)
-    per = pd.DataFrame({"arm": g["arm"].first(), "n": g.size(), "k": g["met"].sum()}
-                       ).reset_index()
+    per = pd.DataFrame({"arm": g["arm"].first(), "_cl": g["_cl"].first(), "n": g.size(),
+                        "k": g["met"].sum()}).reset_index()
     g = per.groupby(id, sort=False)
-    both = pd.DataFrame({"arm": g["arm"].first(), "n": g["n"].sum(), "k": g["k"].sum()}
-                        ).reset_index().assign(activity="all")
+    both = pd.DataFrame({"arm": g["arm"].first(), "_cl": g["_cl"].first(), "n": g["n"].sum(),
+                         "k": g["k"].sum()}).reset_index().assign(activity="all")
     per = pd.concat([per, both], ignore_index=True)
     per["rec"] = per["k"] / per["n"] >= received_share
     out = []
     for level in ("overall", "arm"):
         keys = ["activity"] + ([] if level == "overall" else ["arm"])
-        g = per.groupby(keys, sort=False)
-        t = pd.DataFrame({"n_children": g.size(), "n_periods": g["n"].sum(),
-                          "n_met": g["k"].sum(), "r": g["rec"].sum()}).reset_index()
-        t = t.assign(level=level, period="all",
-                     group=t["arm"] if level == "arm" else "all")
-        out.append(t.drop(columns="r").assign(measure="child_periods"))
-        out.append(t.assign(measure="children_received", n_periods=np.nan, n_met=t["r"])
-                   .drop(columns="r"))
+        t = _shares(per, keys, id, cluster="_cl", n="n", m="k")
+        t = t.assign(level=level, period="all", group=t["arm"] if level == "arm" else "all")
+        out.append(t.assign(measure="child_periods"))
+        t = _shares(per, keys, id, cluster="_cl" if clustered else None, m="rec")
+        t = t.assign(level=level, period="all", group=t["arm"] if level == "arm" else "all")
+        out.append(t.assign(measure="children_received", n_periods=np.nan))
     return [t.drop(columns=[c for c in ("arm",) if c in t.columns]) for t in out]
 
 
@@ -860,13 +916,14 @@ def _load_rows(loads: pd.DataFrame) -> list[pd.DataFrame]:
 
 
 def _trigger_rows(triggers: pd.DataFrame, id: str) -> list[pd.DataFrame]:
+    """``triggers`` carries ``_cl``: the child's school, or the child."""
     if triggers is None or len(triggers) == 0:
         return []
     out = []
     ruled = triggers[triggers["status"] != "no_rule"].assign(met=lambda d: d["done"].astype(bool))
     for level, grp in (("overall", pd.Series("all", index=ruled.index)),
                        ("trigger", ruled["trigger"])):
-        t = _shares(ruled.assign(group=grp), ["activity", "group"], id)
+        t = _shares(ruled.assign(group=grp), ["activity", "group"], id, cluster="_cl")
         med = ruled.assign(group=grp).groupby(["activity", "group"], sort=False)[
             "days_to_visit"].median().astype(float)
         t["value"] = t.set_index(["activity", "group"]).index.map(med).to_numpy(dtype=float)
@@ -882,7 +939,7 @@ def _trigger_rows(triggers: pd.DataFrame, id: str) -> list[pd.DataFrame]:
     return out
 
 
-def _dosage_rows(dose: pd.DataFrame, id: str) -> list[pd.DataFrame]:
+def _dosage_rows(dose: pd.DataFrame, id: str, clustered: bool) -> list[pd.DataFrame]:
     if dose is None or len(dose) == 0:
         return []
     out = []
@@ -890,7 +947,8 @@ def _dosage_rows(dose: pd.DataFrame, id: str) -> list[pd.DataFrame]:
         grp = pd.Series("all", index=dose.index) if level == "overall" else dose["arm"]
         d = dose.assign(group=grp)
         for measure, flag in (("received", "received"), ("any_contact", "any_contact")):
-            t = _shares(d.assign(met=d[flag]), ["group"], id).assign(n_periods=np.nan)
+            t = _shares(d.assign(met=d[flag]), ["group"], id,
+                        cluster="_cl" if clustered else None).assign(n_periods=np.nan)
             out.append(t.assign(measure=measure))
         g = d.groupby("group", sort=False)
         t = pd.DataFrame({"n_children": g[id].nunique(),
@@ -954,11 +1012,13 @@ def fidelity_summary(met: pd.DataFrame, *, id: str | None = None, protocol: Prot
       protocol, with ``any_contact``, and the mean share met (``mean_share_met`` in
       ``value``), overall and by arm (every arm).
 
-    ``ci_low``/``ci_high`` are Wilson 95% intervals (``1 - alpha``) of ``share_met``.
-    They ignore clustering: children of one school (and the periods of one child) are
-    treated as independent, so the intervals are too narrow when fidelity varies
-    between schools or children. ``n_children`` counts distinct children, ``n_periods``
-    child-periods (or triggers), ``n_met`` those met.
+    ``ci_low``/``ci_high``: Wilson ``1 - alpha`` interval of ``share_met`` at the
+    effective sample size ``N / design_effect`` (see "Intervals" in the module's
+    docstring); ``design_effect`` is NaN where it is not estimated (within one
+    school, fewer than two clusters, a share of 0 or 1): the interval is then the
+    plain Wilson one. ``n_children`` counts distinct children, ``n_periods``
+    child-periods (or triggers), ``n_met`` those met (``N`` is ``n_periods`` where
+    given, else ``n_children``).
 
     Small cells: a row about fewer than ``min_cell`` children is suppressed with
     :func:`analysis.disclosure.suppress_small_cells` (its numbers blanked, a second
@@ -1013,19 +1073,35 @@ def fidelity_summary(met: pd.DataFrame, *, id: str | None = None, protocol: Prot
     met = met.assign(**{id: met[id].map(codes)})
     triggers = None if triggers is None else triggers.assign(**{id: triggers[id].map(codes)})
     dose = None if dose is None else dose.assign(**{id: dose[id].map(codes)})
-    parts = [t.assign(section="protocol") for t in _protocol_rows(met, id, by)]
-    parts += [t.assign(section="summary") for t in _summary_rows(met, id, share)]
-    parts += _load_rows(loads) + _trigger_rows(triggers, id) + _dosage_rows(dose, id)
+    # clusters for the intervals: schools when known, else (for child-periods) the child
+    clustered = "school" in met.columns and bool(met["school"].notna().any())
+    met = met.assign(_cl=met["school"] if clustered else met[id])
+    school_of = met.groupby(id)["_cl"].first()
+    if triggers is not None:
+        triggers = triggers.assign(_cl=triggers[id].map(school_of) if clustered
+                                   else triggers[id])
+    dose_clustered = dose is not None and "school" in dose.columns \
+        and bool(dose["school"].notna().any())
+    if dose_clustered:
+        dose = dose.assign(_cl=dose["school"])
+    parts = [t.assign(section="protocol") for t in _protocol_rows(met, id, by, clustered)]
+    parts += [t.assign(section="summary") for t in _summary_rows(met, id, share, clustered)]
+    parts += _load_rows(loads) + _trigger_rows(triggers, id) + \
+        _dosage_rows(dose, id, dose_clustered)
     parts = [p for p in parts if len(p)]
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-    for c in SUMMARY_COLUMNS:
+    for c in (*SUMMARY_COLUMNS, "_G", "_nn", "_mm", "_mn"):
         if c not in out.columns:
             out[c] = np.nan
     num = out["n_periods"].where(out["n_periods"].notna(), out["n_children"]).astype(float)
     out["n_periods"] = out["n_periods"].astype(float)
     has = out["n_met"].notna() & (num > 0)
     out["share_met"] = (out["n_met"].astype(float) / num).where(has)
-    out["ci_low"], out["ci_high"] = _wilson(out["n_met"].fillna(0), num.where(has, 0), alpha)
+    deff = design_effect(out["n_met"], num, out["_G"], out["_nn"], out["_mm"], out["_mn"])
+    out["design_effect"] = deff
+    n_eff = num / np.where(np.isnan(deff), 1.0, deff)
+    out["ci_low"], out["ci_high"] = _wilson((out["share_met"] * n_eff).fillna(0),
+                                            n_eff.where(has, 0), alpha)
     for c in ("n_children", "n_met", "value", "limit"):
         out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
     for c in ("section", "activity", "level", "group", "period", "measure"):
@@ -1034,7 +1110,7 @@ def fidelity_summary(met: pd.DataFrame, *, id: str | None = None, protocol: Prot
     load = (out["section"] == "mentor_load").to_numpy()
     rest = suppress_small_cells(out[~load], count="n_children", min_cell=int(min_cell),
                                 stats=["n_periods", "n_met", "share_met", "ci_low", "ci_high",
-                                       "value"],
+                                       "design_effect", "value"],
                                 margins=["group"],
                                 by=["section", "activity", "level", "period", "measure"])
     out = pd.concat([rest, out[load].assign(

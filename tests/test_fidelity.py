@@ -323,9 +323,15 @@ def test_summary_hand_computed(met):
         "2024-06": {"n_children": 4, "n_met": 3}, "2024-09": {"n_children": 4, "n_met": 3},
         "2024-10": {"n_children": 4, "n_met": 2}}
     assert hv.loc["2024-05", "share_met"] == pytest.approx(2 / 3)
-    # Wilson 95% for 2/3 (R: prop.test(2, 3, correct = FALSE)$conf.int = 0.2076, 0.9385)
+    # May across schools S1 (A, B: 2 of 2) and S2 (D: 0 of 1), p = 2/3:
+    # V = 2/1 * ((2 - 2 * 2/3)^2 + (0 - 1 * 2/3)^2) / 3^2 = 2 * (4/9 + 4/9) / 9 = 16/81;
+    # binomial p(1-p)/N = (2/9)/3 = 2/27; design effect (16/81) / (2/27) = 8/3;
+    # n_eff = 3 / (8/3) = 1.125; Wilson at x = 0.75 of 1.125 (z = 1.959964, z^2 = 3.841459):
+    # centre (2/3 + 1.707315) / 4.414630 = 0.537753, half 1.959964 * sqrt(0.197531 +
+    # 0.758805) / 4.414630 = 0.434172 -> [0.10358, 0.97192]
+    assert hv.loc["2024-05", "design_effect"] == pytest.approx(8 / 3)
     assert hv.loc["2024-05", ["ci_low", "ci_high"]].astype(float).tolist() == \
-        pytest.approx([0.2076, 0.9385], abs=1e-4)
+        pytest.approx([0.10358, 0.97192], abs=1e-5)
     june = pr[(pr["activity"] == "home_visit") & (pr["period"] == "2024-06")]
     by = {(r.level, r.group): (int(r.n_children), int(r.n_met)) for r in june.itertuples()}
     # schools: S1 = A, B both met; S2 = C met, D not. mentors: M1 = A, C; M2 = B; D unassigned
@@ -333,6 +339,11 @@ def test_summary_hand_computed(met):
     assert by[("mentor", "M1")] == (2, 2) and by[("mentor", "M2")] == (1, 1)
     assert by[("mentor", "unassigned")] == (1, 0)
     assert by[("arm", "treatment")] == (4, 3)
+    # within one school the children are the units: plain Wilson, no design effect;
+    # S2 in June: 1 of 2 (R: prop.test(1, 2, correct = FALSE)$conf.int = 0.0945, 0.9055)
+    s2 = _cell(june, level="school", group="S2")
+    assert np.isnan(s2.design_effect)
+    assert [s2.ci_low, s2.ci_high] == pytest.approx([0.094531, 0.905469], abs=1e-6)
     # term level of home visits: spring = Apr 3 + May 3 + Jun 4 = 10 child-months, 3+2+3 = 8 met
     term = _cell(pr, activity="home_visit", level="term", group="spring")
     assert (int(term.n_children), int(term.n_periods), int(term.n_met)) == (4, 10, 8)
@@ -522,3 +533,35 @@ def test_summary_triggers_of_program_children_only(met):
     s = fidelity_summary(met, id="cid", protocol=P, triggers=trig, dose=dose)
     tr = _cell(s, section="trigger", level="overall", measure="done_in_window")
     assert (int(tr.n_children), int(tr.n_periods)) == (4, 4)  # A, B, C, D as before
+
+
+def test_design_effect_wilson_matches_r():
+    """Cluster-adjusted Wilson intervals against R (sandwich::vcovCL, tests/fixtures/r/fidelity.R)."""
+    from pathlib import Path
+
+    here = Path(__file__).parent / "fixtures" / "r" / "fidelity"
+    data = pd.read_csv(here / "met.csv")
+    ref = pd.read_csv(here / "shares.csv").set_index("scope")
+    met = data.assign(mentor_id=pd.NA, activity="home_visit", per="month",
+                      month=data["period"], term="spring", met=data["met"].astype(bool),
+                      period_start=pd.to_datetime(data["period"] + "-01"))
+    p = Protocol(start=date(2024, 3, 1), end=date(2024, 4, 30), received_share=0.75)
+    s = fidelity_summary(met, id="id", protocol=p)
+    got = {
+        "month_1": _cell(s, section="protocol", level="overall", period="2024-03"),
+        "month_2": _cell(s, section="protocol", level="overall", period="2024-04"),
+        "cells": _cell(s, section="summary", level="overall", activity="home_visit",
+                       measure="child_periods"),
+        "received": _cell(s, section="summary", level="overall", activity="home_visit",
+                          measure="children_received"),
+        "arm_b_cells": _cell(s, section="summary", level="arm", group="b",
+                             activity="home_visit", measure="child_periods"),
+    }
+    for scope, row in got.items():
+        r = ref.loc[scope]
+        n = row.n_periods if scope.endswith("cells") else row.n_children
+        assert (int(n), int(row.n_met)) == (r.n, r.n_met), scope
+        assert row.share_met == pytest.approx(r.share, rel=1e-12), scope
+        assert row.design_effect == pytest.approx(r.design_effect, rel=1e-9), scope
+        assert [row.ci_low, row.ci_high] == pytest.approx([r.ci_low, r.ci_high], rel=1e-9), scope
+    assert (ref["design_effect"] > 1.5).all()  # the fixture is strongly clustered
