@@ -39,6 +39,9 @@ def main(args) -> int:
     staged = StagedOutput(out, kind="validate")  # also removes stale partial folders
     try:
         result = validate(study)
+        from survey.archives import validate_program_data
+
+        validate_program_data(study, result)  # archives and contact logs, same report
         result.write(staged.path)
         key_file = Path(study.root) / ".workbench-key"
         scan = scan_folder(staged.path, result.sensitive,
