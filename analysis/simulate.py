@@ -950,7 +950,11 @@ def _deliver(p: _Plan, st: _Structure, asg: _Assignment, cov: dict, pii: dict, t
         raise ValueError("delivery.primary is not an outcome index")
     o = p.outcomes[spec.primary]
     sign = 1.0 if o.better == "higher" else -1.0
-    struggle = -sign * thetas[0][:, spec.primary]
+    # the share of trend and effect reached at each wave (_latent_traits); a one-wave study's
+    # only wave is after the program, so the child's state before it is that wave without them
+    reached = [1.0] if p.n_waves == 1 else [w / (p.n_waves - 1) for w in range(p.n_waves)]
+    before = thetas[0][:, spec.primary] - reached[0] * (o.trend + asg.mult * o.effect)
+    struggle = -sign * before
     program = asg.treated
     delta_mult = np.where(program, asg.mult, p.arm_mult[0])
     columns = {}
@@ -969,9 +973,9 @@ def _deliver(p: _Plan, st: _Structure, asg: _Assignment, cov: dict, pii: dict, t
                              seed=p.seed)
     new_mult = delta_mult * sdel.dose["share_met"].to_numpy()
     effect_v = np.array([oc.effect for oc in p.outcomes])
-    for w in range(1, p.n_waves):
-        f = w / (p.n_waves - 1)
-        thetas[w] += (f * (new_mult - asg.mult))[:, None] * effect_v[None, :]
+    for w, f in enumerate(reached):
+        if f > 0:
+            thetas[w] += (f * (new_mult - asg.mult))[:, None] * effect_v[None, :]
     asg.mult = new_mult
     pot = sdel.truth["potential"]
     s1, s0 = pot["mean_share_if_program"], pot["mean_share_if_control"]

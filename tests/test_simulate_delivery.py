@@ -217,3 +217,17 @@ def test_delivery_needs_a_program():
         plan_from_options(None, design="cross_sectional", arms=0, delivery="log")
     with pytest.raises(WorkbenchError, match="delivery"):
         plan_from_options(None, delivery="everything")
+
+
+def test_a_one_wave_study_gets_the_dose_effect_too():
+    """A post-only survey: its one wave is after the program, and carries effect * share."""
+    args = dict(design="randomized", waves=("survey",), arms=("treatment", "control"),
+                schools=4, students_per_school=40, seed=3, truth_draws=2000)
+    plain = simulate_study([PCC], **args)
+    deliv = simulate_study([PCC], delivery=SPEC, **args)
+    share = deliv.delivery.dose.set_index("id")["share_met"]
+    treated = (plain.data.set_index("student_id")["arm"] == "treatment").astype(float)
+    diff = (deliv.latent.set_index("student_id")["communication"]
+            - plain.latent.set_index("student_id")["communication"])
+    np.testing.assert_allclose(diff.to_numpy(), (PCC.effect * (share - treated)).reindex(
+        diff.index).to_numpy(), atol=1e-12)

@@ -10,7 +10,11 @@ subprocess, and checked:
   its page why it does not apply to this design);
 * the privacy scan passed;
 * no fake personal value of the raw files (names, pinyin, phones, addresses,
-  guardian names) occurs in any output file, as bytes (UTF-8 and GBK);
+  guardian names; with a delivery also the archives' guardian phones, parents' names and
+  phones and the mentors' names, in the archives and the contact log) occurs in any output
+  file, as bytes (UTF-8 and GBK);
+* a study with a contact log gets its program delivery page (``06_delivery`` succeeds),
+  one without says it does not apply;
 * where the truth is known (randomized designs, pre/post change, cross-sectional
   comparisons of comparable groups), whether the primary model's CI of the
   primary outcome covers it; :func:`test_zoo_primary_ci_covers_the_truth` then
@@ -35,7 +39,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.kernel]  # every zoo study runs `wor
 
 KIND = os.environ.get("WORKBENCH_ZOO", "pairwise")
 CASES = zoo_cases(KIND)
-PII = ("name", "name_pinyin", "phone", "address", "guardian_name", "姓名")
+PII = ("name", "name_pinyin", "phone", "address", "guardian_name", "姓名",
+       # the child archives and the contact log (issue 14)
+       "guardian_phone", "parent_name", "parent_phone", "mentor_name")
 MARKS = [pytest.mark.slow] if KIND != "pairwise" else []
 RUN_TIMEOUT = int(os.environ.get("WORKBENCH_ZOO_TIMEOUT", "900"))
 
@@ -111,6 +117,9 @@ def test_zoo_study_runs_end_to_end(case, tmp_path):
         assert status.get("03_effects") == "success", status
     if case["instruments"] > 0:
         assert status.get("01_reliability") == "success", status
+    if "06_delivery" in status:  # the delivery page, once it is part of the run
+        want = "success" if case.get("delivery", "none") != "none" else "not_applicable"
+        assert status["06_delivery"] == want, status
     assert manifest["privacy"]["scan"] == "passed", manifest["privacy"]
     leaks = _leaks(out, canaries)
     assert not leaks, f"personal values in the output: {leaks[:5]}"

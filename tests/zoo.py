@@ -20,6 +20,9 @@ attrition      none, balanced, differential (control loses 3 times as many)
 missing        below (2% of answers blank at random: scores exist), above (8% of
                respondents also stop half way: more blanks than ``min_items`` allows)
 language       zh, en
+delivery       none; log (a contact log and the protocol); roster (also the child archives:
+               roster, guardians, parents, mentors, and the wave files leave the covariates to
+               the roster)
 =============  ===========================================================================
 
 Impossible combinations (:func:`valid`): a cross_sectional study has one wave
@@ -27,7 +30,8 @@ Impossible combinations (:func:`valid`): a cross_sectional study has one wave
 randomized and cluster_randomized have 2 or 3 arms; one wave has no attrition;
 differential attrition needs arms; cluster randomization needs a cluster level;
 without instruments the outcomes are data columns and no item can be missing
-beyond ``min_items``; scale outcomes need an instrument.
+beyond ``min_items``; scale outcomes need an instrument; a delivery needs a program
+(arms, or pre_post).
 
 :func:`zoo_cases` ``("pairwise")`` is a deterministic greedy all-pairs covering
 design: every pair of values of two dimensions that some valid study has is in at
@@ -57,6 +61,7 @@ DIMENSIONS: dict[str, tuple] = {
     "attrition": ("none", "balanced", "differential"),
     "missing": ("below", "above"),
     "language": ("zh", "en"),
+    "delivery": ("none", "log", "roster"),
 }
 NAMES = tuple(DIMENSIONS)
 SHAPE = ("design", "waves", "arms", "clusters", "outcomes", "instruments")
@@ -83,6 +88,8 @@ def valid(case: Mapping) -> bool:
         return False
     if inst == 0 and (outc not in (None, "columns") or g("missing") == "above"):
         return False  # no questionnaire: column outcomes only, no min_items to fall below
+    if g("delivery") not in (None, "none") and arms == 0 and d != "pre_post":
+        return False  # nobody to deliver a program to (a survey without groups)
     return True
 
 
@@ -158,7 +165,9 @@ def case_id(case: Mapping) -> str:
     return "-".join([case["design"], f"w{case['waves']}", f"a{case['arms']}", f"c{case['clusters']}",
                      case["outcomes"], f"i{case['instruments']}", case["id_style"],
                      case["direction"], f"att_{case['attrition']}", f"miss_{case['missing']}",
-                     case["language"]])
+                     case["language"]]
+                    + ([f"del_{case['delivery']}"] if case.get("delivery", "none") != "none"
+                       else []))
 
 
 def zoo_cases(kind: str = "pairwise") -> list[dict]:
@@ -248,6 +257,8 @@ def case_args(case: Mapping) -> list[str]:
              "--incomplete", "0.08" if case["missing"] == "above" else "0",
              "--id-style", case["id_style"], "--language", case["language"],
              "--seed", str(case.get("seed", 1)), "--truth-draws", "20000"]
+    if case.get("delivery", "none") != "none":
+        args += ["--delivery", case["delivery"]]
     return args
 
 
