@@ -465,6 +465,7 @@ def dose_response(dose: pd.DataFrame, *, outcome: str, lang: str = "en", title=N
     d = dose[(dose["analysis"].astype(str) == "dose_band")
              & (dose["outcome"].astype(str) == str(outcome))].copy()
     d["band"] = d["band"].astype(str)
+    d["arm"] = d["arm"].astype(object).where(d["arm"].notna(), "all")  # one group: no arm
     bands = list(dict.fromkeys(d["band"]))
     arms = list(dict.fromkeys(d["arm"].astype(str)))
     if control is not None and str(control) in arms:

@@ -56,6 +56,7 @@ __all__ = [
     "month_frame",
     "page_title",
     "program_children",
+    "program_protocol",
     "protocol_published",
     "section_heading",
     "triggers_published",
@@ -237,6 +238,29 @@ def _true(v) -> bool:
 
 
 # --------------------------------------------------------------------------- the frames
+
+
+def program_protocol(study):
+    """The study's protocol, with every child in the program when the design has no arms
+    (a one-group study: its children have arm ``all``, :func:`program_children`).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> from datetime import date
+    >>> from core.design import Design
+    >>> from core.protocol import Protocol
+    >>> s = NS(design=Design(type="pre_post", id="id", waves=("a", "b")),
+    ...        protocol=Protocol(start=date(2024, 3, 1), end=date(2024, 6, 30)))
+    >>> program_protocol(s).arms
+    ('all',)
+    """
+    import dataclasses
+
+    p = study.protocol
+    if p is not None and not study.design.arm and not p.arms:
+        return dataclasses.replace(p, arms=("all",))
+    return p
 
 
 def program_children(study, scores: pd.DataFrame, roster: pd.DataFrame | None = None
@@ -936,13 +960,21 @@ def cace_text(study, dose: pd.DataFrame | None) -> dict:
     randomized = d.type in ("randomized", "cluster_randomized")
     en = ["**What each number is.** The dose bands describe an association."]
     zh = ["**每个数字的因果含义。**剂量分组只描述相关。"]
-    if not randomized:
+    if not randomized and (d.type == "pre_post" or not d.arm):
+        en.append("There is no complier average causal effect: it compares children who were "
+                  "assigned to the program at random with children who were not, and a "
+                  "one-group study has no such comparison. Nothing on this page shows what the "
+                  "program did; the dose bands show only who changed more.")
+        zh.append("本研究没有依从者平均因果效应：它需要比较随机分到项目组和没有分到项目组的儿童，而单组研究"
+                  "没有这样的比较。本页没有任何数字能说明项目的作用；剂量分组只说明哪些儿童变化更大。")
+    elif not randomized:
         en.append("There is no complier average causal effect here: it needs an instrument, "
                   "and only random assignment provides one. In this design the groups were not "
                   "assigned at random, so who received the program cannot be separated from who "
                   "the children were.")
         zh.append("本研究没有依从者平均因果效应：它需要一个工具变量，而只有随机分配才能提供。本设计的分组"
                   "不是随机的，因此无法把“谁接受了项目”与“这些儿童本来是什么样”区分开。")
+    if not randomized:
         return {"en": " ".join(en), "zh": "".join(zh)}
     rows = (dose[dose["analysis"].astype(str).isin(list(_CACE_WHAT))]
             if dose is not None and len(dose) else pd.DataFrame())
