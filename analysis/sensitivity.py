@@ -121,7 +121,9 @@ class OutcomeSensitivity:
     panel : DataFrame
         :func:`analysis.missingness.response_panel` (one row per child).
     response : DataFrame or None
-        :func:`analysis.missingness.response_model` with the arm x baseline terms.
+        :func:`analysis.missingness.response_model` with the arm x baseline terms, the
+        baseline score centred at its mean (the arm's odds ratio is the one of a child
+        with the mean baseline score, not of a score of 0).
     imputations : analysis.imputation.Imputations or None
     mi : DataFrame or None
         :meth:`~analysis.imputation.Imputations.pool`.
@@ -250,8 +252,9 @@ def analyse_outcome(data: pd.DataFrame, column: str, design, *, outcome: str | N
         res.primary_model = ""
     two_arms = bool(design.arm) and design.control is not None
     has_base = "_y0" in panel.columns and np.isfinite(panel["_y0"].to_numpy(float)).any()
-    try:
-        res.response = missingness.response_model(panel, design,
+    try:  # baseline centred: the arm's odds ratio is at the mean baseline score
+        centred = panel.assign(_y0=panel["_y0"] - np.nanmean(panel["_y0"])) if has_base else panel
+        res.response = missingness.response_model(centred, design,
                                                   interaction=two_arms and has_base, alpha=alpha)
     except (ValueError, np.linalg.LinAlgError) as err:
         res.errors["response"] = str(err)
@@ -281,6 +284,7 @@ def analyse_outcome(data: pd.DataFrame, column: str, design, *, outcome: str | N
                 cluster=design.clusters[0] if design.clusters else None, alpha=alpha,
                 n_boot=n_boot, seed=seed)
             res.lee_covariate = cov
+            res.lee["outcome"] = name
         except ValueError as err:
             if cov is None:
                 res.errors["lee"] = str(err)
@@ -290,6 +294,7 @@ def analyse_outcome(data: pd.DataFrame, column: str, design, *, outcome: str | N
                         panel, "_y", arm=design.arm, control=design.control,
                         cluster=design.clusters[0] if design.clusters else None, alpha=alpha,
                         n_boot=n_boot, seed=seed)
+                    res.lee["outcome"] = name
                     res.errors["lee_tightened"] = str(err)
                 except ValueError as err2:
                     res.errors["lee"] = str(err2)
@@ -414,7 +419,7 @@ def _outcome_rows(res: OutcomeSensitivity, alpha: float) -> list[dict]:
                 smallest = float(min(r["n_resp_arm"], r["n_resp_control"]))
                 note = _notes("lee_iid" if clustered and r["se_method"] != "cluster_bootstrap"
                               else "", "lee_few_clusters" if few else "",
-                              f"trimmed={r['trimmed_arm']}", f"trim_share={r['trim_share']:.4f}",
+                              f"trimmed={r['trimmed_arm']}", f"trim_share={r['trim_share']:.6f}",
                               f"lee_covariate={r['covariate']}" if kind == "tightened" else "")
                 n = int(r["n_arm"] + r["n_control"])
                 nm = n - int(r["n_resp_arm"] + r["n_resp_control"])
