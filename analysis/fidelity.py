@@ -70,8 +70,8 @@ Intervals
     effect by :func:`design_effect`: the cluster-robust variance of the share over its
     binomial variance, floored at 1), with schools as clusters wherever a row spans
     several schools, and children as clusters for shares of child-periods when schools
-    are unknown. Within one school (and one mentor's children) the children are the
-    units: a plain Wilson interval. The variance matches R's
+    are unknown. Within one school the children are the units: a plain Wilson
+    interval (so too for a mentor whose children are all in one school). The variance matches R's
     ``sandwich::vcovCL(type = "HC0", cadjust = TRUE)`` (tests/fixtures/r/fidelity.R).
     With few schools the intervals remain approximate (the normal quantile is used,
     not a t with ``G - 1`` degrees of freedom).
@@ -107,10 +107,10 @@ from analysis.disclosure import suppress_small_cells
 from core.protocol import PERIODS, Protocol
 
 __all__ = [
+    "design_effect",
     "dosage",
     "expected_periods",
     "fidelity_summary",
-    "design_effect",
     "mentor_load",
     "protocol_met",
     "triggered_visits",
