@@ -59,7 +59,6 @@ METHODS = ("complete_case", "mi", "ipw", "lee_lower", "lee_upper", "lee_tightene
 SENSITIVITY_COLUMNS = [
     "outcome", "arm", "control", "method", "estimate", "std_error", "ci_low", "ci_high", "df",
     "fmi", "n", "n_missing", "n_smallest_arm", "n_clusters", "model", "inference", "note",
-    "suppressed",
 ]
 """Columns of :func:`sensitivity_table` (``tables/sensitivity.csv``), one row per outcome x
 treatment arm x method:
@@ -88,9 +87,10 @@ suppression applies to it); ``n_clusters``; ``model`` (``ols_cr2`` or ``ancova_h
 words by :mod:`evaluation.sensitivity_tables`: ``model_not_primary``,
 ``weights_known``, ``lee_iid``, ``lee_few_clusters``, ``lee_covariate=<name>``,
 ``trimmed=<arm>``, ``trim_share=<p>``, ``no_tipping=<lo>..<hi>``, ``side=<down|up>``,
-``conclusion=<positive|negative|unclear>``, ``not_estimable``); ``suppressed``
-(False here; :meth:`evaluation.run_folder.RunFolder.write_table` sets it for rows of
-fewer than ``privacy.min_cell`` children).
+``conclusion=<positive|negative|unclear>``, ``not_estimable``). The published table
+(``tables/sensitivity.csv``, written by :meth:`evaluation.run_folder.RunFolder.write_table`
+with ``count="n_smallest_arm"``) adds ``suppressed`` and ``suppression_reason``: a row
+whose smaller arm has fewer than ``privacy.min_cell`` children keeps its labels only.
 """
 
 
@@ -312,7 +312,7 @@ def _row(res: OutcomeSensitivity, arm: str, method: str, **kw) -> dict:
     d = res.design
     row = {c: np.nan for c in SENSITIVITY_COLUMNS}
     row.update(outcome=res.outcome, arm=arm, control=str(d.control), method=method, note="",
-               suppressed=False, model="ols_cr2" if d.clusters else "ancova_hc2")
+               model="ols_cr2" if d.clusters else "ancova_hc2")
     row.update(kw)
     return row
 
@@ -458,7 +458,7 @@ def sensitivity_table(results: Sequence[OutcomeSensitivity], *, alpha: float = 0
     rows = [r for res in results for r in _outcome_rows(res, alpha)]
     t = pd.DataFrame(rows, columns=SENSITIVITY_COLUMNS)
     if t.empty:
-        return t.astype({"suppressed": bool})
+        return t
     order = {m: i for i, m in enumerate(METHODS)}
     outcomes = list(dict.fromkeys(t["outcome"]))
     t = t.assign(_o=t["outcome"].map(outcomes.index), _m=t["method"].map(order))
@@ -468,7 +468,6 @@ def sensitivity_table(results: Sequence[OutcomeSensitivity], *, alpha: float = 0
     for c in ("estimate", "std_error", "ci_low", "ci_high", "df", "fmi", "n_smallest_arm",
               "n_clusters"):
         t[c] = t[c].astype(float)
-    t["suppressed"] = t["suppressed"].astype(bool)
     return t.reset_index(drop=True)
 
 

@@ -121,9 +121,9 @@ TEXT = {
                "记为缺失。两组流失不均衡正是下面各方法要处理的问题。"),
     },
     "by_cluster": {
-        "en": ("Children without the endline score of the primary outcome, by school. A school "
-               "that lost many children can pull a complete-case estimate."),
-        "zh": "按学校统计没有主要结局终期分数的儿童。流失儿童多的学校会影响完整个案估计。",
+        "en": ("Children absent at the last wave, by school. A school that lost many children "
+               "weighs less in a complete-case estimate than it did in the randomization."),
+        "zh": "按学校统计最后一次测量缺席的儿童。流失儿童多的学校在完整个案估计中的分量比随机分组时小。",
     },
     "response": {
         "en": ("A logistic regression of having the endline score on arm, the baseline score and "
@@ -925,3 +925,51 @@ def _and(items: list[str], lang: str) -> str:
 def method_order() -> tuple[str, ...]:
     """The methods in the order of the table (:data:`analysis.sensitivity.METHODS`)."""
     return METHODS
+
+
+def cluster_published(summary: pd.DataFrame, study, lang: str = "en", *,
+                      min_cell: int | None = None) -> PublishedTable | None:
+    """Children absent at the last wave, by outermost cluster (schools of fewer than
+    ``min_cell`` children show ``§``); None without clusters."""
+    d = study.design
+    if not d.clusters:
+        return None
+    s = summary[(summary["kind"] == "wave") & (summary["level"] == "cluster")
+                & (summary["wave"].astype(str) == str(d.endline))].copy()
+    if s.empty:
+        return None
+    s["sup"] = [_is_true(v) or _na(n) or (min_cell is not None and _f(n) < min_cell)
+                for v, n in zip(s.get("suppressed", pd.Series(False, index=s.index)), s["n"],
+                                strict=True)]
+    for c in ("n", "n_missing", "share_missing"):
+        s[c] = np.where(s["sup"], np.nan, s[c].astype(float))
+    s["suppressed"] = s["sup"]
+    s = s.sort_values("share_missing", ascending=False, na_position="last", kind="stable")
+    return PublishedTable(
+        s[["group", "n", "n_missing", "share_missing", "suppressed"]],
+        [ColumnSpec("group", d.clusters[0], d.clusters[0]) if not hasattr(study, "column_label")
+         else ColumnSpec("group", study.column_label(d.clusters[0], "en"),
+                         study.column_label(d.clusters[0], "zh")),
+         ColumnSpec("n", "Children", "儿童数", "count"),
+         ColumnSpec("n_missing", "Absent at endline", "终期缺席", "count"),
+         ColumnSpec("share_missing", "Share", "比例", "share")],
+        caption_en="Children absent at the last wave, by school (most first)",
+        caption_zh="各学校在最后一次测量中缺席的儿童（按比例从高到低）",
+        min_cell=min_cell, lang=lang)
+
+
+def items_text(summary: pd.DataFrame, study) -> dict | None:
+    """The share of item answers missing among the children present, per wave, in words."""
+    s = summary[(summary["kind"] == "item") & (summary["level"] == "overall")]
+    if s.empty:
+        return None
+    parts_en, parts_zh = [], []
+    for wave, g in s.groupby("wave", sort=False):
+        share = g["n_missing"].sum() / max(g["n"].sum(), 1)
+        parts_en.append(f"{_label_value(study, 'wave', wave, 'en')} "
+                        f"{format_value('share', share, 'en')}")
+        parts_zh.append(f"{_label_value(study, 'wave', wave, 'zh')} "
+                        f"{format_value('share', share, 'zh')}")
+    return {"en": ("Item answers missing among the children present: " + ", ".join(parts_en)
+                   + " (by item in the data-quality report)."),
+            "zh": "到场儿童中缺答的题目比例：" + "，".join(parts_zh) + "（逐题情况见数据质量报告）。"}
