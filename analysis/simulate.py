@@ -64,7 +64,10 @@ each drawing from its own random stream. The parts live in their own modules:
 :mod:`analysis.simulate_items` (``OutcomeSpec`` and the item model),
 :mod:`analysis.simulate_population` (the covariates), :mod:`analysis.fake_identity`
 (fake names, phone numbers, addresses and ids) and :mod:`analysis.simulate_truth`
-(the Monte Carlo truth).
+(the Monte Carlo truth). With ``delivery=DeliverySpec(...)``,
+:mod:`analysis.simulate_delivery` adds the program's child archives and contact log,
+and the effect grows with each child's share of the protocol met (its own random
+stream: the rest of the study is drawn exactly as without it).
 """
 
 from __future__ import annotations
