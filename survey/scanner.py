@@ -15,6 +15,11 @@ Symlinked folders are listed, not entered. A file that is the study's key, holds
 text or holds its 32 bytes, and any file named ``.workbench-key``, is reported with
 kind ``"key"``.
 
+A :class:`ScanCache` remembers what searching each file found, by the file's name and
+the SHA-256 of its bytes: ``workbench run`` can search a run's files while its other
+notebooks still run, and the final :func:`scan_folder` then reads every file (to hash
+it) but searches again only those that are new or changed.
+
 Values too short to be distinctive are not searched and are counted instead
 (:data:`MIN_ID_LENGTH`, :data:`MIN_VALUE_LENGTH`, :data:`MIN_ASCII_VALUE_LENGTH`);
 :func:`scan_limits` says so before any file is scanned, :meth:`ScanResult.limits`
@@ -24,6 +29,7 @@ in a sentence for the report and the manifest. Scanning for a study's own values
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from dataclasses import dataclass, field
@@ -51,6 +57,7 @@ __all__ = [
     "MIN_PHONE_DIGITS",
     "MIN_VALUE_LENGTH",
     "REDACTED",
+    "ScanCache",
     "ScanResult",
     "scan_folder",
     "scan_limits",
@@ -236,13 +243,90 @@ def _read_key(key_file: Path | str | None) -> tuple[str | None, bytes | None, Pa
     return key_hex, key_bytes, key_path.resolve() if key_path.exists() else None
 
 
+class ScanCache:
+    """What searching files found, remembered by file name and content, for one set of
+    sensitive values and one key file.
+
+    :meth:`search` searches the files of a folder now (those not remembered yet);
+    :func:`scan_folder` with ``cache=`` then searches only files whose name or bytes are
+    new. A file's result depends only on its name as shown (its suffix picks the format),
+    its bytes, the values and the key, so the findings and notes are those of a scan
+    without the cache (``tests/test_scan_cache.py``). Every file is still read and hashed
+    by the final scan: a file changed after it was searched is searched again.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from survey.privacy import SensitiveValues
+    >>> out = Path(tempfile.mkdtemp())
+    >>> _ = (out / "notes.md").write_text("Interviewed 王小明", encoding="utf-8")
+    >>> sv = SensitiveValues()
+    >>> sv.add("pii:姓名", ["王小明"])
+    >>> cache = ScanCache(sv)
+    >>> cache.search(out)          # while the run goes on: one file searched
+    1
+    >>> scan_folder(out, sv, cache=cache).findings   # the final scan searches nothing again
+    [('notes.md', 'pii:姓名')]
+    >>> cache.hits
+    1
+    """
+
+    def __init__(self, sensitive: SensitiveValues, key_file: Path | str | None = None):
+        self.sensitive = sensitive
+        self.key_file = key_file
+        self.results: dict[tuple[str, bytes], tuple[frozenset, tuple[str, ...]]] = {}
+        self.hits = 0
+        self.matcher: Matcher | None = None  # shared by the scans (it remembers text pieces)
+
+    def search(self, folder: Path | str) -> int:
+        """Search the files under ``folder`` not remembered yet (in this process, one after
+        the other); returns how many were searched. Unreadable files are left to the scan."""
+        root = Path(folder)
+        if not root.is_dir():
+            return 0
+        scan = _FolderScan(root, self.sensitive, self.key_file, cache=self)
+        searched = 0
+        for path, rel in _iter_files(root):
+            if path.is_dir() or not path.is_file():
+                continue
+            shown = scan.shown_name(rel)
+            if scan.cached(path, shown) is None:
+                scan.search_file(path, shown)
+                searched += 1
+        return searched
+
+    def get(self, shown: str, digest: bytes):
+        hit = self.results.get((shown, digest))
+        if hit is not None:
+            self.hits += 1
+            return set(hit[0]), list(hit[1])
+        return None
+
+    def put(self, shown: str, digest: bytes | None, found: set, notes: list[str]) -> None:
+        if digest is not None:
+            self.results[(shown, digest)] = (frozenset(found), tuple(notes))
+
+
+def _digest(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
 class _FolderScan:
     """One scan of one folder: the matcher, the extractor and the findings so far."""
 
-    def __init__(self, root: Path, sensitive: SensitiveValues, key_file: Path | str | None):
+    def __init__(self, root: Path, sensitive: SensitiveValues, key_file: Path | str | None,
+                 cache: ScanCache | None = None):
         self.root = root
+        self.cache = cache
         key_hex, self.key_bytes, self.key_resolved = _read_key(key_file)
-        self.matcher = Matcher(sensitive, key_hex)
+        if cache is not None and cache.matcher is not None and cache.matcher.key == (
+                key_hex.lower() if key_hex else None):
+            self.matcher = cache.matcher
+        else:
+            self.matcher = Matcher(sensitive, key_hex)
+            if cache is not None:
+                cache.matcher = self.matcher
         self.result = ScanResult(folder=str(root), skipped_short_ids=self.matcher.skipped_ids,
                                  skipped_short_values=self.matcher.skipped_values)
         self.extractor = Extractor(self.result.notes)
@@ -269,21 +353,37 @@ class _FolderScan:
 
         Returns the findings and the notes of this file (shared state is not touched, so
         that files can be searched in another process)."""
+        found, notes, digest = self._search(path, shown)
+        if self.cache is not None:  # remembered under the bytes searched
+            self.cache.put(shown, digest, found, notes)
+        return found, notes
+
+    def _search(self, path: Path, shown: str) -> tuple[set, list[str], bytes | None]:
+        """:meth:`search_file` without the cache; also the SHA-256 of the bytes searched."""
         found: set[tuple[str, str]] = set()
         notes: list[str] = []
         try:
             data = path.read_bytes()
         except OSError as err:
-            return found, [f"{shown}: could not be read ({err.strerror}); not searched"]
+            return found, [f"{shown}: could not be read ({err.strerror}); not searched"], None
         if self.key_bytes is not None and self.key_bytes in data:
             found.add((shown, KEY_KIND))
-        if self.matcher.empty:
-            return found, notes
-        self.extractor.notes, self.extractor.current = notes, shown
-        for text in self.extractor.texts(shown, data, path):
-            for kind in self.matcher.kinds_in(text):
-                found.add((shown, kind))
-        return found, notes
+        if not self.matcher.empty:
+            self.extractor.notes, self.extractor.current = notes, shown
+            for text in self.extractor.texts(shown, data, path):
+                for kind in self.matcher.kinds_in(text):
+                    found.add((shown, kind))
+        return found, notes, _digest(data) if self.cache is not None else None
+
+    def cached(self, path: Path, shown: str) -> tuple[set, list[str]] | None:
+        """The remembered result of ``path`` when its name and bytes were searched before."""
+        if self.cache is None:
+            return None
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        return self.cache.get(shown, _digest(data))
 
     def search_files(self, files: list[tuple[Path, str]]) -> list[tuple[set, list[str]]]:
         """:meth:`search_file` for every file, in two processes for a large folder.
@@ -292,19 +392,25 @@ class _FolderScan:
         take the files one at a time (the biggest first); results come back per file and
         are put in file order, so the findings and notes are the same as from one process.
         """
-        sizes = [_size(path) for path, _ in files]
-        if sum(sizes) < PARALLEL_MIN_BYTES or not _can_fork():
-            return [self.search_file(path, shown) for path, shown in files]
-        out: list = [None] * len(files)
-        order = sorted(range(len(files)), key=lambda i: -sizes[i])  # big files first
+        out: list = [self.cached(path, shown) for path, shown in files]
+        todo = [i for i, res in enumerate(out) if res is None]
+        sizes = {i: _size(files[i][0]) for i in todo}
+        if sum(sizes.values()) < PARALLEL_MIN_BYTES or not _can_fork():
+            for i in todo:
+                out[i] = self.search_file(*files[i])
+            return out
+        order = sorted(todo, key=lambda i: -sizes[i])  # big files first
         global _ACTIVE
         _ACTIVE = self
         import multiprocessing
 
         try:
             with multiprocessing.get_context("fork").Pool(2, initializer=_child_signals) as pool:
-                for i, res in pool.imap_unordered(_search_in_child, [(files, i) for i in order]):
+                for i, res, digest in pool.imap_unordered(_search_in_child,
+                                                          [(files, i) for i in order]):
                     out[i] = res
+                    if self.cache is not None:
+                        self.cache.put(files[i][1], digest, *res)
         finally:
             _ACTIVE = None
         return out
@@ -328,7 +434,8 @@ class _FolderScan:
 
 
 def scan_folder(folder: Path | str, sensitive: SensitiveValues, *,
-                key_file: Path | str | None = None) -> ScanResult:
+                key_file: Path | str | None = None,
+                cache: ScanCache | None = None) -> ScanResult:
     """Search every file under ``folder`` for raw personal values, raw ids and the key.
 
     Parameters
@@ -342,6 +449,9 @@ def scan_folder(folder: Path | str, sensitive: SensitiveValues, *,
         The study's pseudonymization key file. A file that *is* it, holds its text,
         or holds its 32 bytes is reported with kind ``"key"``. Any file named
         ``.workbench-key`` is reported with kind ``"key"`` in any case.
+    cache : ScanCache, optional
+        Results of files searched earlier (:meth:`ScanCache.search`) for the same values
+        and key file: a file whose name and bytes were searched is not searched again.
 
     Returns
     -------
@@ -365,7 +475,9 @@ def scan_folder(folder: Path | str, sensitive: SensitiveValues, *,
     root = Path(folder)
     if not root.is_dir():
         raise DataError("SCAN_FOLDER_MISSING", "the folder to scan does not exist", file=str(root))
-    return _FolderScan(root, sensitive, key_file).run()
+    if cache is not None and (cache.sensitive is not sensitive or cache.key_file != key_file):
+        raise ValueError("the scan cache was made for other values or another key file")
+    return _FolderScan(root, sensitive, key_file, cache=cache).run()
 
 
 PARALLEL_MIN_BYTES = 2_000_000
@@ -400,4 +512,5 @@ def _child_signals() -> None:
 def _search_in_child(job):
     """In a forked child: search one file (see :meth:`_FolderScan.search_files`)."""
     files, i = job
-    return i, _ACTIVE.search_file(*files[i])
+    found, notes, digest = _ACTIVE._search(*files[i])  # the parent remembers it
+    return i, (found, notes), digest
