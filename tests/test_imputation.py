@@ -225,3 +225,38 @@ def test_tipping_point_is_where_the_ci_reaches_zero():
     assert rc.is_monotonic_decreasing
     with pytest.raises(ValueError, match="shift"):
         delta_adjustment(imp, [0.1], shift="treated")
+
+
+def test_chain_without_patsy_draws_what_micedata_draws():
+    from analysis.imputation import _chain, _child_frame, _predictors
+
+    data, _, d = _trial(9, y0_missing=0.1)
+    w = _child_frame(data, d, "y")
+    fr = _predictors(w[w["arm"] == "t"].reset_index(drop=True), d)
+    kw = {"donors": 5, "burn_in": 2, "thin": 2, "matching": "statsmodels"}
+    a = _chain(fr, 3, rng=np.random.default_rng(5), fast=True, **kw)
+    b = _chain(fr, 3, rng=np.random.default_rng(5), fast=False, **kw)
+    assert set(a) == {"_y", "_y0"}
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+
+
+def test_match_draws_one_of_the_k_nearest():
+    from analysis.imputation import _match
+
+    yhat_obs = np.arange(10.0)
+    y_obs = np.arange(10.0) * 100
+    rng = np.random.default_rng(0)
+    got = np.array([_match(yhat_obs, np.array([3.2]), y_obs, 3, rng)[0] for _ in range(300)])
+    assert set(got) == {200.0, 300.0, 400.0}  # the 3 closest predictions: 3, 4, 2
+    edge = _match(yhat_obs, np.array([-5.0, 50.0]), y_obs, 2, rng)
+    assert edge[0] in (0.0, 100.0) and edge[1] in (800.0, 900.0)
+
+
+def test_norm_method_draws_off_the_observed_values():
+    data, _, d = _trial(10)
+    imp = impute(data, "y", d, m=3, seed=1, method="norm")
+    obs = imp.responded
+    assert not set(imp.y[:, ~obs].ravel()) & set(imp.data["_y"].to_numpy()[obs])
+    assert imp.pool()["m"].item() == 3
+    with pytest.raises(ValueError, match="method"):
+        impute(data, "y", d, m=3, method="cart")
