@@ -186,7 +186,7 @@ def delivery_calendar(calendar: pd.DataFrame, months: pd.DataFrame, *, lang: str
     n, m = values.shape
 
     height = min(9.0, 1.9 + 0.014 * n + 0.18 * len(arms))
-    width = min(11.0, max(6.5, 2.6 + 0.42 * m))
+    width = min(11.0, max(8.0, 2.6 + 0.42 * m))
     fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
     cmap = ListedColormap(CONTACT_COLORS)
     norm = BoundaryNorm([-0.5, 0.5, 1.5, 2.5, 3.5, 4.5], cmap.N)

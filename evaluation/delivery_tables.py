@@ -489,7 +489,8 @@ def _activity_cell(activity, lang_all=True):
 
 def protocol_published(summary: pd.DataFrame, study, lang: str = "en", *,
                        min_cell: int | None = None):
-    """Delivered as designed, by activity: every program child, then by arm (the
+    """Delivered as designed, by activity: every program child, then by arm when there are
+    several program arms (the
     ``section == "summary"`` rows of ``tables/fidelity.csv``): the share of expected
     child-periods met, and the share of children who received the protocol (met at least
     ``received_share`` of their periods).
@@ -498,17 +499,21 @@ def protocol_published(summary: pd.DataFrame, study, lang: str = "en", *,
     --------
     >>> from types import SimpleNamespace as NS
     >>> fs = pd.DataFrame({"section": "summary", "activity": "home_visit",
-    ...                    "level": ["overall", "overall", "arm", "arm"],
-    ...                    "group": ["all", "all", "t", "t"], "period": "all",
-    ...                    "measure": ["child_periods", "children_received"] * 2,
-    ...                    "n_children": [40, 40, 3, 3], "share_met": [0.78125, 0.6, None, None],
-    ...                    "suppressed": [False, False, True, True]})
+    ...                    "level": ["overall", "overall", "arm", "arm", "arm", "arm"],
+    ...                    "group": ["all", "all", "t", "t", "u", "u"], "period": "all",
+    ...                    "measure": ["child_periods", "children_received"] * 3,
+    ...                    "n_children": [40, 40, 3, 3, 37, 37],
+    ...                    "share_met": [0.78125, 0.6, None, None, None, None],
+    ...                    "suppressed": [False, False, True, True, True, True]})
     >>> s = NS(label=lambda c, v, lg: v, protocol=NS(received_share=0.8, activities=()))
-    >>> protocol_published(fs, s, min_cell=5).cells("en").values.tolist()
+    >>> protocol_published(fs, s, min_cell=5).cells("en").values.tolist()[:2]
     [['Home visit', 'All program children', '40', '78.1%', '60.0%'], ['', 't', '§', '§', '§']]
     """
     pt = _pt()
     s = _rows(summary, "summary", level=["overall", "arm"])
+    arms = s.loc[s["level"].astype(str) == "arm", "group"].astype(str).unique()
+    if len(arms) < 2:  # one program arm: its rows repeat the overall ones
+        s = s[s["level"].astype(str) == "overall"]
     rows = []
     for act in _activity_order(study, s["activity"]):
         sub = s[s["activity"].astype(str) == act]
@@ -559,23 +564,35 @@ def mentor_published(shares: pd.DataFrame, lang: str = "en", *, min_cell: int | 
                      limit: int = 15):
     """Protocol met by mentor (:func:`mentor_shares`): mentors as pseudonyms, lowest share
     first (where it fell short), at most ``limit`` rows; mentors of fewer than ``min_cell``
-    children show ``§``."""
+    children (suppressed) are not listed, and a note counts them (:func:`mentor_bands`
+    counts every mentor)."""
     pt = _pt()
-    d = shares.head(limit).copy()
+    sup = shares["suppressed"].map(_true) if "suppressed" in shares else \
+        pd.Series(False, index=shares.index)
+    hidden = int(sup.sum())
+    d = shares[~sup].head(limit).copy()
     d["mentor"] = [({"en": "No mentor assigned", "zh": "未分配帮扶人"} if m == "unassigned"
                     else str(m)) for m in d["mentor_id"]]
     cols = [pt.ColumnSpec("mentor", "Mentor (pseudonym)", "帮扶人（化名）"),
             pt.ColumnSpec("n_children", "Children", "儿童数", "count"),
             pt.ColumnSpec("n_periods", "Expected child-periods", "应开展的儿童时段数", "count"),
             pt.ColumnSpec("share_met", "Met", "达标比例", "share")]
-    more = len(shares) - len(d)
+    more = int((~sup).sum()) - len(d)
     notes_en = ["All activities together; each child-period counts with its mentor (the one "
-                "assigned for most of the period)."]
-    notes_zh = ["各项活动合计；每个“儿童 × 时段”计入该时段大部分时间负责该儿童的帮扶人。"]
+                "assigned for most of the period). Lowest share first."]
+    notes_zh = ["各项活动合计；每个“儿童 × 时段”计入该时段大部分时间负责该儿童的帮扶人。按达标比例从低到高排列。"]
     if more > 0:
-        notes_en.append(f"The {len(d)} mentors with the lowest shares are shown; {more} more "
-                        "are in the bands above.")
-        notes_zh.append(f"只列出达标比例最低的 {len(d)} 名帮扶人；其余 {more} 名见上表的分段统计。")
+        notes_en.append(f"The {len(d)} mentors with the lowest shares are listed; {more} more "
+                        "are counted in the bands above.")
+        notes_zh.append(f"只列出达标比例最低的 {len(d)} 名帮扶人；其余 {more} 名计入上表的分段统计。")
+    if hidden:
+        notes_en.append(f"{hidden} mentors of fewer than {min_cell or 'the minimum of'} children "
+                        "(or whose numbers would give such a mentor away) are not listed; "
+                        "they are counted in the bands above.")
+        notes_zh.append(f"{hidden} 名帮扶人负责的儿童少于 {min_cell or '最小单元格'} 名（或其数字会暴露这样的"
+                        "帮扶人），未列出；他们计入上表的分段统计。")
+    if not len(d):
+        d = pd.DataFrame(columns=["mentor", "n_children", "n_periods", "share_met"])
     return pt.PublishedTable(d, cols, caption_en="Protocol met, by mentor",
                              caption_zh="各帮扶人达到方案要求的比例", notes_en=notes_en,
                              notes_zh=notes_zh, min_cell=min_cell, lang=lang)
@@ -707,8 +724,10 @@ def dose_bands_published(dose: pd.DataFrame, study, lang: str = "en", *,
             pt.ColumnSpec("band_label", "Dose (share of the protocol met)",
                           "剂量（达到方案要求的比例）"),
             pt.ColumnSpec("n", "n", "人数", "count"),
-            pt.ColumnSpec("mean_change", "Mean change (95% CI)", "平均变化（95% 置信区间）",
-                          "estimate_ci", low="ci_low", high="ci_high")]
+            (pt.ColumnSpec("mean_change", "Mean change (95% CI)", "平均变化（95% 置信区间）",
+                           "estimate_ci", low="ci_low", high="ci_high")
+             if d["ci_low"].notna().any() else
+             pt.ColumnSpec("mean_change", "Mean change", "平均变化", "estimate"))]
     return pt.PublishedTable(
         d, cols, caption_en="Outcome change by dose (association, not effect)",
         caption_zh="按剂量分组的结局变化（相关，不是效果）",
@@ -770,13 +789,15 @@ def cace_published(dose: pd.DataFrame, study, lang: str = "en", *,
 
 def contamination_published(table: pd.DataFrame, study, lang: str = "en", *,
                             min_cell: int | None = None):
-    """Control children with logged program contacts (:func:`analysis.dose.contamination`:
-    ``arm, n, n_with_contacts``), a count below ``min_cell`` shown as ``§``."""
+    """Children with logged program contacts per arm (:func:`analysis.dose.contamination`:
+    ``arm, n, n_with_contacts``); the control row is the contamination. A count below
+    ``min_cell``, or one leaving fewer than ``min_cell`` children unreached, shows ``§``."""
     pt = _pt()
     d = table.copy()
     d["arm_label"] = [{lg: _arm_text(study, a, lg) for lg in LANGS} for a in d["arm"]]
     n = d["n_with_contacts"].astype(float)
-    small = (n > 0) & (n < (min_cell or 0))
+    rest = d["n"].astype(float) - n  # the children not reached: small is given away too
+    small = ((n > 0) & (n < (min_cell or 0))) | ((rest > 0) & (rest < (min_cell or 0)))
     d["n_with_contacts"] = n.where(~small)
     d["share"] = (n / d["n"].astype(float)).where(~small)
     d["suppressed"] = small
@@ -785,8 +806,9 @@ def contamination_published(table: pd.DataFrame, study, lang: str = "en", *,
             pt.ColumnSpec("n_with_contacts", "With a logged program contact",
                           "有项目活动记录的儿童", "count"),
             pt.ColumnSpec("share", "Share", "比例", "share")]
-    return pt.PublishedTable(d, cols, caption_en="Contamination: control children reached by "
-                             "the program", caption_zh="污染：接受了项目帮扶的对照组儿童",
+    return pt.PublishedTable(d, cols, caption_en="Children with a logged program contact, by arm "
+                             "(in the control arm: contamination)",
+                             caption_zh="各组有项目活动记录的儿童（对照组中即为污染）",
                              min_cell=min_cell, lang=lang)
 
 
@@ -868,7 +890,7 @@ def delivery_summary(study, summary: pd.DataFrame, *, school_shares: pd.DataFram
     shares = activity_shares(summary)
     v = verdict(shares, threshold)
     en = [f"**{VERDICTS[v]['en']}.**"]
-    zh = [f"**{VERDICTS[v]['zh']}。**"]
+    zh = [f"**{VERDICTS[v]['zh']}**。"]  # CommonMark: no bold closing after 。
     acts = [(a, shares[a]) for a in _activity_order(study, list(shares))
             if a != "all" and np.isfinite(shares[a])]
     if acts:
@@ -944,6 +966,12 @@ def contamination_text(study, table: pd.DataFrame, *, min_cell: int = 1) -> dict
         return {"en": f"Fewer than {min_cell} children of the control arm have a logged program "
                       "contact (contamination; the exact number is suppressed).",
                 "zh": f"对照组中有项目活动记录的儿童少于 {min_cell} 名（污染；具体人数已隐去）。"}
+    if n - k < min_cell:
+        return {"en": f"All but fewer than {min_cell} of the {n} control children have a logged "
+                      "program contact: the control arm was reached by the program almost "
+                      "entirely, so the comparison of the arms says little about the program.",
+                "zh": f"对照组 {n} 名儿童中，只有不到 {min_cell} 名没有项目活动记录：对照组几乎全部受到了"
+                      "项目的影响，两组比较很难说明项目的作用。"}
     return {"en": f"{k} of the {n} control children ({_pct(k / n)}) have a logged program "
                   "contact: the control arm was contaminated, which makes the intention-to-treat "
                   "effect smaller than the program's effect on those who received it.",
@@ -959,7 +987,7 @@ def cace_text(study, dose: pd.DataFrame | None) -> dict:
     d = study.design
     randomized = d.type in ("randomized", "cluster_randomized")
     en = ["**What each number is.** The dose bands describe an association."]
-    zh = ["**每个数字的因果含义。**剂量分组只描述相关。"]
+    zh = ["**每个数字的因果含义**：剂量分组只描述相关。"]
     if not randomized and (d.type == "pre_post" or not d.arm):
         en.append("There is no complier average causal effect: it compares children who were "
                   "assigned to the program at random with children who were not, and a "

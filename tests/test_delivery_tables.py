@@ -126,7 +126,8 @@ def test_protocol_table_rounds_and_says_both_languages(program):
     en, zh = t.cells("en"), t.cells("zh")
     assert en.iloc[0, 0] == "Home visit" and zh.iloc[0, 0] == "家访"
     assert "All activities" in set(en["activity"]) and "全部活动" in set(zh["activity"])
-    assert "Mentoring" in set(en["who"]) and "结对帮扶" in set(zh["who"])
+    assert set(en["who"]) == {"All program children"}  # one program arm: no repeated rows
+    assert set(zh["who"]) == {"项目组全体儿童"}
     shares = [c for c in en["share_periods"] if c not in ("–", SUPPRESSED)]
     assert shares and all(re.fullmatch(r"\d{1,3}\.\d%", c) for c in shares)
     assert t.caption("zh").endswith("各项活动达到方案要求的比例")
@@ -140,8 +141,12 @@ def test_mentor_table_suppresses_mentors_of_few_children(program):
     assert small  # every mentor here has 1 to 6 children
     rows = shown[shown["mentor_id"].isin(small)]
     assert rows["share_met"].isna().all() and rows["suppressed"].all()
-    cells = dt.mentor_published(shown, "en", min_cell=5).cells("en")
-    assert (cells.loc[cells["mentor"].isin(small), "share_met"] == SUPPRESSED).all()
+    table = dt.mentor_published(shown, "en", min_cell=5)
+    listed = set(table.cells("en")["mentor"])
+    assert not listed & small  # not listed at all, and the note counts them
+    hidden = int(shown["suppressed"].sum())
+    assert any(n.startswith(f"{hidden} mentors of fewer than 5") for n in table.notes_en)
+    assert any(n.startswith(f"{hidden} 名帮扶人") for n in table.notes_zh)
     # the bands count mentors (never a few children's share), and add up
     bands = dt.mentor_bands(full)
     assert bands["n_mentors"].sum() == full["mentor_id"].ne("unassigned").sum()
@@ -232,12 +237,16 @@ def test_contamination_small_count_is_suppressed_everywhere():
                           "n_with_contacts": [3, 40]})
     cells = dt.contamination_published(table, _study(), "en", min_cell=5).cells("en")
     assert cells["n_with_contacts"].iloc[0] == SUPPRESSED and cells["share"].iloc[0] == SUPPRESSED
+    assert cells["n_with_contacts"].iloc[1] == SUPPRESSED  # 2 program children unreached
     words = dt.contamination_text(_study(), table, min_cell=5)
     assert "Fewer than 5" in words["en"] and "3" not in words["en"].replace("(", "")
     assert "少于 5 名" in words["zh"]
     big = dt.contamination_text(_study(), table.assign(n_with_contacts=[12, 40]), min_cell=5)
     assert "12 of the 40 control children (30%)" in big["en"]
     assert "40 名儿童中有 12 名（30%）" in big["zh"]
+    nearly = dt.contamination_text(_study(), table.assign(n_with_contacts=[37, 40]), min_cell=5)
+    assert "37" not in nearly["en"] and "All but fewer than 5" in nearly["en"]
+    assert "37" not in nearly["zh"] and "不到 5 名" in nearly["zh"]
 
 
 def test_one_group_study_puts_every_child_in_the_program():
