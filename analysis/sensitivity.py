@@ -156,6 +156,33 @@ class OutcomeSensitivity:
     errors: dict = field(default_factory=dict)
     m: int = 20
     design: object | None = None
+    complete_case: pd.DataFrame | None = None
+
+
+def _complete_case(panel: pd.DataFrame, design, outcome: str, alpha: float) -> pd.DataFrame:
+    """The primary ANCOVA on the respondents (the unweighted fit of
+    :func:`analysis.ipw.ipw_effects`), for when the weights cannot be estimated."""
+    from analysis.cluster_robust import coef_test
+    from analysis.effects import _regressors
+
+    resp = panel[panel["responded"] & panel["_y0"].notna()].reset_index(drop=True)
+    arms = sorted(set(panel[design.arm].astype(str)) - {str(design.control)})
+    X, idx = _regressors(resp, design, arms, baseline=True)
+    sub = resp.iloc[idx].reset_index(drop=True)
+    y = sub["_y"].to_numpy(dtype=float)
+    if design.clusters:
+        g = sub[design.clusters[0]].astype(str).to_numpy()
+        tab = coef_test((X, y), g, vcov="CR2", test="Satterthwaite", alpha=alpha)
+        model, nc = "ols_cr2", int(pd.Series(g).nunique())
+    else:
+        tab = coef_test((X, y), vcov="HC2", test="naive", alpha=alpha)
+        model, nc = "ancova_hc2", np.nan
+    tab = tab.set_index("term")
+    rows = [{"outcome": outcome, "arm": a, "method": "complete_case", "model": model,
+             **{k: tab.loc[f"arm[{a}]", k] for k in ("estimate", "std_error", "df", "ci_low",
+                                                     "ci_high")},
+             "n_obs": len(y), "n_clusters": nc} for a in arms]
+    return pd.DataFrame(rows), sub
 
 
 def lee_covariate(panel: pd.DataFrame, design, *, max_levels: int = 5,
@@ -273,6 +300,7 @@ def analyse_outcome(data: pd.DataFrame, column: str, design, *, outcome: str | N
             res.ipw = ipw.ipw_effects(panel, design, outcome=name, alpha=alpha)
         except (ValueError, np.linalg.LinAlgError) as err:
             res.errors["ipw"] = str(err)
+            res.complete_case = _complete_case(panel, design, name, alpha)
     if design.type in ("randomized", "cluster_randomized") and not panel["responded"].all():
         cov = lee_cov
         if cov is True:
@@ -357,7 +385,20 @@ def _outcome_rows(res: OutcomeSensitivity, alpha: float) -> list[dict]:
                                  note=_notes(not_primary,
                                              "weights_known" if method == "ipw" else "")))
         else:
-            for method in ("complete_case", "ipw"):
+            methods = ("complete_case", "ipw")
+            if res.complete_case is not None:
+                cc, sub = res.complete_case
+                r = cc[cc["arm"] == a].iloc[0]
+                s_ = sub[sub[d.arm].astype(str).isin([a, str(d.control)])]
+                rows.append(_row(res, a, "complete_case", estimate=r["estimate"],
+                                 std_error=r["std_error"], ci_low=r["ci_low"],
+                                 ci_high=r["ci_high"], df=r["df"], n=int(r["n_obs"]),
+                                 n_missing=n_all - int(r["n_obs"]),
+                                 n_smallest_arm=float(s_.groupby(s_[d.arm].astype(str)).size().min()),
+                                 n_clusters=r["n_clusters"], model=r["model"], inference=cr,
+                                 note=not_primary))
+                methods = ("ipw",)
+            for method in methods:
                 rows.append(_row(res, a, method, n=n_resp, n_missing=n_miss,
                                  n_smallest_arm=float(both.groupby(labels)["responded"].sum().min()),
                                  inference=cr, note="not_estimable"))

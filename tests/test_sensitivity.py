@@ -130,6 +130,10 @@ def test_a_method_that_cannot_be_fitted_leaves_a_noted_row():
     t = sens.sensitivity_table([res]).set_index("method")
     assert "ipw" in res.errors
     assert t.loc["ipw", "note"] == "not_estimable" and np.isnan(t.loc["ipw", "estimate"])
+    # the complete-case row does not depend on the weights
+    ok = sens.sensitivity_table([sens.analyse_outcome(long, "y", d, seed=1, m=5, n_boot=49)])
+    assert t.loc["complete_case", "estimate"] == pytest.approx(
+        ok.set_index("method").loc["complete_case", "estimate"], rel=1e-12)
 
 
 # -------------------------------------------------------------------------- applicability
