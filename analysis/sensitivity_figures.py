@@ -217,7 +217,7 @@ def delta_plot(grid: pd.DataFrame, table: pd.DataFrame | None = None, *, lang: s
     k = max(len(groups), 1)
     cols = min(k, 3)
     rows = int(np.ceil(k / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(3.4 * cols + 0.6, 3.0 * rows + 0.8),
+    fig, axes = plt.subplots(rows, cols, figsize=(2.9 * cols + 0.6, 2.9 * rows + 0.8),
                              squeeze=False)
     n_arms = grid["arm"].nunique() if len(grid) else 1
     for ax, ((oid, arm), g) in zip(axes.ravel(), groups, strict=False):
@@ -233,17 +233,18 @@ def delta_plot(grid: pd.DataFrame, table: pd.DataFrame | None = None, *, lang: s
                     and not _true(tip["suppressed"].iloc[0]):
                 d = float(tip["estimate"].iloc[0])
                 ax.axvline(d, color="#b22222", lw=1.0, ls="--")
-                ax.text(d, ax.get_ylim()[1], " " + _t("tipping", lang, d=d), color="#b22222",
-                        fontsize=7.5, va="top", ha="left" if d < 0.5 else "right")
+                ax.text(0.02, 0.97, _t("tipping", lang, d=d), transform=ax.transAxes,
+                        color="#b22222", fontsize=8.5, va="top", ha="left",
+                        bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1})
         head = name(outcome_labels, oid)
         if n_arms > 1:
             head = f"{head} · {name(arm_labels, arm)}"
-        ax.set_title(_wrap(head, 34), fontsize=9.5, loc="left")
-        ax.set_xlabel(_t("delta_x", lang), fontsize=8)
-        ax.tick_params(labelsize=8)
+        ax.set_title(_wrap(head, 30), fontsize=10, loc="left")
+        ax.set_xlabel(_wrap(_t("delta_x", lang), 34), fontsize=9)
+        ax.tick_params(labelsize=8.5)
     for ax in axes.ravel()[len(groups):]:
         ax.set_visible(False)
-    axes[0, 0].set_ylabel(_t("delta_y", lang), fontsize=8)
+    axes[0, 0].set_ylabel(_t("delta_y", lang), fontsize=9)
     fig.suptitle(_t("delta_title", lang), fontsize=11, x=0.01, ha="left")
     fig.tight_layout()
     return fig

@@ -462,10 +462,10 @@ def _detail(row, lang: str, study) -> str:
             at = format_value("ci", lo_, lang, high=hi_)
             word = {"positive": ("为正", "positive"), "negative": ("为负", "negative"),
                     "unclear": ("不明确", "unclear")}.get(c0, ("", c0))
-            parts.append(f"δ = 0 时结论{word[0]}；此 δ 下 95% 置信区间为 {at}" if zh
-                         else f"{word[1]} at δ = 0; 95% CI at this δ: {at}")
+            parts.append(f"δ = 0 时{word[0]}；此 δ 下区间 {at}" if zh
+                         else f"{word[1]} at δ = 0; CI at this δ: {at}")
     inf = _INFERENCE.get(str(row.get("inference", "")))
-    if inf:
+    if inf and method.startswith("lee"):  # the others: the table's footnote
         parts.append(inf[lang])
     return ("；" if zh else "; ").join(parts)
 
@@ -533,6 +533,13 @@ def sensitivity_published(table: pd.DataFrame, study, lang: str = "en", *,
                          "suppressed": sup})
     data = pd.DataFrame(rows, columns=["group", "method", "estimate", "ci", "n", "n_missing",
                                        "detail", "suppressed"])
+    hc = "hc2" in set(table.get("inference", pd.Series(dtype=str)).astype(str))
+    how = {"en": ("Complete cases and weighting: " + ("HC2 SEs with n − p df" if hc else
+                  "CR2 cluster-robust SEs with Bell–McCaffrey df") + "; multiple imputation: the "
+                  "same fit on each imputed data set, pooled by Rubin's rules with Barnard–Rubin df."),
+           "zh": ("完整个案和加权：" + ("HC2 标准误，n − p 自由度" if hc else
+                  "CR2 整群稳健标准误，Bell–McCaffrey 自由度") + "；多重插补：对每个插补数据集作同样的拟合，"
+                  "按 Rubin 规则合并，自由度采用 Barnard–Rubin 法。")}
     return PublishedTable(
         data,
         [ColumnSpec("method", "Method", "方法"),
@@ -546,9 +553,10 @@ def sensitivity_published(table: pd.DataFrame, study, lang: str = "en", *,
         notes_en=["Estimates in the outcome's units (program arm minus control); Lee bounds: "
                   "lower to upper bound, with the Imbens–Manski 95% CI; δ in SDs of the endline "
                   "score of the program children who left (negative: they would have scored lower "
-                  "than imputed)."],
+                  "than imputed).", how["en"]],
         notes_zh=["估计值为结局原始单位（项目组减对照组）；Lee 界：下界至上界，区间为 Imbens–Manski 95% "
-                  "置信区间；δ 以终期分数的标准差为单位，指项目组流失儿童的分数平移量（负值：比插补值更低）。"],
+                  "置信区间；δ 以终期分数的标准差为单位，指项目组流失儿童的分数平移量（负值：比插补值更低）。",
+                  how["zh"]],
         row_groups="group", min_cell=min_cell, lang=lang)
 
 
@@ -692,7 +700,7 @@ def lee_published(lee: pd.DataFrame, study, lang: str = "en", *,
         [ColumnSpec("outcome", "Outcome", "结局"), ColumnSpec("bounds", "Bounds", "界"),
          ColumnSpec("trimmed", "Trimmed arm", "被修剪的组"),
          ColumnSpec("trim_share", "Trimmed", "修剪比例", "share"),
-         ColumnSpec("lower", "Bounds", "下界至上界", "ci", high="upper"),
+         ColumnSpec("lower", "Lower to upper", "下界至上界", "ci", high="upper"),
          ColumnSpec("ci_low", "Imbens–Manski 95% CI", "Imbens–Manski 95% 置信区间", "ci",
                     high="ci_high"),
          ColumnSpec("se", "SEs", "标准误")],
@@ -736,8 +744,8 @@ def mi_text(study, results, *, m: int = M_DEFAULT) -> dict:
     covs_zh = "、".join(_column_name(study, c, "zh") for c in d.covariates)
     en = ("The missing scale scores (not the items: most missing scores are whole missing "
           "waves, and an item-level model would need a dozen equations per questionnaire) are "
-          "imputed by chained equations with predictive mean matching (5 donors, statsmodels' "
-          "MICEData), separately in each arm, so that every association may differ between the "
+          "imputed by chained equations with predictive mean matching (5 donors; mice's draw of "
+          "the coefficients and type-1 matching, on statsmodels' MICEData), separately in each arm, so that every association may differ between the "
           "arms, from the baseline score"
           + (f", the covariates ({covs})" if covs else "")
           + (", the randomization blocks" if blocks else "")
@@ -755,7 +763,7 @@ def mi_text(study, results, *, m: int = M_DEFAULT) -> dict:
           "imputation assumes that, given these variables, the missing children resemble those "
           "who answered (missing at random); the delta adjustment below relaxes that.")
     zh = ("缺失的量表分数（而不是题目：缺失的分数大多是整次测量缺失，题目层面的模型每份问卷需要十几个方程）"
-          "采用链式方程、预测均值匹配（5 个供体，statsmodels 的 MICEData）在每组内分别插补，使各变量间的关系"
+          "采用链式方程、预测均值匹配（5 个供体；与 mice 相同的系数抽取和第一类匹配，基于 statsmodels 的 MICEData）在每组内分别插补，使各变量间的关系"
           "在两组间可以不同；预测变量为基线分数"
           + (f"、协变量（{covs_zh}）" if covs_zh else "")
           + ("、随机化区组" if blocks else "")
@@ -973,3 +981,49 @@ def items_text(summary: pd.DataFrame, study) -> dict | None:
     return {"en": ("Item answers missing among the children present: " + ", ".join(parts_en)
                    + " (by item in the data-quality report)."),
             "zh": "到场儿童中缺答的题目比例：" + "，".join(parts_zh) + "（逐题情况见数据质量报告）。"}
+
+
+def response_text(model: pd.DataFrame, study) -> dict | None:
+    """What the response model says, in words: who was more likely to answer, and whether the
+    baseline score predicted answering differently in the arms (the joint arm x baseline
+    test)."""
+    if model is None or not len(model):
+        return None
+    t = model.set_index("term")
+    en, zh = [], []
+    for term in t.index:
+        if not (str(term).startswith("arm[") and str(term).endswith("]")):
+            continue
+        r = t.loc[term]
+        a = str(term)[4:-1]
+        name = {lg: _arm_name(study, a, lg) for lg in LANGS}
+        p = format_value("p_value", r["p_value"])
+        p_en = f"p {p}" if p.startswith("<") else f"p = {p}"
+        ci = {lg: format_value("ci", r["or_ci_low"], lg, high=r["or_ci_high"]) for lg in LANGS}
+        ctl = {lg: _arm_name(study, study.design.control, lg) for lg in LANGS}
+        en.append(f"At the mean baseline score, the odds of having the endline score were "
+                  f"{r['odds_ratio']:.2f} times as high in {name['en']} as in {ctl['en']} "
+                  f"(95% CI {ci['en']}, {p_en}).")
+        zh.append(f"在基线分数处于均值时，{name['zh']}有终期分数的比值是{ctl['zh']}的 {r['odds_ratio']:.2f} 倍"
+                  f"（95% 置信区间 {ci['zh']}，{p_en}）。")
+    j = t.loc["joint: arm x baseline"] if "joint: arm x baseline" in t.index else None
+    if j is not None and np.isfinite(_f(j["p_value"])):
+        p = format_value("p_value", j["p_value"])
+        p_en = f"p {p}" if p.startswith("<") else f"p = {p}"
+        if _f(j["p_value"]) < 0.05:
+            en.append(f"The baseline score predicted answering differently in the arms ({p_en}): "
+                      "complete cases compare children who are no longer alike, and the methods "
+                      "below matter.")
+            zh.append(f"基线分数对是否作答的预测作用在两组间不同（{p_en}）：完整个案比较的已不是相似的儿童，"
+                      "下面的方法很重要。")
+        else:
+            few = bool(study.design.clusters)
+            en.append(f"No sign that the baseline score predicted answering differently in the "
+                      f"arms ({p_en})" + ("; with few schools such a test has little power."
+                                          if few else "; absence of evidence is not evidence of "
+                                          "absence."))
+            zh.append(f"没有迹象表明基线分数对是否作答的预测作用在两组间不同（{p_en}）"
+                      + ("；学校较少时，这一检验的检验力有限。" if few else "；没有证据不等于没有差异。"))
+    if not en:
+        return None
+    return {"en": " ".join(en), "zh": "".join(zh)}

@@ -303,3 +303,14 @@ def test_delta_figure_marks_the_tipping_point(example):
     if np.isfinite(d):
         assert any(abs(x - d) < 1e-12 for x in xs)
     matplotlib.pyplot.close(fig)
+
+
+def test_response_text_reads_the_arm_and_the_joint_test(example):
+    _, d, res, _ = example
+    s = _study(d)
+    said = sv.response_text(res.response, s)
+    r = res.response.set_index("term")
+    assert f"{r.loc['arm[t]', 'odds_ratio']:.2f} times as high in Mentoring as in Comparison" \
+        in said["en"]
+    assert "结对帮扶有终期分数的比值是对照组的" in said["zh"]
+    assert ("predicted answering differently in the arms (p" in said["en"]) and "两组间" in said["zh"]
