@@ -265,7 +265,7 @@ def program_protocol(study):
 
 def program_children(study, scores: pd.DataFrame, roster: pd.DataFrame | None = None
                      ) -> pd.DataFrame:
-    """One row per child: ``<id>, arm, school`` (the design's first cluster level; empty
+    """One row per child: ``<id>, arm, school`` (the design's first cluster level; missing
     without clusters), from the roster when it has the columns, else the scored data.
 
     Examples
@@ -296,7 +296,8 @@ def program_children(study, scores: pd.DataFrame, roster: pd.DataFrame | None = 
     out = out.rename(columns={d.arm: "arm"} if d.arm else {})
     if "arm" not in out:
         out["arm"] = "all"
-    out["school"] = out[school].astype(object) if school and school in out else ""
+    # no clusters: no school (a missing value, so that nothing is reported by school)
+    out["school"] = out[school].astype(object) if school and school in out else None
     return out[[d.id, "arm", "school"]]
 
 
