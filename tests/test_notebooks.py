@@ -15,7 +15,7 @@ STUDY_NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 def test_the_study_notebooks_exist():
     names = [p.stem for p in STUDY_NOTEBOOKS]
     assert names == ["00_data_quality", "01_reliability", "02_baseline", "03_effects",
-                     "04_claims", "05_power"]
+                     "04_claims", "05_power", "06_delivery", "07_sensitivity"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -53,7 +53,8 @@ from workbench.staging import (
 NOTEBOOK_DIR = Path(str(importlib.resources.files("workbench.notebooks")))
 NOTEBOOK_DIR_ENV = "WORKBENCH_NOTEBOOK_DIR"
 TYPICAL_SECONDS = {"03_effects": 6.0, "01_reliability": 2.4, "00_data_quality": 1.7,
-                   "05_power": 0.8, "02_baseline": 0.4, "04_claims": 0.4}
+                   "05_power": 0.8, "02_baseline": 0.4, "04_claims": 0.4, "06_delivery": 3.3,
+                   "07_sensitivity": 3.0}
 """Seconds of each study notebook's cells on the county example (``bench/pipeline.py``, 2
 cores). Only the order in which the lanes take the notebooks depends on it (longest first,
 so that the lanes finish together); results, manifest and reports keep the notebooks' order."""

@@ -27,6 +27,8 @@ TITLES = {
     "03_effects": {"en": "Intervention effects", "zh": "干预效果"},
     "04_claims": {"en": "Claim audit", "zh": "结论核查"},
     "05_power": {"en": "Power for the next study", "zh": "下一项研究的统计功效"},
+    "06_delivery": {"en": "Program delivery", "zh": "项目落实情况"},
+    "07_sensitivity": {"en": "Missing data: does the answer depend on it?", "zh": "缺失数据：结论是否依赖于它"},
 }
 
 
@@ -303,6 +305,7 @@ _HL = {
            "verdict": "Verdict", "effect": "Effect (points)", "change": "Change (points)",
            "adjusted_difference": "Adjusted difference (points)", "es": "",
            "p": "p", "p_adj": "adjusted p", "claims": "Claims", "claim": "Claim",
+           "delivery": "Program delivery",
            "claim_verdict": "Verdict", "claimed": "Claimed (95% CI)", "null": "No-change share",
            "attrition": "Attrition", "quality": "Data quality", "details": "In sentences",
            "wwc": "WWC (cautious)", "wwc_optimistic": "WWC (optimistic)",
@@ -317,6 +320,7 @@ _HL = {
            "verdict": "结论", "effect": "效果（原单位）", "change": "变化（原单位）",
            "adjusted_difference": "调整后差异（原单位）", "es": "标准化",
            "p": "p", "p_adj": "校正p", "claims": "声称核查", "claim": "声称",
+           "delivery": "项目落实情况",
            "claim_verdict": "结论", "claimed": "声称比例（95%置信区间）", "null": "无变化时的比例",
            "attrition": "流失", "quality": "数据质量", "details": "文字说明",
            "wwc": "WWC（谨慎边界）", "wwc_optimistic": "WWC（乐观边界）",
@@ -414,6 +418,10 @@ def headline_html(h, lang: str, *, main: bool) -> str:
             noun=_NOUN[none_key][lang])) + "</p>")
     elif not h.has_effects:
         parts.append(f"<p>{t['no_effects']}</p>")
+    delivery = h.delivery_sentences(lang) if hasattr(h, "delivery_sentences") else []
+    if delivery:  # was the program delivered, and the effect for those who received it
+        parts.append(f'<h3>{t["delivery"]}</h3>')
+        parts.extend(f'<p class="lead">{esc(x)}</p>' for x in delivery)
     if len(h.claims):
         parts.append(f'<h3>{t["claims"]}</h3><table class="outcomes"><thead><tr>'
                      f'<th>{t["claim"]}</th><th>{t["claim_verdict"]}</th>'
