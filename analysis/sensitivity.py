@@ -377,9 +377,10 @@ def _outcome_rows(res: OutcomeSensitivity, alpha: float) -> list[dict]:
                 if e.empty:
                     continue
                 r = e.iloc[0]
+                n_fit = int(in_fit.sum())  # this contrast's two arms (the fit has every arm)
                 rows.append(_row(res, a, method, estimate=r["estimate"], std_error=r["std_error"],
                                  ci_low=r["ci_low"], ci_high=r["ci_high"], df=r["df"],
-                                 n=int(r["n_obs"]), n_missing=n_all - int(r["n_obs"]),
+                                 n=n_fit, n_missing=n_all - n_fit,
                                  n_smallest_arm=smallest, n_clusters=r["n_clusters"],
                                  model=r["model"], inference=cr,
                                  note=_notes(not_primary,
@@ -392,8 +393,8 @@ def _outcome_rows(res: OutcomeSensitivity, alpha: float) -> list[dict]:
                 s_ = sub[sub[d.arm].astype(str).isin([a, str(d.control)])]
                 rows.append(_row(res, a, "complete_case", estimate=r["estimate"],
                                  std_error=r["std_error"], ci_low=r["ci_low"],
-                                 ci_high=r["ci_high"], df=r["df"], n=int(r["n_obs"]),
-                                 n_missing=n_all - int(r["n_obs"]),
+                                 ci_high=r["ci_high"], df=r["df"], n=len(s_),
+                                 n_missing=n_all - len(s_),
                                  n_smallest_arm=float(s_.groupby(s_[d.arm].astype(str)).size().min()),
                                  n_clusters=r["n_clusters"], model=r["model"], inference=cr,
                                  note=not_primary))
