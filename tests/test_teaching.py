@@ -73,9 +73,9 @@ def test_the_most_visited_children_started_lowest_and_improved_most_though_visit
 
 def test_randomization_recovers_the_truth_where_the_naive_slope_does_not():
     for effect in (0.0, 0.03):
-        r = repeat_home_visits(30, seed=10, effect_per_visit=effect)
+        r = repeat_home_visits(20, seed=10, effect_per_visit=effect)
         mean = r.groupby("estimand")["estimate"].mean()
-        se = r.groupby("estimand")["estimate"].std() / np.sqrt(30)
+        se = r.groupby("estimand")["estimate"].std() / np.sqrt(20)
         assert abs(mean["cace_per_visit"] - effect) < 3 * se["cace_per_visit"]
         assert mean["naive_per_visit"] - effect > 0.05  # biased, whatever the truth
         covers = ((r["ci_low"] <= effect) & (effect <= r["ci_high"]))[
