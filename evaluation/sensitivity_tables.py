@@ -909,7 +909,7 @@ def headline_sentence(table: pd.DataFrame | None, study, *, outcomes=None) -> di
             with_zh = _and(["完整个案", *(_METHOD_SHORT[k][1] for k in same)], "zh")
             e = (f"Missing data: the {word[0]} on {name['en']} is {_CONC[c0][0]} with {with_en}, "
                  f"but not under {oth_en}: the conclusion depends on how the missing children "
-                 "are handled" + (f" (multiple imputation's changes at δ = {d:+.2f} SD)"
+                 "are handled" + (f" (multiple imputation's conclusion changes at δ = {d:+.2f} SD)"
                                   if math.isfinite(d) else "") + ".")
             z = (f"缺失数据：{name['zh']}的{word[1]}在{with_zh}下{_CONC[c0][1]}，但在{oth_zh}下不然："
                  "结论取决于如何处理缺失的儿童"
