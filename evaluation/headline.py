@@ -763,6 +763,9 @@ class Headline:
     has_effects: bool = True
     notes: list = field(default_factory=list)
     delivery: dict | None = None
+    sensitivity: dict | None = None
+    """Whether the conclusion survives the missing-data methods of ``07_sensitivity``
+    (``{"en", "zh"}``, :func:`evaluation.sensitivity_tables.headline_sentence`), or ``None``."""
 
     # -- sentences
     @property
@@ -1003,6 +1006,8 @@ class Headline:
             out.append("本次运行没有效果估计（没有效果表）。" if lang == "zh" else
                        "This run has no effect estimates (no effects table).")
         out += [self.outcome_sentence(r, lang) for _, r in self.table.iterrows()]
+        if self.sensitivity:
+            out.append(self.sensitivity[lang])
         out += self.delivery_sentences(lang)
         out += [self.claim_sentence(r, lang) for _, r in self.claims.iterrows()]
         for s in (self.attrition_sentence(lang), self.counts_sentence(lang)):
@@ -1067,7 +1072,8 @@ def headline(run_dir, *, counts: dict | None = None, study=None) -> Headline:
         attrition=_attrition(_read_csv(run_dir / "tables" / "attrition.csv"), study.design),
         counts=_counts(run_dir, counts), has_effects=effects is not None,
         delivery=delivery_facts(_read_csv(run_dir / "tables" / "fidelity.csv"),
-                                _read_csv(run_dir / "tables" / "dose.csv"), study))
+                                _read_csv(run_dir / "tables" / "dose.csv"), study),
+        sensitivity=_sensitivity(_read_csv(run_dir / "tables" / "sensitivity.csv"), study))
 
 
 BASELINE_BOUND = 0.25
@@ -1173,6 +1179,15 @@ def _is_true(v) -> bool:
         return bool(v) and not (isinstance(v, float) and math.isnan(v))
     except (TypeError, ValueError):
         return False
+
+
+def _sensitivity(table: pd.DataFrame | None, study) -> dict | None:
+    """The sentence of ``07_sensitivity`` on whether the conclusion survives, or ``None``."""
+    if table is None or not len(table):
+        return None
+    from evaluation.sensitivity_tables import headline_sentence
+
+    return headline_sentence(table, study)
 
 
 def delivery_facts(fidelity: pd.DataFrame | None, dose: pd.DataFrame | None, study

@@ -418,6 +418,8 @@ def headline_html(h, lang: str, *, main: bool) -> str:
             noun=_NOUN[none_key][lang])) + "</p>")
     elif not h.has_effects:
         parts.append(f"<p>{t['no_effects']}</p>")
+    if getattr(h, "sensitivity", None):  # does the answer survive the missing data?
+        parts.append(f'<p class="lead">{esc(h.sensitivity[lang])}</p>')
     delivery = h.delivery_sentences(lang) if hasattr(h, "delivery_sentences") else []
     if delivery:  # was the program delivered, and the effect for those who received it
         parts.append(f'<h3>{t["delivery"]}</h3>')
