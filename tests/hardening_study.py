@@ -42,7 +42,8 @@ def simulate_small_county(folder: Path, *, seed: int = 11, schools: int = 6,
     from workbench.study_writer import plan_from_preset, write_simulated_study
 
     plan = plan_from_preset("county", schools=schools, blocks=2, students_per_school=per_school,
-                            classes_per_school=2, truth_draws=2000, seed=seed)
+                            classes_per_school=2, truth_draws=2000, seed=seed,
+                            delivery="none")
     write_simulated_study(folder, plan)
     return folder
 

@@ -39,12 +39,15 @@ def test_notebook_parameters_are_documented(path):
         assert f"`{name}`" in doc, (path.stem, name)
 
 
-@pytest.mark.parametrize("name", ["why_82_percent_improved", "reading_an_effect_estimate"])
+@pytest.mark.parametrize("name", ["why_82_percent_improved", "reading_an_effect_estimate",
+                                  "visits_and_improvement"])
 def test_training_notebooks_run_without_a_study(tmp_path, name):
     import papermill as pm
 
     out = tmp_path / f"{name}.ipynb"
     params = {"lang": "en", "seed": 3}
+    if name == "visits_and_improvement":
+        params["n_repeats"] = 30  # the repeated programs of the coverage section (CI time)
     if name == "why_82_percent_improved":
         params["interactive"] = False  # widgets need a frontend; headless runs skip them
     pm.execute_notebook(str(ROOT / "notebooks" / "training" / f"{name}.ipynb"), str(out),

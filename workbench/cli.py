@@ -145,6 +145,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--truth-draws", type=int, default=None,
                    help="Monte Carlo draws per arm for the true effect in scale units "
                         "(default 200000)")
+    p.add_argument("--delivery", choices=["none", "log", "archives", "roster"], default=None,
+                   help="program delivery with known truth: log (a contact log and the "
+                        "protocol), archives (also roster, guardians, parents, mentors), roster "
+                        "(archives, covariates only in the roster); default none (county: "
+                        "archives)")
     p.add_argument("--force", action="store_true", help="overwrite an existing folder")
 
     p = sub.add_parser("power", help="power, sample size or MDES",
