@@ -117,6 +117,7 @@ KERNEL_FIXTURES = {
     "test_publish.run_output",
     "test_small_cells.run",
     "test_small_cells_everywhere.planted_run",
+    "conftest.zoo_runs",
 }
 
 #: tests (``file::function`` for all its parameters, or ``file::function[id]``) that start a
@@ -297,3 +298,47 @@ def example_runs(tmp_path_factory):
         return done[name]
 
     return run
+
+
+@pytest.fixture(scope="session")
+def zoo_runs(tmp_path_factory):
+    """``zoo_runs(case)``: a zoo case (:func:`zoo.zoo_cases`) simulated with ``workbench
+    simulate`` and run with ``workbench run --jobs 2`` in a subprocess, once per test
+    session, shared by the modules that need the same study run (tests/test_browser.py
+    opens the pages of three zoo cases that tests/test_zoo.py runs too).
+
+    Returns a dict: ``study``, ``out`` (folders), ``simulate_exit``, ``returncode``,
+    ``stdout``, ``stderr`` and ``seconds`` (the run's wall time). A case whose simulation
+    failed is not run (``returncode`` None).
+    """
+    import os
+    import subprocess
+    import time
+
+    from zoo import case_args
+
+    from workbench.cli import main
+
+    done: dict[str, dict] = {}
+    timeout = int(os.environ.get("WORKBENCH_ZOO_TIMEOUT", "900"))
+
+    def run(case: dict) -> dict:
+        if case["id"] not in done:
+            base = tmp_path_factory.mktemp("zoo")
+            study, out = base / "study", base / "out"
+            res = {"study": study, "out": out, "returncode": None, "stdout": "", "stderr": "",
+                   "seconds": None, "simulate_exit": main(["simulate", str(study),
+                                                           *case_args(case)])}
+            if res["simulate_exit"] == 0:
+                t0 = time.perf_counter()
+                proc = subprocess.run(
+                    [sys.executable, "-m", "workbench", "run", str(study), "--out", str(out),
+                     "--jobs", "2", "--no-progress"], capture_output=True, text=True,
+                    timeout=timeout, env={**os.environ, "PYTHONHASHSEED": "0"})
+                res.update(returncode=proc.returncode, stdout=proc.stdout, stderr=proc.stderr,
+                           seconds=time.perf_counter() - t0)
+            done[case["id"]] = res
+        return done[case["id"]]
+
+    return run
+

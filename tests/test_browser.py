@@ -261,10 +261,15 @@ def _run(study: Path, out: Path, report_mode: bool, lang: str | None = None) -> 
     return res.returncode, res.stdout[-3000:] + res.stderr[-3000:]
 
 
-def run_all(base: Path, *, simulate: bool = True, execute: bool = True) -> dict[str, dict]:
-    """Simulate the zoo studies into ``base`` and run every study, two at a time; return
+def run_all(base: Path, *, simulate: bool = True, execute: bool = True,
+            zoo_runs=None) -> dict[str, dict]:
+    """Run the examples into ``base``, two at a time, and the zoo studies; return
     ``{name: {"study", "out", "report_mode", "lang", "rc", "log"}}`` (``rc`` None when not
-    executed: the outputs already in ``base`` are used)."""
+    executed: the outputs already in ``base`` are used).
+
+    With ``zoo_runs`` (the session fixture of tests/conftest.py) the zoo studies are the
+    session's shared runs (tests/test_zoo.py runs the same cases the same way); without,
+    they are simulated into ``base`` (unless ``simulate`` is false) and run here."""
     from zoo import case_args
 
     from workbench.cli import main
@@ -273,7 +278,11 @@ def run_all(base: Path, *, simulate: bool = True, execute: bool = True) -> dict[
     for k, name in enumerate(EXAMPLES):  # the last one in English (both studies say zh)
         jobs[name] = {"study": ROOT / "examples" / name, "report_mode": True,
                       "lang": "en" if k == len(EXAMPLES) - 1 else None}
+    shared = {}
     for key, case in _zoo_cases().items():
+        if zoo_runs is not None:
+            shared[f"zoo:{key}"] = (case, zoo_runs(case))
+            continue
         study = base / f"zoo-{key}"
         if simulate:
             assert main(["simulate", str(study), *case_args(case)]) == 0
@@ -287,14 +296,19 @@ def run_all(base: Path, *, simulate: bool = True, execute: bool = True) -> dict[
                                          job["lang"]) for name, job in jobs.items()}
             for name, job in jobs.items():
                 job["rc"], job["log"] = futures[name].result()
+    for name, (case, res) in shared.items():
+        assert res["simulate_exit"] == 0, name
+        jobs[name] = {"study": res["study"], "out": res["out"], "report_mode": False,
+                      "lang": None, "case": case["id"], "rc": res["returncode"],
+                      "log": res["stdout"][-3000:] + res["stderr"][-3000:]}
     return jobs
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory) -> dict[str, dict]:
-    """Every run of this module (:func:`run_all`)."""
+def runs(tmp_path_factory, zoo_runs) -> dict[str, dict]:
+    """Every run of this module (:func:`run_all`; the zoo studies shared with test_zoo)."""
     t0 = time.perf_counter()
-    jobs = run_all(tmp_path_factory.mktemp("browser"))
+    jobs = run_all(tmp_path_factory.mktemp("browser"), zoo_runs=zoo_runs)
     print(f"\nbrowser: {len(jobs)} runs in {time.perf_counter() - t0:.0f} s")
     return jobs
 

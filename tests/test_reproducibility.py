@@ -1,7 +1,10 @@
 """Reproducibility of ``workbench run`` (issue 6, section 4).
 
-The county example (a copy in a temporary folder) is run three times: twice with
-its own seed (runs ``a`` and ``b``) and once with ``--seed 7`` (run ``c``).
+The county example is run three times: twice with its own seed (runs ``a`` and ``b``)
+and once with ``--seed 7`` (run ``c``). Run ``a`` is the session's shared run of the
+example (``tests/conftest.py::example_runs``, ``workbench run`` in a subprocess); ``b`` and
+``c`` run a copy of the example folder, key file included (the same pseudonyms), with
+:func:`workbench.pipeline.run_study` in this process.
 
 * ``a`` vs ``b``: every file under ``data/``, ``tables/``, ``validation/`` and
   ``figures/`` is byte-identical; the executed notebooks differ only in execution
@@ -9,8 +12,9 @@ its own seed (runs ``a`` and ``b``) and once with ``--seed 7`` (run ``c``).
   ``metadata.execution`` timestamps of each cell, and the id papermill gives the
   injected-parameters cell, see below); the HTML reports only in that cell id and
   ``index.html`` in the seconds per notebook; the manifests only in timings
-  (``seconds``, ``started_at``, ``finished_at``), paths (``command.argv``) and the
-  sizes of the notebooks and reports (which hold timestamps).
+  (``seconds``, ``started_at``, ``finished_at``), paths (``command.argv``, the study
+  folder's ``study.path``) and the sizes of the notebooks and reports (which hold
+  timestamps).
 * ``a`` vs ``c``: only the simulation-based output (``tables/power_simulation.csv``
   and what shows it: the executed ``05_power`` notebook and its report) changes, and
   the ``seed`` parameter of each notebook.
@@ -32,22 +36,25 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "county-cluster-tri
 BYTE_IDENTICAL = ("data", "tables", "validation", "figures")
 SEED_DEPENDENT = {"tables/power_simulation.csv"}
 INJECTED = "injected-parameters"
-PARAMS = ["n_sims=300"]  # fewer simulated trials than the default 1000, to keep the test short
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
+def runs(tmp_path_factory, example_runs):
     from workbench.pipeline import run_study
 
+    out = {"a": example_runs(EXAMPLE.name)}  # the session's shared run (one run less)
+    manifest = json.loads((out["a"] / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["status"] == "success", manifest.get("failures")
     root = tmp_path_factory.mktemp("repro")
-    study = root / "county"
-    shutil.copytree(EXAMPLE, study, ignore=shutil.ignore_patterns("output", ".workbench-key"))
-    out = {}
-    for name, seed in (("a", None), ("b", None), ("c", 7)):
-        out[name] = run_study(study, out=root / f"out_{name}", jobs=2, progress=False,
-                              seed=seed, cli_parameters=PARAMS)
-        assert out[name].status == "success", out[name].failures
-    return {k: v.output for k, v in out.items()}
+    study = root / EXAMPLE.name
+    # with the key file that run `a` used or made: the same pseudonyms
+    shutil.copytree(EXAMPLE, study, ignore=shutil.ignore_patterns("output"))
+    assert (study / ".workbench-key").is_file()
+    for name, seed in (("b", None), ("c", 7)):
+        res = run_study(study, out=root / f"out_{name}", jobs=2, progress=False, seed=seed)
+        assert res.status == "success", res.failures
+        out[name] = res.output
+    return out
 
 
 def files(folder: Path) -> list[str]:
@@ -86,6 +93,7 @@ def normalized_manifest(path: Path) -> dict:
     for key in ("started_at", "finished_at", "seconds", "run_id"):  # run_id: new each run
         m.pop(key, None)
     m["command"].pop("argv", None)
+    m["study"].pop("path", None)  # run a is the example folder, b and c its copy
     m["workbench"].pop("git_commit", None)  # the lead may commit while the test runs
     for entry in m["steps"] + m["notebooks"]:
         for key in ("seconds", "run_id", "run_started_at"):
