@@ -717,8 +717,8 @@ class DeltaResult:
         --------
         >>> from analysis.imputation import _example, delta_adjustment
         >>> res = delta_adjustment(_example(), [-2, -1, 0, 1, 2], shift="treatment")
-        >>> round(res.tipping_point(), 2)  # the effect is no longer clear at -0.96 SD
-        -0.96
+        >>> round(res.tipping_point(), 2)  # the effect is no longer clear at -0.68 SD
+        -0.68
         """
         t = self.tipping
         if arm is not None:
