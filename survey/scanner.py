@@ -32,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -278,16 +279,20 @@ class ScanCache:
         self.results: dict[tuple[str, bytes], tuple[frozenset, tuple[str, ...]]] = {}
         self.hits = 0
         self.matcher: Matcher | None = None  # shared by the scans (it remembers text pieces)
+        self._stop = threading.Event()
 
     def search(self, folder: Path | str) -> int:
         """Search the files under ``folder`` not remembered yet (in this process, one after
-        the other); returns how many were searched. Unreadable files are left to the scan."""
+        the other); returns how many were searched. Unreadable files are left to the scan.
+        After :meth:`stop` it returns at the next file."""
         root = Path(folder)
-        if not root.is_dir():
+        if not root.is_dir() or self._stop.is_set():
             return 0
         scan = _FolderScan(root, self.sensitive, self.key_file, cache=self)
         searched = 0
         for path, rel in _iter_files(root):
+            if self._stop.is_set():
+                break
             if path.is_dir() or not path.is_file():
                 continue
             shown = scan.shown_name(rel)
@@ -295,6 +300,11 @@ class ScanCache:
                 scan.search_file(path, shown)
                 searched += 1
         return searched
+
+    def stop(self) -> None:
+        """End the searches under way at their next file (the final scan takes over: what
+        they did not reach it searches itself, in two processes for a large folder)."""
+        self._stop.set()
 
     def get(self, shown: str, digest: bytes):
         hit = self.results.get((shown, digest))

@@ -84,3 +84,14 @@ def test_a_cache_serves_only_its_own_values_and_key(tmp_path):
         scan_folder(tmp_path / "out", _values(), cache=cache)
     with pytest.raises(ValueError):
         scan_folder(tmp_path / "out", cache.sensitive, key_file=tmp_path / "k", cache=cache)
+
+
+def test_a_stopped_cache_searches_no_more_and_the_scan_does_the_rest(tmp_path):
+    out = tmp_path / "out"
+    _folder(out)
+    sv = _values()
+    cache = ScanCache(sv)
+    cache.stop()
+    assert cache.search(out) == 0
+    assert scan_folder(out, sv, cache=cache).findings == scan_folder(out, sv).findings
+    assert cache.hits == 0
