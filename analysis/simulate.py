@@ -110,6 +110,8 @@ from analysis.simulate_truth import outcome_truth
 from core.design import Design
 
 __all__ = [
+    "ATTRITION_MECHANISMS",
+    "AttritionSpec",
     "DESIGNS",
     "DeliverySpec",
     "ID_STYLES",
@@ -168,6 +170,43 @@ class SimulatedStudy:
     items: dict = field(default_factory=dict)
     pii: tuple = PII_COLUMNS
     delivery: SimulatedDelivery | None = None
+
+ATTRITION_MECHANISMS = ("mcar", "mar", "mnar")
+
+
+@dataclass(frozen=True)
+class AttritionSpec:
+    """Who leaves before the last wave (``simulate_study(attrition_spec=...)``).
+
+    Each arm keeps its attrition rate (``attrition``); the mechanism says who leaves.
+
+    Attributes
+    ----------
+    mechanism : {"mcar", "mar", "mnar"}
+        ``mcar``: at random within arm (the default, as without a spec). ``mar``:
+        ``logit P(leave) = alpha_arm + strength * w`` with ``w`` the observed baseline
+        score of outcome ``outcome``, standardized, in the harmful direction (children
+        who start worse leave more; missing at random given arm and baseline). ``mnar``:
+        the same with ``w`` the child's own standardized latent innovation from the first
+        to the last wave (children who got worse than their baseline predicts leave;
+        nothing observed at baseline shows it). ``alpha_arm`` is solved so that the arm's
+        rate is kept.
+    strength : float
+        Log-odds of leaving per SD of ``w`` (0 is MCAR; 1 is strong).
+    outcome : int
+        Index of the outcome that drives it.
+    """
+
+    mechanism: str = "mcar"
+    strength: float = 1.0
+    outcome: int = 0
+
+    def __post_init__(self):
+        if self.mechanism not in ATTRITION_MECHANISMS:
+            raise ValueError(f"attrition mechanism must be one of {ATTRITION_MECHANISMS}")
+        if not np.isfinite(float(self.strength)):
+            raise ValueError("attrition strength must be a finite number")
+
 
 # ---------------------------------------------------------------------------
 # the checked arguments
@@ -519,8 +558,11 @@ def _sorted_cholesky(corr, k):
         raise ValueError("trait_correlation is not positive definite") from None
 
 
-def _latent_traits(p: _Plan, st: _Structure, risk, asg: _Assignment, rl) -> list:
-    """The latent traits (students x outcomes) at each wave."""
+def _latent_traits(p: _Plan, st: _Structure, risk, asg: _Assignment, rl,
+                   student_parts: list | None = None) -> list:
+    """The latent traits (students x outcomes) at each wave; the students' own standard
+    normal components of each wave are appended to ``student_parts`` when given (the
+    attrition of :func:`_attrition_model` reads them; no extra draws)."""
     outcomes, n_waves, n = p.outcomes, p.n_waves, st.n
     k_out = len(outcomes)
     chol = _sorted_cholesky(p.trait_correlation, k_out)
@@ -544,6 +586,8 @@ def _latent_traits(p: _Plan, st: _Structure, risk, asg: _Assignment, rl) -> list
         return (np.sqrt(p.icc_school) * us[st.school_of] + np.sqrt(p.icc_class) * uc[st.class_of]
                 + risk[:, None] * cov_eff[None, :] + e * resid_sd[None, :])
 
+    if student_parts is not None:
+        student_parts.extend(e for _, _, e in parts)
     thetas = []
     for w, (us, uc, e) in enumerate(parts):
         t = theta(us, uc, e)
@@ -607,14 +651,176 @@ def _stop_half_way(p: _Plan, stores: list, n: int, rq) -> None:
 # ---------------------------------------------------------------------------
 
 
-def _attrition(p: _Plan, asg: _Assignment, n: int, rt) -> np.ndarray:
+def _attrition(p: _Plan, asg: _Assignment, n: int, rt, prob=None) -> np.ndarray:
     """The first wave each student misses (``n_waves`` for those followed up): monotone
-    dropout, half of the lost already at the middle wave of three."""
+    dropout, half of the lost already at the middle wave of three. ``prob``: each
+    student's probability of leaving (:func:`_attrition_model`; default the arm's rate)."""
     u = rt.random(n)
-    rate = np.array([p.att[a] for a in asg.arm]) if p.has_arm else np.full(n, p.att[p.group])
+    if prob is not None:
+        rate = prob
+    else:
+        rate = (np.array([p.att[a] for a in asg.arm]) if p.has_arm
+                else np.full(n, p.att[p.group]))
     lost = u < rate
     n_waves = p.n_waves
     return np.where(lost, np.where((u < rate / 2) & (n_waves == 3), 1, n_waves - 1), n_waves)
+
+
+def _expit(x):
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(x, dtype=float)))
+
+
+def _solve_intercept(rate: float, mean_prob) -> float:
+    """The intercept ``a`` with ``mean_prob(a) == rate`` (increasing in ``a``)."""
+    from scipy.optimize import brentq
+
+    return float(brentq(lambda a: mean_prob(a) - rate, -60.0, 60.0, xtol=1e-13, rtol=1e-13))
+
+
+_GH_X, _GH_W = np.polynomial.hermite_e.hermegauss(121)
+_GH_W = _GH_W / _GH_W.sum()  # E[f(Z)], Z standard normal, = sum(_GH_W * f(_GH_X))
+
+
+def _outcome_scores(o: OutcomeSpec, store: dict) -> np.ndarray:
+    """Each student's score on ``o`` at one wave: the data column, or the mean of the
+    answered scored items in the keyed direction (NaN when none was answered)."""
+    if o.is_column:
+        return np.asarray(store[o.column], dtype=float)
+    cols = [j for j, sc in enumerate(o.scored) if sc]
+    ans = np.column_stack([np.asarray(store[o.items[j]], dtype=float) for j in cols])
+    rev = np.asarray([o.reverse[j] for j in cols])
+    keyed = np.where(rev[None, :], int(o.response_min) + int(o.response_max) - ans, ans)
+    answered = np.isfinite(keyed).sum(axis=1)
+    total = np.where(np.isfinite(keyed), keyed, 0.0).sum(axis=1)
+    return np.where(answered > 0, total / np.maximum(answered, 1), np.nan)
+
+
+def _attrition_model(p: _Plan, spec: AttritionSpec, asg: _Assignment, stores: list,
+                     student_parts: list):
+    """Each student's probability of leaving under a MAR or MNAR mechanism, and its record.
+
+    ``logit P(leave) = alpha_arm + strength * w``, ``w`` a standardized variable in the
+    harmful direction of outcome ``spec.outcome``: MAR, the observed baseline score;
+    MNAR, the student's own latent innovation from baseline to the last wave. The
+    intercepts keep each arm's attrition rate (see :class:`AttritionSpec`).
+    """
+    k = spec.outcome
+    o = p.outcomes[k]
+    sign = 1.0 if o.better == "higher" else -1.0
+    n = stores[0][next(iter(stores[0]))].shape[0]
+    group = asg.arm if p.has_arm else np.full(n, p.group)
+    s = float(spec.strength)
+    prob = np.zeros(n)
+    by_arm, alpha = {}, {}
+    if spec.mechanism == "mar":
+        base = _outcome_scores(o, stores[0])
+        mu, sd = float(np.nanmean(base)), float(np.nanstd(base))
+        w = np.nan_to_num(-sign * (base - mu) / (sd if sd > 0 else 1.0), nan=0.0)
+        for a, rate in p.att.items():
+            m = group == a
+            if rate <= 0 or not m.any():
+                alpha[a] = None
+                continue
+            wa = w[m]
+            alpha[a] = _solve_intercept(rate, lambda x, wa=wa: float(_expit(x + s * wa).mean()))
+            prob[m] = _expit(alpha[a] + s * wa)
+        variable = (f"w = the observed baseline score of {o.id!r} (mean of the answered keyed "
+                    "items, or the data column), standardized over all students (mean "
+                    f"{mu:.6g}, SD {sd:.6g}), sign chosen so that higher w is worse; a student "
+                    "without a baseline answer has w = 0")
+    else:
+        decay = p.stability ** (p.n_waves - 1)
+        keep = np.sqrt(1.0 - decay**2)
+        innov = (student_parts[-1][:, k] - decay * student_parts[0][:, k]) / keep
+        w = -sign * innov
+        for a, rate in p.att.items():
+            m = group == a
+            if rate <= 0:
+                alpha[a] = None
+                continue
+            alpha[a] = _solve_intercept(rate, lambda x: float(_GH_W @ _expit(x + s * _GH_X)))
+            prob[m] = _expit(alpha[a] + s * w[m])
+        variable = (f"w = the student's own latent innovation of {o.id!r} from the first to the "
+                    "last wave (e_last - stability**(waves-1) * e_first of the student "
+                    "component, divided by its SD, standard normal and independent of "
+                    "everything observed at baseline), sign chosen so that higher w is worse: "
+                    "children who got worse than their baseline predicts leave more")
+    for a, rate in p.att.items():
+        m = group == a
+        by_arm[a] = {"alpha": alpha[a], "attrition_target": rate,
+                     "response_rate_expected": 1.0 - rate,
+                     "attrition_expected_in_sample": float(prob[m].mean()) if m.any() else None}
+    record = {
+        "mechanism": spec.mechanism,
+        "outcome": o.id,
+        "model": "logit P(leave by the last wave) = alpha_arm + strength * w",
+        "variable": variable,
+        "strength": s,
+        "intercepts": ("alpha_arm solved so that the mean probability of leaving in the arm's "
+                       "students equals the arm's attrition rate" if spec.mechanism == "mar"
+                       else "alpha_arm solved so that E[P(leave)] over w ~ N(0, 1) equals the "
+                            "arm's attrition rate (population)"),
+        "by_arm": by_arm,
+    }
+    return prob, record, w
+
+
+def _attrition_delta(p: _Plan, spec: AttritionSpec, asg: _Assignment, stores: list,
+                     gone_from: np.ndarray, record: dict, w: np.ndarray) -> dict:
+    """The departure from MAR that the delta adjustment would need (MNAR), in the record."""
+    n = gone_from.size
+    group = asg.arm if p.has_arm else np.full(n, p.group)
+    stay = gone_from == p.n_waves
+    for a in record["by_arm"]:
+        m = group == a
+        record["by_arm"][a]["response_rate_observed"] = (float(stay[m].mean()) if m.any()
+                                                         else None)
+    if spec.mechanism == "mar":
+        record["delta"] = ("0 by construction: given the baseline score and the arm, the "
+                           "children who left do not differ from those who stayed")
+        return record
+    k = spec.outcome
+    sign = 1.0 if p.outcomes[k].better == "higher" else -1.0
+    decay = p.stability ** (p.n_waves - 1)
+    s = float(spec.strength)
+    corr = (np.asarray(p.trait_correlation, dtype=float) if p.trait_correlation is not None
+            else np.eye(len(p.outcomes)))
+    deltas = {}
+    for j, oj in enumerate(p.outcomes):
+        resid_sd = float(np.sqrt(1 - p.icc_school - p.icc_class - oj.covariate_effect**2))
+        y = _outcome_scores(oj, stores[-1])
+        sd_obs = float(np.nanstd(y[stay], ddof=1))
+        per_arm = {}
+        for a, info in record["by_arm"].items():
+            m = group == a
+            if info["alpha"] is None:
+                per_arm[a] = None
+                continue
+            q = _expit(info["alpha"] + s * _GH_X)
+            d_w = float((_GH_W * q) @ _GH_X / (_GH_W @ q)
+                        - (_GH_W * (1 - q)) @ _GH_X / (_GH_W @ (1 - q)))
+            latent = resid_sd * np.sqrt(1 - decay**2) * float(corr[j, k]) * (-sign) * d_w
+            left, kept = m & ~stay, m & stay
+            sample = (float((np.nanmean(y[left]) - np.nanmean(y[kept])) / sd_obs)
+                      if left.any() and kept.any() else None)
+            per_arm[a] = {"delta_latent_sd": float(latent), "delta_sd_sample": sample,
+                          "w_mean_left_minus_stayed": d_w}
+        deltas[oj.id] = {"sd_observed_last_wave": sd_obs, "by_arm": per_arm}
+    record["delta"] = deltas
+    record["delta_definition"] = (
+        "delta as analysis.imputation.delta_adjustment defines it: how much higher (in the "
+        "outcome's own direction, positive = higher score) the children who left score at the "
+        "last wave than the MAR prediction from the baseline data, in SD of the observed last-"
+        "wave outcome (responders, all arms). w is independent of every baseline variable, so "
+        "the MAR prediction for a leaver equals the mean of the stayers with the same baseline "
+        "data and the departure is the same for every child of an arm. delta_latent_sd: the "
+        "population value on the latent trait (latent SD; exact, by Gauss-Hermite quadrature). "
+        "delta_sd_sample: this sample's mean score of the leavers minus that of the stayers "
+        "(their scores were simulated), over sd_observed_last_wave: the delta of the page's "
+        "unit for these children (about delta_latent_sd x the score's correlation with the "
+        "trait, plus sampling noise). With three waves the leavers' midline answers carry "
+        "part of the departure.")
+    return record
 
 
 def _frames(p: _Plan, st: _Structure, asg: _Assignment, cov: dict, pii: dict, stores: list,
@@ -804,6 +1010,7 @@ def simulate_study(
     seed: int = 20240609,
     truth_draws: int = 200_000,
     delivery: DeliverySpec | None = None,
+    attrition_spec: AttritionSpec | None = None,
 ) -> SimulatedStudy:
     """Simulate a school study with known truth.
 
@@ -889,6 +1096,13 @@ def simulate_study(
         effects and ``truth["delivery"]`` holds the dose truth (first stage, the
         2SLS estimands, the complier effect). Drawn from a stream of its own: the
         study without delivery is unchanged.
+    attrition_spec : AttritionSpec, optional
+        Who leaves: ``mcar`` (default), or ``mar`` / ``mnar`` (the arm's rate kept, the
+        probability of leaving rising with the baseline score or with the unseen change
+        of one outcome); ``truth["attrition"]`` then records the mechanism, its
+        coefficients, the response rates by arm and (MNAR) the true delta of
+        :func:`analysis.imputation.delta_adjustment`. The same uniform draws as MCAR:
+        without a spec, or with ``mcar``, the study is unchanged.
 
     Returns
     -------
@@ -920,7 +1134,8 @@ def simulate_study(
     st = _structure(p, streams["structure"])
     asg = _assign(p, st, streams["assignment"])
     cov = draw_covariates(streams["covariates"], st.grade_of, p.boys)
-    thetas = _latent_traits(p, st, cov["risk"], asg, streams["latent"])
+    parts: list = []
+    thetas = _latent_traits(p, st, cov["risk"], asg, streams["latent"], parts)
     pii = None
     sdel, arm_effects = None, None
     if delivery is not None:
@@ -928,7 +1143,18 @@ def simulate_study(
                                  st.county_of_school, cov["guardian_type"])
         sdel, arm_effects = _deliver(p, st, asg, cov, pii, thetas, delivery)
     params, stores = _measure(p, thetas, streams)
-    gone_from = _attrition(p, asg, st.n, streams["attrition"])
+    spec = attrition_spec if attrition_spec is not None else AttritionSpec()
+    record = None
+    if spec.mechanism != "mcar":
+        if p.n_waves < 2:
+            raise ValueError("an attrition mechanism needs a later wave; a one-wave study has none")
+        if not 0 <= spec.outcome < len(p.outcomes):
+            raise ValueError("attrition_spec.outcome is not an outcome index")
+        prob, record, w = _attrition_model(p, spec, asg, stores, parts)
+        gone_from = _attrition(p, asg, st.n, streams["attrition"], prob)
+        record = _attrition_delta(p, spec, asg, stores, gone_from, record, w)
+    else:
+        gone_from = _attrition(p, asg, st.n, streams["attrition"])
     if pii is None:
         pii = fake_personal_data(streams["pii"], st.school_of, st.township_of_school,
                                  st.county_of_school, cov["guardian_type"])
@@ -936,6 +1162,12 @@ def simulate_study(
     truth_out = _truth_outcomes(p, params, streams["truth"], arm_effects)
     followed = gone_from == p.n_waves  # not lost to attrition
     truth = _truth(p, st, asg, followed, truth_out)
+    if record is not None:
+        truth["parameters"]["attrition_mechanism"] = {
+            "mar": "missing at random: depends on arm and the observed baseline score",
+            "mnar": "missing not at random: depends on arm and the unobserved change"}[
+                spec.mechanism]
+        truth["attrition"] = record
     if sdel is not None:
         truth["delivery"] = _delivery_truth(p, sdel, truth_out)
     return SimulatedStudy(data=data, latent=latent, truth=truth, design=_design(p),

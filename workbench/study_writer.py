@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from analysis.simulate import OutcomeSpec, simulate_study
+from analysis.simulate import ATTRITION_MECHANISMS, AttritionSpec, OutcomeSpec, simulate_study
 from analysis.simulate_delivery import DELIVERY_PII, DeliverySpec
 from core.errors import WorkbenchError
 from survey.instrument_loader import load_instrument
@@ -153,7 +153,9 @@ class SimulationPlan:
     share of respondents per wave who answer only the first half of every
     questionnaire (more blanks than ``min_items`` allows). See
     :func:`analysis.simulate.simulate_study` for ``cluster_levels``, ``id_style``
-    and ``arm_effects``.
+    and ``arm_effects``. ``attrition_mechanism`` (``mcar``, ``mar``, ``mnar``) and
+    ``attrition_strength`` say who leaves, driven by the primary outcome
+    (:class:`analysis.simulate.AttritionSpec`; the rates by arm are kept).
     """
 
     study_id: str = "simulated-study"
@@ -188,6 +190,8 @@ class SimulationPlan:
     baseline_difference: float = 0.0
     arm_effects: tuple | None = None
     delivery: str = "none"
+    attrition_mechanism: str = "mcar"
+    attrition_strength: float = 1.0
 
     @property
     def has_arm(self) -> bool:
@@ -353,7 +357,8 @@ def plan_from_options(preset: str | None = None, *, design=None, waves=None, arm
                       baseline_difference=None, attrition=None, attrition_ratio=None,
                       item_missing=None, incomplete=None, id_style=None, language=None,
                       platform_endline=None, seed=None, truth_draws=None,
-                      delivery=None) -> SimulationPlan:
+                      delivery=None, attrition_mechanism=None,
+                      attrition_strength=None) -> SimulationPlan:
     """The plan that ``workbench simulate`` options describe (``None``: not given).
 
     Starts from ``preset`` (or the generic plan: a cluster randomized trial of 20
@@ -372,6 +377,10 @@ def plan_from_options(preset: str | None = None, *, design=None, waves=None, arm
       schools // arms), at least 1.
     * ``delivery``: one of :data:`DELIVERY_LEVELS` (the county preset has ``archives``);
       needs a program (arms, or pre_post).
+    * ``attrition_mechanism``: ``mcar`` (default), ``mar`` (children who start worse on
+      the primary outcome leave more) or ``mnar`` (children who got worse than their
+      baseline predicts leave more), with ``attrition_strength`` log-odds per SD
+      (default 1); needs two or more waves.
     * ``instruments``, ``columns``, ``outcomes``, ``primary``, ``effect``, ``trend``:
       the primary outcome (default: the preset's, or the first outcome of a new
       ``instruments``/``columns`` list) gets ``effect`` (default: the preset's,
@@ -434,12 +443,20 @@ def plan_from_options(preset: str | None = None, *, design=None, waves=None, arm
               "attrition_ratio": attrition_ratio, "item_missing": item_missing,
               "incomplete": incomplete, "id_style": id_style, "language": language,
               "platform_endline": platform_endline, "seed": seed, "truth_draws": truth_draws,
-              "delivery": delivery}
+              "delivery": delivery, "attrition_mechanism": attrition_mechanism,
+              "attrition_strength": (float(attrition_strength) if attrition_strength is not None
+                                     else None)}
     if delivery is not None and delivery not in DELIVERY_LEVELS:
         raise _bad(f"--delivery must be one of {DELIVERY_LEVELS}")
+    if attrition_mechanism is not None and attrition_mechanism not in ATTRITION_MECHANISMS:
+        raise _bad(f"--attrition-mechanism must be one of {ATTRITION_MECHANISMS}")
+    if attrition_strength is not None and not math.isfinite(float(attrition_strength)):
+        raise _bad("--attrition-strength must be a finite number")
     plan = replace(plan, **{k: v for k, v in direct.items() if v is not None})
     if plan.delivery != "none" and not (plan.has_arm or plan.design == "pre_post"):
         raise _bad("--delivery needs a program: arms, or a pre_post design")
+    if plan.attrition_mechanism != "mcar" and len(plan.waves) < 2:
+        raise _bad("--attrition-mechanism needs two or more waves (a later wave to leave)")
     return plan
 
 
@@ -509,6 +526,8 @@ _OPTIONS = (
     ("--baseline-difference", "baseline_difference", lambda p: p.baseline_difference),
     ("--attrition", "attrition", lambda p: p.attrition),
     ("--attrition-ratio", "attrition_ratio", lambda p: p.attrition_ratio),
+    ("--attrition-mechanism", "attrition_mechanism", lambda p: p.attrition_mechanism),
+    ("--attrition-strength", "attrition_strength", lambda p: p.attrition_strength),
     ("--item-missing", "item_missing", lambda p: p.item_missing),
     ("--incomplete", "incomplete", lambda p: p.incomplete),
     ("--id-style", "id_style", lambda p: p.id_style),
@@ -736,6 +755,15 @@ def _delivery_spec(plan: SimulationPlan, specs) -> DeliverySpec | None:
                         roster_only_covariates=plan.delivery == "roster")
 
 
+def _attrition_spec(plan: SimulationPlan, specs) -> AttritionSpec | None:
+    """Who leaves (``None``: at random within arm): the primary outcome drives it."""
+    if plan.attrition_mechanism == "mcar":
+        return None
+    prim = plan.primary.outcome if plan.primary is not None else specs[0].id
+    index = next(k for k, sp in enumerate(specs) if sp.id == prim)
+    return AttritionSpec(plan.attrition_mechanism, float(plan.attrition_strength), index)
+
+
 _COVARIATES = ["gender", "age", "guardian_type", "both_parents_away"]
 DELIVERY_FILES = {"roster": "data/roster.csv", "guardians": "data/guardians.csv",
                   "parents": "data/parents.csv", "mentors": "data/mentors.csv"}
@@ -921,6 +949,13 @@ def _truth_json(plan, sim, uses) -> str:
            "(173-0xxx-xxxx) and the mentors' names are fake too." if plan.delivery != "none"
            else ""),
     ]
+    if "attrition" in truth:
+        truth["notes"].append(
+            "attrition: who left before the last wave (mechanism, coefficients, response rates "
+            "by arm; parameters.attrition holds the target rates). For mnar, attrition.delta "
+            "is the true delta of the delta adjustment (analysis.imputation.delta_adjustment): "
+            "negative when the children who left would have scored lower; see "
+            "attrition.delta_definition.")
     if plan.columns:
         truth["notes"].append(
             "Data-column outcomes (column): effect_scale is the effect on the column as written "
@@ -983,6 +1018,8 @@ def _readme(plan, sim, uses) -> str:
         lines.append(f"- {plan.incomplete:.0%} of the respondents of each wave answered only the "
                      "first half of every questionnaire: more blanks than the scales' `min_items` "
                      "allow, so their scale scores are missing.")
+    if "attrition" in t:
+        lines += _readme_attrition(t["attrition"])
     if plan.cluster_levels is not None:
         lines.append(f"- Cluster levels declared in study.yaml: {plan.cluster_levels}.")
     if plan.id_style != "code":
@@ -1104,6 +1141,30 @@ def _readme(plan, sim, uses) -> str:
     return "\n".join(lines)
 
 
+def _readme_attrition(rec: dict) -> list:
+    """The README lines of a MAR or MNAR attrition (truth.json ``attrition``)."""
+    alphas = ", ".join(f"{a} {v['alpha']:+.3f}" for a, v in rec["by_arm"].items()
+                       if v["alpha"] is not None)
+    if rec["mechanism"] == "mar":
+        return [f"- Who left (missing at random): logit P(leave) = alpha_arm + "
+                f"{rec['strength']:g} x w, w the standardized baseline {rec['outcome']} score "
+                f"(higher = worse off; alpha: {alphas}); each arm keeps its rate. The children "
+                "who start worse leave more: complete cases are biased, an analysis that uses "
+                "the baseline (multiple imputation, response weights) is not. True delta = 0."]
+    lines = [f"- Who left (missing NOT at random): logit P(leave) = alpha_arm + "
+             f"{rec['strength']:g} x w, w the child's unseen change in {rec['outcome']} (worse "
+             f"than the baseline predicts = higher; alpha: {alphas}); each arm keeps its rate. "
+             "Nothing observed shows it: no analysis of the observed data removes the bias; the "
+             "delta adjustment with the true delta does."]
+    d = rec["delta"][rec["outcome"]]["by_arm"]
+    lines.append("- True delta of the delta adjustment (SD of the observed endline score; "
+                 "this sample, and the population value on the latent trait): "
+                 + "; ".join(f"{a} {v['delta_sd_sample']:+.3f} ({v['delta_latent_sd']:+.3f} "
+                             "latent SD)" for a, v in d.items() if v is not None)
+                 + ". truth.json `attrition` has every outcome's.")
+    return lines
+
+
 def _readme_delivery_files(plan) -> list:
     out = [f"- `{CONTACTS_FILE}`: the contact log (活动记录), one row per contact: child id, date, "
            "activity (`home_visit`, `phone_call`, `letter`, `counselling`, `home_attendance`), "
@@ -1223,7 +1284,8 @@ def write_simulated_study(folder, plan: SimulationPlan, *, force: bool = False):
             arms=plan.arms if plan.design != "pre_post" else plan.arms[:1] or ("all",),
             arm_effects=plan.arm_effects, cluster_levels=plan.cluster_levels,
             id_style=plan.id_style, seed=plan.seed, truth_draws=plan.truth_draws,
-            delivery=_delivery_spec(plan, specs))
+            delivery=_delivery_spec(plan, specs),
+            attrition_spec=_attrition_spec(plan, specs))
     except ValueError as err:
         raise WorkbenchError("SIMULATE_BAD_PARAMETERS", str(err)) from None
     folder.parent.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,7 @@ _KEYS = ("design", "waves", "arms", "clusters", "blocks", "per_cluster", "classe
          "cluster_levels", "icc", "icc_class", "instruments", "columns", "outcomes", "primary",
          "effect", "trend", "baseline_difference", "attrition", "attrition_ratio", "item_missing",
          "incomplete", "id_style", "language", "platform_endline", "seed", "truth_draws",
-         "delivery")
+         "delivery", "attrition_mechanism", "attrition_strength")
 
 
 def plan_from_args(args):
@@ -33,7 +33,8 @@ def plan_from_args(args):
     """
     from workbench.study_writer import plan_from_options
 
-    # getattr: a parser without --delivery (an older workbench.cli) leaves it to the preset
+    # getattr: a parser without --delivery or --attrition-mechanism (an older workbench.cli)
+    # leaves them to the preset
     return plan_from_options(args.preset, **{k: getattr(args, k, None) for k in _KEYS})
 
 
@@ -64,6 +65,16 @@ def main(args) -> int:
             print(f"  {prim}: full protocol {o['delta_full_protocol_latent_sd']:+.2f} SD; "
                   f"2SLS estimand with the share as dose {o['iv_estimand_share_scale']:+.4f}, "
                   f"with 'received' {o['iv_estimand_received_scale']:+.4f} scale units")
+    if "attrition" in t:
+        a = t["attrition"]
+        rates = ", ".join(f"{arm} {v['response_rate_observed']:.0%}"
+                          for arm, v in a["by_arm"].items())
+        print(f"  attrition {a['mechanism'].upper()} (strength {a['strength']:g}, driven by "
+              f"{a['outcome']}): followed up {rates}")
+        if a["mechanism"] == "mnar":
+            d = a["delta"][a["outcome"]]["by_arm"]
+            print("  true delta (SD of the observed endline): " + ", ".join(
+                f"{arm} {v['delta_sd_sample']:+.2f}" for arm, v in d.items() if v is not None))
     if plan.has_arm and plan.baseline_difference:
         print(f"  not randomized: the program's groups start {plan.baseline_difference:+.2f} SD "
               "(beneficial direction) from the comparison group, at every wave")
