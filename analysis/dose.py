@@ -16,7 +16,7 @@ causal status differs and is stated in the ``causal_status`` column:
     Children who received more differ from those who received less (the more motivated
     mentors, the easier to reach families), so a gradient here is an association, not
     an effect.
-``cace_received``, ``cace_share`` (``complier_effect``)
+``cace_received`` (``complier_effect``), ``cace_share`` (``dose_effect``)
     Only for ``randomized`` and ``cluster_randomized`` designs: random assignment (arm
     vs control) as the instrument for the dose received -- ``received`` (0/1: the child
     received the protocol, ``share_met >= received_share``) and ``share_met``
@@ -31,12 +31,23 @@ causal status differs and is stated in the ``causal_status`` column:
     several program arms each is compared with the control on the children of those two
     arms. ``estimate`` of ``cace_received`` is the complier average causal effect (the
     effect of receiving the protocol for the children who receive it because they were
-    assigned to the program); of ``cace_share``, the effect per 100 percentage points of
-    the protocol met (from none to all of it), which assumes an effect linear in the
-    share. Both assume that assignment changes the outcome only through the dose
-    (exclusion) and that nobody receives less because they were assigned
+    assigned to the program) -- but only if a child below the threshold gets nothing
+    from the program: when partial delivery helps too (an effect that grows with the
+    share delivered), assignment moves the outcome outside the binary dose, the
+    exclusion restriction fails, and the estimate converges to ITT / first stage, which
+    overstates the complier effect. ``estimate`` of ``cace_share`` is a different
+    estimand (``dose_effect``): the effect of the full protocol (share 0 to 1) under the
+    assumption that the effect is proportional to the share delivered (linear in the
+    dose, the same for every child); it is the row to lead with when partial delivery
+    plausibly helps. Both assume that assignment changes the outcome only through the
+    dose as coded (exclusion) and that nobody receives less because they were assigned
     (monotonicity). ``first_stage_f`` < 10 flags a weak instrument (``weak_instrument``):
-    the estimate is then unreliable.
+    the estimate is then unreliable. Whether the program had any effect at all is
+    tested by ``ar_p_value``: the Anderson-Rubin test of no effect, which with one
+    instrument is the test of assignment in the reduced-form (intention-to-treat)
+    regression with the same CR2 / Bell-McCaffrey inference -- the same p for both rows,
+    valid whichever dose coding is right and however weak the first stage. ``p_value``
+    is the Wald p of the 2SLS coefficient (as ``estimatr::iv_robust`` reports it).
 ``contamination`` (``count``)
     Control children with any logged program contact (``band = "any_contact"``, ``n``
     the count, ``estimate`` its share of the control children with a dosage row).
@@ -66,14 +77,14 @@ __all__ = ["BANDS", "CAUSAL_STATUS", "COLUMNS", "CACE_DESIGNS", "cace_not_applic
            "dose_bands", "dose_table"]
 
 COLUMNS = ["analysis", "outcome", "arm", "band", "n", "mean_change", "estimate", "se", "df",
-           "df_method", "ci_low", "ci_high", "p_value", "first_stage_f", "weak_instrument",
-           "causal_status", "suppressed", "measure"]
+           "df_method", "ci_low", "ci_high", "p_value", "ar_p_value", "first_stage_f",
+           "weak_instrument", "causal_status", "suppressed", "measure"]
 """Columns, in order, of :func:`dose_table` (``tables/dose.csv``)."""
 
 CAUSAL_STATUS = {
     "dose_band": "association",
     "cace_received": "complier_effect",
-    "cace_share": "complier_effect",
+    "cace_share": "dose_effect",
     "contamination": "count",
 }
 """The ``causal_status`` of each ``analysis``."""
@@ -275,7 +286,8 @@ def _cace_rows(w: pd.DataFrame, design, oid: str, arms: list[str], alpha: float,
                 continue
             rows.append(_row(analysis=analysis, outcome=oid, arm=a, n=r["n"],
                              **{k: r[k] for k in ("estimate", "se", "df", "df_method", "ci_low",
-                                                  "ci_high", "p_value", "first_stage_f",
+                                                  "ci_high", "p_value", "ar_p_value",
+                                                  "first_stage_f",
                                                   "weak_instrument")}))
     return rows
 
@@ -335,13 +347,19 @@ def dose_table(
         ``mean_change``
             Mean change (or last-wave level, see ``measure``) of the band.
         ``estimate``, ``se``, ``df``, ``df_method``, ``ci_low``, ``ci_high``, ``p_value``
-            The 2SLS estimate and its CR2 (HC2) inference (:func:`analysis.iv.two_stage_cr2`);
-            for contamination, ``estimate`` is the share of control children with contacts.
+            The 2SLS estimate and its CR2 (HC2) inference (:func:`analysis.iv.two_stage_cr2`;
+            ``p_value`` is the Wald p); for contamination, ``estimate`` is the share of
+            control children with contacts.
+        ``ar_p_value``
+            Anderson-Rubin test of no effect (CACE rows): the CR2 (HC2) test of assignment
+            in the reduced-form (ITT) regression, the test of whether the program had any
+            effect on the outcome.
         ``first_stage_f``, ``weak_instrument``
             Robust first-stage F of the assignment, and F < 10.
         ``causal_status``
-            ``association`` (dose bands), ``complier_effect`` (CACE), ``count``
-            (contamination).
+            ``association`` (dose bands), ``complier_effect`` (``cace_received``),
+            ``dose_effect`` (``cace_share``: the full protocol's effect, assuming an effect
+            proportional to the share), ``count`` (contamination).
         ``suppressed``
             Small-cell suppression (band and contamination rows).
         ``measure``
@@ -376,7 +394,7 @@ def dose_table(
     >>> tab.groupby("analysis", sort=False).size().to_dict()
     {'dose_band': 8, 'cace_received': 1, 'cace_share': 1, 'contamination': 1}
     >>> tab.loc[tab["analysis"] == "cace_share", ["df_method", "causal_status"]].iloc[0].tolist()
-    ['bell_mccaffrey', 'complier_effect']
+    ['bell_mccaffrey', 'dose_effect']
     >>> tab.attrs["cace_reason"] is None
     True
     """

@@ -38,6 +38,15 @@ small-sample inference as the project's primary model (:mod:`analysis.cluster_ro
   ``first_stage_f < 10`` (Staiger
   & Stock 1997): the 2SLS estimate is then biased towards the naive comparison and
   its CI is unreliable.
+* **Anderson-Rubin test of no effect** (``ar_p_value``): with one instrument the AR
+  test of ``beta = 0`` is the test of the instrument in the reduced form ``y ~ z + W``
+  (the intention-to-treat regression), here with the same CR2 variance and
+  Bell-McCaffrey df on ``Z`` (HC2 and ``n - p`` without clusters). Its size does not
+  depend on the strength of the first stage, and it does not depend on which dose is
+  the endogenous variable: it tests whether assignment changed the outcome at all,
+  which stays valid when the exclusion restriction of a particular dose coding fails
+  (a binary "received" dose when partial delivery also helps). ``p_value`` stays the
+  Wald test of the 2SLS coefficient, as estimatr reports it.
 
 What no Python library does here: ``linearmodels`` has ``IV2SLS`` with
 ``cov_type="clustered"``, but its clustered covariance is the CR1 sandwich (scaled by
@@ -79,7 +88,7 @@ WEAK_F = 10.0
 """First-stage F below which the instrument is flagged weak (Staiger & Stock 1997)."""
 
 COLUMNS = ["estimate", "se", "df", "df_method", "t", "p_value", "ci_low", "ci_high",
-           "first_stage_f", "weak_instrument", "n", "n_clusters"]
+           "ar_p_value", "first_stage_f", "weak_instrument", "n", "n_clusters"]
 """Columns, in order, of :func:`two_stage_cr2`'s result."""
 
 
@@ -145,19 +154,24 @@ def _tsls(y, d, z, W, clusters=None, *, alpha: float = 0.05) -> dict:
     if np.linalg.matrix_rank(Xh) < p:
         raise ValueError("the instrument does not predict the dose (first-stage coefficient 0): "
                          "the complier effect is not identified")
+    gamma = np.linalg.lstsq(Z, y, rcond=None)[0]
+    c = np.zeros(p)
+    c[0] = 1.0
     if clusters is not None:
         first = CR2Design(Z, clusters)
         v1 = first.vcov(d - dhat)[0, 0]
+        v_ar = first.vcov(y - Z @ gamma)[0, 0]
+        df_ar = float(first.dof(c)[0])
         second = CR2Design(Xh, clusters)
         beta = np.linalg.solve(Xh.T @ Xh, Xh.T @ y)
         e = y - X @ beta
         var = second.vcov(e)[0, 0]
-        c = np.zeros(p)
-        c[0] = 1.0
         df = float(second.dof(c)[0])
         df_method, n_clusters = "bell_mccaffrey", int(second.J)
     else:
         v1 = vcov_hc2(Z, d - dhat)[0, 0]
+        v_ar = vcov_hc2(Z, y - Z @ gamma)[0, 0]
+        df_ar = float(n - p)
         beta = np.linalg.solve(Xh.T @ Xh, Xh.T @ y)
         e = y - X @ beta
         var = vcov_hc2(Xh, e)[0, 0]
@@ -168,9 +182,11 @@ def _tsls(y, d, z, W, clusters=None, *, alpha: float = 0.05) -> dict:
     est, se = float(beta[0]), float(np.sqrt(var))
     t = est / se if se > 0 else np.nan
     q = stats.t.ppf(1 - alpha / 2, df)
+    t_ar = gamma[0] / np.sqrt(v_ar) if v_ar > 0 else np.nan
     return {
         "estimate": est, "se": se, "df": df, "df_method": df_method, "t": t,
         "p_value": float(2 * stats.t.sf(abs(t), df)), "ci_low": est - q * se, "ci_high": est + q * se,
+        "ar_p_value": float(2 * stats.t.sf(abs(t_ar), df_ar)),
         "first_stage_f": f1, "weak_instrument": not bool(f1 >= WEAK_F),
         "n": int(n), "n_clusters": float(n_clusters),
     }
@@ -235,7 +251,14 @@ def two_stage_cr2(
             Bell-McCaffrey/Satterthwaite df (``"bell_mccaffrey"``) with clusters,
             ``n - p`` (``"n_minus_p"``) without.
         ``t``, ``p_value``, ``ci_low``, ``ci_high``
-            t = estimate / se, two-sided p and CI from the t distribution with ``df``.
+            t = estimate / se, two-sided p and CI from the t distribution with ``df``
+            (the Wald test, as estimatr reports it).
+        ``ar_p_value``
+            Anderson-Rubin test of no effect: the p of ``instrument`` in the reduced
+            form ``outcome ~ instrument + covariates + fixed effects`` (the
+            intention-to-treat regression) with the same CR2 (HC2) variance and
+            Bell-McCaffrey (``n - p``) df. Valid whatever the first-stage strength and
+            whichever dose coding is used.
         ``first_stage_f``
             Robust Wald F of the instrument in the first stage (CR2 at the cluster,
             else HC2): the squared robust t of ``instrument`` in ``endogenous ~
@@ -265,7 +288,8 @@ def two_stage_cr2(
     >>> df = pd.DataFrame({"y": y, "d": d, "z": z, "school": school})
     >>> res = two_stage_cr2(df, outcome="y", endogenous="d", instrument="z", cluster="school")
     >>> list(res.columns) == ["estimate", "se", "df", "df_method", "t", "p_value", "ci_low",
-    ...                       "ci_high", "first_stage_f", "weak_instrument", "n", "n_clusters"]
+    ...                       "ci_high", "ar_p_value", "first_stage_f", "weak_instrument", "n",
+    ...                       "n_clusters"]
     True
     >>> r = res.iloc[0]
     >>> r["df_method"], bool(r["weak_instrument"]), int(r["n"]), int(r["n_clusters"])

@@ -60,7 +60,7 @@ def test_columns_and_causal_status():
     tab = dose_table(scores, dosage, _design(), "score")
     assert list(tab.columns) == COLUMNS
     status = tab.groupby("analysis")["causal_status"].unique().map(list).to_dict()
-    assert status == {"cace_received": ["complier_effect"], "cace_share": ["complier_effect"],
+    assert status == {"cace_received": ["complier_effect"], "cace_share": ["dose_effect"],
                       "contamination": ["count"], "dose_band": ["association"]}
     bands = tab[tab["analysis"] == "dose_band"]
     assert bands["band"].tolist() == list(BANDS) * 2 and bands["arm"].tolist()[:4] == ["control"] * 4
@@ -91,6 +91,21 @@ def test_full_compliance_cace_is_the_primary_ancova(clusters):
         assert np.isinf(row["first_stage_f"]) and not row["weak_instrument"]
 
 
+@pytest.mark.parametrize("clusters", [("school",), ()])
+def test_ar_p_value_is_the_primary_itt_p(clusters):
+    """With partial compliance the Anderson-Rubin test of no effect is the primary model's
+    test of assignment (the ITT): the same p in both CACE rows, while the Wald p differ."""
+    scores, dosage = _trial(seed=2)
+    design = _design("cluster_randomized" if clusters else "randomized", clusters=clusters)
+    tab = dose_table(scores, dosage, design, "score").set_index("analysis")
+    eff = estimate_effects(scores, ["score"], design).tidy()
+    itt = eff[eff["model"] == ("ols_cr2" if clusters else "ancova_hc2")].iloc[0]
+    for analysis in ("cace_received", "cace_share"):
+        assert tab.loc[analysis, "ar_p_value"] == pytest.approx(itt["p_value"], rel=1e-9)
+    assert tab.loc["cace_received", "p_value"] != pytest.approx(tab.loc["cace_share", "p_value"],
+                                                                rel=1e-6)
+
+
 def test_cace_is_two_stage_cr2_on_the_endline_with_baseline_covariates_and_blocks():
     scores, dosage = _trial(seed=2)
     # a covariate missing for one child at endline is taken from the baseline row
@@ -105,7 +120,8 @@ def test_cace_is_two_stage_cr2_on_the_endline_with_baseline_covariates_and_block
         ref = two_stage_cr2(wide, outcome="score", endogenous=dose, instrument="z",
                             covariates=["y0", "age", "sex"], fixed_effects=["block"], cluster="school").iloc[0]
         row = tab.loc[analysis]
-        for c in ["estimate", "se", "df", "ci_low", "ci_high", "p_value", "first_stage_f"]:
+        for c in ["estimate", "se", "df", "ci_low", "ci_high", "p_value", "ar_p_value",
+                  "first_stage_f"]:
             assert row[c] == pytest.approx(ref[c], rel=1e-9), (analysis, c)
         assert row["n"] == ref["n"] == len(wide)
         assert row["weak_instrument"] == ref["weak_instrument"]

@@ -127,3 +127,21 @@ def test_errors_name_the_problem(data):
     with pytest.raises(ValueError, match="must be numeric"):
         two_stage_cr2(d.assign(z=d["z"].map({0: "control", 1: "program"})), outcome="y",
                       endogenous="received", instrument="z")
+
+
+@pytest.mark.parametrize("cluster", ["school", None])
+def test_ar_p_value_is_the_reduced_form_test_of_assignment(data, cluster):
+    """The Anderson-Rubin test of beta = 0 (one instrument) is the CR2 (HC2) test of the
+    assignment in the ITT regression y ~ z + W, whichever dose is endogenous."""
+    from analysis.cluster_robust import coef_test
+
+    d = data[data["set"] == "schools_16"].reset_index(drop=True)
+    X = np.column_stack([np.ones(len(d)), d["z"], d["x"], d["y0"]])
+    itt = coef_test((X, d["y"].to_numpy()), d["school"].to_numpy() if cluster else None,
+                    vcov="CR2" if cluster else "HC2",
+                    test="Satterthwaite" if cluster else "naive").iloc[1]
+    ps = [two_stage_cr2(d, outcome="y", endogenous=dose, instrument="z", covariates=["x", "y0"],
+                        cluster=cluster)["ar_p_value"].item()
+          for dose in ("received", "share")]
+    assert ps[0] == pytest.approx(itt["p_value"], rel=1e-8)
+    assert ps[1] == pytest.approx(ps[0], rel=1e-10)
