@@ -18,7 +18,9 @@ import threading
 from pathlib import Path
 
 from core.atomic import write_text
-from evaluation.run_folder import NOT_APPLICABLE_MARK, read_statuses
+
+# evaluation.run_folder (and with it pandas, 0.4 s) is imported where it is used: `workbench
+# run` imports this module before it starts the notebook lanes, which should start at once
 
 TITLES = {
     "00_data_quality": {"en": "Data quality", "zh": "数据质量"},
@@ -58,6 +60,8 @@ def _without_remote_scripts(page: str) -> str:
 
 def _until_not_applicable(cells: list) -> list:
     """The cells up to the one that said the notebook does not apply (all when none did)."""
+    from evaluation.run_folder import NOT_APPLICABLE_MARK
+
     for i, cell in enumerate(cells):
         for out in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
             if (out.get("metadata") or {}).get(NOT_APPLICABLE_MARK):
@@ -484,6 +488,8 @@ def write_index(target: Path, *, title: str, study_id: str, status: str,
     (:func:`footer_data`) adds the reproducibility footer. Seconds are rounded to 1 decimal.
     """
     zh = lang == "zh"
+    from evaluation.run_folder import read_statuses
+
     statuses = read_statuses(Path(run_dir) if run_dir is not None else Path(target).parent.parent)
     rows = []
     for e in entries:
