@@ -324,3 +324,277 @@ def repeat_home_visits(n_repeats: int = 100, *, seed: int = 1, **kwargs) -> pd.D
         frames.append(est.assign(repeat=k + 1))
     out = pd.concat(frames, ignore_index=True)
     return out[["repeat", *[c for c in out.columns if c != "repeat"]]]
+
+
+# --------------------------------------------------------------------------- who left
+
+WHO_LEFT_METHODS = ("everyone", "stayed_unadjusted", "stayed_adjusted", "imputation", "weights")
+"""The rows of :func:`who_left_estimates`, in order: ``everyone`` (the endline of every child,
+known only in a simulation: the benchmark), ``stayed_unadjusted`` (the endline means of the
+children who stayed), ``stayed_adjusted`` (the same children, adjusted for the baseline),
+``imputation`` (multiple imputation from the baseline, :func:`analysis.imputation.impute`) and
+``weights`` (inverse probability of response weights from the baseline,
+:func:`analysis.ipw.ipw_effects`)."""
+
+
+def _logit_intercept(rate: float, w: np.ndarray, strength: float) -> float:
+    """The intercept ``a`` with ``mean(expit(a + strength * w)) == rate``."""
+    from scipy.optimize import brentq
+    from scipy.special import expit
+
+    return float(brentq(lambda a: expit(a + strength * w).mean() - rate, -60, 60, xtol=1e-12))
+
+
+def simulate_who_left(n_schools: int = 20, children_per_school: int = 30, *,
+                      effect: float = 0.3, mechanism: str = "mar", strength: float = 1.5,
+                      leave_program: float = 0.25, leave_comparison: float = 0.08,
+                      reliability: float = 0.8, seed: int = 1) -> pd.DataFrame:
+    """Simulate a school-randomized program in which some children leave before the endline.
+
+    Half of the schools (at random) run the program. A child's true state at the start
+    is a school part (SD 0.3) plus the child's own (total SD 1); at the endline it is
+    ``0.6 * start + 0.8 * change + effect * program`` with ``change`` a fresh standard
+    normal draw (what happened to the child during the year). The scores add measurement
+    error for ``reliability``. In the comparison schools ``leave_comparison`` of the
+    children leave at random. In the program schools ``leave_program`` of them leave, and
+    who leaves depends on ``mechanism``:
+
+    - ``"mcar"``: at random;
+    - ``"mar"``: ``logit P(leave) = a + strength * w`` with ``w`` the child's observed
+      baseline score, standardized, sign reversed (the children who start worst leave
+      most): missing at random given the baseline;
+    - ``"mnar"``: the same with ``w = -change`` (the children whose year went worst leave
+      most; the baseline does not show it): missing not at random.
+
+    ``a`` is solved so that the mean probability of leaving in the program schools is
+    exactly ``leave_program``.
+
+    Parameters
+    ----------
+    n_schools : int
+        Schools (even number; half run the program).
+    children_per_school : int
+    effect : float
+        True effect of the program on the endline score, in SD units of the true state.
+    mechanism : {"mcar", "mar", "mnar"}
+    strength : float
+        Log-odds of leaving per SD of ``w`` (program schools).
+    leave_program, leave_comparison : float
+        Shares of children who leave, in [0, 1).
+    reliability : float
+        Reliability of the scores, in (0, 1].
+    seed : int
+
+    Returns
+    -------
+    DataFrame
+        One row per child: ``id``, ``school``, ``program`` (1/0), ``arm``
+        (``program``/``comparison``), ``baseline``, ``endline_everyone`` (the endline
+        score every child would have had: known only in a simulation), ``endline``
+        (NaN for the children who left) and ``left`` (bool). ``attrs["truth"]`` holds the
+        effect, the mechanism, ``strength`` and the intercept ``a``.
+
+    Examples
+    --------
+    >>> d = simulate_who_left(20, 30, mechanism="mar", seed=1)
+    >>> d.shape, d.attrs["truth"]["leave_program"]
+    ((600, 8), 0.25)
+    >>> round(float(d.loc[d.program == 1, "left"].mean()), 2)  # 0.25 expected, 300 children
+    0.23
+    """
+    if mechanism not in ("mcar", "mar", "mnar"):
+        raise ValueError("mechanism must be 'mcar', 'mar' or 'mnar'")
+    if n_schools < 4 or n_schools % 2:
+        raise ValueError("n_schools must be an even number, at least 4")
+    if children_per_school < 2:
+        raise ValueError("children_per_school must be at least 2")
+    if not 0 < reliability <= 1:
+        raise ValueError("reliability must be in (0, 1]")
+    if not (0 <= leave_program < 1 and 0 <= leave_comparison < 1):
+        raise ValueError("the shares who leave must be in [0, 1)")
+    from scipy.special import expit
+
+    rng = np.random.default_rng(seed)
+    n = n_schools * children_per_school
+    school = np.repeat(np.arange(n_schools), children_per_school)
+    program = rng.permutation(np.repeat([0, 1], n_schools // 2))[school]
+    start = rng.normal(0, 0.3, n_schools)[school] + rng.normal(0, np.sqrt(1 - 0.09), n)
+    change = rng.normal(0, 1, n)
+    end = 0.6 * start + 0.8 * change + effect * program
+    err_sd = np.sqrt((1 - reliability) / reliability)
+    baseline = start + rng.normal(0, err_sd, n)
+    endline = end + rng.normal(0, err_sd, n)
+    u = rng.random(n)
+    prog = program == 1
+    if mechanism == "mar":
+        w = -(baseline - baseline.mean()) / baseline.std()
+    elif mechanism == "mnar":
+        w = -change
+    else:
+        w = np.zeros(n)
+    s = float(strength) if mechanism != "mcar" else 0.0
+    a = _logit_intercept(leave_program, w[prog], s) if leave_program > 0 else -np.inf
+    p_leave = np.where(prog, expit(a + s * w), leave_comparison)
+    left = u < p_leave
+    out = pd.DataFrame({"id": np.arange(1, n + 1), "school": [f"S{k + 1:02d}" for k in school],
+                        "program": program,
+                        "arm": np.where(prog, "program", "comparison"),
+                        "baseline": baseline, "endline_everyone": endline,
+                        "endline": np.where(left, np.nan, endline), "left": left})
+    out.attrs["truth"] = {"effect": float(effect), "mechanism": mechanism, "strength": s,
+                          "intercept": float(a), "leave_program": float(leave_program),
+                          "leave_comparison": float(leave_comparison)}
+    return out
+
+
+def who_left(data: pd.DataFrame) -> pd.DataFrame:
+    """Who left, by group: how many, and how the leavers started compared with the stayers.
+
+    Returns
+    -------
+    DataFrame
+        One row per ``arm`` (program first): ``n``, ``n_left``, ``share_left``,
+        ``baseline_stayed`` and ``baseline_left`` (mean baseline scores), and
+        ``endline_left_would_have`` (the mean endline the leavers would have had: known
+        only in a simulation).
+
+    Examples
+    --------
+    >>> t = who_left(simulate_who_left(seed=2))
+    >>> t["arm"].tolist(), list(t.columns)[:3]
+    (['program', 'comparison'], ['arm', 'n', 'n_left'])
+    """
+    rows = []
+    for arm in ("program", "comparison"):
+        g = data[data["arm"] == arm]
+        left = g["left"].to_numpy(bool)
+        rows.append({"arm": arm, "n": len(g), "n_left": int(left.sum()),
+                     "share_left": float(left.mean()),
+                     "baseline_stayed": float(g.loc[~left, "baseline"].mean()),
+                     "baseline_left": float(g.loc[left, "baseline"].mean()) if left.any()
+                     else float("nan"),
+                     "endline_left_would_have": float(g.loc[left, "endline_everyone"].mean())
+                     if left.any() else float("nan")})
+    return pd.DataFrame(rows)
+
+
+def _who_left_design():
+    from core.design import Design
+
+    return Design(type="cluster_randomized", id="id", wave="wave", waves=("baseline", "endline"),
+                  arm="arm", control="comparison", clusters=("school",))
+
+
+def _who_left_long(data: pd.DataFrame, endline: str = "endline") -> pd.DataFrame:
+    keep = ["id", "school", "arm"]
+    return pd.concat([data[keep].assign(wave="baseline", score=data["baseline"]),
+                      data[keep].assign(wave="endline", score=data[endline])],
+                     ignore_index=True)
+
+
+def true_delta(data: pd.DataFrame) -> float:
+    """How much lower (negative) or higher the program's leavers score at the endline than
+    the baseline predicts from the program children who stayed, in SD of the observed
+    endline: the delta of :func:`analysis.imputation.delta_adjustment`, known in a
+    simulation because every child's endline is.
+
+    The prediction is the least-squares line of the endline on the baseline among the
+    program children who stayed (the MAR imputation model within the arm); the SD is that
+    of the observed endline of both groups.
+
+    Examples
+    --------
+    >>> abs(true_delta(simulate_who_left(40, 50, mechanism="mar", seed=3))) < 0.15
+    True
+    >>> true_delta(simulate_who_left(40, 50, mechanism="mnar", seed=3)) < -0.5
+    True
+    """
+    g = data[data["program"] == 1]
+    left = g["left"].to_numpy(bool)
+    if not left.any():
+        return 0.0
+    b1, b0 = np.polyfit(g.loc[~left, "baseline"], g.loc[~left, "endline"], 1)
+    gap = g.loc[left, "endline_everyone"] - (b0 + b1 * g.loc[left, "baseline"])
+    return float(gap.mean() / np.nanstd(data["endline"].to_numpy(float), ddof=1))
+
+
+def who_left_estimates(data: pd.DataFrame, *, m: int = 20, seed: int = 1,
+                       alpha: float = 0.05) -> pd.DataFrame:
+    """The program's effect estimated five ways (:data:`WHO_LEFT_METHODS`).
+
+    Every row but ``stayed_unadjusted`` is the ANCOVA of the endline on the program and
+    the baseline; all have CR2 standard errors over schools (Bell-McCaffrey df). The
+    imputation (``m`` imputations, predictive mean matching within each group, pooled by
+    Rubin's rules) and the weights (one logistic response model per group on the
+    baseline, stabilized) use the workbench's own functions.
+
+    Returns
+    -------
+    DataFrame
+        One row per method: ``method, estimate, se, ci_low, ci_high, n`` (children
+        analysed; the imputation and ``everyone`` use all of them).
+
+    Examples
+    --------
+    >>> r = who_left_estimates(simulate_who_left(seed=4), m=5)
+    >>> r["method"].tolist() == list(WHO_LEFT_METHODS)
+    True
+    """
+    from analysis.imputation import impute
+    from analysis.ipw import ipw_effects
+    from analysis.missingness import response_panel
+
+    design = _who_left_design()
+    stayed = data[~data["left"]]
+    rows = [_cr2_row("everyone", data.assign(y=data["endline_everyone"]), "y",
+                     ["program", "baseline"], alpha),
+            _cr2_row("stayed_unadjusted", stayed, "endline", ["program"], alpha),
+            _cr2_row("stayed_adjusted", stayed, "endline", ["program", "baseline"], alpha)]
+    rows[0]["n"], rows[1]["n"], rows[2]["n"] = len(data), len(stayed), len(stayed)
+    imp = impute(_who_left_long(data), "score", design, m=m, seed=seed)
+    pooled = imp.pool(alpha=alpha).iloc[0]
+    rows.append({"estimand": "imputation", "estimate": float(pooled["estimate"]),
+                 "se": float(pooled["std_error"]), "ci_low": float(pooled["ci_low"]),
+                 "ci_high": float(pooled["ci_high"]), "n": int(pooled["n_obs"])})
+    panel = response_panel(_who_left_long(data), "score", design)
+    ipw = ipw_effects(panel, design, outcome="score", alpha=alpha).effects
+    r = ipw[ipw["method"] == "ipw"].iloc[0]
+    rows.append({"estimand": "weights", "estimate": float(r["estimate"]),
+                 "se": float(r["std_error"]), "ci_low": float(r["ci_low"]),
+                 "ci_high": float(r["ci_high"]), "n": int(r["n_obs"])})
+    out = pd.DataFrame(rows).rename(columns={"estimand": "method"})
+    return out[["method", "estimate", "se", "ci_low", "ci_high", "n"]]
+
+
+def who_left_delta(data: pd.DataFrame, deltas=None, *, m: int = 20, seed: int = 1,
+                   alpha: float = 0.05):
+    """The delta adjustment of the program children who left.
+
+    Multiple imputation from the baseline (as :func:`who_left_estimates`), then the
+    imputed endline of every program child who left is moved by ``delta`` SD of the
+    observed endline (:func:`analysis.imputation.delta_adjustment`, ``shift="treatment"``;
+    ``delta < 0``: they would have done worse than their baseline predicts).
+
+    Returns
+    -------
+    (grid, tipping) : DataFrame, float
+        ``grid``: ``delta, estimate, ci_low, ci_high`` for every delta (default -2.5 to
+        0.5 by 0.1, plus :func:`true_delta`); ``tipping``: the delta closest to 0 at which
+        the conclusion of the MAR analysis changes (NaN when none in the grid).
+
+    Examples
+    --------
+    >>> grid, tip = who_left_delta(simulate_who_left(seed=5), [-1, -0.5, 0], m=5)
+    >>> grid["delta"].tolist()[:3]
+    [-1.0, -0.5, 0.0]
+    """
+    from analysis.imputation import delta_adjustment, impute
+
+    design = _who_left_design()
+    if deltas is None:
+        deltas = np.round(np.arange(-2.5, 0.5001, 0.1), 10)
+    grid = sorted({*(float(d) for d in deltas), round(true_delta(data), 10)})
+    imp = impute(_who_left_long(data), "score", design, m=m, seed=seed)
+    res = delta_adjustment(imp, grid, shift="treatment", alpha=alpha)
+    g = res.grid[["delta", "estimate", "ci_low", "ci_high"]].reset_index(drop=True)
+    return g, res.tipping_point()

@@ -94,3 +94,79 @@ def test_randomization_recovers_the_truth_where_the_naive_slope_does_not():
 def test_home_visit_inputs_are_refused(kwargs):
     with pytest.raises(ValueError):
         simulate_home_visits(**kwargs)
+
+
+# --------------------------------------------------------------------------- who left
+from analysis.teaching import (  # noqa: E402
+    WHO_LEFT_METHODS,
+    simulate_who_left,
+    true_delta,
+    who_left,
+    who_left_delta,
+    who_left_estimates,
+)
+
+
+@pytest.fixture(scope="module")
+def who_left_big():
+    """One large program per mechanism (40 schools x 50 children), estimated once."""
+    out = {}
+    for mech in ("mar", "mnar"):
+        d = simulate_who_left(40, 50, mechanism=mech, strength=2.0, leave_program=0.3, seed=12)
+        out[mech] = (d, who_left_estimates(d, m=10, seed=2).set_index("method"))
+    return out
+
+
+def test_who_left_keeps_the_share_and_the_mechanism_shows_at_baseline_or_not():
+    from scipy.special import expit
+
+    for mech in ("mar", "mnar"):
+        d = simulate_who_left(40, 50, mechanism=mech, leave_program=0.3, seed=8)
+        t = d.attrs["truth"]
+        prog = d["program"] == 1
+        w = (-(d["baseline"] - d["baseline"].mean()) / d["baseline"].std(ddof=0))[prog]
+        if mech == "mar":  # the intercept gives exactly the share asked for, in expectation
+            assert expit(t["intercept"] + t["strength"] * w).mean() == pytest.approx(0.3, abs=1e-9)
+        tab = who_left(d).set_index("arm")
+        assert abs(tab.loc["program", "share_left"] - 0.3) < 0.05  # binomial SD 0.013
+        gap = tab.loc["program", "baseline_left"] - tab.loc["program", "baseline_stayed"]
+        # MAR: the leavers start about 1 SD lower; MNAR: the baseline does not show them
+        assert gap < -0.6 if mech == "mar" else abs(gap) < 0.2
+        assert tab.loc["program", "endline_left_would_have"] < tab.loc["comparison",
+                                                                      "endline_left_would_have"]
+
+
+def test_mar_complete_cases_look_better_and_the_baseline_recovers_the_truth(who_left_big):
+    d, e = who_left_big["mar"]
+    truth = e.loc["everyone", "estimate"]
+    assert e.index.tolist() == list(WHO_LEFT_METHODS)
+    # the program's stayers started about 0.4 higher on the baseline score than the whole arm
+    # (20 seeds), so about 0.6 x 0.8 x 0.4 = 0.2 higher at the endline (slope 0.6 of the true
+    # state x reliability 0.8), give or take the chance imbalance of the schools
+    assert e.loc["stayed_unadjusted", "estimate"] - truth > 0.1
+    for m in ("stayed_adjusted", "imputation", "weights"):  # SE of the difference about 0.03
+        assert abs(e.loc[m, "estimate"] - truth) < 0.1, m
+    assert abs(true_delta(d)) < 0.1
+    assert e.loc["imputation", "n"] == len(d) and e.loc["weights", "n"] == (~d["left"]).sum()
+
+
+def test_mnar_no_method_recovers_it_but_the_true_delta_does(who_left_big):
+    d, e = who_left_big["mnar"]
+    truth = e.loc["everyone", "estimate"]
+    for m in ("stayed_unadjusted", "stayed_adjusted", "imputation", "weights"):
+        assert e.loc[m, "estimate"] - truth > 0.15, m
+    delta = true_delta(d)
+    assert delta < -0.5
+    grid, tip = who_left_delta(d, [-2, -1, 0], m=10, seed=2)
+    at = grid.loc[np.isclose(grid["delta"], round(delta, 10))].iloc[0]
+    assert abs(at["estimate"] - truth) < 0.1
+    # the conclusion (a positive effect) changes somewhere below 0, or not within the grid
+    assert np.isnan(tip) or tip < 0
+    assert grid["estimate"].is_monotonic_increasing
+
+
+@pytest.mark.parametrize("kwargs", [{"mechanism": "nmar"}, {"n_schools": 5},
+                                    {"leave_program": 1.0}, {"reliability": 0}])
+def test_who_left_refuses_bad_inputs(kwargs):
+    with pytest.raises(ValueError):
+        simulate_who_left(**kwargs)
