@@ -739,25 +739,95 @@ def dose_bands_published(dose: pd.DataFrame, study, lang: str = "en", *,
 _DF_METHOD = {"bell_mccaffrey": "Bell–McCaffrey", "satterthwaite": "Satterthwaite",
               "residual": "n − p"}
 
-_CACE_WHAT = {
-    "cace_received": {"en": "Received the protocol (yes/no)", "zh": "接受了方案（是/否）"},
-    "cace_share": {"en": "Share of the protocol (0 to 1)", "zh": "方案落实比例（0 至 1）"},
-}
+_CACE_ORDER = ("cace_share", "cace_received")
+"""The order of the CACE rows: the share-based dose effect leads."""
+
+
+def _threshold(study) -> float:
+    return float(getattr(getattr(study, "protocol", None), "received_share", 0.8) or 0.8)
+
+
+def _cace_what(analysis: str, k: float) -> dict:
+    if analysis == "cace_share":
+        return {"en": "Full protocol (effect in proportion to the share delivered)",
+                "zh": "完整方案（效果与落实比例成正比）"}
+    return {"en": f"Received ≥ {_pct(k)} of the protocol (yes/no)",
+            "zh": f"接受了至少 {_pct(k)} 的方案（是/否）"}
+
+
+def _better(study, outcome) -> str:
+    for o in getattr(study, "outcomes", ()) or ():
+        if str(getattr(o, "id", "")) == str(outcome):
+            return str(getattr(o, "better", "higher") or "higher")
+    return "higher"
+
+
+_DIRECTION = {"higher": {"en": "higher is better", "zh": "越高越好"},
+              "lower": {"en": "lower is better", "zh": "越低越好"}}
+
+
+def _outcome_with_direction(study, outcome) -> dict:
+    """``{"en": "Loneliness (lower is better)", "zh": ...}``: the outcome's label with the
+    direction that is an improvement."""
+    b = _DIRECTION.get(_better(study, outcome), _DIRECTION["higher"])
+    return {"en": f"{_outcome_label(study, outcome, 'en')} ({b['en']})",
+            "zh": f"{_outcome_label(study, outcome, 'zh')}（{b['zh']}）"}
+
+
+def _f_text(f) -> str:
+    """First-stage F with one decimal (the same rule in tables and words)."""
+    x = _num(f)
+    if math.isinf(x):
+        return "∞"
+    return f"{x:.1f}" if np.isfinite(x) else ""
+
+
+def _cace_rows(dose: pd.DataFrame | None) -> pd.DataFrame:
+    if dose is None or not len(dose) or "analysis" not in dose:
+        return pd.DataFrame(columns=["analysis", "outcome"])
+    d = dose[dose["analysis"].astype(str).isin(_CACE_ORDER)].copy()
+    d["_o"] = d["analysis"].astype(str).map({a: i for i, a in enumerate(_CACE_ORDER)})
+    outs = list(dict.fromkeys(d["outcome"].astype(str)))
+    d["_g"] = d["outcome"].astype(str).map({o: i for i, o in enumerate(outs)})
+    return d.sort_values(["_g", "_o"], kind="stable").drop(columns=["_g", "_o"])
 
 
 def cace_published(dose: pd.DataFrame, study, lang: str = "en", *,
                    min_cell: int | None = None):
-    """The complier average causal effects (``cace_received``, ``cace_share`` rows of
-    ``tables/dose.csv``): estimate (95% CI), df and its method, p, the first-stage F with a
-    warning under 10."""
+    """The effects of receiving the program (``cace_share`` then ``cace_received`` rows of
+    ``tables/dose.csv``), per outcome (its label says whether higher or lower is better):
+    the full protocol's effect assuming an effect proportional to the share delivered
+    (``dose_effect``), then the complier effect of receiving at least ``received_share``
+    of it (``complier_effect``; assumes that less does nothing); estimate (95% CI), df and
+    its method, the Wald p, the test of any effect (the ITT / Anderson-Rubin p, the same
+    for both rows, shown once), and the first-stage F (one decimal) with a warning under 10.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> dose = pd.DataFrame({"analysis": ["cace_received", "cace_share"], "outcome": "y",
+    ...                      "estimate": [0.29, 0.24], "ci_low": [0.03, 0.05],
+    ...                      "ci_high": [0.55, 0.41], "p_value": [0.03, 0.04],
+    ...                      "ar_p_value": [0.02, 0.02], "df": 16.7,
+    ...                      "df_method": "bell_mccaffrey", "first_stage_f": [43.71, 241.7]})
+    >>> s = NS(outcomes=[NS(id="y", better="lower")], protocol=NS(received_share=0.8))
+    >>> c = cace_published(dose, s, "en").cells("en")
+    >>> c[["what", "estimate", "ar_p", "f_text"]].values.tolist()[0]
+    ['Full protocol (effect in proportion to the share delivered)', '0.24 (0.05 to 0.41)', '.020', '241.7']
+    >>> c["ar_p"].tolist()[1], c["f_text"].tolist()[1]
+    ('', '43.7')
+    """
     pt = _pt()
-    d = dose[dose["analysis"].astype(str).isin(list(_CACE_WHAT))].copy()
-    d["outcome_label"] = [{lg: _outcome_label(study, o, lg) for lg in LANGS}
-                          for o in d["outcome"]]
-    d["what"] = [_CACE_WHAT[a] for a in d["analysis"].astype(str)]
-    for c in ("estimate", "ci_low", "ci_high", "p_value", "first_stage_f", "df"):
+    from evaluation.headline import fmt_p
+
+    k = _threshold(study)
+    d = _cace_rows(dose)
+    d["outcome_label"] = [_outcome_with_direction(study, o) for o in d["outcome"]]
+    d["what"] = [_cace_what(a, k) for a in d["analysis"].astype(str)]
+    for c in ("estimate", "ci_low", "ci_high", "p_value", "ar_p_value", "first_stage_f", "df"):
         if c not in d:
             d[c] = np.nan
+    d["f_text"] = [_f_text(f) for f in d["first_stage_f"]]
     d["f_note"] = [({"en": "weak (F < 10)", "zh": "弱工具变量（F < 10）"}
                     if np.isfinite(_num(f)) and _num(f) < 10 else "")
                    for f in d["first_stage_f"]]
@@ -765,26 +835,45 @@ def cace_published(dose: pd.DataFrame, study, lang: str = "en", *,
                      f"{_num(v):.1f}" + (f" ({_DF_METHOD.get(m, m)})" if isinstance(m, str) and m
                                 else ""))
                     for v, m in zip(d["df"], d.get("df_method", [None] * len(d)))]
+    d["p_text"] = [fmt_p(_num(p)) if np.isfinite(_num(p)) else "–" for p in d["p_value"]]
+    first = ~d["outcome"].astype(str).duplicated()
+    d["ar_p"] = [(fmt_p(_num(p)) if np.isfinite(_num(p)) else "–") if f else ""
+                 for p, f in zip(d["ar_p_value"], first)]
     cols = [pt.ColumnSpec("what", "Dose received", "接受的剂量"),
-            pt.ColumnSpec("estimate", "Complier effect (95% CI)", "依从者效果（95% 置信区间）",
+            pt.ColumnSpec("estimate", "Effect (95% CI)", "效果（95% 置信区间）",
                           "estimate_ci", low="ci_low", high="ci_high"),
             pt.ColumnSpec("df_text", "df", "自由度"),
-            pt.ColumnSpec("p_value", "p", "p 值", "p_value"),
-            pt.ColumnSpec("first_stage_f", "First-stage F", "第一阶段 F", "estimate"),
+            pt.ColumnSpec("p_text", "p (Wald)", "p 值（Wald）"),
+            pt.ColumnSpec("ar_p", "Any effect? p (ITT)", "是否有效果：p 值（意向性分析）"),
+            pt.ColumnSpec("f_text", "First-stage F", "第一阶段 F"),
             pt.ColumnSpec("f_note", "", "")]
+    kk = _pct(k)
     return pt.PublishedTable(
-        d, cols, caption_en="Effect for the children who received the program (CACE)",
-        caption_zh="对实际接受项目的儿童的效果（依从者平均因果效应）",
+        d, cols, caption_en="Effect for the children who received the program",
+        caption_zh="对实际接受项目的儿童的效果",
         notes_en=[("Two-stage least squares: random assignment is the instrument for the dose "
                    "received; CR2 cluster-robust standard errors with Bell–McCaffrey degrees of "
                    "freedom, as the primary model. A first-stage F under 10 means assignment "
                    "predicts the dose weakly, and the estimate is unreliable."),
-                  ("For 'share of the protocol' the effect is that of receiving the whole "
-                   "protocol (share 0 to 1), assuming the effect grows in proportion to the "
-                   "share.")],
+                  ("Full protocol: the effect of receiving all of the protocol rather than none "
+                   "of it (share delivered 0 to 100%), assuming the effect grows in proportion "
+                   "to the share delivered."),
+                  (f"Received ≥ {kk}: the complier average causal effect of receiving at least "
+                   f"{kk} of the protocol; it assumes that receiving less than {kk} does "
+                   f"nothing, and overstates the effect if partial delivery helps."),
+                  ("Any effect? p (ITT): the test of whether the program changed the outcome at "
+                   "all -- the intention-to-treat comparison of the arms (the Anderson–Rubin "
+                   "test, the same for both rows, valid whatever the first-stage F). p (Wald): "
+                   "the test of each row's estimate, valid only under that row's assumption.")],
         notes_zh=[("两阶段最小二乘：以随机分配作为实际接受剂量的工具变量；与主要模型相同，用 CR2 聚类稳健"
                    "标准误和 Bell–McCaffrey 自由度。第一阶段 F 小于 10 表示分配对剂量的预测很弱，估计不可靠。"),
-                  "“方案落实比例”的效果指从 0 到全部落实的效果，假定效果与落实比例成正比。"],
+                  "完整方案：接受全部方案与完全没有接受（落实比例从 0 到 100%）相比的效果，假定效果随落实比例"
+                  "成正比增长。",
+                  f"接受了至少 {kk}：接受至少 {kk} 方案的依从者平均因果效应；它假定接受不到 {kk} 的方案"
+                  "毫无作用，如果部分落实也有帮助，它会高估效果。",
+                  "是否有效果：p 值（意向性分析）检验项目是否对结局有任何作用，即两组的意向性比较（Anderson–"
+                  "Rubin 检验，两行相同，不受第一阶段 F 大小的影响）。p 值（Wald）检验每一行的估计，只在该行"
+                  "的假定成立时有效。"],
         row_groups="outcome_label", min_cell=min_cell, lang=lang)
 
 
@@ -982,9 +1071,36 @@ def contamination_text(study, table: pd.DataFrame, *, min_cell: int = 1) -> dict
 
 def cace_text(study, dose: pd.DataFrame | None) -> dict:
     """The causal status of every number of the dose section, ``{"en", "zh"}``: the dose
-    bands are associations; the CACE is a complier effect (what it assumes), with the
-    first-stage F and a warning under 10; a design that was not randomized has no CACE, and
-    the paragraph says why."""
+    bands are associations; the lead number is the primary outcome's effect of the full
+    protocol (the share-based 2SLS, assuming an effect proportional to the share
+    delivered); the binary "received" row assumes that less than ``received_share`` does
+    nothing; whether the program had any effect is the ITT (Anderson-Rubin) test; the
+    first-stage F (one decimal) with a warning under 10. A design that was not randomized
+    has no such effect, and the paragraph says why. p-values as on the index (``.034``).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> from core.design import Design
+    >>> s = NS(design=Design(type="cluster_randomized", id="id", arm="arm", control="c",
+    ...                      clusters=("school",)), protocol=NS(received_share=0.8),
+    ...        outcomes=[NS(id="y", primary=True, better="higher")])
+    >>> dose = pd.DataFrame({"analysis": ["cace_received", "cace_share"], "outcome": "y",
+    ...                      "estimate": [0.29, 0.24], "ci_low": [0.03, 0.05],
+    ...                      "ci_high": [0.55, 0.41], "p_value": [0.03, 0.04],
+    ...                      "ar_p_value": [0.034, 0.034], "first_stage_f": [43.71, 241.7]})
+    >>> t = cace_text(s, dose)["en"]
+    >>> "effect of the full protocol" in t and "+0.24 (95% CI +0.05 to +0.41)" in t
+    True
+    >>> "p = .034" in t and "43.7" in t and "43.71" not in t
+    True
+    """
+    from evaluation.headline import fmt_estimate, fmt_p
+
+    def p_eq(p):
+        x = fmt_p(p)
+        return f"p {x}" if x.startswith("<") else f"p = {x}"
+
     d = study.design
     randomized = d.type in ("randomized", "cluster_randomized")
     en = ["**What each number is.** The dose bands describe an association."]
@@ -1005,16 +1121,47 @@ def cace_text(study, dose: pd.DataFrame | None) -> dict:
                   "不是随机的，因此无法把“谁接受了项目”与“这些儿童本来是什么样”区分开。")
     if not randomized:
         return {"en": " ".join(en), "zh": "".join(zh)}
-    rows = (dose[dose["analysis"].astype(str).isin(list(_CACE_WHAT))]
-            if dose is not None and len(dose) else pd.DataFrame())
-    en.append("The complier average causal effect (CACE) uses random assignment as an "
-              "instrument: it estimates the effect for the children who received the program "
-              "because they were assigned to it (compliers). It assumes that assignment "
-              "changes the outcome only through the dose received (no effect of merely being "
-              "assigned) and that no child was kept from the program by being assigned to it.")
-    zh.append("依从者平均因果效应（CACE）以随机分配作为工具变量：它估计的是因为被分到项目组而接受了项目的"
-              "儿童（依从者）的效果。它假定分配只通过实际接受的剂量影响结局（仅仅被分组不起作用），并且没有"
-              "儿童因为被分到项目组反而没有接受项目。")
+    rows = _cace_rows(dose)
+    k = _pct(_threshold(study))
+    en.append("The effects below use random assignment as an instrument for the dose each "
+              "child received (two-stage least squares). Both rows assume that assignment "
+              "changes the outcome only through the dose as it is coded, and that no child "
+              "received less because of being assigned to the program.")
+    zh.append("下面的效果以随机分配作为每名儿童实际接受剂量的工具变量（两阶段最小二乘）。两行都假定：分配只"
+              "通过按该行方式计算的剂量影响结局，并且没有儿童因为被分到项目组反而接受得更少。")
+    prim = [o.id for o in getattr(study, "outcomes", ()) if getattr(o, "primary", False)]
+    outs = list(dict.fromkeys(rows["outcome"].astype(str))) if len(rows) else []
+    lead = next((o for o in prim if o in outs), outs[0] if outs else None)
+    if lead is not None:
+        g = rows[rows["outcome"].astype(str) == lead].set_index("analysis")
+        out_en, out_zh = (_outcome_label(study, lead, lg) for lg in LANGS)
+
+        def ci(r):
+            return (fmt_estimate(_num(r["estimate"])), fmt_estimate(_num(r["ci_low"])),
+                    fmt_estimate(_num(r["ci_high"])))
+
+        if "cace_share" in g.index:
+            est, lo, hi = ci(g.loc["cace_share"])
+            en.append(f"**Effect of the full protocol on {out_en}: {est} (95% CI {lo} to {hi})** "
+                      "-- the effect of the full protocol, assuming the effect grows in "
+                      "proportion to the share delivered.")
+            zh.append(f"**完整方案对{out_zh}的效果：{est}（95% 置信区间 {lo} 至 {hi}）**——这是完整方案的"
+                      "效果，假定效果随落实比例成正比增长。")
+        if "cace_received" in g.index:
+            est, lo, hi = ci(g.loc["cace_received"])
+            en.append(f"Receiving at least {k} of the protocol: {est} (95% CI {lo} to {hi}); this "
+                      f"assumes that receiving less than {k} does nothing, and overstates the "
+                      "effect if partial delivery helps.")
+            zh.append(f"接受至少 {k} 的方案：{est}（95% 置信区间 {lo} 至 {hi}）；这一估计假定接受不到 {k} "
+                      "的方案毫无作用，如果部分落实也有帮助，它会高估效果。")
+        ar = _num(g["ar_p_value"].iloc[0]) if "ar_p_value" in g else math.nan
+        if np.isfinite(ar):
+            en.append(f"Whether the program had any effect on {out_en} is tested by the "
+                      f"intention-to-treat comparison of the arms ({p_eq(ar)}; the Anderson–"
+                      "Rubin test, which needs neither row's assumption about partial "
+                      "delivery nor a strong first stage).")
+            zh.append(f"项目对{out_zh}是否有任何作用，由两组的意向性比较检验（{p_eq(ar)}；即 Anderson–"
+                      "Rubin 检验，不依赖上面两行关于部分落实的假定，也不要求第一阶段很强）。")
     strong_en, strong_zh = [], []
     for oid, g in rows.groupby("outcome", sort=False):
         out, out_zh = (_outcome_label(study, oid, lg) for lg in LANGS)
@@ -1022,23 +1169,24 @@ def cace_text(study, dose: pd.DataFrame | None) -> dict:
               if np.isfinite(_num(f))]
         if fs:
             strong_en.append(f"{out} " + " and ".join(
-                f"{f:.1f} ({_CACE_WHAT[a]['en'].lower()})" for a, f in fs))
+                f"{_f_text(f)} ({_cace_what(a, _threshold(study))['en'].lower()})"
+                for a, f in fs))
             strong_zh.append(f"{out_zh} " + "、".join(
-                f"{f:.1f}（{_CACE_WHAT[a]['zh']}）" for a, f in fs))
+                f"{_f_text(f)}（{_cace_what(a, _threshold(study))['zh']}）" for a, f in fs))
         for a, f in fs:
             if f < 10:
-                what = _CACE_WHAT[a]
+                what = _cace_what(a, _threshold(study))
                 en.append(f"Warning: for {out} ({what['en'].lower()}) the first-stage F is "
-                          f"{f:.1f}, under 10: assignment predicts the dose weakly, so this "
+                          f"{_f_text(f)}, under 10: assignment predicts the dose weakly, so this "
                           "estimate is unreliable (biased towards the ordinary comparison of "
                           "those who received more and less, with intervals that can mislead).")
-                zh.append(f"警告：{out_zh}（{what['zh']}）的第一阶段 F 为 {f:.1f}，低于 10：分配对剂量的"
+                zh.append(f"警告：{out_zh}（{what['zh']}）的第一阶段 F 为 {_f_text(f)}，低于 10：分配对剂量的"
                           "预测很弱，这一估计不可靠（偏向接受多与接受少的儿童之间的普通比较，置信区间可能误导）。")
     if strong_en:
-        en.insert(2, "First-stage F (how strongly assignment predicts the dose; under 10 is "
-                     "weak): " + "; ".join(strong_en) + ".")
-        zh.insert(2, "第一阶段 F（分配对剂量的预测强度；低于 10 为弱）：" + "；".join(strong_zh) + "。")
+        en.append("First-stage F (how strongly assignment predicts the dose; under 10 is "
+                  "weak): " + "; ".join(strong_en) + ".")
+        zh.append("第一阶段 F（分配对剂量的预测强度；低于 10 为弱）：" + "；".join(strong_zh) + "。")
     if not len(rows):
-        en.append("No complier effect could be estimated from this run's data.")
-        zh.append("本次运行的数据无法估计依从者效果。")
+        en.append("No effect of receiving the program could be estimated from this run's data.")
+        zh.append("本次运行的数据无法估计实际接受项目的效果。")
     return {"en": " ".join(en), "zh": "".join(zh)}

@@ -1195,8 +1195,15 @@ def delivery_facts(fidelity: pd.DataFrame | None, dose: pd.DataFrame | None, stu
     """What the headline says about program delivery, from ``tables/fidelity.csv``
     (:func:`analysis.fidelity.fidelity_summary`; ``section == "summary"``, every program
     child) and ``tables/dose.csv`` (:func:`analysis.dose.dose_table`; the primary outcome's
-    ``cace_received`` row, the first program arm). ``None`` without a fidelity table (a
-    study without a contact log or protocol): no line.
+    ``cace_share`` and ``cace_received`` rows, the first program arm). ``None`` without a
+    fidelity table (a study without a contact log or protocol): no line.
+
+    The keys: ``shares`` (activity -> share of the expected child-periods met), ``per``
+    (activity -> its period: month, term ...), ``verdict`` (the delivery page's answer,
+    :func:`evaluation.delivery_tables.verdict`), ``received`` with ``received_low`` /
+    ``received_high`` (the share of program children who received at least
+    ``received_share`` of the protocol and its cluster-robust 95% CI), ``n_children``,
+    ``cace`` (the ``cace_received`` row) and ``dose_effect`` (the ``cace_share`` row).
 
     Examples
     --------
@@ -1204,12 +1211,15 @@ def delivery_facts(fidelity: pd.DataFrame | None, dose: pd.DataFrame | None, stu
     >>> fs = pd.DataFrame({"section": "summary", "activity": ["home_visit", "all"],
     ...                    "level": "overall", "group": "all", "period": "all",
     ...                    "measure": ["child_periods", "children_received"],
-    ...                    "n_children": [40, 40], "share_met": [0.7, 0.5]})
+    ...                    "n_children": [40, 40], "share_met": [0.7, 0.5],
+    ...                    "ci_low": [0.6, 0.37], "ci_high": [0.78, 0.66]})
     >>> s = NS(outcomes=[NS(id="y", primary=True)], protocol=NS(received_share=0.8))
     >>> f = delivery_facts(fs, None, s)
-    >>> f["shares"], f["received"], f["cace"]
-    ({'home_visit': 0.7}, 0.5, None)
+    >>> f["shares"], f["verdict"], f["received"], f["received_low"], f["cace"]
+    ({'home_visit': 0.7}, 'partly', 0.5, 0.37, None)
     """
+    from evaluation.delivery_tables import verdict
+
     if fidelity is None or not len(fidelity) or "section" not in fidelity:
         return None
     s = fidelity[(fidelity["section"].astype(str) == "summary")
@@ -1219,42 +1229,71 @@ def delivery_facts(fidelity: pd.DataFrame | None, dose: pd.DataFrame | None, stu
               if str(a) != "all" and pd.notna(v)}
     rec = s[(s["measure"].astype(str) == "children_received")
             & (s["activity"].astype(str) == "all")]
-    received = float(rec["share_met"].iloc[0]) if len(rec) and pd.notna(
-        rec["share_met"].iloc[0]) else math.nan
-    n = float(rec["n_children"].iloc[0]) if len(rec) and pd.notna(
-        rec["n_children"].iloc[0]) else math.nan
-    cace = None
-    if dose is not None and len(dose) and "analysis" in dose:
+
+    def first(col):
+        return (float(rec[col].iloc[0]) if len(rec) and col in rec and pd.notna(rec[col].iloc[0])
+                else math.nan)
+
+    received, n = first("share_met"), first("n_children")
+    lo, hi = first("ci_low"), first("ci_high")
+
+    def row_of(analysis):
+        if dose is None or not len(dose) or "analysis" not in dose:
+            return None
         prim = [o.id for o in study.outcomes if getattr(o, "primary", False)] or \
             [o.id for o in study.outcomes][:1]
-        rows = dose[(dose["analysis"].astype(str) == "cace_received")
+        rows = dose[(dose["analysis"].astype(str) == analysis)
                     & dose["outcome"].astype(str).isin(prim)]
-        if len(rows):
-            r = rows.iloc[0]
-            cace = {k: (r[k] if k in r else math.nan) for k in
-                    ("outcome", "arm", "estimate", "ci_low", "ci_high", "p_value",
-                     "first_stage_f", "n")}
-            cace["label_en"] = _outcome_labels(study, r["outcome"]).get("en", r["outcome"])
-            cace["label_zh"] = _outcome_labels(study, r["outcome"]).get("zh", r["outcome"])
+        if not len(rows):
+            return None
+        r = rows.iloc[0]
+        out = {k: (r[k] if k in r else math.nan) for k in
+               ("outcome", "arm", "estimate", "ci_low", "ci_high", "p_value", "ar_p_value",
+                "first_stage_f", "n")}
+        out["label_en"] = _outcome_labels(study, r["outcome"]).get("en", r["outcome"])
+        out["label_zh"] = _outcome_labels(study, r["outcome"]).get("zh", r["outcome"])
+        return out
+
     protocol = getattr(study, "protocol", None)
-    return {"shares": shares, "received": received, "n_children": n, "cace": cace,
-            "received_share": float(getattr(protocol, "received_share", 0.8) or 0.8)}
+    k = float(getattr(protocol, "received_share", 0.8) or 0.8)
+    pers = {str(r.activity): str(r.per) for r in getattr(protocol, "activities", ()) or ()}
+    return {"shares": shares, "per": {a: pers.get(a, "period") for a in shares},
+            "verdict": verdict(shares, k), "received": received, "received_low": lo,
+            "received_high": hi, "n_children": n, "cace": row_of("cace_received"),
+            "dose_effect": row_of("cace_share"), "received_share": k}
+
+
+_VERDICT_SHORT = {
+    "as_designed": {"en": "largely as designed", "zh": "基本按方案落实"},
+    "partly": {"en": "partly delivered", "zh": "部分落实"},
+    "not": {"en": "most of the protocol was not delivered", "zh": "方案的大部分没有落实"},
+}
+_PER = {"week": ("child-weeks", "儿童周"), "month": ("child-months", "儿童月"),
+        "term": ("child-terms", "儿童学期"), "study": ("children", "儿童")}
+
+
+def _pct_ci(lo: float, hi: float) -> str:
+    return f"{100 * lo:.0f}–{100 * hi:.0f}%"
 
 
 def delivery_sentences(facts: dict | None, lang: str) -> list[str]:
-    """The headline's program-delivery lines in ``lang``: "Delivered as designed: X% of
-    expected home visits ..." and, when ``tables/dose.csv`` has it, the complier average
-    causal effect of the primary outcome with its first-stage F (a warning under 10).
-    Empty without delivery facts.
+    """The headline's program-delivery lines in ``lang``: "Delivery against the protocol:
+    <the delivery page's verdict> -- in X% of child-months that required a home visit,
+    one was made ...; Y% of program children received >= 80% of the protocol (95% CI ...)"
+    and, when ``tables/dose.csv`` has it, the primary outcome's effect of the full
+    protocol (share-based 2SLS, assuming an effect proportional to the share delivered),
+    the test of any effect (the ITT / Anderson-Rubin p) and the first-stage F (a warning
+    under 10). Empty without delivery facts.
 
     Examples
     --------
-    >>> f = {"shares": {"home_visit": 0.7023, "letter": 0.5}, "received": 0.5151,
-    ...      "n_children": 396, "received_share": 0.8, "cace": None}
+    >>> f = {"shares": {"home_visit": 0.7023, "letter": 0.5}, "per": {"home_visit": "month",
+    ...      "letter": "term"}, "verdict": "partly", "received": 0.5151, "received_low": 0.3698,
+    ...      "received_high": 0.6580, "n_children": 396, "received_share": 0.8, "cace": None}
     >>> delivery_sentences(f, "en")[0]
-    'Delivered as designed: 70% of expected home visits were made (letters 50%); 52% of the 396 program children received at least 80% of the protocol.'
+    'Delivery against the protocol: partly delivered — in 70% of child-months that required a home visit, one was made (letters: 50% of child-terms); 52% of the 396 program children received ≥ 80% of the protocol (95% CI 37–66%).'
     >>> delivery_sentences(f, "zh")[0]
-    '按方案落实情况：应开展的家访落实了70%（书信50%）；项目组396名儿童中52%接受了至少80%的方案。'
+    '对照方案的落实情况：部分落实——在需要家访的儿童月中，70%做到了（书信：儿童学期的50%）；项目组396名儿童中52%接受了至少80%的方案（95%置信区间 37–66%）。'
     >>> delivery_sentences(None, "en")
     []
     """
@@ -1262,42 +1301,75 @@ def delivery_sentences(facts: dict | None, lang: str) -> list[str]:
         return []
     zh = lang == "zh"
     items = list(facts["shares"].items())
+    pers = facts.get("per") or {}
     first, x = items[0]
     rest = items[1:]
     name = _ACTIVITY.get(first, {"en": (first, first), "zh": first})
+    unit = _PER.get(pers.get(first, "month"), ("child-periods", "儿童时段"))
+    v = _VERDICT_SHORT.get(facts.get("verdict"))
     if zh:
-        s = f"按方案落实情况：应开展的{name['zh']}落实了{_pct(x)}"
+        s = "对照方案的落实情况：" + (f"{v['zh']}——" if v else "")
+        s += f"在需要{name['zh']}的{unit[1]}中，{_pct(x)}做到了"
         if rest:
-            s += "（" + "，".join(f"{_ACTIVITY.get(a, {'zh': a})['zh']}{_pct(v)}"
-                                 for a, v in rest) + "）"
+            s += "（" + "，".join(
+                f"{_ACTIVITY.get(a, {'zh': a})['zh']}："
+                + (f"{_PER[pers[a]][1]}的" if pers.get(a) in _PER and pers.get(a) != pers.get(first)
+                   else "") + _pct(val) for a, val in rest) + "）"
     else:
-        s = f"Delivered as designed: {_pct(x)} of expected {name['en'][0]} were made"
+        s = "Delivery against the protocol: " + (f"{v['en']} — " if v else "")
+        s += f"in {_pct(x)} of {unit[0]} that required a {name['en'][1]}, one was made"
         if rest:
-            s += " (" + ", ".join(f"{_ACTIVITY.get(a, {'en': (a, a)})['en'][0]} {_pct(v)}"
-                                  for a, v in rest) + ")"
+            s += " (" + ", ".join(
+                f"{_ACTIVITY.get(a, {'en': (a, a)})['en'][0]}: {_pct(val)}"
+                + (f" of {_PER[pers[a]][0]}" if pers.get(a) in _PER and pers.get(a) != pers.get(first)
+                   else "") for a, val in rest) + ")"
     rec, n, k = facts.get("received"), facts.get("n_children"), facts.get("received_share")
+    lo, hi = facts.get("received_low", math.nan), facts.get("received_high", math.nan)
+    ci_ok = lo is not None and hi is not None and math.isfinite(lo) and math.isfinite(hi)
     if rec is not None and math.isfinite(rec) and n is not None and math.isfinite(n):
-        s += (f"；项目组{int(n)}名儿童中{_pct(rec)}接受了至少{_pct(k)}的方案。" if zh else
-              f"; {_pct(rec)} of the {int(n)} program children received at least {_pct(k)} of "
-              "the protocol.")
+        if zh:
+            s += (f"；项目组{int(n)}名儿童中{_pct(rec)}接受了至少{_pct(k)}的方案"
+                  + (f"（95%置信区间 {_pct_ci(lo, hi)}）" if ci_ok else "") + "。")
+        else:
+            s += (f"; {_pct(rec)} of the {int(n)} program children received ≥ {_pct(k)} of the "
+                  "protocol" + (f" (95% CI {_pct_ci(lo, hi)})" if ci_ok else "") + ".")
     else:
         s += "。" if zh else "."
     out = [s]
-    c = facts.get("cace")
+    c = facts.get("dose_effect") or facts.get("cace")
     if c and math.isfinite(float(c.get("estimate", math.nan))):
+        share_based = facts.get("dose_effect") is not None
         f = float(c.get("first_stage_f", math.nan))
         est, lo, hi = (fmt_estimate(float(c[k])) for k in ("estimate", "ci_low", "ci_high"))
         label = c["label_zh"] if zh else c["label_en"]
         ftxt = f"{f:.1f}" if math.isfinite(f) else "–"
+        ar = float(c.get("ar_p_value", math.nan))
+        p_any = ar if math.isfinite(ar) else float(c.get("p_value", math.nan))
         if zh:
-            t = (f"对接受了方案的儿童（依从者平均因果效应，以随机分配为工具变量）：{label}的效果为 {est} 分"
-                 f"（95%置信区间 {lo} 至 {hi}；{_p_eq(float(c['p_value']))}；第一阶段F = {ftxt}）。")
+            if share_based:
+                t = (f"完整方案的效果（假定效果随落实比例成正比增长；以随机分配为工具变量）：{label} {est} 分"
+                     f"（95%置信区间 {lo} 至 {hi}；第一阶段F = {ftxt}）。")
+            else:
+                t = (f"对接受了至少{_pct(k)}方案的儿童（依从者平均因果效应，以随机分配为工具变量；假定接受不到"
+                     f"{_pct(k)}毫无作用）：{label}的效果为 {est} 分（95%置信区间 {lo} 至 {hi}；第一阶段F = "
+                     f"{ftxt}）。")
+            if math.isfinite(p_any):
+                t += f"项目是否有任何作用由两组的意向性比较检验：{_p_eq(p_any)}。"
             if math.isfinite(f) and f < 10:
                 t += "第一阶段F低于10：分配对剂量的预测很弱，这一估计不可靠。"
         else:
-            t = (f"For the children who received the protocol (complier average causal effect, "
-                 f"random assignment as the instrument): {label} {est} points (95% CI {lo} to "
-                 f"{hi}; {_p_eq(float(c['p_value']))}; first-stage F = {ftxt}).")
+            if share_based:
+                t = (f"The effect of the full protocol, assuming the effect grows in proportion "
+                     f"to the share delivered (random assignment as the instrument): {label} "
+                     f"{est} points (95% CI {lo} to {hi}; first-stage F = {ftxt}).")
+            else:
+                t = (f"For the children who received ≥ {_pct(k)} of the protocol (complier "
+                     f"average causal effect, random assignment as the instrument; assumes that "
+                     f"less than {_pct(k)} does nothing): {label} {est} points (95% CI {lo} to "
+                     f"{hi}; first-stage F = {ftxt}).")
+            if math.isfinite(p_any):
+                t += (" Whether the program had any effect is tested by the intention-to-treat "
+                      f"comparison of the arms: {_p_eq(p_any)}.")
             if math.isfinite(f) and f < 10:
                 t += (" The first-stage F is under 10: assignment predicts the dose weakly, so "
                       "this estimate is unreliable.")

@@ -191,27 +191,52 @@ def _dose(f_share=7.2):
          "n": 30.0, "mean_change": 0.41234, "suppressed": False},
         {"analysis": "cace_received", "outcome": "y", "arm": "treatment", "n": 180,
          "estimate": 0.41234, "ci_low": 0.1812, "ci_high": 0.6434, "p_value": 0.0042,
-         "df": 8.31, "df_method": "bell_mccaffrey", "first_stage_f": 41.72},
+         "ar_p_value": 0.0339, "df": 8.31, "df_method": "bell_mccaffrey", "first_stage_f": 41.72},
         {"analysis": "cace_share", "outcome": "y", "arm": "treatment", "n": 180,
-         "estimate": 0.5567, "ci_low": 0.1, "ci_high": 1.01, "p_value": 0.021, "df": 8.31,
-         "df_method": "bell_mccaffrey", "first_stage_f": f_share}])
+         "estimate": 0.5567, "ci_low": 0.1, "ci_high": 1.01, "p_value": 0.021,
+         "ar_p_value": 0.0339, "df": 8.31, "df_method": "bell_mccaffrey",
+         "first_stage_f": f_share}])
 
 
 def test_cace_table_and_words_state_the_causal_status_and_weak_f():
     t = dt.cace_published(_dose(), _study(), "en", min_cell=5)
     en = t.cells("en")
-    assert en["estimate"].tolist() == ["0.41 (0.18 to 0.64)", "0.56 (0.10 to 1.01)"]
+    # the share-based effect of the full protocol leads; the binary row follows
+    assert en["what"].tolist() == ["Full protocol (effect in proportion to the share delivered)",
+                                   "Received ≥ 80% of the protocol (yes/no)"]
+    assert en["estimate"].tolist() == ["0.56 (0.10 to 1.01)", "0.41 (0.18 to 0.64)"]
     assert en["df_text"].iloc[0] == "8.3 (Bell–McCaffrey)"
-    assert en["f_note"].tolist() == ["", "weak (F < 10)"]
-    assert t.cells("zh")["f_note"].iloc[1] == "弱工具变量（F < 10）"
+    assert en["f_note"].tolist() == ["weak (F < 10)", ""]
+    # F with one decimal, p-values as on the index, the test of any effect once per outcome
+    assert en["f_text"].tolist() == ["7.2", "41.7"]
+    assert en["p_text"].tolist() == [".021", ".004"] and en["ar_p"].tolist() == [".034", ""]
+    assert t.cells("zh")["f_note"].iloc[0] == "弱工具变量（F < 10）"
+    assert any("overstates the effect if partial delivery helps" in n for n in t.footnotes("en"))
+    assert any("高估" in n for n in t.footnotes("zh"))
     words = dt.cace_text(_study(), _dose())
     assert "association" in words["en"] and "相关" in words["zh"]
-    assert "complier average causal effect" in words["en"]
+    assert ("Effect of the full protocol on y: +0.56 (95% CI +0.10 to +1.01)** -- the effect of "
+            "the full protocol, assuming the effect grows in proportion to the share delivered"
+            ) in words["en"]
+    assert words["en"].index("full protocol") < words["en"].index("at least 80%")
+    assert "assumes that receiving less than 80% does nothing, and overstates the effect if " \
+        "partial delivery helps" in words["en"]
+    assert "intention-to-treat comparison of the arms (p = .034" in words["en"]
+    assert "完整方案对y的效果" in words["zh"] and "成正比" in words["zh"] and "p = .034" in words["zh"]
+    assert "received_share" not in words["en"] + words["zh"]
     assert "Warning" in words["en"] and "7.2, under 10" in words["en"]
     assert "警告" in words["zh"] and "低于 10" in words["zh"]
     assert "41.7" in words["en"] and "41.72" not in words["en"]
     strong = dt.cace_text(_study(), _dose(f_share=55.0))
     assert "Warning" not in strong["en"] and "警告" not in strong["zh"]
+
+
+def test_dose_tables_say_which_direction_is_better():
+    s = _study()
+    s.outcomes[0].better = "lower"
+    t = dt.cace_published(_dose(), s, "en")
+    assert t.row_group_labels("en")[0] == "y (lower is better)"
+    assert t.row_group_labels("zh")[0] == "y（越低越好）"
 
 
 @pytest.mark.parametrize("design,word_en,word_zh", [

@@ -523,7 +523,8 @@ def _fidelity(home=0.7029671717, phone=0.7231691919, received=0.5151515152):
                      "share_met": share, "suppressed": False})
     rows.append({"section": "summary", "activity": "all", "level": "overall", "group": "all",
                  "period": "all", "measure": "children_received", "n_children": 396,
-                 "share_met": received, "suppressed": False})
+                 "share_met": received, "ci_low": 0.3698152837, "ci_high": 0.6579694796,
+                 "suppressed": False})
     return pd.DataFrame(rows)
 
 
@@ -533,7 +534,11 @@ def _dose(f=43.7):
          "n": 16, "mean_change": -0.3, "causal_status": "association"},
         {"analysis": "cace_received", "outcome": "communication", "arm": "treatment",
          "n": 696, "estimate": 0.3987, "ci_low": 0.0312, "ci_high": 0.7649, "p_value": 0.0341,
-         "first_stage_f": f, "causal_status": "complier_effect"},
+         "ar_p_value": 0.0291, "first_stage_f": f, "causal_status": "complier_effect"},
+        {"analysis": "cace_share", "outcome": "communication", "arm": "treatment",
+         "n": 696, "estimate": 0.2992, "ci_low": 0.0178, "ci_high": 0.5805, "p_value": 0.0385,
+         "ar_p_value": 0.0291, "first_stage_f": 241.7 if f > 10 else f,
+         "causal_status": "dose_effect"},
         {"analysis": "cace_received", "outcome": "loneliness", "arm": "treatment",
          "n": 696, "estimate": -1.5, "ci_low": -4.0, "ci_high": 1.0, "p_value": 0.2,
          "first_stage_f": f, "causal_status": "complier_effect"}])
@@ -544,7 +549,7 @@ def test_without_a_fidelity_table_there_is_no_delivery_line(tmp_path):
     assert h.delivery is None
     for lang in ("en", "zh"):
         text = " ".join(h.headline_sentences(lang))
-        assert "Delivered as designed" not in text and "按方案落实" not in text
+        assert "Delivery against the protocol" not in text and "落实情况" not in text
         assert "complier" not in text and "依从者" not in text
 
 
@@ -554,13 +559,18 @@ def test_delivery_line_reads_fidelity_csv_rounded_in_both_languages(tmp_path):
     h = headline(run)
     en = h.headline_sentences("en")
     zh = h.headline_sentences("zh")
-    line = next(s for s in en if s.startswith("Delivered as designed"))
-    assert "70% of expected home visits were made" in line
-    assert "phone calls to the parents 72%" in line
-    assert "52% of the 396 program children received at least 80%" in line
+    line = next(s for s in en if s.startswith("Delivery against the protocol"))
+    # the page's verdict, not a positive "delivered as designed"
+    assert line.startswith("Delivery against the protocol: partly delivered — ")
+    assert "Delivered as designed" not in " ".join(en)
+    assert "in 70% of child-months that required a home visit, one was made" in line
+    assert "phone calls to the parents: 72%" in line
+    assert "52% of the 396 program children received ≥ 80% of the protocol (95% CI 37–66%)" in line
     assert "0.70" not in line and "0.7029" not in line  # shares as rounded percentages
-    line_zh = next(s for s in zh if s.startswith("按方案落实情况"))
-    assert "家访落实了70%" in line_zh and "给父母打电话72%" in line_zh and "396名儿童中52%" in line_zh
+    line_zh = next(s for s in zh if s.startswith("对照方案的落实情况"))
+    assert line_zh.startswith("对照方案的落实情况：部分落实——")
+    assert "在需要家访的儿童月中，70%做到了" in line_zh and "给父母打电话：72%" in line_zh
+    assert "396名儿童中52%接受了至少80%的方案（95%置信区间 37–66%）" in line_zh
     assert not any("complier" in s for s in en)  # no dose table: no CACE line
     # the delivery line follows the outcome sentences
     assert en.index(line) > next(i for i, s in enumerate(en) if s.startswith("Communication"))
@@ -571,12 +581,22 @@ def test_cace_line_is_the_primary_outcomes_with_its_first_stage_f(tmp_path):
     _fidelity().to_csv(run / "tables" / "fidelity.csv", index=False)
     _dose().to_csv(run / "tables" / "dose.csv", index=False)
     en = headline(run).headline_sentences("en")
-    line = next(s for s in en if "complier average causal effect" in s)
-    assert "+0.40 points (95% CI +0.03 to +0.76; p = .034; first-stage F = 43.7)" in line
+    line = next(s for s in en if "effect of the full protocol" in s)
+    # the share-based effect leads; the test of any effect is the ITT's p
+    assert line.startswith("The effect of the full protocol, assuming the effect grows in "
+                           "proportion to the share delivered")
+    assert "+0.30 points (95% CI +0.02 to +0.58; first-stage F = 241.7)" in line
+    assert "intention-to-treat comparison of the arms: p = .029" in line
+    assert "+0.40" not in line  # the binary row is on the page, not the index
     assert "-1.50" not in line  # loneliness is secondary
     assert "under 10" not in line
     zh = " ".join(headline(run).headline_sentences("zh"))
-    assert "依从者平均因果效应" in zh and "第一阶段F = 43.7" in zh
+    assert "完整方案的效果" in zh and "第一阶段F = 241.7" in zh and "意向性比较检验：p = .029" in zh
+    # without a share row (an older dose.csv) the binary row is said with its assumption
+    _dose()[lambda t: t["analysis"] != "cace_share"].to_csv(run / "tables" / "dose.csv",
+                                                             index=False)
+    line = next(s for s in headline(run).headline_sentences("en") if "complier" in s)
+    assert "assumes that less than 80% does nothing" in line and "+0.40" in line
 
 
 def test_a_weak_instrument_is_said_to_be_unreliable(tmp_path):
@@ -584,7 +604,7 @@ def test_a_weak_instrument_is_said_to_be_unreliable(tmp_path):
     _fidelity().to_csv(run / "tables" / "fidelity.csv", index=False)
     _dose(f=6.04).to_csv(run / "tables" / "dose.csv", index=False)
     h = headline(run)
-    en = next(s for s in h.headline_sentences("en") if "complier" in s)
-    zh = next(s for s in h.headline_sentences("zh") if "依从者" in s)
+    en = next(s for s in h.headline_sentences("en") if "full protocol" in s)
+    zh = next(s for s in h.headline_sentences("zh") if "完整方案" in s)
     assert "first-stage F = 6.0" in en and "unreliable" in en
     assert "低于10" in zh and "不可靠" in zh
