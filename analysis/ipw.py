@@ -61,7 +61,7 @@ import pandas as pd
 
 from analysis.cluster_robust import coef_test
 from analysis.effects import _regressors
-from analysis.missingness import _irls_logit
+from analysis.missingness import _irls_logit, fit_dropping_separation
 
 __all__ = ["DIAGNOSTIC_COLUMNS", "EFFECT_COLUMNS", "IPWResult", "ipw_effects", "response_weights"]
 
@@ -103,8 +103,8 @@ def _propensity_matrix(sub: pd.DataFrame, covariates: Sequence[str]) -> pd.DataF
     return X[chosen]
 
 
-def response_weights(panel: pd.DataFrame, design, *, covariates: Sequence[str] | None = None
-                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def response_weights(panel: pd.DataFrame, design, *, covariates: Sequence[str] | None = None,
+                     drop_separating: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Response propensities (one logistic model per arm) and stabilized weights.
 
     Parameters
@@ -114,6 +114,14 @@ def response_weights(panel: pd.DataFrame, design, *, covariates: Sequence[str] |
     design : core.design.Design
     covariates : sequence of str, optional
         Default ``design.covariates``.
+    drop_separating : bool
+        False (default): a covariate level in which every child of an arm answered (or
+        none did) stops the fit with an error naming the arm and the level. True: that
+        covariate is left out of that arm's model
+        (:func:`analysis.missingness.fit_dropping_separation`), and when even the
+        baseline score alone cannot be fitted the arm's propensity is its response rate
+        (weights 1); ``model.attrs["dropped"]`` lists what was left out (``arm``,
+        ``covariate``, ``level``, ``n``, ``answered``).
 
     Returns
     -------
@@ -150,26 +158,43 @@ def response_weights(panel: pd.DataFrame, design, *, covariates: Sequence[str] |
     out["propensity"] = np.nan
     out["weight"] = np.nan
     rows = []
+    dropped: list[dict] = []
     for a, idx in out.groupby(out[design.arm].astype(str), sort=True).indices.items():
         sub = out.iloc[idx]
         y = sub["responded"].to_numpy(dtype=float)
-        if y.min() == y.max():  # everyone (or no one) answered: weight 1 (or nothing)
+        flat = y.min() == y.max()
+        if not flat:
+            try:
+                if drop_separating:
+                    X, beta, pi, more = fit_dropping_separation(
+                        lambda covs, sub=sub: _propensity_matrix(sub, covs), y, covariates)
+                    dropped += [{"arm": a, **d} for d in more]
+                else:
+                    X = _propensity_matrix(sub, covariates)
+                    beta, pi = _irls_logit(X, y)
+            except ValueError as err:
+                if not drop_separating:
+                    raise ValueError(f"arm {a!r}: {err}") from None
+                # even the baseline score alone separates (a tiny arm): the response rate
+                dropped.append({"arm": a, "covariate": "baseline", "column": None,
+                                "level": None, "n": len(idx), "answered": None})
+                flat = True
+        if flat:  # everyone (or no one) answered, or nothing can be fitted: q / q = 1
             pi = np.full(len(idx), y.mean())
             X = pd.DataFrame({"(Intercept)": np.ones(len(idx))})
-            beta, se = np.array([np.inf if y.mean() == 1 else -np.inf]), np.array([np.nan])
+            q_ = y.mean()
+            beta = np.array([np.inf if q_ == 1 else -np.inf if q_ == 0 else np.log(q_ / (1 - q_))])
+            se = np.array([np.nan])
         else:
-            X = _propensity_matrix(sub, covariates)
-            try:
-                beta, pi = _irls_logit(X, y)
-            except ValueError as err:
-                raise ValueError(f"arm {a!r}: {err}") from None
             se = np.sqrt(np.diag(np.linalg.inv(X.T.to_numpy() @ (X.to_numpy() * (pi * (1 - pi))[:, None]))))
         q = y.mean()
         out.loc[out.index[idx], "propensity"] = pi
         out.loc[out.index[idx], "weight"] = np.where(y == 1, q / pi, np.nan)
         rows += [{"arm": a, "term": t, "estimate": b, "std_error": s, "n": len(idx),
                   "n_responded": int(y.sum())} for t, b, s in zip(X.columns, beta, se, strict=True)]
-    return out, pd.DataFrame(rows)
+    model = pd.DataFrame(rows)
+    model.attrs["dropped"] = dropped
+    return out, model
 
 
 @dataclass(frozen=True)
@@ -186,12 +211,16 @@ class IPWResult:
         One row per child with a propensity (:func:`response_weights`).
     propensity_model : DataFrame
         The coefficients of the per-arm propensity models.
+    dropped : list of dict
+        Covariates left out of an arm's propensity model because they separate
+        (``drop_separating=True``; see :func:`response_weights`).
     """
 
     effects: pd.DataFrame
     diagnostics: pd.DataFrame
     weights: pd.DataFrame
     propensity_model: pd.DataFrame
+    dropped: tuple = ()
 
 
 def _diagnostics(w: pd.DataFrame, design) -> pd.DataFrame:
@@ -210,7 +239,8 @@ def _diagnostics(w: pd.DataFrame, design) -> pd.DataFrame:
 
 
 def ipw_effects(panel: pd.DataFrame, design, *, outcome: str = "outcome",
-                covariates: Sequence[str] | None = None, alpha: float = 0.05) -> IPWResult:
+                covariates: Sequence[str] | None = None, alpha: float = 0.05,
+                drop_separating: bool = False) -> IPWResult:
     """The primary ANCOVA refitted with stabilized inverse-probability-of-response weights.
 
     Parameters
@@ -225,6 +255,9 @@ def ipw_effects(panel: pd.DataFrame, design, *, outcome: str = "outcome",
     covariates : sequence of str, optional
         Covariates of the propensity model (default ``design.covariates``).
     alpha : float
+    drop_separating : bool
+        Leave out of an arm's propensity model a covariate that separates answering
+        (:func:`response_weights`); default False (an error).
 
     Returns
     -------
@@ -252,7 +285,8 @@ def ipw_effects(panel: pd.DataFrame, design, *, outcome: str = "outcome",
     """
     if design.arm is None or design.control is None:
         raise ValueError("inverse probability weighting of an effect needs an arm and a control")
-    w, model = response_weights(panel, design, covariates=covariates)
+    w, model = response_weights(panel, design, covariates=covariates,
+                                drop_separating=drop_separating)
     resp = w[w["responded"]].reset_index(drop=True)
     arms = sorted(set(w[design.arm].astype(str)) - {str(design.control)})
     X, idx = _regressors(resp, design, arms, baseline=True)
@@ -280,4 +314,4 @@ def ipw_effects(panel: pd.DataFrame, design, *, outcome: str = "outcome",
     effects = pd.DataFrame(rows, columns=EFFECT_COLUMNS)
     effects["p_value"] = effects["p_value"].astype(float)
     return IPWResult(effects=effects, diagnostics=_diagnostics(w, design), weights=w,
-                     propensity_model=model)
+                     propensity_model=model, dropped=tuple(model.attrs.get("dropped", ())))

@@ -55,6 +55,7 @@ from scipy import stats
 __all__ = [
     "MCAR_CAVEAT",
     "SUMMARY_COLUMNS",
+    "fit_dropping_separation",
     "little_mcar_test",
     "missing_summary",
     "outcome_wide",
@@ -327,6 +328,91 @@ def _separation(X: pd.DataFrame, y: np.ndarray) -> str | None:
     return None
 
 
+def _separating(X: pd.DataFrame, y: np.ndarray) -> dict | None:
+    """The first 0/1 column (not the intercept) within which every child answered or none
+    did: ``{"column", "value" (1.0 or 0.0), "n", "answered"}``, or None."""
+    for c in X.columns:
+        x = X[c].to_numpy()
+        if c == "(Intercept)" or not np.isin(x, (0.0, 1.0)).all():
+            continue
+        for v in (1.0, 0.0):
+            g = y[x == v]
+            if len(g) and g.min() == g.max():
+                return {"column": c, "value": v, "n": int(len(g)), "answered": bool(g[0] == 1)}
+    return None
+
+
+def _owner(column: str, covariates: Sequence[str]) -> str | None:
+    """The covariate a design-matrix column comes from (``c`` or a dummy ``c=level``)."""
+    for c in covariates:
+        if column == c or column.startswith(f"{c}="):
+            return c
+    return None
+
+
+def fit_dropping_separation(build, y: np.ndarray, covariates: Sequence[str]):
+    """A logistic fit that leaves out the covariates it cannot be fitted with.
+
+    ``build(covariates)`` returns the design matrix (DataFrame) with those covariates.
+    When the fit separates (a covariate level in which every child answered, or none
+    did: no finite estimate exists), the covariate of the separating column is left out
+    and the model refitted; when it does not converge without a named column, the last
+    remaining covariate is left out. Merging a level into another would be a choice of
+    the analyst's; leaving the covariate out is the smallest change that keeps the model
+    estimable, and the page says which covariate and why.
+
+    Returns
+    -------
+    (X, beta, mu, dropped)
+        ``dropped``: one dict per covariate left out: ``covariate``, ``column`` (the
+        separating column, or None), ``level``, ``n`` (children at that level),
+        ``answered`` (True: all answered; False: none did; None: no convergence).
+        Raises ValueError when the model without any covariate cannot be fitted either.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> z = pd.Series(["a", "b", "c"] * 20)
+    >>> y = np.tile([1.0, 0.0, 1.0, 0.0, 1.0, 1.0], 10)
+    >>> y[z.eq("c").to_numpy()] = 1.0
+    >>> def build(covs):
+    ...     X = pd.DataFrame({"(Intercept)": 1.0}, index=z.index)
+    ...     return X.join(pd.get_dummies(z, prefix="z", prefix_sep="=", drop_first=True,
+    ...                                  dtype=float)) if covs else X
+    >>> X, beta, mu, dropped = fit_dropping_separation(build, y, ["z"])
+    >>> list(X.columns), dropped[0]["level"], dropped[0]["answered"]
+    (['(Intercept)'], 'c', True)
+    """
+    covs = list(covariates)
+    dropped: list[dict] = []
+    while True:
+        X = build(covs)
+        sep = _separating(X, y)
+        owner = _owner(sep["column"], covs) if sep else None
+        if sep is not None and owner is None:  # an arm: not a covariate to leave out
+            raise ValueError(_separation(X, y))
+        if owner is None:
+            try:
+                beta, mu = _irls_logit(X.to_numpy(dtype=float), y)
+                return X, beta, mu, dropped
+            except ValueError:
+                if not covs:
+                    raise
+                owner = covs[-1]
+                sep = None
+        col = sep["column"] if sep else None
+        level = None
+        if col is not None:
+            if "=" in col:  # a dummy: its level, or (its 0 side) the other levels together
+                level = col.split("=", 1)[1] if sep["value"] == 1.0 else None
+            else:           # a 0/1 numeric covariate
+                level = "1" if sep["value"] == 1.0 else "0"
+        dropped.append({"covariate": owner, "column": col, "level": level,
+                        "n": sep["n"] if sep else None,
+                        "answered": sep["answered"] if sep else None})
+        covs.remove(owner)
+
+
 def _irls_logit(X, y: np.ndarray, tol: float = 1e-12, maxit: int = 100):
     """Logistic regression by IRLS (glm's algorithm), returning (beta, mu)."""
     if isinstance(X, pd.DataFrame):
@@ -340,6 +426,10 @@ def _irls_logit(X, y: np.ndarray, tol: float = 1e-12, maxit: int = 100):
     dev_old = np.inf
     for _ in range(maxit):
         v = mu * (1 - mu)
+        if not np.all(v > 0):  # probabilities of exactly 0 or 1: separation
+            raise ValueError("fitted response probabilities of 0 or 1 (separation): drop or "
+                             "merge the covariate levels in which every child answered or "
+                             "none did")
         z = eta + (y - mu) / v
         sw = np.sqrt(v)
         beta = np.linalg.lstsq(X * sw[:, None], z * sw, rcond=None)[0]
@@ -436,7 +526,8 @@ def _glm_cr2(X: pd.DataFrame, y, mu, beta, clusters, alpha, joint_terms):
 
 
 def response_model(panel: pd.DataFrame, design, *, covariates: Sequence[str] | None = None,
-                   interaction: bool = False, alpha: float = 0.05) -> pd.DataFrame:
+                   interaction: bool = False, alpha: float = 0.05,
+                   drop_separating: bool = False) -> pd.DataFrame:
     """Logistic regression of answering the endline on arm, baseline outcome and covariates.
 
     Parameters
@@ -455,6 +546,14 @@ def response_model(panel: pd.DataFrame, design, *, covariates: Sequence[str] | N
         in the arms? that is what biases a complete-case comparison) and their joint
         test.
     alpha : float
+    drop_separating : bool
+        False (default): a covariate level or an arm in which every child answered (or
+        none did) stops the fit with an error naming it (no finite estimate exists). True:
+        the children of such an arm are left out of the model (with one arm left, or the
+        control left out, there are no arm terms), and such a covariate is left out
+        (:func:`fit_dropping_separation`); ``DataFrame.attrs["dropped"]`` lists what was
+        left out (``covariate`` -- the arm column for an arm --, ``level``, ``n``,
+        ``answered``).
 
     Returns
     -------
@@ -490,21 +589,42 @@ def response_model(panel: pd.DataFrame, design, *, covariates: Sequence[str] | N
             if c and c not in panel]
     if need:
         raise ValueError(f"columns not in the response panel: {need}")
+    dropped: list[dict] = []
     arms = (sorted(set(panel[design.arm].astype(str)) - {str(design.control)})
             if design.arm else [])  # a one-group design: answering on baseline and covariates
-    X = _dummies(panel, design, arms, covariates, interaction)
-    keep = X.notna().all(axis=1).to_numpy()
-    X = X[keep].reset_index(drop=True)
+    if drop_separating and design.arm:
+        a_ = panel[design.arm].astype(str)
+        rate = panel["responded"].astype(float).groupby(a_).mean()
+        flat = [str(k) for k, v in rate.items() if v in (0.0, 1.0)]
+        if flat and len(flat) < len(rate):
+            for k in flat:
+                dropped.append({"covariate": design.arm, "column": None, "level": k,
+                                "n": int((a_ == k).sum()), "answered": bool(rate[k] == 1.0)})
+            panel = panel[~a_.isin(flat)]
+            left = set(panel[design.arm].astype(str))
+            arms = ([] if str(design.control) in flat or len(left) < 2
+                    else sorted(left - {str(design.control)}))
+    full = _dummies(panel, design, arms, covariates, interaction)
+    keep = full.notna().all(axis=1).to_numpy()
     sub = panel[keep].reset_index(drop=True)
-    chosen: list[str] = []
-    for c in X.columns:  # constant dummies and collinear columns add nothing
-        if np.linalg.matrix_rank(X[chosen + [c]].to_numpy()) == len(chosen) + 1:
-            chosen.append(c)
-    X = X[chosen]
     y = sub["responded"].to_numpy(dtype=float)
-    if y.min() == y.max():
+    if len(y) == 0 or y.min() == y.max():
         raise ValueError("every child answered the endline, or none did: nothing to model")
-    beta, mu = _irls_logit(X, y)
+
+    def build(covs):
+        X = _dummies(sub, design, arms, covs, interaction)
+        chosen: list[str] = []
+        for c in X.columns:  # constant dummies and collinear columns add nothing
+            if np.linalg.matrix_rank(X[chosen + [c]].to_numpy()) == len(chosen) + 1:
+                chosen.append(c)
+        return X[chosen]
+
+    if drop_separating:
+        X, beta, mu, more = fit_dropping_separation(build, y, covariates)
+        dropped += more
+    else:
+        X = build(covariates)
+        beta, mu = _irls_logit(X, y)
     Xt = X.mul(np.sqrt(mu * (1 - mu)), axis=0)
     inter = [c for c in X.columns if c.endswith(":baseline")]
     if design.clusters:
@@ -538,6 +658,7 @@ def response_model(panel: pd.DataFrame, design, *, covariates: Sequence[str] | N
     out["n_responded"] = int(y.sum())
     out["n_clusters"] = nclus
     out["vcov"] = vc
+    out.attrs["dropped"] = dropped
     return out
 
 

@@ -139,6 +139,11 @@ class OutcomeSensitivity:
         The design's primary model (:func:`analysis.effects_rules.primary_model`).
     errors : dict
         ``method -> message`` of a method that could not be fitted.
+    dropped : dict
+        ``"response"`` / ``"ipw"`` -> the covariates (and arms) left out of the response
+        model / an arm's propensity model because every child at one of their levels
+        answered, or none did (``attrs["dropped"]`` of
+        :func:`analysis.missingness.response_model`, :attr:`analysis.ipw.IPWResult.dropped`).
     m : int
         Imputations.
     """
@@ -157,6 +162,7 @@ class OutcomeSensitivity:
     m: int = 20
     design: object | None = None
     complete_case: pd.DataFrame | None = None
+    dropped: dict = field(default_factory=dict)
 
 
 def _complete_case(panel: pd.DataFrame, design, outcome: str, alpha: float) -> pd.DataFrame:
@@ -224,7 +230,7 @@ def lee_covariate(panel: pd.DataFrame, design, *, max_levels: int = 5,
 def analyse_outcome(data: pd.DataFrame, column: str, design, *, outcome: str | None = None,
                     seed: int = 0, m: int = 20, deltas: Sequence[float] | None = None,
                     lee_cov: str | None | bool = True, n_boot: int = 999, alpha: float = 0.05,
-                    min_cell: int = 5) -> OutcomeSensitivity:
+                    min_cell: int = 5, response: bool = True) -> OutcomeSensitivity:
     """Every missing-data method of issue 15 on one outcome.
 
     Parameters
@@ -253,6 +259,13 @@ def analyse_outcome(data: pd.DataFrame, column: str, design, *, outcome: str | N
     alpha : float
     min_cell : int
         Smallest cell of a covariate of tightened bounds.
+    response : bool
+        Fit the response model (the page shows it for the primary outcome only).
+
+    A covariate level (or an arm, for the response model) in which every child answered,
+    or none did, separates the logistic models: that covariate is left out of the model
+    (of that arm's propensity model for the weights) and :attr:`OutcomeSensitivity.dropped`
+    says so, rather than losing the method.
 
     Returns
     -------
@@ -279,12 +292,17 @@ def analyse_outcome(data: pd.DataFrame, column: str, design, *, outcome: str | N
         res.primary_model = ""
     two_arms = bool(design.arm) and design.control is not None
     has_base = "_y0" in panel.columns and np.isfinite(panel["_y0"].to_numpy(float)).any()
-    try:  # baseline centred: the arm's odds ratio is at the mean baseline score
-        centred = panel.assign(_y0=panel["_y0"] - np.nanmean(panel["_y0"])) if has_base else panel
-        res.response = missingness.response_model(centred, design,
-                                                  interaction=two_arms and has_base, alpha=alpha)
-    except (ValueError, np.linalg.LinAlgError) as err:
-        res.errors["response"] = str(err)
+    if response:
+        try:  # baseline centred: the arm's odds ratio is at the mean baseline score
+            centred = (panel.assign(_y0=panel["_y0"] - np.nanmean(panel["_y0"])) if has_base
+                       else panel)
+            res.response = missingness.response_model(
+                centred, design, interaction=two_arms and has_base, alpha=alpha,
+                drop_separating=True)
+            if res.response.attrs.get("dropped"):
+                res.dropped["response"] = list(res.response.attrs["dropped"])
+        except (ValueError, np.linalg.LinAlgError) as err:
+            res.errors["response"] = str(err)
     if not two_arms:
         return res
     if not panel["responded"].all():
@@ -297,10 +315,16 @@ def analyse_outcome(data: pd.DataFrame, column: str, design, *, outcome: str | N
             res.errors["mi"] = str(err)
     if has_base:
         try:
-            res.ipw = ipw.ipw_effects(panel, design, outcome=name, alpha=alpha)
+            res.ipw = ipw.ipw_effects(panel, design, outcome=name, alpha=alpha,
+                                      drop_separating=True)
+            if res.ipw.dropped:
+                res.dropped["ipw"] = list(res.ipw.dropped)
         except (ValueError, np.linalg.LinAlgError) as err:
             res.errors["ipw"] = str(err)
-            res.complete_case = _complete_case(panel, design, name, alpha)
+            try:
+                res.complete_case = _complete_case(panel, design, name, alpha)
+            except (ValueError, np.linalg.LinAlgError, KeyError) as err2:
+                res.errors["complete_case"] = str(err2)
     if design.type in ("randomized", "cluster_randomized") and not panel["responded"].all():
         cov = lee_cov
         if cov is True:

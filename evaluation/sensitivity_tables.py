@@ -36,9 +36,11 @@ __all__ = [
     "bilingual",
     "delta_text",
     "design_notes",
+    "error_reason",
     "headline_sentence",
     "ipw_published",
     "lee_published",
+    "method_notes",
     "little_text",
     "method_label",
     "mi_text",
@@ -329,10 +331,150 @@ def analyse_study(study, scores: pd.DataFrame, *, m: int = M_DEFAULT, seed: int 
     from analysis.sensitivity import analyse_outcome
 
     seed = int(study.analysis.seed if seed is None else seed)
+    outcomes = [o for o in study.outcomes if o.column_name in scores.columns]
+    # the response model is shown for the first (primary) outcome only: not fitted for the others
     return [analyse_outcome(scores, o.column_name, study.design, outcome=o.id, seed=seed, m=m,
                             n_boot=n_boot, alpha=float(study.analysis.alpha),
-                            min_cell=int(study.privacy.min_cell))
-            for o in study.outcomes if o.column_name in scores.columns]
+                            min_cell=int(study.privacy.min_cell), response=i == 0)
+            for i, o in enumerate(outcomes)]
+
+
+_ERRORS = (
+    # (what the message says, English reason, Chinese reason)
+    ("too few to impute", "an arm has too few observed scores to impute from",
+     "某组观测到的分数太少，无法据此插补"),
+    ("singular matrix", "too few children, or too little variation, to fit its equations "
+     "(a singular matrix)", "儿童太少或变异太小，无法拟合其方程（矩阵奇异）"),
+    ("every child", "in some group every child answered the endline, or none did",
+     "某一组中所有儿童都参加了终期测量（或都没有参加）"),
+    ("converge", "the model did not converge", "模型不收敛"),
+    ("probabilities of 0 or 1", "some children's chance of answering is estimated at 0 or 1",
+     "部分儿童作答的概率被估计为 0 或 1"),
+    ("respondents", "an arm has too few respondents", "某组作答的儿童太少"),
+    ("cluster", "too few schools", "学校太少"),
+)
+
+_METHOD_NAMES = {
+    "response": ("the response model", "作答模型"),
+    "mi": ("multiple imputation (and the delta adjustment)", "多重插补（及 δ 调整）"),
+    "ipw": ("inverse probability weighting", "逆概率加权"),
+    "complete_case": ("the complete-case estimate", "完整个案估计"),
+    "lee": ("Lee bounds", "Lee 界"),
+    "lee_tightened": ("Lee bounds within a covariate (the basic bounds are shown)",
+                      "按协变量分层的 Lee 界（给出的是基本的界）"),
+}
+
+
+def error_reason(message: str) -> dict:
+    """Why a method could not be fitted, in both languages, from its error message (the
+    message itself is in English and names code-level details; the page shows this).
+
+    Examples
+    --------
+    >>> error_reason("Singular matrix")["zh"]
+    '儿童太少或变异太小，无法拟合其方程（矩阵奇异）'
+    """
+    low = str(message).lower()
+    for key, en, zh in _ERRORS:
+        if key in low:
+            return {"en": en, "zh": zh}
+    return {"en": "the data are not enough to fit it", "zh": "数据不足以拟合"}
+
+
+def method_notes(results, study) -> list[dict]:
+    """Bilingual notes on what could not be fitted and what was left out of a model.
+
+    One note per method that failed for some outcome (which outcomes, and why, from
+    :func:`error_reason`), and one per covariate (or arm) left out of the response model
+    or of an arm's propensity model because every child at one of its levels answered
+    the endline, or none did (:attr:`analysis.sensitivity.OutcomeSensitivity.dropped`).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> r = NS(outcome="y", errors={"mi": "Singular matrix"}, dropped={
+    ...     "ipw": [{"arm": "t", "covariate": "g", "level": "x", "n": 3, "answered": True}]})
+    >>> s = NS(outcomes=(), label=lambda col, v, lang: v, column_label=lambda c, lang: c)
+    >>> [n["en"][:40] for n in method_notes([r], s)]
+    ['Multiple imputation (and the delta adjus', 'Inverse probability weighting: g was lef']
+    """
+    out = []
+    failed: dict = {}
+    for r in results:
+        for method, msg in (r.errors or {}).items():
+            if method == "response" and "nothing to model" in str(msg):
+                continue  # said by the page: everyone answered
+            key = (method, tuple(error_reason(msg).items()))
+            failed.setdefault(key, []).append(r.outcome)
+    for (method, reason), oids in failed.items():
+        reason = dict(reason)
+        name = _METHOD_NAMES.get(method, (method, method))
+        outs = {lg: ("、" if lg == "zh" else ", ").join(_outcome_name(study, o, lg) for o in oids)
+                for lg in LANGS}
+        out.append({"en": f"{name[0][0].upper()}{name[0][1:]} could not be estimated for "
+                          f"{outs['en']}: {reason['en']}. Its rows say 'not estimable'.",
+                    "zh": f"{outs['zh']}无法估计{name[1]}：{reason['zh']}。表中相应行标为“无法估计”。"})
+    seen = set()
+    for r in results:
+        for method, items in (r.dropped or {}).items():
+            for d in items:
+                arm = d.get("arm")
+                key = (method, arm, d.get("covariate"), d.get("level"))
+                if key in seen:
+                    continue
+                seen.add(key)
+                out.append(_dropped_note(method, d, study))
+    return out
+
+
+def _dropped_note(method: str, d: dict, study) -> dict:
+    cov = str(d.get("covariate"))
+    is_arm = cov == str(getattr(getattr(study, "design", None), "arm", None))
+    lvl = d.get("level")
+    n = d.get("n")
+    ans = d.get("answered")
+    who = {lg: "" for lg in LANGS}
+    if cov == "baseline":
+        col = {"en": "the baseline score", "zh": "基线分数"}
+    else:
+        col = {lg: _column_name(study, cov, lg) for lg in LANGS}
+    if lvl is not None:
+        lv = {lg: _label_value(study, cov, lvl, lg) for lg in LANGS}
+        did = {"en": "answered" if ans else "missed", "zh": "都参加了" if ans else "都没有参加"}
+        cnt = {"en": f" ({int(n)})" if n is not None else "",
+               "zh": f"（{int(n)} 名）" if n is not None else ""}
+        who = {"en": f": every child with {col['en']} = {lv['en']}{cnt['en']} {did['en']} the "
+                     "endline",
+               "zh": f"：{col['zh']}为{lv['zh']}的儿童{cnt['zh']}{did['zh']}终期测量"}
+    elif ans is None:
+        who = {"en": ": the model did not converge with it", "zh": "：纳入后模型不收敛"}
+    else:
+        did = {"en": "answered" if ans else "missed", "zh": "都参加了" if ans else "都没有参加"}
+        who = {"en": f": at one of its levels every child {did['en']} the endline",
+               "zh": f"：其某一取值的儿童{did['zh']}终期测量"}
+    if method == "response":
+        if is_arm:
+            return {"en": (f"Response model: every child of {lv['en']}{cnt['en']} {did['en']} "
+                           "the endline, so that arm cannot be in a logistic model of answering; "
+                           "the model is fitted to the other arms."),
+                    "zh": (f"作答模型：{lv['zh']}的儿童{cnt['zh']}{did['zh']}终期测量，该组无法纳入作答的 "
+                           "logistic 模型；模型只用其他组拟合。")}
+        return {"en": (f"Response model: {col['en']} was left out{who['en']} (no finite "
+                       "estimate exists; merging levels would be a choice of the study's)."),
+                "zh": (f"作答模型：未纳入{col['zh']}{who['zh']}（此时不存在有限的估计值；合并取值应由研究者"
+                       "决定）。")}
+    arm = {lg: _arm_name(study, d.get("arm"), lg) for lg in LANGS}
+    if cov == "baseline":
+        return {"en": (f"Inverse probability weighting: in {arm['en']} answering could not be "
+                       "modelled even on the baseline score alone (too few children), so its "
+                       "respondents all weigh 1 (as in complete cases)."),
+                "zh": (f"逆概率加权：{arm['zh']}中即使只用基线分数也无法拟合作答模型（儿童太少），该组作答者"
+                       "的权重均为 1（与完整个案相同）。")}
+    return {"en": (f"Inverse probability weighting: {col['en']} was left out of the model of "
+                   f"answering in {arm['en']}{who['en']}; the weights of that arm use the "
+                   "baseline score and the other covariates."),
+            "zh": (f"逆概率加权：{arm['zh']}的作答模型未纳入{col['zh']}{who['zh']}；该组的权重只用基线"
+                   "分数和其他协变量。")}
 
 
 def missing_table(study, scores: pd.DataFrame, items: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -790,10 +932,14 @@ def delta_text(study, table: pd.DataFrame) -> dict:
           "imputation."]
     zh = ["把项目组流失儿童的终期插补分数平移 δ 个终期标准差（δ < 0：他们本会比留下来的同类儿童差），"
           "δ 从 −1 到 +1，并重新估计效果。临界点是改变多重插补结论的最小平移量。"]
-    for _, r in table[table["method"] == "tipping_delta"].iterrows():
+    tips = table[table["method"] == "tipping_delta"]
+    several = tips["arm"].nunique() > 1
+    for _, r in tips.iterrows():
         if _is_true(r.get("suppressed")):
             continue
         name = {lg: _outcome_name(study, r["outcome"], lg) for lg in LANGS}
+        if several:  # three arms: each program arm against the control
+            name = {lg: f"{name[lg]} ({_arm_name(study, r['arm'], lg)})" for lg in LANGS}
         n = _notes(r)
         d = _f(r["estimate"])
         if math.isfinite(d):
@@ -919,6 +1065,10 @@ def headline_sentence(table: pd.DataFrame | None, study, *, outcomes=None) -> di
         zh.append(z)
     if not en:
         return None
+    # "Missing data:" once, before the first sentence
+    en = en[:1] + [e.removeprefix("Missing data: ")[:1].upper()
+                   + e.removeprefix("Missing data: ")[1:] for e in en[1:]]
+    zh = zh[:1] + [z.removeprefix("缺失数据：") for z in zh[1:]]
     return {"en": " ".join(en), "zh": "".join(zh)}
 
 

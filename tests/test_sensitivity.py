@@ -119,16 +119,50 @@ def test_without_clusters_the_inference_is_hc2_and_lee_analytic():
     assert t["n_clusters"].isna().all()
 
 
-def test_a_method_that_cannot_be_fitted_leaves_a_noted_row():
+def test_a_separating_covariate_is_left_out_not_the_method():
     long, d = sens._example_data()
-    # a covariate that separates answering in an arm: IPW cannot be fitted
+    # a covariate that separates answering in both arms (every 'gone' child missed the
+    # endline): left out of the response and propensity models, with what and why
     end = (long["wave"] == "e") & long["y"].isna()
     bad = long.assign(flag=np.where(long["id"].isin(long.loc[end, "id"]), "gone", "here"))
     d2 = Design(type="cluster_randomized", id="id", waves=d.waves, arm="arm", control="c",
                 clusters=("school",), covariates=("flag",))
     res = sens.analyse_outcome(bad, "y", d2, seed=1, m=5, lee_cov=None, n_boot=49)
+    assert "ipw" not in res.errors and "response" not in res.errors
+    assert [(x["arm"], x["covariate"], x["answered"]) for x in res.dropped["ipw"]] == [
+        ("c", "flag", True), ("t", "flag", True)]
+    assert res.dropped["response"][0]["covariate"] == "flag"
+    assert "flag" not in set(res.response["term"])
+    # the weights are those of the model without the covariate
+    plain = sens.analyse_outcome(long, "y", Design(
+        type="cluster_randomized", id="id", waves=d.waves, arm="arm", control="c",
+        clusters=("school",)), seed=1, m=5, lee_cov=None, n_boot=49)
+    got = sens.sensitivity_table([res]).set_index("method")
+    want = sens.sensitivity_table([plain]).set_index("method")
+    assert got.loc["ipw", "estimate"] == pytest.approx(want.loc["ipw", "estimate"], rel=1e-10)
+    notes = sv.method_notes([res], NS(design=d2, outcomes=(), label=lambda c, v, lang: v,
+                                      column_label=lambda c, lang: c))
+    assert any("flag was left out of the model of answering in c: every child with flag = "
+               "here" in n["en"] for n in notes)
+    assert all("未纳入flag" in n["zh"] for n in notes)
+
+
+def test_a_method_that_cannot_be_fitted_leaves_a_noted_row(monkeypatch):
+    import analysis.ipw
+
+    long, d = sens._example_data()
+
+    def fails(*a, **k):
+        raise np.linalg.LinAlgError("Singular matrix")
+
+    monkeypatch.setattr(analysis.ipw, "ipw_effects", fails)
+    res = sens.analyse_outcome(long, "y", d, seed=1, m=5, lee_cov=None, n_boot=49)
+    monkeypatch.undo()
     t = sens.sensitivity_table([res]).set_index("method")
     assert "ipw" in res.errors
+    note = sv.method_notes([res], NS(design=d, outcomes=(), label=lambda c, v, lang: v,
+                                     column_label=lambda c, lang: c))[0]
+    assert "Singular" not in note["zh"] and "矩阵奇异" in note["zh"] and "逆概率加权" in note["zh"]
     assert t.loc["ipw", "note"] == "not_estimable" and np.isnan(t.loc["ipw", "estimate"])
     # the complete-case row does not depend on the weights
     ok = sens.sensitivity_table([sens.analyse_outcome(long, "y", d, seed=1, m=5, n_boot=49)])
