@@ -927,19 +927,18 @@ def received_share(summary: pd.DataFrame, arm: str | None = None) -> tuple[float
 def verdict(shares: dict, threshold: float) -> str:
     """``as_designed`` (every activity met in at least ``threshold`` of its expected
     periods: the study's ``received_share``), ``partly`` (on average at least half),
-    ``not`` (less) or ``unknown`` (nothing to judge).
+    ``not`` (less) or ``unknown`` (nothing to judge). The rule lives with the index's
+    formatters (:func:`evaluation.headline.delivery_verdict`) so that the page and the
+    index give the same answer.
 
     Examples
     --------
     >>> verdict({"home_visit": 0.85, "letter": 0.9}, 0.8), verdict({"home_visit": 0.6}, 0.8)
     ('as_designed', 'partly')
     """
-    vals = [v for k, v in shares.items() if k != "all" and np.isfinite(v)]
-    if not vals:
-        return "unknown"
-    if min(vals) >= threshold:
-        return "as_designed"
-    return "partly" if float(np.mean(vals)) >= 0.5 else "not"
+    from evaluation.headline import delivery_verdict
+
+    return delivery_verdict(shares, threshold)
 
 
 VERDICTS = {

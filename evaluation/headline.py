@@ -96,6 +96,7 @@ __all__ = [
     "causal_banner",
     "delivery_facts",
     "delivery_sentences",
+    "delivery_verdict",
     "estimand_of",
     "evalue_sentence",
     "family_note",
@@ -1218,8 +1219,7 @@ def delivery_facts(fidelity: pd.DataFrame | None, dose: pd.DataFrame | None, stu
     >>> f["shares"], f["verdict"], f["received"], f["received_low"], f["cace"]
     ({'home_visit': 0.7}, 'partly', 0.5, 0.37, None)
     """
-    from evaluation.delivery_tables import verdict
-
+    verdict = delivery_verdict
     if fidelity is None or not len(fidelity) or "section" not in fidelity:
         return None
     s = fidelity[(fidelity["section"].astype(str) == "summary")
@@ -1261,6 +1261,28 @@ def delivery_facts(fidelity: pd.DataFrame | None, dose: pd.DataFrame | None, stu
             "verdict": verdict(shares, k), "received": received, "received_low": lo,
             "received_high": hi, "n_children": n, "cace": row_of("cace_received"),
             "dose_effect": row_of("cace_share"), "received_share": k}
+
+
+def delivery_verdict(shares: dict, threshold: float) -> str:
+    """The answer to "delivered as designed?" (the delivery page's and the index's):
+    ``as_designed`` when every activity was met in at least ``threshold`` of its expected
+    periods (the study's ``received_share``, the same 80% that defines a child who
+    received the protocol), ``partly`` when on average at least half, ``not`` below, and
+    ``unknown`` when nothing was expected.
+
+    Examples
+    --------
+    >>> delivery_verdict({"home_visit": 0.85, "letter": 0.9}, 0.8)
+    'as_designed'
+    >>> delivery_verdict({"home_visit": 0.7, "letter": 0.3}, 0.8), delivery_verdict({}, 0.8)
+    ('partly', 'unknown')
+    """
+    vals = [v for k, v in shares.items() if k != "all" and math.isfinite(v)]
+    if not vals:
+        return "unknown"
+    if min(vals) >= threshold:
+        return "as_designed"
+    return "partly" if sum(vals) / len(vals) >= 0.5 else "not"
 
 
 _VERDICT_SHORT = {
