@@ -52,7 +52,9 @@ __all__ = [
     "mentor_bands",
     "mentor_bands_published",
     "mentor_published",
+    "mentor_labels",
     "mentor_shares",
+    "mentor_table_skipped",
     "month_frame",
     "page_title",
     "program_children",
@@ -561,27 +563,80 @@ def protocol_published(summary: pd.DataFrame, study, lang: str = "en", *,
         min_cell=min_cell, lang=lang)
 
 
+def mentor_labels(mentor_ids) -> dict:
+    """Short display labels of mentors: ``{pseudonym: "A01", ...}`` assigned in the sorted
+    order of the pseudonyms (stable across runs of the same study and key; the order of
+    keyed pseudonyms says nothing about the mentors). ``unassigned`` gets no label.
+
+    Examples
+    --------
+    >>> mentor_labels(["m_9f3a", "m_04b1", "unassigned", "m_9f3a"])
+    {'m_04b1': 'A01', 'm_9f3a': 'A02'}
+    """
+    ids = sorted({str(m) for m in mentor_ids if pd.notna(m) and str(m) != "unassigned"})
+    width = max(2, len(str(len(ids))))
+    return {m: f"A{i:0{width}d}" for i, m in enumerate(ids, start=1)}
+
+
+def _mentor_cell(label: str) -> dict:
+    return {"en": f"Mentor {label}", "zh": f"帮扶人 {label}"}
+
+
+def mentor_table_skipped(min_cell: int | None, load_limit) -> dict | None:
+    """Why the per-mentor table is not shown, ``{"en", "zh"}``, or ``None`` when it is: with
+    a protocol limit of ``load_limit`` children per mentor below ``min_cell``, only mentors
+    over the limit could be listed (a mentor of fewer than ``min_cell`` children is
+    suppressed), so such a table would describe the overloaded mentors only.
+
+    Examples
+    --------
+    >>> mentor_table_skipped(5, 3)["en"][:36]
+    'No table of single mentors is shown:'
+    >>> mentor_table_skipped(5, 12) is None, mentor_table_skipped(1, 3) is None
+    (True, True)
+    """
+    k = int(min_cell or 1)
+    if load_limit is None or k <= 1 or float(load_limit) >= k:
+        return None
+    lim = f"{float(load_limit):g}"
+    return {"en": (f"No table of single mentors is shown: a mentor may look after at most {lim} "
+                   f"children, and a mentor of fewer than {k} children cannot be shown, so only "
+                   "mentors over the limit could appear; the bands above count every mentor."),
+            "zh": (f"不列出单个帮扶人的表：方案规定每位帮扶人最多负责 {lim} 名儿童，而负责儿童少于 {k} 名的"
+                   "帮扶人不能公布，这样的表只能列出超过上限的帮扶人；上表的分段统计包括每一位帮扶人。")}
+
+
 def mentor_published(shares: pd.DataFrame, lang: str = "en", *, min_cell: int | None = None,
-                     limit: int = 15):
-    """Protocol met by mentor (:func:`mentor_shares`): mentors as pseudonyms, lowest share
-    first (where it fell short), at most ``limit`` rows; mentors of fewer than ``min_cell``
-    children (suppressed) are not listed, and a note counts them (:func:`mentor_bands`
-    counts every mentor)."""
+                     limit: int = 15, labels: dict | None = None):
+    """Protocol met by mentor (:func:`mentor_shares`): mentors as short labels
+    (``Mentor A07`` / ``帮扶人 A07``, :func:`mentor_labels`; pass ``labels`` computed on
+    every mentor so that a label does not depend on who is listed), lowest share first
+    (where it fell short), at most ``limit`` rows; mentors of fewer than ``min_cell``
+    children (suppressed) are not listed, and a note says which mentors can appear and
+    counts the others (:func:`mentor_bands` counts every mentor). See
+    :func:`mentor_table_skipped` for when the table should not be shown at all."""
     pt = _pt()
     sup = shares["suppressed"].map(_true) if "suppressed" in shares else \
         pd.Series(False, index=shares.index)
     hidden = int(sup.sum())
+    labels = labels if labels is not None else mentor_labels(shares["mentor_id"])
     d = shares[~sup].head(limit).copy()
     d["mentor"] = [({"en": "No mentor assigned", "zh": "未分配帮扶人"} if m == "unassigned"
-                    else str(m)) for m in d["mentor_id"]]
-    cols = [pt.ColumnSpec("mentor", "Mentor (pseudonym)", "帮扶人（化名）"),
+                    else _mentor_cell(labels.get(str(m), "?"))) for m in d["mentor_id"]]
+    cols = [pt.ColumnSpec("mentor", "Mentor", "帮扶人"),
             pt.ColumnSpec("n_children", "Children", "儿童数", "count"),
             pt.ColumnSpec("n_periods", "Expected child-periods", "应开展的儿童时段数", "count"),
             pt.ColumnSpec("share_met", "Met", "达标比例", "share")]
     more = int((~sup).sum()) - len(d)
     notes_en = ["All activities together; each child-period counts with its mentor (the one "
-                "assigned for most of the period). Lowest share first."]
-    notes_zh = ["各项活动合计；每个“儿童 × 时段”计入该时段大部分时间负责该儿童的帮扶人。按达标比例从低到高排列。"]
+                "assigned for most of the period). Lowest share first. Mentor labels (A01, "
+                "A02 ...) are assigned in the order of the mentors' pseudonyms."]
+    notes_zh = ["各项活动合计；每个“儿童 × 时段”计入该时段大部分时间负责该儿童的帮扶人。按达标比例从低到高排列。"
+                "帮扶人编号（A01、A02……）按帮扶人化名的顺序分配。"]
+    if min_cell and int(min_cell) > 1:
+        notes_en.append(f"Only mentors of at least {int(min_cell)} children can appear in this "
+                        "table.")
+        notes_zh.append(f"只有负责至少 {int(min_cell)} 名儿童的帮扶人才能列入本表。")
     if more > 0:
         notes_en.append(f"The {len(d)} mentors with the lowest shares are listed; {more} more "
                         "are counted in the bands above.")

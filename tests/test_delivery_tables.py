@@ -141,9 +141,16 @@ def test_mentor_table_suppresses_mentors_of_few_children(program):
     assert small  # every mentor here has 1 to 6 children
     rows = shown[shown["mentor_id"].isin(small)]
     assert rows["share_met"].isna().all() and rows["suppressed"].all()
-    table = dt.mentor_published(shown, "en", min_cell=5)
+    labels = dt.mentor_labels(full["mentor_id"])
+    table = dt.mentor_published(shown, "en", min_cell=5, labels=labels)
     listed = set(table.cells("en")["mentor"])
-    assert not listed & small  # not listed at all, and the note counts them
+    assert not listed & {f"Mentor {labels[m]}" for m in small}  # not listed; the note counts them
+    assert all(re.fullmatch(r"Mentor A\d{2}", m) for m in listed)  # no database-like ids
+    assert all(re.fullmatch(r"帮扶人 A\d{2}", m) for m in table.cells("zh")["mentor"])
+    assert "Only mentors of at least 5 children can appear in this table." in table.notes_en
+    # labels follow the sorted pseudonyms, whoever is listed
+    assert list(labels.values()) == [f"A{i:02d}" for i in range(1, len(labels) + 1)]
+    assert list(labels) == sorted(labels)
     hidden = int(shown["suppressed"].sum())
     assert any(n.startswith(f"{hidden} mentors of fewer than 5") for n in table.notes_en)
     assert any(n.startswith(f"{hidden} 名帮扶人") for n in table.notes_zh)
@@ -152,6 +159,13 @@ def test_mentor_table_suppresses_mentors_of_few_children(program):
     assert bands["n_mentors"].sum() == full["mentor_id"].ne("unassigned").sum()
     assert bands["n_children"].sum() == full.loc[full["mentor_id"] != "unassigned",
                                                  "n_children"].sum()
+
+
+def test_per_mentor_table_is_dropped_when_only_overloaded_mentors_could_appear():
+    why = dt.mentor_table_skipped(5, 3)
+    assert "only mentors over the limit could appear" in why["en"]
+    assert "只能列出超过上限的帮扶人" in why["zh"]
+    assert dt.mentor_table_skipped(5, 5) is None and dt.mentor_table_skipped(5, None) is None
 
 
 def test_school_periods_are_ordered_by_date_not_name(program):
