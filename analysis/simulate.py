@@ -762,11 +762,11 @@ def _attrition_model(p: _Plan, spec: AttritionSpec, asg: _Assignment, stores: li
                             "arm's attrition rate (population)"),
         "by_arm": by_arm,
     }
-    return prob, record, w
+    return prob, record
 
 
 def _attrition_delta(p: _Plan, spec: AttritionSpec, asg: _Assignment, stores: list,
-                     gone_from: np.ndarray, record: dict, w: np.ndarray) -> dict:
+                     gone_from: np.ndarray, record: dict, prob: np.ndarray) -> dict:
     """The departure from MAR that the delta adjustment would need (MNAR), in the record."""
     n = gone_from.size
     group = asg.arm if p.has_arm else np.full(n, p.group)
@@ -803,8 +803,11 @@ def _attrition_delta(p: _Plan, spec: AttritionSpec, asg: _Assignment, stores: li
             left, kept = m & ~stay, m & stay
             sample = (float((np.nanmean(y[left]) - np.nanmean(y[kept])) / sd_obs)
                       if left.any() and kept.any() else None)
+            ok = m & np.isfinite(y)
+            pa, ya = prob[ok], y[ok]
+            expected = float((pa @ ya / pa.sum() - (1 - pa) @ ya / (1 - pa).sum()) / sd_obs)
             per_arm[a] = {"delta_latent_sd": float(latent), "delta_sd_sample": sample,
-                          "w_mean_left_minus_stayed": d_w}
+                          "delta_sd_expected": expected, "w_mean_left_minus_stayed": d_w}
         deltas[oj.id] = {"sd_observed_last_wave": sd_obs, "by_arm": per_arm}
     record["delta"] = deltas
     record["delta_definition"] = (
@@ -817,8 +820,11 @@ def _attrition_delta(p: _Plan, spec: AttritionSpec, asg: _Assignment, stores: li
         "population value on the latent trait (latent SD; exact, by Gauss-Hermite quadrature). "
         "delta_sd_sample: this sample's mean score of the leavers minus that of the stayers "
         "(their scores were simulated), over sd_observed_last_wave: the delta of the page's "
-        "unit for these children (about delta_latent_sd x the score's correlation with the "
-        "trait, plus sampling noise). With three waves the leavers' midline answers carry "
+        "unit for the children who did leave (the one that recovers this sample's effect). "
+        "delta_sd_expected: the same with every child of the arm weighted by its probability "
+        "of leaving and of staying instead of who did, free of the chance of who left: the "
+        "population delta in the page's unit as this sample estimates it (about "
+        "delta_latent_sd x the score's correlation with the trait). With three waves the leavers' midline answers carry "
         "part of the departure.")
     return record
 
@@ -1150,9 +1156,9 @@ def simulate_study(
             raise ValueError("an attrition mechanism needs a later wave; a one-wave study has none")
         if not 0 <= spec.outcome < len(p.outcomes):
             raise ValueError("attrition_spec.outcome is not an outcome index")
-        prob, record, w = _attrition_model(p, spec, asg, stores, parts)
+        prob, record = _attrition_model(p, spec, asg, stores, parts)
         gone_from = _attrition(p, asg, st.n, streams["attrition"], prob)
-        record = _attrition_delta(p, spec, asg, stores, gone_from, record, w)
+        record = _attrition_delta(p, spec, asg, stores, gone_from, record, prob)
     else:
         gone_from = _attrition(p, asg, st.n, streams["attrition"])
     if pii is None:

@@ -93,6 +93,9 @@ def test_mnar_delta_matches_the_latent_gap_and_the_quadrature():
         # the trait (sqrt of the reliability), give or take the sample's noise (SE about 0.06)
         assert d[arm]["delta_sd_sample"] == pytest.approx(
             d[arm]["delta_latent_sd"] * np.sqrt(0.85), abs=0.25)
+        # without the chance of who left, much closer (3,000 children per arm)
+        assert d[arm]["delta_sd_expected"] == pytest.approx(
+            d[arm]["delta_latent_sd"] * np.sqrt(0.85), abs=0.08)
     # the quadrature: E[w | leave] - E[w | stay] by Monte Carlo
     a = rec["by_arm"]["treatment"]["alpha"]
     z = np.random.default_rng(0).standard_normal(2_000_000)
@@ -167,7 +170,7 @@ def test_command_writes_the_mechanism_and_its_truth(tmp_path, capsys):
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "attrition MNAR (strength 0.8, driven by communication)" in out
-    assert "true delta (SD of the observed endline)" in out
+    assert "true delta (SD of the observed endline) of the children who left" in out
     truth = json.loads((tmp_path / "s" / "truth.json").read_text())
     rec = truth["attrition"]
     assert rec["mechanism"] == "mnar" and rec["strength"] == 0.8

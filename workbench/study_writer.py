@@ -1157,11 +1157,12 @@ def _readme_attrition(rec: dict) -> list:
              "Nothing observed shows it: no analysis of the observed data removes the bias; the "
              "delta adjustment with the true delta does."]
     d = rec["delta"][rec["outcome"]]["by_arm"]
-    lines.append("- True delta of the delta adjustment (SD of the observed endline score; "
-                 "this sample, and the population value on the latent trait): "
-                 + "; ".join(f"{a} {v['delta_sd_sample']:+.3f} ({v['delta_latent_sd']:+.3f} "
-                             "latent SD)" for a, v in d.items() if v is not None)
-                 + ". truth.json `attrition` has every outcome's.")
+    lines.append("- True delta of the delta adjustment, in SD of the observed endline score: "
+                 + "; ".join(f"{a} {v['delta_sd_sample']:+.3f} for the children who left "
+                             f"({v['delta_sd_expected']:+.3f} expected from their probabilities "
+                             f"of leaving; {v['delta_latent_sd']:+.3f} SD on the latent trait)"
+                             for a, v in d.items() if v is not None)
+                 + ". truth.json `attrition` has every outcome's and how each is computed.")
     return lines
 
 

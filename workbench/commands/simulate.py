@@ -73,8 +73,9 @@ def main(args) -> int:
               f"{a['outcome']}): followed up {rates}")
         if a["mechanism"] == "mnar":
             d = a["delta"][a["outcome"]]["by_arm"]
-            print("  true delta (SD of the observed endline): " + ", ".join(
-                f"{arm} {v['delta_sd_sample']:+.2f}" for arm, v in d.items() if v is not None))
+            print("  true delta (SD of the observed endline) of the children who left: " + ", ".join(
+                f"{arm} {v['delta_sd_sample']:+.2f} (expected {v['delta_sd_expected']:+.2f})"
+                for arm, v in d.items() if v is not None))
     if plan.has_arm and plan.baseline_difference:
         print(f"  not randomized: the program's groups start {plan.baseline_difference:+.2f} SD "
               "(beneficial direction) from the comparison group, at every wave")
