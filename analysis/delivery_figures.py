@@ -25,7 +25,7 @@ import pandas as pd
 from analysis.figures import _arm_name, _named, _wrap, label, natural_key, plt
 
 __all__ = ["BAND_LABELS", "DELIVERY_TEXT", "band_name", "delivery_calendar", "dose_response", "fidelity_by_school",
-           "mentor_load_plot"]
+           "mentor_load_plot", "period_text", "TERM_NAMES"]
 
 SUPPRESSED = "§"
 
@@ -108,12 +108,36 @@ def activity_name(activity, lang: str, activity_labels=None) -> str:
     return _named(ACTIVITY_LABELS, activity, lang)
 
 
-def _month_text(month, lang: str) -> str:
-    """``2024-03`` -> ``2024-03`` (en) / ``2024年3月`` (zh); other period names as they are."""
-    s = str(month)
+TERM_NAMES = {
+    "spring": {"en": "Spring term", "zh": "春季学期"},
+    "autumn": {"en": "Autumn term", "zh": "秋季学期"},
+    "fall": {"en": "Fall term", "zh": "秋季学期"},
+    "summer": {"en": "Summer term", "zh": "夏季学期"},
+    "winter": {"en": "Winter term", "zh": "冬季学期"},
+}
+"""Common English term names of ``protocol.terms`` written for readers (a study's own
+term names, e.g. ``上学期``, are shown as they are)."""
+
+
+def period_text(period, lang: str) -> str:
+    """A period for readers: a month ``2024-03`` -> ``2024-03`` (en) / ``2024年3月`` (zh);
+    a term named ``spring`` / ``autumn`` ... -> ``Spring term`` / ``春季学期``; other names
+    (the study's own) as they are.
+
+    Examples
+    --------
+    >>> from analysis.delivery_figures import period_text
+    >>> period_text("2024-03", "zh"), period_text("autumn", "zh"), period_text("上学期", "en")
+    ('2024年3月', '秋季学期', '上学期')
+    """
+    s = "" if period is None else str(period)
     if len(s) == 7 and s[4] == "-" and s[:4].isdigit() and s[5:].isdigit():
         return f"{s[:4]}年{int(s[5:])}月" if lang == "zh" else s
-    return s
+    t = TERM_NAMES.get(s.strip().lower())
+    return t["zh" if lang == "zh" else "en"] if t else s
+
+
+_month_text = period_text
 
 
 def delivery_calendar(calendar: pd.DataFrame, months: pd.DataFrame, *, lang: str = "en",

@@ -33,7 +33,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from analysis.delivery_figures import ACTIVITY_LABELS, band_name
+from analysis.delivery_figures import ACTIVITY_LABELS, band_name, period_text
 
 __all__ = [
     "PAGE",
@@ -556,10 +556,11 @@ def protocol_published(summary: pd.DataFrame, study, lang: str = "en", *,
                   f"for a termly activity) in which the protocol expected the activity, the share "
                   f"in which the child received at least its minimum. Children who received: "
                   f"the share of children with at least {_pct(k)} of their expected periods met "
-                  f"(the study's received_share). n: program children with an expected period."],
+                  f"(the study's threshold for having received the protocol). n: program children "
+                  f"with an expected period."],
         notes_zh=[f"应开展时段的达标比例：在方案要求开展该活动的“儿童 × 时段”（按月的活动为儿童 × 月，按学期的"
                   f"为儿童 × 学期）中，儿童至少得到最低次数的比例。达标儿童比例：至少 {_pct(k)} 的应开展时段"
-                  f"达标的儿童所占比例（研究设定的 received_share）。人数：有应开展时段的项目组儿童数。"],
+                  f"达标的儿童所占比例（研究设定的“接受了方案”的标准）。人数：有应开展时段的项目组儿童数。"],
         min_cell=min_cell, lang=lang)
 
 
@@ -709,9 +710,13 @@ def load_published(load: pd.DataFrame, limit=None, lang: str = "en"):
     if limit is not None:
         over = d[d[col] > limit].groupby("month")["mentor_id"].nunique()
         out["over"] = out["month"].map(over).fillna(0).astype(int)
+    # a median of counts is a whole number or a half: 3, 2.5 (never 3.00)
+    out["median"] = [("–" if not np.isfinite(_num(m)) else
+                      f"{_num(m):.0f}" if float(_num(m)).is_integer() else f"{_num(m):.1f}")
+                     for m in out["median"]]
     cols = [pt.ColumnSpec("month", "Month", "月份"),
             pt.ColumnSpec("n_mentors", "Mentors", "帮扶人数", "count"),
-            pt.ColumnSpec("median", "Median children per mentor", "每人儿童数中位数", "estimate"),
+            pt.ColumnSpec("median", "Median children per mentor", "每人儿童数中位数"),
             pt.ColumnSpec("most", "Most children of one mentor", "单人最多儿童数", "count")]
     if limit is not None:
         cols.append(pt.ColumnSpec("over", f"Mentors over the limit ({limit:g})",
@@ -766,8 +771,7 @@ def dose_bands_published(dose: pd.DataFrame, study, lang: str = "en", *,
     mean change by dose band and arm, an association."""
     pt = _pt()
     d = dose[dose["analysis"].astype(str) == "dose_band"].copy()
-    d["outcome_label"] = [{lg: _outcome_label(study, o, lg) for lg in LANGS}
-                          for o in d["outcome"]]
+    d["outcome_label"] = [_outcome_with_direction(study, o) for o in d["outcome"]]
     d["arm_label"] = [{lg: _arm_text(study, a, lg) for lg in LANGS} for a in d["arm"]]
     for c in ("n", "mean_change", "ci_low", "ci_high"):
         if c not in d:
@@ -1051,11 +1055,16 @@ def delivery_summary(study, summary: pd.DataFrame, *, school_shares: pd.DataFram
         zh.append(f"项目组 {int(n)} 名儿童中，{_pct(r)} 接受了方案（至少 {_pct(threshold)} 的应开展"
                   "时段达标）。")
     if acts:
-        en.append(f"Rule of the answer: as designed when every activity reaches {_pct(threshold)} "
-                  "of its periods (the study's received_share), partly when they reach half on "
-                  "average.")
-        zh.append(f"判断规则：每项活动的达标时段都达到 {_pct(threshold)}（研究设定的 received_share）为"
-                  "基本按方案落实，平均达到一半为部分落实。")
+        en.append(f"Rule of the answer: as designed when every activity was met in at least "
+                  f"{_pct(threshold)} of its expected periods, partly when in at least half on "
+                  f"average, otherwise not. The {_pct(threshold)} is the study's threshold for a "
+                  f"child who received the protocol (at least {_pct(threshold)} of the protocol), "
+                  "used again here for the program as a whole: a convention of this study, not "
+                  "an external standard.")
+        zh.append(f"判断规则：每项活动都至少在 {_pct(threshold)} 的应开展时段达标为基本按方案落实，平均至少"
+                  f"一半为部分落实，否则为没有落实。这里的 {_pct(threshold)} 沿用了本研究判断一名儿童"
+                  f"“接受了方案”的标准（至少接受 {_pct(threshold)} 的方案），用于整个项目；它是本研究的约定，"
+                  "不是外部标准。")
     if school_shares is not None and len(school_shares):
         by_school = _weighted(school_shares, "school")
         by_period = _weighted(school_shares, "period")
@@ -1068,8 +1077,8 @@ def delivery_summary(study, summary: pd.DataFrame, *, school_shares: pd.DataFram
                       f"最好的是 {best}（{_pct(by_school[best])}）。")
         if len(by_period) > 1:
             wp = by_period.idxmin()
-            en.append(f"The weakest period was {wp} ({_pct(by_period[wp])}).")
-            zh.append(f"落实最差的时段是 {wp}（{_pct(by_period[wp])}）。")
+            en.append(f"The weakest period was {period_text(wp, 'en')} ({_pct(by_period[wp])}).")
+            zh.append(f"落实最差的时段是 {period_text(wp, 'zh')}（{_pct(by_period[wp])}）。")
     limit = getattr(protocol, "max_children_per_mentor", None)
     if load is not None and len(load) and limit:
         col = "max_simultaneous" if "max_simultaneous" in load else "n_children"

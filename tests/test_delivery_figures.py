@@ -116,7 +116,7 @@ def test_fidelity_by_school_suppresses_small_cells_and_orders_periods_and_panels
     fig = dfig.fidelity_by_school(_shares(), min_cell=5, activities=["home_visit", "letter"])
     first, second = fig.axes[0], fig.axes[1]
     assert first.get_title(loc="left") == "Home visit"
-    assert [t.get_text() for t in second.get_xticklabels()] == ["spring", "autumn"]
+    assert [t.get_text() for t in second.get_xticklabels()] == ["Spring term", "Autumn term"]
     cells = [t.get_text() for t in second.texts]
     assert cells.count("§") == 2 and "100" not in cells and cells.count("50") == 2
     assert [t.get_text() for t in first.texts] == ["83"]  # a rounded percentage
@@ -163,3 +163,14 @@ def test_mentor_load_counts_mentors_over_the_limit_and_saves_identical_bytes(tmp
     fig = dfig.mentor_load_plot(load, lang="en")
     b = figures.save_figure(fig, tmp_path / "b", "load", formats=("png",))[0].read_bytes()
     assert a == b
+
+
+def test_term_names_are_written_for_readers_in_chinese():
+    from analysis.delivery_figures import fidelity_by_school
+
+    sh = pd.DataFrame({"activity": "letter", "school": ["A", "A"], "period": ["spring", "autumn"],
+                       "period_start": pd.to_datetime(["2024-03-01", "2024-09-01"]),
+                       "n_children": [10, 10], "share_met": [0.9, 0.5]})
+    fig = fidelity_by_school(sh, lang="zh")
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["春季学期", "秋季学期"]
+    fig.clf()

@@ -96,6 +96,9 @@ def test_summary_paragraph_is_written_in_both_languages_with_rounded_numbers(pro
     pct = f"{100 * share['share_met'].iloc[0]:.0f}%"
     assert f"{pct} had the home visit" in s["en"] and f"家访落实了 {pct}" in s["zh"]
     assert "Rule of the answer" in s["en"] and "判断规则" in s["zh"]
+    # the program-level verdict reuses the child-level 80% threshold, and says so
+    assert "used again here for the program as a whole" in s["en"] and "约定" in s["zh"]
+    assert "received_share" not in s["en"] + s["zh"]  # no raw keys in reader prose
     assert "mentors had more than 3 children" in s["en"]
     for lg in ("en", "zh"):
         assert not LONG_DECIMAL.search(s[lg]), s[lg]
@@ -177,6 +180,11 @@ def test_school_periods_are_ordered_by_date_not_name(program):
 def test_load_and_trigger_tables(program):
     load = dt.load_published(program.load, 3, "zh").cells("zh")
     assert len(load) == 10  # March to December
+    # medians of counts: whole numbers or halves, never "3.00"
+    assert all(re.fullmatch(r"\d+(\.5)?", m) for m in load["median"]), load["median"].tolist()
+    lp = dt.load_published(pd.DataFrame({"mentor_id": ["a", "b", "c"], "month": "2024-03",
+                                         "n_children": [3, 3, 4]}), 3, "en").cells("en")
+    assert lp["median"].tolist() == ["3"]
     trig = dt.triggers_published(program.summary, "en", protocol=PROTOCOL, min_cell=5)
     cells = trig.cells("en")
     assert cells["what"].iloc[-1] == "All triggers"
@@ -268,6 +276,7 @@ def test_dose_bands_table_says_association_and_suppresses(program):
     assert cells["band_label"].tolist() == ["None (0)", "≥ 80%"]
     assert cells["mean_change"].tolist() == [SUPPRESSED, "0.41"]
     assert "association, not effect" in t.caption("en")
+    assert t.row_group_labels("en")[0] == "y (higher is better)"
     assert "相关，不是效果" in t.caption("zh")
 
 
