@@ -283,3 +283,31 @@ def test_under_mar_imputation_recovers_what_complete_cases_miss():
     truth = float(np.mean(truths))
     assert np.mean(cc) - truth > 0.1
     assert abs(np.mean(mi) - truth) < 0.06  # SE of the mean of five about 0.027
+
+
+@pytest.mark.parametrize("options", [
+    {"design": "pre_post", "waves": 3, "attrition_mechanism": "mnar"},
+    {"waves": 3, "arms": 3, "clusters": 9, "attrition_mechanism": "mar"},
+    {"instruments": ["none"], "columns": ["absent_days"], "effect": -0.2,
+     "attrition_mechanism": "mnar"},
+    {"attrition": 0.0, "attrition_mechanism": "mnar"},
+])
+def test_every_shape_takes_a_mechanism(options, tmp_path):
+    from workbench.study_writer import plan_from_options, write_simulated_study
+
+    sim = write_simulated_study(tmp_path / "s", plan_from_options(None, truth_draws=2000,
+                                                                  per_cluster=20, **options))
+    rec = sim.truth["attrition"]
+    arms = sim.truth["design"]["by_arm"]
+    assert set(rec["by_arm"]) == set(arms)
+    for a, info in rec["by_arm"].items():
+        assert info["response_rate_observed"] == pytest.approx(
+            arms[a]["followed_up"] / arms[a]["students"])
+        assert (info["alpha"] is None) == (info["attrition_target"] == 0)
+    if options["attrition_mechanism"] == "mnar":
+        d = rec["delta"][rec["outcome"]]["by_arm"]
+        for a, v in d.items():
+            if rec["by_arm"][a]["alpha"] is None:
+                assert v is None
+            else:  # absent days: the children who left have more of them (positive delta)
+                assert (v["delta_latent_sd"] > 0) == (rec["outcome"] == "absence")
