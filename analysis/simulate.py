@@ -38,7 +38,12 @@ exactly from bivariate-normal orthant probabilities for a normal trait) equals t
 target reliability. Filler items (``scored=False``) have loading 0.
 
 Attrition is missing completely at random within arm (Bernoulli with the arm's
-rate); item non-response (``item_missing``) is missing completely at random.
+rate) unless ``attrition_spec`` (:class:`AttritionSpec`) makes it depend on the
+baseline score (MAR) or on the child's unseen latent change (MNAR) of one outcome,
+``logit P(leave) = alpha_arm + strength * w`` with each arm's rate kept; the truth then
+records the mechanism, its coefficients, the response rates and (MNAR) the true delta
+of :func:`analysis.imputation.delta_adjustment`. Item non-response (``item_missing``)
+is missing completely at random.
 
 The truth
 ---------
