@@ -1,11 +1,29 @@
-"""Benchmark: wall time of ``workbench run`` on the county example, at ``--jobs 1`` and ``2``,
-split into kernel start, imports and analysis.
+"""Benchmark: ``workbench run`` on the county example at ``--jobs 1`` and ``2``, side by side with
+the R Markdown report a researcher would write instead (``bench/county_report.Rmd``), split
+into kernel start, imports, analysis, HTML export and privacy scan.
 
     .venv/bin/python bench/pipeline.py [--study examples/county-cluster-trial] [--jobs 1 2]
+                                       [--repeats 3] [--no-breakdown] [--no-r]
                                        [--json FILE] [--keep DIR]
 
-What is measured
-----------------
+Side by side (issue 16)
+-----------------------
+Each repeat runs ``workbench run --jobs N`` for every N and then renders the R peer, one after
+the other (alternating, so that both see the same machine); the table gives for each the
+median wall time, the median CPU time (user + system of the process and all its children:
+runners, kernels, scan workers; R and pandoc) and the median peak memory of all its
+processes together (resident set sizes summed over the process tree, sampled every 50 ms),
+and the ratio of each run's median wall time to the R report's. The R peer reads the scored
+data of the first workbench run (``data/scores.csv``, and ``items.csv`` written here from
+``data/items.parquet``, untimed: base R reads no Parquet) and renders self-contained HTML with
+Table 1, alpha and omega (psych), ICCs (lme4), CR2 ANCOVA (clubSandwich), a mixed model
+(lme4), Hedges' g, a forest plot, a means plot, attrition and a power curve; its numbers are
+the workbench's (communication: estimate 0.224, Satterthwaite df 16.70). It is timed only when
+``Rscript`` with rmarkdown, knitr, psych, lme4, clubSandwich and ggplot2, and ``pandoc`` are
+installed; otherwise the script says what is missing and prints the workbench's figures only.
+
+What is measured (``--no-breakdown`` skips 1, 2, 4 and 5)
+-------------------------------------------------------
 1. **Start-up** of one notebook: an empty notebook executed exactly the way ``workbench run``
    executes each notebook (``python -m workbench.notebook_runner`` with one BLAS thread): the
    runner's Python process, importing papermill, starting and stopping an IPython kernel,
@@ -21,13 +39,21 @@ What is measured
 For each notebook of a run:
 
 - ``start``    = runner time - sum of its cell durations (process, papermill, kernel start/stop);
-- ``imports``  = the isolated import time of step 2 (the notebook's first code cell does the
-  imports *and* loads the run folder; its in-run time is printed as ``first cell``);
+- ``imports``  = the isolated import time of step 2, but at most the notebook's first code cell
+  in the run (it does the imports *and* loads the run folder; printed as ``first cell``): a
+  lane imports the notebooks' modules once, while validation runs, so a notebook in a warm
+  lane pays only what it imports beyond them;
 - ``analysis`` = sum of cell durations - imports.
 
+4. **HTML export** of the first run's executed notebooks (``workbench.reports.render_html``, as
+   ``workbench run`` does in its background thread), here one after the other.
+5. **Privacy scan** of the first run's output folder (``survey.scanner.scan_folder`` with the
+   study's raw values), as the run's last step does (the manifest, written after the scan,
+   cannot hold its time).
+
 Sums over notebooks are CPU-side seconds; at ``--jobs 2`` two notebooks share the machine, so the
-notebooks step's wall time is less than the sum. Every number is one run on whatever else the
-machine is doing: treat differences below ~10% as noise.
+notebooks step's wall time is less than the sum. On a shared machine take the medians of
+several repeats and treat differences below ~10% as noise.
 """
 
 from __future__ import annotations
@@ -36,11 +62,13 @@ import argparse
 import ast
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -125,19 +153,61 @@ def measure_imports(notebooks: list[Path], work: Path) -> dict[str, float]:
     return out
 
 
+def timed(cmd: list[str], cwd: Path = ROOT, env: dict | None = None,
+          interval: float = 0.05) -> dict:
+    """Run ``cmd``; its wall time, CPU time (user + system, its children included) and the peak
+    of the resident memory summed over its process tree (sampled every ``interval`` s)."""
+    import psutil
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, errors="replace")
+    peak = [0]
+    stop = threading.Event()
+
+    def sample():
+        try:
+            root = psutil.Process(proc.pid)
+        except psutil.Error:
+            return
+        while not stop.is_set():
+            try:
+                tree = [root, *root.children(recursive=True)]
+            except psutil.Error:
+                tree = []
+            total = 0
+            for p in tree:
+                try:
+                    total += p.memory_info().rss
+                except psutil.Error:
+                    pass
+            peak[0] = max(peak[0], total)
+            stop.wait(interval)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    output, _ = proc.communicate()
+    wall = time.perf_counter() - t0
+    stop.set()
+    sampler.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"returncode": proc.returncode, "wall": wall, "cpu": cpu,
+            "peak_mib": peak[0] / 2**20, "output": output}
+
+
 def measure_run(study: Path, jobs: int, out: Path) -> dict:
     if out.exists():
         shutil.rmtree(out)
-    t0 = time.perf_counter()
-    res = subprocess.run([sys.executable, "-m", "workbench", "run", str(study), "--out", str(out),
-                          "--jobs", str(jobs), "--no-progress"],
-                         capture_output=True, text=True, cwd=ROOT, check=False)
-    wall = time.perf_counter() - t0
+    res = timed([sys.executable, "-m", "workbench", "run", str(study), "--out", str(out),
+                 "--jobs", str(jobs), "--no-progress"])
+    wall = res["wall"]
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8")) \
         if (out / "manifest.json").exists() else {}
-    if res.returncode != 0:
-        print(f"warning: workbench run --jobs {jobs} exited {res.returncode}:\n"
-              f"{(res.stdout + res.stderr)[-1500:]}", file=sys.stderr)
+    if res["returncode"] != 0:
+        print(f"warning: workbench run --jobs {jobs} exited {res['returncode']}:\n"
+              f"{res['output'][-1500:]}", file=sys.stderr)
     notebooks = {}
     for entry in manifest.get("notebooks", []):
         path = out / "notebooks" / f"{entry['name']}.ipynb"
@@ -148,16 +218,81 @@ def measure_run(study: Path, jobs: int, out: Path) -> dict:
         notebooks[entry["name"]] = {"runner": entry["seconds"], "cells": sum(code),
                                     "first_cell": own[0] if own else 0.0,
                                     "status": entry["status"]}
-    return {"jobs": jobs, "exit_code": res.returncode, "wall": wall,
-            "status": manifest.get("status"),
+    return {"jobs": jobs, "exit_code": res["returncode"], "wall": wall, "cpu": res["cpu"],
+            "peak_mib": res["peak_mib"], "status": manifest.get("status"),
+            "seconds": manifest.get("seconds", float("nan")),
             "steps": {s["name"]: s["seconds"] for s in manifest.get("steps", [])},
             "notebooks": notebooks}
+
+
+R_PACKAGES = ("rmarkdown", "knitr", "psych", "GPArotation", "lme4", "clubSandwich", "ggplot2")
+RMD = ROOT / "bench" / "county_report.Rmd"
+
+
+def r_peer_missing() -> str | None:
+    """What is missing to render the R peer (None when R, its packages and pandoc are there)."""
+    if shutil.which("Rscript") is None:
+        return "Rscript is not installed"
+    if shutil.which("pandoc") is None:
+        return "pandoc is not installed (rmarkdown needs it)"
+    code = ("p <- c(" + ", ".join(f'"{p}"' for p in R_PACKAGES) + "); "
+            "m <- p[!vapply(p, requireNamespace, logical(1), quietly = TRUE)]; "
+            "cat(m, sep = ' ')")
+    res = subprocess.run(["Rscript", "-e", code], capture_output=True, text=True, check=False)
+    if res.returncode != 0:
+        return f"Rscript failed: {res.stderr.strip()[-300:]}"
+    missing = res.stdout.split()
+    return f"R packages missing: {', '.join(missing)}" if missing else None
+
+
+def r_peer_data(run_dir: Path, target: Path) -> Path:
+    """The R peer's input from a workbench run: scores.csv as written, items.csv from Parquet."""
+    import pandas as pd
+
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(run_dir / "data" / "scores.csv", target / "scores.csv")
+    pd.read_parquet(run_dir / "data" / "items.parquet").to_csv(target / "items.csv", index=False)
+    return target
+
+
+def measure_r(data_dir: Path, out: Path) -> dict:
+    """Render the R peer once (a fresh ``Rscript``: R start, package loading, analyses, plots,
+    pandoc) with ``rmarkdown::render``."""
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    code = (f'rmarkdown::render("{RMD.as_posix()}", params = list(data_dir = "{data_dir.as_posix()}"), '
+            f'output_dir = "{out.as_posix()}", intermediates_dir = "{out.as_posix()}", quiet = TRUE)')
+    res = timed(["Rscript", "-e", code], cwd=out)
+    if res["returncode"] != 0:
+        print(f"warning: the R peer exited {res['returncode']}:\n{res['output'][-1500:]}",
+              file=sys.stderr)
+    return {"exit_code": res["returncode"], "wall": res["wall"], "cpu": res["cpu"],
+            "peak_mib": res["peak_mib"]}
+
+
+def measure_export_and_scan(study: Path, run_dir: Path) -> dict:
+    """HTML export of the run's notebooks and the privacy scan of its folder, in this process."""
+    from survey.scanner import scan_folder
+    from survey.study_loader import load_study
+    from survey.validation import validate
+    from workbench.reports import render_html
+
+    sensitive = validate(load_study(study)).sensitive
+    with tempfile.TemporaryDirectory(prefix="bench-export-") as tmp:
+        t0 = time.perf_counter()
+        for nb in sorted((run_dir / "notebooks").glob("*.ipynb")):
+            render_html(nb, Path(tmp) / f"{nb.stem}.html", report_mode=False, title=nb.stem)
+        export = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    files = scan_folder(run_dir, sensitive).files_scanned
+    return {"html_export": export, "scan": time.perf_counter() - t0, "files_scanned": files}
 
 
 def split(run: dict, imports: dict[str, float]) -> dict:
     rows = {}
     for name, nb in run["notebooks"].items():
-        imp = min(imports.get(name, 0.0), nb["cells"])
+        imp = min(imports.get(name, 0.0), nb["first_cell"], nb["cells"])
         rows[name] = {"runner": nb["runner"], "start": nb["runner"] - nb["cells"],
                       "imports": imp, "analysis": nb["cells"] - imp,
                       "first_cell": nb["first_cell"]}
@@ -166,23 +301,57 @@ def split(run: dict, imports: dict[str, float]) -> dict:
     return {"per_notebook": rows, "total": total}
 
 
-def print_tables(startup: float, imports: dict, runs: list[dict]) -> None:
-    print(f"\nempty notebook through workbench.notebook_runner (process + papermill + kernel "
-          f"start/stop): {startup:.2f} s (median of 3)")
-    print("isolated imports per notebook: "
-          + ", ".join(f"{k} {v:.2f} s" for k, v in imports.items()))
+def median_of(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def print_side_by_side(runs: list[dict], r_runs: list[dict], r_note: str | None) -> None:
+    """The issue-16 table: median wall, CPU and peak memory per kind of run, and the ratio."""
+    print("\n## Side by side (medians over the repeats; alternating runs)\n")
+    head = ["run", "repeats", "median wall (s)", "CPU (s)", "peak memory, all processes (MiB)",
+            "wall / R report"]
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    r_wall = median_of([r["wall"] for r in r_runs if r["exit_code"] == 0])
+    rows = []
+    if r_runs:
+        rows.append(("R `rmarkdown::render`", r_runs))
+    for jobs in sorted({r["jobs"] for r in runs}, reverse=True):
+        rows.append((f"`workbench run` county `--jobs {jobs}`",
+                     [r for r in runs if r["jobs"] == jobs]))
+    for label, group in rows:
+        wall = median_of([g["wall"] for g in group])
+        ratio = f"{wall / r_wall:.2f}" if r_runs and r_wall == r_wall else "–"
+        print(f"| {label} | {len(group)} | {wall:.2f} | {median_of([g['cpu'] for g in group]):.1f} "
+              f"| {median_of([g['peak_mib'] for g in group]):.0f} | {ratio} |")
+    if r_note:
+        print(f"\nThe R peer was not timed: {r_note}.")
+
+
+def print_tables(startup: float, imports: dict, runs: list[dict], extra: dict | None = None) -> None:
+    if startup == startup:
+        print(f"\nempty notebook through workbench.notebook_runner (process + papermill + kernel "
+              f"start/stop): {startup:.2f} s (median of 3)")
+        print("isolated imports per notebook: "
+              + ", ".join(f"{k} {v:.2f} s" for k, v in imports.items()))
+    if extra:
+        print(f"HTML export of the {len(runs[0]['notebooks'])} notebooks, one after the other: "
+              f"{extra['html_export']:.2f} s; privacy scan of the run folder "
+              f"({extra['files_scanned']} files): {extra['scan']:.2f} s")
 
     print("\n## workbench run: wall time and steps (seconds)\n")
-    head = ["jobs", "wall", "validate", "score", "notebooks", "reports", "scan",
+    head = ["jobs", "wall", "validate", "score", "notebooks", "reports", "scan + manifest",
             "nb start", "nb imports", "nb analysis", "start+imports share"]
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     for run in runs:
         s, t = run["steps"], run["split"]["total"]
         share = (t["start"] + t["imports"]) / t["runner"] if t["runner"] else float("nan")
+        # the scan's step ends after the manifest is written: what the steps leave of the run
+        rest = run.get("seconds", float("nan")) - sum(s.values())
         cells = [str(run["jobs"]), f"{run['wall']:.1f}"] + [
             f"{s.get(k, float('nan')):.1f}" for k in
-            ("validate", "score", "notebooks", "reports", "privacy_scan")] + [
+            ("validate", "score", "notebooks", "reports")] + [f"{rest:.1f}"] + [
             f"{t['start']:.1f}", f"{t['imports']:.1f}", f"{t['analysis']:.1f}", f"{share:.0%}"]
         print("| " + " | ".join(cells) + " |")
     print("\n(nb start / imports / analysis: summed over the notebooks; at --jobs 2 they overlap, "
@@ -201,32 +370,57 @@ def print_tables(startup: float, imports: dict, runs: list[dict]) -> None:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--study", default=str(ROOT / "examples" / "county-cluster-trial"))
-    ap.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--jobs", type=int, nargs="+", default=[2, 1])
+    ap.add_argument("--repeats", type=int, default=3,
+                    help="alternating repeats of every run (medians are reported)")
+    ap.add_argument("--no-breakdown", action="store_true",
+                    help="skip the start-up, import, export and scan measurements")
+    ap.add_argument("--no-r", action="store_true", help="do not time the R peer")
     ap.add_argument("--json", help="also write the measurements to this JSON file")
     ap.add_argument("--keep", help="keep the run folders under this folder")
     args = ap.parse_args(argv)
 
     notebooks = available_notebooks()
+    r_note = "--no-r" if args.no_r else r_peer_missing()
     print(f"study: {args.study}; notebooks: {', '.join(p.stem for p in notebooks)}; "
-          f"cores: {os.cpu_count()}")
+          f"cores: {os.cpu_count()}; R peer: {'timed' if r_note is None else r_note}")
     with tempfile.TemporaryDirectory(prefix="bench-pipeline-") as tmp:
         tmp = Path(tmp)
         work = tmp / "work"
         work.mkdir()
-        startup = measure_startup(work)
-        imports = measure_imports(notebooks, work)
-        runs = []
-        for jobs in args.jobs:
-            out = (Path(args.keep) if args.keep else tmp) / f"run-jobs{jobs}"
-            run = measure_run(Path(args.study), jobs, out)
-            run["split"] = split(run, imports)
-            runs.append(run)
-            print(f"--jobs {jobs}: {run['wall']:.1f} s, status {run['status']}", flush=True)
-    print_tables(startup, imports, runs)
+        startup, imports = float("nan"), {}
+        if not args.no_breakdown:
+            startup = measure_startup(work)
+            imports = measure_imports(notebooks, work)
+        runs, r_runs, extra = [], [], None
+        r_data = None
+        for repeat in range(1, args.repeats + 1):
+            for jobs in args.jobs:
+                out = (Path(args.keep) if args.keep else tmp) / f"run-jobs{jobs}-{repeat}"
+                run = measure_run(Path(args.study), jobs, out)
+                run["split"] = split(run, imports)
+                run["repeat"] = repeat
+                runs.append(run)
+                print(f"repeat {repeat} --jobs {jobs}: {run['wall']:.1f} s, CPU {run['cpu']:.1f} s, "
+                      f"peak {run['peak_mib']:.0f} MiB, status {run['status']}", flush=True)
+                if r_data is None and run["exit_code"] == 0:
+                    r_data = r_peer_data(out, tmp / "r-data")
+                    if not args.no_breakdown:
+                        extra = measure_export_and_scan(Path(args.study), out)
+            if r_note is None and r_data is not None:
+                r = measure_r(r_data, (Path(args.keep) if args.keep else tmp) / f"r-{repeat}")
+                r_runs.append(r)
+                print(f"repeat {repeat} R peer: {r['wall']:.1f} s, CPU {r['cpu']:.1f} s, "
+                      f"peak {r['peak_mib']:.0f} MiB", flush=True)
+    print_side_by_side(runs, r_runs, r_note)
+    first = [r for r in runs if r["repeat"] == 1]
+    print_tables(startup, imports, first, extra)
     if args.json:
         Path(args.json).write_text(json.dumps({"startup": startup, "imports": imports,
-                                               "runs": runs}, indent=1), encoding="utf-8")
-    return 0 if all(r["exit_code"] == 0 for r in runs) else 1
+                                               "runs": runs, "r_peer": r_runs, "r_note": r_note,
+                                               "export_and_scan": extra}, indent=1),
+                                   encoding="utf-8")
+    return 0 if all(r["exit_code"] == 0 for r in runs + r_runs) else 1
 
 
 if __name__ == "__main__":
