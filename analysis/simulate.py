@@ -200,6 +200,18 @@ class AttritionSpec:
         Log-odds of leaving per SD of ``w`` (0 is MCAR; 1 is strong).
     outcome : int
         Index of the outcome that drives it.
+
+    Examples
+    --------
+    >>> from analysis.simulate import AttritionSpec, OutcomeSpec, simulate_study
+    >>> spec = OutcomeSpec("y", items=[f"i{j}" for j in range(6)], reliability=0.8, effect=0.3)
+    >>> sim = simulate_study([spec], schools=4, students_per_school=50, attrition=0.2, seed=1,
+    ...                      truth_draws=2000, attrition_spec=AttritionSpec("mnar", 1.0))
+    >>> rec = sim.truth["attrition"]
+    >>> rec["mechanism"], rec["by_arm"]["treatment"]["attrition_target"]
+    ('mnar', 0.2)
+    >>> bool(rec["delta"]["y"]["by_arm"]["treatment"]["delta_latent_sd"] < 0)  # they got worse
+    True
     """
 
     mechanism: str = "mcar"
