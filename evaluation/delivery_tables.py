@@ -865,14 +865,14 @@ def cace_published(dose: pd.DataFrame, study, lang: str = "en", *,
     --------
     >>> from types import SimpleNamespace as NS
     >>> dose = pd.DataFrame({"analysis": ["cace_received", "cace_share"], "outcome": "y",
-    ...                      "estimate": [0.29, 0.24], "ci_low": [0.03, 0.05],
+    ...                      "estimate": [0.29, 0.24], "ci_low": [0.03, 0.0038],
     ...                      "ci_high": [0.55, 0.41], "p_value": [0.03, 0.04],
     ...                      "ar_p_value": [0.02, 0.02], "df": 16.7,
     ...                      "df_method": "bell_mccaffrey", "first_stage_f": [43.71, 241.7]})
     >>> s = NS(outcomes=[NS(id="y", better="lower")], protocol=NS(received_share=0.8))
     >>> c = cace_published(dose, s, "en").cells("en")
     >>> c[["what", "estimate", "ar_p", "f_text"]].values.tolist()[0]
-    ['Full protocol (effect in proportion to the share delivered)', '0.24 (0.05 to 0.41)', '.020', '241.7']
+    ['Full protocol (effect in proportion to the share delivered)', '0.24 (0.004 to 0.41)', '.020', '241.7']
     >>> c["ar_p"].tolist()[1], c["f_text"].tolist()[1]
     ('', '43.7')
     """
@@ -1149,11 +1149,11 @@ def cace_text(study, dose: pd.DataFrame | None) -> dict:
     ...                      clusters=("school",)), protocol=NS(received_share=0.8),
     ...        outcomes=[NS(id="y", primary=True, better="higher")])
     >>> dose = pd.DataFrame({"analysis": ["cace_received", "cace_share"], "outcome": "y",
-    ...                      "estimate": [0.29, 0.24], "ci_low": [0.03, 0.05],
+    ...                      "estimate": [0.29, 0.24], "ci_low": [0.03, 0.0038],
     ...                      "ci_high": [0.55, 0.41], "p_value": [0.03, 0.04],
     ...                      "ar_p_value": [0.034, 0.034], "first_stage_f": [43.71, 241.7]})
     >>> t = cace_text(s, dose)["en"]
-    >>> "effect of the full protocol" in t and "+0.24 (95% CI +0.05 to +0.41)" in t
+    >>> "effect of the full protocol" in t and "+0.24 (95% CI +0.004 to +0.41)" in t
     True
     >>> "p = .034" in t and "43.7" in t and "43.71" not in t
     True

@@ -201,17 +201,27 @@ _DATA_SUPPORT = {
 
 
 def fmt_estimate(x: float, digits: int = 2) -> str:
-    """A signed estimate with ``digits`` decimals (``+0.22``, ``-0.97``, ``0.00``).
+    """A signed estimate with ``digits`` decimals (``+0.22``, ``-0.97``, ``0.00``); a value
+    that is not zero but would round to zero keeps its sign with one significant digit
+    (``+0.004``, ``-0.000005``), the rule of the published tables
+    (:func:`evaluation.published_table.fixed_nonzero`), so that a CI limit of 0.0038 is
+    not written 0.00 next to "excludes 0".
 
     Examples
     --------
-    >>> fmt_estimate(0.2236), fmt_estimate(-0.9703), fmt_estimate(-0.001)
+    >>> fmt_estimate(0.2236), fmt_estimate(-0.9703), fmt_estimate(0.0)
     ('+0.22', '-0.97', '0.00')
+    >>> fmt_estimate(0.0038), fmt_estimate(-0.001), fmt_estimate(-0.000005)
+    ('+0.004', '-0.001', '-0.000005')
     """
+    from evaluation.published_table import fixed_nonzero
+
     if x is None or not math.isfinite(x):
         return "–"
-    s = f"{x:+.{digits}f}"
-    return s[1:] if float(s) == 0 else s
+    s = fixed_nonzero(x, digits)
+    if x == 0 or s.startswith(("<", ">")):
+        return s
+    return s if s.startswith("-") else "+" + s
 
 
 def fmt_p(p: float) -> str:

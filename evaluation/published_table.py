@@ -9,7 +9,8 @@ kind       rule                                  example
 ========== ===================================== =====================
 text       as is (translated by the builder)     ``grandparents``
 count      integer                               ``382``
-estimate   2 decimals                            ``0.22``, ``-0.97``
+estimate   2 decimals (a non-zero value that      ``0.22``, ``-0.97``,
+           rounds to 0: one significant digit)   ``0.004``
 smd        2 decimals                            ``-0.25``
 p_value    3 decimals, ``< .001`` below 0.001    ``0.050``, ``< .001``
 share      percent, 1 decimal                    ``45.2%``
@@ -71,7 +72,9 @@ __all__ = [
     "ColumnGroup",
     "ColumnSpec",
     "PublishedTable",
+    "SIGN_DECIMALS",
     "effects_by_outcome",
+    "fixed_nonzero",
     "format_value",
     "NOT_EQUIVALENT",
     "reliability_by_scale",
@@ -131,6 +134,38 @@ def _fixed(x: float, digits: int) -> str:
     return s
 
 
+SIGN_DECIMALS = 6
+"""The most decimals :func:`fixed_nonzero` writes to keep a small value's sign."""
+
+
+def fixed_nonzero(x: float, digits: int = 2) -> str:
+    """``x`` with ``digits`` decimals, except that a value that is not zero but would round
+    to zero gets one significant digit, so that its sign shows (a CI limit of 0.0038 is
+    ``0.004``, not ``0.00``, which would contradict "excludes 0"); below
+    ``10**-SIGN_DECIMALS`` it is written ``< 0.000001`` / ``> -0.000001``. Exactly zero
+    stays ``0.00``; no ``+`` sign (:func:`evaluation.headline.fmt_estimate` adds it). The
+    rule of every estimate and CI limit in published tables and on the index.
+
+    Examples
+    --------
+    >>> fixed_nonzero(0.2236), fixed_nonzero(0.0038), fixed_nonzero(-0.000005)
+    ('0.22', '0.004', '-0.000005')
+    >>> fixed_nonzero(0.0), fixed_nonzero(-0.00096), fixed_nonzero(4e-9), fixed_nonzero(-4e-9)
+    ('0.00', '-0.001', '< 0.000001', '> -0.000001')
+    """
+    s = _fixed(x, digits)
+    if x == 0 or float(s) != 0:
+        return s
+    dec = -math.floor(math.log10(abs(x)))
+    if dec > SIGN_DECIMALS or float(f"{x:.{SIGN_DECIMALS}f}") == 0:
+        tiny = f"{10.0 ** -SIGN_DECIMALS:.{SIGN_DECIMALS}f}"
+        return f"< {tiny}" if x > 0 else f"> -{tiny}"
+    s = f"{x:.{dec}f}"
+    if float(s) != 0 and abs(float(s)) == 10.0 ** -(dec - 1):  # 0.00096 -> 0.0010 -> 0.001
+        s = f"{x:.{dec - 1}f}"
+    return s
+
+
 def format_value(kind: str, value, lang: str = "en", *, low=None, high=None) -> str:
     """One value written by the rule of its column ``kind`` (see the module docstring).
 
@@ -176,19 +211,22 @@ def format_value(kind: str, value, lang: str = "en", *, low=None, high=None) -> 
         y = _number(high)
         if x is None or y is None:
             return MISSING
-        return f"{_fixed(x, 2)}{_CI_JOIN[lang]}{_fixed(y, 2)}"
+        return f"{fixed_nonzero(x, 2)}{_CI_JOIN[lang]}{fixed_nonzero(y, 2)}"
     if kind == "estimate_ci":
         if x is None:
             return MISSING
         lo, y = _number(low), _number(high)
         if lo is None or y is None:
-            return _fixed(x, 2)
-        return f"{_fixed(x, 2)} ({_fixed(lo, 2)}{_CI_JOIN[lang]}{_fixed(y, 2)})"
+            return fixed_nonzero(x, 2)
+        return (f"{fixed_nonzero(x, 2)} ({fixed_nonzero(lo, 2)}{_CI_JOIN[lang]}"
+                f"{fixed_nonzero(y, 2)})")
     if x is None:
         return MISSING
     if kind == "count":
         return str(int(round(x)))
-    if kind in ("estimate", "smd"):
+    if kind == "estimate":
+        return fixed_nonzero(x, 2)
+    if kind == "smd":
         return _fixed(x, 2)
     if kind == "p_value":
         return "< .001" if x < 0.001 else f"{x:.3f}"

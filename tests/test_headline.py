@@ -341,7 +341,8 @@ def test_summary_md_is_in_the_run_language_first(tmp_path):
 
 
 def test_formatting():
-    assert fmt_estimate(0.2236) == "+0.22" and fmt_estimate(-0.004) == "0.00"
+    assert fmt_estimate(0.2236) == "+0.22" and fmt_estimate(-0.004) == "-0.004"
+    assert fmt_estimate(0.0) == "0.00"
     assert fmt_p(0.0004) == "< .001" and fmt_p(0.02585) == ".026" and fmt_p(0.9999) == "1.000"
 
 
@@ -608,3 +609,35 @@ def test_a_weak_instrument_is_said_to_be_unreliable(tmp_path):
     zh = next(s for s in h.headline_sentences("zh") if "完整方案" in s)
     assert "first-stage F = 6.0" in en and "unreliable" in en
     assert "低于10" in zh and "不可靠" in zh
+
+
+# --- a CI limit that rounds to zero keeps its sign (index and published tables, one rule)
+@pytest.mark.parametrize("x,index,table", [
+    (0.0038, "+0.004", "0.004"),
+    (-0.0038, "-0.004", "-0.004"),
+    (-0.000005, "-0.000005", "-0.000005"),
+    (0.00096, "+0.001", "0.001"),
+    (4e-9, "< 0.000001", "< 0.000001"),
+    (-4e-9, "> -0.000001", "> -0.000001"),
+    (0.0, "0.00", "0.00"),
+    (-0.0, "0.00", "0.00"),
+    (0.0051, "+0.01", "0.01"),
+    (0.2236, "+0.22", "0.22"),
+])
+def test_small_nonzero_limits_show_their_sign(x, index, table):
+    from evaluation.headline import fmt_estimate
+    from evaluation.published_table import format_value
+
+    assert fmt_estimate(x) == index
+    assert format_value("estimate", x) == table
+    assert format_value("ci", x, high=0.41) == f"{table} to 0.41"
+
+
+def test_a_ci_that_excludes_zero_is_never_written_from_zero():
+    from evaluation.headline import fmt_estimate
+    from evaluation.published_table import format_value
+
+    assert format_value("estimate_ci", 0.2992, low=0.0038, high=0.4101) == "0.30 (0.004 to 0.41)"
+    assert format_value("estimate_ci", 0.2992, low=0.0038, high=0.4101, lang="zh") == \
+        "0.30 (0.004 至 0.41)"
+    assert fmt_estimate(0.0038) != "0.00" and fmt_estimate(-0.0038).startswith("-")
