@@ -40,7 +40,7 @@ def test_notebook_parameters_are_documented(path):
 
 
 @pytest.mark.parametrize("name", ["why_82_percent_improved", "reading_an_effect_estimate",
-                                  "visits_and_improvement"])
+                                  "visits_and_improvement", "who_left"])
 def test_training_notebooks_run_without_a_study(tmp_path, name):
     import papermill as pm
 
@@ -48,6 +48,8 @@ def test_training_notebooks_run_without_a_study(tmp_path, name):
     params = {"lang": "en", "seed": 3}
     if name == "visits_and_improvement":
         params["n_repeats"] = 30  # the repeated programs of the coverage section (CI time)
+    if name == "who_left":
+        params["m"] = 10  # imputations (CI time; the page's default is 20)
     if name == "why_82_percent_improved":
         params["interactive"] = False  # widgets need a frontend; headless runs skip them
     pm.execute_notebook(str(ROOT / "notebooks" / "training" / f"{name}.ipynb"), str(out),

@@ -130,6 +130,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--attrition-ratio", type=float, default=None,
                    help="control / treatment attrition rate (default 13/7: higher in control; "
                         "1: balanced)")
+    p.add_argument("--attrition-mechanism", choices=["mcar", "mar", "mnar"], default=None,
+                   help="who leaves, each arm keeping its rate: mcar at random (default); mar "
+                        "children who start worse on the primary outcome (baseline score); mnar "
+                        "children who got worse than their baseline predicts (unseen); "
+                        "truth.json records the coefficients and, for mnar, the true delta")
+    p.add_argument("--attrition-strength", type=float, default=None,
+                   help="log-odds of leaving per SD of the baseline score (mar) or of the "
+                        "unseen change (mnar) (default 1)")
     p.add_argument("--item-missing", type=float, default=None,
                    help="share of answers left blank at random (default 0.01)")
     p.add_argument("--incomplete", type=float, default=None,
