@@ -1167,7 +1167,8 @@ def response_text(model: pd.DataFrame, study) -> dict | None:
             zh.append(f"基线分数对是否作答的预测作用在两组间不同（{p_en}）：完整个案比较的已不是相似的儿童，"
                       "下面的方法很重要。")
         else:
-            few = bool(study.design.clusters)
+            n_cl = _f(t["n_clusters"].iloc[0]) if "n_clusters" in t else math.nan
+            few = bool(study.design.clusters) and not (math.isfinite(n_cl) and n_cl >= 20)
             en.append(f"No sign that the baseline score predicted answering differently in the "
                       f"arms ({p_en})" + ("; with few schools such a test has little power."
                                           if few else "; absence of evidence is not evidence of "

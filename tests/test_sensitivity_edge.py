@@ -171,3 +171,17 @@ def test_the_response_model_is_fitted_for_the_first_outcome_only():
     res = sv.analyse_study(_study(d, outcomes=("y", "z")), long, m=5, n_boot=49)
     assert res[0].response is not None and res[1].response is None
     assert res[1].ipw is not None and res[1].mi is not None
+
+
+def test_few_schools_are_said_only_when_there_are_few():
+    long = _long(rare=False)
+    d = _design(covs=())
+    res = sv.analyse_study(_study(d), long, m=5, n_boot=49)[0]
+    model = res.response
+    joint = model["term"] == "joint: arm x baseline"
+    if model.loc[joint, "p_value"].iloc[0] < 0.05:
+        pytest.skip("the example's arm x baseline test happens to be significant")
+    assert "few schools" in sv.response_text(model, _study(d))["en"]  # 6 schools
+    many = model.assign(n_clusters=24)
+    words = sv.response_text(many, _study(d))
+    assert "few schools" not in words["en"] and "学校较少" not in words["zh"]
