@@ -798,6 +798,9 @@ def dose_bands_published(dose: pd.DataFrame, study, lang: str = "en", *,
 _DF_METHOD = {"bell_mccaffrey": "Bell–McCaffrey", "satterthwaite": "Satterthwaite",
               "residual": "n − p"}
 
+_CACE_SHORT = {"cace_share": {"en": "full protocol", "zh": "完整方案"},
+               "cace_received": {"en": "received ≥ {k}", "zh": "接受至少 {k}"}}
+
 _CACE_ORDER = ("cace_share", "cace_received")
 """The order of the CACE rows: the share-based dose effect leads."""
 
@@ -1206,7 +1209,7 @@ def cace_text(study, dose: pd.DataFrame | None) -> dict:
         if "cace_share" in g.index:
             est, lo, hi = ci(g.loc["cace_share"])
             en.append(f"**Effect of the full protocol on {out_en}: {est} (95% CI {lo} to {hi})** "
-                      "-- the effect of the full protocol, assuming the effect grows in "
+                      "— the effect of the full protocol, assuming the effect grows in "
                       "proportion to the share delivered.")
             zh.append(f"**完整方案对{out_zh}的效果：{est}（95% 置信区间 {lo} 至 {hi}）**——这是完整方案的"
                       "效果，假定效果随落实比例成正比增长。")
@@ -1232,14 +1235,13 @@ def cace_text(study, dose: pd.DataFrame | None) -> dict:
               if np.isfinite(_num(f))]
         if fs:
             strong_en.append(f"{out} " + " and ".join(
-                f"{_f_text(f)} ({_cace_what(a, _threshold(study))['en'].lower()})"
-                for a, f in fs))
+                f"{_f_text(f)} ({_CACE_SHORT[a]['en'].format(k=k)})" for a, f in fs))
             strong_zh.append(f"{out_zh} " + "、".join(
-                f"{_f_text(f)}（{_cace_what(a, _threshold(study))['zh']}）" for a, f in fs))
+                f"{_f_text(f)}（{_CACE_SHORT[a]['zh'].format(k=k)}）" for a, f in fs))
         for a, f in fs:
             if f < 10:
-                what = _cace_what(a, _threshold(study))
-                en.append(f"Warning: for {out} ({what['en'].lower()}) the first-stage F is "
+                what = {lg: _CACE_SHORT[a][lg].format(k=k) for lg in LANGS}
+                en.append(f"Warning: for {out} ({what['en']}) the first-stage F is "
                           f"{_f_text(f)}, under 10: assignment predicts the dose weakly, so this "
                           "estimate is unreliable (biased towards the ordinary comparison of "
                           "those who received more and less, with intervals that can mislead).")

@@ -9,12 +9,13 @@ kind       rule                                  example
 ========== ===================================== =====================
 text       as is (translated by the builder)     ``grandparents``
 count      integer                               ``382``
-estimate   2 decimals (a non-zero value that      ``0.22``, ``-0.97``,
-           rounds to 0: one significant digit)   ``0.004``
+estimate   2 decimals                            ``0.22``, ``-0.97``
 smd        2 decimals                            ``-0.25``
 p_value    3 decimals, ``< .001`` below 0.001    ``0.050``, ``< .001``
 share      percent, 1 decimal                    ``45.2%``
-ci         ``low to high`` / ``low 至 high``     ``0.03 to 0.42``
+ci         ``low to high`` / ``low 至 high``     ``0.03 to 0.42``,
+           (a non-zero limit that rounds to 0:   ``0.004 to 0.41``
+           one significant digit, sign kept)
 estimate_ci estimate (low to high)               ``0.22 (0.03 to 0.42)``
 bool       a check mark for true, else empty     ``✓``
 ========== ===================================== =====================
@@ -144,7 +145,9 @@ def fixed_nonzero(x: float, digits: int = 2) -> str:
     ``0.004``, not ``0.00``, which would contradict "excludes 0"); below
     ``10**-SIGN_DECIMALS`` it is written ``< 0.000001`` / ``> -0.000001``. Exactly zero
     stays ``0.00``; no ``+`` sign (:func:`evaluation.headline.fmt_estimate` adds it). The
-    rule of every estimate and CI limit in published tables and on the index.
+    rule of the ``ci`` and ``estimate_ci`` columns of published tables (the estimate and its
+    limits) and of every estimate and limit on the index; a lone ``estimate`` column (a
+    mean, a median) keeps 2 decimals.
 
     Examples
     --------
@@ -224,9 +227,7 @@ def format_value(kind: str, value, lang: str = "en", *, low=None, high=None) -> 
         return MISSING
     if kind == "count":
         return str(int(round(x)))
-    if kind == "estimate":
-        return fixed_nonzero(x, 2)
-    if kind == "smd":
+    if kind in ("estimate", "smd"):  # a single number: 2 decimals (no "-0.00")
         return _fixed(x, 2)
     if kind == "p_value":
         return "< .001" if x < 0.001 else f"{x:.3f}"

@@ -237,7 +237,7 @@ def test_cace_table_and_words_state_the_causal_status_and_weak_f():
     assert any("高估" in n for n in t.footnotes("zh"))
     words = dt.cace_text(_study(), _dose())
     assert "association" in words["en"] and "相关" in words["zh"]
-    assert ("Effect of the full protocol on y: +0.56 (95% CI +0.10 to +1.01)** -- the effect of "
+    assert ("Effect of the full protocol on y: +0.56 (95% CI +0.10 to +1.01)** — the effect of "
             "the full protocol, assuming the effect grows in proportion to the share delivered"
             ) in words["en"]
     assert words["en"].index("full protocol") < words["en"].index("at least 80%")

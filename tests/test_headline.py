@@ -629,8 +629,8 @@ def test_small_nonzero_limits_show_their_sign(x, index, table):
     from evaluation.published_table import format_value
 
     assert fmt_estimate(x) == index
-    assert format_value("estimate", x) == table
     assert format_value("ci", x, high=0.41) == f"{table} to 0.41"
+    assert format_value("estimate_ci", 0.2, low=x, high=0.41) == f"0.20 ({table} to 0.41)"
 
 
 def test_a_ci_that_excludes_zero_is_never_written_from_zero():

