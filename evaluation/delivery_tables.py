@@ -113,11 +113,11 @@ TEXT = {
     "by_mentor": {
         "en": ("By mentor (pseudonyms): the share of their children's expected periods in which "
                "the protocol was met. Mentors look after few children, so most single mentors "
-               "cannot be shown (§: fewer than {k} children); the first table counts the mentors "
+               "cannot be shown (§: fewer than {k} children); the table below counts the mentors "
                "in bands of the share they met, which shows whether a shortfall is spread over "
                "many mentors or held by a few."),
         "zh": ("按帮扶人（化名）：其所负责儿童的应开展时段中，达到方案要求的比例。每位帮扶人负责的儿童不多，"
-               "单个帮扶人的结果大多不能公布（§：少于 {k} 名儿童）；第一张表按达标比例分段统计帮扶人数，"
+               "单个帮扶人的结果大多不能公布（§：少于 {k} 名儿童）；下表按达标比例分段统计帮扶人数，"
                "可以看出落实不足是分散在许多帮扶人身上，还是集中在少数人身上。"),
     },
     "calendar": {
