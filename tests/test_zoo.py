@@ -26,14 +26,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-import time
+import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from zoo import case_args, expected_estimates, zoo_cases
+from zoo import expected_estimates, zoo_cases
 
 pytestmark = [pytest.mark.slow, pytest.mark.kernel]  # every zoo study runs `workbench run`
 
@@ -43,7 +41,6 @@ PII = ("name", "name_pinyin", "phone", "address", "guardian_name", "姓名",
        # the child archives and the contact log (issue 14)
        "guardian_phone", "parent_name", "parent_phone", "mentor_name")
 MARKS = [pytest.mark.slow] if KIND != "pairwise" else []
-RUN_TIMEOUT = int(os.environ.get("WORKBENCH_ZOO_TIMEOUT", "900"))
 
 _coverage: dict[str, list[bool]] = {}
 _timings: dict[str, float] = {}
@@ -87,21 +84,19 @@ def _tail(text: str, n: int = 40) -> str:
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=c["id"], marks=MARKS) for c in CASES])
-def test_zoo_study_runs_end_to_end(case, tmp_path):
-    from workbench.cli import main
-
-    study, out = tmp_path / "study", tmp_path / "out"
-    assert main(["simulate", str(study), *case_args(case)]) == 0
+def test_zoo_study_runs_end_to_end(case, zoo_runs, request):
+    # simulated and run once per session (tests/conftest.py::zoo_runs): the browser test
+    # opens the pages of three of these runs
+    res = zoo_runs(case)
+    if KIND != "pairwise":  # hundreds of runs (make zoo): free the disk after each
+        request.addfinalizer(lambda: shutil.rmtree(res["study"].parent, ignore_errors=True))
+    study, out = res["study"], res["out"]
+    assert res["simulate_exit"] == 0
     canaries = _canaries(study)
     assert len(canaries) > 50, "the raw files carry fake personal data"
-    t0 = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-m", "workbench", "run", str(study), "--out", str(out), "--jobs", "2",
-         "--no-progress"], capture_output=True, text=True, timeout=RUN_TIMEOUT,
-        env={**os.environ, "PYTHONHASHSEED": "0"})
-    _timings[case["id"]] = time.perf_counter() - t0
-    log = f"stdout:\n{_tail(proc.stdout)}\nstderr:\n{_tail(proc.stderr)}"
-    assert proc.returncode == 0, f"workbench run exited {proc.returncode}\n{log}"
+    _timings[case["id"]] = res["seconds"]
+    log = f"stdout:\n{_tail(res['stdout'])}\nstderr:\n{_tail(res['stderr'])}"
+    assert res["returncode"] == 0, f"workbench run exited {res['returncode']}\n{log}"
     manifest = json.loads((out / "manifest.json").read_text("utf-8"))
     assert manifest["status"] == "success", log
     bad = {e["name"]: (e["status"], json.dumps(e.get("error"), ensure_ascii=False)[-800:])
