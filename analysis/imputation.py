@@ -122,7 +122,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.cluster_robust import CR2Design, coef_test, hc2_test_many
+from analysis.cluster_robust import CR2Design, hc2_test_many
 from analysis.effects import _regressors
 from analysis.rubin import POOLED_COLUMNS, pool_arrays
 
@@ -306,6 +306,7 @@ def _mice_data(frame: pd.DataFrame, *, rng, donors: int, fast: bool = True, matc
         def _xy(self, vname):
             cols = [c for c in self.data.columns if c != vname]
             X = np.column_stack([np.ones(len(self.data)), self.data[cols].to_numpy(dtype=float)])
+            X = X[:, _independent(X[self.ix_obs[vname]])]
             return self.data[vname].to_numpy(dtype=float), X
 
         def get_fitting_data(self, vname):
@@ -350,6 +351,35 @@ def _mice_data(frame: pd.DataFrame, *, rng, donors: int, fast: bool = True, matc
     if matching not in ("mice", "statsmodels"):
         raise ValueError("matching must be 'mice' or 'statsmodels'")
     return cls(frame, k_pmm=donors, rng=rng)
+
+
+def _independent(X: np.ndarray) -> np.ndarray:
+    """Columns of ``X`` to keep: the intercept (column 0) and every later column that is
+    not constant and not a linear combination of the kept ones, in order.
+
+    ``X`` holds the rows with the target observed, so a predictor can be constant there
+    although it varies over the arm (a rare covariate level seen only among the
+    non-responders of a small study). As ``mice``'s ``remove.lindep`` the predictor is
+    dropped from that target's model, for the fit and for the predictions of the missing
+    rows alike; a ridge penalty cannot help, since it scales with the zero diagonal.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.column_stack([np.ones(4), [0, 0, 0, 0], [1, 2, 3, 4], [2, 4, 6, 8], [1, 0, 0, 1]])
+    >>> np.flatnonzero(_independent(X)).tolist()
+    [0, 2, 4]
+    """
+    keep = np.ones(X.shape[1], bool)
+    keep[1:] = np.ptp(X[:, 1:], axis=0) > 0 if len(X) else False
+    if keep.sum() > np.linalg.matrix_rank(X[:, keep]):
+        chosen = [0]
+        for j in np.flatnonzero(keep)[1:]:
+            if np.linalg.matrix_rank(X[:, chosen + [j]]) == len(chosen) + 1:
+                chosen.append(j)
+        keep[:] = False
+        keep[chosen] = True
+    return keep
 
 
 def _match(yhat_obs, yhat_mis, y_obs, donors: int, rng) -> np.ndarray:
@@ -475,6 +505,18 @@ class Imputations:
             self.__dict__["_fixed_cache"] = (X, np.asarray(idx), CR2Design(X, g) if outer else None, g)
         return self.__dict__["_fixed_cache"]
 
+    def _design_of(self, i: int):
+        """(X, rows, CR2Design or None, clusters) of the i-th completed data set (cached:
+        the design does not depend on the outcome, so every delta reuses it)."""
+        cache = self.__dict__.setdefault("_design_cache", {})
+        if i not in cache:
+            design, outer = self.design, (self.design.clusters[0] if self.design.clusters else None)
+            d = self.completed(i)
+            X, idx = _regressors(d, design, self._arms(), baseline="_y0" in self.data)
+            g = d[outer].to_numpy()[idx] if outer else None
+            cache[i] = (X, np.asarray(idx), CR2Design(X, g) if outer else None, g)
+        return cache[i]
+
     def _fits(self, Y: np.ndarray, alpha: float) -> dict:
         """Primary-model fits of the outcome rows ``Y`` (k, n): arrays (k, arms) of estimate,
         std_error, df; ``n_obs`` and ``n_clusters`` per arm."""
@@ -492,22 +534,20 @@ class Imputations:
                 est[:, j], se[:, j], df[:, j] = (tab[x].to_numpy() for x in ("estimate", "std_error", "df"))
                 n_obs[j] = len(idx)
                 n_cl[j] = float(len(np.unique(g))) if outer else np.nan
-        else:
-            for i in range(k):
-                d = self.completed(i % self.m)
-                d["_y"] = Y[i]
-                X, idx = _regressors(d, design, arms, baseline="_y0" in self.data)
-                y = Y[i][idx]
-                if outer:
-                    g = d[outer].to_numpy()[idx]
-                    tab = coef_test((X, y), g, alpha=alpha).set_index("term")
-                    n_cl[:] = float(len(np.unique(g)))
-                else:
-                    tab = coef_test((X, y), vcov="HC2", test="naive", alpha=alpha).set_index("term")
+        else:  # the baseline/covariates were imputed too: one design per imputation,
+            # shared by every row of Y drawn from it (the delta grid only shifts the outcome)
+            for r in range(min(self.m, k)):
+                rows = np.arange(r, k, self.m)
+                X, idx, d, g = self._design_of(r)
+                Yi = Y[rows][:, idx]
                 for j, a in enumerate(arms):
-                    r = tab.loc[f"arm[{a}]"]
-                    est[i, j], se[i, j], df[i, j] = r["estimate"], r["std_error"], r["df"]
+                    c = list(X.columns).index(f"arm[{a}]")
+                    tab = d.test_many(Yi, c, alpha=alpha) if outer else hc2_test_many(Yi, X, c, alpha=alpha)
+                    for x, arr in (("estimate", est), ("std_error", se), ("df", df)):
+                        arr[rows, j] = tab[x].to_numpy()
                 n_obs[:] = len(idx)
+                if outer:
+                    n_cl[:] = float(len(np.unique(g)))
         return {"arms": arms, "estimate": est, "std_error": se, "df": df, "n_obs": n_obs,
                 "n_clusters": n_cl}
 
