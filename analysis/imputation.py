@@ -44,7 +44,16 @@ The imputation model (the choices the issue asks to state)
   with mice's draw and matching (``matchtype = 1``; see ``matching``).
   ``method="norm"`` (Bayesian linear regression, mice's ``norm``) is the alternative
   when attrition depends so strongly on the baseline that few donors lie near the
-  children who left (PMM then pulls their imputations towards the middle).
+  children who left: PMM then pulls their imputations towards the middle. In
+  bench/imputation.py (20 schools x 20 children, the treated with low baselines
+  leaving, 30% vs 16%, effect 0.3 + 0.5 x baseline; 500 trials) PMM kept a bias of
+  +0.040 (MC SE 0.009; complete cases +0.131) with 94.2% coverage, ``norm`` had
+  bias -0.003 (0.009) with 97.2% coverage (conservative: the within-arm imputation
+  model is richer than the ANCOVA, Meng 1994); under MNAR with the true delta the
+  delta-adjusted PMM estimate kept +0.026 of a +0.149 MAR bias, ``norm`` -0.0003.
+  For the ANCOVA of a scale score, whose imputed values need not be observable
+  scores, ``norm`` is the better choice when the attrition depends strongly on the
+  baseline.
 * **Text covariates** with missing values get their own "(missing)" level (a
   missing-indicator; valid for baseline covariates in a randomized trial, White &
   Thompson 2005); numeric covariates are imputed by the chain.
@@ -99,6 +108,8 @@ ANCOVA on the imputed data. Children without arm, cluster or block are left out
 
 References
 ----------
+Meng, X.-L. (1994). Multiple-imputation inferences with uncongenial sources of input.
+*Statistical Science*, 9(4), 538-558.
 Andridge, R. R. (2011). Quantifying the impact of fixed effects modeling of clusters in
 multiple imputation for cluster randomized trials. *Biometrical Journal*, 53(1), 57-74.
 Carpenter, J. R., & Kenward, M. G. (2013). *Multiple Imputation and its Application*. Wiley.

@@ -69,13 +69,13 @@ def _cc(data):
     return r[r["model"] == "ols_cr2"].iloc[0]
 
 
-def coverage(trials: int, seed: int = 1, method: str = "pmm") -> None:
+def coverage(trials: int, seed: int = 1, method: str = "pmm", slope: float = 0.5) -> None:
     rng = np.random.default_rng(seed)
     truth = 0.3  # E[effect + slope x y0] with E[y0] = 0
     mi_cov, cc_cov, mi_b, cc_b, fmi = [], [], [], [], []
     t0 = time.perf_counter()
     for i in range(trials):
-        data, _ = trial(rng)
+        data, _ = trial(rng, slope=slope)
         p = impute(data, "y", DESIGN, m=20, seed=i, method=method).pool().iloc[0]
         c = _cc(data)
         mi_cov.append(p["ci_low"] <= truth <= p["ci_high"])
@@ -85,7 +85,8 @@ def coverage(trials: int, seed: int = 1, method: str = "pmm") -> None:
         fmi.append(p["fmi"])
     dt = time.perf_counter() - t0
     se = np.sqrt(0.95 * 0.05 / trials)
-    print(f"coverage of the true average effect ({trials} trials, 20 schools x 20, m = 20, {method}; "
+    print(f"coverage of the true average effect ({trials} trials, 20 schools x 20, m = 20, {method}, "
+          f"effect 0.3 + {slope} x baseline; "
           f"MC SE of a 95% coverage {se:.3f}; {dt:.0f} s):")
     print(f"  MI (pooled CR2, Barnard-Rubin df): {np.mean(mi_cov):.3f}   mean bias {np.mean(mi_b):+.4f} "
           f"(MC SE {np.std(mi_b, ddof=1) / np.sqrt(trials):.4f}), mean FMI {np.mean(fmi):.3f}")
@@ -141,7 +142,7 @@ def county(run_dir: Path) -> None:
           f"{total:.2f} s; the whole county run: {run_s:.1f} s; ratio {total / run_s:.3f}")
 
 
-def parity(seeds: int = 20, m: int = 50) -> None:
+def parity(seeds: int = 20, m: int = 50, method: str = "pmm") -> None:
     fx = ROOT / "tests" / "fixtures" / "r" / "mice"
     data = pd.read_csv(fx / "trial.csv")
     d = Design(type="cluster_randomized", id="student_id", waves=("baseline", "endline"), arm="arm",
@@ -149,15 +150,16 @@ def parity(seeds: int = 20, m: int = 50) -> None:
     rows = []
     t0 = time.perf_counter()
     for s in range(1, seeds + 1):
-        r = impute(data, "score", d, m=m, seed=s).pool().iloc[0]
+        r = impute(data, "score", d, m=m, seed=s, method=method).pool().iloc[0]
         rows.append({"seed": s, "m": m, "estimate": r["estimate"], "std_error": r["std_error"],
                      "df": r["df"], "fmi": r["fmi"], "riv": r["riv"], "df_complete": r["df_complete"]})
     out = pd.DataFrame(rows)
-    out.to_csv(fx / "python_seeds.csv", index=False, float_format="%.12g")
+    suffix = "" if method == "pmm" else f"_{method}"
+    out.to_csv(fx / f"python_seeds{suffix}.csv", index=False, float_format="%.12g")
     print(f"{seeds} seeds x m = {m}: {time.perf_counter() - t0:.1f} s")
     print(f"  estimate mean {out['estimate'].mean():.5f}, between-seed SD {out['estimate'].std():.5f}")
     print(f"  SE       mean {out['std_error'].mean():.5f}, between-seed SD {out['std_error'].std():.5f}")
-    r_path = fx / "mi_seeds.csv"
+    r_path = fx / f"mi_seeds{suffix}.csv"
     if r_path.exists():
         rr = pd.read_csv(r_path)
         print(f"  R mice:  estimate mean {rr['estimate'].mean():.5f} (SD {rr['estimate'].std():.5f}), "
@@ -170,9 +172,10 @@ def main(argv=None) -> None:
     ap.add_argument("run_dir", nargs="?", type=Path)
     ap.add_argument("--trials", type=int, default=None)
     ap.add_argument("--method", choices=["pmm", "norm"], default="pmm")
+    ap.add_argument("--slope", type=float, default=0.5, help="coverage: effect heterogeneity")
     a = ap.parse_args(argv)
     if a.what == "coverage":
-        coverage(a.trials or 500, method=a.method)
+        coverage(a.trials or 500, method=a.method, slope=a.slope)
     elif a.what == "mnar":
         mnar(a.trials or 200, method=a.method)
     elif a.what == "county":
@@ -180,7 +183,7 @@ def main(argv=None) -> None:
             ap.error("county needs the run folder of examples/county-cluster-trial")
         county(a.run_dir)
     else:
-        parity()
+        parity(method=a.method)
 
 
 if __name__ == "__main__":
