@@ -923,15 +923,60 @@ def mi_text(study, results, *, m: int = M_DEFAULT) -> dict:
     return {"en": en, "zh": zh}
 
 
+def _better(study, oid) -> str:
+    for o in getattr(study, "outcomes", ()) or ():
+        if str(getattr(o, "id", "")) == str(oid):
+            return str(getattr(o, "better", "higher") or "higher")
+    return "higher"
+
+
+def tipping_words(study, oid, d: float, conclusion_at_0: str) -> dict:
+    """The tipping point δ in plain words, ``{"en": ..., "zh": ...}``: how much lower (or
+    higher) the program children who left would have had to score than similar children who
+    stayed for the interval of multiple imputation to include 0 (or, when it included 0, to
+    exclude it), and whether that is better or worse for an outcome where lower is better.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> s = NS(outcomes=[NS(id="lonely", better="lower")])
+    >>> tipping_words(s, "lonely", 0.3, "negative")["en"]
+    'if the program children who left would have scored 0.30 SD higher (worse, as lower is better here) than similar children who stayed, the interval of multiple imputation would include 0'
+    >>> tipping_words(NS(outcomes=[]), "y", -0.11, "positive")["en"][-42:]
+    'would include 0 (the result is borderline)'
+    """
+    lower = d < 0
+    better = _better(study, oid)
+    good = (better == "lower") == lower  # scoring lower is good when lower is better
+    size = f"{abs(d):.2f}"
+    if better == "lower":
+        how_en = (f" ({'better' if good else 'worse'}, as lower is better here)")
+        how_zh = f"（此结局越低越好，即{'更好' if good else '更差'}）"
+    else:
+        how_en = how_zh = ""
+    if conclusion_at_0 in ("positive", "negative"):
+        then_en, then_zh = "would include 0", "就会包含 0"
+    else:
+        then_en, then_zh = "would exclude 0", "就不再包含 0"
+    small = abs(d) <= 0.2
+    en = (f"if the program children who left would have scored {size} SD "
+          f"{'lower' if lower else 'higher'}{how_en} than similar children who stayed, the "
+          f"interval of multiple imputation {then_en}"
+          + (" (the result is borderline)" if small else ""))
+    zh = (f"如果项目组流失的儿童比留下来的同类儿童得分{'低' if lower else '高'} {size} 个标准差{how_zh}，"
+          f"多重插补的区间{then_zh}" + ("（结果处于临界）" if small else ""))
+    return {"en": en, "zh": zh}
+
+
 def delta_text(study, table: pd.DataFrame) -> dict:
     """What the delta adjustment did and each outcome's tipping point, in words."""
     en = ["The imputed endline scores of the program children who left are shifted by δ "
-          "standard deviations of the endline score (δ < 0: they would have done worse than "
-          "the children like them who stayed), from −1 to +1 SD, and the effect re-estimated. "
-          "The tipping point is the smallest shift that changes the conclusion of multiple "
-          "imputation."]
-    zh = ["把项目组流失儿童的终期插补分数平移 δ 个终期标准差（δ < 0：他们本会比留下来的同类儿童差），"
-          "δ 从 −1 到 +1，并重新估计效果。临界点是改变多重插补结论的最小平移量。"]
+          "standard deviations of the endline score (δ < 0: they would have scored lower than "
+          "the children like them who stayed; δ > 0: higher), from −1 to +1 SD, and the effect "
+          "re-estimated. The tipping point is the smallest shift that changes the conclusion of "
+          "multiple imputation."]
+    zh = ["把项目组流失儿童的终期插补分数平移 δ 个终期标准差（δ < 0：他们本会比留下来的同类儿童得分低；"
+          "δ > 0：得分高），δ 从 −1 到 +1，并重新估计效果。临界点是改变多重插补结论的最小平移量。"]
     tips = table[table["method"] == "tipping_delta"]
     several = tips["arm"].nunique() > 1
     for _, r in tips.iterrows():
@@ -943,8 +988,9 @@ def delta_text(study, table: pd.DataFrame) -> dict:
         n = _notes(r)
         d = _f(r["estimate"])
         if math.isfinite(d):
-            en.append(f"{name['en']}: the conclusion changes at δ = {d:+.2f} SD.")
-            zh.append(f"{name['zh']}：δ = {d:+.2f} 个标准差时结论改变。")
+            w = tipping_words(study, r["outcome"], d, n.get("conclusion", ""))
+            en.append(f"{name['en']}: {w['en']} (δ = {d:+.2f}).")
+            zh.append(f"{name['zh']}：{w['zh']}（δ = {d:+.2f}）。")
         elif "no_tipping" in n:
             lo, hi = n["no_tipping"].split("..")
             en.append(f"{name['en']}: no δ from {lo} to {hi} SD changes the conclusion.")
@@ -991,7 +1037,7 @@ def headline_sentence(table: pd.DataFrame | None, study, *, outcomes=None) -> di
     ...                   "note": ["", "", "", "", "", "side=down;conclusion=positive"],
     ...                   "suppressed": False})
     >>> headline_sentence(t, s)["en"]
-    'Missing data: the effect on y stays positive under every method tried (multiple imputation, inverse probability weighting, Lee bounds), up to δ = -0.40 SD for the program children who left.'
+    'Missing data: the effect on y stays positive under every method tried (multiple imputation, inverse probability weighting, Lee bounds), but if the program children who left would have scored 0.40 SD lower than similar children who stayed, the interval of multiple imputation would include 0.'
     """
     if table is None or not len(table) or "method" not in table:
         return None
@@ -1029,8 +1075,9 @@ def headline_sentence(table: pd.DataFrame | None, study, *, outcomes=None) -> di
         en_list = ", ".join(_METHOD_SHORT[k][0] for k in tried)
         zh_list = "、".join(_METHOD_SHORT[k][1] for k in tried)
         if math.isfinite(d):
-            tip_en = f"up to δ = {d:+.2f} SD for the program children who left"
-            tip_zh = f"直到项目组流失儿童的分数平移 δ = {d:+.2f} 个标准差"
+            w = tipping_words(study, oid, d, nt.get("conclusion", ""))
+            tip_en = f"but {w['en']}"
+            tip_zh = f"但{w['zh']}"
         elif "no_tipping" in nt:
             lo, hi = nt["no_tipping"].split("..")
             tip_en = f"and for every δ from {lo} to {hi} SD"
@@ -1055,11 +1102,10 @@ def headline_sentence(table: pd.DataFrame | None, study, *, outcomes=None) -> di
             with_zh = _and(["完整个案", *(_METHOD_SHORT[k][1] for k in same)], "zh")
             e = (f"Missing data: the {word[0]} on {name['en']} is {_CONC[c0][0]} with {with_en}, "
                  f"but not under {oth_en}: the conclusion depends on how the missing children "
-                 "are handled" + (f" (multiple imputation's conclusion changes at δ = {d:+.2f} SD)"
-                                  if math.isfinite(d) else "") + ".")
+                 "are handled" + (f"; {tip_en}" if math.isfinite(d) else "") + ".")
             z = (f"缺失数据：{name['zh']}的{word[1]}在{with_zh}下{_CONC[c0][1]}，但在{oth_zh}下不然："
                  "结论取决于如何处理缺失的儿童"
-                 + (f"（多重插补的结论在 δ = {d:+.2f} 个标准差时改变）" if math.isfinite(d) else "")
+                 + (f"；{tip_zh}" if math.isfinite(d) else "")
                  + "。")
         en.append(e)
         zh.append(z)

@@ -252,10 +252,12 @@ def test_headline_says_the_conclusion_survives_with_the_tipping_point():
     s = _study(d)
     h = sv.headline_sentence(_table(), s)
     assert h["en"] == ("Missing data: the effect on y stays positive under every method tried "
-                       "(multiple imputation, inverse probability weighting, Lee bounds), up to "
-                       "δ = -0.43 SD for the program children who left.")
+                       "(multiple imputation, inverse probability weighting, Lee bounds), but if "
+                       "the program children who left would have scored 0.43 SD lower than "
+                       "similar children who stayed, the interval of multiple imputation would "
+                       "include 0.")
     assert h["zh"].startswith("缺失数据：在所尝试的每种方法（多重插补、逆概率加权、Lee 界）下，y的效果都保持为正")
-    assert "-0.43" in h["zh"]
+    assert "得分低 0.43 个标准差" in h["zh"]
 
 
 def test_headline_says_when_the_conclusion_depends_on_a_method():
