@@ -18,7 +18,8 @@ data of the first workbench run (``data/scores.csv``, and ``items.csv`` written 
 ``data/items.parquet``, untimed: base R reads no Parquet) and renders self-contained HTML with
 Table 1, alpha and omega (psych), ICCs (lme4), CR2 ANCOVA (clubSandwich), a mixed model
 (lme4), Hedges' g, a forest plot, a means plot, attrition and a power curve; its numbers are
-the workbench's (communication: estimate 0.224, Satterthwaite df 16.70). It is timed only when
+the workbench's (the primary model's estimate, CR2 SE and Satterthwaite df of
+``tables/effects.csv``, the alphas of ``tables/reliability.csv``). It is timed only when
 ``Rscript`` with rmarkdown, knitr, psych, lme4, clubSandwich and ggplot2, and ``pandoc`` are
 installed; otherwise the script says what is missing and prints the workbench's figures only.
 
