@@ -387,6 +387,25 @@ def _effect_sizes(w: pd.DataFrame, design, arm: str):
     return factor, adj
 
 
+def _holm(p: np.ndarray) -> np.ndarray:
+    """Holm's step-down adjusted p-values: statsmodels' ``multipletests(p, method="holm")[1]``
+    to the bit (same sort, products and running maximum), without the ``gc.collect()`` that
+    statsmodels runs on every Holm call (about 0.08 s in a notebook kernel's heap; the effects
+    page makes 20 such calls on the county example).
+
+    Examples
+    --------
+    >>> _holm(np.array([0.01, 0.04, 0.03])).round(3).tolist()
+    [0.03, 0.06, 0.06]
+    """
+    order = np.argsort(p)
+    adj = np.maximum.accumulate(p[order] * np.arange(len(p), 0, -1))
+    adj[adj > 1] = 1
+    out = np.empty_like(adj)
+    out[order] = adj
+    return out
+
+
 def _adjust_within(tab: pd.DataFrame, by: list[str], column: str, adjust: str) -> np.ndarray:
     """``column`` adjusted for multiplicity within the groups of ``by`` (a missing arm is
     its own group value); NaN p-values stay NaN and are not counted."""
@@ -398,7 +417,8 @@ def _adjust_within(tab: pd.DataFrame, by: list[str], column: str, adjust: str) -
         ok = np.isfinite(p)
         if ok.any():
             adj = np.full(len(p), np.nan)
-            adj[ok] = p[ok] if adjust == "none" else multipletests(p[ok], method=method)[1]
+            adj[ok] = (p[ok] if adjust == "none" else _holm(p[ok]) if method == "holm"
+                       else multipletests(p[ok], method=method)[1])
             out[idx] = adj
     return out
 
