@@ -315,10 +315,11 @@ def _mice_data(frame: pd.DataFrame, *, rng, donors: int, fast: bool = True, matc
 
     class _MICEData(MICEData):
         def _xy(self, vname):
-            cols = [c for c in self.data.columns if c != vname]
-            X = np.column_stack([np.ones(len(self.data)), self.data[cols].to_numpy(dtype=float)])
+            A = self.data.to_numpy(dtype=float)  # one array, not a frame selection per call
+            j = self.data.columns.get_loc(vname)
+            X = np.column_stack([np.ones(len(A)), np.delete(A, j, axis=1)])
             X = X[:, _independent(X[self.ix_obs[vname]])]
-            return self.data[vname].to_numpy(dtype=float), X
+            return A[:, j], X
 
         def get_fitting_data(self, vname):
             y, X = self._xy(vname)
