@@ -230,7 +230,8 @@ def lee_covariate(panel: pd.DataFrame, design, *, max_levels: int = 5,
 def analyse_outcome(data: pd.DataFrame, column: str, design, *, outcome: str | None = None,
                     seed: int = 0, m: int = 20, deltas: Sequence[float] | None = None,
                     lee_cov: str | None | bool = True, n_boot: int = 999, alpha: float = 0.05,
-                    min_cell: int = 5, response: bool = True) -> OutcomeSensitivity:
+                    min_cell: int = 5, response: bool = True,
+                    grow_m: bool = True) -> OutcomeSensitivity:
     """Every missing-data method of issue 15 on one outcome.
 
     Parameters
@@ -247,8 +248,13 @@ def analyse_outcome(data: pd.DataFrame, column: str, design, *, outcome: str | N
     seed : int
         The run's seed: the imputations and the bootstrap of Lee bounds.
     m : int
-        Imputations (default 20: the rule of :func:`analysis.imputation.suggested_m`,
-        ``max(20, 100 x FMI)``, is reported next to the result).
+        Imputations of the first pass (default 20). The rule of
+        :func:`analysis.imputation.suggested_m` is ``m = max(20, ceil(100 x FMI))``: with
+        ``grow_m`` (the default), when the first pass's largest FMI asks for more, the
+        imputation is run again with that m (once; a second pass that asks for still more
+        is reported in the ``suggested_m`` note).
+    grow_m : bool
+        Re-impute with the m the rule asks for (see ``m``).
     deltas : sequence of float, optional
         The grid of the delta adjustment in SDs (default -1 to 1 by 0.1).
     lee_cov : str, bool or None
@@ -309,6 +315,12 @@ def analyse_outcome(data: pd.DataFrame, column: str, design, *, outcome: str | N
         try:
             res.imputations = imputation.impute(data, column, design, m=m, seed=seed, name=name)
             res.mi = res.imputations.pool(alpha=alpha)
+            need = int(res.mi["suggested_m"].max()) if "suggested_m" in res.mi else int(m)
+            if grow_m and need > int(m):  # the rule m = max(20, ceil(100 x FMI)), applied
+                res.imputations = imputation.impute(data, column, design, m=need, seed=seed,
+                                                    name=name)
+                res.mi = res.imputations.pool(alpha=alpha)
+                res.m = need
             res.delta = imputation.delta_adjustment(res.imputations, deltas, shift="treatment",
                                                     alpha=alpha)
         except (ValueError, np.linalg.LinAlgError) as err:

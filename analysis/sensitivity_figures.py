@@ -27,6 +27,7 @@ SUPPRESSED = "§"
 
 FIGURE_TEXT = {
     "complete_case": {"en": "Complete cases (primary)", "zh": "完整个案（主要估计）"},
+    "complete_case_ancova": {"en": "Complete cases (ANCOVA)", "zh": "完整个案（协方差分析）"},
     "mi": {"en": "Multiple imputation", "zh": "多重插补"},
     "ipw": {"en": "Inverse probability weights", "zh": "逆概率加权"},
     "lee": {"en": "Lee bounds", "zh": "Lee 界"},
@@ -79,7 +80,9 @@ def _rows(g: pd.DataFrame, lang: str, covariate_labels) -> list[dict]:
     for m in ("complete_case", "mi", "ipw"):
         if m in by:
             r = by[m]
-            out.append({"kind": m, "label": _t(m, lang), "lo": r["estimate"], "hi": r["estimate"],
+            key = ("complete_case_ancova" if m == "complete_case"
+                   and "model_not_primary" in str(r.get("note", "")) else m)
+            out.append({"kind": m, "label": _t(key, lang), "lo": r["estimate"], "hi": r["estimate"],
                         "ci_low": r["ci_low"], "ci_high": r["ci_high"],
                         "suppressed": _true(r.get("suppressed"))})
     for k in ("lee", "lee_tightened"):

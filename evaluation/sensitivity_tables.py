@@ -37,6 +37,9 @@ __all__ = [
     "delta_text",
     "design_notes",
     "error_reason",
+    "attach_primary",
+    "cluster_text",
+    "figure_text",
     "headline_sentence",
     "ipw_published",
     "lee_published",
@@ -48,9 +51,12 @@ __all__ = [
     "missing_table",
     "not_applicable_reason",
     "page_title",
+    "primary_estimates",
     "response_published",
     "section_heading",
     "sensitivity_published",
+    "table_text",
+    "tipping_words",
 ]
 
 PAGE = "07_sensitivity"
@@ -123,9 +129,9 @@ TEXT = {
                "记为缺失。两组流失不均衡正是下面各方法要处理的问题。"),
     },
     "by_cluster": {
-        "en": ("Children absent at the last wave, by school. A school that lost many children "
+        "en": ("Children absent at the last wave, by {level}. A {level} that lost many children "
                "weighs less in a complete-case estimate than it did in the randomization."),
-        "zh": "按学校统计最后一次测量缺席的儿童。流失儿童多的学校在完整个案估计中的分量比随机分组时小。",
+        "zh": "按{level}统计最后一次测量缺席的儿童。流失儿童多的{level}在完整个案估计中的分量比随机分组时小。",
     },
     "response": {
         "en": ("A logistic regression of having the endline score on arm, the baseline score and "
@@ -140,15 +146,15 @@ TEXT = {
     "ipw": {
         "en": ("Each child who answered counts for the children like her who did not: one logistic "
                "model of answering per arm on the baseline score and the covariates gives each "
-               "child's chance of answering, and the primary model is refitted with stabilized "
+               "child's chance of answering, and the complete-case model is refitted with stabilized "
                "weights (the arm's response rate divided by that chance) and the same "
                "cluster-robust inference. The SEs treat the weights as known (slightly "
                "conservative). Even weights (a ratio near 1, an effective n near the respondents) "
                "mean that answering was hardly predictable from baseline data, and the weighted "
                "estimate stays close to the complete-case one."),
         "zh": ("每名作答的儿童代表与其相似但未作答的儿童：每组分别以基线分数和协变量拟合作答的 logistic 模型，"
-               "得到每名儿童作答的概率；再以稳定化权重（该组作答率除以该概率）重新拟合主要模型，推断方法与主要"
-               "模型相同（整群稳健）。标准误把权重当作已知（略偏保守）。权重均匀（最大/最小之比接近 1，有效样本量"
+               "得到每名儿童作答的概率；再以稳定化权重（该组作答率除以该概率）重新拟合完整个案的模型，推断方法与"
+               "完整个案相同（整群稳健）。标准误把权重当作已知（略偏保守）。权重均匀（最大/最小之比接近 1，有效样本量"
                "接近作答人数）说明作答几乎无法由基线数据预测，加权估计也就接近完整个案估计。"),
     },
     "lee": {
@@ -185,6 +191,29 @@ TEXT = {
                "同一侧，结论就不取决于如何处理缺失的儿童。临界 δ 是项目组流失儿童的分数需要平移多少个终期标准差，"
                "多重插补的结论才会改变。"),
     },
+    "table_not_primary": {
+        "en": ("Each outcome's effect under every method, below the complete-case ANCOVA (the "
+               "model every row uses; the design's primary model, {model}, is in the note of "
+               "that row). If every interval lies on the same side of 0, the conclusion does not "
+               "depend on how the missing children are handled. The tipping point δ is the "
+               "shift, in SDs of the endline score, of the program children who left at which "
+               "the conclusion of multiple imputation would change."),
+        "zh": ("每个结局在各方法下的效果，列在完整个案协方差分析（各行共用的模型；本设计的主要模型{model}的结果"
+               "见该行说明）之下。若所有区间都在 0 的同一侧，结论就不取决于如何处理缺失的儿童。临界 δ 是项目组"
+               "流失儿童的分数需要平移多少个终期标准差，多重插补的结论才会改变。"),
+    },
+    "figure_not_primary": {
+        "en": ("Dots are estimates, lines 95% intervals; the shaded band is the interval of the "
+               "complete-case ANCOVA (not the design's primary model, {model}). For Lee bounds "
+               "the thick bar spans the bounds and the thin line the Imbens–Manski interval."),
+        "zh": ("圆点为估计值，线段为 95% 置信区间；阴影带为完整个案协方差分析的区间（不是本设计的主要模型{model}）。"
+               "Lee 界的粗线段为上下界，细线为 Imbens–Manski 区间。"),
+    },
+    "by_cluster_nonrandom": {
+        "en": ("Children absent at the last wave, by {level}. A {level} that lost many children "
+               "weighs less in a complete-case estimate than it did at baseline."),
+        "zh": "按{level}统计最后一次测量缺席的儿童。流失儿童多的{level}在完整个案估计中的分量比基线时小。",
+    },
     "figure": {
         "en": ("Dots are estimates, lines 95% intervals; the shaded band is the primary estimate's "
                "interval. For Lee bounds the thick bar spans the bounds and the thin line the "
@@ -214,6 +243,7 @@ TEXT = {
 
 METHOD_LABELS = {
     "complete_case": {"en": "Complete cases (primary estimate)", "zh": "完整个案（主要估计）"},
+    "complete_case_ancova": {"en": "Complete cases, ANCOVA", "zh": "完整个案，协方差分析"},
     "mi": {"en": "Multiple imputation (missing at random)", "zh": "多重插补（随机缺失假设）"},
     "ipw": {"en": "Inverse probability weighting", "zh": "逆概率加权"},
     "lee": {"en": "Lee bounds", "zh": "Lee 界"},
@@ -258,6 +288,144 @@ def section_heading(section: str, lang: str) -> str:
 def text(key: str, **kw) -> dict:
     """A paragraph of :data:`TEXT` with its fields filled, ``{"en": ..., "zh": ...}``."""
     return {lg: TEXT[key][lg].format(**kw) if kw else TEXT[key][lg] for lg in LANGS}
+
+
+def _model_name(code, lang: str) -> str:
+    """A model's name in ``lang``, lower case inside an English sentence."""
+    from evaluation.model_names import model_label
+
+    lab = model_label(code, lang)
+    return lab[:1].lower() + lab[1:] if lang == "en" else lab
+
+
+def _cluster_level(study, lang: str) -> str:
+    """The outermost cluster's label in ``lang`` ("school", "class", ...), lower case in
+    English."""
+    c = study.design.clusters[0]
+    lab = study.column_label(c, lang) if hasattr(study, "column_label") else c
+    return lab.lower() if lang == "en" else lab
+
+
+def cluster_text(study) -> dict:
+    """The paragraph above the table of absence by cluster, naming the cluster level by its
+    label and comparing with the randomization only when the design was randomized.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> from core.design import Design
+    >>> d = Design(type="controlled", id="id", arm="arm", control="c", clusters=("class_id",))
+    >>> s = NS(design=d, column_label=lambda c, lg: "Class" if lg == "en" else "班级")
+    >>> cluster_text(s)["en"]
+    'Children absent at the last wave, by class. A class that lost many children weighs less in a complete-case estimate than it did at baseline.'
+    """
+    key = ("by_cluster" if study.design.type in ("randomized", "cluster_randomized")
+           else "by_cluster_nonrandom")
+    return {lg: TEXT[key][lg].format(level=_cluster_level(study, lg)) for lg in LANGS}
+
+
+def _not_primary_model(results) -> str:
+    """The design's primary model when the rows of the page are not it ("" otherwise)."""
+    prim = next((r.primary_model for r in (results or []) if r.primary_model), "")
+    return prim if prim and prim not in ("ols_cr2", "ancova_hc2") else ""
+
+
+def table_text(study, results) -> dict:
+    """The paragraph above the sensitivity table (the reference row is the primary estimate,
+    or the complete-case ANCOVA when the design's primary model is another one)."""
+    prim = _not_primary_model(results)
+    if not prim:
+        return text("table")
+    return {lg: TEXT["table_not_primary"][lg].format(model=_model_name(prim, lg))
+            for lg in LANGS}
+
+
+def figure_text(study, results) -> dict:
+    """The caption of the sensitivity figure (see :func:`table_text`)."""
+    prim = _not_primary_model(results)
+    if not prim:
+        return text("figure")
+    return {lg: TEXT["figure_not_primary"][lg].format(model=_model_name(prim, lg))
+            for lg in LANGS}
+
+
+def primary_estimates(study, scores: pd.DataFrame, results, tables_dir=None) -> pd.DataFrame | None:
+    """The design's primary model's estimates (outcome, arm, model, estimate, ci_low,
+    ci_high) when it is not the ANCOVA every row of the page uses (a difference in
+    differences, a mixed model); None when it is. Read from ``tables/effects.csv`` when the
+    effects page wrote it, else fitted here (:func:`evaluation.effects_tables.effects_table`,
+    seconds)."""
+    prim = _not_primary_model(results)
+    if not prim:
+        return None
+    import pathlib
+
+    eff = None
+    path = pathlib.Path(tables_dir) / "effects.csv" if tables_dir is not None else None
+    if path is not None and path.exists():
+        eff = pd.read_csv(path)
+    else:
+        from evaluation.effects_tables import effects_table
+
+        try:
+            eff = effects_table(study, scores)
+        except (ValueError, KeyError, np.linalg.LinAlgError):
+            return None
+    if eff is None or "primary" not in eff:
+        return None
+    p = eff[eff["primary"].astype(str).str.strip().str.lower().isin(("true", "1"))]
+    cols = [c for c in ("outcome", "arm", "model", "estimate", "ci_low", "ci_high")
+            if c in p.columns]
+    return p[cols].astype({"outcome": str, "arm": str}).reset_index(drop=True)
+
+
+def attach_primary(table: pd.DataFrame, primary: pd.DataFrame | None) -> pd.DataFrame:
+    """The sensitivity table with the primary model's estimate in the note of each
+    complete-case row marked ``model_not_primary``: ``primary_model=<code>``,
+    ``primary_estimate=<x>``, ``primary_ci=<lo>..<hi>`` (so that the index, which reads
+    ``tables/sensitivity.csv``, can say it too). Suppressed rows are left alone.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"outcome": ["y"], "arm": ["t"], "method": ["complete_case"],
+    ...                   "note": ["model_not_primary"], "suppressed": [False]})
+    >>> p = pd.DataFrame({"outcome": ["y"], "arm": ["t"], "model": ["did"], "estimate": [-8.25],
+    ...                   "ci_low": [-14.1], "ci_high": [-2.4]})
+    >>> attach_primary(t, p)["note"].iloc[0]
+    'model_not_primary;primary_model=did;primary_estimate=-8.25;primary_ci=-14.1..-2.4'
+    """
+    if primary is None or not len(primary) or table is None or not len(table):
+        return table
+    out = table.copy()
+    for i, r in out.iterrows():
+        n = _notes(r)
+        if (str(r["method"]) != "complete_case" or "model_not_primary" not in n
+                or "primary_model" in n or _is_true(r.get("suppressed"))):
+            continue
+        p = primary[(primary["outcome"].astype(str) == str(r["outcome"]))
+                    & (primary["arm"].astype(str) == str(r["arm"]))]
+        if p.empty or not math.isfinite(_f(p["estimate"].iloc[0])):
+            continue
+        p = p.iloc[0]
+        out.at[i, "note"] = ";".join(
+            x for x in (str(r.get("note", "")) if not _na(r.get("note")) else "",
+                        f"primary_model={p['model']}", f"primary_estimate={_f(p['estimate']):.6g}",
+                        f"primary_ci={_f(p['ci_low']):.6g}..{_f(p['ci_high']):.6g}") if x)
+    return out
+
+
+def _primary_of(row):
+    """The primary model's (model, estimate, ci_low, ci_high) from a complete-case row's
+    note (:func:`attach_primary`), or None."""
+    n = _notes(row)
+    if "primary_model" not in n:
+        return None
+    try:
+        lo, hi = (float(x) for x in str(n.get("primary_ci", "nan..nan")).split(".."))
+        return {"model": n["primary_model"], "estimate": float(n["primary_estimate"]),
+                "ci_low": lo, "ci_high": hi}
+    except (ValueError, KeyError):
+        return None
 
 
 # -------------------------------------------------------------------------- applicability
@@ -571,6 +739,16 @@ def _detail(row, lang: str, study) -> str:
     n = _notes(row)
     zh = lang == "zh"
     parts = []
+    if str(row["method"]) == "complete_case" and "model_not_primary" in n:
+        p = _primary_of(row)
+        if p is not None:
+            ml = _model_name(p["model"], lang)
+            est = format_value("estimate_ci", p["estimate"], lang, low=p["ci_low"],
+                               high=p["ci_high"])
+            parts.append(f"主要模型（{ml}）给出 {est}" if zh else
+                         f"the primary model ({ml}) gives {est}")
+        else:
+            parts.append("不是主要模型" if zh else "not the primary model")
     if "not_estimable" in n:
         return "无法估计（数据不足以拟合）" if zh else "not estimable (the data cannot fit it)"
     method = str(row["method"])
@@ -613,9 +791,13 @@ def _detail(row, lang: str, study) -> str:
 
 
 def sensitivity_published(table: pd.DataFrame, study, lang: str = "en", *,
-                          min_cell: int | None = None) -> PublishedTable:
+                          min_cell: int | None = None,
+                          primary: pd.DataFrame | None = None) -> PublishedTable:
     """The sensitivity table as published: one row per outcome x arm x method (Lee's lower
-    and upper bounds in one row), grouped by outcome.
+    and upper bounds in one row), grouped by outcome. ``primary`` (:func:`primary_estimates`)
+    names the design's primary model's estimate in the note of the complete-case row when
+    every row uses the ANCOVA instead; that row is then labelled "complete cases, ANCOVA",
+    not "primary".
 
     Examples
     --------
@@ -629,6 +811,7 @@ def sensitivity_published(table: pd.DataFrame, study, lang: str = "en", *,
     >>> p.cells("en")["estimate"].tolist()
     ['0.20', '0.10 to 0.30']
     """
+    table = attach_primary(table, primary)
     rows = []
     for (oid, arm), g in table.groupby(["outcome", "arm"], sort=False):
         name = {lg: _outcome_name(study, oid, lg) for lg in LANGS}
@@ -662,7 +845,9 @@ def sensitivity_published(table: pd.DataFrame, study, lang: str = "en", *,
                 est = {lg: SUPPRESSED if sup else (f"δ = {d:+.2f}" if math.isfinite(d) else "–")
                        for lg in LANGS}
             else:
-                label = {lg: method_label(method, lg) for lg in LANGS}
+                key = ("complete_case_ancova" if method == "complete_case"
+                       and "model_not_primary" in _notes(r) else method)
+                label = {lg: method_label(key, lg) for lg in LANGS}
                 est = {lg: SUPPRESSED if sup else format_value("estimate", r["estimate"], lg)
                        for lg in LANGS}
             ci = {lg: (SUPPRESSED if sup else "–" if method == "tipping_delta"
@@ -671,7 +856,8 @@ def sensitivity_published(table: pd.DataFrame, study, lang: str = "en", *,
             rows.append({"group": group, "method": label, "estimate": est, "ci": ci,
                          "n": np.nan if sup else _f(r["n"]),
                          "n_missing": np.nan if sup else _f(r["n_missing"]),
-                         "detail": {lg: "" if sup else _detail(r, lg, study) for lg in LANGS},
+                         "detail": {lg: "" if sup else _detail(r, lg, study)
+                                    for lg in LANGS},
                          "suppressed": sup})
     data = pd.DataFrame(rows, columns=["group", "method", "estimate", "ci", "n", "n_missing",
                                        "detail", "suppressed"])
@@ -702,10 +888,35 @@ def sensitivity_published(table: pd.DataFrame, study, lang: str = "en", *,
         row_groups="group", min_cell=min_cell, lang=lang)
 
 
+def _small_count(r, min_cell) -> bool:
+    """An absence count of 1 to ``min_cell - 1`` children, or one that the run folder
+    blanked (``suppressed_counts``: :func:`analysis.disclosure.suppress_small_counts`)."""
+    if "n_missing" in str(r.get("suppressed_counts", "") if not _na(r.get("suppressed_counts"))
+                          else ""):
+        return True
+    k = _f(r.get("n_missing"))
+    if _na(r.get("n_missing")) and not _na(r.get("n")):
+        return True
+    return min_cell is not None and math.isfinite(k) and 0 < k < min_cell
+
+
 def missing_published(summary: pd.DataFrame, study, lang: str = "en", *,
                       min_cell: int | None = None) -> PublishedTable:
     """Missing waves and scale scores by arm (from :func:`missing_table`): one row per wave
-    x what is missing, one column per arm with ``n_missing / n (share)``."""
+    x what is missing, one column per arm with ``n_missing / n (share)``; a count of 1 to
+    ``min_cell - 1`` children shows ``§ / n`` (a small count is a small cell, as anywhere
+    else in the run).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> t = pd.DataFrame({"kind": "scale", "level": "arm", "wave": "end", "variable": "y",
+    ...                   "group": ["c", "t"], "n": [329, 300], "n_missing": [1, 12],
+    ...                   "share_missing": [1 / 329, 0.04]})
+    >>> s = NS(outcomes=[], label=lambda col, v, lang: v)
+    >>> missing_published(t, s, "en", min_cell=5).cells("en")[["c", "t"]].iloc[0].tolist()
+    ['§ / 329', '12 / 300 (4.0%)']
+    """
     s = summary[summary["kind"].isin(["wave", "scale"]) & (summary["level"] == "arm")].copy()
     names = {o.column_name: o.id for o in study.outcomes}
     rows = []
@@ -727,6 +938,9 @@ def missing_published(summary: pd.DataFrame, study, lang: str = "en", *,
             r = r.iloc[0]
             if _is_true(r.get("suppressed")) or _na(r["n"]):
                 row[a] = SUPPRESSED
+                row["suppressed"] = True
+            elif _small_count(r, min_cell):  # 1 to min_cell - 1 children: § (and the share)
+                row[a] = f"{SUPPRESSED} / {int(r['n'])}"
                 row["suppressed"] = True
             else:
                 row[a] = (f"{int(r['n_missing'])} / {int(r['n'])} "
@@ -879,7 +1093,28 @@ def mi_text(study, results, *, m: int = M_DEFAULT) -> dict:
     fmax = max(fmis) if fmis else math.nan
     from analysis.imputation import suggested_m
 
-    need = suggested_m(fmis) if fmis else m
+    # the m each outcome used (the page re-imputes with more when the rule asks for it)
+    grown = [r for r in results if r.mi is not None and int(getattr(r, "m", m)) > m]
+    short = [r for r in results if r.mi is not None
+             and suggested_m(r.mi["fmi"]) > int(getattr(r, "m", m))]
+    more_en = "; ".join(f"m = {int(r.m)} for {_outcome_name(study, r.outcome, 'en')}"
+                        for r in grown)
+    more_zh = "；".join(f"{_outcome_name(study, r.outcome, 'zh')} m = {int(r.m)}" for r in grown)
+    if not math.isfinite(fmax):
+        rule_en, rule_zh = ".", "。"
+    elif short:
+        rule_en = (f": the largest FMI here is {fmax:.2f}, and even after re-imputing, "
+                   f"m = {suggested_m(fmis)} would be needed; the result is less stable than it "
+                   "looks.")
+        rule_zh = (f"：此处最大的 FMI 为 {fmax:.2f}，重新插补后仍需 m = {suggested_m(fmis)}；"
+                   "结果不如看上去稳定。")
+    elif grown:
+        rule_en = (f", so the outcomes whose FMI asked for more were imputed again with more "
+                   f"({more_en}); the largest FMI here is {fmax:.2f}.")
+        rule_zh = f"；FMI 要求更多次的结局已按规则重新插补（{more_zh}）；此处最大的 FMI 为 {fmax:.2f}。"
+    else:
+        rule_en = f": the largest FMI here is {fmax:.2f}, so m = {m} suffices."
+        rule_zh = f"：此处最大的 FMI 为 {fmax:.2f}，因此 m = {m} 已足够。"
     cl = bool(d.clusters)
     blocks = bool(d.blocks)
     covs = ", ".join(_column_name(study, c, "en") for c in d.covariates)
@@ -895,11 +1130,11 @@ def mi_text(study, results, *, m: int = M_DEFAULT) -> dict:
              "rather than school fixed effects: with this few children per school, fixed effects "
              "would overstate the differences between schools)" if cl else "")
           + f". m = {m} imputations, the run's seed {int(study.analysis.seed)}; the rule is at "
-          "least 20 and at least 100 × the fraction of missing information (FMI)"
-          + (f": the largest FMI here is {fmax:.2f}, so m = {need} "
-             + ("suffices." if need <= m else "would be needed; the result is less stable than it looks.")
-             if math.isfinite(fmax) else ".")
-          + " Each completed data set is analysed with the primary model ("
+          "least 20 and at least 100 × the fraction of missing information (FMI), "
+          "m = max(20, ⌈100 × FMI⌉)" + rule_en
+          + (" Each completed data set is analysed with the model of the complete-case row ("
+             if _not_primary_model(results) else
+             " Each completed data set is analysed with the primary model (")
           + ("OLS ANCOVA with CR2 SEs" if cl else "ANCOVA with HC2 SEs")
           + "), and the estimates are pooled by Rubin's rules with Barnard–Rubin df. The "
           "imputation assumes that, given these variables, the missing children resemble those "
@@ -912,11 +1147,9 @@ def mi_text(study, results, *, m: int = M_DEFAULT) -> dict:
           + ("，以及同校其他儿童分数的均值（用学校均值而不是学校固定效应：每校儿童不多，固定效应会夸大学校间"
              "差异）" if cl else "")
           + f"。插补 m = {m} 次，使用本次运行的种子 {int(study.analysis.seed)}；规则是至少 20 次，并且至少为"
-          "缺失信息比例（FMI）的 100 倍"
-          + (f"：此处最大的 FMI 为 {fmax:.2f}，因此 m = {need} "
-             + ("已足够。" if need <= m else "才够；结果不如看上去稳定。")
-             if math.isfinite(fmax) else "。")
-          + "每个插补后的数据集都用主要模型（"
+          "缺失信息比例（FMI）的 100 倍，即 m = max(20, ⌈100 × FMI⌉)" + rule_zh
+          + ("每个插补后的数据集都用完整个案一行的模型（" if _not_primary_model(results)
+             else "每个插补后的数据集都用主要模型（")
           + ("OLS 协方差分析，CR2 标准误" if cl else "协方差分析，HC2 标准误")
           + "）分析，再按 Rubin 规则合并，自由度采用 Barnard–Rubin 法。插补假定：在这些变量相同的条件下，"
           "缺失的儿童与作答的儿童相似（随机缺失）；下面的 δ 调整放宽这一假定。")
@@ -1005,7 +1238,8 @@ _METHOD_SHORT = {"mi": ("multiple imputation", "多重插补"),
                  "lee": ("Lee bounds", "Lee 界")}
 
 
-def headline_sentence(table: pd.DataFrame | None, study, *, outcomes=None) -> dict | None:
+def headline_sentence(table: pd.DataFrame | None, study, *, outcomes=None,
+                      primary: pd.DataFrame | None = None) -> dict | None:
     """One sentence per primary outcome (and arm) on whether its conclusion survives the
     ways of handling missing data, ``{"en": ..., "zh": ...}``; None without rows.
 
@@ -1022,7 +1256,13 @@ def headline_sentence(table: pd.DataFrame | None, study, *, outcomes=None) -> di
         ``tables/sensitivity.csv`` (:func:`analysis.sensitivity.sensitivity_table`).
     study : survey.study.Study
     outcomes : sequence of str, optional
-        Outcome ids (default the study's primary outcomes).
+        Outcome ids (default the study's primary outcomes and every other outcome for which
+        some method's interval excludes 0).
+    primary : DataFrame, optional
+        :func:`primary_estimates`: when the design's primary model is not the ANCOVA of the
+        rows, a sentence says when its conclusion differs from the complete-case ANCOVA.
+
+    A method that could not be fitted is named ("weighting could not be fitted").
 
     Examples
     --------
@@ -1041,9 +1281,21 @@ def headline_sentence(table: pd.DataFrame | None, study, *, outcomes=None) -> di
     """
     if table is None or not len(table) or "method" not in table:
         return None
+    table = attach_primary(table, primary)
     if outcomes is None:
         outcomes = [o.id for o in study.outcomes if getattr(o, "primary", False)]
         outcomes = outcomes or [o.id for o in study.outcomes[:1]]
+        # and every other outcome with a finding: some method's interval excludes 0
+        for o in study.outcomes:
+            g = table[(table["outcome"].astype(str) == str(o.id))
+                      & table["method"].isin(["complete_case", "mi", "ipw", "lee_lower"])
+                      & ~table.get("suppressed", pd.Series(False, index=table.index))
+                      .map(_is_true)]
+            if o.id not in outcomes and any(
+                    conclusion(_f(r["ci_low"]), _f(r["ci_high"])) != "unclear"
+                    for _, r in g.iterrows()
+                    if math.isfinite(_f(r["ci_low"])) and math.isfinite(_f(r["ci_high"]))):
+                outcomes.append(o.id)
     from analysis.effects_rules import estimand
 
     word = {"effect": ("effect", "效果"), "adjusted_difference": ("difference", "差异"),
@@ -1064,6 +1316,24 @@ def headline_sentence(table: pd.DataFrame | None, study, *, outcomes=None) -> di
                 tried[key] = conclusion(_f(r["ci_low"]), _f(r["ci_high"]))
         if not tried:
             continue
+        failed = [k for k, method in (("mi", "mi"), ("ipw", "ipw"), ("lee", "lee_lower"))
+                  if method in by and "not_estimable" in _notes(by[method])]
+        fail_en = (f" ({_and([_METHOD_SHORT[k][0] for k in failed], 'en')} could not be "
+                   "fitted)" if failed else "")
+        fail_zh = (f"（{_and([_METHOD_SHORT[k][1] for k in failed], 'zh')}无法拟合）"
+                   if failed else "")
+        p = _primary_of(cc)
+        if p is not None:
+            pc = conclusion(_f(p["ci_low"]), _f(p["ci_high"]))
+            ml = {lg: _model_name(p["model"], lg) for lg in LANGS}
+            if pc != c0:
+                prim_en = (f" The primary model ({ml['en']}) gives {_CONC[pc][0]}, unlike the "
+                           "complete-case ANCOVA these methods are compared with.")
+                prim_zh = f"主要模型（{ml['zh']}）的结论为{_CONC[pc][1]}，与这些方法所对照的完整个案协方差分析不同。"
+            else:
+                prim_en, prim_zh = "", ""
+        else:
+            prim_en, prim_zh = "", ""
         name = {lg: _outcome_name(study, oid, lg) for lg in LANGS}
         if n_arms > 1:
             name = {lg: f"{name[lg]} ({_arm_name(study, arm, lg)})" for lg in LANGS}
@@ -1107,8 +1377,11 @@ def headline_sentence(table: pd.DataFrame | None, study, *, outcomes=None) -> di
                  "结论取决于如何处理缺失的儿童"
                  + (f"；{tip_zh}" if math.isfinite(d) else "")
                  + "。")
-        en.append(e)
-        zh.append(z)
+        if fail_en:
+            e = e[:-1] + fail_en + "."
+            z = z[:-1] + fail_zh + "。"
+        en.append(e + prim_en)
+        zh.append(z + prim_zh)
     if not en:
         return None
     # "Missing data:" once, before the first sentence
@@ -1133,8 +1406,10 @@ def method_order() -> tuple[str, ...]:
 
 def cluster_published(summary: pd.DataFrame, study, lang: str = "en", *,
                       min_cell: int | None = None) -> PublishedTable | None:
-    """Children absent at the last wave, by outermost cluster (schools of fewer than
-    ``min_cell`` children show ``§``); None without clusters."""
+    """Children absent at the last wave, by outermost cluster, most first; None without
+    clusters. A cluster of fewer than ``min_cell`` children shows ``§``; so does an absence
+    count of 1 to ``min_cell - 1`` children, with its share (listed after the counts shown
+    and before the clusters that lost no child)."""
     d = study.design
     if not d.clusters:
         return None
@@ -1145,10 +1420,18 @@ def cluster_published(summary: pd.DataFrame, study, lang: str = "en", *,
     s["sup"] = [_is_true(v) or _na(n) or (min_cell is not None and _f(n) < min_cell)
                 for v, n in zip(s.get("suppressed", pd.Series(False, index=s.index)), s["n"],
                                 strict=True)]
+    # an absence count of 1 to min_cell - 1 children is a small cell too: it and its share
+    # show §, the class size stays
+    s["small"] = [_small_count(r, min_cell) for _, r in s.iterrows()]
     for c in ("n", "n_missing", "share_missing"):
         s[c] = np.where(s["sup"], np.nan, s[c].astype(float))
-    s["suppressed"] = s["sup"]
-    s = s.sort_values("share_missing", ascending=False, na_position="last", kind="stable")
+    for c in ("n_missing", "share_missing"):
+        s[c] = np.where(s["small"], np.nan, s[c].astype(float))
+    s["suppressed"] = s["sup"] | s["small"]
+    # most first: shown counts by share, then the small (hidden) ones, then none absent
+    s["_rank"] = np.select([s["sup"] & ~s["small"], s["small"], s["n_missing"] == 0],
+                           [3, 1, 2], 0)
+    s = s.sort_values(["_rank", "share_missing"], ascending=[True, False], kind="stable")
     return PublishedTable(
         s[["group", "n", "n_missing", "share_missing", "suppressed"]],
         [ColumnSpec("group", d.clusters[0], d.clusters[0]) if not hasattr(study, "column_label")
@@ -1157,8 +1440,8 @@ def cluster_published(summary: pd.DataFrame, study, lang: str = "en", *,
          ColumnSpec("n", "Children", "儿童数", "count"),
          ColumnSpec("n_missing", "Absent at endline", "终期缺席", "count"),
          ColumnSpec("share_missing", "Share", "比例", "share")],
-        caption_en="Children absent at the last wave, by school (most first)",
-        caption_zh="各学校在最后一次测量中缺席的儿童（按比例从高到低）",
+        caption_en=f"Children absent at the last wave, by {_cluster_level(study, 'en')} (most first)",
+        caption_zh=f"各{_cluster_level(study, 'zh')}在最后一次测量中缺席的儿童（按比例从高到低）",
         min_cell=min_cell, lang=lang)
 
 
