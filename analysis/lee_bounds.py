@@ -35,7 +35,12 @@ Conventions of this module (those of Tauchmann's Stata ``leebounds``, 2014):
   ``[lower - c se_lower, upper + c se_upper]`` with ``c`` solving
   ``Phi(c + (upper - lower) / max(se_lower, se_upper)) - Phi(-c) = 1 - alpha``
   (Lee 2009, eq. in section 4.3). ``c`` lies between the one-sided and the two-sided
-  normal quantile.
+  normal quantile. With ``df`` (clustered designs: by default the number of clusters
+  of the two arms minus 2; the page passes the primary CR2 model's Bell-McCaffrey df)
+  ``Phi`` is replaced by the t distribution with ``df`` degrees of freedom: with 10
+  schools per arm a normal critical value on a cluster-bootstrap SE would be too small,
+  as a normal-based CR2 interval would be. Without clusters the normal value (Lee's)
+  stays the default (the R fixture compares it).
 * **Cluster-randomized designs.** Lee's SEs are for independent observations; with
   whole schools randomized, attrition and outcomes are correlated within a school and
   the analytic SE is too small. With ``cluster=`` the SEs (and so the IM CI) come from
@@ -81,7 +86,7 @@ __all__ = ["COLUMNS", "imbens_manski_critical", "lee_bounds"]
 
 COLUMNS = [
     "outcome", "arm", "control", "bounds", "covariate", "lower", "upper", "se_lower", "se_upper",
-    "ci_low", "ci_high", "im_critical", "trimmed_arm", "trim_share", "response_arm",
+    "ci_low", "ci_high", "im_critical", "im_df", "trimmed_arm", "trim_share", "response_arm",
     "response_control", "n_arm", "n_control", "n_resp_arm", "n_resp_control", "n_cells",
     "n_cells_reversed", "se_method", "n_boot", "n_clusters",
 ]
@@ -92,6 +97,7 @@ COLUMNS = [
 ``lower``, ``upper`` (bounds on the difference in means arm - control among the
 always-observed); ``se_lower``, ``se_upper``; ``ci_low``, ``ci_high`` (the Imbens-Manski
 CI for the effect at level 1 - alpha); ``im_critical`` (its critical value ``c``);
+``im_df`` (the df of the t distribution ``c`` comes from; NaN for the normal);
 ``trimmed_arm`` (the arm with the higher response rate, whose respondents were
 trimmed); ``trim_share`` (``p``, overall); ``response_arm``, ``response_control``
 (response rates); ``n_arm``, ``n_control`` (children); ``n_resp_arm``, ``n_resp_control``
@@ -102,11 +108,13 @@ without clusters)."""
 
 
 def imbens_manski_critical(width: float, se_lower: float, se_upper: float,
-                           alpha: float = 0.05) -> float:
+                           alpha: float = 0.05, df: float | None = None) -> float:
     """The Imbens-Manski (2004) critical value ``c`` for bounds of width ``width``.
 
-    Solves ``Phi(c + width / max(se_lower, se_upper)) - Phi(-c) = 1 - alpha``. For a
-    width of 0 it is the two-sided normal quantile, for a wide set the one-sided one.
+    Solves ``F(c + width / max(se_lower, se_upper)) - F(-c) = 1 - alpha`` with ``F`` the
+    standard normal cdf, or with ``df`` the cdf of the t distribution with ``df`` degrees
+    of freedom. For a width of 0 it is the two-sided quantile, for a wide set the
+    one-sided one.
 
     Examples
     --------
@@ -115,16 +123,21 @@ def imbens_manski_critical(width: float, se_lower: float, se_upper: float,
     1.96
     >>> round(imbens_manski_critical(100.0, 1.0, 1.0), 4)
     1.6449
+    >>> round(imbens_manski_critical(0.0, 1.0, 1.0, df=18), 4)  # qt(0.975, 18)
+    2.1009
     """
     s = max(float(se_lower), float(se_upper))
     if not np.isfinite(s) or s <= 0:
         return np.nan
     r = max(float(width), 0.0) / s
+    dist = stats.norm if df is None or not np.isfinite(df) else stats.t(float(df))
+    if df is not None and np.isfinite(df) and df <= 0:
+        raise ValueError(f"df must be positive, got {df}")
 
     def f(c):
-        return stats.norm.cdf(c + r) - stats.norm.cdf(-c) - (1 - alpha)
+        return dist.cdf(c + r) - dist.cdf(-c) - (1 - alpha)
 
-    lo, hi = stats.norm.ppf(1 - alpha) - 1e-9, stats.norm.ppf(1 - alpha / 2) + 1e-9
+    lo, hi = dist.ppf(1 - alpha) - 1e-9, dist.ppf(1 - alpha / 2) + 1e-9
     return float(optimize.brentq(f, lo, hi, xtol=1e-14, rtol=1e-14, maxiter=200))
 
 
@@ -255,7 +268,7 @@ def _counts(pair: _Pair, clusters, n_boot: int, rng) -> np.ndarray:
     return C
 
 
-def _one_pair(y, treated, *, cells, clusters, tightened, alpha, n_boot, seed):
+def _one_pair(y, treated, *, cells, clusters, tightened, alpha, n_boot, seed, df=None):
     pair = _Pair(y, treated, cells)
     ones = np.ones((1, pair.n))
     q_t, r_t = pair.rates(ones, True)
@@ -302,11 +315,15 @@ def _one_pair(y, treated, *, cells, clusters, tightened, alpha, n_boot, seed):
         se_lo = float(np.std(blo[ok], ddof=1)) if used > 1 else np.nan
         se_hi = float(np.std(bhi[ok], ddof=1)) if used > 1 else np.nan
         method = "bootstrap" if clusters is None else "cluster_bootstrap"
-    c = imbens_manski_critical(hi - lo, se_lo, se_hi, alpha)
     n_cl = np.nan if clusters is None else int(pd.Series(clusters).nunique())
+    if isinstance(df, str) and df == "clusters":  # clusters of the two arms minus 2
+        df = float(n_cl - 2) if np.isfinite(n_cl) and n_cl > 2 else None
+    df = None if df is None or not np.isfinite(float(df)) else float(df)
+    c = imbens_manski_critical(hi - lo, se_lo, se_hi, alpha, df=df)
     return {
         "lower": lo, "upper": hi, "se_lower": float(se_lo), "se_upper": float(se_hi),
         "ci_low": lo - c * se_lo, "ci_high": hi + c * se_hi, "im_critical": c,
+        "im_df": np.nan if df is None else df,
         "trimmed_arm": None if not high else "arm", "trim_share": p,
         "response_arm": q_t, "response_control": q_c, "n_arm": n_t, "n_control": n_c,
         "n_resp_arm": r_t, "n_resp_control": r_c,
@@ -328,6 +345,7 @@ def lee_bounds(
     n_boot: int = 999,
     seed: int = 0,
     label: str | None = None,
+    df=None,
 ) -> pd.DataFrame:
     """Lee (2009) bounds of the effect on one outcome, with the Imbens-Manski CI.
 
@@ -362,6 +380,12 @@ def lee_bounds(
     label : str, optional
         Written in the ``outcome`` column (default: ``outcome``), e.g. the outcome id
         when ``outcome`` is the ``_y`` column of a response panel.
+    df : float, mapping, "clusters" or None
+        Degrees of freedom of the t critical value of the Imbens-Manski CI: a number, a
+        mapping arm -> number (each contrast its own, e.g. the primary model's
+        Bell-McCaffrey df), ``"clusters"`` (the clusters of the two arms minus 2) or
+        ``None``. Default: ``"clusters"`` with ``cluster``, else ``None`` (the normal
+        critical value of Lee 2009 and Imbens-Manski 2004).
 
     Returns
     -------
@@ -400,8 +424,11 @@ def lee_bounds(
     y_all = pd.to_numeric(data[outcome], errors="coerce").to_numpy(dtype=float)
     if cluster is not None and data[cluster].isna().any():
         raise ValueError(f"column {cluster!r} has missing values: every child needs a cluster")
+    if df is None and cluster is not None:
+        df = "clusters"
     rows = []
     for a in arms:
+        df_a = df.get(a, "clusters" if cluster is not None else None) if isinstance(df, dict) else df
         m = (labels == a) | (labels == control)
         if not (labels == a).any():
             raise ValueError(f"arm {a!r} not in column {arm!r}")
@@ -419,7 +446,8 @@ def lee_bounds(
                 _, cells = np.unique(sub[cov][keep].astype(str).to_numpy(), return_inverse=True)
             r = _one_pair(y[keep], treated[keep], cells=cells,
                           clusters=None if cl is None else cl[keep],
-                          tightened=cov is not None, alpha=alpha, n_boot=n_boot, seed=seed)
+                          tightened=cov is not None, alpha=alpha, n_boot=n_boot, seed=seed,
+                          df=df_a)
             r["trimmed_arm"] = a if r["trimmed_arm"] == "arm" else control
             rows.append({"outcome": outcome if label is None else label, "arm": a, "control": control, "bounds": kind,
                          "covariate": cov if cov is not None else np.nan, **r})

@@ -191,6 +191,21 @@ def _complete_case(panel: pd.DataFrame, design, outcome: str, alpha: float) -> p
     return pd.DataFrame(rows), sub
 
 
+def _primary_df(res) -> dict | None:
+    """The complete-case CR2 ANCOVA's (Bell-McCaffrey) df per arm, for the t critical value
+    of the Imbens-Manski CI of clustered Lee bounds; None when that fit is missing (Lee
+    bounds then use the clusters minus 2)."""
+    cc = res.ipw.effects if res.ipw is not None else res.complete_case
+    if isinstance(cc, tuple):
+        cc = cc[0]
+    if cc is None or not len(cc) or "df" not in cc:
+        return None
+    cc = cc[cc["method"] == "complete_case"] if "method" in cc else cc
+    out = {str(a): float(d) for a, d in zip(cc["arm"], cc["df"], strict=True)
+           if np.isfinite(float(d)) and float(d) > 0}
+    return out or None
+
+
 def lee_covariate(panel: pd.DataFrame, design, *, max_levels: int = 5,
                   min_cell: int = 5) -> str | None:
     """The declared baseline covariate that tightens Lee bounds, or None.
@@ -342,11 +357,12 @@ def analyse_outcome(data: pd.DataFrame, column: str, design, *, outcome: str | N
         if cov is True:
             cov = lee_covariate(panel, design, min_cell=min_cell)
         cov = cov or None
+        lee_df = _primary_df(res) if design.clusters else None
         try:
             res.lee = lee_bounds.lee_bounds(
                 panel, "_y", arm=design.arm, control=design.control, covariate=cov,
                 cluster=design.clusters[0] if design.clusters else None, alpha=alpha,
-                n_boot=n_boot, seed=seed)
+                n_boot=n_boot, seed=seed, df=lee_df)
             res.lee_covariate = cov
             res.lee["outcome"] = name
         except ValueError as err:
@@ -357,7 +373,7 @@ def analyse_outcome(data: pd.DataFrame, column: str, design, *, outcome: str | N
                     res.lee = lee_bounds.lee_bounds(
                         panel, "_y", arm=design.arm, control=design.control,
                         cluster=design.clusters[0] if design.clusters else None, alpha=alpha,
-                        n_boot=n_boot, seed=seed)
+                        n_boot=n_boot, seed=seed, df=lee_df)
                     res.lee["outcome"] = name
                     res.errors["lee_tightened"] = str(err)
                 except ValueError as err2:
@@ -498,7 +514,9 @@ def _outcome_rows(res: OutcomeSensitivity, alpha: float) -> list[dict]:
                 note = _notes("lee_iid" if clustered and r["se_method"] != "cluster_bootstrap"
                               else "", "lee_few_clusters" if few else "",
                               f"trimmed={r['trimmed_arm']}", f"trim_share={r['trim_share']:.6f}",
-                              f"lee_covariate={r['covariate']}" if kind == "tightened" else "")
+                              f"lee_covariate={r['covariate']}" if kind == "tightened" else "",
+                              f"im_df={float(r['im_df']):.4g}"
+                              if "im_df" in r and np.isfinite(float(r["im_df"])) else "")
                 n = int(r["n_arm"] + r["n_control"])
                 nm = n - int(r["n_resp_arm"] + r["n_resp_control"])
                 for side, est, se in (("lower", r["lower"], r["se_lower"]),

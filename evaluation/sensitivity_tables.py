@@ -27,7 +27,13 @@ import numpy as np
 import pandas as pd
 
 from analysis.sensitivity import METHODS, conclusion
-from evaluation.published_table import SUPPRESSED, ColumnSpec, PublishedTable, format_value
+from evaluation.published_table import (
+    SUPPRESSED,
+    ColumnSpec,
+    PublishedTable,
+    fixed_nonzero,
+    format_value,
+)
 
 __all__ = [
     "PAGE",
@@ -43,6 +49,7 @@ __all__ = [
     "headline_sentence",
     "ipw_published",
     "lee_published",
+    "lee_text",
     "method_notes",
     "little_text",
     "method_label",
@@ -771,6 +778,10 @@ def _detail(row, lang: str, study) -> str:
             parts.append("标准误未考虑整群" if zh else "SEs ignore clustering")
         if "lee_few_clusters" in n:
             parts.append("每组学校少于 10 所" if zh else "fewer than 10 schools per arm")
+        if "im_df" in n:
+            parts.append(f"t 临界值，自由度 {_f(n['im_df']):.1f}" if zh
+                         else f"t critical value, df {_f(n['im_df']):.1f}")
+        parts.append("未调整的终期差异" if zh else "unadjusted endline difference")
     if method == "tipping_delta":
         c0 = n.get("conclusion", "")
         if "no_tipping" in n:
@@ -1046,11 +1057,12 @@ def lee_published(lee: pd.DataFrame, study, lang: str = "en", *,
             "trimmed": {lg: _arm_name(study, r["trimmed_arm"], lg) for lg in LANGS},
             "trim_share": r["trim_share"], "lower": r["lower"], "upper": r["upper"],
             "ci_low": r["ci_low"], "ci_high": r["ci_high"],
-            "se": {lg: _INFERENCE.get("lee_analytic" if r["se_method"] == "analytic"
-                                      else r["se_method"], {}).get(lg, r["se_method"])
-                   for lg in LANGS}})
+            "se": (f"{fixed_nonzero(_f(r['se_lower']))} / {fixed_nonzero(_f(r['se_upper']))}"
+                   if math.isfinite(_f(r["se_lower"])) and math.isfinite(_f(r["se_upper"]))
+                   else "–"),
+            "how": {lg: _lee_how(r, lg) for lg in LANGS}})
     data = pd.DataFrame(rows, columns=["outcome", "bounds", "trimmed", "trim_share", "lower",
-                                       "upper", "ci_low", "ci_high", "se"])
+                                       "upper", "ci_low", "ci_high", "se", "how"])
     return PublishedTable(
         data,
         [ColumnSpec("outcome", "Outcome", "结局"), ColumnSpec("bounds", "Bounds", "界"),
@@ -1059,9 +1071,68 @@ def lee_published(lee: pd.DataFrame, study, lang: str = "en", *,
          ColumnSpec("lower", "Lower to upper", "下界至上界", "ci", high="upper"),
          ColumnSpec("ci_low", "Imbens–Manski 95% CI", "Imbens–Manski 95% 置信区间", "ci",
                     high="ci_high"),
-         ColumnSpec("se", "SEs", "标准误")],
-        caption_en="Lee (2009) bounds on the effect", caption_zh="效果的 Lee（2009）界",
+         ColumnSpec("se", "SE (lower / upper bound)", "标准误（下界 / 上界）"),
+         ColumnSpec("how", "SEs and critical value", "标准误与临界值")],
+        caption_en="Lee (2009) bounds on the unadjusted endline difference",
+        caption_zh="终期未调整差异的 Lee（2009）界",
+        notes_en=["Bounds on the difference in endline means (program − control) of the "
+                  "children who would answer in either arm, without the baseline score or "
+                  "covariates: not the ANCOVA of the other rows."],
+        notes_zh=["界针对无论分到哪一组都会作答的儿童的终期均值差（项目组 − 对照组），未调整基线分数和协变量："
+                  "不是其他各行的协方差分析。"],
         min_cell=min_cell, lang=lang)
+
+
+def _lee_how(r, lang: str) -> str:
+    """How the SEs and the Imbens–Manski critical value of a Lee row were obtained."""
+    method = "lee_analytic" if r["se_method"] == "analytic" else str(r["se_method"])
+    how = _INFERENCE.get(method, {}).get(lang, method)
+    c, df = _f(r.get("im_critical")), _f(r.get("im_df"))
+    if math.isfinite(c):
+        if math.isfinite(df):
+            how += (f"；t 临界值 {c:.2f}（自由度 {df:.1f}）" if lang == "zh"
+                    else f"; t critical value {c:.2f} (df {df:.1f})")
+        else:
+            how += (f"；正态临界值 {c:.2f}" if lang == "zh" else f"; normal critical value {c:.2f}")
+    return how
+
+
+def lee_text(study, lee: pd.DataFrame) -> dict:
+    """What Lee bounds are bounds on (the unadjusted endline difference), how the
+    critical value was chosen, and for an outcome where lower is better which bound is the
+    favourable case.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> s = NS(outcomes=[NS(id="lonely", better="lower", label=None)])
+    >>> lee = pd.DataFrame({"outcome": ["lonely"], "im_df": [18.0]})
+    >>> print(lee_text(s, lee)["en"])  # doctest: +ELLIPSIS
+    The bounds are on the unadjusted ... lonely: lower is better, so the lower bound is the case most favourable to the program and the upper bound the least favourable.
+    """
+    en = ["The bounds are on the unadjusted difference in endline means, without the baseline "
+          "score or the covariates, so they are wider than an adjusted estimate would be and "
+          "are not directly comparable with the ANCOVA rows."]
+    zh = ["这些界针对终期均值的未调整差异（不调整基线分数和协变量），因此比调整后的估计更宽，不能与协方差分析"
+          "各行直接比较。"]
+    dfs = pd.to_numeric(lee.get("im_df", pd.Series(dtype=float)), errors="coerce").dropna()
+    if len(dfs):
+        lo, hi = dfs.min(), dfs.max()
+        rng = f"{lo:.1f}" if abs(hi - lo) < 0.05 else f"{lo:.1f}–{hi:.1f}"
+        en.append("With few schools a normal critical value would make the interval too narrow: "
+                  "the Imbens–Manski critical value comes from the t distribution with the df of "
+                  f"the primary CR2 model (Bell–McCaffrey; here {rng}), or the number of schools "
+                  "minus 2 where that model could not be fitted.")
+        zh.append(f"学校不多时，正态临界值会使区间过窄：Imbens–Manski 临界值取自 t 分布，自由度为主要 CR2 模型的"
+                  f"自由度（Bell–McCaffrey；此处为 {rng}），该模型无法拟合时为学校数减 2。")
+    for oid in dict.fromkeys(lee["outcome"].astype(str)):
+        if _better(study, oid) != "lower":
+            continue
+        name = {lg: _outcome_name(study, oid, lg) for lg in LANGS}
+        en.append(f"{name['en']}: lower is better, so the lower bound is the case most favourable "
+                  "to the program and the upper bound the least favourable.")
+        zh.append(f"{name['zh']}越低越好：下界是对项目最有利的情形，上界是最不利的情形。")
+    return {"en": " ".join(en), "zh": "".join(zh)}
 
 
 # -------------------------------------------------------------------------- words

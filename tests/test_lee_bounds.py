@@ -113,3 +113,43 @@ def test_errors_name_the_problem():
     e = d.assign(y=np.where(d["arm"] == "program", np.nan, d["y"]))
     with pytest.raises(ValueError, match="at least 2 respondents"):
         lee_bounds(e, "y", arm="arm", control="control")
+
+
+# ------------------------------------------------ the t critical value (clustered designs)
+def test_t_critical_value_by_hand():
+    # qt(0.975, 18) = 2.100922, qt(0.95, 18) = 1.734064 (R); in between, the IM equation
+    from scipy import stats
+    assert imbens_manski_critical(0.0, 1.0, 1.0, df=18) == pytest.approx(2.100922, abs=1e-6)
+    assert imbens_manski_critical(1e6, 1.0, 1.0, df=18) == pytest.approx(1.734064, abs=1e-6)
+    c = imbens_manski_critical(0.5, 0.4, 0.5, df=18)
+    assert stats.t.cdf(c + 0.5 / 0.5, 18) - stats.t.cdf(-c, 18) == pytest.approx(0.95, abs=1e-12)
+    assert c > imbens_manski_critical(0.5, 0.4, 0.5)  # wider than the normal one
+
+
+def _clustered(seed=4, schools=20):
+    rng = np.random.default_rng(seed)
+    school = np.repeat(np.arange(schools), 15)
+    arm = np.where(school % 2 == 0, "t", "c")
+    y = rng.normal(size=len(school)) + rng.normal(size=schools)[school] + 0.3 * (arm == "t")
+    y[rng.random(len(y)) < np.where(arm == "c", 0.2, 0.05)] = np.nan
+    return pd.DataFrame({"arm": arm, "y": y, "school": school})
+
+
+def test_clustered_bounds_use_t_with_clusters_minus_two_by_default():
+    from scipy import stats
+    r = lee_bounds(_clustered(), "y", arm="arm", control="c", cluster="school",
+                   n_boot=99, seed=1).iloc[0]
+    assert r["im_df"] == 18
+    c = r["im_critical"]
+    width, s = r["upper"] - r["lower"], max(r["se_lower"], r["se_upper"])
+    assert stats.t.cdf(c + width / s, 18) - stats.t.cdf(-c, 18) == pytest.approx(0.95, abs=1e-10)
+    assert r["ci_low"] == pytest.approx(r["lower"] - c * r["se_lower"], rel=1e-12)
+    assert r["ci_high"] == pytest.approx(r["upper"] + c * r["se_upper"], rel=1e-12)
+
+
+def test_df_per_arm_and_normal_without_clusters():
+    r = lee_bounds(_clustered(), "y", arm="arm", control="c", cluster="school", n_boot=99,
+                   seed=1, df={"t": 7.5}).iloc[0]
+    assert r["im_df"] == 7.5
+    r0 = lee_bounds(_clustered(), "y", arm="arm", control="c").iloc[0]
+    assert np.isnan(r0["im_df"])

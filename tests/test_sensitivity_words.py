@@ -135,3 +135,22 @@ def test_small_absence_counts_by_arm_show_the_mark():
         assert p.cells(lang)["c"].iloc[0] == "§ / 329"
         assert "1 / 329" not in p.cells(lang).to_string()
         assert p.has_suppressed(lang)
+
+
+# ------------------------------------------------------------------------ Lee bounds
+def test_lee_table_shows_ses_not_a_method_name_and_says_what_is_bounded():
+    lee = pd.DataFrame({"outcome": ["lonely"], "arm": "t", "control": "c", "bounds": "basic",
+                        "covariate": float("nan"), "trimmed_arm": "t", "trim_share": 0.08,
+                        "lower": -6.0, "upper": -2.0, "se_lower": 1.234, "se_upper": 1.5,
+                        "ci_low": -8.6, "ci_high": 1.2, "im_critical": 1.9, "im_df": 18.0,
+                        "se_method": "cluster_bootstrap"})
+    s = _study("lower")
+    for lang in ("en", "zh"):
+        c = sv.lee_published(lee, s, lang).cells(lang)
+        assert c["se"].iloc[0] == "1.23 / 1.50"
+        assert "18.0" in c["how"].iloc[0]
+    p = sv.lee_published(lee, s, "zh")
+    assert "未调整" in p.caption_zh and "unadjusted" in p.caption_en
+    t = sv.lee_text(s, lee)
+    assert "lower bound is the case most favourable" in t["en"]
+    assert "下界是对项目最有利" in t["zh"] and "t 分布" in t["zh"]
