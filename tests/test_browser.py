@@ -438,6 +438,14 @@ def _shown(cell: str) -> list[str]:
     return re.findall(r"[-\u2212+]?\d*\.\d+|[-\u2212+]?\d+", cell)
 
 
+def _shown_value(x: float) -> float:
+    """The number the index shows for an estimate or limit: 2 decimals, except that a value
+    that would round to zero keeps its sign (``published_table.fixed_nonzero``)."""
+    from evaluation.published_table import fixed_nonzero
+
+    return _number(_shown(fixed_nonzero(float(x)))[0])
+
+
 def _p(x: float) -> str | float:
     return "<.001" if x < 0.001 else round(float(f"{x:.3f}"), 3)
 
@@ -466,8 +474,8 @@ def test_headline_numbers_equal_effects_csv_rounded(runs, pages):
             page_values = [[v if v in ("<.001", "–") else _number(v) for v in c] for c in cells]
             matches = []
             for _, r in cand.iterrows():
-                want = [[round(float(f"{r[c]:.2f}"), 2) for c in ("estimate", "ci_low", "ci_high")],
-                        [round(float(f"{r[c]:.2f}"), 2) for c in
+                want = [[_shown_value(r[c]) for c in ("estimate", "ci_low", "ci_high")],
+                        [_shown_value(r[c]) for c in
                          ("effect_size", "effect_size_ci_low", "effect_size_ci_high")],
                         [_p(r["p_value"])],
                         ["–"] if cells[3] == ["–"] and r["p_adjusted"] == r["p_value"]
