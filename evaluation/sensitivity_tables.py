@@ -1293,8 +1293,8 @@ def delta_text(study, table: pd.DataFrame) -> dict:
         d = _f(r["estimate"])
         if math.isfinite(d):
             w = tipping_words(study, r["outcome"], d, n.get("conclusion", ""))
-            en.append(f"{name['en']}: {w['en']} (δ = {d:+.2f}).")
-            zh.append(f"{name['zh']}：{w['zh']}（δ = {d:+.2f}）。")
+            en.append(f"{name['en']} (δ = {d:+.2f}): {w['en']}.")
+            zh.append(f"{name['zh']}（δ = {d:+.2f}）：{w['zh']}。")
         elif "no_tipping" in n:
             lo, hi = n["no_tipping"].split("..")
             en.append(f"{name['en']}: no δ from {lo} to {hi} SD changes the conclusion.")
@@ -1443,10 +1443,11 @@ def headline_sentence(table: pd.DataFrame | None, study, *, outcomes=None,
             with_zh = _and(["完整个案", *(_METHOD_SHORT[k][1] for k in same)], "zh")
             e = (f"Missing data: the {word[0]} on {name['en']} is {_CONC[c0][0]} with {with_en}, "
                  f"but not under {oth_en}: the conclusion depends on how the missing children "
-                 "are handled" + (f"; {tip_en}" if math.isfinite(d) else "") + ".")
+                 "are handled" + (f"; {tip_en.removeprefix('but ')}" if math.isfinite(d) else "")
+                 + ".")
             z = (f"缺失数据：{name['zh']}的{word[1]}在{with_zh}下{_CONC[c0][1]}，但在{oth_zh}下不然："
                  "结论取决于如何处理缺失的儿童"
-                 + (f"；{tip_zh}" if math.isfinite(d) else "")
+                 + (f"；{tip_zh.removeprefix('但')}" if math.isfinite(d) else "")
                  + "。")
         if fail_en:
             e = e[:-1] + fail_en + "."
