@@ -70,7 +70,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from analysis.effects import _regressors, _wide
+from analysis.effects import design_matrix, endline_frame
 from analysis.iv import _standardize, _tsls
 
 __all__ = ["BANDS", "CAUSAL_STATUS", "COLUMNS", "CACE_DESIGNS", "cace_not_applicable", "contamination",
@@ -268,7 +268,7 @@ def _cace_rows(w: pd.DataFrame, design, oid: str, arms: list[str], alpha: float,
     for a in arms:
         sub = w[w[design.arm].astype(str).isin([a, str(design.control)])].reset_index(drop=True)
         try:
-            X, idx = _regressors(sub, design, [a], baseline=has_b)
+            X, idx = design_matrix(sub, design, [a], baseline=has_b)
         except ValueError as e:
             notes.append(f"{oid}, {a}: {e}")
             continue
@@ -418,7 +418,7 @@ def dose_table(
     for oid, col in _outcome_map(outcomes).items():
         if col not in scores.columns:
             raise ValueError(f"outcome column {col!r} not in the scores")
-        w = _wide(scores, design, col)
+        w = endline_frame(scores, design, col)
         known = w[design.id].isin(dose.index)
         if (~known).any():
             notes.append(f"{oid}: {int((~known).sum())} children with the outcome have no dosage "

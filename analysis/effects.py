@@ -134,6 +134,8 @@ __all__ = [
     "SubgroupResult",
     "adjust_interactions",
     "causal_statement",
+    "design_matrix",
+    "endline_frame",
     "estimand",
     "estimate_effects",
     "model_label",
@@ -172,8 +174,10 @@ def _check(data: pd.DataFrame, design, cols: dict[str, str]):
         raise ValueError(f"endline wave {design.endline!r} not in data")
 
 
-def _wide(data: pd.DataFrame, design, col: str) -> pd.DataFrame:
-    """One row per respondent observed at endline: y, y0 and the design columns."""
+def endline_frame(data: pd.DataFrame, design, col: str) -> pd.DataFrame:
+    """One row per respondent observed at endline: ``_y`` (the outcome at the last wave),
+    ``_y0`` (at baseline, when the design has one) and the design columns. Public because the
+    dose, imputation and weighting modules must analyse exactly the primary model's rows."""
     w = data[design.wave].astype(str)
     end = data[w == design.endline]
     if end[design.id].duplicated().any():
@@ -195,9 +199,11 @@ def _wide(data: pd.DataFrame, design, col: str) -> pd.DataFrame:
     return out[out["_y"].notna()].reset_index(drop=True)
 
 
-def _regressors(df: pd.DataFrame, design, arms: list[str], *, baseline: bool, blocks: bool = True,
+def design_matrix(df: pd.DataFrame, design, arms: list[str], *, baseline: bool, blocks: bool = True,
                 extra: dict[str, np.ndarray] | None = None) -> tuple[pd.DataFrame, list[str]]:
-    """Design matrix (intercept, arm dummies, baseline, covariates, blocks), complete cases."""
+    """Design matrix of the primary ANCOVA (intercept, arm dummies, baseline, covariates,
+    blocks) on the complete cases, and the kept row labels. Public because the dose (CACE),
+    imputation and weighting modules fit exactly the primary model's specification."""
     cols: dict[str, np.ndarray] = {"(Intercept)": np.ones(len(df))}
     for a in arms:
         cols[f"arm[{a}]"] = (df[design.arm].astype(str) == a).to_numpy(dtype=float)
@@ -260,7 +266,7 @@ def _fit_models(w: pd.DataFrame, design, outcome: str, arms: list[str], alpha: f
     rows = []
     has_b = "_y0" in w.columns
     outer = design.clusters[0] if design.clusters else None
-    X, idx = _regressors(w, design, arms, baseline=has_b)
+    X, idx = design_matrix(w, design, arms, baseline=has_b)
     y = w["_y"].to_numpy()[idx]
     sub = w.iloc[idx].reset_index(drop=True)
     J = int(sub[outer].nunique()) if outer else None
@@ -280,7 +286,7 @@ def _fit_models(w: pd.DataFrame, design, outcome: str, arms: list[str], alpha: f
     if has_b:
         ok = w["_y0"].notna().to_numpy()
         wd = w[ok].reset_index(drop=True)
-        Xd, idd = _regressors(wd, design, arms, baseline=False)
+        Xd, idd = design_matrix(wd, design, arms, baseline=False)
         yd = (wd["_y"] - wd["_y0"]).to_numpy()[idd]
         sd = wd.iloc[idd]
         if design.clusters:
@@ -355,7 +361,7 @@ def _cluster_means(sub, design, outcome, arms, alpha, has_b) -> list[dict]:
     plain = type(design)(type=design.type, id=design.id, wave=design.wave, waves=design.waves,
                          arm=design.arm, control=design.control, clusters=(outer,),
                          blocks=design.blocks)
-    Xm, im = _regressors(m, plain, arms, baseline=has_b)
+    Xm, im = design_matrix(m, plain, arms, baseline=has_b)
     ym = m["_y"].to_numpy()[im]
     if len(ym) <= Xm.shape[1]:
         return []
@@ -597,7 +603,7 @@ def estimate_effects(
     counts: list[dict] = []
     n_clusters = None
     for oid, col in cols.items():
-        w = _wide(data, design, col)
+        w = endline_frame(data, design, col)
         if design.type == "pre_post":
             ok = w["_y0"].notna().to_numpy()
             counts += _counts(w[ok], design, oid, None)
@@ -774,7 +780,7 @@ def subgroup_effects(
                       subgroups=tuple(dict.fromkeys([*design.subgroups, subgroup])))
     out = []
     for oid, col in cols.items():
-        w = _wide(data, d2, col)
+        w = endline_frame(data, d2, col)
         w = w[w[subgroup].notna()].reset_index(drop=True)
         w[subgroup] = w[subgroup].astype(str)
         levels = sorted(w[subgroup].unique())
@@ -818,7 +824,7 @@ def subgroup_effects(
             extra = {f"lv[{lv}]": (wa[subgroup] == lv).to_numpy(float) for lv in levels[1:]}
             t = (wa[design.arm].astype(str) == a).to_numpy(float)
             extra.update({f"arm x lv[{lv}]": t * (wa[subgroup] == lv).to_numpy(float) for lv in levels[1:]})
-            X, idx = _regressors(wa, design, [a], baseline=has_b, extra=extra)
+            X, idx = design_matrix(wa, design, [a], baseline=has_b, extra=extra)
             y = wa["_y"].to_numpy()[idx]
             sub = wa.iloc[idx]
             g = sub[outer].to_numpy() if outer else np.arange(len(y))
@@ -827,7 +833,7 @@ def subgroup_effects(
             for lv in levels:
                 wl = wa[wa[subgroup] == lv].reset_index(drop=True)
                 try:
-                    Xl, il = _regressors(wl, design, [a], baseline=has_b)
+                    Xl, il = design_matrix(wl, design, [a], baseline=has_b)
                     yl = wl["_y"].to_numpy()[il]
                     if outer:
                         gl = wl.iloc[il][outer].to_numpy()

@@ -134,7 +134,7 @@ import pandas as pd
 from scipy import stats
 
 from analysis.cluster_robust import CR2Design, hc2_test_many
-from analysis.effects import _regressors
+from analysis.effects import design_matrix
 from analysis.rubin import POOLED_COLUMNS, pool_arrays
 
 __all__ = [
@@ -512,7 +512,7 @@ class Imputations:
         """(X, rows, CR2Design or None) shared by every fit when only the outcome was imputed."""
         if "_fixed_cache" not in self.__dict__:
             design, outer = self.design, (self.design.clusters[0] if self.design.clusters else None)
-            X, idx = _regressors(self.completed(0), design, self._arms(), baseline="_y0" in self.data)
+            X, idx = design_matrix(self.completed(0), design, self._arms(), baseline="_y0" in self.data)
             g = self.data[outer].to_numpy()[idx] if outer else None
             self.__dict__["_fixed_cache"] = (X, np.asarray(idx), CR2Design(X, g) if outer else None, g)
         return self.__dict__["_fixed_cache"]
@@ -524,7 +524,7 @@ class Imputations:
         if i not in cache:
             design, outer = self.design, (self.design.clusters[0] if self.design.clusters else None)
             d = self.completed(i)
-            X, idx = _regressors(d, design, self._arms(), baseline="_y0" in self.data)
+            X, idx = design_matrix(d, design, self._arms(), baseline="_y0" in self.data)
             g = d[outer].to_numpy()[idx] if outer else None
             cache[i] = (X, np.asarray(idx), CR2Design(X, g) if outer else None, g)
         return cache[i]

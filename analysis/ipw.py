@@ -22,7 +22,7 @@ Choices:
   arm's response rate: the weights of an arm average about 1 and the weighted sample
   size stays near the number of respondents.
 * **Outcome model**: the primary ANCOVA of :mod:`analysis.effects` (the same design
-  matrix, :func:`analysis.effects._regressors`: arm dummies, baseline outcome,
+  matrix, :func:`analysis.effects.design_matrix`: arm dummies, baseline outcome,
   covariates, block fixed effects) fitted by weighted least squares on the
   respondents, with CR2 SEs at the outermost cluster level and Bell-McCaffrey/
   Satterthwaite df (``ols_cr2``, :class:`analysis.cluster_robust.CR2Design` with
@@ -60,7 +60,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.cluster_robust import coef_test
-from analysis.effects import _regressors
+from analysis.effects import design_matrix
 from analysis.missingness import _irls_logit, fit_dropping_separation
 
 __all__ = ["DIAGNOSTIC_COLUMNS", "EFFECT_COLUMNS", "IPWResult", "ipw_effects", "response_weights"]
@@ -289,7 +289,7 @@ def ipw_effects(panel: pd.DataFrame, design, *, outcome: str = "outcome",
                                 drop_separating=drop_separating)
     resp = w[w["responded"]].reset_index(drop=True)
     arms = sorted(set(w[design.arm].astype(str)) - {str(design.control)})
-    X, idx = _regressors(resp, design, arms, baseline=True)
+    X, idx = design_matrix(resp, design, arms, baseline=True)
     sub = resp.iloc[idx].reset_index(drop=True)
     y = sub["_y"].to_numpy(dtype=float)
     weights = sub["weight"].to_numpy(dtype=float)

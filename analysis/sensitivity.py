@@ -169,11 +169,11 @@ def _complete_case(panel: pd.DataFrame, design, outcome: str, alpha: float) -> p
     """The primary ANCOVA on the respondents (the unweighted fit of
     :func:`analysis.ipw.ipw_effects`), for when the weights cannot be estimated."""
     from analysis.cluster_robust import coef_test
-    from analysis.effects import _regressors
+    from analysis.effects import design_matrix
 
     resp = panel[panel["responded"] & panel["_y0"].notna()].reset_index(drop=True)
     arms = sorted(set(panel[design.arm].astype(str)) - {str(design.control)})
-    X, idx = _regressors(resp, design, arms, baseline=True)
+    X, idx = design_matrix(resp, design, arms, baseline=True)
     sub = resp.iloc[idx].reset_index(drop=True)
     y = sub["_y"].to_numpy(dtype=float)
     if design.clusters:

@@ -13,8 +13,8 @@ from analysis.effects import (
     CAUSAL_STATEMENT,
     COLUMNS,
     SUBGROUP_COLUMNS,
-    _wide,
     causal_statement,
+    endline_frame,
     estimate_effects,
     subgroup_effects,
 )
@@ -166,7 +166,7 @@ def test_the_wide_data_keep_the_design_columns_without_the_wave():
     d2 = dataclasses.replace(d, subgroups=("sex", "age"))  # subgroups that are also covariates
     data["class"] = data["school"] + "-1"
     d3 = dataclasses.replace(d2, clusters=("school", "class"))
-    w = _wide(data, d3, "wellbeing")
+    w = endline_frame(data, d3, "wellbeing")
     assert list(w.columns) == [c for c in d3.columns if c != d3.wave] + ["_y", "_y0"]
     assert list(w.columns) == ["id", "arm", "school", "class", "block", "age", "sex", "_y", "_y0"]
     assert w["id"].is_unique and len(w) == data["wellbeing"][data["wave"] == "endline"].notna().sum()

@@ -11,7 +11,7 @@ import pytest
 from scipy import stats
 
 from analysis.cluster_robust import coef_test
-from analysis.effects import _regressors, estimate_effects
+from analysis.effects import design_matrix, estimate_effects
 from analysis.imputation import (
     FIT_COLUMNS,
     MI_COLUMNS,
@@ -152,7 +152,7 @@ def test_vectorized_fits_equal_one_by_one():
     imp = impute(data, "y", d, m=5, seed=2)
     assert imp.imputed == {}
     fits = imp.analyse()
-    X, idx = _regressors(imp.completed(0), d, ["t"], baseline=True)
+    X, idx = design_matrix(imp.completed(0), d, ["t"], baseline=True)
     for i in range(5):
         tab = coef_test((X, imp.y[i][idx]), imp.data["school"].to_numpy()[idx]).set_index("term")
         assert fits.loc[i, "estimate"] == pytest.approx(tab.loc["arm[t]", "estimate"], rel=1e-10)

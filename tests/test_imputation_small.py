@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from analysis.cluster_robust import coef_test
-from analysis.effects import _regressors
+from analysis.effects import design_matrix
 from analysis.imputation import _independent, delta_adjustment, impute
 from core.design import Design
 
@@ -98,7 +98,7 @@ def _fits_one_by_one(imp, Y, alpha=0.05):
     for i in range(len(Y)):
         d = imp.completed(i % imp.m)
         d["_y"] = Y[i]
-        X, idx = _regressors(d, design, ["t"], baseline=True)
+        X, idx = design_matrix(d, design, ["t"], baseline=True)
         if design.clusters:
             g = d[design.clusters[0]].to_numpy()[idx]
             tab = coef_test((X, Y[i][idx]), g, alpha=alpha).set_index("term")

@@ -20,7 +20,7 @@ def _sim(mechanism, strength=1.0, *, seed=3, per=100, schools=20, att=None, **kw
                           **kw)
 
 
-def _wide(sim):
+def endline_frame(sim):
     d = sim.data.copy()
     d["score"] = d[ITEMS].astype(float).mean(axis=1)
     w = d.pivot_table(index="student_id", columns="wave", values="score")
@@ -41,7 +41,7 @@ def test_mcar_spec_is_the_study_without_a_spec():
 
 def test_mar_leavers_start_worse_and_keep_the_arm_rates():
     sim = _sim("mar", 1.0)
-    w = _wide(sim)
+    w = endline_frame(sim)
     rec = sim.truth["attrition"]
     assert rec["mechanism"] == "mar" and rec["strength"] == 1.0
     for arm, rate in (("treatment", 0.25), ("control", 0.1)):
@@ -72,7 +72,7 @@ def test_mar_leavers_start_worse_and_keep_the_arm_rates():
 
 def test_mnar_delta_matches_the_latent_gap_and_the_quadrature():
     sim = _sim("mnar", 1.0, per=150)
-    w = _wide(sim)
+    w = endline_frame(sim)
     rec = sim.truth["attrition"]
     assert sim.truth["parameters"]["attrition_mechanism"].startswith("missing not at random")
     d = rec["delta"]["y"]["by_arm"]
