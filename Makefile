@@ -22,8 +22,10 @@ $(KERNEL): $(VENV)/.installed
 demo: setup  ## run the whole pipeline on the bundled county example
 	$(BIN)/workbench run examples/county-cluster-trial
 
+# two workers (pytest-xdist): the modules that share runs are one group each (xdist_group
+# "examples", "zoo"), so a shared run is still made once
 test: setup  ## run the whole test suite, every tier (no R needed)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 test-fast: setup  ## the fast tier: no Jupyter kernel, no long simulation (under a minute)
 	$(BIN)/python -m pytest -q -m "not kernel and not slow"

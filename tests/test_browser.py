@@ -55,6 +55,7 @@ CHROMIUM = next((p for p in (shutil.which(n) for n in CHROMIUM_NAMES) if p), Non
 
 pytestmark = [
     pytest.mark.kernel, pytest.mark.slow,
+    pytest.mark.xdist_group("zoo"),  # its zoo studies are test_zoo's runs (conftest zoo_runs)
     pytest.mark.skipif(CHROMIUM is None,
                        reason="headless Chromium not found (apt-get install chromium; "
                               ".ci/run installs it)"),

@@ -22,7 +22,8 @@ EXAMPLES = ROOT / "examples"
 NOTEBOOKS = ["00_data_quality", "01_reliability", "02_baseline", "03_effects", "04_claims",
              "05_power"]
 
-pytestmark = [pytest.mark.slow, pytest.mark.kernel]
+pytestmark = [pytest.mark.slow, pytest.mark.kernel,
+              pytest.mark.xdist_group("examples")]  # shares runs (conftest): one worker
 
 # the layout of issue 5 §2, which users and other tools rely on
 LAYOUT = [

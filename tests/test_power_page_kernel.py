@@ -14,7 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-pytestmark = [pytest.mark.kernel, pytest.mark.slow]
+pytestmark = [pytest.mark.kernel, pytest.mark.slow,
+              pytest.mark.xdist_group("examples")]  # shares runs (conftest): one worker
 
 ROOT = Path(__file__).resolve().parents[1]
 

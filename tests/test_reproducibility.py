@@ -30,7 +30,8 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = [pytest.mark.slow, pytest.mark.kernel]
+pytestmark = [pytest.mark.slow, pytest.mark.kernel,
+              pytest.mark.xdist_group("examples")]  # shares runs (conftest): one worker
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "county-cluster-trial"
 BYTE_IDENTICAL = ("data", "tables", "validation", "figures")

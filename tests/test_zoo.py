@@ -33,7 +33,9 @@ import pandas as pd
 import pytest
 from zoo import expected_estimates, zoo_cases
 
-pytestmark = [pytest.mark.slow, pytest.mark.kernel]  # every zoo study runs `workbench run`
+# every zoo study runs `workbench run`; the runs are shared with the browser test (conftest
+# zoo_runs), so both modules are one xdist group: one worker makes each run once
+pytestmark = [pytest.mark.slow, pytest.mark.kernel, pytest.mark.xdist_group("zoo")]
 
 KIND = os.environ.get("WORKBENCH_ZOO", "pairwise")
 CASES = zoo_cases(KIND)
