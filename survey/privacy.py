@@ -218,22 +218,28 @@ def load_or_create_key(study_root: Path | str) -> bytes:
                            "the pseudonymization key must be a regular file in the study folder",
                            file=str(path))
     if not path.exists():
+        # written whole into a private temporary file, then linked into place: a concurrent
+        # run (two test workers, two terminals) never reads a key file that is still empty
         key = secrets.token_bytes(_KEY_BYTES)
+        tmp = root / f"{KEY_FILE_NAME}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            fd = None  # created meanwhile by a concurrent run: read theirs
-        except OSError as err:
-            raise PrivacyError("PRIVACY_KEY_UNWRITABLE",
-                               f"cannot create the pseudonymization key ({err.strerror})",
-                               file=str(path)) from None
-        if fd is not None:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             try:
                 os.fchmod(fd, 0o600)  # in case a umask or ACL widened it
                 os.write(fd, (key.hex() + "\n").encode("ascii"))
                 os.fsync(fd)
             finally:
                 os.close(fd)
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass  # created meanwhile by a concurrent run: read theirs
+        except OSError as err:
+            raise PrivacyError("PRIVACY_KEY_UNWRITABLE",
+                               f"cannot create the pseudonymization key ({err.strerror})",
+                               file=str(path)) from None
+        finally:
+            tmp.unlink(missing_ok=True)
     try:
         _ensure_gitignored(root)
     except OSError as err:

@@ -196,3 +196,19 @@ def test_sensitive_values_never_shown_or_serialized():
     kinds = sv.kinds
     kinds["pii:姓名"].add("x")
     assert sv.kinds["pii:姓名"] == {"欧阳晓雯"}  # .kinds is a copy
+
+
+def test_concurrent_first_runs_share_one_complete_key(tmp_path):
+    """Two runs of a new study at once (two test workers, two terminals) get the same key and
+    never read a key file that is still being written."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from survey.privacy import load_or_create_key
+
+    for i in range(20):
+        root = tmp_path / f"s{i}"
+        root.mkdir()
+        with ThreadPoolExecutor(8) as pool:
+            keys = list(pool.map(load_or_create_key, [root] * 8))
+        assert len(set(keys)) == 1 and len(keys[0]) == 32
+        assert sorted(p.name for p in root.iterdir()) == [".gitignore", ".workbench-key"]
