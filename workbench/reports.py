@@ -261,8 +261,8 @@ td, th {{ border-bottom: 1px solid #ddd; padding: .45rem; text-align: left; vert
 .lead {{ font-size: 1.05rem; background: #f4f7fb; border-left: 4px solid #3b6db3;
          padding: .6rem .8rem; }}
 @media (max-width: 640px) {{ /* a phone: the outcome tables wrap instead of overflowing */
-  body {{ padding: 0 .4rem; }} td, th {{ padding: .3rem .2rem; }}
-  .outcomes {{ font-size: .78rem; }} .outcomes td.num {{ white-space: normal; }}
+  body {{ padding: 0 .4rem; }} td, th {{ padding: .3rem .2rem; overflow-wrap: anywhere; }}
+  .outcomes {{ font-size: .74rem; }} .outcomes td.num {{ white-space: normal; }}
   .badge {{ white-space: normal; padding: .1rem .3rem; }} }}
 </style></head>
 <body>
