@@ -202,6 +202,40 @@ def _fixture_ids(item) -> set[str]:
             for d in defs}
 
 
+_ZOO_COVERAGE: dict[str, list] = {}
+
+
+def pytest_runtest_logreport(report):
+    """Collect the zoo's coverage results (``record_property("zoo_coverage", ...)``), which
+    pytest-xdist forwards from every worker to the controller."""
+    if report.when == "call":
+        for key, value in getattr(report, "user_properties", ()):
+            if key == "zoo_coverage":
+                _ZOO_COVERAGE[report.nodeid] = list(value)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """With pytest-xdist, the zoo's coverage check over every worker's cases (each worker's
+    own ``test_zoo_primary_ci_covers_the_truth`` is skipped): fewer than
+    ``WORKBENCH_ZOO_MIN_COVERAGE`` (0.8) of the primary CIs covering the truth fails the run."""
+    if hasattr(session.config, "workerinput") or not getattr(
+            session.config.option, "numprocesses", None):
+        return  # a worker, or a run without xdist (the test itself checks)
+    hits = [c for v in _ZOO_COVERAGE.values() for c in v]
+    if len(hits) < 5:
+        return
+    share = sum(hits) / len(hits)
+    missed = sorted(k.split("[")[-1].rstrip("]") for k, v in _ZOO_COVERAGE.items() if not all(v))
+    need = float(_os.environ.get("WORKBENCH_ZOO_MIN_COVERAGE", "0.8"))
+    line = (f"zoo: {sum(hits)} of {len(hits)} primary CIs cover the truth ({share:.0%}; "
+            f"at least {need:.0%} required); missed: {missed}")
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(line, red=share < need, bold=True)
+    if share < need:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 def pytest_unconfigure(config):
     shutil.rmtree(_PROBES, ignore_errors=True)
 

@@ -33,9 +33,9 @@ import pandas as pd
 import pytest
 from zoo import expected_estimates, zoo_cases
 
-# every zoo study runs `workbench run`; the runs are shared with the browser test (conftest
-# zoo_runs), so both modules are one xdist group: one worker makes each run once
-pytestmark = [pytest.mark.slow, pytest.mark.kernel, pytest.mark.xdist_group("zoo")]
+# every zoo study runs `workbench run`; the three studies the browser test opens share their
+# runs with it (conftest zoo_runs) in one xdist group, the others spread over the workers
+pytestmark = [pytest.mark.slow, pytest.mark.kernel]
 
 KIND = os.environ.get("WORKBENCH_ZOO", "pairwise")
 CASES = zoo_cases(KIND)
@@ -85,8 +85,22 @@ def _tail(text: str, n: int = 40) -> str:
     return "\n".join(text.splitlines()[-n:])
 
 
-@pytest.mark.parametrize("case", [pytest.param(c, id=c["id"], marks=MARKS) for c in CASES])
-def test_zoo_study_runs_end_to_end(case, zoo_runs, request):
+MIN_COVERAGE = float(os.environ.get("WORKBENCH_ZOO_MIN_COVERAGE", "0.8"))
+
+
+def _browser_case_ids() -> set[str]:
+    from test_browser import _zoo_cases
+
+    return {c["id"] for c in _zoo_cases().values()} if KIND == "pairwise" else set()
+
+
+def _marks(case) -> list:
+    shared = [pytest.mark.xdist_group("zoo")] if case["id"] in _browser_case_ids() else []
+    return MARKS + shared
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c["id"], marks=_marks(c)) for c in CASES])
+def test_zoo_study_runs_end_to_end(case, zoo_runs, request, record_property):
     # simulated and run once per session (tests/conftest.py::zoo_runs): the browser test
     # opens the pages of three of these runs
     res = zoo_runs(case)
@@ -135,10 +149,19 @@ def test_zoo_study_runs_end_to_end(case, zoo_runs, request):
         r = r.iloc[0]
         covered.append(bool(r["ci_low"] <= value <= r["ci_high"]))
     _coverage[case["id"]] = covered
+    # for the run's controller: with pytest-xdist the cases run on several workers, and
+    # tests/conftest.py (pytest_sessionfinish) checks the coverage over all of them
+    record_property("zoo_coverage", covered)
 
 
 def test_zoo_primary_ci_covers_the_truth():
-    """At least 80% of the zoo's primary CIs (with a known truth) cover it."""
+    """At least 80% of the zoo's primary CIs (with a known truth) cover it.
+
+    With pytest-xdist (``make test``) each worker sees only its own cases: the controller
+    checks the whole zoo at the end of the session instead (tests/conftest.py,
+    ``pytest_sessionfinish``: the run fails, naming the missed cases)."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        pytest.skip("checked over every worker's cases by the controller (conftest)")
     hits = [c for v in _coverage.values() for c in v]
     if len(hits) < 5:
         pytest.skip(f"only {len(hits)} zoo estimates with a known truth ran")
@@ -146,4 +169,4 @@ def test_zoo_primary_ci_covers_the_truth():
     missed = [k for k, v in _coverage.items() if not all(v)]
     print(f"\nzoo: {sum(hits)} of {len(hits)} primary CIs cover the truth ({share:.0%}); "
           f"missed: {missed}; run time {sum(_timings.values()):.0f} s for {len(_timings)} runs")
-    assert share >= 0.8, f"{sum(hits)} of {len(hits)} cover the truth; missed: {missed}"
+    assert share >= MIN_COVERAGE, f"{sum(hits)} of {len(hits)} cover the truth; missed: {missed}"
