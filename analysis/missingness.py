@@ -313,19 +313,14 @@ def _dummies(panel: pd.DataFrame, design, arms, covariates, interaction: bool):
 def _separation(X: pd.DataFrame, y: np.ndarray) -> str | None:
     """Name the 0/1 column (arm, covariate level) within which every child answered or
     none did: the logistic fit then has no finite estimate (complete separation)."""
-    for c in X.columns:
-        x = X[c].to_numpy()
-        if c == "(Intercept)" or not np.isin(x, (0.0, 1.0)).all():
-            continue
-        for v in (1.0, 0.0):
-            g = y[x == v]
-            if len(g) and g.min() == g.max():
-                who = c if v == 1.0 else f"{c} = 0"
-                what = "answered" if g[0] == 1 else "missed"
-                return (f"every child with {who} ({len(g)}) {what} the endline, so answering "
-                        "cannot be modelled on it: merge that level with another or leave the "
-                        "covariate out")
-    return None
+    sep = _separating(X, y)
+    if sep is None:
+        return None
+    who = sep["column"] if sep["value"] == 1.0 else f"{sep['column']} = 0"
+    what = "answered" if sep["answered"] else "missed"
+    return (f"every child with {who} ({sep['n']}) {what} the endline, so answering "
+            "cannot be modelled on it: merge that level with another or leave the "
+            "covariate out")
 
 
 def _separating(X: pd.DataFrame, y: np.ndarray) -> dict | None:

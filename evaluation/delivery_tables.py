@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.delivery_figures import ACTIVITY_LABELS, band_name, period_text
+from evaluation.labels import bilingual as _labels_bilingual
 
 __all__ = [
     "PAGE",
@@ -175,10 +176,7 @@ _HEADINGS = {
 }
 
 
-def bilingual(text: dict, lang: str) -> str:
-    """Markdown of a ``{"en": ..., "zh": ...}`` paragraph: ``lang`` first, then the other."""
-    other = "en" if lang == "zh" else "zh"
-    return f"{text[lang]}\n\n{text[other]}"
+bilingual = _labels_bilingual  # one rule for every page (evaluation.labels.bilingual)
 
 
 def page_title(lang: str | None = None, first: str = "zh") -> str:

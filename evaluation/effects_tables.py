@@ -30,6 +30,7 @@ import dataclasses
 import pandas as pd
 
 from analysis import describe
+from evaluation.labels import bilingual as _labels_bilingual
 from evaluation.small_cells import _tiny_arms, merge_rare_categories
 
 
@@ -403,10 +404,7 @@ def page_title(study, lang: str | None = None) -> str:
     return f"{t[first]} · {t['zh' if first == 'en' else 'en']}"
 
 
-def bilingual(text: dict, lang: str) -> str:
-    """Markdown of a ``{"en": ..., "zh": ...}`` paragraph: ``lang`` first, then the other."""
-    other = "en" if lang == "zh" else "zh"
-    return f"{text[lang]}\n\n{text[other]}"
+bilingual = _labels_bilingual  # one rule for every page (evaluation.labels.bilingual)
 
 
 def page_intro(study) -> dict:

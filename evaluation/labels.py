@@ -197,3 +197,18 @@ def _scale_name(study, ref: str) -> dict | None:
     except (KeyError, LookupError, ValueError, AttributeError):
         return None
     return dict(name) if name else None
+
+
+def bilingual(text: Mapping, lang: str) -> str:
+    """Markdown of a ``{"en": ..., "zh": ...}`` paragraph: ``lang`` first, then the other
+    (the pages' rule: each language written, the run's first).
+
+    Examples
+    --------
+    >>> print(bilingual({"en": "Yes.", "zh": "是。"}, "zh"))
+    是。
+    <BLANKLINE>
+    Yes.
+    """
+    other = "en" if lang == "zh" else "zh"
+    return f"{text[lang]}\n\n{text[other]}"

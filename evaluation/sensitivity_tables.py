@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.sensitivity import METHODS, conclusion
+from evaluation.labels import bilingual as _labels_bilingual
 from evaluation.published_table import (
     SUPPRESSED,
     ColumnSpec,
@@ -259,10 +260,7 @@ METHOD_LABELS = {
 }
 
 
-def bilingual(text: dict, lang: str) -> str:
-    """Markdown of a ``{"en": ..., "zh": ...}`` paragraph: ``lang`` first, then the other."""
-    other = "en" if lang == "zh" else "zh"
-    return f"{text[lang]}\n\n{text[other]}"
+bilingual = _labels_bilingual  # one rule for every page (evaluation.labels.bilingual)
 
 
 def page_title(lang: str | None = None, first: str = "zh") -> str:
