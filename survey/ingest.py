@@ -886,6 +886,7 @@ class _FileColumns:
         self.used: set = set()
         self.fatal = False
         self.conflict = np.zeros(len(frame), dtype=bool)
+        self._norm_ids = None  # (the raw id column, its normalized ids)
 
     def missing(self, role, spec, *, fatal_role=True) -> None:
         self.run.issues.append(Issue("COLUMN_MISSING", "error",
@@ -975,8 +976,10 @@ class _FileColumns:
         lookup = self.run.roster.column(key) if self.run.roster is not None else None
         if lookup is None or self.design.id not in self.out:
             return None
-        ids = self.out[self.design.id].map(privacy.normalize_id)
-        return pd.Series(pd.array(ids.map(lookup).tolist(), dtype=_STR))
+        raw = self.out[self.design.id]
+        if self._norm_ids is None or self._norm_ids[0] is not raw:  # once per file's ids
+            self._norm_ids = (raw, [privacy.normalize_id(v) for v in raw.tolist()])
+        return pd.Series(pd.array([lookup.get(i) for i in self._norm_ids[1]], dtype=_STR))
 
     def from_roster(self, key: str) -> bool:
         """A design column the file lacks, taken from the roster (issue 14): roster
@@ -995,11 +998,17 @@ class _FileColumns:
         if roster is None:
             return
         mine = self.out[key]
-        both = (mine.notna() & roster.notna()).to_numpy()
-        for k in np.flatnonzero(both):
-            a, b = str(mine.iloc[k]).strip(), str(roster.iloc[k]).strip()
-            x, y = _number_or_none(a), _number_or_none(b)
-            same = (x == y) if x is not None and y is not None else _norm_label(a) == _norm_label(b)
+        both = np.flatnonzero((mine.notna() & roster.notna()).to_numpy())
+        if not len(both):
+            return
+        seen: dict = {}  # the comparison of each distinct pair of values, made once
+        for k, a, b in zip(both.tolist(), mine.iloc[both].tolist(), roster.iloc[both].tolist()):
+            a, b = str(a).strip(), str(b).strip()
+            same = seen.get((a, b))
+            if same is None:
+                x, y = _number_or_none(a), _number_or_none(b)
+                same = seen[a, b] = ((x == y) if x is not None and y is not None
+                                     else _norm_label(a) == _norm_label(b))
             if same:
                 continue
             self.conflict[k] = True
