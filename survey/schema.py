@@ -22,12 +22,12 @@ no YAML tag can build a Python object.
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import importlib.resources
 import json
 import math
 import re
 from collections.abc import Callable, Iterable
-from functools import cache
 from pathlib import Path
 
 import jsonschema
@@ -55,25 +55,75 @@ _IDENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*$")
 # --------------------------------------------------------------------------- schemas
 
 
-@cache
+_SCHEMAS: dict[str, dict] = {}
+"""Schemas checked against the draft 2020-12 metaschema, by the SHA-256 of the file's bytes."""
+_VALIDATORS: dict[str, jsonschema.Draft202012Validator] = {}
+_VALID: set[tuple[str, str]] = set()
+"""``(schema digest, document digest)`` of the documents found valid in this process."""
+_VALID_MAX = 4096
+
+
+def _schema_file(name: str) -> tuple[str, dict]:
+    """The SHA-256 of ``data-schema/<name>.schema.json`` and the schema, read from the file on
+    every call and checked against the metaschema once per content: a schema file that
+    changes is read and checked again."""
+    path = SCHEMA_DIR / f"{name}.schema.json"
+    raw = path.read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()
+    schema = _SCHEMAS.get(digest)
+    if schema is None:
+        schema = json.loads(raw.decode("utf-8"))
+        jsonschema.Draft202012Validator.check_schema(schema)
+        _SCHEMAS[digest] = schema
+    return digest, schema
+
+
 def load_schema(name: str) -> dict:
     """The JSON Schema ``data-schema/<name>.schema.json`` (``study``, ``instrument``, ``item-text``).
+
+    Checked against the draft 2020-12 metaschema once per content of the file (its SHA-256)
+    in a process.
 
     Examples
     --------
     >>> load_schema("study")["properties"]["language"]["enum"]
     ['zh', 'en']
     """
-    path = SCHEMA_DIR / f"{name}.schema.json"
-    with open(path, encoding="utf-8") as fh:
-        schema = json.load(fh)
-    jsonschema.Draft202012Validator.check_schema(schema)
-    return schema
+    return _schema_file(name)[1]
 
 
-@cache
-def _validator(name: str) -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(load_schema(name))
+def _validator(digest: str, schema: dict) -> jsonschema.Draft202012Validator:
+    validator = _VALIDATORS.get(digest)
+    if validator is None:
+        validator = _VALIDATORS[digest] = jsonschema.Draft202012Validator(schema)
+    return validator
+
+
+def _plain(x, depth: int = 0) -> bool:
+    """Whether ``x`` holds only JSON types (dicts with text keys, lists, scalars)."""
+    if x is None or type(x) in (str, int, float, bool):
+        return True
+    if depth > 100:
+        return False
+    if type(x) is dict:
+        return all(type(k) is str and _plain(v, depth + 1) for k, v in x.items())
+    if type(x) is list:
+        return all(_plain(v, depth + 1) for v in x)
+    return False
+
+
+def _document_digest(data) -> str | None:
+    """SHA-256 of a parsed document in one canonical JSON spelling (None when it has none:
+    a key that is not text, a value other than a mapping, list, text, number, bool or null,
+    which the schema might judge otherwise than its JSON spelling)."""
+    if not _plain(data):
+        return None
+    try:
+        text = json.dumps(data, sort_keys=True, ensure_ascii=False, allow_nan=True,
+                          separators=(",", ":"))
+    except (TypeError, ValueError):
+        return None
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 # --------------------------------------------------------------------------- key paths
@@ -481,10 +531,17 @@ def check(data, schema_name: str, *, file: str, prefix: str,
     >>> print(errs[0])
     [STUDY_UNKNOWN_KEY] study.yaml, design.covariate: unknown key 'covariate'; did you mean 'covariates'? (allowed here: type, id, wave, waves, arm, arms, control, clusters, blocks, covariates, subgroups)
     """
-    schema = load_schema(schema_name)
+    digest, schema = _schema_file(schema_name)
+    key = _document_digest(data)
+    if key is not None and (digest, key) in _VALID:  # this content passed this schema before
+        return []
     errors: list[ContractError] = []
-    for err in _validator(schema_name).iter_errors(data):
+    for err in _validator(digest, schema).iter_errors(data):
         errors.extend(_translate(err, schema, file=file, prefix=prefix, locate=locate))
+    if not errors and key is not None:
+        if len(_VALID) >= _VALID_MAX:
+            _VALID.clear()
+        _VALID.add((digest, key))
     # document order: by line (or spreadsheet row), then key path
     errors.sort(key=lambda e: (getattr(e, "line", None) or 0, _order_key(e.column or "")))
     return _dedupe(errors)
