@@ -391,28 +391,30 @@ class PublishedTable:
     def cells(self, lang: str | None = None) -> pd.DataFrame:
         """The shown cells as strings, one column per :class:`ColumnSpec` (by ``name``)."""
         lang = _check_lang(lang or self.lang)
-        sup = self._suppressed_rows()
-        out = {}
+        return pd.DataFrame(dict(zip([c.name for c in self.columns], self._cell_lists(lang))),
+                            columns=[c.name for c in self.columns], dtype=object)
+
+    def _cell_lists(self, lang: str) -> list[list[str]]:
+        """The shown cells as strings, one list per shown column (what :meth:`cells` holds)."""
+        sup = self._suppressed_rows().tolist()
+        out = []
         for spec in self.columns:
-            col = self.data[spec.name]
-            high = self.data[spec.high] if spec.high else None
-            low = self.data[spec.low] if spec.low else None
+            col = list(self.data[spec.name])
+            high = list(self.data[spec.high]) if spec.high else [None] * len(col)
+            low = list(self.data[spec.low]) if spec.low else [None] * len(col)
+            kind = spec.kind
+            may_blank = kind not in ("text", "bool")
             values = []
-            for i, v in enumerate(col):
-                h = high.iloc[i] if high is not None else None
-                lo = low.iloc[i] if low is not None else None
-                blank = _missing(v) or (spec.kind == "ci" and _missing(h))
-                if sup[i] and blank and spec.kind not in ("text", "bool"):
+            for v, h, lo, s in zip(col, high, low, sup):
+                if s and may_blank and (_missing(v) or (kind == "ci" and _missing(h))):
                     values.append(SUPPRESSED)
                 else:
-                    values.append(format_value(spec.kind, v, lang, low=lo, high=h))
-            out[spec.name] = values
-        cells = pd.DataFrame(out, columns=[c.name for c in self.columns], dtype=object)
-        if self.indent:
-            first = self.columns[0].name
+                    values.append(format_value(kind, v, lang, low=lo, high=h))
+            out.append(values)
+        if self.indent and out:
             ind = [(not _missing(v)) and bool(v) for v in self.data[self.indent]]
-            cells[first] = [_INDENT + s if flag else s for s, flag in zip(cells[first], ind)]
-        return cells
+            out[0] = [_INDENT + s if flag else s for s, flag in zip(out[0], ind)]
+        return out
 
     def row_group_labels(self, lang: str | None = None) -> list[str] | None:
         """The row-group label of each row (``None`` without :attr:`row_groups`)."""
@@ -423,7 +425,10 @@ class PublishedTable:
 
     def has_suppressed(self, lang: str | None = None) -> bool:
         lang = _check_lang(lang or self.lang)
-        return bool((self.cells(lang) == SUPPRESSED).any().any()) or bool(
+        return self._has_suppressed(self._cell_lists(lang))
+
+    def _has_suppressed(self, cell_lists: list[list[str]]) -> bool:
+        return any(SUPPRESSED in col for col in cell_lists) or bool(
             any(SUPPRESSED in str(v) for c in self.columns if c.kind == "text"
                 for v in self.data[c.name] if not _missing(v)))
 
@@ -438,8 +443,11 @@ class PublishedTable:
     def footnotes(self, lang: str | None = None) -> list[str]:
         """The notes in ``lang``, and the suppression note when a cell is suppressed."""
         lang = _check_lang(lang or self.lang)
-        notes = list(self.notes_zh if _check_lang(lang) == "zh" else self.notes_en)
-        if self.has_suppressed(lang):
+        return self._footnotes(lang, self._cell_lists(lang))
+
+    def _footnotes(self, lang: str, cell_lists: list[list[str]]) -> list[str]:
+        notes = list(self.notes_zh if lang == "zh" else self.notes_en)
+        if self._has_suppressed(cell_lists):
             notes.append(_suppression_note(lang, self.min_cell))
         return notes
 
@@ -494,9 +502,36 @@ class PublishedTable:
         break over lines), so nothing is cut off or hidden behind a scroll bar; on a
         screen narrower than the table's narrowest layout (a phone) the table scrolls
         sideways inside its box rather than being cut off.
+
+        The markup is great_tables' (:meth:`gt`), written directly by
+        :func:`evaluation.table_html.table_html` (the same bytes, without great_tables'
+        per-cell work); a table that function does not handle goes through great_tables.
         """
         lang = _check_lang(lang or self.lang)
-        raw = self.gt(lang, number).as_raw_html(inline_css=False)
+        return self._wrap_html(lang, self._table_html(lang, number))
+
+    def _table_html(self, lang: str, number: int | None) -> str:
+        from evaluation.table_html import supported, table_html
+
+        labels = [s.label(lang) for s in self.columns]
+        position = {spec.name: k for k, spec in enumerate(self.columns)}
+        spanners = [(g.label(lang), [position[c] for c in g.columns]) for g in self.groups]
+        caption = self.caption(lang, number)
+        if not supported(labels, spanners, caption):
+            return self._gt_html(lang, number)
+        cell_lists = self._cell_lists(lang)
+        rows = [list(r) for r in zip(*cell_lists)] if cell_lists else []
+        aligns = ["left"] + ["center"] * (len(labels) - 1)
+        return table_html(self._html_id(lang, number), caption or None, labels, aligns,
+                          spanners, rows, self.row_group_labels(lang),
+                          self._footnotes(lang, cell_lists))
+
+    def _gt_html(self, lang: str, number: int | None) -> str:
+        """The table's HTML as great_tables writes it (what :meth:`_table_html` reproduces)."""
+        return self.gt(lang, number).as_raw_html(inline_css=False)
+
+    @staticmethod
+    def _wrap_html(lang: str, raw: str) -> str:
         wrap = ("<style>.wb-table{max-width:100%;overflow-x:auto}"
                 ".wb-table table{table-layout:auto;width:100%;max-width:100%}"
                 ".wb-table th,.wb-table td{white-space:normal!important;"
