@@ -2,6 +2,7 @@
 kernels get one BLAS thread, hostile parameters stay data."""
 
 import os
+import re
 from pathlib import Path
 
 import nbformat
@@ -143,3 +144,62 @@ def test_lanes_take_the_longest_notebook_first_and_results_keep_task_order(tmp_p
     assert started == ["b", "c", "a"]
     assert [r.name for r in results] == ["a", "b", "c"]
     assert all(r.status == "success" for r in results)
+
+
+PARITY_CELLS = (
+    "import sys, warnings\nprint('out 1')\nprint('err', file=sys.stderr)\nprint('out 2')",
+    "from IPython.display import HTML, Image, Markdown, display\n"
+    "display(Markdown('**md** 中文'))\ndisplay(HTML('<b>h</b>'))\n"
+    "png = bytes.fromhex('89504e470d0a1a0a0000000d4948445200000001000000010806000000'"
+    "'1f15c4890000000d49444154789c6360000000000200015e2ef3170000000049454e44ae426082')\n"
+    "display(Image(data=png, format='png', width=7))\n41 + 1",
+    "warnings.warn('careful', UserWarning)",
+    "import matplotlib.pyplot as plt\nfig, ax = plt.subplots(figsize=(1, 1))\nax.plot([0, 1])\n"
+    "plt.show()",
+    "x = 1",
+    "raise KeyError('gone')",
+)
+
+
+def _outputs(path: Path) -> list:
+    """Each code cell's outputs, without what differs by design (tracebacks' colours and
+    frames; the file name a warning gives the cell; an inline PNG's bytes, which depend on the figure's renderer state)."""
+    cells = []
+    for cell in nbformat.read(str(path), as_version=4).cells:
+        if cell.cell_type != "code":
+            continue
+        outs = []
+        for o in cell.outputs:
+            o = dict(o)
+            if o["output_type"] == "error":
+                o["traceback"] = bool(o["traceback"])
+            if o["output_type"] == "stream":  # the file a warning names: the cell's own
+                o["text"] = re.sub(r"^\S+:(\d+): ", r"CELL:\1: ", o["text"], flags=re.M)
+            if "data" in o:
+                o["data"] = {k: (v[:0] if k == "image/png" and "matplotlib" in cell.source else v)
+                             for k, v in o["data"].items()}
+            outs.append(o)
+        cells.append((cell.execution_count, outs))
+    return cells
+
+
+@pytest.mark.kernel
+def test_inprocess_engine_writes_the_outputs_a_kernel_writes(tmp_path, monkeypatch):
+    """The in-process engine (default) and a Jupyter kernel give the same cells: streams in
+    order, display data with base64 images and their metadata, the last expression, a warning
+    on stderr, an inline figure, the error that stops the notebook and its place."""
+    nb = _notebook(tmp_path / "p.ipynb", "k: int = 1", *PARITY_CELLS)
+    out = tmp_path / "out"
+    out.mkdir()
+    inproc = run_notebooks([NotebookTask("p", nb, out / "in.ipynb", {"k": 2}, out)], jobs=1)
+    monkeypatch.setenv("WORKBENCH_FRESH_KERNELS", "1")  # papermill's own kernel
+    kernel = run_notebooks([NotebookTask("p", nb, out / "kernel.ipynb", {"k": 2}, out)], jobs=1)
+    assert inproc[0].status == kernel[0].status == "failed"
+    assert inproc[0].error["cell_index"] == kernel[0].error["cell_index"] == 7
+    assert inproc[0].error["ename"] == kernel[0].error["ename"] == "KeyError"
+    a, b = _outputs(out / "in.ipynb"), _outputs(out / "kernel.ipynb")
+    assert a == b
+    streams = [o for _, outs in a for o in outs if o["output_type"] == "stream"]
+    assert streams[0]["text"] == "out 1\nout 2\n" and streams[1]["text"] == "err\n"
+    shown = [o for _, outs in a for o in outs if "image/png" in o.get("data", {})]
+    assert len(shown) == 2 and shown[0]["metadata"] == {"image/png": {"width": 7}}

@@ -114,7 +114,7 @@ def _start_sleeping_run(study, notebooks):
     assert proc.poll() is None, proc.communicate()
     procs = _marked(mark)
     cmds = " ".join(c for _, c in procs)
-    assert "workbench.notebook_runner" in cmds and "ipykernel" in cmds, procs
+    assert "workbench.notebook_runner" in cmds, procs  # the lane runs the notebook itself
     return proc, mark
 
 

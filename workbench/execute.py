@@ -1,8 +1,9 @@
 """Run several notebooks in parallel, in job lanes, with progress.
 
 ``jobs`` lanes each drive one child process (:mod:`workbench.notebook_runner`
-``--lane``) that runs the lane's notebooks one after the other in one reused
-kernel, made fresh before each notebook; lanes take the next notebook from a shared
+``--lane``) that runs the lane's notebooks one after the other in its own IPython shell
+(:mod:`workbench.inprocess`; or with ``WORKBENCH_ENGINE=kernel`` in one reused
+kernel), made fresh before each notebook; lanes take the next notebook from a shared
 queue as they become free. Kernel start and the heavy imports are paid once per
 lane (``WORKBENCH_FRESH_KERNELS=1`` gives every notebook a new kernel). A lane
 whose process died is restarted for its next notebook. Every child, and so every

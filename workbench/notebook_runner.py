@@ -1,14 +1,16 @@
-"""Execute notebooks with papermill in this process (run as a subprocess).
+"""Execute notebooks with papermill (run as a subprocess).
 
 ``python -m workbench.notebook_runner TASK.json RESULT.json`` runs the notebook
 described in TASK.json and writes what happened to RESULT.json.
 
 ``python -m workbench.notebook_runner --lane`` is a *job lane*: it reads lines
-``TASK.json<TAB>RESULT.json`` from standard input and runs them one after the other
-in ONE kernel, answering each with a line :data:`DONE` on standard output. Kernel
-start and the imports of pandas, statsmodels and matplotlib (about two thirds of a
-short notebook's time) are then paid once per lane instead of once per notebook.
-Before each notebook the kernel's state is made fresh: the user namespace is
+``TASK.json<TAB>RESULT.json`` from standard input and runs them one after the other,
+answering each with a line :data:`DONE` on standard output. By default the lane runs
+the notebooks in its own process (:mod:`workbench.inprocess`: papermill with an IPython
+shell and no Jupyter kernel), so that the process start and the imports of pandas,
+statsmodels and matplotlib are paid once per lane and no kernel, client or message
+round trip is paid at all. With ``WORKBENCH_ENGINE=kernel`` a lane runs its notebooks in
+ONE reused Jupyter kernel instead, as described below. Either way, before each notebook the state is made fresh: the user namespace is
 cleared and a new history session starts (``InteractiveShell.reset``), figures are closed, warning filters and "once" registries
 are restored, the working directory is set and the execution counter restarts at 1,
 so a notebook's output does not depend on which notebooks ran before it in the lane.
@@ -183,12 +185,14 @@ def fresh_state(kernel, cwd: str) -> None:
             kc.stop_channels()
 
 
-def run_task(task: dict, km=None) -> dict:
+def run_task(task: dict, km=None, *, inprocess: bool = False) -> dict:
     """Run one notebook; return a JSON-ready result dict (status, error, timings).
 
-    With ``km`` (a :class:`LaneKernel`, or a started kernel manager) the notebook runs
-    in that kernel after :func:`fresh_state`, a lane kernel's through its one client
-    (engine ``workbench-lane``); without, papermill starts and stops a kernel of its own.
+    With ``inprocess`` the notebook runs in this process's IPython shell after
+    :func:`workbench.inprocess.fresh_state` (engine ``workbench-inprocess``). With ``km``
+    (a :class:`LaneKernel`, or a started kernel manager) it runs in that kernel after
+    :func:`fresh_state`, a lane kernel's through its one client (engine
+    ``workbench-lane``); with neither, papermill starts and stops a kernel of its own.
     """
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
@@ -196,7 +200,12 @@ def run_task(task: dict, km=None) -> dict:
     started = time.perf_counter()
     result = {"name": task["name"], "status": "success", "error": None, "attempts": 0}
     extra = {}
-    if km is not None:
+    if inprocess:
+        from workbench import inprocess as engine
+
+        engine.fresh_state(task["cwd"])
+        extra["engine_name"] = engine.register()
+    elif km is not None:
         fresh_state(km, task["cwd"])
         if isinstance(km, LaneKernel):
             extra.update(km=km.km, kc=km.client(), engine_name=_lane_engine())
@@ -251,32 +260,16 @@ def run_task(task: dict, km=None) -> dict:
 
 
 _LANE_ENGINE = "workbench-lane"
+_QUIET_MANAGER = None
 
 
-def _name_injected_cell(nb) -> None:
-    """Give papermill's injected-parameters cell the fixed id ``injected-parameters``."""
-    for cell in nb.cells:
-        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
-            cell["id"] = "injected-parameters"
-
-
-def _lane_engine() -> str:
-    """Register (once) and name papermill's engine for a lane's kernel.
-
-    It is papermill's ``nbclient`` engine but for three things: the notebook client is
-    given the lane's connected client (``kc``) instead of making and waiting for a new
-    one; the output notebook is written when the notebook starts and ends (and by
-    papermill's autosave during a long cell), not before and after every cell; the
-    injected-parameters cell gets its fixed id before the first write (see
-    :func:`_stabilize_injected_cell_id`). Cells, outputs and metadata are papermill's.
-    """
-    from papermill.clientwrap import PapermillNotebookClient
-    from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
-    from papermill.log import logger
-    from papermill.utils import merge_kwargs, remove_args
-
-    if _LANE_ENGINE in papermill_engines._engines:
-        return _LANE_ENGINE
+def _quiet_manager():
+    """Papermill's execution manager, writing the output notebook only when the notebook
+    starts and ends (and by its autosave during a long cell), not around every cell."""
+    global _QUIET_MANAGER
+    if _QUIET_MANAGER is not None:
+        return _QUIET_MANAGER
+    from papermill.engines import NotebookExecutionManager
 
     class LaneManager(NotebookExecutionManager):
         _quiet = False
@@ -298,6 +291,37 @@ def _lane_engine() -> str:
                 super().cell_complete(cell, cell_index, **kwargs)
             finally:
                 self._quiet = False
+
+    _QUIET_MANAGER = LaneManager
+    return LaneManager
+
+
+def _name_injected_cell(nb) -> None:
+    """Give papermill's injected-parameters cell the fixed id ``injected-parameters``."""
+    for cell in nb.cells:
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            cell["id"] = "injected-parameters"
+
+
+def _lane_engine() -> str:
+    """Register (once) and name papermill's engine for a lane's kernel.
+
+    It is papermill's ``nbclient`` engine but for three things: the notebook client is
+    given the lane's connected client (``kc``) instead of making and waiting for a new
+    one; the output notebook is written when the notebook starts and ends (and by
+    papermill's autosave during a long cell), not before and after every cell; the
+    injected-parameters cell gets its fixed id before the first write (see
+    :func:`_stabilize_injected_cell_id`). Cells, outputs and metadata are papermill's.
+    """
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.log import logger
+    from papermill.utils import merge_kwargs, remove_args
+
+    if _LANE_ENGINE in papermill_engines._engines:
+        return _LANE_ENGINE
+
+    LaneManager = _quiet_manager()
 
     class LaneClient(PapermillNotebookClient):
         def __init__(self, nb_man, kc=None, **kw):
@@ -405,12 +429,61 @@ def warm_up(kernel: LaneKernel) -> None:
                                         output_hook=lambda msg: None)
 
 
-def lane(warm: str | None = None) -> int:
-    """Run tasks from standard input in one reused kernel (see the module notes).
+ENGINE = os.environ.get("WORKBENCH_ENGINE", "inprocess")
+"""How a lane runs notebooks: ``inprocess`` (default; :mod:`workbench.inprocess`) or
+``kernel`` (a reused Jupyter kernel per lane, see the module notes)."""
 
-    With ``warm`` (a kernel name), the kernel is started and :func:`warm_up` before the
-    first task arrives.
+
+def _inprocess_lane(warm: str | None) -> int:
+    """Run tasks from standard input in this process's IPython shell (no kernel).
+
+    The protocol line :data:`DONE` goes to a private copy of standard output; file
+    descriptor 1 itself then points at the lane's log, so that nothing a notebook's C code
+    prints can be mistaken for it. A task that asks for a fresh kernel or another kernel
+    than ``python3`` gets a Jupyter kernel of its own (papermill's engine)."""
+    from workbench import inprocess
+
+    protocol = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
+    inprocess.warm_up(WARM_IMPORTS + "import papermill\n" if warm else "import papermill\n")
+    fresh_always = os.environ.get("WORKBENCH_FRESH_KERNELS") == "1"
+    try:
+        for line in sys.stdin:
+            if not line.strip():
+                continue
+            task_path, result_path = line.rstrip("\n").split("\t")
+            task = json.loads(Path(task_path).read_text(encoding="utf-8"))
+            own = (fresh_always or task.get("fresh_kernel", False)
+                   or task.get("kernel_name", "python3") != "python3")
+            try:
+                result = run_task(task, inprocess=not own)
+            except Exception as err:  # noqa: BLE001 - the shell could not be reset
+                result = {"name": task["name"], "status": "failed", "attempts": 1,
+                          "seconds": 0.0,
+                          "error": {"kind": "runner", "ename": type(err).__name__,
+                                    "evalue": str(err)[:2000],
+                                    "errno": getattr(err, "errno", None),
+                                    "traceback": traceback.format_exc()[-4000:]}}
+            _write_result(result_path, result)
+            protocol.write(DONE + "\n")
+            protocol.flush()
+            if result["status"] == "interrupted":
+                return 130
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def lane(warm: str | None = None) -> int:
+    """Run tasks from standard input, one after the other (see the module notes).
+
+    By default (:data:`ENGINE` ``inprocess``) in this process (:func:`_inprocess_lane`);
+    with ``WORKBENCH_ENGINE=kernel`` in one reused kernel. With ``warm`` (a kernel name),
+    the notebooks' modules are imported (and the kernel started and :func:`warm_up`)
+    before the first task arrives.
     """
+    if ENGINE == "inprocess":
+        return _inprocess_lane(warm)
     km = None
     fresh_always = os.environ.get("WORKBENCH_FRESH_KERNELS") == "1"
     if warm and not fresh_always:
