@@ -338,7 +338,8 @@ def run_study(study_path, *, out=None, only=None, cli_parameters=(), jobs=None,
                     (run_dir / sub).mkdir(exist_ok=True)
                 write_snapshot(study, run_dir / SNAPSHOT_NAME, language=run_lang,
                                seed=run_seed, inputs=manifest["inputs"])
-                renderer = _Renderer(run_dir, report_mode, run_lang, footer_data(manifest), study)
+                renderer = _Renderer(run_dir, report_mode, run_lang, footer_data(manifest), study,
+                                     scan_cache=_scan_cache(study, sensitive))
                 results = step("notebooks", lambda: _execute(
                     own, overrides, {"run_dir": ".", "seed": run_seed, "lang": run_lang},
                     run_dir, jobs, report_mode, report, staged.scratch, pool, renderer))
@@ -360,8 +361,11 @@ def run_study(study_path, *, out=None, only=None, cli_parameters=(), jobs=None,
                     study, results, entries, run_dir, renderer, failures, warnings,
                     lang=run_lang, sensitive=sensitive, counts=validate_step["counts"],
                     footer=footer_data(manifest)))
+            if renderer is not None:
+                renderer.stop_scanning()  # the final scan searches what was not reached
             scan = step("privacy_scan", lambda: _scan_and_finish(
-                study, run_dir, sensitive, manifest, failures, t_start, staged.scratch, carried))
+                study, run_dir, sensitive, manifest, failures, t_start, staged.scratch, carried,
+                cache=renderer.scan_cache if renderer is not None else None))
         except OSError as err:
             staged.abort()
             raise describe_os_error(err, out, staging=run_dir) from None
@@ -616,13 +620,19 @@ class _Renderer:
     when a report is written and re-raises what went wrong (a full disk, ...)."""
 
     def __init__(self, run_dir: Path, report_mode: bool, lang: str, footer: dict | None = None,
-                 study=None):
+                 study=None, scan_cache=None):
         from concurrent.futures import ThreadPoolExecutor
 
         self.run_dir, self.report_mode, self.lang, self.study = run_dir, report_mode, lang, study
         self.footer = footer
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reports")
         self.futures: dict = {}
+        # the run's files are searched for personal data while the notebooks still run, in
+        # a thread of its own (survey.scanner.ScanCache); the final scan reads and hashes
+        # every file and searches only those new or changed since
+        self.scan_cache = scan_cache
+        self.scanner = (ThreadPoolExecutor(max_workers=1, thread_name_prefix="scan")
+                        if scan_cache is not None else None)
 
     def render(self, name: str) -> None:
         nb = self.run_dir / "notebooks" / f"{name}.ipynb"
@@ -633,6 +643,20 @@ class _Renderer:
 
     def submit(self, name: str) -> None:
         self.futures[name] = self.pool.submit(self.render, name)
+        if self.scanner is not None:  # after the report: the search covers it too
+            self.futures[name].add_done_callback(self._search_later)
+
+    def _search_later(self, _future) -> None:
+        try:
+            self.scanner.submit(self.scan_cache.search, self.run_dir)
+        except RuntimeError:  # stopped meanwhile: the final scan does it
+            pass
+
+    def stop_scanning(self) -> None:
+        """Stop the searches at their next file and wait for the one under way."""
+        if self.scanner is not None:
+            self.scan_cache.stop()
+            self.scanner.shutdown(wait=True, cancel_futures=True)
 
     def wait(self, name: str) -> None:
         future = self.futures.pop(name, None)
@@ -643,6 +667,7 @@ class _Renderer:
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
+        self.stop_scanning()
 
 
 def _reports(study, results, entries, run_dir: Path, renderer, failures: list[str],
@@ -715,8 +740,20 @@ def _tables_docx(run_dir: Path, warnings: list[str]) -> None:
         warnings.append(f"tables.docx: not written ({type(err).__name__}: {err})")
 
 
+def _key_file(study) -> Path | None:
+    key_file = Path(study.root) / ".workbench-key"
+    return key_file if key_file.exists() else None
+
+
+def _scan_cache(study, sensitive):
+    """The cache of the run's privacy scan (:class:`survey.scanner.ScanCache`)."""
+    from survey.scanner import ScanCache
+
+    return ScanCache(sensitive, _key_file(study))
+
+
 def _scan_and_finish(study, run_dir: Path, sensitive, manifest: dict, failures: list[str],
-                     t_start: float, scratch: Path, carried: dict) -> dict:
+                     t_start: float, scratch: Path, carried: dict, cache=None) -> dict:
     """The last step: scan every file, remove those with findings, then write the manifest
     and scan it too; a manifest with a finding has its paths replaced by hashes.
 
@@ -728,10 +765,11 @@ def _scan_and_finish(study, run_dir: Path, sensitive, manifest: dict, failures: 
     """
     from survey.scanner import scan_folder
 
-    key_file = Path(study.root) / ".workbench-key"
-    key_file = key_file if key_file.exists() else None
+    key_file = _key_file(study)
     (run_dir / "manifest.json").unlink(missing_ok=True)  # the "running" one; rewritten below
-    result = scan_folder(run_dir, sensitive, key_file=key_file)
+    if cache is not None and (cache.sensitive is not sensitive or cache.key_file != key_file):
+        cache = None
+    result = scan_folder(run_dir, sensitive, key_file=key_file, cache=cache)
     findings = [{"file": f, "kind": k} for f, k in result.findings]
     for f in sorted({x["file"] for x in findings}):
         target = run_dir / f

@@ -1,0 +1,73 @@
+"""The run's privacy scan with the pre-search wired in (issue 16): the reports thread has the
+run folder searched while notebooks still run, and the final scan searches only what is new
+or changed since. Its findings, removals and manifest entry equal a scan without the cache."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+from survey.privacy import SensitiveValues
+from workbench.pipeline import _Renderer, _scan_and_finish, _scan_cache
+
+
+def _values():
+    sv = SensitiveValues()
+    sv.add("pii:姓名", ["王小明"])
+    sv.add("raw_id", ["20230017"])
+    return sv
+
+
+def _finish(study, run_dir: Path, sv, cache=None):
+    scratch = run_dir.parent / f"scratch-{run_dir.name}"
+    scratch.mkdir()
+    manifest, failures = {"status": "running"}, []
+    scan = _scan_and_finish(study, run_dir, sv, manifest, failures, time.perf_counter(), scratch,
+                            {}, cache=cache)
+    return scan, failures, sorted(p.relative_to(run_dir).as_posix()
+                                  for p in run_dir.rglob("*") if p.is_file())
+
+
+def test_the_pre_searched_scan_equals_the_plain_scan(tmp_path):
+    study = SimpleNamespace(root=str(tmp_path / "study"))
+    run = tmp_path / "run"
+    for sub in ("tables", "notebooks", "reports"):
+        (run / sub).mkdir(parents=True)
+    (run / "tables" / "clean.csv").write_text("id,score\np_1a2b,3.5\n", encoding="utf-8")
+    (run / "tables" / "changed.csv").write_text("id,score\np_3c4d,2.5\n", encoding="utf-8")
+    sv = _values()
+    renderer = _Renderer(run, False, "en", None, None, scan_cache=_scan_cache(study, sv))
+    renderer.submit("00_none")  # no notebook: no page; the folder is searched after it
+    renderer.wait("00_none")
+    time.sleep(0.1)
+    renderer.scanner.submit(lambda: None).result()  # the search after the page is done
+    assert len(renderer.scan_cache.results) == 2
+    # after the search: one file changes, one appears, both with personal data
+    (run / "tables" / "changed.csv").write_text("id,score\n20230017,2.5\n", encoding="utf-8")
+    (run / "tables" / "late.csv").write_text("name\n王小明\n", encoding="utf-8")
+    plain = tmp_path / "plain"
+    shutil.copytree(run, plain)
+    renderer.stop_scanning()
+    cached = _finish(study, run, sv, cache=renderer.scan_cache)
+    renderer.close()
+    assert renderer.scan_cache.hits >= 1  # clean.csv was not searched again
+    expected = _finish(study, plain, sv)
+    assert cached == expected
+    scan, failures, files = cached
+    assert scan["scan"] == "failed"
+    assert {f["file"] for f in scan["findings"]} == {"tables/changed.csv", "tables/late.csv"}
+    assert "tables/clean.csv" in files and "tables/late.csv" not in files
+    assert "manifest.json" in files and failures
+
+
+def test_a_cache_for_other_values_is_not_used(tmp_path):
+    study = SimpleNamespace(root=str(tmp_path))
+    run = tmp_path / "run"
+    (run / "tables").mkdir(parents=True)
+    (run / "tables" / "a.csv").write_text("name\n王小明\n", encoding="utf-8")
+    other = _scan_cache(study, SensitiveValues())
+    other.search(run)  # found nothing: no values
+    scan, _, _ = _finish(study, run, _values(), cache=other)
+    assert [f["file"] for f in scan["findings"]] == ["tables/a.csv"]
