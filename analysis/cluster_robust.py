@@ -50,6 +50,7 @@ __all__ = [
     "coef_test",
     "cr2_test_many",
     "hc2_test_many",
+    "independent_columns",
     "vcov_cr1",
     "vcov_cr2",
     "vcov_hc2",
@@ -73,6 +74,44 @@ def _as_2d(X) -> tuple[np.ndarray, list[str]]:
     if not np.all(np.isfinite(arr)):
         raise ValueError("X contains missing or infinite values")
     return arr, names
+
+
+def independent_columns(X) -> list[int]:
+    """Positions of the columns a design keeps, in order: each column is kept when it is
+    linearly independent of the columns kept before it (``numpy.linalg.matrix_rank``).
+
+    Constant dummies, a block dummy collinear with the others and duplicated columns
+    add nothing to a model; this is the rule the primary ANCOVA, the response and
+    propensity models apply to their columns. When the whole matrix has full column
+    rank every column is kept without testing the prefixes (a subset of independent
+    columns is independent; its smallest singular value is at least the matrix's), so
+    the usual case costs one SVD rather than one per column.
+
+    Parameters
+    ----------
+    X : array-like (n, k) or DataFrame
+
+    Returns
+    -------
+    list of int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from analysis.cluster_robust import independent_columns
+    >>> X = np.column_stack([np.ones(4), [0, 0, 0, 0], [1, 2, 3, 4], [2, 4, 6, 8], [1, 0, 0, 1]])
+    >>> independent_columns(X)
+    [0, 2, 4]
+    """
+    a = X.to_numpy(dtype=float) if isinstance(X, pd.DataFrame) else np.asarray(X, dtype=float)
+    k = a.shape[1]
+    if k == 0 or np.linalg.matrix_rank(a) == k:
+        return list(range(k))
+    chosen: list[int] = []
+    for j in range(k):
+        if np.linalg.matrix_rank(a[:, chosen + [j]]) == len(chosen) + 1:
+            chosen.append(j)
+    return chosen
 
 
 def _sym_power(a: np.ndarray, p: float) -> np.ndarray:

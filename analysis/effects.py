@@ -95,7 +95,7 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
-from analysis.cluster_robust import coef_test, wald_test
+from analysis.cluster_robust import coef_test, independent_columns, wald_test
 from analysis.effect_size import (
     _cohens_d_paired,
     cluster_adjustment,
@@ -199,49 +199,68 @@ def endline_frame(data: pd.DataFrame, design, col: str) -> pd.DataFrame:
     return out[out["_y"].notna()].reset_index(drop=True)
 
 
+def _dummies(s: pd.Series, prefix: str) -> tuple[np.ndarray, list[str]]:
+    """The columns and names of ``pd.get_dummies(s, prefix=prefix, prefix_sep="=",
+    drop_first=True, dtype=float)`` (levels in sorted order, the first left out, a
+    missing value all zeros), without get_dummies' per-column work."""
+    codes, levels = pd.factorize(s, sort=True)
+    onehot = np.zeros((len(codes), len(levels)))
+    seen = codes >= 0
+    onehot[np.flatnonzero(seen), codes[seen]] = 1.0
+    return onehot[:, 1:], [f"{prefix}={v}" for v in levels[1:]]
+
+
 def design_matrix(df: pd.DataFrame, design, arms: list[str], *, baseline: bool, blocks: bool = True,
                 extra: dict[str, np.ndarray] | None = None) -> tuple[pd.DataFrame, list[str]]:
     """Design matrix of the primary ANCOVA (intercept, arm dummies, baseline, covariates,
     blocks) on the complete cases, and the kept row labels. Public because the dose (CACE),
     imputation and weighting modules fit exactly the primary model's specification."""
-    cols: dict[str, np.ndarray] = {"(Intercept)": np.ones(len(df))}
-    for a in arms:
-        cols[f"arm[{a}]"] = (df[design.arm].astype(str) == a).to_numpy(dtype=float)
-    if extra:
-        cols.update(extra)
+    n = len(df)
+    names: list[str] = ["(Intercept)"]
+    blocks_: list[np.ndarray] = [np.ones((n, 1))]
+
+    def add(name, values):
+        names.append(name)
+        blocks_.append(np.asarray(values, dtype=float).reshape(n, 1))
+
+    if arms:
+        arm = df[design.arm].astype(str)
+        for a in arms:
+            add(f"arm[{a}]", (arm == a).to_numpy(dtype=float))
+    for k, v in (extra or {}).items():
+        add(k, v)
     if baseline:
-        cols["baseline"] = df["_y0"].to_numpy(dtype=float)
-    miss = np.zeros(len(df), dtype=bool)
-    parts = []
+        add("baseline", df["_y0"].to_numpy(dtype=float))
+    miss = np.zeros(n, dtype=bool)
     for c in design.covariates:
         s = df[c]
+        miss |= s.isna().to_numpy()
         if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-            parts.append(pd.DataFrame({c: s.to_numpy(dtype=float)}))
-            miss |= s.isna().to_numpy()
+            add(c, s.to_numpy(dtype=float))
         else:
-            miss |= s.isna().to_numpy()
-            parts.append(pd.get_dummies(s.astype(str).where(s.notna()), prefix=c, prefix_sep="=",
-                                        drop_first=True, dtype=float))
+            d, dn = _dummies(s.astype(str).where(s.notna()), c)
+            names.extend(dn)
+            blocks_.append(d)
     if blocks and design.blocks:
         s = df[design.blocks]
         miss |= s.isna().to_numpy()
-        parts.append(pd.get_dummies(s.astype(str), prefix="block", prefix_sep="=", drop_first=True, dtype=float))
-    X = pd.concat([pd.DataFrame(cols), *[p.reset_index(drop=True) for p in parts]], axis=1)
-    miss |= X.isna().any(axis=1).to_numpy()
+        d, dn = _dummies(s.astype(str), "block")
+        names.extend(dn)
+        blocks_.append(d)
+    X = np.concatenate(blocks_, axis=1)
+    miss |= np.isnan(X).any(axis=1)
     for c in design.clusters:
         miss |= df[c].isna().to_numpy()
     keep = ~miss
-    X = X[keep].reset_index(drop=True)
-    protected = [c for c in X.columns if c.startswith("arm[")]
+    X = X[keep]
     # drop columns that add nothing (constant dummies, collinear blocks/covariates)
-    chosen: list[str] = []
-    for c in X.columns:
-        trial = chosen + [c]
-        if np.linalg.matrix_rank(X[trial].to_numpy()) == len(trial):
-            chosen.append(c)
-        elif c in protected:
-            raise ValueError(f"the arm contrast {c} is not estimable (collinear with blocks or covariates)")
-    return X[chosen], list(np.flatnonzero(keep))
+    chosen = independent_columns(X)
+    for j in sorted(set(range(X.shape[1])) - set(chosen)):
+        if names[j].startswith("arm["):
+            raise ValueError(f"the arm contrast {names[j]} is not estimable (collinear with "
+                             "blocks or covariates)")
+    return (pd.DataFrame(X[:, chosen], columns=[names[j] for j in chosen]),
+            list(np.flatnonzero(keep)))
 
 
 def _row(outcome, arm, control, model, est, se, df, alpha, n_obs, n_clusters) -> dict:

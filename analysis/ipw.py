@@ -59,7 +59,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.cluster_robust import coef_test
+from analysis.cluster_robust import coef_test, independent_columns
 from analysis.effects import design_matrix
 from analysis.missingness import _irls_logit, fit_dropping_separation
 
@@ -96,11 +96,8 @@ def _propensity_matrix(sub: pd.DataFrame, covariates: Sequence[str]) -> pd.DataF
             cols.append(pd.get_dummies(s.astype(str), prefix=c, prefix_sep="=", drop_first=True,
                                        dtype=float))
     X = pd.concat([c.reset_index(drop=True) for c in cols], axis=1)
-    chosen: list[str] = []
-    for c in X.columns:  # constant dummies in this arm and collinear columns add nothing
-        if np.linalg.matrix_rank(X[chosen + [c]].to_numpy()) == len(chosen) + 1:
-            chosen.append(c)
-    return X[chosen]
+    # constant dummies in this arm and collinear columns add nothing
+    return X.iloc[:, independent_columns(X)]
 
 
 def response_weights(panel: pd.DataFrame, design, *, covariates: Sequence[str] | None = None,

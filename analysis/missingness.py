@@ -52,6 +52,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis.cluster_robust import independent_columns
+
 __all__ = [
     "MCAR_CAVEAT",
     "SUMMARY_COLUMNS",
@@ -608,11 +610,8 @@ def response_model(panel: pd.DataFrame, design, *, covariates: Sequence[str] | N
 
     def build(covs):
         X = _dummies(sub, design, arms, covs, interaction)
-        chosen: list[str] = []
-        for c in X.columns:  # constant dummies and collinear columns add nothing
-            if np.linalg.matrix_rank(X[chosen + [c]].to_numpy()) == len(chosen) + 1:
-                chosen.append(c)
-        return X[chosen]
+        # constant dummies and collinear columns add nothing
+        return X.iloc[:, independent_columns(X)]
 
     if drop_separating:
         X, beta, mu, more = fit_dropping_separation(build, y, covariates)
