@@ -114,7 +114,7 @@ def _start_sleeping_run(study, notebooks):
     assert proc.poll() is None, proc.communicate()
     procs = _marked(mark)
     cmds = " ".join(c for _, c in procs)
-    assert "workbench.notebook_runner" in cmds, procs  # the lane runs the notebook itself
+    assert "-m workbench" in cmds, procs  # one notebook: `workbench run` runs it itself
     return proc, mark
 
 

@@ -221,9 +221,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+INLINE_ENV = {"PYTHONHASHSEED": "0", "WORKBENCH_INLINE_LANE": "1",
+              "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+              "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+              "VECLIB_MAXIMUM_THREADS": "1", "NUMEXPR_NUM_THREADS": "1"}
+"""What ``workbench run`` sets for itself before anything is imported, so that it can run
+notebooks in its own process as one of the lanes (:class:`workbench.execute.NotebookPool`)
+exactly as a lane process does: a fixed hash seed (set and dict orders of strings as in
+every lane), one BLAS thread (the same floating-point sums at any ``--jobs``) and the
+inline figure backend. Python reads the hash seed only at start, so the command re-executes
+itself once with these set (a few milliseconds)."""
+
+
+def _reexec_for_inline_lane(argv) -> None:
+    import os
+
+    if argv is not None or os.environ.get("WORKBENCH_INLINE_LANE") is not None:
+        return  # called from Python (tests, a notebook), or already set (or switched off: 0)
+    if os.environ.get("WORKBENCH_ENGINE", "inprocess") != "inprocess":
+        return
+    os.environ.update(INLINE_ENV)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, "-m", "workbench", *sys.argv[1:]])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "run":
+        _reexec_for_inline_lane(argv)
     from core.errors import WorkbenchError
 
     module = importlib.import_module(f"workbench.commands.{args.command}")

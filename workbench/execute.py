@@ -35,6 +35,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -241,6 +242,89 @@ class _Lane:
         self.proc = None
 
 
+class _InlineLane:
+    """The calling process's own lane: notebooks run in its main thread, in-process.
+
+    A pool of ``jobs`` lanes has ``jobs - 1`` lane processes and this one, so that the
+    process that validated the data (and already imported pandas) also runs notebooks:
+    one process start and one set of imports fewer, and about 250 MiB less memory at
+    ``--jobs 2``; at ``--jobs 1`` no other process at all. The working directory is
+    restored after each notebook (the pipeline's own paths are absolute, but a caller's
+    may not be). Its imports are made in a background thread while the data are
+    validated (:meth:`start`)."""
+
+    def __init__(self, children: _Children):
+        self.children = children
+        self.used = False
+        self._warm: threading.Thread | None = None
+        self.proc = None  # never a process: for NotebookPool.close
+
+    def start(self, warm: str | None = None):
+        from workbench import notebook_runner
+
+        imports = notebook_runner.WARM_IMPORTS + "import papermill\n"
+        self._warm = threading.Thread(target=_warm_inline, args=(imports,), daemon=True,
+                                      name="warm-imports")
+        self._warm.start()
+
+    def run(self, task: NotebookTask) -> NotebookResult:
+        from workbench.notebook_runner import run_task
+
+        if self._warm is not None:
+            self._warm.join()
+            self._warm = None
+        if self.children.stopping:
+            return NotebookResult(task.name, "interrupted", 0.0, {"kind": "interrupted"},
+                                  parameters=task.parameters)
+        self.used = True
+        spec = {"name": task.name, "input": str(task.input), "output": str(task.output),
+                "parameters": task.parameters, "cwd": str(task.cwd),
+                "report_mode": task.report_mode, "kernel_name": task.kernel_name}
+        own = (os.environ.get("WORKBENCH_FRESH_KERNELS") == "1"
+               or task.kernel_name != "python3")
+        here, main = os.getcwd(), sys.modules.get("__main__")
+        filters = list(warnings.filters)
+        started = time.perf_counter()
+        try:
+            r = run_task(spec, inprocess=not own, reraise_interrupt=True)
+        finally:  # what the notebook changed of this process's state, restored
+            os.chdir(here)
+            if main is not None:
+                sys.modules["__main__"] = main
+            warnings.filters[:] = filters
+            warnings._filters_mutated()
+        seconds = time.perf_counter() - started
+        if r["status"] == "interrupted":
+            raise KeyboardInterrupt
+        return NotebookResult(task.name, r["status"], round(seconds, 3), r.get("error"),
+                              r.get("attempts", 1), task.parameters)
+
+    def kill(self):
+        pass
+
+    def close(self, grace: float = 30):
+        if self._warm is not None:
+            self._warm.join()
+            self._warm = None
+
+
+def _warm_inline(imports: str) -> None:
+    from workbench import inprocess
+
+    inprocess.warm_up(imports)
+
+
+def _inline_wanted() -> bool:
+    """Whether a pool's first lane is the calling process: when ``WORKBENCH_INLINE_LANE=1``
+    (``workbench run`` sets it, with a fixed hash seed and one BLAS thread, see
+    :func:`workbench.cli.main`) and the in-process engine is used, and only in the main
+    thread."""
+    from workbench.notebook_runner import ENGINE
+
+    return (ENGINE == "inprocess" and os.environ.get("WORKBENCH_INLINE_LANE") == "1"
+            and threading.current_thread() is threading.main_thread())
+
+
 class NotebookPool:
     """``jobs`` job lanes that can be started before the notebooks are known.
 
@@ -259,7 +343,7 @@ class NotebookPool:
     """
 
     def __init__(self, jobs: int | None = None, *, workdir: Path | None = None,
-                 kernel_name: str = "python3"):
+                 kernel_name: str = "python3", inline: bool | None = None):
         self.jobs = max(1, jobs or os.cpu_count() or 1)
         self.kernel_name = kernel_name
         self.env = {**os.environ, **SINGLE_THREAD_ENV, "PYTHONHASHSEED": "0",
@@ -270,7 +354,10 @@ class NotebookPool:
         self.workdir = Path(self._tmp.name)
         (self.workdir / "tmp").mkdir()
         self.env["TMPDIR"] = str(self.workdir / "tmp")
-        self.lanes = [_Lane(self.children, self.env, self.workdir, k) for k in range(self.jobs)]
+        self.inline = _inline_wanted() if inline is None else inline
+        first = 1 if self.inline else 0
+        self.lanes = ([_InlineLane(self.children)] if self.inline else []) + [
+            _Lane(self.children, self.env, self.workdir, k) for k in range(first, self.jobs)]
 
     def start(self) -> NotebookPool:
         """Spawn the lanes now (their kernels start and warm up in the background)."""
@@ -306,9 +393,13 @@ class NotebookPool:
             finally:
                 lane.close()
 
-        pool = ThreadPoolExecutor(max_workers=len(lanes))
-        futures = [pool.submit(work, lane) for lane in lanes]
+        inline = [lane for lane in lanes if isinstance(lane, _InlineLane)]
+        others = [lane for lane in lanes if not isinstance(lane, _InlineLane)]
+        pool = ThreadPoolExecutor(max_workers=max(1, len(others)))
+        futures = [pool.submit(work, lane) for lane in others]
         try:
+            for lane in inline:  # in this thread: signals and timeouts need the main thread
+                work(lane)
             for f in futures:
                 f.result()
         except KeyboardInterrupt:

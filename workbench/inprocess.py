@@ -39,6 +39,7 @@ import os
 import platform
 import signal
 import sys
+import threading
 import warnings
 
 ENGINE = "workbench-inprocess"
@@ -87,6 +88,7 @@ class _Capture:
         self.clear_pending = False
         self.count = count
         self.pending = {"stdout": "", "stderr": ""}
+        self.thread = threading.get_ident()  # only the cell's thread writes into the cell
 
     def _clear_if_pending(self) -> None:
         if self.clear_pending:
@@ -126,7 +128,7 @@ class _Stream:
 
     def write(self, text: str) -> int:
         capture = _SHELL._wb_capture if _SHELL is not None else None
-        if capture is None:
+        if capture is None or threading.get_ident() != capture.thread:
             return self._real.write(text)
         capture.stream(self.name, str(text))
         return len(text)
@@ -139,6 +141,9 @@ class _Stream:
         pass
 
     def isatty(self) -> bool:
+        capture = _SHELL._wb_capture if _SHELL is not None else None
+        if capture is None or threading.get_ident() != capture.thread:
+            return self._real.isatty()
         return False
 
     def fileno(self) -> int:
@@ -228,10 +233,13 @@ def shell():
     config.InteractiveShell.colors = "Linux"  # ipykernel's default: coloured tracebacks
     config.InteractiveShell.autocall = 0
     config.InteractiveShell.xmode = "Context"
+    main = sys.modules.get("__main__")
     _SHELL = Shell.instance(config=config)
     _SHELL._wb_capture = None
-    sys.stdout = _Stream("stdout", sys.__stdout__)
-    sys.stderr = _Stream("stderr", sys.__stderr__)
+    if main is not None:  # the shell's namespace is __main__ only while a notebook runs
+        sys.modules["__main__"] = main
+    sys.stdout = _Stream("stdout", sys.stdout)
+    sys.stderr = _Stream("stderr", sys.stderr)
     _SHELL.events.register("pre_run_cell", lambda info: None)
     return _SHELL
 
@@ -251,6 +259,7 @@ def fresh_state(cwd: str) -> None:
     sh = shell()
     sh.reset(new_session=True)
     sh.execution_count = 1
+    sys.modules["__main__"] = sh.user_module  # as in a kernel: pickle finds the notebook's classes
     os.chdir(cwd)
     if not hasattr(warnings, "_workbench_filters"):
         warnings._workbench_filters = list(warnings.filters)
@@ -308,8 +317,8 @@ def run_cell(source: str, timeout: float | None = None) -> list[dict]:
         sh._wb_capture = None
         capture.flush()
     error = result.error_in_exec or result.error_before_exec
-    if isinstance(error, KeyboardInterrupt):
-        raise KeyboardInterrupt
+    if isinstance(error, KeyboardInterrupt):  # Ctrl-C (or SIGTERM as its subclass): stop
+        raise error
     return capture.outputs
 
 

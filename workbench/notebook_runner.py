@@ -185,7 +185,8 @@ def fresh_state(kernel, cwd: str) -> None:
             kc.stop_channels()
 
 
-def run_task(task: dict, km=None, *, inprocess: bool = False) -> dict:
+def run_task(task: dict, km=None, *, inprocess: bool = False,
+             reraise_interrupt: bool = False) -> dict:
     """Run one notebook; return a JSON-ready result dict (status, error, timings).
 
     With ``inprocess`` the notebook runs in this process's IPython shell after
@@ -241,6 +242,8 @@ def run_task(task: dict, km=None, *, inprocess: bool = False) -> dict:
             break
         except BaseException as err:  # noqa: BLE001 - reported, never silently dropped
             if isinstance(err, KeyboardInterrupt):
+                if reraise_interrupt:  # the caller's own interrupt (workbench run's lane)
+                    raise
                 result["status"] = "interrupted"
                 result["error"] = {"kind": "interrupted"}
                 break
