@@ -357,6 +357,9 @@ def _crt(levels, se_fn, top, top_name, effect, power, alpha, two_tailed, g, para
     def mdes_at(k):
         return _multiplier(df_of(k), a, power, two_tailed) * se_fn(k)
 
+    if target == "power" and np.ndim(top) == 1:
+        return _crt_curve(levels, se_fn, np.asarray(top, float), top_name, effect, a,
+                          two_tailed, g, params, df_of)
     if target == top_name:
         eff = abs(float(effect))
         if eff == 0:
@@ -390,6 +393,26 @@ def _crt(levels, se_fn, top, top_name, effect, power, alpha, two_tailed, g, para
     return pd.DataFrame([row])
 
 
+def _crt_curve(levels, se_fn, tops, top_name, effect, a, two_tailed, g, params, df_of):
+    """The power of :func:`_crt` at each of several sizes: one row per size, the same
+    numbers as one call per size (the noncentral t is evaluated elementwise)."""
+    if tops.size == 0 or np.any(tops != np.floor(tops)) or np.any(df_of(tops) < 1):
+        raise ValueError(f"{top_name} must be whole numbers with {top_name} - n_covariates - 2 "
+                         f">= 1, got {tops.tolist()!r}")
+    df = df_of(tops)
+    se = np.array([se_fn(float(k)) for k in tops])
+    ncp = abs(float(effect)) / se
+    if two_tailed:
+        q = stats.t.isf(a / 2, df)
+        power = stats.nct.sf(q, df, ncp) + stats.nct.sf(q, df, -ncp)
+    else:
+        power = stats.nct.sf(stats.t.isf(a, df), df, ncp)
+    return pd.DataFrame({"design": f"cluster{levels}", top_name: tops.astype(int), **params,
+                         "n_covariates": g, "alpha": a, "two_tailed": bool(two_tailed),
+                         "effect": float(effect), "power": power, "mdes": math.nan, "df": df,
+                         "se": se, "multiplier": math.nan, "solved_for": "power"})
+
+
 def power_cluster2(n_clusters: int | None = None, cluster_size: float = 20, icc: float = 0.05,
                    *, effect: float | None = None, power: float | None = None,
                    treated_share: float = 0.5, r2_1: float = 0.0, r2_2: float = 0.0,
@@ -416,8 +439,9 @@ def power_cluster2(n_clusters: int | None = None, cluster_size: float = 20, icc:
 
     Parameters
     ----------
-    n_clusters : int, optional
-        Number of clusters J (both arms).
+    n_clusters : int or sequence of int, optional
+        Number of clusters J (both arms). A sequence, when solving for power: one row
+        per number of clusters (a power curve; the same numbers as one call each).
     cluster_size : float
         People per cluster n (harmonic mean if sizes differ).
     icc : float
@@ -481,7 +505,8 @@ def power_cluster3(n_schools: int | None = None, classes_per_school: float = 2,
     covariate R² at each level. Dong & Maynard (2013), PowerUp! model CRA3_3r:
     ``SE = sqrt(rho3 (1 - R2_3) / (P (1 - P) K) + rho2 (1 - R2_2) / (P (1 - P) K J)
     + (1 - rho3 - rho2)(1 - R2_1) / (P (1 - P) K J n))`` with ``K - g - 2`` df; MDES,
-    power and the number of schools as in :func:`power_cluster2`. Checked against the
+    power and the number of schools as in :func:`power_cluster2` (``n_schools`` a
+    sequence: the power at each, one row per number of schools). Checked against the
     PowerUpR documentation's example ``mdes.cra3r3(rho3 = .06, rho2 = .17, n = 15, J = 3,
     K = 60)`` = 0.269.
 

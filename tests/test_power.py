@@ -263,3 +263,23 @@ def test_power_ancova_against_simulation_and_power_t():
     assert sim["power_ci_low"] - 0.01 <= sim["analytic_power"] <= sim["power_ci_high"] + 0.01
     n = power_ancova(0.3, power=0.8, r2=0.5)["n"].item()
     assert power_ancova(0.3, n, r2=0.5)["power"].item() == pytest.approx(0.8, abs=1e-9)
+
+
+def test_power_curve_equals_one_call_per_size():
+    """A sequence of cluster numbers gives the power of one call per size, bit for bit
+    (the page's power curves are computed this way)."""
+    from analysis.power_analytic import power_cluster2, power_cluster3
+
+    sizes = list(range(6, 81, 2))
+    for fn, args, kw in [
+        (power_cluster2, (30, 0.08), {"r2_1": 0.4, "r2_2": 0.3, "n_covariates": 1}),
+        (power_cluster3, (3, 15, 0.06, 0.1), {"r2_3": 0.2}),
+        (power_cluster2, (20, 0.1), {"two_tailed": False}),
+    ]:
+        curve = fn(sizes, *args, effect=0.3, **kw)
+        assert len(curve) == len(sizes)
+        one = [float(fn(k, *args, effect=0.3, **kw)["power"].item()) for k in sizes]
+        assert curve["power"].tolist() == one
+        assert curve["solved_for"].unique().tolist() == ["power"]
+    with pytest.raises(ValueError, match="whole numbers"):
+        power_cluster2([2, 4], 20, 0.1, effect=0.3)
