@@ -760,7 +760,9 @@ def dosage(contacts: pd.DataFrame, met: pd.DataFrame | None, children: pd.DataFr
     types = list(dict.fromkeys([*protocol.activity_types,
                                 *(r.activity for r in protocol.activities),
                                 *contacts["activity"].dropna().astype(str).unique()]))
-    counts = pd.crosstab(contacts[id], contacts["activity"].astype("str"))
+    # contacts per child and activity (pd.crosstab counts the same, ten times slower)
+    counts = contacts.groupby([contacts[id], contacts["activity"].astype("str")]).size().unstack(
+        fill_value=0)
     out = pd.DataFrame({id: children[id].to_numpy(),
                         "arm": children[arm].astype("str").to_numpy()})
     if school is not None and school in children.columns:
@@ -825,7 +827,91 @@ def _shares(frame: pd.DataFrame, keys: list[str], id: str, *, cluster: str | Non
             n: str | None = None, m: str = "met") -> pd.DataFrame:
     """``n_children`` (distinct), ``n_periods`` (rows, or the sum of ``n``) and ``n_met``
     (sum of ``m``) per group; with ``cluster``, the sums that :func:`design_effect`
-    needs (``_G``, ``_nn``, ``_mm``, ``_mn``)."""
+    needs (``_G``, ``_nn``, ``_mm``, ``_mn``).
+
+    Groups in order of first appearance, a missing key a group of its own (pandas
+    ``groupby(keys, sort=False, dropna=False)``, which :func:`_shares_pandas` uses; this
+    counts with integer codes and ``numpy.bincount`` when the counted columns are integer or
+    boolean, the same table several times faster)."""
+    if not _countable(frame, keys, n, m):
+        return _shares_pandas(frame, keys, id, cluster=cluster, n=n, m=m)
+    gid, first = _group_ids(frame, keys)
+    n_groups = len(first)
+    out = frame[keys].take(first).reset_index(drop=True)
+    ids = pd.factorize(frame[id], sort=False)[0]  # a missing id: -1, not counted
+    seen = ids >= 0
+    width = int(ids.max(initial=0)) + 1
+    pairs = np.unique(gid[seen] * width + ids[seen])
+    out["n_children"] = np.bincount(pairs // width, minlength=n_groups).astype(np.int64)
+    weight = None if n is None else frame[n].to_numpy()
+    out["n_periods"] = (np.bincount(gid, minlength=n_groups) if weight is None
+                        else np.bincount(gid, weights=weight, minlength=n_groups)).astype(np.int64)
+    met = frame[m].to_numpy()
+    out["n_met"] = np.bincount(gid, weights=met.astype(np.float64),
+                               minlength=n_groups).astype(np.int64)
+    if "period_start" in frame.columns:  # for the chronological order of the table
+        out["_when"] = _group_min_time(frame["period_start"], gid, n_groups)
+    if cluster is not None:
+        cl = pd.factorize(frame[cluster], sort=False, use_na_sentinel=False)[0]
+        cell = gid.astype(np.int64) * (int(cl.max(initial=-1)) + 1) + cl
+        cells, inverse = np.unique(cell, return_inverse=True)
+        of_group = cells // (int(cl.max(initial=-1)) + 1)
+        cn = np.bincount(inverse, weights=None if weight is None else weight,
+                         minlength=len(cells)).astype(np.int64)
+        cm = np.bincount(inverse, weights=met.astype(np.float64), minlength=len(cells))
+        out["_nn"] = np.bincount(of_group, weights=(cn * cn).astype(np.float64),
+                                 minlength=n_groups).astype(np.int64)
+        out["_mm"] = np.bincount(of_group, weights=cm * cm, minlength=n_groups)
+        out["_mn"] = np.bincount(of_group, weights=cn * cm, minlength=n_groups)
+        out["_G"] = np.bincount(of_group, minlength=n_groups).astype(np.int64)
+    return out
+
+
+def _countable(frame: pd.DataFrame, keys: list[str], n: str | None, m: str) -> bool:
+    """Whether :func:`_shares` may count with codes: integer or boolean counts (whose sums
+    are exact in any order), plain key columns and a datetime64 ``period_start``."""
+    def plain_int(c):
+        dt = frame[c].dtype
+        return isinstance(dt, np.dtype) and dt.kind in "biu"
+
+    if not plain_int(m) or (n is not None and not plain_int(n)):
+        return False
+    if any(isinstance(frame[k].dtype, pd.CategoricalDtype) for k in keys):
+        return False
+    if "period_start" in frame.columns:
+        dt = frame["period_start"].dtype
+        if not (isinstance(dt, np.dtype) and dt.kind == "M"):
+            return False
+    return len(frame) > 0
+
+
+def _group_ids(frame: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's group (numbered in order of first appearance, a missing key a value of
+    its own) and each group's first row."""
+    gid = np.zeros(len(frame), dtype=np.int64)
+    for k in keys:
+        codes = pd.factorize(frame[k], sort=False, use_na_sentinel=False)[0]
+        gid = gid * (int(codes.max(initial=-1)) + 1) + codes
+        gid = pd.factorize(gid, sort=False)[0]
+    first = np.full(gid.max(initial=-1) + 1, len(gid), dtype=np.int64)
+    np.minimum.at(first, gid, np.arange(len(gid), dtype=np.int64))
+    return gid, first
+
+
+def _group_min_time(values: pd.Series, gid: np.ndarray, n_groups: int) -> np.ndarray:
+    """The earliest time of each group (NaT when it has none), in ``values``' unit."""
+    raw = values.to_numpy()
+    ints = raw.view(np.int64)
+    ok = ~np.isnat(raw)
+    low = np.full(n_groups, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(low, gid[ok], ints[ok])
+    low[low == np.iinfo(np.int64).max] = np.iinfo(np.int64).min  # NaT
+    return low.view(raw.dtype)
+
+
+def _shares_pandas(frame: pd.DataFrame, keys: list[str], id: str, *, cluster: str | None = None,
+                   n: str | None = None, m: str = "met") -> pd.DataFrame:
+    """:func:`_shares` with pandas' groupby (any column types)."""
     g = frame.groupby(keys, sort=False, dropna=False)
     out = pd.DataFrame({"n_children": g[id].nunique(),
                         "n_periods": g.size() if n is None else g[n].sum(),

@@ -565,3 +565,42 @@ def test_design_effect_wilson_matches_r():
         assert row.design_effect == pytest.approx(r.design_effect, rel=1e-9), scope
         assert [row.ci_low, row.ci_high] == pytest.approx([r.ci_low, r.ci_high], rel=1e-9), scope
     assert (ref["design_effect"] > 1.5).all()  # the fixture is strongly clustered
+
+
+# --- _shares counts with integer codes: the same table as pandas' groupby ----------------------
+
+@pytest.mark.parametrize("seed", range(12))
+def test_shares_by_codes_equal_pandas_groupby(seed):
+    """fidelity._shares (numpy bincount over first-appearance group codes) gives exactly the
+    frame of _shares_pandas (groupby(sort=False, dropna=False)): group order, missing keys,
+    missing ids, clusters with a missing value, weights, dtypes."""
+    from analysis import fidelity as fd
+
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(1, 60))
+
+    def strings(values, p_missing):
+        v = rng.choice(values, size=k).astype(object)
+        v[rng.random(k) < p_missing] = None
+        return pd.array(list(v), dtype="str")
+
+    frame = pd.DataFrame({
+        "id": strings([f"c{i}" for i in range(12)], 0.1 if seed % 2 else 0.0),
+        "activity": strings(["visit", "call", "letter"], 0.0),
+        "period": strings(["2024-03", "2024-04", "2024-05"], 0.15),
+        "group": strings(["all", "s1", "s2", "s3"], 0.2 if seed % 3 == 0 else 0.0),
+        "_cl": strings(["s1", "s2", "s3", "s4"], 0.2 if seed % 4 == 0 else 0.0),
+        "met": rng.random(k) < 0.6,
+        "k": rng.integers(0, 4, size=k),
+        "n": rng.integers(1, 6, size=k),
+    })
+    if seed % 2:
+        start = pd.to_datetime("2024-03-01") + pd.to_timedelta(rng.integers(0, 90, k), "D")
+        frame["period_start"] = start.where(rng.random(k) > 0.1)
+    for keys in (["activity", "period", "group"], ["group"], ["activity", "period"]):
+        for kw in ({}, {"cluster": "_cl"}, {"cluster": "_cl", "n": "n", "m": "k"},
+                   {"m": "k"}):
+            fast = fd._shares(frame, keys, "id", **kw)
+            slow = fd._shares_pandas(frame, keys, "id", **kw)
+            pd.testing.assert_frame_equal(fast, slow, check_exact=True)
+    assert len(fd._shares(frame, ["group"], "id")) == frame["group"].nunique(dropna=False)
