@@ -523,9 +523,9 @@ def _consort_status(data, *, id, arm, wave, waves, analysed, cluster, quarantine
                              f"{dup.iloc[0]!r}); one {name} per respondent is required")
         status[name] = pairs.drop_duplicates("id").set_index("id")[name]
     end_rows = wv == waves[-1]
-    status["followed_up"] = status.index.isin(set(ids[end_rows]))
-    done = set(ids[end_rows & d[analysed].notna()]) if analysed else set(ids[end_rows])
-    status["analysed"] = status.index.isin(done)
+    status["followed_up"] = status.index.isin(ids[end_rows].unique())
+    done = ids[end_rows & d[analysed].notna()] if analysed else ids[end_rows]
+    status["analysed"] = status.index.isin(done.unique())
     status["reason"] = ""
     status.loc[~status["followed_up"], "reason"] = NO_ENDLINE_RECORD
     status.loc[status["followed_up"] & ~status["analysed"], "reason"] = OUTCOME_MISSING
@@ -725,8 +725,7 @@ def consort_contamination(
         raise ValueError(f"the contact log has no column {id!r} (the design's id)")
     kids = data.loc[data[id].notna() & (data[arm].astype(str) == str(control)), id]
     kids = pd.unique(kids.astype(str))
-    reached = set(contacts[id].dropna().astype(str))
-    n = int(sum(k in reached for k in kids))
+    n = int(pd.Index(kids).isin(contacts[id].dropna().astype(str).unique()).sum())
     return pd.DataFrame({"arm": [control], "allocated": [int(len(kids))],
                          "with_contacts": [n]})
 

@@ -31,18 +31,24 @@ def missingness(study, items: pd.DataFrame) -> pd.DataFrame:
     Columns ``instrument, item, wave, n, n_missing, missing_pct``.
     """
     wave = study.design.wave
+    shown = list(dict.fromkeys(i for use in study.instruments for i in use.instrument.item_ids
+                               if i in items.columns))
+    counts = {}  # wave -> (rows, missing per item), one pass over the wave's rows
+    for w in study.design.waves:
+        sub = items.loc[items[wave] == w, shown]
+        counts[w] = (len(sub), sub.isna().sum().to_dict())
     rows = []
     for use in study.instruments:
         for item in use.instrument.item_ids:
             if item not in items.columns:
                 continue
             for w in study.design.waves:
-                col = items.loc[items[wave] == w, item]
-                if len(col) == 0:
+                n, missing = counts[w]
+                if n == 0:
                     continue
-                miss = int(col.isna().sum())
-                rows.append({"instrument": use.id, "item": item, "wave": w, "n": len(col),
-                             "n_missing": miss, "missing_pct": 100.0 * miss / len(col)})
+                miss = int(missing[item])
+                rows.append({"instrument": use.id, "item": item, "wave": w, "n": n,
+                             "n_missing": miss, "missing_pct": 100.0 * miss / n})
     return pd.DataFrame(rows, columns=["instrument", "item", "wave", "n", "n_missing",
                                        "missing_pct"])
 
@@ -190,7 +196,9 @@ def consort_inputs(study, scores: pd.DataFrame, run_dir=".") -> tuple[pd.DataFra
     except ValueError:  # a child in two clusters: children only
         counts = describe.consort_counts(scores, **common)
     path = Path(run_dir) / "validation" / "quarantine.csv"
-    quarantine = pd.read_csv(path, dtype=str) if path.exists() else None
+    wanted = {d.id, d.wave, "reasons"}  # only these are read (the rows hold every column)
+    quarantine = (pd.read_csv(path, dtype=str, usecols=lambda c: c in wanted)
+                  if path.exists() else None)
     if quarantine is not None and not {d.id, d.wave, "reasons"} <= set(quarantine.columns):
         quarantine = None
     reasons = describe.consort_reasons(scores, quarantine=quarantine, **common)
