@@ -92,7 +92,7 @@ class _Profile:
     def deviance_shares(self, shares: np.ndarray) -> float:
         shares = np.asarray(shares, float)
         rest = 1.0 - shares.sum()
-        if np.any(shares < 0) or not rest > 0:
+        if (shares < 0).any() or not rest > 0:
             return np.inf
         return self.model.deviance(shares / rest)
 
@@ -114,7 +114,14 @@ class _Profile:
             return self.deviance_shares(s), s
         room = 1.0 - r
         if len(others) == 1:
-            f = lambda v: self.deviance_shares(full([v]))  # noqa: E731
+            o = others[0]
+
+            def f(v):
+                s = np.zeros(self.nl)
+                s[level] = r
+                s[o] = v
+                return self.deviance_shares(s)
+
             hi = room * (1 - 1e-9)
             res = optimize.minimize_scalar(f, bounds=(0.0, hi), method="bounded",
                                            options={"xatol": _XTOL})
@@ -193,10 +200,19 @@ def icc_profile(data: pd.DataFrame, outcome: str, clusters: str | Sequence[str],
                          "delta": devs - min(dev_min, float(devs.min()))})
 
 
-def _bound(prof, li, r_hat, dev_min, cut, s_hat, side):
-    """One end of the profile interval: where the profiled deviance rises by ``cut``."""
+def _bound(prof, li, r_hat, dev_min, cut, s_hat, side, seen=None):
+    """One end of the profile interval: where the profiled deviance rises by ``cut``.
+
+    ``seen``: the profiled deviances of this level already computed (by ICC value), shared
+    by the two ends; brentq evaluates its bracket's ends again, and the two searches
+    share the point estimate.
+    """
+    seen = {} if seen is None else seen
+
     def excess(r):
-        return prof.profile(li, r, s_hat)[0] - dev_min - cut
+        if r not in seen:
+            seen[r] = prof.profile(li, r, s_hat)[0]
+        return seen[r] - dev_min - cut
 
     if side == "low":
         if r_hat <= 0 or excess(0.0) <= 0:
@@ -282,8 +298,9 @@ def icc(data: pd.DataFrame, outcome: str, clusters: str | Sequence[str], *,
             continue
         li = kept.index(g)
         r_hat = float(s_hat[li])
-        lo = _bound(prof, li, r_hat, dev_min, cut, s_hat, "low")
-        hi = _bound(prof, li, r_hat, dev_min, cut, s_hat, "high")
+        seen: dict = {}
+        lo = _bound(prof, li, r_hat, dev_min, cut, s_hat, "low", seen)
+        hi = _bound(prof, li, r_hat, dev_min, cut, s_hat, "high", seen)
         rows.append({**base, "ci_low": lo, "ci_high": hi})
     out = pd.DataFrame(rows, columns=COLUMNS)
     out.attrs["residual_variance"] = float(fit.residual_variance)

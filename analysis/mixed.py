@@ -205,7 +205,12 @@ def _design(data: pd.DataFrame, outcome: str, groups: list[str], fixed):
     keep = ~pd.isna(data[outcome].to_numpy())
     for g in groups:
         keep &= ~pd.isna(data[g].to_numpy())
-    if not isinstance(fixed, str) and fixed is not None:
+    if fixed is None or (not isinstance(fixed, str) and not list(fixed)):
+        # intercept only: the design patsy would build for "y ~ 1", without patsy's cost
+        y = data[outcome].to_numpy(dtype=float, na_value=np.nan)[keep]
+        d = {c: data[c].to_numpy()[keep] for c in groups}
+        return y, pd.DataFrame({"Intercept": np.ones(len(y))}), d
+    if not isinstance(fixed, str):
         cols = list(fixed)
         plain = (len(set(cols)) == len(cols) and outcome not in cols
                  and all(_quote(c) == c and data[c].dtype.kind in "fiu" for c in cols))
@@ -216,6 +221,9 @@ def _design(data: pd.DataFrame, outcome: str, groups: list[str], fixed):
             x = pd.DataFrame(np.column_stack([np.ones(int(keep.sum())), num[keep]]),
                              columns=["Intercept", *cols])
             return d[outcome].astype(float), x, d
+        text = _text_design(data, outcome, groups, cols, keep)
+        if text is not None:
+            return text
     d = data.loc[keep].reset_index(drop=True)
     try:
         y, x = patsy.dmatrices(
@@ -225,6 +233,39 @@ def _design(data: pd.DataFrame, outcome: str, groups: list[str], fixed):
         raise ValueError(f"cannot build the fixed-effect design from {rhs!r}: {exc}") from None
     d = d.loc[y.index]
     return y.iloc[:, 0].to_numpy(float), x, d
+
+
+def _text_design(data: pd.DataFrame, outcome: str, groups: list[str], cols: list[str],
+                 keep: np.ndarray):
+    """The design patsy builds for ``y ~ a + b`` when every column holds text only
+    (treatment coding: one ``a[T.level]`` column per level after the first in sorted
+    order, in the order of the columns; rows with a missing value left out), without
+    patsy's cost. ``None`` for anything else (patsy then builds it; it puts numeric
+    columns after the categorical ones)."""
+    if len(set(cols)) != len(cols) or outcome in cols or any(_quote(c) != c for c in cols):
+        return None
+    keep = keep.copy()
+    parts = []
+    for c in cols:
+        s = data[c]
+        if s.dtype.kind in "OTU" or isinstance(s.dtype, pd.StringDtype):
+            v = s.to_numpy(dtype=object)
+            na = pd.isna(v)
+            if not all(isinstance(x, str) for x in v[~na]):
+                return None
+            keep &= ~na
+            parts.append((c, v))
+        else:
+            return None
+    names, columns = ["Intercept"], [np.ones(int(keep.sum()))]
+    for c, v in parts:
+        v = v[keep]
+        for lv in sorted(set(v))[1:]:
+            names.append(f"{c}[T.{lv}]")
+            columns.append((v == lv).astype(float))
+    d = {c: data[c].to_numpy()[keep] for c in groups}
+    y = data[outcome].to_numpy(dtype=float, na_value=np.nan)[keep]
+    return y, pd.DataFrame(np.column_stack(columns), columns=names), d
 
 
 def _codes(d, groups: list[str]) -> list[np.ndarray]:
@@ -281,7 +322,8 @@ class _NestedREML:
                 den = 1.0 + th * s
                 q -= (w * (th / den)[:, None]).T @ w
                 logdet += float(np.log(den).sum())
-                w, s = w / den[:, None], s / den
+                if j < nl - 1:  # the outermost level's w and s are not used again
+                    w, s = w / den[:, None], s / den
             if j < nl - 1:
                 starts = self.parents[j]
                 w = np.add.reduceat(w, starts, axis=0)
@@ -291,7 +333,7 @@ class _NestedREML:
 
     def deviance(self, phi) -> float:
         """Profiled -2 log-likelihood (REML or ML) at variance ratios ``phi >= 0``."""
-        if np.any(np.asarray(phi) < 0):
+        if (np.asarray(phi) < 0).any():
             return np.inf
         try:
             chol, logdet = self.parts(phi)

@@ -335,3 +335,32 @@ def test_one_class_per_school_is_fitted_without_the_redundant_level():
     assert vc.loc["school", "variance"] == one.variance_components.set_index("level").loc[
         "school", "variance"]
     assert both.loglik == one.loglik and both.converged
+
+
+def test_design_without_patsy_equals_patsy():
+    """The intercept-only and text-column designs built without patsy are patsy's:
+    the same rows, columns, names and values (missing values in a text column drop
+    the row, as NA_action="drop"); mixed numeric and text columns still go through
+    patsy (it orders them differently)."""
+    import patsy
+
+    from analysis.mixed import _design
+
+    rng = np.random.default_rng(4)
+    n = 60
+    df = pd.DataFrame({"y": rng.normal(size=n), "school": np.repeat(np.arange(6), 10),
+                       "arm": np.where(np.arange(n) % 2, "t", "c"),
+                       "grp": rng.choice(["b", "a", "c"], n), "x": rng.normal(size=n)})
+    df.loc[3, "y"] = np.nan
+    df.loc[5, "grp"] = None
+    for fixed in (None, [], ["arm"], ["grp", "arm"], ["grp", "x", "arm"]):
+        y, x, d = _design(df, "y", ["school"], fixed)
+        rhs = " + ".join(fixed) if fixed else "1"
+        keep = df["y"].notna()
+        py, px = patsy.dmatrices(f"y ~ {rhs}", df[keep].reset_index(drop=True),
+                                 return_type="dataframe", NA_action="drop")
+        assert list(x.columns) == list(px.columns)
+        assert np.array_equal(x.to_numpy(), px.to_numpy())
+        assert np.array_equal(y, py.iloc[:, 0].to_numpy())
+        rows = df[keep].reset_index(drop=True).loc[py.index]
+        assert np.array_equal(np.asarray(d["school"]), rows["school"].to_numpy())
