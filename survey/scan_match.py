@@ -418,6 +418,7 @@ class ValueIndex:
             self.automaton.add(units, frozenset(kinds))
         self.automaton.build()
         self.multi = bool(multi)
+        self._candidates: dict[str, tuple[str, ...]] = {}  # digit run -> its phone candidates
 
     def _add(self, kind: str, v: str, multi: dict) -> bool:
         """Add one normalized value in each of its forms; False when nothing is left to
@@ -460,11 +461,22 @@ class ValueIndex:
         return found
 
     def _phone_kinds(self, low: str) -> set[str]:
-        """The kinds of the phone-like values among the digit runs of a normalized text."""
+        """The kinds of the phone-like values among the digit runs of a normalized text.
+
+        The candidates of a run are remembered (:attr:`_candidates`): figures and pages
+        repeat the same coordinates and numbers many times."""
         found: set[str] = set()
-        phones, limit = self.phones, self.max_phone_digits
+        phones, limit, memo = self.phones, self.max_phone_digits, self._candidates
         for run in _PHONE_RUN_RE.findall(low):
-            for digits in ((run,) if run.isdigit() else _phone_candidates(run, limit)):
+            if run.isdigit():
+                candidates = (run,)
+            else:
+                candidates = memo.get(run)
+                if candidates is None:
+                    candidates = tuple(_phone_candidates(run, limit))
+                    if len(memo) < _CANDIDATES_MAX:
+                        memo[run] = candidates
+            for digits in candidates:
                 hit = phones.get(digits)
                 if hit is None and digits.startswith("86"):
                     hit = phones.get(digits[2:])
@@ -473,6 +485,10 @@ class ValueIndex:
                 if hit:
                     found |= hit
         return found
+
+
+_CANDIDATES_MAX = 500_000
+"""At most this many digit runs' phone candidates are remembered per :class:`ValueIndex`."""
 
 
 def value_index(sensitive: SensitiveValues) -> ValueIndex:
