@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -80,9 +81,18 @@ def contact_columns(id_column: str) -> list[str]:
     return [id_column, "date", "activity", "mentor_id", "trigger", "duration_min"]
 
 
+_SPACES = re.compile(r"\s+")
+
+
 def _norm(text) -> str:
     """Text compared without spaces, case or full-width forms."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text))).casefold()
+    return _norm_text(text if type(text) is str else str(text))
+
+
+@lru_cache(maxsize=2**16)
+def _norm_text(text: str) -> str:
+    # a log repeats a few activity, trigger and yes/no words thousands of times
+    return _SPACES.sub("", unicodedata.normalize("NFKC", text)).casefold()
 
 
 def _lookup(names, aliases: dict) -> dict:
