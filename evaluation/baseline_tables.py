@@ -501,10 +501,16 @@ def balance_published(balance: pd.DataFrame, *, lang: str = "en", labels=None,
             return SUPPRESSED if _is_true(hit.get("suppressed")) else MISSING
         return WWC_FLAGS.get(str(f).strip(), {"en": str(f), "zh": str(f)})
 
+    first: dict[int, dict] = {}  # per frame: (variable, level, arm) -> its first row
+
     def find(frame, variable, level, arm):
-        hit = frame[(frame["variable"] == variable) & (frame["level"] == level)
-                    & (frame["arm"] == arm)]
-        return None if hit.empty else hit.iloc[0]
+        if id(frame) not in first:
+            at: dict = {}
+            for i, key in enumerate(zip(frame["variable"], frame["level"], frame["arm"])):
+                at.setdefault(key, i)
+            first[id(frame)] = at
+        i = first[id(frame)].get((variable, level, arm))
+        return None if i is None else frame.iloc[i]
 
     control = rand["control"].iloc[0] if len(rand) else (bal["control"].iloc[0] if len(bal)
                                                          else "")
