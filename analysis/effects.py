@@ -186,8 +186,9 @@ def endline_frame(data: pd.DataFrame, design, col: str) -> pd.DataFrame:
     out = end[keep].copy()
     out["_y"] = pd.to_numeric(end[col], errors="coerce").to_numpy(dtype=float)
     if design.has_baseline and design.baseline != design.endline:
-        base = data[w == design.baseline].drop_duplicates(design.id).set_index(design.id)
-        b = base.reindex(out[design.id])
+        need = list(dict.fromkeys([design.id, col, *design.covariates]))
+        base = data.loc[w == design.baseline, need].drop_duplicates(design.id)
+        b = base.set_index(design.id).reindex(out[design.id])
         y0 = pd.to_numeric(b[col], errors="coerce").to_numpy(dtype=float)
         if design.type == "pre_post" or np.isfinite(y0).any():
             # waves of different children (repeated cross-sections) have no baseline score
@@ -724,6 +725,7 @@ def subgroup_effects(
     *,
     alpha: float = 0.05,
     adjust: str = "holm",
+    frames: dict | None = None,
 ) -> SubgroupResult:
     """Effects within the levels of a subgroup and the arm x subgroup interaction test.
 
@@ -760,6 +762,11 @@ def subgroup_effects(
         one subgroup, so ``interaction_p_adjusted`` equals ``interaction_p``;
         several subgroups' tables are adjusted together with
         :func:`adjust_interactions`).
+    frames : dict, optional
+        A dict kept by the caller for several subgroups of the SAME ``data`` (one table):
+        the one-row-per-child frames (:func:`endline_frame`) built here are stored in it
+        by outcome column and design columns and reused by the next call instead of
+        being built again.
 
     Returns
     -------
@@ -798,8 +805,12 @@ def subgroup_effects(
                       blocks=design.blocks, covariates=design.covariates,
                       subgroups=tuple(dict.fromkeys([*design.subgroups, subgroup])))
     out = []
+    frames = {} if frames is None else frames
     for oid, col in cols.items():
-        w = endline_frame(data, d2, col)
+        key = (col, d2.columns)
+        if key not in frames:
+            frames[key] = endline_frame(data, d2, col)
+        w = frames[key]
         w = w[w[subgroup].notna()].reset_index(drop=True)
         w[subgroup] = w[subgroup].astype(str)
         levels = sorted(w[subgroup].unique())

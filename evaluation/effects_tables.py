@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pandas as pd
 
 from analysis import describe
@@ -200,11 +201,12 @@ def subgroup_table(study, scores: pd.DataFrame) -> pd.DataFrame:
         base = scores.loc[scores[d.wave].astype(str) == str(d.baseline)]
         paired = {c: set(base.loc[base[c].notna(), d.id]) for c in outcomes.values()
                   if c in base.columns}
+    built: dict = {}  # the endline frames of the outcomes, shared by the subgroups
     for sg in d.subgroups:
         if sg not in scores.columns:
             continue
         res = subgroup_effects(scores, outcomes, d, sg, alpha=study.analysis.alpha,
-                               adjust=study.analysis.adjust).tidy()
+                               adjust=study.analysis.adjust, frames=built).tidy()
         if tiny and d.arm:
             res = pd.concat([res, pd.DataFrame(
                 [{"outcome": o, "arm": a, "control": d.control, "subgroup": sg, "level": "",
@@ -213,20 +215,25 @@ def subgroup_table(study, scores: pd.DataFrame) -> pd.DataFrame:
         if res.empty:
             continue
         smallest = []
+        level = end[sg].astype(str).to_numpy()
+        arm = end[d.arm].to_numpy() if d.arm else None
+        answered: dict = {}  # outcome column -> the children who count (answered, paired)
         for r in res.itertuples():
             if r.arm in tiny:
                 smallest.append(int(r.n_smallest_arm))
                 continue
             col = outcomes.get(r.outcome, r.outcome)
-            sub = end.loc[(end[sg].astype(str) == str(r.level)) & end[col].notna()]
-            if col in paired:  # a change score: only the children with both waves count
-                sub = sub.loc[sub[d.id].isin(paired[col])]
+            if col not in answered:
+                ok = end[col].notna().to_numpy()
+                if col in paired:  # a change score: only the children with both waves count
+                    ok = ok & end[d.id].isin(paired[col]).to_numpy()
+                answered[col] = ok
+            sub = answered[col] & (level == str(r.level))
             if d.arm:
-                counts = sub.groupby(d.arm).size()
                 arms = [a for a in (r.arm, d.control) if a is not None]
-                smallest.append(int(min(counts.get(a, 0) for a in arms)))
+                smallest.append(int(min(np.count_nonzero(sub & (arm == a)) for a in arms)))
             else:
-                smallest.append(int(len(sub)))
+                smallest.append(int(np.count_nonzero(sub)))
         res = res.assign(n_smallest_arm=smallest)
         frames.append(res)
     if not frames:
