@@ -281,16 +281,20 @@ class ScanCache:
         self.matcher: Matcher | None = None  # shared by the scans (it remembers text pieces)
         self._stop = threading.Event()
 
-    def search(self, folder: Path | str) -> int:
+    def search(self, folder: Path | str, may_run: threading.Event | None = None) -> int:
         """Search the files under ``folder`` not remembered yet (in this process, one after
         the other); returns how many were searched. Unreadable files are left to the scan.
-        After :meth:`stop` it returns at the next file."""
+        After :meth:`stop` it returns at the next file. With ``may_run``, each file waits
+        until that event is set (``workbench run`` holds the search while its own thread
+        runs a notebook, which the search would slow down)."""
         root = Path(folder)
         if not root.is_dir() or self._stop.is_set():
             return 0
         scan = _FolderScan(root, self.sensitive, self.key_file, cache=self)
         searched = 0
         for path, rel in _iter_files(root):
+            while may_run is not None and not may_run.wait(0.05) and not self._stop.is_set():
+                pass
             if self._stop.is_set():
                 break
             if path.is_dir() or not path.is_file():

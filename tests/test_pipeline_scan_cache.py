@@ -71,3 +71,31 @@ def test_a_cache_for_other_values_is_not_used(tmp_path):
     other.search(run)  # found nothing: no values
     scan, _, _ = _finish(study, run, _values(), cache=other)
     assert [f["file"] for f in scan["findings"]] == ["tables/a.csv"]
+
+
+def test_the_searches_wait_while_the_pipeline_thread_runs_a_notebook(tmp_path):
+    study = SimpleNamespace(root=str(tmp_path))
+    run = tmp_path / "run"
+    for sub in ("tables", "notebooks", "reports"):
+        (run / sub).mkdir(parents=True)
+    (run / "tables" / "a.csv").write_text("x\n1\n", encoding="utf-8")
+    renderer = _Renderer(run, False, "en", None, None, scan_cache=_scan_cache(study, _values()))
+    renderer.lane_event("start")  # this thread runs a notebook (the inline lane)
+    renderer.submit("00_none")
+    renderer.wait("00_none")
+    time.sleep(0.4)
+    assert renderer.scan_cache.results == {}  # held
+    other = __import__("threading").Thread(target=renderer.lane_event, args=("start",))
+    other.start()
+    other.join()  # another lane's notebook does not hold the searches ...
+    renderer.lane_event("done")  # ... this thread's notebook ended: the search goes on
+    time.sleep(0.1)
+    renderer.scanner.submit(lambda: None).result()
+    assert len(renderer.scan_cache.results) == 1
+    renderer.lane_event("start")
+    (run / "tables" / "b.csv").write_text("x\n2\n", encoding="utf-8")
+    renderer._search_later(None)  # held: this thread runs a notebook again
+    t0 = time.perf_counter()
+    renderer.close()  # a held search ends when the run stops scanning
+    assert time.perf_counter() - t0 < 2
+    assert len(renderer.scan_cache.results) == 1  # b.csv is left to the final scan

@@ -24,6 +24,7 @@ import hashlib
 import importlib.resources
 import os
 import shutil
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -608,8 +609,10 @@ def _execute(own, overrides, standard, run_dir, jobs, report_mode, report, scrat
                                   expected_seconds=TYPICAL_SECONDS.get(nb.stem, 1.0)))
     def progress(event, name, result):
         report.notebook_event(event, name, result)
-        if event == "done" and renderer is not None:
-            renderer.submit(name)
+        if renderer is not None:
+            renderer.lane_event(event)
+            if event == "done":
+                renderer.submit(name)
 
     return run_notebooks(tasks, jobs=jobs, progress=progress, workdir=scratch, pool=pool)
 
@@ -633,6 +636,21 @@ class _Renderer:
         self.scan_cache = scan_cache
         self.scanner = (ThreadPoolExecutor(max_workers=1, thread_name_prefix="scan")
                         if scan_cache is not None else None)
+        # the pipeline's own thread is a notebook lane (workbench.execute): the searches wait
+        # while it runs a notebook, so that they take only time the notebooks leave idle
+        # (between notebooks, after its last one while other lanes still run)
+        self.owner = threading.current_thread()
+        self.lane_idle = threading.Event()
+        self.lane_idle.set()
+        self._queued = threading.Event()  # a search is waiting to start
+
+    def lane_event(self, event: str) -> None:
+        """A notebook started or ended; the searches hold while this thread runs one."""
+        if threading.current_thread() is self.owner:
+            if event == "start":
+                self.lane_idle.clear()
+            else:
+                self.lane_idle.set()
 
     def render(self, name: str) -> None:
         nb = self.run_dir / "notebooks" / f"{name}.ipynb"
@@ -647,10 +665,17 @@ class _Renderer:
             self.futures[name].add_done_callback(self._search_later)
 
     def _search_later(self, _future) -> None:
+        if self._queued.is_set():  # a search not started yet will see this report too
+            return
+        self._queued.set()
         try:
-            self.scanner.submit(self.scan_cache.search, self.run_dir)
+            self.scanner.submit(self._search)
         except RuntimeError:  # stopped meanwhile: the final scan does it
             pass
+
+    def _search(self) -> None:
+        self._queued.clear()
+        self.scan_cache.search(self.run_dir, self.lane_idle)
 
     def stop_scanning(self) -> None:
         """Stop the searches at their next file and wait for the one under way."""
