@@ -550,7 +550,14 @@ def main(argv: list[str] | None = None) -> int:
         warm = argv[argv.index("--warm") + 1] if "--warm" in argv[1:-1] else None
         return lane(warm)
     task = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
-    result = run_task(task)
+    inprocess = (ENGINE == "inprocess" and os.environ.get("WORKBENCH_FRESH_KERNELS") != "1"
+                 and task.get("kernel_name", "python3") == "python3"
+                 and not task.get("fresh_kernel", False))
+    if inprocess:
+        from workbench import inprocess as engine
+
+        engine.warm_up("")
+    result = run_task(task, inprocess=inprocess)
     _write_result(argv[1], result)
     return 0 if result["status"] == "success" else 1
 
