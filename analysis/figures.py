@@ -212,29 +212,192 @@ def label(key_or_text, lang: str) -> str:
     return entry.get(lang, entry["en"]) if entry else str(key_or_text)
 
 
+#: zlib level of the PNG figures (0-9). PNG rows are stored unfiltered: for flat-coloured
+#: plots, unfiltered rows at level 3 deflate to about the size of PIL's adaptive filters at
+#: level 6 (+12% on the county example) at a quarter of the CPU time.
+PNG_COMPRESSION = 3
+_DPI = 200
+
+
 def save_figure(fig, folder, name: str, *, formats=("png", "svg")) -> list[Path]:
     """Save ``fig`` as ``folder/name.png`` (200 dpi) and ``.svg`` without timestamps.
 
+    Each file is what ``fig.savefig(path, dpi=200, bbox_inches="tight")`` writes, pixel
+    for pixel (PNG) and byte for byte (SVG), at a fraction of the CPU time: the figure is
+    laid out once per format instead of being drawn twice, and the layout of each piece of
+    text is computed once per format instead of once per pass (see :func:`_print_tight`).
+    The PNG is written by :func:`png_bytes` (same pixels and resolution, no text chunks).
+
     Files are written to a temporary name and renamed, so a crash never leaves a
     half-written figure. Returns the paths written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> fig, ax = plt.subplots(figsize=(2, 1))
+    >>> _ = ax.plot([0, 1], [0, 1])
+    >>> [p.name for p in save_figure(fig, tempfile.mkdtemp(), "line")]
+    ['line.png', 'line.svg']
+    >>> plt.close(fig)
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
-    for fmt in formats:
-        target = folder / f"{name}.{fmt}"
-        meta = {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
+    with _text_layouts():
+        for fmt in formats:
+            target = folder / f"{name}.{fmt}"
 
-        def draw(tmp, fmt=fmt, meta=meta):
-            with plt.rc_context({"svg.hashsalt": "survey-workbench"}), \
-                    warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                fig.savefig(tmp, format=fmt, dpi=200, bbox_inches="tight", metadata=meta)
-            _replay(caught)
+            def draw(tmp, fmt=fmt):
+                with plt.rc_context({"svg.hashsalt": "survey-workbench"}), \
+                        warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    _print_tight(fig, tmp, fmt)
+                _replay(caught)
 
-        write_with(target, draw)
-        paths.append(target)
+            write_with(target, draw)
+            paths.append(target)
     return paths
+
+
+def _print_tight(fig, path, fmt: str, dpi: float = _DPI) -> None:
+    """``fig.savefig(path, format=fmt, dpi=dpi, bbox_inches="tight")`` without metadata,
+    minus the draw that savefig does only to lay the figure out.
+
+    The steps are those of matplotlib's ``FigureCanvasBase.print_figure`` (3.8-3.11), with
+    one change: where it draws the whole figure with drawing disabled to run the layout
+    engine and to find the tight box, this runs the layout engine and asks for the tight
+    box directly (both compute every extent they need). The layout engine still runs once
+    per format, with that format's renderer and resolution, so each file matches savefig's
+    (the test compares the PNG's pixels and the SVG's bytes with ``fig.savefig``).
+    """
+    import functools
+    from contextlib import ExitStack
+
+    from matplotlib import cbook
+    from matplotlib._tight_bbox import adjust_bbox
+    from matplotlib.backend_bases import _get_renderer
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    meta = {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
+    with fig.canvas._switch_canvas_and_return_print_method(fmt) as print_method, \
+            cbook._setattr_cm(fig, dpi=dpi), \
+            cbook._setattr_cm(fig.canvas, _device_pixel_ratio=1, _is_saving=True), \
+            ExitStack() as stack:
+        for prop in ("facecolor", "edgecolor"):
+            color = matplotlib.rcParams[f"savefig.{prop}"]
+            if not cbook._str_equal(color, "auto"):
+                stack.enter_context(fig._cm_set(**{prop: color}))
+        canvas = fig.canvas  # the canvas of this format (print_figure's switch)
+        renderer = _get_renderer(fig, functools.partial(print_method, orientation="portrait"))
+        engine = fig.get_layout_engine()
+        if engine is not None:
+            engine.execute(fig)
+        bbox = fig.get_tightbbox(renderer).padded(matplotlib.rcParams["savefig.pad_inches"])
+        restore = adjust_bbox(fig, bbox, renderer, canvas.fixed_dpi)
+        stack.enter_context(fig._cm_set(layout_engine="none"))
+        try:
+            with cbook._setattr_cm(fig, dpi=dpi):
+                if fmt == "png" and isinstance(canvas, FigureCanvasAgg):
+                    FigureCanvasAgg.draw(canvas)
+                    data = png_bytes(np.asarray(canvas.buffer_rgba()), dpi=fig.dpi)
+                    Path(path).write_bytes(data)
+                else:
+                    print_method(path, facecolor=None, edgecolor=None, orientation="portrait",
+                                 bbox_inches_restore=(bbox, restore), metadata=meta)
+        finally:
+            restore()
+
+
+def png_bytes(rgba, *, dpi: float | None = None, level: int | None = None) -> bytes:
+    """An RGBA image (``height x width x 4``, uint8) as PNG bytes, rows unfiltered.
+
+    Only the chunks a figure needs: ``IHDR``, ``pHYs`` (the resolution, when ``dpi`` is
+    given, as PIL writes it), one ``IDAT`` and ``IEND``; no text, no timestamp, so the same
+    pixels always give the same bytes.
+
+    Examples
+    --------
+    >>> import io
+    >>> from PIL import Image
+    >>> a = np.zeros((2, 3, 4), np.uint8); a[..., 3] = 255; a[0, 1] = (10, 20, 30, 40)
+    >>> im = Image.open(io.BytesIO(png_bytes(a, dpi=200)))
+    >>> bool((np.asarray(im) == a).all()), round(im.info["dpi"][0])
+    (True, 200)
+    """
+    import struct
+    import zlib
+
+    rgba = np.ascontiguousarray(rgba, dtype=np.uint8)
+    height, width, _ = rgba.shape
+    rows = np.zeros((height, width * 4 + 1), np.uint8)  # filter byte 0 (None) on each row
+    rows[:, 1:] = rgba.reshape(height, -1)
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (struct.pack(">I", len(body)) + kind + body
+                + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
+
+    out = [b"\x89PNG\r\n\x1a\n", chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 6, 0,
+                                                            0, 0))]
+    if dpi is not None:
+        ppm = int(dpi / 0.0254 + 0.5)
+        out.append(chunk(b"pHYs", struct.pack(">IIB", ppm, ppm, 1)))
+    level = PNG_COMPRESSION if level is None else level
+    out += [chunk(b"IDAT", zlib.compress(rows.tobytes(), level)), chunk(b"IEND", b"")]
+    return b"".join(out)
+
+
+_layouts: dict | None = None  # text layouts of the save_figure call under way
+
+
+class _text_layouts:
+    """Within ``with _text_layouts():``, each piece of text is laid out once per renderer
+    kind and resolution instead of on every pass.
+
+    Saving a figure measures every label several times (the constrained layout twice, the
+    tight box, the draw), each time through ``Text._get_layout``, whose result depends only
+    on the text, its font, alignment, rotation and line spacing and on the renderer's kind
+    and resolution, never on the text's position. Those are the cache key; the cache lives
+    only for the duration of the block (one :func:`save_figure` call). TeX text is not
+    cached.
+    """
+
+    def __enter__(self):
+        global _layouts
+        from matplotlib.text import Text
+
+        self.outer = _layouts is not None
+        if not self.outer:
+            _layouts = {}
+            self.original = Text._get_layout
+            original = self.original
+
+            def _get_layout(text, renderer):
+                if _layouts is None or text.get_usetex():
+                    return original(text, renderer)
+                fp = text._fontproperties
+                key = (type(renderer), type(getattr(renderer, "_renderer", None)),
+                       getattr(renderer, "dpi", None), text.get_figure(root=True).dpi,
+                       text._get_wrapped_text(), text._parse_math, tuple(fp.get_family()),
+                       fp.get_slant(), fp.get_variant(), fp.get_weight(), fp.get_stretch(),
+                       fp.get_size_in_points(), fp.get_file(), fp.get_math_fontfamily(),
+                       text.get_rotation(), text.get_rotation_mode(), text._horizontalalignment,
+                       text._verticalalignment, text._multialignment, text._linespacing)
+                layout = _layouts.get(key)
+                if layout is None:
+                    layout = _layouts[key] = original(text, renderer)
+                return layout
+
+            Text._get_layout = _get_layout
+        return self
+
+    def __exit__(self, *exc):
+        global _layouts
+        if not self.outer:
+            from matplotlib.text import Text
+
+            Text._get_layout = self.original
+            _layouts = None
+        return False
 
 
 def _replay(caught) -> None:

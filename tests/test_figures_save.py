@@ -1,0 +1,183 @@
+"""save_figure writes what ``fig.savefig(..., dpi=200, bbox_inches="tight")`` writes.
+
+save_figure lays each format out once (no draw only to lay out), lays each piece of text out
+once per format and encodes the PNG itself (analysis.figures.png_bytes). None of that may
+change what a reader sees: the PNG has the same pixels and resolution as savefig's, the SVG
+the same bytes, and saving twice gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.text import Text
+from PIL import Image
+
+from analysis import delivery_figures as dfig
+from analysis import figures
+from analysis import sensitivity_figures as sfig
+
+
+def _savefig(fig, fmt: str) -> bytes:
+    """The old way: matplotlib's savefig with a tight box (what save_figure did before)."""
+    buf = io.BytesIO()
+    meta = {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
+    with plt.rc_context({"svg.hashsalt": "survey-workbench"}):
+        fig.savefig(buf, format=fmt, dpi=200, bbox_inches="tight", metadata=meta)
+    return buf.getvalue()
+
+
+def _pixels(data: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(data)))
+
+
+def _effects():
+    return pd.DataFrame({"outcome": ["孤独感", "孤独感"], "arm": ["干预组", "干预组"],
+                         "model": ["ols_cr2", "mixed_reml"], "estimate": [-.3, -.28],
+                         "ci_low": [-.5, -.5], "ci_high": [-.1, -.05], "primary": [True, False]})
+
+
+def _means():
+    rows = []
+    for arm in ("control", "treatment"):
+        for w, m in (("baseline", 3.0), ("endline", 3.4 if arm == "treatment" else 3.1)):
+            rows.append({"outcome": "communication", "arm": arm, "wave": w, "n": 40, "mean": m,
+                         "ci_low": m - .2, "ci_high": m + .2})
+    return pd.DataFrame(rows)
+
+
+def _calendar():
+    rng = np.random.default_rng(3)
+    rows = []
+    for k in range(30):
+        arm, school = ("treatment", "S01") if k < 18 else ("control", "S02")
+        for m in ("2024-06", "2024-07", "2024-08", "2024-09", "2024-10", "2024-11", "2024-12"):
+            rows.append({"child": f"c{k:03d}", "arm": arm, "school": school, "month": m,
+                         "n_contacts": int(rng.poisson(1.5 if arm == "treatment" else 0.2))})
+    months = pd.DataFrame({"month": ["2024-06", "2024-07", "2024-08", "2024-09", "2024-10",
+                                     "2024-11", "2024-12"],
+                           "expected": [True, False, False, True, True, True, True]})
+    return pd.DataFrame(rows), months
+
+
+def _shares():
+    rows = []
+    for school, n in (("S01", 12), ("S03", 3), ("S04", 20)):
+        for p, start in (("autumn", "2024-09-01"), ("spring", "2024-03-01")):
+            rows.append({"activity": "letter", "school": school, "period": p,
+                         "period_start": pd.Timestamp(start), "n_children": n,
+                         "share_met": 0.5 if school == "S01" else 0.9})
+        rows.append({"activity": "home_visit", "school": school, "period": "2024-03",
+                     "period_start": pd.Timestamp("2024-03-01"), "n_children": n,
+                     "share_met": 0.8333})
+    return pd.DataFrame(rows)
+
+
+def _delta():
+    d = np.linspace(-1, 1, 9)
+    return pd.DataFrame({"outcome": "y", "arm": "t", "delta": d, "estimate": 0.3 + 0.2 * d,
+                         "ci_low": 0.1 + 0.2 * d, "ci_high": 0.5 + 0.2 * d})
+
+
+def _plain():
+    """Things the workbench's figures do not use yet: twin axes, log scale, math text, a
+    wrapped text, a legend outside the axes, compressed layout, one text twice."""
+    fig, (a, b) = plt.subplots(1, 2, figsize=(7, 3), layout="compressed")
+    x = np.linspace(1, 100, 50)
+    a.plot(x, np.log(x), label=r"$\log(x)$")
+    a.twinx().plot(x, x ** 0.5, color="C1")
+    a.legend(loc="upper left", bbox_to_anchor=(1.15, 1))
+    b.semilogy(x, x ** 2)
+    b.set_xticks([1, 25, 50, 75, 100], ["one", "twenty-five", "fifty", "seventy-five", "100"],
+                 rotation=30, ha="right")
+    a.text(0.5, 0.5, "twice", transform=a.transAxes)  # the same text, turned: laid out anew
+    a.text(0.2, 0.3, "twice", rotation=90, transform=a.transAxes)
+    b.text(5, 10, "a long note that matplotlib wraps at the figure's edge " * 2, wrap=True)
+    fig.suptitle("Plain matplotlib 留守儿童")
+    return fig
+
+
+FIGURES = {
+    "means_zh": lambda: figures.means_plot(_means(), outcome="communication", control="control",
+                                           lang="zh", title="沟通能力 communication"),
+    "estimation": lambda: figures.estimation_plot(_effects(), lang="en"),
+    "claim": lambda: figures.claim_plot(pd.DataFrame({
+        "claim": ["82%的儿童沟通能力提高（家长报告）"], "claimed_proportion": [.82], "ci_low": [.71],
+        "ci_high": [.9], "null_proportion": [.5], "observed_treatment": [.6],
+        "observed_control": [.5]}), lang="en"),
+    "power": lambda: figures.power_curve(pd.DataFrame({
+        "clusters": [10, 20, 30] * 2, "power": [.3, .6, .8, .2, .4, .6],
+        "series": ["icc .05"] * 3 + ["icc .10"] * 3}), x="clusters"),
+    "items": lambda: figures.item_distributions(pd.DataFrame({
+        "item": ["我感到孤单"] * 3 + ["b"] * 3, "response": ["从不", "有时", "经常"] * 2,
+        "n": [5, 10, 5, 7, 7, 6]}), lang="zh", title="孤独感量表"),
+    "calendar": lambda: dfig.delivery_calendar(*_calendar(), control="control", min_cell=5,
+                                               arm_labels={"treatment": "Mentoring"}),
+    "fidelity": lambda: dfig.fidelity_by_school(_shares(), min_cell=5),
+    "delta": lambda: sfig.delta_plot(_delta()),
+    "plain": _plain,
+}
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_save_figure_draws_what_savefig_draws(tmp_path, name):
+    figures.set_theme("en")
+    make = FIGURES[name]
+    fig = make()
+    engine = fig.get_layout_engine()
+    png, svg = figures.save_figure(fig, tmp_path, name)
+    assert fig.get_layout_engine() is engine  # the figure is left as it was
+    assert Text._get_layout.__qualname__ == "Text._get_layout"  # no text cache left behind
+    plt.close(fig)
+
+    old = make()
+    old_png, old_svg = _savefig(old, "png"), _savefig(old, "svg")
+    plt.close(old)
+    new, ref = _pixels(png.read_bytes()), _pixels(old_png)
+    assert new.shape == ref.shape
+    assert np.array_equal(new, ref), f"{name}: {int((new != ref).any(-1).sum())} pixels differ"
+    assert Image.open(png).info["dpi"] == pytest.approx(Image.open(io.BytesIO(old_png)).info["dpi"])
+    assert svg.read_bytes() == old_svg
+
+
+def test_the_same_figure_gives_the_same_bytes(tmp_path):
+    # (saving one Figure object twice need not: matplotlib's constrained layout with a
+    # colorbar starts from the previous positions, with savefig as with save_figure)
+    figures.set_theme("en")
+    saved = []
+    for run in ("a", "b"):
+        fig = FIGURES["fidelity"]()
+        saved.append([p.read_bytes() for p in figures.save_figure(fig, tmp_path / run, "f")])
+        plt.close(fig)
+    assert saved[0] == saved[1]
+
+
+def test_the_text_cache_is_gone_after_a_failed_save(tmp_path, monkeypatch):
+    fig, ax = plt.subplots()
+    ax.set_title("x")
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(figures, "png_bytes", fail)
+    with pytest.raises(RuntimeError, match="disk full"):
+        figures.save_figure(fig, tmp_path, "f")
+    plt.close(fig)
+    assert Text._get_layout.__qualname__ == "Text._get_layout"
+    assert figures._layouts is None
+    assert not list(tmp_path.iterdir())  # no half-written file
+
+
+def test_png_bytes_round_trips_pixels_and_resolution():
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 256, size=(37, 53, 4), dtype=np.uint8)
+    im = Image.open(io.BytesIO(figures.png_bytes(a, dpi=200)))
+    assert im.mode == "RGBA" and im.size == (53, 37)
+    assert np.array_equal(np.asarray(im), a)
+    assert im.info["dpi"] == pytest.approx((200, 200), abs=0.01)
+    assert not {"Software", "tIME"} & set(im.info)
+    assert figures.png_bytes(a, dpi=200) == figures.png_bytes(a.copy(), dpi=200)
