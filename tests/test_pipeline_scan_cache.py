@@ -99,3 +99,31 @@ def test_the_searches_wait_while_the_pipeline_thread_runs_a_notebook(tmp_path):
     renderer.close()  # a held search ends when the run stops scanning
     assert time.perf_counter() - t0 < 2
     assert len(renderer.scan_cache.results) == 1  # b.csv is left to the final scan
+
+
+def test_the_searches_wait_for_pages_and_stop_after_the_notebooks(tmp_path, monkeypatch):
+    import threading
+
+    study = SimpleNamespace(root=str(tmp_path))
+    run = tmp_path / "run"
+    for sub in ("tables", "notebooks", "reports"):
+        (run / sub).mkdir(parents=True)
+    (run / "tables" / "a.csv").write_text("x\n1\n", encoding="utf-8")
+    renderer = _Renderer(run, False, "en", None, None, scan_cache=_scan_cache(study, _values()))
+    rendering = threading.Event()
+    monkeypatch.setattr(renderer, "render", lambda name: rendering.wait(5))
+    renderer.submit("00_slow")  # a page being rendered ...
+    renderer._search_later(None)
+    time.sleep(0.3)
+    assert renderer.scan_cache.results == {}  # ... holds the search
+    rendering.set()
+    renderer.wait("00_slow")
+    time.sleep(0.1)
+    renderer.scanner.submit(lambda: None).result()
+    assert len(renderer.scan_cache.results) == 1
+    renderer.hold_searches()  # the notebooks are done: no more searches here
+    (run / "tables" / "b.csv").write_text("x\n2\n", encoding="utf-8")
+    renderer._search_later(None)
+    time.sleep(0.3)
+    renderer.close()
+    assert len(renderer.scan_cache.results) == 1

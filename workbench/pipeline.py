@@ -344,6 +344,7 @@ def run_study(study_path, *, out=None, only=None, cli_parameters=(), jobs=None,
                 results = step("notebooks", lambda: _execute(
                     own, overrides, {"run_dir": ".", "seed": run_seed, "lang": run_lang},
                     run_dir, jobs, report_mode, report, staged.scratch, pool, renderer))
+                renderer.hold_searches()
                 for r in results:
                     code = r.storage_errno()
                     if code is not None:  # disk full etc.: the output folder's fault
@@ -636,21 +637,39 @@ class _Renderer:
         self.scan_cache = scan_cache
         self.scanner = (ThreadPoolExecutor(max_workers=1, thread_name_prefix="scan")
                         if scan_cache is not None else None)
-        # the pipeline's own thread is a notebook lane (workbench.execute): the searches wait
-        # while it runs a notebook, so that they take only time the notebooks leave idle
-        # (between notebooks, after its last one while other lanes still run)
+        # The pipeline's own thread is a notebook lane (workbench.execute), and the pages are
+        # rendered in this process too: a search shares their interpreter lock. It runs only
+        # when neither needs it: not while this thread runs a notebook, nor while a page is
+        # waiting or being rendered, nor after the notebooks (hold_searches: the final scan
+        # then searches what is left in two processes).
         self.owner = threading.current_thread()
-        self.lane_idle = threading.Event()
-        self.lane_idle.set()
+        self.may_search = threading.Event()
+        self.may_search.set()
+        self._state = threading.Lock()
+        self._lane_busy = False
+        self._rendering = 0
+        self._held = False
         self._queued = threading.Event()  # a search is waiting to start
+
+    def _update(self) -> None:
+        if self._lane_busy or self._rendering or self._held:
+            self.may_search.clear()
+        else:
+            self.may_search.set()
 
     def lane_event(self, event: str) -> None:
         """A notebook started or ended; the searches hold while this thread runs one."""
         if threading.current_thread() is self.owner:
-            if event == "start":
-                self.lane_idle.clear()
-            else:
-                self.lane_idle.set()
+            with self._state:
+                self._lane_busy = event == "start"
+                self._update()
+
+    def hold_searches(self) -> None:
+        """No more searches in this process (the notebooks are done; the pipeline's thread
+        writes the index next, and the final scan searches the rest in two processes)."""
+        with self._state:
+            self._held = True
+            self._update()
 
     def render(self, name: str) -> None:
         nb = self.run_dir / "notebooks" / f"{name}.ipynb"
@@ -659,8 +678,19 @@ class _Renderer:
                         report_mode=self.report_mode, title=notebook_title(name, self.lang, self.study),
                         footer=self.footer, lang=self.lang)
 
+    def _render_counted(self, name: str) -> None:
+        try:
+            self.render(name)
+        finally:
+            with self._state:
+                self._rendering -= 1
+                self._update()
+
     def submit(self, name: str) -> None:
-        self.futures[name] = self.pool.submit(self.render, name)
+        with self._state:
+            self._rendering += 1
+            self._update()
+        self.futures[name] = self.pool.submit(self._render_counted, name)
         if self.scanner is not None:  # after the report: the search covers it too
             self.futures[name].add_done_callback(self._search_later)
 
@@ -675,7 +705,7 @@ class _Renderer:
 
     def _search(self) -> None:
         self._queued.clear()
-        self.scan_cache.search(self.run_dir, self.lane_idle)
+        self.scan_cache.search(self.run_dir, self.may_search)
 
     def stop_scanning(self) -> None:
         """Stop the searches at their next file and wait for the one under way."""
