@@ -169,9 +169,10 @@ def reliable_change(baseline, endline, *, reliability: float, sd: float | None =
     change = e - b
     rci = change / se_diff
     signed = rci if better == "higher" else -rci
-    status = np.where(signed > z, "improved", np.where(signed < -z, "worse", "unchanged"))
+    status = np.where(signed > z, "improved",
+                      np.where(signed < -z, "worse", "unchanged")).astype(object)
+    status[np.isnan(rci)] = np.nan  # (a Series setitem would format the mask: 15 ms)
     status = pd.Series(status, dtype="str", index=index)
-    status[np.isnan(rci)] = np.nan
     out = pd.DataFrame({"baseline": b, "endline": e, "change": change, "rci": rci}, index=index)
     out["status"] = status
     out.attrs.update(sd=sd, reliability=r, se_diff=se_diff, z=float(z), better=better)
