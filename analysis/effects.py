@@ -646,8 +646,8 @@ def estimate_effects(
             rows.append(r)
             paired.append({"outcome": oid, **dz})
             continue
-        arm_values = sorted(set(w[design.arm].dropna().astype(str)) - {str(design.control)})
-        if str(design.control) not in set(w[design.arm].dropna().astype(str)):
+        arm_values = sorted(set(w[design.arm].dropna().astype(str).unique()) - {str(design.control)})
+        if str(design.control) not in set(w[design.arm].dropna().astype(str).unique()):
             raise ValueError(f"control arm {design.control!r} not found in {design.arm!r}")
         if not arm_values:
             raise ValueError("no treatment arm besides the control")
@@ -841,7 +841,7 @@ def subgroup_effects(
                              len(c) - 1.0, alpha, len(c), np.nan)
                 out.append({**r, "subgroup": subgroup, "level": lv, "interaction_p": pint})
             continue
-        arms = sorted(set(w[design.arm].astype(str)) - {str(design.control)})
+        arms = sorted(set(w[design.arm].astype(str).unique()) - {str(design.control)})
         has_b = "_y0" in w.columns
         if has_b and _default_primary(design) == "did":
             # as the primary did: the change score of the children with both waves, on

@@ -505,7 +505,7 @@ class Imputations:
         return "ols_cr2" if self.design.clusters else "ancova_hc2"
 
     def _arms(self) -> list[str]:
-        a = set(self.data[self.design.arm].astype(str))
+        a = set(self.data[self.design.arm].astype(str).unique())
         return sorted(a - {str(self.design.control)})
 
     def _fixed(self):
@@ -626,18 +626,14 @@ class Imputations:
             p = pool_arrays(f["estimate"][:, j].reshape(G, m), f["std_error"][:, j].reshape(G, m),
                             f["df"][:, j].reshape(G, m), alpha=alpha)
             both = np.isin(arm, [a, str(self.design.control)])
-            p.insert(0, "outcome", self.outcome)
-            p.insert(1, "arm", a)
-            p.insert(2, "control", str(self.design.control))
-            p.insert(3, "model", self.model)
-            p.insert(4, "delta", np.asarray(deltas, float))
-            p.insert(5, "shifted", shifted)
-            p["n_obs"] = int(f["n_obs"][j])
-            p["n_observed"] = int((resp & both).sum())
-            p["n_imputed"] = int((~resp & both).sum())
-            p["n_clusters"] = float(f["n_clusters"][j])
-            p["suggested_m"] = [suggested_m(x) for x in p["fmi"]]
-            out.append(p)
+            cols = {"outcome": self.outcome, "arm": a, "control": str(self.design.control),
+                    "model": self.model, "delta": np.asarray(deltas, float), "shifted": shifted}
+            cols.update({c: p[c].to_numpy() for c in p.columns})
+            cols.update(n_obs=int(f["n_obs"][j]), n_observed=int((resp & both).sum()),
+                        n_imputed=int((~resp & both).sum()),
+                        n_clusters=float(f["n_clusters"][j]),
+                        suggested_m=[suggested_m(x) for x in cols["fmi"]])
+            out.append(pd.DataFrame(cols))
         return pd.concat(out, ignore_index=True)[MI_COLUMNS]
 
 

@@ -285,7 +285,7 @@ def ipw_effects(panel: pd.DataFrame, design, *, outcome: str = "outcome",
     w, model = response_weights(panel, design, covariates=covariates,
                                 drop_separating=drop_separating)
     resp = w[w["responded"]].reset_index(drop=True)
-    arms = sorted(set(w[design.arm].astype(str)) - {str(design.control)})
+    arms = sorted(set(w[design.arm].astype(str).unique()) - {str(design.control)})
     X, idx = design_matrix(resp, design, arms, baseline=True)
     sub = resp.iloc[idx].reset_index(drop=True)
     y = sub["_y"].to_numpy(dtype=float)

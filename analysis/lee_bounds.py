@@ -416,11 +416,12 @@ def lee_bounds(
         raise ValueError("alpha must be between 0 and 1")
     labels = data[arm].astype(str)
     control = str(control)
-    if control not in set(labels):
+    values = set(labels.unique())
+    if control not in values:
         raise ValueError(f"control arm {control!r} not in column {arm!r} "
-                         f"(values: {sorted(set(labels))})")
+                         f"(values: {sorted(values)})")
     arms = [str(a) for a in (treatments if treatments is not None
-                             else sorted(set(labels) - {control}))]
+                             else sorted(values - {control}))]
     y_all = pd.to_numeric(data[outcome], errors="coerce").to_numpy(dtype=float)
     if cluster is not None and data[cluster].isna().any():
         raise ValueError(f"column {cluster!r} has missing values: every child needs a cluster")

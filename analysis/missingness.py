@@ -129,7 +129,7 @@ def response_panel(data: pd.DataFrame, outcome: str, design) -> pd.DataFrame:
     if need:
         raise ValueError(f"columns not in data: {need} (columns: {list(data.columns)})")
     w = data[design.wave].astype(str)
-    waves = set(w)
+    waves = set(w.unique())
     if design.endline not in waves:
         raise ValueError(f"endline wave {design.endline!r} not in column {design.wave!r} "
                          f"(waves: {sorted(waves)})")
@@ -587,7 +587,7 @@ def response_model(panel: pd.DataFrame, design, *, covariates: Sequence[str] | N
     if need:
         raise ValueError(f"columns not in the response panel: {need}")
     dropped: list[dict] = []
-    arms = (sorted(set(panel[design.arm].astype(str)) - {str(design.control)})
+    arms = (sorted(set(panel[design.arm].astype(str).unique()) - {str(design.control)})
             if design.arm else [])  # a one-group design: answering on baseline and covariates
     if drop_separating and design.arm:
         a_ = panel[design.arm].astype(str)
@@ -598,7 +598,7 @@ def response_model(panel: pd.DataFrame, design, *, covariates: Sequence[str] | N
                 dropped.append({"covariate": design.arm, "column": None, "level": k,
                                 "n": int((a_ == k).sum()), "answered": bool(rate[k] == 1.0)})
             panel = panel[~a_.isin(flat)]
-            left = set(panel[design.arm].astype(str))
+            left = set(panel[design.arm].astype(str).unique())
             arms = ([] if str(design.control) in flat or len(left) < 2
                     else sorted(left - {str(design.control)}))
     full = _dummies(panel, design, arms, covariates, interaction)

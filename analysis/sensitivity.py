@@ -172,7 +172,7 @@ def _complete_case(panel: pd.DataFrame, design, outcome: str, alpha: float) -> p
     from analysis.effects import design_matrix
 
     resp = panel[panel["responded"] & panel["_y0"].notna()].reset_index(drop=True)
-    arms = sorted(set(panel[design.arm].astype(str)) - {str(design.control)})
+    arms = sorted(set(panel[design.arm].astype(str).unique()) - {str(design.control)})
     X, idx = design_matrix(resp, design, arms, baseline=True)
     sub = resp.iloc[idx].reset_index(drop=True)
     y = sub["_y"].to_numpy(dtype=float)
@@ -406,7 +406,7 @@ def _outcome_rows(res: OutcomeSensitivity, alpha: float) -> list[dict]:
     if not (d is not None and d.arm and d.control is not None):
         return []
     panel = res.panel
-    arms = sorted(set(panel[d.arm].astype(str)) - {str(d.control)})
+    arms = sorted(set(panel[d.arm].astype(str).unique()) - {str(d.control)})
     clustered = bool(d.clusters)
     not_primary = ("model_not_primary" if res.primary_model
                    and res.primary_model not in ("ols_cr2", "ancova_hc2") else "")
