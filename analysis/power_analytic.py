@@ -98,6 +98,15 @@ def _t_power(ncp, df, alpha, alt) -> float:
     return float(stats.nct.sf(q, df, ncp if alt == "larger" else -ncp))
 
 
+def _t_power_many(ncp, df, alpha, alt) -> np.ndarray:
+    """:func:`_t_power` elementwise over arrays of ``ncp`` and ``df`` (the same numbers)."""
+    if alt == "two-sided":
+        q = stats.t.isf(alpha / 2, df)
+        return stats.nct.sf(q, df, ncp) + stats.nct.sf(q, df, -ncp)
+    q = stats.t.isf(alpha, df)
+    return stats.nct.sf(q, df, ncp if alt == "larger" else -ncp)
+
+
 def _generic(power_fn, effect, n, power, alpha, alternative, effect_name):
     a = _check_prob(alpha, "alpha")
     alt = _alt(alternative)
@@ -189,7 +198,9 @@ def power_ancova(effect: float | None = None, n: float | None = None,
     covariate shrinks the residual SD to ``sqrt(1 - r2)`` (Borm, Fransen & Lemmens
     2007), so the noncentrality is ``effect * sqrt(n / 2) / sqrt(1 - r2)``; the t has
     ``2n - 3`` df (the covariate costs one). ``r2 = 0`` is :func:`power_t` but for
-    that one df. Leave one of ``effect``, ``n``, ``power`` as ``None``.
+    that one df. Leave one of ``effect``, ``n``, ``power`` as ``None``. With ``power``
+    left out, ``n`` may be a sequence: the power at each, one row per ``n`` (a power
+    curve; the same numbers as one call each).
 
     Returns
     -------
@@ -212,6 +223,17 @@ def power_ancova(effect: float | None = None, n: float | None = None,
     def fn(d, n_, a, alt):
         return _t_power(d * math.sqrt(n_ / 2.0) / scale, 2.0 * n_ - 3.0, a, alt)
 
+    if power is None and np.ndim(n) == 1:  # a power curve: one row per n
+        a, alt = _check_prob(alpha, "alpha"), _alt(alternative)
+        ns = np.asarray(n, float)
+        if effect is None or ns.size == 0 or not np.all(ns >= 2):
+            raise ValueError(f"a power curve needs an effect and every n per arm at least 2, "
+                             f"got effect={effect!r}, n={ns.tolist()!r}")
+        eff = abs(float(effect)) if alt == "two-sided" else float(effect)
+        pw = _t_power_many(eff * np.sqrt(ns / 2.0) / scale, 2.0 * ns - 3.0, a, alt)
+        return pd.DataFrame({"test": "t", "design": "ancova", "effect": eff, "n": ns, "r2": r2,
+                             "power": pw, "alpha": a, "alternative": _PUBLIC_ALT[alt],
+                             "solved_for": "power"})
     if n is not None and float(n) < 2:
         raise ValueError(f"n per arm must be at least 2, got {n!r}")
     row = _generic(fn, effect, n, power, alpha, alternative, "effect")
@@ -401,12 +423,8 @@ def _crt_curve(levels, se_fn, tops, top_name, effect, a, two_tailed, g, params, 
                          f">= 1, got {tops.tolist()!r}")
     df = df_of(tops)
     se = np.array([se_fn(float(k)) for k in tops])
-    ncp = abs(float(effect)) / se
-    if two_tailed:
-        q = stats.t.isf(a / 2, df)
-        power = stats.nct.sf(q, df, ncp) + stats.nct.sf(q, df, -ncp)
-    else:
-        power = stats.nct.sf(stats.t.isf(a, df), df, ncp)
+    power = _t_power_many(abs(float(effect)) / se, df, a,
+                          "two-sided" if two_tailed else "larger")
     return pd.DataFrame({"design": f"cluster{levels}", top_name: tops.astype(int), **params,
                          "n_covariates": g, "alpha": a, "two_tailed": bool(two_tailed),
                          "effect": float(effect), "power": power, "mdes": math.nan, "df": df,

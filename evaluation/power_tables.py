@@ -323,17 +323,18 @@ def power_at(inputs: dict, size: float, *, effect: float | None = None,
 
     Give ``effect`` for power, ``power`` for the MDES. ``covariates``: analysed with
     the baseline score (the inputs' R²) or without. Returns the one-row result of
-    :func:`analysis.power.power_cluster3`, ``power_cluster2`` or ``power_ancova``. For a
-    cluster plan ``size`` may be a list of cluster numbers when ``effect`` is given:
-    the power at each, one row per number (a power curve, the same numbers as one call
-    per size).
+    :func:`analysis.power.power_cluster3`, ``power_cluster2`` or ``power_ancova``.
+    ``size`` may be a list (of cluster numbers, or of children per arm) when ``effect``
+    is given: the power at each, one row per size (a power curve, the same numbers as
+    one call per size).
     """
     from analysis import power as pw
 
     r2 = _covs(inputs, covariates)
     plan = inputs["plan"]
     if plan == "individual":
-        return pw.power_ancova(effect, float(size), power, r2=r2["r2_1"], alpha=alpha)
+        n = [float(k) for k in size] if isinstance(size, list) else float(size)
+        return pw.power_ancova(effect, n, power, r2=r2["r2_1"], alpha=alpha)
     g = 1 if r2["r2_3" if plan == "cluster3" else "r2_2"] > 0 else 0
     icc = max(float(inputs["icc"]), 0.0)
     size = [int(k) for k in size] if isinstance(size, list) else int(size)
@@ -445,13 +446,10 @@ def power_curves(inputs: dict, *, effects=(0.2, 0.3, 0.4), alpha=0.05) -> pd.Dat
     grid = range(10, 401, 10) if x == "n_per_arm" else range(6, 81, 2)
     rows = []
     for eff in effects:
-        if x == "clusters":  # one call per input for the whole grid (the same numbers)
-            curves = [power_at(inp, list(grid), effect=eff, alpha=alpha)["power"].to_numpy()
-                      for _, inp in band]
-            at = [[float(c[i]) for c in curves] for i in range(len(grid))]
-        else:
-            at = [[float(power_at(inp, size, effect=eff, alpha=alpha)["power"].iloc[0])
-                   for _, inp in band] for size in grid]
+        # one call per input for the whole grid (the same numbers as one per size)
+        curves = [power_at(inp, list(grid), effect=eff, alpha=alpha)["power"].to_numpy()
+                  for _, inp in band]
+        at = [[float(c[i]) for c in curves] for i in range(len(grid))]
         for size, vals in zip(grid, at):
             rows.append({"series": f"d = {eff}", x: size, "effect": eff, "power": vals[0],
                          "power_low": min(vals), "power_high": max(vals)})

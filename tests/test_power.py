@@ -283,3 +283,18 @@ def test_power_curve_equals_one_call_per_size():
         assert curve["solved_for"].unique().tolist() == ["power"]
     with pytest.raises(ValueError, match="whole numbers"):
         power_cluster2([2, 4], 20, 0.1, effect=0.3)
+
+
+def test_power_ancova_curve_equals_one_call_per_n():
+    from analysis.power_analytic import power_ancova
+
+    ns = [float(k) for k in range(10, 401, 10)]
+    for kw in ({"r2": 0.4}, {"r2": 0.0, "alternative": "greater"},
+               {"r2": 0.2, "alternative": "less"}):
+        curve = power_ancova(-0.3 if kw.get("alternative") == "less" else 0.3, ns, **kw)
+        one = [float(power_ancova(-0.3 if kw.get("alternative") == "less" else 0.3, k,
+                                  **kw)["power"].item()) for k in ns]
+        assert curve["power"].tolist() == one
+        assert curve["n"].tolist() == ns
+    with pytest.raises(ValueError, match="at least 2"):
+        power_ancova(0.3, [1.0, 10.0])
