@@ -237,18 +237,23 @@ def _design(data: pd.DataFrame, outcome: str, groups: list[str], fixed):
 
 def _text_design(data: pd.DataFrame, outcome: str, groups: list[str], cols: list[str],
                  keep: np.ndarray):
-    """The design patsy builds for ``y ~ a + b`` when every column holds text only
-    (treatment coding: one ``a[T.level]`` column per level after the first in sorted
-    order, in the order of the columns; rows with a missing value left out), without
-    patsy's cost. ``None`` for anything else (patsy then builds it; it puts numeric
-    columns after the categorical ones)."""
+    """The design patsy builds for ``y ~ a + b`` when every column is numeric or holds
+    text only, without patsy's cost: the intercept, then each text column's treatment
+    coding (one ``a[T.level]`` column per level after the first in sorted order), then
+    the numeric columns (patsy puts the terms without a numeric factor first), each
+    group in the order given; rows with a missing value left out. ``None`` for anything
+    else (patsy then builds it)."""
     if len(set(cols)) != len(cols) or outcome in cols or any(_quote(c) != c for c in cols):
         return None
     keep = keep.copy()
-    parts = []
+    parts, numeric = [], []
     for c in cols:
         s = data[c]
-        if s.dtype.kind in "OTU" or isinstance(s.dtype, pd.StringDtype):
+        if s.dtype.kind in "fiu":
+            v = s.to_numpy(float)
+            keep &= ~np.isnan(v)
+            numeric.append((c, v))
+        elif s.dtype.kind in "OTU" or isinstance(s.dtype, pd.StringDtype):
             v = s.to_numpy(dtype=object)
             na = pd.isna(v)
             if not all(isinstance(x, str) for x in v[~na]):
@@ -263,6 +268,9 @@ def _text_design(data: pd.DataFrame, outcome: str, groups: list[str], cols: list
         for lv in sorted(set(v))[1:]:
             names.append(f"{c}[T.{lv}]")
             columns.append((v == lv).astype(float))
+    for c, v in numeric:
+        names.append(c)
+        columns.append(v[keep])
     d = {c: data[c].to_numpy()[keep] for c in groups}
     y = data[outcome].to_numpy(dtype=float, na_value=np.nan)[keep]
     return y, pd.DataFrame(np.column_stack(columns), columns=names), d

@@ -340,8 +340,8 @@ def test_one_class_per_school_is_fitted_without_the_redundant_level():
 def test_design_without_patsy_equals_patsy():
     """The intercept-only and text-column designs built without patsy are patsy's:
     the same rows, columns, names and values (missing values in a text column drop
-    the row, as NA_action="drop"); mixed numeric and text columns still go through
-    patsy (it orders them differently)."""
+    the row, as NA_action="drop"); mixed numeric and text columns in
+    patsy's order (text columns first, then numeric ones)."""
     import patsy
 
     from analysis.mixed import _design
