@@ -837,7 +837,7 @@ def _shares(frame: pd.DataFrame, keys: list[str], id: str, *, cluster: str | Non
         return _shares_pandas(frame, keys, id, cluster=cluster, n=n, m=m)
     gid, first = _group_ids(frame, keys)
     n_groups = len(first)
-    out = frame[keys].take(first).reset_index(drop=True)
+    out = {k: frame[k].take(first).reset_index(drop=True) for k in keys}
     ids = pd.factorize(frame[id], sort=False)[0]  # a missing id: -1, not counted
     seen = ids >= 0
     width = int(ids.max(initial=0)) + 1
@@ -846,25 +846,23 @@ def _shares(frame: pd.DataFrame, keys: list[str], id: str, *, cluster: str | Non
     weight = None if n is None else frame[n].to_numpy()
     out["n_periods"] = (np.bincount(gid, minlength=n_groups) if weight is None
                         else np.bincount(gid, weights=weight, minlength=n_groups)).astype(np.int64)
-    met = frame[m].to_numpy()
-    out["n_met"] = np.bincount(gid, weights=met.astype(np.float64),
-                               minlength=n_groups).astype(np.int64)
+    met = frame[m].to_numpy().astype(np.float64)
+    out["n_met"] = np.bincount(gid, weights=met, minlength=n_groups).astype(np.int64)
     if "period_start" in frame.columns:  # for the chronological order of the table
         out["_when"] = _group_min_time(frame["period_start"], gid, n_groups)
     if cluster is not None:
         cl = pd.factorize(frame[cluster], sort=False, use_na_sentinel=False)[0]
-        cell = gid.astype(np.int64) * (int(cl.max(initial=-1)) + 1) + cl
-        cells, inverse = np.unique(cell, return_inverse=True)
-        of_group = cells // (int(cl.max(initial=-1)) + 1)
-        cn = np.bincount(inverse, weights=None if weight is None else weight,
-                         minlength=len(cells)).astype(np.int64)
-        cm = np.bincount(inverse, weights=met.astype(np.float64), minlength=len(cells))
+        span = int(cl.max(initial=-1)) + 1
+        cells, inverse = np.unique(gid * span + cl, return_inverse=True)
+        of_group = cells // span
+        cn = np.bincount(inverse, weights=weight, minlength=len(cells)).astype(np.int64)
+        cm = np.bincount(inverse, weights=met, minlength=len(cells))
         out["_nn"] = np.bincount(of_group, weights=(cn * cn).astype(np.float64),
                                  minlength=n_groups).astype(np.int64)
         out["_mm"] = np.bincount(of_group, weights=cm * cm, minlength=n_groups)
         out["_mn"] = np.bincount(of_group, weights=cn * cm, minlength=n_groups)
         out["_G"] = np.bincount(of_group, minlength=n_groups).astype(np.int64)
-    return out
+    return pd.DataFrame(out)
 
 
 def _countable(frame: pd.DataFrame, keys: list[str], n: str | None, m: str) -> bool:
