@@ -315,10 +315,17 @@ def _mice_data(frame: pd.DataFrame, *, rng, donors: int, fast: bool = True, matc
 
     class _MICEData(MICEData):
         def _xy(self, vname):
+            # the predictors of a target whose other columns are all complete never change:
+            # built once (the same matrix every update)
+            fixed = self.__dict__.setdefault("_fixed_x", {})
+            if vname in fixed:
+                return self.data[vname].to_numpy(dtype=float), fixed[vname]
             A = self.data.to_numpy(dtype=float)  # one array, not a frame selection per call
             j = self.data.columns.get_loc(vname)
             X = np.column_stack([np.ones(len(A)), np.delete(A, j, axis=1)])
             X = X[:, _independent(X[self.ix_obs[vname]])]
+            if all(len(self.ix_miss[c]) == 0 for c in self.data.columns if c != vname):
+                fixed[vname] = X
             return A[:, j], X
 
         def get_fitting_data(self, vname):
