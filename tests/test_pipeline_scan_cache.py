@@ -13,6 +13,16 @@ from survey.privacy import SensitiveValues
 from workbench.pipeline import _Renderer, _scan_and_finish, _scan_cache
 
 
+def _until(condition, timeout: float = 10.0) -> bool:
+    """Wait for a search thread's work (polling; False after ``timeout`` seconds)."""
+    end = time.perf_counter() + timeout
+    while not condition():
+        if time.perf_counter() > end:
+            return False
+        time.sleep(0.02)
+    return True
+
+
 def _values():
     sv = SensitiveValues()
     sv.add("pii:姓名", ["王小明"])
@@ -41,9 +51,7 @@ def test_the_pre_searched_scan_equals_the_plain_scan(tmp_path):
     renderer = _Renderer(run, False, "en", None, None, scan_cache=_scan_cache(study, sv))
     renderer.submit("00_none")  # no notebook: no page; the folder is searched after it
     renderer.wait("00_none")
-    time.sleep(0.1)
-    renderer.scanner.submit(lambda: None).result()  # the search after the page is done
-    assert len(renderer.scan_cache.results) == 2
+    assert _until(lambda: len(renderer.scan_cache.results) == 2)  # searched after the page
     # after the search: one file changes, one appears, both with personal data
     (run / "tables" / "changed.csv").write_text("id,score\n20230017,2.5\n", encoding="utf-8")
     (run / "tables" / "late.csv").write_text("name\n王小明\n", encoding="utf-8")
@@ -89,9 +97,7 @@ def test_the_searches_wait_while_the_pipeline_thread_runs_a_notebook(tmp_path):
     other.start()
     other.join()  # another lane's notebook does not hold the searches ...
     renderer.lane_event("done")  # ... this thread's notebook ended: the search goes on
-    time.sleep(0.1)
-    renderer.scanner.submit(lambda: None).result()
-    assert len(renderer.scan_cache.results) == 1
+    assert _until(lambda: len(renderer.scan_cache.results) == 1)
     renderer.lane_event("start")
     (run / "tables" / "b.csv").write_text("x\n2\n", encoding="utf-8")
     renderer._search_later(None)  # held: this thread runs a notebook again
@@ -118,9 +124,7 @@ def test_the_searches_wait_for_pages_and_stop_after_the_notebooks(tmp_path, monk
     assert renderer.scan_cache.results == {}  # ... holds the search
     rendering.set()
     renderer.wait("00_slow")
-    time.sleep(0.1)
-    renderer.scanner.submit(lambda: None).result()
-    assert len(renderer.scan_cache.results) == 1
+    assert _until(lambda: len(renderer.scan_cache.results) == 1)
     renderer.hold_searches()  # the notebooks are done: no more searches here
     (run / "tables" / "b.csv").write_text("x\n2\n", encoding="utf-8")
     renderer._search_later(None)
