@@ -243,7 +243,7 @@ def save_figure(fig, folder, name: str, *, formats=("png", "svg")) -> list[Path]
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
-    with _text_layouts():
+    with _save_memo():
         for fmt in formats:
             target = folder / f"{name}.{fmt}"
 
@@ -346,57 +346,94 @@ def png_bytes(rgba, *, dpi: float | None = None, level: int | None = None) -> by
     return b"".join(out)
 
 
-_layouts: dict | None = None  # text layouts of the save_figure call under way
+_memo: dict | None = None  # what one save_figure call has computed (see _save_memo)
 
 
-class _text_layouts:
-    """Within ``with _text_layouts():``, each piece of text is laid out once per renderer
-    kind and resolution instead of on every pass.
+class _save_memo:
+    """Within ``with _save_memo():``, what matplotlib recomputes on every pass over a figure
+    is computed once per distinct input.
 
-    Saving a figure measures every label several times (the constrained layout twice, the
-    tight box, the draw), each time through ``Text._get_layout``, whose result depends only
-    on the text, its font, alignment, rotation and line spacing and on the renderer's kind
-    and resolution, never on the text's position. Those are the cache key; the cache lives
-    only for the duration of the block (one :func:`save_figure` call). TeX text is not
-    cached.
+    Saving a figure goes over it several times per format (the constrained layout twice,
+    the tight box, the draw), and within each pass matplotlib measures the same tick labels
+    again for every axis label, title and spine that needs them. Three private methods of
+    matplotlib (3.8-3.11) are memoized while the block runs, keyed by everything their
+    result depends on:
+
+    - ``Text._get_layout`` (the text's size and line layout, independent of its position):
+      the text, its font, alignment, rotation and line spacing, the renderer's kind and the
+      resolution; TeX text is not memoized;
+    - ``Axis._update_ticks`` (which ticks, where, with what labels): the axis, its view and
+      data intervals, the size of every Axes of the figure (a locator may depend on the size
+      of a shared axis) and the resolution;
+    - ``Axis._get_ticklabel_bboxes`` (the tick labels' extents on screen): the axis, its
+      ticks, their positions and labels, its Axes' box on screen, the view interval, the
+      renderer's kind and the resolution.
+
+    Nothing outlives the block (one :func:`save_figure` call); the originals are put back
+    even when drawing fails. The test compares every saved figure with ``fig.savefig``.
     """
 
     def __enter__(self):
-        global _layouts
+        global _memo
+        from matplotlib.axis import Axis
         from matplotlib.text import Text
 
-        self.outer = _layouts is not None
-        if not self.outer:
-            _layouts = {}
-            self.original = Text._get_layout
-            original = self.original
+        self.outer = _memo is not None
+        if self.outer:
+            return self
+        _memo = memo = {}
+        self.originals = [(Text, "_get_layout", Text._get_layout),
+                          (Axis, "_update_ticks", Axis._update_ticks),
+                          (Axis, "_get_ticklabel_bboxes", Axis._get_ticklabel_bboxes)]
+        get_layout, update_ticks, ticklabel_bboxes = (f for _, _, f in self.originals)
 
-            def _get_layout(text, renderer):
-                if _layouts is None or text.get_usetex():
-                    return original(text, renderer)
-                fp = text._fontproperties
-                key = (type(renderer), type(getattr(renderer, "_renderer", None)),
-                       getattr(renderer, "dpi", None), text.get_figure(root=True).dpi,
-                       text._get_wrapped_text(), text._parse_math, tuple(fp.get_family()),
-                       fp.get_slant(), fp.get_variant(), fp.get_weight(), fp.get_stretch(),
-                       fp.get_size_in_points(), fp.get_file(), fp.get_math_fontfamily(),
-                       text.get_rotation(), text.get_rotation_mode(), text._horizontalalignment,
-                       text._verticalalignment, text._multialignment, text._linespacing)
-                layout = _layouts.get(key)
-                if layout is None:
-                    layout = _layouts[key] = original(text, renderer)
-                return layout
+        def _get_layout(text, renderer):
+            if text.get_usetex():
+                return get_layout(text, renderer)
+            fp = text._fontproperties
+            key = ("layout", type(renderer), type(getattr(renderer, "_renderer", None)),
+                   getattr(renderer, "dpi", None), text.get_figure(root=True).dpi,
+                   text._get_wrapped_text(), text._parse_math, tuple(fp.get_family()),
+                   fp.get_slant(), fp.get_variant(), fp.get_weight(), fp.get_stretch(),
+                   fp.get_size_in_points(), fp.get_file(), fp.get_math_fontfamily(),
+                   text.get_rotation(), text.get_rotation_mode(), text._horizontalalignment,
+                   text._verticalalignment, text._multialignment, text._linespacing)
+            hit = memo.get(key)
+            if hit is None:
+                hit = memo[key] = get_layout(text, renderer)
+            return hit
 
-            Text._get_layout = _get_layout
+        def _update_ticks(axis):
+            fig = axis.get_figure(root=True)
+            key = ("ticks", axis, tuple(axis.get_view_interval()),
+                   tuple(axis.get_data_interval()), fig.dpi,
+                   tuple((ax.bbox.width, ax.bbox.height) for ax in fig.get_axes()))
+            hit = memo.get(key)
+            if hit is None:
+                hit = memo[key] = update_ticks(axis)
+            return list(hit)
+
+        def _get_ticklabel_bboxes(axis, ticks, renderer=None):
+            key = ("ticklabels", axis, tuple(ticks), tuple(t.get_loc() for t in ticks),
+                   tuple(t.label1.get_text() for t in ticks), tuple(axis.axes.bbox.bounds),
+                   tuple(axis.get_view_interval()), axis.get_figure(root=True).dpi,
+                   type(renderer), type(getattr(renderer, "_renderer", None)))
+            hit = memo.get(key)
+            if hit is None:
+                hit = memo[key] = ticklabel_bboxes(axis, ticks, renderer)
+            return list(hit[0]), list(hit[1])
+
+        Text._get_layout = _get_layout
+        Axis._update_ticks = _update_ticks
+        Axis._get_ticklabel_bboxes = _get_ticklabel_bboxes
         return self
 
     def __exit__(self, *exc):
-        global _layouts
+        global _memo
         if not self.outer:
-            from matplotlib.text import Text
-
-            Text._get_layout = self.original
-            _layouts = None
+            for owner, name, original in self.originals:
+                setattr(owner, name, original)
+            _memo = None
         return False
 
 

@@ -168,7 +168,7 @@ def test_the_text_cache_is_gone_after_a_failed_save(tmp_path, monkeypatch):
         figures.save_figure(fig, tmp_path, "f")
     plt.close(fig)
     assert Text._get_layout.__qualname__ == "Text._get_layout"
-    assert figures._layouts is None
+    assert figures._memo is None
     assert not list(tmp_path.iterdir())  # no half-written file
 
 
