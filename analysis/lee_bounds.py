@@ -207,39 +207,46 @@ class _Pair:
             m &= self.resp
         return np.flatnonzero(m)
 
-    def rates(self, C, arm: bool, cell=None):
+    def _rates(self, C, arm: bool, cell=None):
+        """Response rate and responding mass over the rows of C, and the columns of C of
+        the respondents (``C[:, self._block(arm, cell)]``, taken once for every use)."""
         all_ = self._block(arm, cell, respondents=False)
-        tot = C[:, all_].sum(axis=1)
-        r = C[:, all_][:, self.resp[all_]].sum(axis=1)
+        Ca = C[:, all_]
+        tot = Ca.sum(axis=1)
+        Cr = Ca[:, self.resp[all_]]
+        r = Cr.sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
-            return r / tot, r
+            return r / tot, r, Cr
+
+    def rates(self, C, arm: bool, cell=None):
+        q, r, _ = self._rates(C, arm, cell)
+        return q, r
 
     def bounds(self, C, high: bool, *, tightened: bool):
         """(lower, upper, p) arrays over the rows of C; ``high``: the trimmed arm."""
-        q_h, _ = self.rates(C, high)
-        q_l, _ = self.rates(C, not high)
+        q_h, _, C_h = self._rates(C, high)
+        q_l, r_l, C_l = self._rates(C, not high)
         p_all = np.clip((q_h - q_l) / q_h, 0.0, None)
         il = self._block(not high)
-        mean_l = (C[:, il] * self.y[il]).sum(axis=1) / C[:, il].sum(axis=1)
+        mean_l = (C_l * self.y[il]).sum(axis=1) / r_l
         if not tightened:
             ih = self._block(high)
-            lo = _trimmed(self.y[ih], C[:, ih], p_all, from_top=True)
-            hi = _trimmed(self.y[ih], C[:, ih], p_all, from_top=False)
+            lo = _trimmed(self.y[ih], C_h, p_all, from_top=True)
+            hi = _trimmed(self.y[ih], C_h, p_all, from_top=False)
         else:
             lo = np.zeros(C.shape[0])
             hi = np.zeros(C.shape[0])
             wsum = np.zeros(C.shape[0])
             for x in self.cell_labels:
-                qh, _ = self.rates(C, high, x)
-                ql, _ = self.rates(C, not high, x)
-                w = C[:, self._block(not high, x)].sum(axis=1)
+                qh, _, C_hx = self._rates(C, high, x)
+                ql, w, _ = self._rates(C, not high, x)
                 px = np.clip(np.nan_to_num((qh - ql) / qh, nan=0.0), 0.0, None)
                 ih = self._block(high, x)
                 use = w > 0
                 if not use.any():
                     continue
-                lo_x = _trimmed(self.y[ih], C[:, ih], px, from_top=True)
-                hi_x = _trimmed(self.y[ih], C[:, ih], px, from_top=False)
+                lo_x = _trimmed(self.y[ih], C_hx, px, from_top=True)
+                hi_x = _trimmed(self.y[ih], C_hx, px, from_top=False)
                 lo += np.where(use, w * np.nan_to_num(lo_x), 0.0)
                 hi += np.where(use, w * np.nan_to_num(hi_x), 0.0)
                 bad = use & ~np.isfinite(lo_x)
