@@ -32,9 +32,28 @@ from evaluation.small_cells import _min_cell
 from evaluation.waves import _linked_waves
 
 
-def reliability_for_change(study, rel: pd.DataFrame) -> dict:
+def reliability_for_change(study, rel: pd.DataFrame | None = None, *,
+                           items: pd.DataFrame | None = None) -> dict:
     """Reliability per outcome for the reliable change index: the outcome's
-    ``test_retest`` if given, else the instrument's, else alpha at baseline."""
+    ``test_retest`` if given, else the instrument's, else alpha at baseline.
+
+    The baseline alpha is read from ``rel`` (``tables/reliability.csv``, as
+    :func:`evaluation.reliability_tables.reliability_table` returns it) or, with
+    ``items`` instead, computed for just the scales that need it: the same alpha
+    (:func:`analysis.reliability.cronbach_alpha` of the keyed items of the baseline
+    wave), without the omega, intervals and item statistics of the whole table (the
+    claims page needs nothing else of it).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> study = NS(outcomes=[NS(id="wellbeing", test_retest=0.8, scale=None)])
+    >>> reliability_for_change(study, items=pd.DataFrame())
+    {'wellbeing': 0.8}
+    """
+    if rel is None and items is None:
+        raise ValueError("reliability_for_change needs the reliability table (rel) or the "
+                         "item answers (items)")
     out = {}
     for o in study.outcomes:
         r = o.test_retest
@@ -42,14 +61,37 @@ def reliability_for_change(study, rel: pd.DataFrame) -> dict:
             inst_id, scale_id = o.scale.split(".", 1)
             inst = study.instrument(inst_id)
             r = inst.test_retest
-            if r is None and not rel.empty:
+            if r is None and rel is not None and not rel.empty:
                 hit = rel[(rel["instrument"] == inst_id) & (rel["scale"] == scale_id)
                           & (rel["wave"] == study.design.baseline)]
                 if len(hit):
                     r = float(hit["alpha"].iloc[0])
+            elif r is None and rel is None:
+                r = _baseline_alpha(study, items, inst, scale_id)
         if r is not None and np.isfinite(r) and 0 < r < 1:  # alpha <= 0 is no reliability
             out[o.id] = float(r)
     return out
+
+
+def _baseline_alpha(study, items: pd.DataFrame, inst, scale_id: str) -> float | None:
+    """Raw alpha of one scale at baseline, as the reliability table has it (``None`` where
+    the table has no row: a scale with fewer than 2 items, or items not in the data, or
+    no answers at baseline)."""
+    from analysis.reliability import cronbach_alpha
+    from survey.scoring import keyed_items
+
+    scale = next((s for s in inst.scales if s.id == scale_id), None)
+    if scale is None or len(scale.items) < 2 or not all(i in items.columns
+                                                       for i in scale.items):
+        return None
+    d = study.design
+    if d.baseline not in d.waves:
+        return None
+    sub = items.loc[items[d.wave] == d.baseline]
+    if sub.empty:
+        return None
+    keyed = keyed_items(sub, inst, scale.id).astype(float)
+    return float(cronbach_alpha(keyed)["alpha"].iloc[0])
 
 
 _CHANGE_COLUMNS = ["outcome", "arm", "n", "improved", "improved_ci_low", "improved_ci_high",

@@ -199,3 +199,46 @@ def test_the_audit_gets_the_runs_seed(tmp_path, monkeypatch):
     monkeypatch.setattr(analysis.claims, "audit_claim", spy)
     ct.claims_audit(study, scores, {"score": 0.8})
     assert seen == [study.analysis.seed] == [11]
+
+
+def test_baseline_alpha_from_the_items_equals_the_reliability_tables():
+    """reliability_for_change(items=) computes only the baseline alphas it needs: the same
+    floats as read from the whole reliability table (which also fits omega per scale and
+    wave), and nothing where the table has no row."""
+    from types import SimpleNamespace as NS
+
+    from core.design import Design
+    from evaluation.reliability_tables import reliability_table
+    from survey.instrument_loader import load_instrument
+
+    rng = np.random.default_rng(7)
+    inst = load_instrument("rses")
+    n = 120
+    trait = rng.normal(size=n)
+    rows = []
+    for w, shift in (("baseline", 0.0), ("endline", 0.3)):
+        sign = {i: -1 if i in set(inst.reversed_items) else 1 for i in inst.item_ids}
+        answers = {i: np.clip(np.round(2.5 + sign[i] * (trait + shift) + rng.normal(size=n)),
+                              1, 4) for i in inst.item_ids}
+        answers["rses_3"][rng.random(n) < 0.1] = np.nan
+        rows.append(pd.DataFrame({"student_id": [f"c{k}" for k in range(n)], "wave": w,
+                                  **answers}))
+    items = pd.concat(rows, ignore_index=True)
+    design = Design(type="pre_post", id="student_id", waves=("baseline", "endline"))
+    study = NS(design=design, instruments=[NS(id="rses", instrument=inst)],
+               instrument=lambda i: inst,
+               outcomes=[NS(id="esteem", scale="rses.total", test_retest=None),
+                         NS(id="given", scale="rses.total", test_retest=0.9),
+                         NS(id="unscaled", scale=None, test_retest=None)])
+    rel, _ = reliability_table(study, items)
+    from_table = ct.reliability_for_change(study, rel)
+    from_items = ct.reliability_for_change(study, items=items)
+    assert from_items == from_table
+    assert set(from_items) == {"esteem", "given"} and from_items["given"] == 0.9
+    assert 0.5 < from_items["esteem"] < 1
+    # no baseline answers: no row in the table, no alpha either way
+    later = items[items["wave"] == "endline"]
+    assert ct.reliability_for_change(study, items=later) == ct.reliability_for_change(
+        study, reliability_table(study, later)[0]) == {"given": 0.9}
+    with pytest.raises(ValueError, match="rel.*items"):
+        ct.reliability_for_change(study)
