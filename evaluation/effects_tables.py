@@ -156,16 +156,20 @@ def _effects_smallest_arm(design, data: pd.DataFrame, outcomes: dict,
     first = data.loc[data[design.wave].astype(str) == str(design.waves[0])] \
         if design.has_baseline and design.wave in data.columns else None
     out = []
+    by_sample: dict = {}  # (outcome column, both waves needed) -> children per arm
     for r in res.itertuples(index=False):
         col = outcomes.get(r.outcome, r.outcome)
-        sub = last.loc[last[col].notna()] if col in last.columns else last
-        if r.model in _USES_BASELINE and first is not None and col in first.columns:
-            # the baseline score is a regressor (or the change score the outcome): only
-            # the children with both waves are in the model
-            sub = sub.loc[sub[design.id].isin(first.loc[first[col].notna(), design.id])]
-        key = design.id if design.id in sub.columns else None
-        counts = (sub.groupby(design.arm)[key].nunique() if key
-                  else sub.groupby(design.arm).size())
+        both = bool(r.model in _USES_BASELINE and first is not None and col in first.columns)
+        if (col, both) not in by_sample:
+            sub = last.loc[last[col].notna()] if col in last.columns else last
+            if both:
+                # the baseline score is a regressor (or the change score the outcome): only
+                # the children with both waves are in the model
+                sub = sub.loc[sub[design.id].isin(first.loc[first[col].notna(), design.id])]
+            key = design.id if design.id in sub.columns else None
+            by_sample[(col, both)] = (sub.groupby(design.arm)[key].nunique() if key
+                                      else sub.groupby(design.arm).size())
+        counts = by_sample[(col, both)]
         arms = [a for a in (r.arm, design.control) if a is not None and not pd.isna(a)]
         out.append(float(min(counts.get(a, 0) for a in arms)) if arms else float(r.n_obs))
     return out
