@@ -342,7 +342,7 @@ def png_bytes(rgba, *, dpi: float | None = None, level: int | None = None) -> by
         ppm = int(dpi / 0.0254 + 0.5)
         out.append(chunk(b"pHYs", struct.pack(">IIB", ppm, ppm, 1)))
     level = PNG_COMPRESSION if level is None else level
-    out += [chunk(b"IDAT", zlib.compress(rows.tobytes(), level)), chunk(b"IEND", b"")]
+    out += [chunk(b"IDAT", zlib.compress(memoryview(rows).cast("B"), level)), chunk(b"IEND", b"")]
     return b"".join(out)
 
 
