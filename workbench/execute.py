@@ -62,6 +62,10 @@ class NotebookTask:
     kernel_name: str = "python3"
     expected_seconds: float = 0.0
     """A guess of the notebook's time: lanes take the longest first (results keep task order)."""
+    render: dict | None = None
+    """The HTML page to make of the executed notebook, in the lane that ran it:
+    keyword arguments of :func:`workbench.reports.render_html` with ``target`` (a path),
+    ``report_mode``, ``title``, ``footer`` and ``lang``; JSON-ready."""
 
 
 @dataclass
@@ -72,6 +76,8 @@ class NotebookResult:
     error: dict | None = None
     attempts: int = 1
     parameters: dict = field(default_factory=dict)
+    rendered: bool = False
+    """The lane wrote the task's HTML page (``NotebookTask.render``)."""
 
     def describe_error(self) -> str:
         """One readable line naming the notebook, the cell and the parameters."""
@@ -181,7 +187,8 @@ class _Lane:
                                   parameters=task.parameters)
         spec = {"name": task.name, "input": str(task.input), "output": str(task.output),
                 "parameters": task.parameters, "cwd": str(task.cwd),
-                "report_mode": task.report_mode, "kernel_name": task.kernel_name}
+                "report_mode": task.report_mode, "kernel_name": task.kernel_name,
+                "render": task.render}
         task_file = self.workdir / f"{task.name}.task.json"
         result_file = self.workdir / f"{task.name}.result.json"
         task_file.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
@@ -204,7 +211,8 @@ class _Lane:
         if done and result_file.exists():
             r = json.loads(result_file.read_text(encoding="utf-8"))
             return NotebookResult(task.name, r["status"], round(seconds, 3), r.get("error"),
-                                  r.get("attempts", 1), task.parameters)
+                                  r.get("attempts", 1), task.parameters,
+                                  rendered=bool(r.get("rendered")))
         # the lane process died: report, and start a new lane for the next notebook
         code = self.proc.wait() if self.proc is not None else None
         self.children.remove(self.proc)
@@ -279,7 +287,8 @@ class _InlineLane:
         self.used = True
         spec = {"name": task.name, "input": str(task.input), "output": str(task.output),
                 "parameters": task.parameters, "cwd": str(task.cwd),
-                "report_mode": task.report_mode, "kernel_name": task.kernel_name}
+                "report_mode": task.report_mode, "kernel_name": task.kernel_name,
+                "render": task.render}
         own = (os.environ.get("WORKBENCH_FRESH_KERNELS") == "1"
                or task.kernel_name != "python3")
         here, main = os.getcwd(), sys.modules.get("__main__")
@@ -297,7 +306,8 @@ class _InlineLane:
         if r["status"] == "interrupted":
             raise KeyboardInterrupt
         return NotebookResult(task.name, r["status"], round(seconds, 3), r.get("error"),
-                              r.get("attempts", 1), task.parameters)
+                              r.get("attempts", 1), task.parameters,
+                              rendered=bool(r.get("rendered")))
 
     def kill(self):
         pass

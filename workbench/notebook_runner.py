@@ -258,8 +258,26 @@ def run_task(task: dict, km=None, *, inprocess: bool = False,
             break
     if result["status"] in ("success", "failed") and "engine_name" not in extra:
         _stabilize_injected_cell_id(task["output"])  # the lane engine names it before saving
+    if task.get("render") and result["status"] in ("success", "failed"):
+        result["rendered"] = _render(task)
     result["seconds"] = round(time.perf_counter() - started, 3)
     return result
+
+
+def _render(task: dict) -> bool:
+    """Write the task's HTML page (``task["render"]``) from the executed notebook; False
+    when it could not be written: the pipeline then renders it itself and reports why."""
+    if not Path(task["output"]).exists():
+        return False
+    try:
+        from workbench.reports import render_html
+
+        spec = dict(task["render"])
+        render_html(Path(task["output"]), Path(spec.pop("target")), **spec)
+        return True
+    except Exception:  # noqa: BLE001 - rendered again by the pipeline, which reports it
+        traceback.print_exc()
+        return False
 
 
 _LANE_ENGINE = "workbench-lane"

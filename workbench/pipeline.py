@@ -607,13 +607,16 @@ def _execute(own, overrides, standard, run_dir, jobs, report_mode, report, scrat
         check_injection_is_literal(params)
         tasks.append(NotebookTask(name=nb.stem, input=nb, output=run_dir / "notebooks" / nb.name,
                                   parameters=params, cwd=run_dir, report_mode=report_mode,
-                                  expected_seconds=TYPICAL_SECONDS.get(nb.stem, 1.0)))
+                                  expected_seconds=TYPICAL_SECONDS.get(nb.stem, 1.0),
+                                  render=renderer.spec(nb.stem) if renderer is not None
+                                  else None))
+
     def progress(event, name, result):
         report.notebook_event(event, name, result)
         if renderer is not None:
             renderer.lane_event(event)
             if event == "done":
-                renderer.submit(name)
+                renderer.submit(name, rendered=bool(result is not None and result.rendered))
 
     return run_notebooks(tasks, jobs=jobs, progress=progress, workdir=scratch, pool=pool)
 
@@ -671,6 +674,15 @@ class _Renderer:
             self._held = True
             self._update()
 
+    def spec(self, name: str) -> dict:
+        """How the lane that runs notebook ``name`` makes its page (``NotebookTask.render``):
+        each lane renders the pages of its own notebooks, so that no page is rendered in a
+        thread beside the notebook that ``workbench run`` itself runs."""
+        return {"target": str(self.run_dir / "reports" / f"{name}.html"),
+                "report_mode": self.report_mode,
+                "title": notebook_title(name, self.lang, self.study),
+                "footer": self.footer, "lang": self.lang}
+
     def render(self, name: str) -> None:
         nb = self.run_dir / "notebooks" / f"{name}.ipynb"
         if nb.exists():
@@ -686,7 +698,16 @@ class _Renderer:
                 self._rendering -= 1
                 self._update()
 
-    def submit(self, name: str) -> None:
+    def submit(self, name: str, rendered: bool = False) -> None:
+        if rendered:  # the lane wrote the page; the search may cover it now
+            from concurrent.futures import Future
+
+            done: Future = Future()
+            done.set_result(None)
+            self.futures[name] = done
+            if self.scanner is not None:
+                self._search_later(done)
+            return
         with self._state:
             self._rendering += 1
             self._update()
