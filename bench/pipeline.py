@@ -12,7 +12,9 @@ Each repeat runs ``workbench run --jobs N`` for every N and then renders the R p
 the other (alternating, so that both see the same machine); the table gives for each the
 median wall time, the median CPU time (user + system of the process and all its children:
 runners, kernels, scan workers; R and pandoc) and the median peak memory of all its
-processes together (resident set sizes summed over the process tree, sampled every 50 ms),
+processes together (resident set sizes summed over the process tree, sampled every 50 ms; and
+the same sum of proportional set sizes, PSS, which counts a page shared by n processes, e.g.
+after a fork, once in total instead of n times),
 and the ratio of each run's median wall time to the R report's. The R peer reads the scored
 data of the first workbench run (``data/scores.csv``, and ``items.csv`` written here from
 ``data/items.parquet``, untimed: base R reads no Parquet) and renders self-contained HTML with
@@ -165,6 +167,7 @@ def timed(cmd: list[str], cwd: Path = ROOT, env: dict | None = None,
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, errors="replace")
     peak = [0]
+    peak_pss = [0]
     stop = threading.Event()
 
     def sample():
@@ -177,13 +180,15 @@ def timed(cmd: list[str], cwd: Path = ROOT, env: dict | None = None,
                 tree = [root, *root.children(recursive=True)]
             except psutil.Error:
                 tree = []
-            total = 0
+            total = pss = 0
             for p in tree:
                 try:
                     total += p.memory_info().rss
-                except psutil.Error:
+                    pss += p.memory_full_info().pss
+                except (psutil.Error, AttributeError):
                     pass
             peak[0] = max(peak[0], total)
+            peak_pss[0] = max(peak_pss[0], pss)
             stop.wait(interval)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -195,7 +200,7 @@ def timed(cmd: list[str], cwd: Path = ROOT, env: dict | None = None,
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return {"returncode": proc.returncode, "wall": wall, "cpu": cpu,
-            "peak_mib": peak[0] / 2**20, "output": output}
+            "peak_mib": peak[0] / 2**20, "peak_pss_mib": peak_pss[0] / 2**20, "output": output}
 
 
 def measure_run(study: Path, jobs: int, out: Path) -> dict:
@@ -220,7 +225,8 @@ def measure_run(study: Path, jobs: int, out: Path) -> dict:
                                     "first_cell": own[0] if own else 0.0,
                                     "status": entry["status"]}
     return {"jobs": jobs, "exit_code": res["returncode"], "wall": wall, "cpu": res["cpu"],
-            "peak_mib": res["peak_mib"], "status": manifest.get("status"),
+            "peak_mib": res["peak_mib"], "peak_pss_mib": res["peak_pss_mib"],
+            "status": manifest.get("status"),
             "seconds": manifest.get("seconds", float("nan")),
             "steps": {s["name"]: s["seconds"] for s in manifest.get("steps", [])},
             "notebooks": notebooks}
@@ -269,7 +275,7 @@ def measure_r(data_dir: Path, out: Path) -> dict:
         print(f"warning: the R peer exited {res['returncode']}:\n{res['output'][-1500:]}",
               file=sys.stderr)
     return {"exit_code": res["returncode"], "wall": res["wall"], "cpu": res["cpu"],
-            "peak_mib": res["peak_mib"]}
+            "peak_mib": res["peak_mib"], "peak_pss_mib": res["peak_pss_mib"]}
 
 
 def measure_export_and_scan(study: Path, run_dir: Path) -> dict:
@@ -310,7 +316,7 @@ def print_side_by_side(runs: list[dict], r_runs: list[dict], r_note: str | None)
     """The issue-16 table: median wall, CPU and peak memory per kind of run, and the ratio."""
     print("\n## Side by side (medians over the repeats; alternating runs)\n")
     head = ["run", "repeats", "median wall (s)", "CPU (s)", "peak memory, all processes (MiB)",
-            "wall / R report"]
+            "peak PSS (MiB)", "wall / R report"]
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     r_wall = median_of([r["wall"] for r in r_runs if r["exit_code"] == 0])
@@ -324,7 +330,9 @@ def print_side_by_side(runs: list[dict], r_runs: list[dict], r_note: str | None)
         wall = median_of([g["wall"] for g in group])
         ratio = f"{wall / r_wall:.2f}" if r_runs and r_wall == r_wall else "–"
         print(f"| {label} | {len(group)} | {wall:.2f} | {median_of([g['cpu'] for g in group]):.1f} "
-              f"| {median_of([g['peak_mib'] for g in group]):.0f} | {ratio} |")
+              f"| {median_of([g['peak_mib'] for g in group]):.0f} "
+              f"| {median_of([g.get('peak_pss_mib', float('nan')) for g in group]):.0f} "
+              f"| {ratio} |")
     if r_note:
         print(f"\nThe R peer was not timed: {r_note}.")
 
