@@ -279,6 +279,9 @@ def _print_tight(fig, path, fmt: str, dpi: float = _DPI) -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     meta = {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
+    if matplotlib.rcParams["savefig.transparent"]:  # what savefig does then is not repeated here
+        fig.savefig(path, format=fmt, dpi=dpi, bbox_inches="tight", metadata=meta)
+        return
     with fig.canvas._switch_canvas_and_return_print_method(fmt) as print_method, \
             cbook._setattr_cm(fig, dpi=dpi), \
             cbook._setattr_cm(fig.canvas, _device_pixel_ratio=1, _is_saving=True), \

@@ -181,3 +181,15 @@ def test_png_bytes_round_trips_pixels_and_resolution():
     assert im.info["dpi"] == pytest.approx((200, 200), abs=0.01)
     assert not {"Software", "tIME"} & set(im.info)
     assert figures.png_bytes(a, dpi=200) == figures.png_bytes(a.copy(), dpi=200)
+
+
+def test_a_transparent_background_is_saved_as_savefig_saves_it(tmp_path):
+    figures.set_theme("en")
+    with plt.rc_context({"savefig.transparent": True}):
+        fig = FIGURES["estimation"]()
+        png, _ = figures.save_figure(fig, tmp_path, "t")
+        old = _savefig(fig, "png")
+        plt.close(fig)
+    new = _pixels(png.read_bytes())
+    assert new[0, 0, 3] == 0  # the corner is transparent
+    assert np.array_equal(new, _pixels(old))
