@@ -3,11 +3,17 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup demo test test-fast test-kernel test-slow lint lock bench lab clean zoo
+.PHONY: setup bytecode demo test test-fast test-kernel test-slow lint lock bench lab clean zoo
 
 KERNEL := $(VENV)/share/jupyter/kernels/survey-workbench/kernel.json
 
-setup: $(VENV)/.installed $(KERNEL)
+setup: $(VENV)/.installed $(KERNEL) bytecode
+
+# our modules compiled once (only those changed since): each process of a run imports them,
+# and where PYTHONDONTWRITEBYTECODE is set Python would compile them again every time
+# (about 0.4 s of CPU per process on the county run)
+bytecode: $(VENV)/.installed
+	@$(BIN)/python -m compileall -q core survey analysis evaluation workbench >/dev/null
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
