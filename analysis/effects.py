@@ -238,14 +238,15 @@ def design_matrix(df: pd.DataFrame, design, arms: list[str], *, baseline: bool, 
         miss |= s.isna().to_numpy()
         if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
             add(c, s.to_numpy(dtype=float))
-        else:
-            d, dn = _dummies(s.astype(str).where(s.notna()), c)
+        else:  # text already (a str column): the same values and levels without the copy
+            d, dn = _dummies(s if isinstance(s.dtype, pd.StringDtype)
+                             else s.astype(str).where(s.notna()), c)
             names.extend(dn)
             blocks_.append(d)
     if blocks and design.blocks:
         s = df[design.blocks]
         miss |= s.isna().to_numpy()
-        d, dn = _dummies(s.astype(str), "block")
+        d, dn = _dummies(s if isinstance(s.dtype, pd.StringDtype) else s.astype(str), "block")
         names.extend(dn)
         blocks_.append(d)
     X = np.concatenate(blocks_, axis=1)
