@@ -76,7 +76,7 @@ def savefig_tight(fig, folder, name: str, *, formats=("png", "svg")) -> list[Pat
 
 
 def _pixels(path: Path) -> np.ndarray:
-    return np.asarray(Image.open(path))
+    return np.asarray(Image.open(path).convert("RGBA"))  # (an opaque figure may be RGB)
 
 
 def _same(a: list[Path], b: list[Path]) -> tuple[str, str]:
