@@ -344,8 +344,11 @@ def png_bytes(rgba, *, dpi: float | None = None, level: int | None = None) -> by
     height, width, _ = rgba.shape
     opaque = bool((rgba[..., 3] == 255).all())
     channels = 3 if opaque else 4
-    rows = np.zeros((height, width * channels + 1), np.uint8)  # filter byte 0 (None) per row
-    rows[:, 1:] = (rgba[..., :3] if opaque else rgba).reshape(height, -1)
+    rows = np.empty((height, width * channels + 1), np.uint8)
+    rows[:, 0] = 0  # each row's filter: None
+    pixels = rows[:, 1:].reshape(height, width, channels)
+    for c in range(channels):  # (one channel at a time: numpy copies [..., :3] slowly)
+        pixels[..., c] = rgba[..., c]
 
     def chunk(kind: bytes, body: bytes) -> bytes:
         return (struct.pack(">I", len(body)) + kind + body
