@@ -103,7 +103,19 @@ def _plain():
     return fig
 
 
+def _bare():
+    """A Figure made without pyplot (its canvas is matplotlib's base canvas)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(4, 3), layout="constrained")
+    ax = fig.add_subplot()
+    ax.bar(["a", "b", "c"], [3, 1, 2])
+    ax.set_title("Without pyplot")
+    return fig
+
+
 FIGURES = {
+    "bare": _bare,
     "means_zh": lambda: figures.means_plot(_means(), outcome="communication", control="control",
                                            lang="zh", title="沟通能力 communication"),
     "estimation": lambda: figures.estimation_plot(_effects(), lang="en"),
