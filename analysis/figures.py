@@ -218,6 +218,10 @@ def label(key_or_text, lang: str) -> str:
 #: figures) in a sixth of the CPU time.
 PNG_COMPRESSION = 3
 _DPI = 200
+#: :func:`_print_tight` and :class:`_save_memo` repeat and memoize private steps of
+#: matplotlib 3.11 (constraints.txt pins 3.11.2); with any other version save_figure calls
+#: ``fig.savefig`` as before.
+_FAST_SAVE = matplotlib.__version__.split(".")[:2] == ["3", "11"]
 
 
 def save_figure(fig, folder, name: str, *, formats=("png", "svg")) -> list[Path]:
@@ -267,7 +271,7 @@ def _print_tight(fig, path, fmt: str, dpi: float = _DPI) -> None:
     """``fig.savefig(path, format=fmt, dpi=dpi, bbox_inches="tight")`` without metadata,
     minus the draw that savefig does only to lay the figure out.
 
-    The steps are those of matplotlib's ``FigureCanvasBase.print_figure`` (3.8-3.11), with
+    The steps are those of matplotlib's ``FigureCanvasBase.print_figure`` (3.11), with
     one change: where it draws the whole figure with drawing disabled to run the layout
     engine and to find the tight box, this runs the layout engine and asks for the tight
     box directly (both compute every extent they need). The layout engine still runs once
@@ -283,7 +287,9 @@ def _print_tight(fig, path, fmt: str, dpi: float = _DPI) -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     meta = {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
-    if matplotlib.rcParams["savefig.transparent"]:  # what savefig does then is not repeated here
+    if not _FAST_SAVE or matplotlib.rcParams["savefig.transparent"]:
+        # another matplotlib than the one this was checked with, or a transparent
+        # background (savefig then changes the patches' colours): savefig itself
         fig.savefig(path, format=fmt, dpi=dpi, bbox_inches="tight", metadata=meta)
         return
     with fig.canvas._switch_canvas_and_return_print_method(fmt) as print_method, \
@@ -297,8 +303,11 @@ def _print_tight(fig, path, fmt: str, dpi: float = _DPI) -> None:
         canvas = fig.canvas  # the canvas of this format (print_figure's switch)
         renderer = _get_renderer(fig, functools.partial(print_method, orientation="portrait"))
         engine = fig.get_layout_engine()
-        if engine is not None:
-            engine.execute(fig)
+        if fig.axes and engine is not None:  # as Figure.draw runs it
+            try:
+                engine.execute(fig)
+            except ValueError:
+                pass
         bbox = fig.get_tightbbox(renderer).padded(matplotlib.rcParams["savefig.pad_inches"])
         restore = adjust_bbox(fig, bbox, renderer, canvas.fixed_dpi)
         stack.enter_context(fig._cm_set(layout_engine="none"))
@@ -375,7 +384,7 @@ class _save_memo:
     Saving a figure goes over it several times per format (the constrained layout twice,
     the tight box, the draw), and within each pass matplotlib measures the same tick labels
     again for every axis label, title and spine that needs them. Three private methods of
-    matplotlib (3.8-3.11) are memoized while the block runs, keyed by everything their
+    matplotlib (3.11) are memoized while the block runs, keyed by everything their
     result depends on:
 
     - ``Text._get_layout`` (the text's size and line layout, independent of its position):
@@ -397,7 +406,7 @@ class _save_memo:
         from matplotlib.axis import Axis
         from matplotlib.text import Text
 
-        self.outer = _memo is not None
+        self.outer = _memo is not None or not _FAST_SAVE
         if self.outer:
             return self
         _memo = memo = {}

@@ -114,8 +114,15 @@ def _bare():
     return fig
 
 
+def _text_only():
+    fig = plt.figure(figsize=(3, 1), layout="constrained")  # no Axes: no layout to run
+    fig.text(0.1, 0.5, "Nothing but text 只有文字")
+    return fig
+
+
 FIGURES = {
     "bare": _bare,
+    "text_only": _text_only,
     "means_zh": lambda: figures.means_plot(_means(), outcome="communication", control="control",
                                            lang="zh", title="沟通能力 communication"),
     "estimation": lambda: figures.estimation_plot(_effects(), lang="en"),
@@ -198,3 +205,27 @@ def test_png_bytes_round_trips_pixels_and_resolution():
         assert im.info["dpi"] == pytest.approx((200, 200), abs=0.01)
         assert not {"Software", "tIME"} & set(im.info)
         assert figures.png_bytes(image, dpi=200) == figures.png_bytes(image.copy(), dpi=200)
+
+
+def test_with_another_matplotlib_save_figure_is_savefig(tmp_path, monkeypatch):
+    monkeypatch.setattr(figures, "_FAST_SAVE", False)
+    figures.set_theme("en")
+    fig = FIGURES["calendar"]()
+    png, svg = figures.save_figure(fig, tmp_path, "c")
+    assert Text._get_layout.__qualname__ == "Text._get_layout"
+    plt.close(fig)
+    old = FIGURES["calendar"]()
+    assert png.read_bytes() == _savefig(old, "png") and svg.read_bytes() == _savefig(old, "svg")
+    plt.close(old)
+
+
+def test_a_transparent_background_is_saved_as_savefig_saves_it(tmp_path):
+    figures.set_theme("en")
+    with plt.rc_context({"savefig.transparent": True}):
+        fig = FIGURES["estimation"]()
+        png, _ = figures.save_figure(fig, tmp_path, "t")
+        old = _savefig(fig, "png")
+        plt.close(fig)
+    new = _pixels(png.read_bytes())
+    assert new[0, 0, 3] == 0  # the corner is transparent
+    assert np.array_equal(new, _pixels(old))
