@@ -203,3 +203,24 @@ def test_inprocess_engine_writes_the_outputs_a_kernel_writes(tmp_path, monkeypat
     assert streams[0]["text"] == "out 1\nout 2\n" and streams[1]["text"] == "err\n"
     shown = [o for _, outs in a for o in outs if "image/png" in o.get("data", {})]
     assert len(shown) == 2 and shown[0]["metadata"] == {"image/png": {"width": 7}}
+
+
+@pytest.mark.kernel
+def test_a_cell_can_neither_read_stdin_nor_swallow_its_timeout(tmp_path, monkeypatch):
+    """``input()`` is refused (it would read the lane's task pipe), and a cell that catches
+    every ``Exception`` still stops at the cell timeout (re-raised each second)."""
+    monkeypatch.setenv("WORKBENCH_CELL_TIMEOUT", "2")
+    reads = _notebook(tmp_path / "r.ipynb", "k: int = 1", "name = input('name? ')")
+    loops = _notebook(tmp_path / "t.ipynb", "k: int = 1",
+                      "import time\nwhile True:\n    try:\n        time.sleep(10)\n"
+                      "    except Exception:\n        pass")
+    after = _notebook(tmp_path / "a.ipynb", "k: int = 1", "x = 1")
+    out = tmp_path / "out"
+    out.mkdir()
+    results = run_notebooks([NotebookTask("r", reads, out / "r.ipynb", {}, out),
+                             NotebookTask("t", loops, out / "t.ipynb", {}, out),
+                             NotebookTask("a", after, out / "a.ipynb", {}, out)], jobs=1)
+    by = {r.name: r for r in results}
+    assert by["r"].status == "failed" and by["r"].error["ename"] == "StdinNotImplementedError"
+    assert by["t"].status == "failed" and by["t"].error["ename"] == "CellTimeoutError"
+    assert by["a"].status == "success"  # the lane goes on

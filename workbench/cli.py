@@ -235,6 +235,7 @@ itself once with these set (a few milliseconds)."""
 
 def _reexec_for_inline_lane(argv) -> None:
     import os
+    import subprocess
 
     if argv is not None or os.environ.get("WORKBENCH_INLINE_LANE") is not None:
         return  # called from Python (tests, a notebook), or already set (or switched off: 0)
@@ -243,7 +244,11 @@ def _reexec_for_inline_lane(argv) -> None:
     os.environ.update(INLINE_ENV)
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execv(sys.executable, [sys.executable, "-m", "workbench", *sys.argv[1:]])
+    # the interpreter's own flags (-X dev, -W error, -O, ...) are kept; -P keeps the
+    # working directory off sys.path, as the console script does (a study folder's own
+    # core.py or analysis.py must not replace our packages)
+    flags = subprocess._args_from_interpreter_flags()
+    os.execv(sys.executable, [sys.executable, *flags, "-P", "-m", "workbench", *sys.argv[1:]])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -62,6 +62,11 @@ class NotebookTask:
     kernel_name: str = "python3"
     expected_seconds: float = 0.0
     """A guess of the notebook's time: lanes take the longest first (results keep task order)."""
+    inline: bool = False
+    """The notebook may run in ``workbench run``'s own process (:class:`_InlineLane`): set by
+    the pipeline for the bundled notebooks only. Any other notebook taken by that lane runs
+    in a Jupyter kernel of its own, so that a notebook that ends its process (``os._exit``,
+    a crash in C code) fails alone instead of ending the run."""
     render: dict | None = None
     """The HTML page to make of the executed notebook, in the lane that ran it:
     keyword arguments of :func:`workbench.reports.render_html` with ``target`` (a path),
@@ -168,7 +173,8 @@ class _Lane:
     def start(self, warm: str | None = None):
         """Spawn the lane process; with ``warm`` (a kernel name) it starts that kernel and
         imports the notebooks' modules before the first task arrives."""
-        args = [sys.executable, "-m", "workbench.notebook_runner", "--lane"]
+        # -P: the working directory (a study folder's own core.py ...) stays off sys.path
+        args = [sys.executable, "-P", "-m", "workbench.notebook_runner", "--lane"]
         if warm:
             args += ["--warm", warm]
         with open(self.log, "ab") as log:
@@ -258,22 +264,25 @@ class _InlineLane:
     one process start and one set of imports fewer, and about 250 MiB less memory at
     ``--jobs 2``; at ``--jobs 1`` no other process at all. The working directory is
     restored after each notebook (the pipeline's own paths are absolute, but a caller's
-    may not be). Its imports are made in a background thread while the data are
-    validated (:meth:`start`)."""
+    may not be). Its imports are made when the pool starts, before the data are validated
+    (:meth:`start`), while the lane processes import theirs."""
 
-    def __init__(self, children: _Children):
+    def __init__(self, children: _Children, env: dict, workdir: Path, number: int = 0):
         self.children = children
         self.used = False
         self._warm: threading.Thread | None = None
         self.proc = None  # never a process: for NotebookPool.close
+        # a notebook not marked ``inline`` runs in a lane process of its own, made when needed
+        self.helper = _Lane(children, env, workdir, number)
 
     def start(self, warm: str | None = None):
         from workbench import notebook_runner
 
-        imports = notebook_runner.WARM_IMPORTS + "import papermill\n"
-        self._warm = threading.Thread(target=_warm_inline, args=(imports,), daemon=True,
-                                      name="warm-imports")
-        self._warm.start()
+        # in this thread, before the data are validated: the imports' own warning filters
+        # (statsmodels, scipy) then become the notebooks' baseline exactly as in a lane
+        # process (a thread would race with the validation's catch_warnings); under the
+        # interpreter lock a thread would not have saved time either
+        _warm_inline(notebook_runner.WARM_IMPORTS + "import papermill\n")
 
     def run(self, task: NotebookTask) -> NotebookResult:
         from workbench.notebook_runner import run_task
@@ -285,6 +294,12 @@ class _InlineLane:
             return NotebookResult(task.name, "interrupted", 0.0, {"kind": "interrupted"},
                                   parameters=task.parameters)
         self.used = True
+        if not task.inline:
+            try:
+                return self.helper.run(task)
+            except KeyboardInterrupt:  # stop the helper now, not after its notebook
+                self.children.stop_all()
+                raise
         spec = {"name": task.name, "input": str(task.input), "output": str(task.output),
                 "parameters": task.parameters, "cwd": str(task.cwd),
                 "report_mode": task.report_mode, "kernel_name": task.kernel_name,
@@ -293,15 +308,24 @@ class _InlineLane:
                or task.kernel_name != "python3")
         here, main = os.getcwd(), sys.modules.get("__main__")
         filters = list(warnings.filters)
+        state = _ProcessState()
         started = time.perf_counter()
         try:
             r = run_task(spec, inprocess=not own, reraise_interrupt=True)
+        except Exception as err:  # noqa: BLE001 - the shell could not be made fresh
+            import traceback
+
+            r = {"status": "failed", "attempts": 1,
+                 "error": {"kind": "runner", "ename": type(err).__name__,
+                           "evalue": str(err)[:2000], "errno": getattr(err, "errno", None),
+                           "traceback": traceback.format_exc()[-4000:]}}
         finally:  # what the notebook changed of this process's state, restored
             os.chdir(here)
             if main is not None:
                 sys.modules["__main__"] = main
             warnings.filters[:] = filters
             warnings._filters_mutated()
+            state.restore()
         seconds = time.perf_counter() - started
         if r["status"] == "interrupted":
             raise KeyboardInterrupt
@@ -310,12 +334,50 @@ class _InlineLane:
                               rendered=bool(r.get("rendered")))
 
     def kill(self):
-        pass
+        self.helper.kill()
 
     def close(self, grace: float = 30):
         if self._warm is not None:
             self._warm.join()
             self._warm = None
+        self.helper.close(grace)
+
+
+class _ProcessState:
+    """What a notebook could change of ``workbench run``'s own process and the pipeline
+    relies on after it: signal handlers, environment, ``sys.path``, numpy's error handling
+    and the root logger. Taken before a notebook, restored after it."""
+
+    SIGNALS = ("SIGINT", "SIGTERM", "SIGALRM")
+
+    def __init__(self):
+        import logging
+
+        self.handlers = {name: signal.getsignal(getattr(signal, name))
+                         for name in self.SIGNALS if hasattr(signal, name)}
+        self.environ = dict(os.environ)
+        self.path = list(sys.path)
+        numpy = sys.modules.get("numpy")
+        self.numpy_err = numpy.geterr() if numpy is not None else None
+        root = logging.getLogger()
+        self.log = (list(root.handlers), root.level)
+
+    def restore(self) -> None:
+        import logging
+
+        for name, handler in self.handlers.items():
+            if handler is not None:
+                signal.signal(getattr(signal, name), handler)
+        if dict(os.environ) != self.environ:
+            os.environ.clear()
+            os.environ.update(self.environ)
+        sys.path[:] = self.path
+        numpy = sys.modules.get("numpy")
+        if numpy is not None and self.numpy_err is not None:
+            numpy.seterr(**self.numpy_err)
+        root = logging.getLogger()
+        root.handlers[:] = self.log[0]
+        root.setLevel(self.log[1])
 
 
 def _warm_inline(imports: str) -> None:
@@ -366,12 +428,14 @@ class NotebookPool:
         self.env["TMPDIR"] = str(self.workdir / "tmp")
         self.inline = _inline_wanted() if inline is None else inline
         first = 1 if self.inline else 0
-        self.lanes = ([_InlineLane(self.children)] if self.inline else []) + [
+        self.lanes = ([_InlineLane(self.children, self.env, self.workdir)] if self.inline
+                      else []) + [
             _Lane(self.children, self.env, self.workdir, k) for k in range(first, self.jobs)]
 
     def start(self) -> NotebookPool:
         """Spawn the lanes now (their kernels start and warm up in the background)."""
-        for lane in self.lanes:
+        # the lane processes first: they import while this process imports and validates
+        for lane in sorted(self.lanes, key=lambda lane: isinstance(lane, _InlineLane)):
             if lane.proc is None:
                 lane.start(warm=self.kernel_name)
         return self

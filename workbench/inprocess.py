@@ -35,6 +35,7 @@ Examples
 from __future__ import annotations
 
 import base64
+import io
 import os
 import platform
 import signal
@@ -61,8 +62,10 @@ LANGUAGE_INFO = {
 _SHELL = None
 
 
-class CellTimeoutError(TimeoutError):
-    """A cell ran longer than the execution timeout."""
+class CellTimeoutError(BaseException):
+    """A cell ran longer than the execution timeout (a ``BaseException``, like
+    ``KeyboardInterrupt``: a cell's ``except Exception`` does not swallow it, and it is
+    raised again every second until the cell ends)."""
 
 
 def _clean(data: dict) -> dict:
@@ -115,6 +118,32 @@ class _Capture:
     def stream(self, name: str, text: str) -> None:
         if text:
             self.pending[name] += text
+
+
+class _NoInput(io.TextIOBase):
+    """``sys.stdin`` while a cell runs: reading is refused, as a kernel run by papermill
+    refuses it (``StdinNotImplementedError``), instead of reading the lane's task pipe or
+    waiting on the user's terminal."""
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size=-1):
+        raise _stdin_error()
+
+    def readline(self, size=-1):
+        raise _stdin_error()
+
+
+def _stdin_error():
+    from IPython.core.error import StdinNotImplementedError
+
+    return StdinNotImplementedError("raw_input was called, but this frontend does not "
+                                    "support input requests.")
+
+
+def _no_input(prompt: str = "") -> str:
+    raise _stdin_error()
 
 
 class _Stream:
@@ -223,7 +252,8 @@ def shell():
         def system(self, cmd):  # ``!cmd``: output into the cell, as in a kernel
             import subprocess
 
-            done = subprocess.run(cmd, shell=True, capture_output=True, text=True)
+            done = subprocess.run(self.var_expand(cmd, depth=1), shell=True,
+                                  capture_output=True, text=True, stdin=subprocess.DEVNULL)
             sys.stdout.write(done.stdout)
             sys.stderr.write(done.stderr)
             self.user_ns["_exit_code"] = done.returncode
@@ -238,8 +268,6 @@ def shell():
     _SHELL._wb_capture = None
     if main is not None:  # the shell's namespace is __main__ only while a notebook runs
         sys.modules["__main__"] = main
-    sys.stdout = _Stream("stdout", sys.stdout)
-    sys.stderr = _Stream("stderr", sys.stderr)
     _SHELL.events.register("pre_run_cell", lambda info: None)
     return _SHELL
 
@@ -260,6 +288,15 @@ def fresh_state(cwd: str) -> None:
     sh.reset(new_session=True)
     sh.execution_count = 1
     sys.modules["__main__"] = sh.user_module  # as in a kernel: pickle finds the notebook's classes
+    sh.user_ns["input"] = _no_input  # as papermill's kernels: no stdin
+    if "pandas" in sys.modules:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            sys.modules["pandas"].reset_option("all")
+    if "numpy" in sys.modules:
+        numpy = sys.modules["numpy"]
+        numpy.set_printoptions()
+        numpy.seterr(all="warn", under="ignore")
     os.chdir(cwd)
     if not hasattr(warnings, "_workbench_filters"):
         warnings._workbench_filters = list(warnings.filters)
@@ -301,13 +338,17 @@ def run_cell(source: str, timeout: float | None = None) -> list[dict]:
     sh = shell()
     capture = _Capture(sh.execution_count)
     sh._wb_capture = capture
+    streams = sys.stdout, sys.stderr, sys.stdin
+    sys.stdout = _Stream("stdout", streams[0])
+    sys.stderr = _Stream("stderr", streams[1])
+    sys.stdin = _NoInput()
     alarm = timeout is not None and timeout > 0 and hasattr(signal, "setitimer")
     if alarm:
         def on_alarm(signum, frame):
             raise CellTimeoutError(f"Cell execution timed out after {timeout} s")
 
         previous = signal.signal(signal.SIGALRM, on_alarm)
-        signal.setitimer(signal.ITIMER_REAL, timeout)
+        signal.setitimer(signal.ITIMER_REAL, timeout, 1.0)
     try:
         result = sh.run_cell(source, store_history=True, silent=False)
     finally:
@@ -315,11 +356,55 @@ def run_cell(source: str, timeout: float | None = None) -> list[dict]:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
         sh._wb_capture = None
+        sys.stdout, sys.stderr, sys.stdin = streams
         capture.flush()
     error = result.error_in_exec or result.error_before_exec
     if isinstance(error, KeyboardInterrupt):  # Ctrl-C (or SIGTERM as its subclass): stop
         raise error
     return capture.outputs
+
+
+_QUIET_MANAGER = None
+
+
+def _quiet_manager():
+    """Papermill's execution manager, writing the output notebook only when the notebook
+    starts and ends (and by its autosave during a long cell), not around every cell."""
+    global _QUIET_MANAGER
+    if _QUIET_MANAGER is not None:
+        return _QUIET_MANAGER
+    from papermill.engines import NotebookExecutionManager
+
+    class LaneManager(NotebookExecutionManager):
+        _quiet = False
+
+        def save(self, **kwargs):
+            if not self._quiet:
+                super().save(**kwargs)
+
+        def cell_start(self, cell, cell_index=None, **kwargs):
+            self._quiet = True
+            try:
+                super().cell_start(cell, cell_index, **kwargs)
+            finally:
+                self._quiet = False
+
+        def cell_complete(self, cell, cell_index=None, **kwargs):
+            self._quiet = True
+            try:
+                super().cell_complete(cell, cell_index, **kwargs)
+            finally:
+                self._quiet = False
+
+    _QUIET_MANAGER = LaneManager
+    return LaneManager
+
+
+def _name_injected_cell(nb) -> None:
+    """Give papermill's injected-parameters cell the fixed id ``injected-parameters``."""
+    for cell in nb.cells:
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            cell["id"] = "injected-parameters"
 
 
 def register() -> str:
@@ -360,8 +445,6 @@ def register() -> str:
         @classmethod
         def execute_notebook(cls, nb, kernel_name, output_path=None, progress_bar=True,
                              log_output=False, autosave_cell_every=30, **kwargs):
-            from workbench.notebook_runner import _name_injected_cell, _quiet_manager
-
             _name_injected_cell(nb)
             nb_man = _quiet_manager()(nb, output_path=output_path, progress_bar=progress_bar,
                                       log_output=log_output,

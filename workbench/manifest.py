@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import platform
 import re
 import subprocess
@@ -111,7 +110,15 @@ def list_outputs(run_dir: Path) -> list[dict]:
 def environment() -> dict:
     return {"platform": platform.platform(), "python_executable": sys.executable,
             "packages": package_versions(),
-            "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS")}
+            "blas_threads": _notebook_blas_threads()}
+
+
+def _notebook_blas_threads() -> str:
+    """The BLAS threads the notebooks run with: every lane, and ``workbench run`` itself
+    when it is one, is given one (:data:`workbench.execute.SINGLE_THREAD_ENV`)."""
+    from workbench.execute import SINGLE_THREAD_ENV
+
+    return SINGLE_THREAD_ENV["OPENBLAS_NUM_THREADS"]
 
 
 _STAMP = re.compile(rb'(<span class="manifest-sha256">)([0-9a-f]{12}|pending-hash)(</span>)')

@@ -44,6 +44,8 @@ import time
 import traceback
 from pathlib import Path
 
+from workbench.inprocess import _name_injected_cell, _quiet_manager
+
 DONE = "@@workbench-notebook-done@@"
 # A cell that runs longer than this fails (papermill CellTimeoutError) instead of hanging
 # the run forever, e.g. on a message lost between kernel and client. Seconds; 0 = none.
@@ -281,48 +283,6 @@ def _render(task: dict) -> bool:
 
 
 _LANE_ENGINE = "workbench-lane"
-_QUIET_MANAGER = None
-
-
-def _quiet_manager():
-    """Papermill's execution manager, writing the output notebook only when the notebook
-    starts and ends (and by its autosave during a long cell), not around every cell."""
-    global _QUIET_MANAGER
-    if _QUIET_MANAGER is not None:
-        return _QUIET_MANAGER
-    from papermill.engines import NotebookExecutionManager
-
-    class LaneManager(NotebookExecutionManager):
-        _quiet = False
-
-        def save(self, **kwargs):
-            if not self._quiet:
-                super().save(**kwargs)
-
-        def cell_start(self, cell, cell_index=None, **kwargs):
-            self._quiet = True
-            try:
-                super().cell_start(cell, cell_index, **kwargs)
-            finally:
-                self._quiet = False
-
-        def cell_complete(self, cell, cell_index=None, **kwargs):
-            self._quiet = True
-            try:
-                super().cell_complete(cell, cell_index, **kwargs)
-            finally:
-                self._quiet = False
-
-    _QUIET_MANAGER = LaneManager
-    return LaneManager
-
-
-def _name_injected_cell(nb) -> None:
-    """Give papermill's injected-parameters cell the fixed id ``injected-parameters``."""
-    for cell in nb.cells:
-        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
-            cell["id"] = "injected-parameters"
-
 
 def _lane_engine() -> str:
     """Register (once) and name papermill's engine for a lane's kernel.
@@ -466,10 +426,14 @@ def _inprocess_lane(warm: str | None) -> int:
 
     protocol = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)
+    tasks = os.fdopen(os.dup(0), "r", encoding="utf-8")  # the task pipe, for this loop only:
+    devnull = os.open(os.devnull, os.O_RDONLY)         # a notebook's C code reads nothing
+    os.dup2(devnull, 0)
+    os.close(devnull)
     inprocess.warm_up(WARM_IMPORTS + "import papermill\n" if warm else "import papermill\n")
     fresh_always = os.environ.get("WORKBENCH_FRESH_KERNELS") == "1"
     try:
-        for line in sys.stdin:
+        for line in tasks:
             if not line.strip():
                 continue
             task_path, result_path = line.rstrip("\n").split("\t")

@@ -608,6 +608,7 @@ def _execute(own, overrides, standard, run_dir, jobs, report_mode, report, scrat
         tasks.append(NotebookTask(name=nb.stem, input=nb, output=run_dir / "notebooks" / nb.name,
                                   parameters=params, cwd=run_dir, report_mode=report_mode,
                                   expected_seconds=TYPICAL_SECONDS.get(nb.stem, 1.0),
+                                  inline=nb.parent.resolve() == NOTEBOOK_DIR.resolve(),
                                   render=renderer.spec(nb.stem) if renderer is not None
                                   else None))
 
