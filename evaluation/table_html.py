@@ -142,6 +142,23 @@ class _Ids:
         return candidate
 
 
+_INSTALLED: list = []
+
+
+def _same_great_tables() -> bool:
+    """Whether the installed great_tables is the release this module mirrors
+    (:data:`GT_VERSION`); read from the package metadata once, without importing it. Any
+    other release renders through great_tables itself."""
+    if not _INSTALLED:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            _INSTALLED.append(version("great_tables"))
+        except PackageNotFoundError:
+            _INSTALLED.append(None)
+    return _INSTALLED[0] == GT_VERSION
+
+
 def supported(labels: Sequence[str], spanners: Sequence[tuple[str, Sequence[int]]],
               title: str | None = None) -> bool:
     """Whether :func:`table_html` writes what great_tables would for these headers.
@@ -151,6 +168,8 @@ def supported(labels: Sequence[str], spanners: Sequence[tuple[str, Sequence[int]
     label), or when a spanner's columns are not adjacent and in order (great_tables
     would move them) or overlap another spanner's (a second level).
     """
+    if not _same_great_tables():
+        return False
     texts = list(labels) + [s[0] for s in spanners]
     if any(not isinstance(t, str) or _UNITS.search(t) for t in texts):
         return False

@@ -252,3 +252,11 @@ def test_the_fast_path_is_fast():
         big.to_html("en")
     fast = time.process_time() - start
     assert fast < slow / 5, (fast, slow)
+
+
+def test_another_great_tables_release_renders_through_great_tables(monkeypatch):
+    from evaluation import table_html as th
+
+    assert th.supported(["a", "b"], [])
+    monkeypatch.setattr(th, "_INSTALLED", ["9.9.9"])
+    assert not th.supported(["a", "b"], [])
