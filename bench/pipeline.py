@@ -1,6 +1,6 @@
 """Benchmark: ``workbench run`` on the county example at ``--jobs 1`` and ``2``, side by side with
 the R Markdown report a researcher would write instead (``bench/county_report.Rmd``), split
-into kernel start, imports, analysis, HTML export and privacy scan.
+into start, imports, analysis, HTML export and privacy scan.
 
     .venv/bin/python bench/pipeline.py [--study examples/county-cluster-trial] [--jobs 1 2]
                                        [--repeats 3] [--no-breakdown] [--no-r]
@@ -29,8 +29,9 @@ What is measured (``--no-breakdown`` skips 1, 2, 4 and 5)
 -------------------------------------------------------
 1. **Start-up** of one notebook: an empty notebook executed exactly the way ``workbench run``
    executes each notebook (``python -m workbench.notebook_runner`` with one BLAS thread): the
-   runner's Python process, importing papermill, starting and stopping an IPython kernel,
-   writing the output notebook. Median of three.
+   runner's Python process, importing papermill, making the IPython shell the notebook runs
+   in (:mod:`workbench.inprocess`; with ``WORKBENCH_ENGINE=kernel``, starting and stopping a
+   kernel), writing the output notebook. Median of three.
 2. **Imports** of each study notebook: a notebook holding only that notebook's ``import``
    statements (taken from its code cells with ``ast``), run the same way; the import cell's
    duration as papermill records it (``cell.metadata.papermill.duration``).
@@ -41,7 +42,8 @@ What is measured (``--no-breakdown`` skips 1, 2, 4 and 5)
 
 For each notebook of a run:
 
-- ``start``    = runner time - sum of its cell durations (process, papermill, kernel start/stop);
+- ``start``    = runner time - sum of its cell durations (papermill, reading and writing the
+  notebook, making the shell fresh, and rendering the notebook's HTML page, which its lane does);
 - ``imports``  = the isolated import time of step 2, but at most the notebook's first code cell
   in the run (it does the imports *and* loads the run folder; printed as ``first cell``): a
   lane imports the notebooks' modules once, while validation runs, so a notebook in a warm
@@ -339,8 +341,8 @@ def print_side_by_side(runs: list[dict], r_runs: list[dict], r_note: str | None)
 
 def print_tables(startup: float, imports: dict, runs: list[dict], extra: dict | None = None) -> None:
     if startup == startup:
-        print(f"\nempty notebook through workbench.notebook_runner (process + papermill + kernel "
-              f"start/stop): {startup:.2f} s (median of 3)")
+        print(f"\nempty notebook through workbench.notebook_runner (process + papermill + shell): "
+              f"{startup:.2f} s (median of 3)")
         print("isolated imports per notebook: "
               + ", ".join(f"{k} {v:.2f} s" for k, v in imports.items()))
     if extra:
