@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 from matplotlib.text import Text
 from PIL import Image
+from test_figures import _means  # tests/ is on sys.path under pytest
 
 from analysis import delivery_figures as dfig
 from analysis import figures
@@ -41,15 +42,6 @@ def _effects():
     return pd.DataFrame({"outcome": ["孤独感", "孤独感"], "arm": ["干预组", "干预组"],
                          "model": ["ols_cr2", "mixed_reml"], "estimate": [-.3, -.28],
                          "ci_low": [-.5, -.5], "ci_high": [-.1, -.05], "primary": [True, False]})
-
-
-def _means():
-    rows = []
-    for arm in ("control", "treatment"):
-        for w, m in (("baseline", 3.0), ("endline", 3.4 if arm == "treatment" else 3.1)):
-            rows.append({"outcome": "communication", "arm": arm, "wave": w, "n": 40, "mean": m,
-                         "ci_low": m - .2, "ci_high": m + .2})
-    return pd.DataFrame(rows)
 
 
 def _calendar():

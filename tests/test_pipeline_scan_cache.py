@@ -81,13 +81,19 @@ def test_a_cache_for_other_values_is_not_used(tmp_path):
     assert [f["file"] for f in scan["findings"]] == ["tables/a.csv"]
 
 
-def test_the_searches_wait_while_the_pipeline_thread_runs_a_notebook(tmp_path):
+def _renderer_on_a_run(tmp_path):
+    """A run folder with one table, and a renderer whose searches look for ``_values()``."""
     study = SimpleNamespace(root=str(tmp_path))
     run = tmp_path / "run"
     for sub in ("tables", "notebooks", "reports"):
         (run / sub).mkdir(parents=True)
     (run / "tables" / "a.csv").write_text("x\n1\n", encoding="utf-8")
     renderer = _Renderer(run, False, "en", None, None, scan_cache=_scan_cache(study, _values()))
+    return run, renderer
+
+
+def test_the_searches_wait_while_the_pipeline_thread_runs_a_notebook(tmp_path):
+    run, renderer = _renderer_on_a_run(tmp_path)
     renderer.lane_event("start")  # this thread runs a notebook (the inline lane)
     renderer.submit("00_none")
     renderer.wait("00_none")
@@ -110,12 +116,7 @@ def test_the_searches_wait_while_the_pipeline_thread_runs_a_notebook(tmp_path):
 def test_the_searches_wait_for_pages_and_stop_after_the_notebooks(tmp_path, monkeypatch):
     import threading
 
-    study = SimpleNamespace(root=str(tmp_path))
-    run = tmp_path / "run"
-    for sub in ("tables", "notebooks", "reports"):
-        (run / sub).mkdir(parents=True)
-    (run / "tables" / "a.csv").write_text("x\n1\n", encoding="utf-8")
-    renderer = _Renderer(run, False, "en", None, None, scan_cache=_scan_cache(study, _values()))
+    run, renderer = _renderer_on_a_run(tmp_path)
     rendering = threading.Event()
     monkeypatch.setattr(renderer, "render", lambda name: rendering.wait(5))
     renderer.submit("00_slow")  # a page being rendered ...

@@ -270,7 +270,6 @@ class _InlineLane:
     def __init__(self, children: _Children, env: dict, workdir: Path, number: int = 0):
         self.children = children
         self.used = False
-        self._warm: threading.Thread | None = None
         self.proc = None  # never a process: for NotebookPool.close
         # a notebook not marked ``inline`` runs in a lane process of its own, made when needed
         self.helper = _Lane(children, env, workdir, number)
@@ -287,9 +286,6 @@ class _InlineLane:
     def run(self, task: NotebookTask) -> NotebookResult:
         from workbench.notebook_runner import run_task
 
-        if self._warm is not None:
-            self._warm.join()
-            self._warm = None
         if self.children.stopping:
             return NotebookResult(task.name, "interrupted", 0.0, {"kind": "interrupted"},
                                   parameters=task.parameters)
@@ -313,12 +309,9 @@ class _InlineLane:
         try:
             r = run_task(spec, inprocess=not own, reraise_interrupt=True)
         except Exception as err:  # noqa: BLE001 - the shell could not be made fresh
-            import traceback
+            from workbench.notebook_runner import runner_error
 
-            r = {"status": "failed", "attempts": 1,
-                 "error": {"kind": "runner", "ename": type(err).__name__,
-                           "evalue": str(err)[:2000], "errno": getattr(err, "errno", None),
-                           "traceback": traceback.format_exc()[-4000:]}}
+            r = {"status": "failed", "attempts": 1, "error": runner_error(err)}
         finally:  # what the notebook changed of this process's state, restored
             os.chdir(here)
             if main is not None:
@@ -337,9 +330,6 @@ class _InlineLane:
         self.helper.kill()
 
     def close(self, grace: float = 30):
-        if self._warm is not None:
-            self._warm.join()
-            self._warm = None
         self.helper.close(grace)
 
 

@@ -382,19 +382,18 @@ def _quiet_manager():
             if not self._quiet:
                 super().save(**kwargs)
 
-        def cell_start(self, cell, cell_index=None, **kwargs):
+        def _quietly(self, step, cell, cell_index, **kwargs):
             self._quiet = True
             try:
-                super().cell_start(cell, cell_index, **kwargs)
+                step(cell, cell_index, **kwargs)
             finally:
                 self._quiet = False
 
+        def cell_start(self, cell, cell_index=None, **kwargs):
+            self._quietly(super().cell_start, cell, cell_index, **kwargs)
+
         def cell_complete(self, cell, cell_index=None, **kwargs):
-            self._quiet = True
-            try:
-                super().cell_complete(cell, cell_index, **kwargs)
-            finally:
-                self._quiet = False
+            self._quietly(super().cell_complete, cell, cell_index, **kwargs)
 
     _QUIET_MANAGER = LaneManager
     return LaneManager
@@ -405,6 +404,22 @@ def _name_injected_cell(nb) -> None:
     for cell in nb.cells:
         if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
             cell["id"] = "injected-parameters"
+
+
+def execute_quietly(engine, nb, kernel_name, output_path=None, progress_bar=True,
+                    log_output=False, autosave_cell_every=30, **kwargs):
+    """Papermill's ``Engine.execute_notebook`` for our engines: the injected-parameters
+    cell named first, and the output notebook written by :func:`_quiet_manager`'s manager."""
+    _name_injected_cell(nb)
+    nb_man = _quiet_manager()(nb, output_path=output_path, progress_bar=progress_bar,
+                              log_output=log_output, autosave_cell_every=autosave_cell_every)
+    nb_man.notebook_start()
+    try:
+        engine.execute_managed_notebook(nb_man, kernel_name, log_output=log_output, **kwargs)
+    finally:
+        nb_man.cleanup_pbar()
+        nb_man.notebook_complete()
+    return nb_man.nb
 
 
 def register() -> str:
@@ -443,20 +458,8 @@ def register() -> str:
             return nb
 
         @classmethod
-        def execute_notebook(cls, nb, kernel_name, output_path=None, progress_bar=True,
-                             log_output=False, autosave_cell_every=30, **kwargs):
-            _name_injected_cell(nb)
-            nb_man = _quiet_manager()(nb, output_path=output_path, progress_bar=progress_bar,
-                                      log_output=log_output,
-                                      autosave_cell_every=autosave_cell_every)
-            nb_man.notebook_start()
-            try:
-                cls.execute_managed_notebook(nb_man, kernel_name, log_output=log_output,
-                                             **kwargs)
-            finally:
-                nb_man.cleanup_pbar()
-                nb_man.notebook_complete()
-            return nb_man.nb
+        def execute_notebook(cls, nb, kernel_name, **kwargs):
+            return execute_quietly(cls, nb, kernel_name, **kwargs)
 
     papermill_engines.register(ENGINE, InProcessEngine)
     return ENGINE

@@ -44,7 +44,7 @@ import time
 import traceback
 from pathlib import Path
 
-from workbench.inprocess import _name_injected_cell, _quiet_manager
+from workbench.inprocess import execute_quietly
 
 DONE = "@@workbench-notebook-done@@"
 # A cell that runs longer than this fails (papermill CellTimeoutError) instead of hanging
@@ -253,10 +253,7 @@ def run_task(task: dict, km=None, *, inprocess: bool = False,
                 time.sleep(0.5 * attempt)
                 continue
             result["status"] = "failed"
-            result["error"] = {"kind": "runner", "ename": type(err).__name__,
-                               "evalue": str(err)[:2000],
-                               "errno": getattr(err, "errno", None),
-                               "traceback": traceback.format_exc()[-4000:]}
+            result["error"] = runner_error(err)
             break
     if result["status"] in ("success", "failed") and "engine_name" not in extra:
         _stabilize_injected_cell_id(task["output"])  # the lane engine names it before saving
@@ -264,6 +261,13 @@ def run_task(task: dict, km=None, *, inprocess: bool = False,
         result["rendered"] = _render(task)
     result["seconds"] = round(time.perf_counter() - started, 3)
     return result
+
+
+def runner_error(err: BaseException) -> dict:
+    """A failure outside the notebook's cells (a kernel or shell that could not start or be
+    reset, a write that failed) as a result's ``error``; call inside the ``except``."""
+    return {"kind": "runner", "ename": type(err).__name__, "evalue": str(err)[:2000],
+            "errno": getattr(err, "errno", None), "traceback": traceback.format_exc()[-4000:]}
 
 
 def _render(task: dict) -> bool:
@@ -302,8 +306,6 @@ def _lane_engine() -> str:
     if _LANE_ENGINE in papermill_engines._engines:
         return _LANE_ENGINE
 
-    LaneManager = _quiet_manager()
-
     class LaneClient(PapermillNotebookClient):
         def __init__(self, nb_man, kc=None, **kw):
             super().__init__(nb_man, **kw)
@@ -311,19 +313,8 @@ def _lane_engine() -> str:
 
     class LaneEngine(NBClientEngine):
         @classmethod
-        def execute_notebook(cls, nb, kernel_name, output_path=None, progress_bar=True,
-                             log_output=False, autosave_cell_every=30, **kwargs):
-            _name_injected_cell(nb)
-            nb_man = LaneManager(nb, output_path=output_path, progress_bar=progress_bar,
-                                 log_output=log_output, autosave_cell_every=autosave_cell_every)
-            nb_man.notebook_start()
-            try:
-                cls.execute_managed_notebook(nb_man, kernel_name, log_output=log_output,
-                                             **kwargs)
-            finally:
-                nb_man.cleanup_pbar()
-                nb_man.notebook_complete()
-            return nb_man.nb
+        def execute_notebook(cls, nb, kernel_name, **kwargs):
+            return execute_quietly(cls, nb, kernel_name, **kwargs)
 
         @classmethod
         def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False,
@@ -445,10 +436,7 @@ def _inprocess_lane(warm: str | None) -> int:
             except Exception as err:  # noqa: BLE001 - the shell could not be reset
                 result = {"name": task["name"], "status": "failed", "attempts": 1,
                           "seconds": 0.0,
-                          "error": {"kind": "runner", "ename": type(err).__name__,
-                                    "evalue": str(err)[:2000],
-                                    "errno": getattr(err, "errno", None),
-                                    "traceback": traceback.format_exc()[-4000:]}}
+                          "error": runner_error(err)}
             _write_result(result_path, result)
             protocol.write(DONE + "\n")
             protocol.flush()
@@ -502,10 +490,7 @@ def lane(warm: str | None = None) -> int:
             except Exception as err:  # noqa: BLE001 - kernel could not start or reset
                 result = {"name": task["name"], "status": "failed", "attempts": 1,
                           "seconds": 0.0,
-                          "error": {"kind": "runner", "ename": type(err).__name__,
-                                    "evalue": str(err)[:2000],
-                                    "errno": getattr(err, "errno", None),
-                                    "traceback": traceback.format_exc()[-4000:]}}
+                          "error": runner_error(err)}
             if result["status"] == "failed" and (result.get("error") or {}).get("kind") != "cell":
                 if km is not None:  # the kernel may be broken: start a new one next time
                     km.shutdown()
