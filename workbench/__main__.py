@@ -1,3 +1,4 @@
 from workbench.cli import main
+from workbench.process_exit import exit_now
 
-raise SystemExit(main())
+exit_now(main())

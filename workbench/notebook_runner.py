@@ -530,4 +530,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from workbench.process_exit import exit_now
+
+    exit_now(main())  # no interpreter teardown: workbench run waits for a lane to end
