@@ -70,6 +70,22 @@ def neutralize_text(value):
     return "'" + value if is_formula_like(value) else value
 
 
+def _distinct(s: pd.Series):
+    """The distinct values of ``s`` (all of its values when they cannot be hashed).
+
+    What the writers check of a text value depends on the value alone, so checking
+    each distinct value once says the same as checking every row.
+    """
+    try:
+        return s.unique()
+    except TypeError:
+        return s
+
+
+def _is_text_dtype(dtype) -> bool:
+    return isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(dtype)
+
+
 def _neutralize_column(s: pd.Series) -> pd.Series:
     if isinstance(s.dtype, pd.CategoricalDtype):
         cats = s.cat.categories
@@ -80,6 +96,8 @@ def _neutralize_column(s: pd.Series) -> pd.Series:
             return s.astype(object).map(neutralize_text)
         return s
     if pd.api.types.is_string_dtype(s.dtype) and s.dtype != object:
+        if not any(isinstance(v, str) and _TRIGGER_RE.match(v) for v in _distinct(s)):
+            return s  # nothing starts like a formula (the common case; a regex per value is slow)
         mask = s.str.match(_TRIGGER_RE.pattern).fillna(False) & \
             ~s.str.match(_NUMBER_RE.pattern).fillna(False)
         mask = mask.astype(bool)
@@ -119,7 +137,9 @@ def neutralize_formulas(df: pd.DataFrame) -> pd.DataFrame:
     (["'=1+1", '-3', 'ok', "'@SUM(1)"], [-1.5, 2.0, 3.0, 4.0])
     """
     out = df.copy()
-    for i in range(out.shape[1]):
+    for i, dtype in enumerate(out.dtypes):
+        if not _is_text_dtype(dtype):  # numbers, booleans and dates are never changed
+            continue
         col = out.iloc[:, i]
         new = _neutralize_column(col)
         if new is not col:
@@ -140,7 +160,9 @@ def _normalize_newlines(df: pd.DataFrame) -> pd.DataFrame:
     and the text after the CR would start a new, unneutralized cell.
     """
     out = df
-    for i in range(df.shape[1]):
+    for i, dtype in enumerate(df.dtypes):
+        if not _is_text_dtype(dtype):
+            continue
         s = df.iloc[:, i]
         if isinstance(s.dtype, pd.CategoricalDtype):
             cats = s.cat.categories
@@ -148,7 +170,7 @@ def _normalize_newlines(df: pd.DataFrame) -> pd.DataFrame:
                 out = out.copy() if out is df else out
                 out.isetitem(i, s.astype(object).map(_newline))
         elif s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
-            if any(isinstance(v, str) and "\r" in v for v in s):
+            if any(isinstance(v, str) and "\r" in v for v in _distinct(s)):
                 out = out.copy() if out is df else out
                 out.isetitem(i, s.map(_newline, na_action="ignore"))
     if any(isinstance(c, str) and "\r" in c for c in df.columns):

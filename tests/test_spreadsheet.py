@@ -145,3 +145,22 @@ def test_neutralized_text_is_inert_and_reversible(s):
     out = neutralize_text(s)
     assert not is_formula_like(out)
     assert out == s or (out == "'" + s and is_formula_like(s))
+
+
+@pytest.mark.parametrize("dtype", ["str", object, "category"])
+def test_a_single_formula_or_line_break_among_repeated_text_is_found(tmp_path, dtype):
+    # the writers check each distinct value once: one bad value in many repeats still counts
+    values = ["ok", "fine", None] * 40 + ["=1+1", "a\rb", "\u3000-3", "\u3000=1"]
+    df = pd.DataFrame({"t": pd.Series(values, dtype=dtype), "x": np.arange(len(values))})
+    with open(write_csv(df, tmp_path / "t.csv"), encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))[1:]
+    assert [r[0] for r in rows[-4:]] == ["'=1+1", "a\nb", "\u3000-3", "'\u3000=1"]
+    assert [r[0] for r in rows[:3]] == ["ok", "fine", ""]
+
+
+def test_an_object_column_of_unhashable_values_is_written(tmp_path):
+    df = pd.DataFrame({"t": pd.Series([["=1"], {"a": 1}, "=2", "x\ry"], dtype=object)})
+    path = write_csv(df, tmp_path / "t.csv")
+    with open(path, encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows == [["t"], ["['=1']"], ["{'a': 1}"], ["'=2"], ["x\ny"]]
