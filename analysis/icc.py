@@ -114,13 +114,16 @@ class _Profile:
             return self.deviance_shares(s), s
         room = 1.0 - r
         if len(others) == 1:
-            o = others[0]
+            o, nl, deviance = others[0], self.nl, self.model._deviance
 
-            def f(v):
-                s = np.zeros(self.nl)
+            def f(v):  # deviance_shares([.., r, .., v, ..]) without its checks of the array
+                s = np.zeros(nl)
                 s[level] = r
                 s[o] = v
-                return self.deviance_shares(s)
+                rest = 1.0 - s.sum()
+                if r < 0 or v < 0 or not rest > 0:
+                    return np.inf
+                return deviance(s / rest)
 
             hi = room * (1 - 1e-9)
             res = optimize.minimize_scalar(f, bounds=(0.0, hi), method="bounded",

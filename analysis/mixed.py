@@ -110,6 +110,10 @@ from scipy import sparse, stats
 
 __all__ = ["MixedFit", "random_intercepts"]
 
+# the ufuncs behind ndarray.sum, np.log and np.add.reduceat, looked up once (the deviance
+# of the ICC profile is evaluated thousands of times on arrays of a few dozen values)
+_sum, _log, _sum_at = np.add.reduce, np.log, np.add.reduceat
+
 
 @dataclass
 class MixedFit:
@@ -319,32 +323,46 @@ class _NestedREML:
 
     def parts(self, phi: np.ndarray):
         """Cholesky factor of Q and log|H| at variance ratios phi (outermost first)."""
-        theta = np.asarray(phi, float)
+        q, logdet = self._q(np.asarray(phi, float))
+        return np.linalg.cholesky(q), logdet
+
+    def _q(self, theta: np.ndarray):
+        """``Q`` and ``log|H|`` at variance ratios ``theta`` (float64, outermost first).
+
+        Called thousands of times by the ICC profile: a few small arrays per level, no
+        more numpy calls than the update needs.
+        """
         q = self.ztz.copy()
         w, s = self.w0, self.s0
         logdet = 0.0
-        nl = len(theta)
-        for j in range(nl):
-            th = theta[nl - 1 - j]
+        last = len(theta) - 1
+        parents = self.parents
+        for j in range(last + 1):
+            th = float(theta[last - j])
             if th != 0.0:
                 den = 1.0 + th * s
                 q -= (w * (th / den)[:, None]).T @ w
-                logdet += float(np.log(den).sum())
-                if j < nl - 1:  # the outermost level's w and s are not used again
+                logdet += float(_sum(_log(den)))
+                if j < last:  # the outermost level's w and s are not used again
                     w, s = w / den[:, None], s / den
-            if j < nl - 1:
-                starts = self.parents[j]
-                w = np.add.reduceat(w, starts, axis=0)
-                s = np.add.reduceat(s, starts)
-        chol = np.linalg.cholesky(q)
-        return chol, logdet
+            if j < last:
+                starts = parents[j]
+                w = _sum_at(w, starts, axis=0)
+                s = _sum_at(s, starts)
+        return q, logdet
 
     def deviance(self, phi) -> float:
         """Profiled -2 log-likelihood (REML or ML) at variance ratios ``phi >= 0``."""
-        if (np.asarray(phi) < 0).any():
+        theta = np.asarray(phi, float)
+        if (theta < 0).any():
             return np.inf
+        return self._deviance(theta)
+
+    def _deviance(self, theta: np.ndarray) -> float:
+        """:meth:`deviance` at float64 ratios known to be ``>= 0``."""
+        q, logdet = self._q(theta)
         try:
-            chol, logdet = self.parts(phi)
+            chol = np.linalg.cholesky(q)
         except np.linalg.LinAlgError:
             return np.inf
         n, p = self.n, self.p
@@ -352,9 +370,9 @@ class _NestedREML:
         if not rss > 0:
             return np.inf
         if self.reml:
-            logdet_a = 2.0 * float(np.log(np.diag(chol)[:p]).sum())
-            return logdet + logdet_a + (n - p) * (1.0 + np.log(2.0 * np.pi * rss / (n - p)))
-        return logdet + n * (1.0 + np.log(2.0 * np.pi * rss / n))
+            logdet_a = 2.0 * float(_sum(_log(chol.diagonal()[:p])))
+            return logdet + logdet_a + (n - p) * (1.0 + _log(2.0 * np.pi * rss / (n - p)))
+        return logdet + n * (1.0 + _log(2.0 * np.pi * rss / n))
 
 
 def _steps(phi: np.ndarray) -> np.ndarray:
