@@ -323,11 +323,29 @@ def merge_rare_levels(values: pd.Series, min_cell: int, other_label: str = "othe
     if isinstance(min_cell, bool) or not float(min_cell).is_integer() or min_cell < 1:
         raise ValueError(f"min_cell must be a whole number >= 1, got {min_cell!r}")
     text = values.astype(object).where(values.notna())
-    text = text.map(lambda v: v if v is None or (isinstance(v, float) and np.isnan(v))
-                    else _level_text(v))
+    labels = text.to_numpy(copy=True)
+    present = ~pd.isna(labels)
+    if (values.dtype == object or isinstance(values.dtype, pd.CategoricalDtype)
+            or not present.any() or text.attrs):
+        # values of mixed types (1 and True are one hash key but not one label), no value,
+        # or attrs to carry over: one by one
+        text = text.map(lambda v: v if v is None or (isinstance(v, float) and np.isnan(v))
+                        else _level_text(v))
+    else:  # one type: equal values have one label, so each distinct value is labelled once
+        codes, distinct = pd.factorize(labels[present])
+        labels[present] = np.array([_level_text(v) for v in distinct], dtype=object)[codes]
+        text = pd.Series(labels, index=text.index, name=text.name)  # text: str, as map infers
     if ids is not None:
-        frame = pd.DataFrame({"level": text.to_numpy(), "id": np.asarray(ids)}).dropna()
-        sizes = frame.drop_duplicates().groupby("level")["id"].size()
+        # distinct (level, id) pairs with both present, counted by level: what
+        # DataFrame({level, id}).dropna().drop_duplicates().groupby("level").size() counts
+        level_codes, levels = pd.factorize(text.to_numpy())
+        id_codes = pd.factorize(np.asarray(ids))[0].astype(np.int64)
+        both = (level_codes >= 0) & (id_codes >= 0)
+        width = int(id_codes.max()) + 1 if len(id_codes) else 1
+        pairs = np.unique(level_codes[both].astype(np.int64) * width + id_codes[both])
+        n_ids = np.bincount(pairs // width, minlength=len(levels))
+        sizes = pd.Series(n_ids, index=pd.Index(levels, dtype=object))
+        sizes = sizes[sizes > 0]
     else:
         sizes = text.dropna().value_counts()
     rare = {lev for lev, n in sizes.items() if n < min_cell}

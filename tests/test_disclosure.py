@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.disclosure import suppress_small_cells
+from analysis.disclosure import merge_rare_levels, suppress_small_cells
 
 
 def recoverable(out: pd.DataFrame, total: float, count: str = "n") -> bool:
@@ -207,3 +207,49 @@ def test_an_existing_other_level_absorbs_the_rare_ones_and_numbers_read_as_text(
     assert merge_rare_levels(s, 5, "other").value_counts().to_dict() == {"a": 5, "other": 3}
     with pytest.raises(ValueError):
         merge_rare_levels(s, 0, "other")
+
+
+def _merge_rare_levels_row_by_row(values, min_cell, other_label, ids=None):
+    """merge_rare_levels as first written: every value labelled on its own, pandas counts."""
+    from analysis.disclosure import _level_text
+
+    text = values.astype(object).where(values.notna())
+    text = text.map(lambda v: v if v is None or (isinstance(v, float) and np.isnan(v))
+                    else _level_text(v))
+    if ids is not None:
+        frame = pd.DataFrame({"level": text.to_numpy(), "id": np.asarray(ids)}).dropna()
+        sizes = frame.drop_duplicates().groupby("level")["id"].size()
+    else:
+        sizes = text.dropna().value_counts()
+    rare = {lev for lev, n in sizes.items() if n < min_cell}
+    if other_label in sizes.index and rare:
+        rare.add(other_label)
+    out = text.where(~text.isin(rare), other_label)
+    out.name = values.name
+    out.attrs["merged_levels"] = len(rare - {other_label})
+    return out
+
+
+@pytest.mark.parametrize("kind", ["str", "float", "int", "bool", "Int64", "category", "mixed",
+                                  "missing"])
+def test_merge_rare_levels_labels_each_distinct_value_as_each_row(kind):
+    rng = np.random.default_rng(7)
+    n = 80
+    pools = {"str": ["a", "b", "c", "其他", None], "float": [1.0, 2.0, -0.0, 0.0, np.nan, 2.5],
+             "int": [0, 1, 2, 3], "bool": [True, False], "Int64": [1, 2, None],
+             "category": ["x", "y", "other"], "mixed": [1, True, "1", 1.0, None, "z"],
+             "missing": [None]}
+    dtype = {"str": "str", "Int64": "Int64", "category": "category", "mixed": object,
+             "missing": "str"}.get(kind)
+    values = pd.Series(list(rng.choice(np.array(pools[kind], dtype=object), n)), dtype=dtype,
+                       index=rng.permutation(n) + 5, name="v")
+    ids = pd.Series(rng.choice([f"p{i}" for i in range(30)] + [None], n), index=values.index,
+                    dtype="str")
+    for min_cell in (1, 3, 5, 30):
+        for other in ("other", "其他"):
+            for i in (None, ids):
+                got = merge_rare_levels(values, min_cell, other, ids=i)
+                want = _merge_rare_levels_row_by_row(values, min_cell, other, ids=i)
+                pd.testing.assert_series_equal(got, want)
+                assert got.attrs == want.attrs
+                assert [type(v) for v in got] == [type(v) for v in want]
