@@ -150,7 +150,8 @@ def suppress_small_cells(table: pd.DataFrame, *, count: str, min_cell: int,
 
     all_margin = [c for m in margin_cols for c in m]
     groupings = []  # per margin: list of arrays of row positions
-    for m in margin_cols:
+    # no small cell: no group has a single suppressed cell, nothing to complement
+    for m in (margin_cols if (reason == SMALL).any() else []):
         keys = by + [c for c in dict.fromkeys(all_margin) if c not in m]
         if keys:
             codes = table[keys].astype(object).where(table[keys].notna(), "\x00<NA>")
@@ -203,12 +204,15 @@ def suppress_small_cells(table: pd.DataFrame, *, count: str, min_cell: int,
     new_counts = counts.copy()
     new_counts[mask] = np.nan
     out[count] = new_counts
+    masked = mask.any()
     for col in stats:
         if col == count:
             continue
         s = out[col]
         if pd.api.types.is_integer_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
             s = s.astype(float)
+        elif not masked and s.dtype == np.float64:
+            continue  # nothing to blank: the column as it is
         out[col] = s.mask(mask)
     out["suppressed"] = mask
     out["suppression_reason"] = pd.array(list(reason), dtype="str")
