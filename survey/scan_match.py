@@ -56,7 +56,12 @@ shorter than 2 characters, or shorter than 4 when they are all ASCII
 Speed: every lookup takes time proportional to the text (set lookups of units, an
 Aho-Corasick automaton over units for values of several units, one pass over digit
 runs for phones), whatever the number and length of the values. No regular
-expression is built from the values.
+expression is built from the values. Most texts hold no value, so a text is first read
+cheaply (its words, CJK characters and digits, with ``bytes.translate`` and ``split``) and
+cut into units only when it holds everything that some value's units need; its digit runs
+are read as phones only when its digits, read in order, hold a phone's digits. This
+pre-filter changes what is cut and read, never what is found (the comment above
+:func:`_word_candidates` gives the proof; ``tests/test_scan_prefilter.py``).
 
 The values are compiled once per :class:`~survey.privacy.SensitiveValues`
 (:func:`value_index`, kept on the object until values are added), so the report
@@ -173,8 +178,15 @@ _DATE_UNIT_RE = re.compile(r"((?:19|20)[0-9]{2})[\-/.]([0-9]{1,2})[\-/.]([0-9]{1
 
 
 def _norm(text: str) -> str:
-    """NFKC, lower case, and no zero-width characters."""
-    low = unicodedata.normalize("NFKC", text).lower()
+    """NFKC, lower case, and no zero-width characters.
+
+    ASCII text is only lowered (NFKC leaves it as it is, and it holds no zero-width
+    character), and text already in NFKC is not normalized again."""
+    if text.isascii():
+        return text.lower()
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    low = text.lower()
     if _INVISIBLE_RE.search(low):
         low = _INVISIBLE_RE.sub("", low)
     return low
@@ -202,6 +214,88 @@ def _units(low: str) -> tuple[list[str], dict[str, str]]:
             if c != u:
                 fix[u] = c
     return units, fix
+
+
+# ------------------------------------------------------------------ pre-filter
+#
+# Most texts of a run folder hold no value at all, and cutting them into units is the
+# costly part of the search. So a text is first read cheaply, in a way that can prove
+# that it holds none of the values' units; only a text that may hold one is cut into
+# units (and then searched exactly as before). The proof, for ``low`` normalized:
+#
+# * Call a *word* a maximal run of letters and digits of an alphabetic script
+#   (``[^\W_]`` less CJK: ``_W_RE``). Every unit made only of such characters is a
+#   word, or the end of a word that starts right after a digit or a ``z``: a unit ends
+#   inside a word only when it is a number (a decimal, an exponent, a date or a
+#   timestamp, which end with a digit or the ``z`` of UTC) and a letter follows it
+#   (``0.5abc`` is ``0.5`` and ``abc``). A unit that starts with a digit always starts a
+#   word. :func:`_word_candidates` lists the words and those ends.
+# * Every CJK character is a unit, and a unit of one CJK character is that character.
+# * A number unit that starts with a digit (``117.136.2.1``, ``2023-01-05``, ``1e+5``)
+#   starts a word, and its first word is a whole word of the text; the spelling that
+#   :func:`_canonical` gives a text's number keeps that first word (``2023/1/5`` is
+#   ``2023-01-05``; ``1001.0`` is ``1001``, itself a word).
+# * Any other unit is one character (a symbol), which the text holds.
+#
+# So each unit of a value has a *needle* (:func:`_needle`) that the text holds
+# whenever it holds the unit: a value (or the key) is searched only when the needles
+# of all its units are there. A phone is compared as digits: its digits are then a
+# run of the text's digits read in order, ignoring everything else
+# (:meth:`ValueIndex._digits_may_hold`). Tests: ``tests/test_scan_prefilter.py``.
+
+_W_RE = re.compile(rf"[^\W_{_CJK}]+")
+_CJK_RE = re.compile(f"[{_CJK}]")
+#: ASCII letters and digits kept, any other ASCII byte made a space, the bytes of
+#: non-ASCII characters kept: the text's words, once split.
+_WORD_BYTES = bytes(b if b >= 0x80 or chr(b).isalnum() else 0x20 for b in range(256))
+_NOT_DIGIT_BYTES = bytes(b for b in range(256) if not 0x30 <= b <= 0x39)
+_NUMBER_END = frozenset("0123456789z")  # a number unit ends with a digit or UTC's z
+
+
+def _word_candidates(low: str, lengths: tuple[int, ...]) -> set[str]:
+    """A set that holds every unit of ``low`` made of letters and digits whose length is
+    in ``lengths`` or that starts with a digit, and every CJK character of ``low`` (and
+    other strings): its words, and those ends of its words that start with a letter
+    right after a digit or a ``z`` and have one of the ``lengths`` (time linear in the
+    text, whatever the words)."""
+    if low.isascii():
+        words = set(low.encode("ascii").translate(_WORD_BYTES).decode("ascii").split())
+    else:
+        raw = low.encode("utf-8", "surrogatepass").translate(_WORD_BYTES)
+        words = set(raw.decode("utf-8", "surrogatepass").split())
+    out = set(words)
+    ends = _NUMBER_END
+    for t in words:
+        if t.isascii():
+            if t.isdigit() or (t.isalpha() and "z" not in t[:-1]):
+                continue
+            runs = (t,)
+        else:  # words, CJK characters and other characters, not yet apart
+            out.update(_CJK_RE.findall(t))
+            runs = _W_RE.findall(t)
+            out.update(runs)
+        for r in runs:
+            for n in lengths:
+                i = len(r) - n
+                if i < 1:
+                    break
+                if r[i - 1] in ends and not "0" <= r[i] <= "9":
+                    out.add(r[i:])
+    return out
+
+
+def _needle(unit: str) -> str | None:
+    """What a text holds whenever it holds ``unit`` (a value's unit, canonical): the
+    unit itself (a word, a CJK character), the first word of a number, or, for one
+    other character, that character after ``\\x00`` (looked up in the text itself).
+    None when none is known (then the pre-filter is not used)."""
+    if _W_RE.fullmatch(unit) or _CJK_RE.fullmatch(unit):
+        return unit
+    if "0" <= unit[0] <= "9":
+        return _W_RE.match(unit).group()
+    if len(unit) == 1 and unit not in _SOFT and unit != ".":
+        return "\x00" + unit
+    return None
 
 
 # A phone number is compared as digits only. A declared personal value is phone-like
@@ -419,6 +513,83 @@ class ValueIndex:
         self.automaton.build()
         self.multi = bool(multi)
         self._candidates: dict[str, tuple[str, ...]] = {}  # digit run -> its phone candidates
+        self._build_prefilter(multi)
+
+    def _build_prefilter(self, multi: dict) -> None:
+        """The needles of every searched value (see the pre-filter comment above):
+        :attr:`_first` maps the needle of a value's first unit to the needles of its
+        other units; :attr:`_phone_windows` holds the phones' digits by length."""
+        first: dict[str, list[tuple[str, ...]]] = {}
+        self.filterable = True
+        for units in [(u,) for u in self.single] + list(multi):
+            needles = tuple(_needle(u) for u in units)
+            if None in needles:
+                self.filterable = False
+                break
+            first.setdefault(needles[0], []).append(needles[1:])
+        for rests in first.values():
+            rests.sort(key=len)  # a value of one unit first: nothing more to check
+        self._first = first
+        # the lengths of the needles that may be the end of a word (see _word_candidates)
+        self._end_lengths = frozenset(
+            len(n) for units in [(u,) for u in self.single] + list(multi) for n in
+            map(_needle, units) if n and not "0" <= n[0] <= "9" and _W_RE.fullmatch(n)) \
+            if self.filterable else frozenset()
+        self._first_words = frozenset(n for n in first if n[0] != "\x00")
+        self._first_chars = [n for n in first if n[0] == "\x00"]
+        # a phone's digits, or its first 18 (an int64 holds them), by their number
+        windows: dict[int, set[str]] = {}
+        for core in self.phones:
+            width = min(len(core), _WINDOW_MAX)
+            windows.setdefault(width, set()).add(core[:width])
+        self._phone_windows = sorted(windows.items())
+        self._phone_arrays = None  # numpy arrays of the windows, made when first needed
+
+    def may_hold(self, low: str, words: set[str]) -> bool:
+        """False when the normalized text ``low`` (with its :func:`_word_candidates`)
+        cannot hold a value of one or several units: the needle of some unit of every
+        value is missing. True when it may (then it is searched)."""
+        if not self.filterable:
+            return True
+        first = self._first
+        for n in [*self._first_words.intersection(words),
+                  *(c for c in self._first_chars if c[1:] in low)]:
+            for rest in first[n]:
+                if all((x in words) if x[0] != "\x00" else (x[1:] in low) for x in rest):
+                    return True
+        return False
+
+    def _digits_may_hold(self, low: str) -> bool:
+        """False when the digits of ``low``, read in order and ignoring every other
+        character, hold no phone-like value's digits (then no digit run of the text
+        is one): every candidate of :func:`_phone_candidates` is the digits of
+        consecutive groups of one run, and a phone is such a candidate or its end."""
+        digits = low.encode("utf-8", "surrogatepass").translate(None, _NOT_DIGIT_BYTES)
+        if not digits or len(digits) < self._phone_windows[0][0]:
+            return False
+        if len(digits) <= 256:
+            text = digits.decode("ascii")
+            return any(text[i:i + width] in cores for width, cores in self._phone_windows
+                       for i in range(len(text) - width + 1))
+        import numpy as np
+
+        if self._phone_arrays is None:
+            self._phone_arrays = [(w, np.array(sorted(int(c) for c in cores), dtype=np.int64))
+                                  for w, cores in self._phone_windows]
+        d = np.frombuffer(digits, dtype=np.uint8).astype(np.int64) - 48
+        for width, keys in self._phone_arrays:
+            n = len(d) - width + 1
+            if n <= 0:
+                continue
+            v = d[:n].copy()
+            for j in range(1, width):
+                v *= 10
+                v += d[j:j + n]
+            at = np.searchsorted(keys, v)
+            at[at == len(keys)] = 0
+            if (keys[at] == v).any():
+                return True
+        return False
 
     def _add(self, kind: str, v: str, multi: dict) -> bool:
         """Add one normalized value in each of its forms; False when nothing is left to
@@ -449,6 +620,14 @@ class ValueIndex:
                present: set[str]) -> set[str]:
         """The kinds of the values in a normalized text, given its units (see
         :meth:`Matcher.kinds_in`, which computes them once for the key as well)."""
+        found = self.search_units(units, fix, present)
+        if self.phones:
+            found |= self._phone_kinds(low)
+        return found
+
+    def search_units(self, units: list[str], fix: dict[str, str],
+                     present: set[str]) -> set[str]:
+        """The kinds of the values of one or several units in a text (phones aside)."""
         if fix and self.multi and not self.automaton.uid.keys().isdisjoint(fix.values()):
             units = [fix.get(u, u) for u in units]
         found: set[str] = set()
@@ -456,8 +635,6 @@ class ValueIndex:
             found |= self.single[u]
         if self.multi and not self.automaton.uid.keys().isdisjoint(present):
             found |= self.automaton.search(units)
-        if self.phones:
-            found |= self._phone_kinds(low)
         return found
 
     def _phone_kinds(self, low: str) -> set[str]:
@@ -486,6 +663,9 @@ class ValueIndex:
                     found |= hit
         return found
 
+
+#: A phone's digits longer than this are compared by their first ones in the pre-filter.
+_WINDOW_MAX = 18
 
 _CANDIDATES_MAX = 500_000
 """At most this many digit runs' phone candidates are remembered per :class:`ValueIndex`."""
@@ -541,6 +721,11 @@ class Matcher:
         self.key = key_hex.lower() if key_hex else None
         self._memo: dict[str, frozenset[str]] = {}
         self._memo_chars = 0
+        self.cut = 0  # texts cut into units (the others were cleared by the pre-filter)
+        lengths = set(self.index._end_lengths)
+        if self.key and not "0" <= self.key[0] <= "9":
+            lengths.add(len(self.key))
+        self._end_lengths = tuple(sorted(lengths))
 
     @property
     def skipped_ids(self) -> int:
@@ -584,14 +769,40 @@ class Matcher:
         return found
 
     def _kinds_whole(self, text: str) -> set[str]:
+        """The kinds in ``text`` (not cut in pieces). It is cut into units only when the
+        pre-filter says that it may hold a value or the key (see the pre-filter comment
+        in the module's source); the phone scan runs only on digits that may hold one."""
         low = _norm(text)
+        index = self.index
+        found: set[str] = set()
+        if index.single or index.multi or self.key:
+            words = _word_candidates(low, self._end_lengths) if index.filterable else set()
+            if (not index.filterable or index.may_hold(low, words)
+                    or (self.key and self.key in words)):
+                self.cut += 1
+                found = self._kinds_of_units(low)
+        if index.phones and index._digits_may_hold(low):
+            found |= index._phone_kinds(low)
+        return found
+
+    def _kinds_of_units(self, low: str) -> set[str]:
+        """The kinds of the values and key in ``low``, cut into units (phones aside)."""
         units, fix = _units(low)
         present = set(units)
         if fix:
             present.update(fix.values())
-        found = self.index.search(low, units, fix, present)
+        found = self.index.search_units(units, fix, present)
         if self.key and self.key in present:
             found.add(KEY_KIND)
+        return found
+
+    def _kinds_exhaustive(self, text: str) -> set[str]:
+        """:meth:`_kinds_whole` without the pre-filter: every text cut into units and
+        every digit run read (for the tests that compare the two)."""
+        low = _norm(text)
+        found = self._kinds_of_units(low)
+        if self.index.phones:
+            found |= self.index._phone_kinds(low)
         return found
 
 
@@ -602,6 +813,8 @@ _MEMO_CHARS = 64 * 2**20
 #: A long text is cut inside runs of at least this many ASCII spaces and line breaks.
 _CUT_RUN = 10
 _CUT_RE = re.compile(rf"[ \t\r\n]{{{_CUT_RUN},}}")
+_CUT_BYTES = bytes(0x20 if b in b" \t\r\n" else 0x78 for b in range(256))
+_CUT_SPACES = b" " * _CUT_RUN
 
 
 def _pieces(text: str):
@@ -620,9 +833,15 @@ def _pieces(text: str):
     >>> [len(p) for p in _pieces("a" * 5 + " " * 12 + "b" * 5)]
     [11, 11]
     """
-    start = 0
-    for m in _CUT_RE.finditer(text):
-        cut = m.start() + 6
+    # one byte per character, spaces and line breaks made b" " and the rest b"x": the
+    # runs of _CUT_RE are found with bytes.find
+    marks = text.encode("ascii", "replace").translate(_CUT_BYTES)
+    start = pos = 0
+    while (at := marks.find(_CUT_SPACES, pos)) >= 0:
+        cut = at + 6
         yield text[start:cut]
         start = cut
+        pos = marks.find(b"x", at + _CUT_RUN)
+        if pos < 0:
+            break
     yield text[start:]

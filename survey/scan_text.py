@@ -72,6 +72,7 @@ _DATA_URI_RE = re.compile(r"data:([a-z0-9.+/-]+)(?:;[a-z0-9_.=-]+)*;base64,([A-Z
 #: A run of base64 that may be an embedded file (JSON may break its lines with ``\n``).
 _B64_RUN_RE = re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{64,}"
                          r"(?:(?:\\n|\\r|\r?\n)[A-Za-z0-9+/]{4,})*={0,2}")
+_B64_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
 _B64_FULL_RE = re.compile(r"[A-Za-z0-9+/\s]{16,}={0,2}\s*")
 _PNG_SIG = b"\x89PNG\r\n\x1a\n"
 _JPEG_SIG = b"\xff\xd8\xff"
@@ -258,7 +259,13 @@ class Extractor:
             blobs.append((f"data.{m.group(1).split('/')[-1].lower()}", blob))
             return " "
 
-        text = _DATA_URI_RE.sub(uri, text)
+        # one byte per character (any other character is "?"), to find where a match
+        # may start with bytes.find instead of trying the patterns at every character
+        marks = text.encode("ascii", "replace")
+        lower = marks.lower()
+        cut = _sub_where(_DATA_URI_RE, text, uri, lambda pos: lower.find(b"data:", pos))
+        if cut is not text:
+            text, marks = cut, cut.encode("ascii", "replace")
 
         def run(m: re.Match) -> str:
             blob = _embedded_file(m.group(0))
@@ -267,7 +274,8 @@ class Extractor:
             blobs.append(("embedded", blob))
             return " "
 
-        return _B64_RUN_RE.sub(run, text)
+        marks = marks.translate(_B64_MARKS)
+        return _sub_where(_B64_RUN_RE, text, run, lambda pos: marks.find(_B64_WINDOW, pos))
 
     def _json(self, name: str, obj, depth: int):
         strings: list[str] = []
@@ -490,8 +498,43 @@ class Extractor:
         yield from _raw_texts(data)
 
 
+def _sub_where(pattern: re.Pattern, text: str, repl, find) -> str:
+    """``pattern.sub(repl, text)``, trying ``pattern`` only where ``find(pos)`` says that
+    a match may start: it returns the first such place at or after ``pos`` (-1: none), at
+    or before every place at or after ``pos`` where ``pattern`` matches. The matches, and
+    so the text returned, are those of ``pattern.sub`` (which tries every character).
+
+    Examples
+    --------
+    >>> r = re.compile("ab+")
+    >>> _sub_where(r, "xabbyab", lambda m: "-", lambda pos: "xabbyab".find("a", pos))
+    'x-y-'
+    """
+    out: list[str] = []
+    last = pos = 0
+    while (at := find(pos)) >= 0:
+        m = pattern.match(text, at)  # look-behinds see the text before ``at``
+        if m is None:
+            pos = at + 1
+            continue
+        out += [text[last:at], repl(m)]
+        last = pos = m.end()
+    if not out:
+        return text
+    out.append(text[last:])
+    return "".join(out)
+
+
+#: Base64 characters made ``A``, any other byte a space: where a run of 64 of them starts.
+_B64_MARKS = bytes(0x41 if chr(b) in _B64_CHARS else 0x20 for b in range(256))
+_B64_WINDOW = b"A" * 64
+
+
 def _b64(text: str) -> bytes | None:
-    text = re.sub(r"\\[nr]|\s", "", text)
+    if "\\" in text:
+        text = re.sub(r"\\[nr]|\s", "", text)
+    else:  # the same: whitespace is what str.split() cuts at
+        text = "".join(text.split())
     try:
         return base64.b64decode(text + "=" * (-len(text) % 4), validate=False)
     except ValueError:
