@@ -204,7 +204,17 @@ def _dummies(s: pd.Series, prefix: str) -> tuple[np.ndarray, list[str]]:
     """The columns and names of ``pd.get_dummies(s, prefix=prefix, prefix_sep="=",
     drop_first=True, dtype=float)`` (levels in sorted order, the first left out, a
     missing value all zeros), without get_dummies' per-column work."""
-    codes, levels = pd.factorize(s, sort=True)
+    values = s.to_numpy(dtype=object)
+    present = ~pd.isna(values)
+    text = values[present]
+    if (not isinstance(s.dtype, pd.CategoricalDtype)  # (factorize keeps a category order)
+            and all(type(v) is str for v in text)):  # text, the usual case: sorted as factorize
+        levels = sorted(set(text))
+        number = {v: i for i, v in enumerate(levels)}
+        codes = np.full(len(values), -1, dtype=np.intp)
+        codes[present] = [number[v] for v in text]
+    else:
+        codes, levels = pd.factorize(s, sort=True)
     onehot = np.zeros((len(codes), len(levels)))
     seen = codes >= 0
     onehot[np.flatnonzero(seen), codes[seen]] = 1.0
@@ -279,8 +289,13 @@ def _row(outcome, arm, control, model, est, se, df, alpha, n_obs, n_clusters) ->
 
 
 def _from_table(tab: pd.DataFrame, term: str) -> tuple[float, float, float]:
-    r = tab.set_index("term").loc[term]
-    return float(r["estimate"]), float(r["std_error"]), float(r["df"])
+    at = np.flatnonzero(tab["term"].to_numpy(dtype=object) == term)
+    if len(at) != 1:  # not there (KeyError), or twice
+        r = tab.set_index("term").loc[term]
+        return float(r["estimate"]), float(r["std_error"]), float(r["df"])
+    i = int(at[0])
+    return (float(tab["estimate"].iloc[i]), float(tab["std_error"].iloc[i]),
+            float(tab["df"].iloc[i]))
 
 
 def _fit_models(w: pd.DataFrame, design, outcome: str, arms: list[str], alpha: float) -> list[dict]:
@@ -514,15 +529,29 @@ def adjust_interactions(table: pd.DataFrame, adjust: str = "holm") -> pd.DataFra
     if out.empty:
         return out
     keys = ["outcome", "arm", "subgroup"]
-    one = out[keys + ["interaction_p"]].copy()
-    for c in keys:
-        one[c] = one[c].astype(object).where(one[c].notna(), "")
-    one = one.drop_duplicates(subset=keys).reset_index(drop=True)
-    one["interaction_p_adjusted"] = _adjust_within(
-        one.assign(model=""), ["outcome", "model", "arm"], "interaction_p", adjust)
-    merged = out[keys].astype(object).where(out[keys].notna(), "").merge(
-        one[keys + ["interaction_p_adjusted"]], on=keys, how="left")
-    out["interaction_p_adjusted"] = merged["interaction_p_adjusted"].to_numpy(dtype=float)
+    # one test per outcome, arm and subgroup (its first row's p; a missing key is ""),
+    # adjusted within the tests of one outcome and arm, then given to each of its rows
+    named = out[keys].astype(object).where(out[keys].notna(), "")
+    rows = list(zip(*(named[c].to_numpy() for c in keys)))
+    first: dict = {}
+    for i, k in enumerate(rows):
+        first.setdefault(k, i)
+    tests = list(first)
+    p = out["interaction_p"].to_numpy(dtype=float)[[first[k] for k in tests]]
+    families: dict = {}
+    for j, (o, a, _) in enumerate(tests):
+        families.setdefault((o, a), []).append(j)
+    adjusted = np.full(len(tests), np.nan)
+    for idx in families.values():
+        pf = p[idx]
+        ok = np.isfinite(pf)
+        if ok.any():
+            adj = np.full(len(pf), np.nan)
+            adj[ok] = (pf[ok] if adjust == "none" else _holm(pf[ok]) if adjust == "holm"
+                       else multipletests(pf[ok], method="fdr_bh")[1])
+            adjusted[idx] = adj
+    at = {k: j for j, k in enumerate(tests)}
+    out["interaction_p_adjusted"] = adjusted[[at[k] for k in rows]]
     return out
 
 

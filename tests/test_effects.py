@@ -326,3 +326,55 @@ def test_subgroup_interaction_p_equals_clubsandwich_htz(subgroup, case):
     assert tab["interaction_p"].nunique() == 1
     assert tab["interaction_p"].iloc[0] == pytest.approx(ref["p_val"], rel=1e-10)  # 6e-14 seen
     assert tab["n_obs"].sum() == len(h)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_dummies_are_get_dummies_drop_first(seed):
+    from analysis.effects import _dummies
+
+    rng = np.random.default_rng(seed)
+    pool = np.array(["a", "B", "b", "男", "女", "其他", "Z", "", " x", "é", None], dtype=object)
+    for s in (pd.Series(rng.choice(pool, 40), dtype="str"),
+              pd.Series(rng.choice(pool, 40), dtype=object).astype(str),
+              pd.Series([2.5, 1, None, 2.5, 7], dtype=object)):
+        x, names = _dummies(s, "c")
+        want = pd.get_dummies(s, prefix="c", prefix_sep="=", drop_first=True, dtype=float)
+        assert names == [str(c) for c in want.columns]
+        np.testing.assert_array_equal(x, want.to_numpy())
+
+
+def _adjust_interactions_by_merge(table, adjust):
+    """adjust_interactions as first written (drop_duplicates, _adjust_within, merge)."""
+    from analysis.effects import SUBGROUP_FAMILY, _adjust_within
+
+    out = table.copy()
+    out["interaction_p_adjusted"] = np.nan
+    out["family"] = SUBGROUP_FAMILY
+    keys = ["outcome", "arm", "subgroup"]
+    one = out[keys + ["interaction_p"]].copy()
+    for c in keys:
+        one[c] = one[c].astype(object).where(one[c].notna(), "")
+    one = one.drop_duplicates(subset=keys).reset_index(drop=True)
+    one["interaction_p_adjusted"] = _adjust_within(
+        one.assign(model=""), ["outcome", "model", "arm"], "interaction_p", adjust)
+    merged = out[keys].astype(object).where(out[keys].notna(), "").merge(
+        one[keys + ["interaction_p_adjusted"]], on=keys, how="left")
+    out["interaction_p_adjusted"] = merged["interaction_p_adjusted"].to_numpy(dtype=float)
+    return out
+
+
+@pytest.mark.parametrize("adjust", ["holm", "bh", "none"])
+def test_adjust_interactions_one_test_per_subgroup_within_outcome_and_arm(adjust):
+    from analysis.effects import adjust_interactions
+
+    rng = np.random.default_rng(4)
+    for _ in range(60):
+        m = int(rng.integers(1, 30))
+        t = pd.DataFrame({
+            "outcome": rng.choice(np.array(["y1", "y2", None], dtype=object), m),
+            "arm": rng.choice(np.array(["t", "u", None], dtype=object), m),
+            "subgroup": rng.choice(["sex", "age", "grade"], m),
+            "level": rng.choice(["a", "b"], m),
+            "interaction_p": rng.choice([0.01, 0.04, 0.3, np.nan, 0.5, 0.002], m)})
+        pd.testing.assert_frame_equal(adjust_interactions(t, adjust),
+                                      _adjust_interactions_by_merge(t, adjust), check_exact=True)
