@@ -185,7 +185,13 @@ def _norm(text: str) -> str:
     if text.isascii():
         return text.lower()
     if not unicodedata.is_normalized("NFKC", text):
-        text = unicodedata.normalize("NFKC", text)
+        # line by line, and only the lines that need it: a line break is a character
+        # that never combines with another, so NFKC of the text is NFKC of its lines
+        lines = text.split("\n")
+        for i, line in enumerate(lines):
+            if not line.isascii() and not unicodedata.is_normalized("NFKC", line):
+                lines[i] = unicodedata.normalize("NFKC", line)
+        text = "\n".join(lines)
     low = text.lower()
     if _INVISIBLE_RE.search(low):
         low = _INVISIBLE_RE.sub("", low)

@@ -88,3 +88,11 @@ def test_ascii_and_nfkc_text_are_normalized_as_before():
     for text in ["Plain ASCII 1001", "ＺＨＡＮＧ　Ｗｅｉ", "王小明 ZHANG", "id\u200b1001", "ﬁ ² ㈠",
                  "e\u0301", "İstanbul", "\ud800x", "王\u00ad小"]:
         assert _norm(text) == slow(text)
+    # text that is not NFKC is normalized line by line: marks, jamo and kana that combine
+    # with what comes before them, around line breaks
+    rng = random.Random(5)
+    pool = ["a", "e", "\u0301", "\u0308", "\u0323", "\u0345", "\n", "\n", "\r", "\u2028",
+            "ᄒ", "ᅡ", "ᆫ", "한", "か", "\u3099", "ｶ", "ﾞ", "ﬁ", "²", "Σ", "İ", "\u200b", "⼈", "王"]
+    for _ in range(20000):
+        text = "".join(rng.choice(pool) for _ in range(rng.randint(1, 10)))
+        assert _norm(text) == slow(text), repr(text)
