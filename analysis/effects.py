@@ -683,8 +683,11 @@ def estimate_effects(
             raise ValueError("no treatment arm besides the control")
         counts += _counts(w, design, oid, [str(design.control), *arm_values])
         new = _fit_models(w, design, oid, arm_values, alpha)
+        scale: dict = {}  # the arm's SD factors, the same for each of its models
         for r in new:
-            factor, adj = _effect_sizes(w, design, r["arm"])
+            if r["arm"] not in scale:
+                scale[r["arm"]] = _effect_sizes(w, design, r["arm"])
+            factor, adj = scale[r["arm"]]
             cl = r["model"] in ("ols_cr2", "mixed_reml", "cluster_means") or (
                 r["model"] == "did" and bool(design.clusters))
             f = factor * (adj if cl else 1.0)
