@@ -34,13 +34,16 @@ def reliability_table(study, items: pd.DataFrame):
 
     rel_rows, item_rows = [], []
     wave = study.design.wave
+    by_wave: dict = {}  # each wave's rows, selected once for all scales
     for use in study.instruments:
         inst = use.instrument
         for scale in inst.scales:
             if not all(i in items.columns for i in scale.items) or len(scale.items) < 2:
                 continue
             for w in study.design.waves:
-                sub = items.loc[items[wave] == w]
+                if w not in by_wave:
+                    by_wave[w] = items.loc[items[wave] == w]
+                sub = by_wave[w]
                 if sub.empty:
                     continue
                 keyed = keyed_items(sub, inst, scale.id).astype(float)
