@@ -395,15 +395,21 @@ class _save_memo:
       of a shared axis) and the resolution;
     - ``Axis._get_ticklabel_bboxes`` (the tick labels' extents on screen): the axis, its
       ticks, their positions and labels, its Axes' box on screen, the view interval, the
-      renderer's kind and the resolution.
+      renderer's kind and the resolution;
+    - ``FontManager._find_fonts_by_props`` (the font files for a text's font properties,
+      asked for on every measurement and every draw): the font manager, every property
+      the search reads and its arguments; the rcParams it also reads do not change while
+      a figure is saved. Only searches that found every family asked for are kept (a
+      missing family is logged on every search, as before).
 
-    Nothing outlives the block (one :func:`save_figure` call); the originals are put back
+    These memos do not outlive the block (one :func:`save_figure` call); the originals are put back
     even when drawing fails. The test compares every saved figure with ``fig.savefig``.
     """
 
     def __enter__(self):
         global _memo
         from matplotlib.axis import Axis
+        from matplotlib.font_manager import FontManager, FontProperties
         from matplotlib.text import Text
 
         self.outer = _memo is not None or not _FAST_SAVE
@@ -412,8 +418,11 @@ class _save_memo:
         _memo = memo = {}
         self.originals = [(Text, "_get_layout", Text._get_layout),
                           (Axis, "_update_ticks", Axis._update_ticks),
-                          (Axis, "_get_ticklabel_bboxes", Axis._get_ticklabel_bboxes)]
-        get_layout, update_ticks, ticklabel_bboxes = (f for _, _, f in self.originals)
+                          (Axis, "_get_ticklabel_bboxes", Axis._get_ticklabel_bboxes),
+                          (FontManager, "_find_fonts_by_props",
+                           FontManager._find_fonts_by_props)]
+        get_layout, update_ticks, ticklabel_bboxes, find_fonts = (
+            f for _, _, f in self.originals)
 
         def _get_layout(text, renderer):
             if text.get_usetex():
@@ -451,9 +460,29 @@ class _save_memo:
                 hit = memo[key] = ticklabel_bboxes(axis, ticks, renderer)
             return list(hit[0]), list(hit[1])
 
+        def _find_fonts_by_props(manager, prop, fontext="ttf", directory=None,
+                                 fallback_to_default=True, rebuild_if_missing=True):
+            if type(prop) is not FontProperties:
+                return find_fonts(manager, prop, fontext, directory, fallback_to_default,
+                                  rebuild_if_missing)
+            family = tuple(prop.get_family())
+            key = ("fonts", manager, family, prop.get_style(), prop.get_variant(),
+                   prop.get_weight(), prop.get_stretch(), prop.get_size(), prop.get_file(),
+                   fontext, directory, fallback_to_default, rebuild_if_missing)
+            hit = memo.get(key)
+            if hit is None:
+                hit = find_fonts(manager, prop, fontext, directory, fallback_to_default,
+                                 rebuild_if_missing)
+                if len(hit) != len(family):  # a family not found: search (and log) again
+                    return hit
+                memo[key] = hit
+            return list(hit)
+
         Text._get_layout = _get_layout
         Axis._update_ticks = _update_ticks
         Axis._get_ticklabel_bboxes = _get_ticklabel_bboxes
+        FontManager._find_fonts_by_props = _find_fonts_by_props
+        self.originals += _text_cache_patches()
         return self
 
     def __exit__(self, *exc):
@@ -463,6 +492,209 @@ class _save_memo:
                 setattr(owner, name, original)
             _memo = None
         return False
+
+
+#: What FreeType and libraqm compute for one piece of text, kept across save_figure calls of
+#: this process (see :func:`_text_cache_patches`): key -> value, oldest first.
+_text_cache: dict = {}
+#: The most entries :data:`_text_cache` keeps (the county example's 42 files need about
+#: 2,000), and the most fonts it keeps entries for (each key holds its font object).
+TEXT_CACHE_SIZE = 8192
+TEXT_CACHE_FONTS = 16
+_text_cache_fonts: dict = {}  # the font objects the cache's keys hold, in first use order
+
+if hasattr(os, "register_at_fork"):  # a FreeType font must not be used across a fork
+    os.register_at_fork(after_in_child=lambda: (_text_cache.clear(),
+                                                _text_cache_fonts.clear()))
+
+
+def _font_slot(font):
+    """``font`` (an ``FT2Font``), to be part of a :data:`_text_cache` key.
+
+    The key holds the font object, so the font stays alive and its identity is never
+    reused while the entry lives. A new font beyond :data:`TEXT_CACHE_FONTS` empties
+    the cache, which bounds the fonts (and their FreeType faces) it keeps alive.
+    """
+    if font not in _text_cache_fonts:
+        if len(_text_cache_fonts) >= TEXT_CACHE_FONTS:
+            _text_cache.clear()
+            _text_cache_fonts.clear()
+        _text_cache_fonts[font] = None
+    return font
+
+
+def _cached(key, compute):
+    """``_text_cache[key]``, computed by ``compute()`` when missing.
+
+    A value whose computation warned (a glyph missing from every font) is not kept: the
+    warning is re-issued and the next call warns again, as matplotlib does.
+    """
+    try:
+        return _text_cache[key]
+    except KeyError:
+        pass
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        value = compute()
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+    if not caught:
+        while _text_cache and len(_text_cache) >= TEXT_CACHE_SIZE:
+            del _text_cache[next(iter(_text_cache))]  # the oldest entry
+        _text_cache[key] = value
+    return value
+
+
+def _text_cache_patches() -> list:
+    """Install the cross-save text cache on matplotlib's (3.11) text machinery; return what
+    to put back, as ``(owner, name, original)``.
+
+    For plain text (not mathtext, not TeX) matplotlib asks FreeType and libraqm for the
+    same things again in every figure and every pass: a tick label "0.5" or an axis label
+    is measured and shaped anew each time, at about 25 microseconds a character with a
+    large CJK font. These four methods keep their results in :data:`_text_cache`, keyed
+    by everything they depend on:
+
+    - ``RendererAgg.get_text_width_height_descent`` (the PNG's text extents): the font
+      object (``get_font`` gives one object per set of font files, kerning factor, last
+      resort setting and thread), the size in points, the resolution, the hinting flags
+      (``rcParams["text.hinting"]``) and the text;
+    - ``RendererAgg.draw_text`` (the glyphs and their positions, ``FT2Font._layout``): the
+      same, plus the text's font features and language; the glyphs are still rendered
+      one by one, as matplotlib renders them;
+    - ``TextToPath.get_text_width_height_descent`` (the SVG's text extents, unhinted at
+      ``FONT_SCALE`` and ``DPI``): the font object, that size and the text;
+    - ``TextToPath.get_glyphs_with_font`` (the SVG's glyphs, their positions and
+      outlines): the same, plus features and language. Only when the font was sized by
+      ``TextToPath._get_font`` just before (as matplotlib's callers do); otherwise, and
+      for a font of unknown size, matplotlib's own method.
+
+    Each function sets the font up as matplotlib does (``get_font``, ``clear``,
+    ``set_size``) and skips only the FreeType calls whose results it has; callers that
+    read a font's state always set it up themselves first. The test saves figures with
+    other fonts, sizes and texts after one another and compares them with ``savefig``.
+    """
+    from collections import OrderedDict
+
+    from matplotlib import _text_helpers
+    from matplotlib.backends.backend_agg import RendererAgg, get_hinting_flag
+    from matplotlib.ft2font import LoadFlags
+    from matplotlib.textpath import TextToPath
+
+    originals = [(RendererAgg, "get_text_width_height_descent",
+                  RendererAgg.get_text_width_height_descent),
+                 (RendererAgg, "draw_text", RendererAgg.draw_text),
+                 (TextToPath, "_get_font", TextToPath._get_font),
+                 (TextToPath, "get_text_width_height_descent",
+                  TextToPath.get_text_width_height_descent),
+                 (TextToPath, "get_glyphs_with_font", TextToPath.get_glyphs_with_font)]
+    if any(name not in owner.__dict__ for owner, name, _ in originals):  # pragma: no cover
+        return []
+    agg_extent, agg_draw, path_font, path_extent, path_glyphs = (f for _, _, f in originals)
+    sized = {}  # TextToPath instance id -> the font its _get_font just sized
+
+    def agg_get_text_width_height_descent(self, s, prop, ismath):
+        if ismath is not False:
+            return agg_extent(self, s, prop, ismath)
+        font = self._prepare_font(prop)
+        flags = get_hinting_flag()
+
+        def extent():
+            font.set_text(s, 0.0, flags=flags)
+            w, h = font.get_width_height()  # width and height of unrotated string
+            d = font.get_descent()
+            return w / 64.0, h / 64.0, d / 64.0
+
+        return _cached(("agg extent", _font_slot(font), prop.get_size_in_points(),
+                        self.dpi, flags, s), extent)
+
+    def agg_draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
+        if ismath is not False:
+            return agg_draw(self, gc, x, y, s, prop, angle, ismath, mtext)
+        font = self._prepare_font(prop)
+        flags = get_hinting_flag()
+        features = mtext.get_fontfeatures() if mtext is not None else None
+        language = mtext.get_language() if mtext is not None else None
+        size = prop.get_size_in_points()
+        key = ("agg glyphs", _font_slot(font), size, self.dpi, flags, s, features, language)
+        try:
+            hash(key)
+        except TypeError:  # pragma: no cover - unhashable features or language
+            return agg_draw(self, gc, x, y, s, prop, angle, ismath, mtext)
+
+        def glyphs():
+            return tuple((item.ft_object, item.glyph_index, item.x, item.y)
+                         for item in font._layout(s, flags=flags, features=features,
+                                                  language=language))
+
+        self._draw_text_glyphs_and_boxes(
+            gc, x, y, angle,
+            ((ft_object, size, glyph_index, 0, 1, dx, dy)
+             for ft_object, glyph_index, dx, dy in _cached(key, glyphs)),
+            [])
+
+    def t2p_get_font(self, prop):
+        font = path_font(self, prop)
+        sized[id(self)] = font
+        return font
+
+    def t2p_get_text_width_height_descent(self, s, prop, ismath):
+        if ismath is not False:
+            return path_extent(self, s, prop, ismath)
+        fontsize = prop.get_size_in_points()
+        scale = fontsize / self.FONT_SCALE
+        font = self._get_font(prop)
+        sized.pop(id(self), None)
+
+        def extent():
+            font.set_text(s, 0.0, flags=LoadFlags.NO_HINTING)
+            w, h = font.get_width_height()
+            return w, h, font.get_descent()
+
+        w, h, d = _cached(("path extent", _font_slot(font), self.FONT_SCALE, self.DPI, s),
+                          extent)
+        w /= 64.0  # convert from subpixels
+        h /= 64.0
+        d /= 64.0
+        return w * scale, h * scale, d * scale
+
+    def t2p_get_glyphs_with_font(self, font, s, glyph_map=None, return_new_glyphs_only=False,
+                                 *, features=None, language=None):
+        key = ("path glyphs", font, self.FONT_SCALE, self.DPI, s, features, language)
+        try:
+            hash(key)
+        except TypeError:  # pragma: no cover - unhashable features or language
+            key = None
+        if key is None or sized.pop(id(self), None) is not font:
+            return path_glyphs(self, font, s, glyph_map, return_new_glyphs_only,
+                               features=features, language=language)
+
+        def glyphs():
+            items = []
+            for item in _text_helpers.layout(s, font, features=features, language=language):
+                verts, codes = item.ft_object.get_path()
+                verts.flags.writeable = codes.flags.writeable = False  # shared: read only
+                items.append((self._get_glyph_repr(item.ft_object, item.glyph_index),
+                              item.x, item.y, (verts, codes)))
+            return tuple(items)
+
+        key = key[:1] + (_font_slot(font),) + key[2:]
+        if glyph_map is None:
+            glyph_map = OrderedDict()
+        glyph_map_new = OrderedDict() if return_new_glyphs_only else glyph_map
+        info = []
+        for glyph_repr, xposition, yposition, path in _cached(key, glyphs):
+            info.append((glyph_repr, xposition, yposition, 1.))
+            if glyph_repr not in glyph_map:
+                glyph_map_new[glyph_repr] = path
+        return info, glyph_map_new, []
+
+    RendererAgg.get_text_width_height_descent = agg_get_text_width_height_descent
+    RendererAgg.draw_text = agg_draw_text
+    TextToPath._get_font = t2p_get_font
+    TextToPath.get_text_width_height_descent = t2p_get_text_width_height_descent
+    TextToPath.get_glyphs_with_font = t2p_get_glyphs_with_font
+    return originals
 
 
 def _replay(caught) -> None:

@@ -221,3 +221,97 @@ def test_a_transparent_background_is_saved_as_savefig_saves_it(tmp_path):
     new = _pixels(png.read_bytes())
     assert new[0, 0, 3] == 0  # the corner is transparent
     assert np.array_equal(new, _pixels(old))
+
+
+def _texts(size: float, family=None, text="Effect 0.5 效应"):
+    """One figure of texts at one size: the same words as the others, at another size or
+    in another font, and words of their own."""
+    fig, ax = plt.subplots(figsize=(3, 2), layout="constrained")
+    kw = {"fontsize": size} if family is None else {"fontsize": size, "family": family}
+    ax.set_title(text, **kw)
+    ax.set_xlabel(f"{text} ({size:g} pt)", **kw)
+    ax.text(0.1, 0.5, text, rotation=30, **kw)
+    ax.plot([0, 1], [0, 0.5])
+    return fig
+
+
+#: figures saved one after another in one process, each with what the cross-save text
+#: cache holds from the ones before: the same texts at other sizes, in another font, with
+#: other hinting, and a font that lacks the Chinese characters
+_SEQUENCE = [
+    ("10 pt", lambda: _texts(10), {}),
+    ("12 pt", lambda: _texts(12), {}),
+    ("10 pt again", lambda: _texts(10), {}),
+    ("DejaVu Serif", lambda: _texts(10, family="DejaVu Serif", text="Effect 0.5"), {}),
+    ("no hinting", lambda: _texts(10), {"text.hinting": "no_hinting"}),
+    ("other words", lambda: _texts(11, text="Power 0.8 (d)"), {}),
+    ("means", lambda: FIGURES["means_zh"](), {}),
+]
+
+
+def test_figures_saved_one_after_another_match_savefig(tmp_path):
+    figures.set_theme("en")
+    figures._text_cache.clear()
+    for name, make, rc in _SEQUENCE:
+        with plt.rc_context(rc):
+            fig = make()
+            png, svg = figures.save_figure(fig, tmp_path, "f")
+            plt.close(fig)
+            old = make()
+            old_png, old_svg = _savefig(old, "png"), _savefig(old, "svg")
+            plt.close(old)
+        assert np.array_equal(_pixels(png.read_bytes()), _pixels(old_png)), name
+        assert svg.read_bytes() == old_svg, name
+    assert figures._text_cache  # (the cache was used)
+
+
+def test_the_text_cache_is_bounded(tmp_path, monkeypatch):
+    figures.set_theme("en")
+    monkeypatch.setattr(figures, "TEXT_CACHE_SIZE", 5)
+    figures._text_cache.clear()
+    fig = _texts(10)
+    png, svg = figures.save_figure(fig, tmp_path, "f")
+    plt.close(fig)
+    assert 0 < len(figures._text_cache) <= 5
+    old = _texts(10)
+    old_png, old_svg = _savefig(old, "png"), _savefig(old, "svg")  # (in save_figure's order)
+    plt.close(old)
+    assert np.array_equal(_pixels(png.read_bytes()), _pixels(old_png))
+    assert svg.read_bytes() == old_svg
+
+    monkeypatch.setattr(figures, "TEXT_CACHE_FONTS", 1)  # a second font empties the cache
+    figures._text_cache.clear()
+    figures._text_cache_fonts.clear()
+    for family in ("DejaVu Serif", "DejaVu Sans Mono"):
+        fig = _texts(10, family=family, text="x")
+        figures.save_figure(fig, tmp_path, "g")
+        plt.close(fig)
+        assert len(figures._text_cache_fonts) == 1
+        font = next(iter(figures._text_cache_fonts))
+        assert all(key[1] is font for key in figures._text_cache)
+
+
+def test_the_text_cache_is_only_used_while_saving(tmp_path):
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.font_manager import FontManager
+    from matplotlib.textpath import TextToPath
+
+    fig = _texts(10)
+    figures.save_figure(fig, tmp_path, "f")
+    plt.close(fig)
+    for owner, name in ((RendererAgg, "draw_text"),
+                        (RendererAgg, "get_text_width_height_descent"),
+                        (TextToPath, "_get_font"), (TextToPath, "get_glyphs_with_font"),
+                        (TextToPath, "get_text_width_height_descent"),
+                        (FontManager, "_find_fonts_by_props")):
+        assert getattr(owner, name).__qualname__ == f"{owner.__name__}.{name}"
+
+
+def test_a_missing_glyph_warns_at_every_save(tmp_path):
+    figures.set_theme("en")
+    for run in ("a", "b"):  # the second save finds the text's other measures in the cache
+        fig, ax = plt.subplots(figsize=(2, 1))
+        ax.set_title("x \N{LINEAR B SYLLABLE B008 A}")  # in no installed font
+        with pytest.warns(UserWarning, match="missing from font"):
+            figures.save_figure(fig, tmp_path / run, "f")
+        plt.close(fig)
