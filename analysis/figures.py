@@ -498,8 +498,8 @@ class _save_memo:
 #: this process (see :func:`_text_cache_patches`): key -> value, oldest first.
 _text_cache: dict = {}
 #: The most entries :data:`_text_cache` keeps (the county example's 42 files need about
-#: 2,000), and the most fonts it keeps entries for (each key holds its font object).
-TEXT_CACHE_SIZE = 8192
+#: 2,000 and 3 MB), and the most fonts it keeps entries for (each key holds its font object).
+TEXT_CACHE_SIZE = 4096
 TEXT_CACHE_FONTS = 16
 _text_cache_fonts: dict = {}  # the font objects the cache's keys hold, in first use order
 
@@ -574,6 +574,7 @@ def _text_cache_patches() -> list:
     read a font's state always set it up themselves first. The test saves figures with
     other fonts, sizes and texts after one another and compares them with ``savefig``.
     """
+    import functools
     from collections import OrderedDict
 
     from matplotlib import _text_helpers
@@ -669,13 +670,19 @@ def _text_cache_patches() -> list:
             return path_glyphs(self, font, s, glyph_map, return_new_glyphs_only,
                                features=features, language=language)
 
+        def outline(ft_object):  # the glyph just loaded (by _text_helpers.layout)
+            verts, codes = ft_object.get_path()
+            verts.flags.writeable = codes.flags.writeable = False  # shared: read only
+            return verts, codes
+
         def glyphs():
             items = []
             for item in _text_helpers.layout(s, font, features=features, language=language):
-                verts, codes = item.ft_object.get_path()
-                verts.flags.writeable = codes.flags.writeable = False  # shared: read only
+                # one copy of each glyph's outline, whatever the texts it is in
+                path = _cached(("outline", item.ft_object, item.glyph_index, self.FONT_SCALE,
+                                self.DPI), functools.partial(outline, item.ft_object))
                 items.append((self._get_glyph_repr(item.ft_object, item.glyph_index),
-                              item.x, item.y, (verts, codes)))
+                              item.x, item.y, path))
             return tuple(items)
 
         key = key[:1] + (_font_slot(font),) + key[2:]
