@@ -20,10 +20,16 @@ so the copy of the run gets its figures. Per figure the script prints both times
 the two PNGs have the same pixels and the two SVGs the same bytes, and the PNG sizes.
 
 ``--compare`` also compares the figures written with those of ``RUN`` (pixels and SVG
-bytes). Note: run in one process rather than in a Jupyter kernel, ``delta_adjustment.png``
-of the county example differs from a ``workbench run`` in 610 anti-aliased pixels (by at
-most 2 of 255) already at 7a03b56, before and after alike: the imputation draws differ in
-the last bits between the two environments; its SVG is identical.
+bytes): with ``RUN`` written by another commit's ``workbench run``, this checks that the
+current save_figure writes what that commit wrote. (``workbench run`` executes the bundled
+notebooks in its own process, as this script does; with kernel lanes,
+``delta_adjustment.png`` of the county example differed in 610 anti-aliased pixels, the
+imputation draws differing in the last bits between the two environments.)
+
+All saves run in this one process, as a lane's do: save_figure's text cache
+(``analysis.figures._text_cache``) holds what the figures before measured and shaped, so
+each ``after`` time is that of a save after the run's earlier figures (and the notebook's
+own save, right after, finds its text in the cache).
 """
 
 from __future__ import annotations
