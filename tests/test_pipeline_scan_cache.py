@@ -132,3 +132,69 @@ def test_the_searches_wait_for_pages_and_stop_after_the_notebooks(tmp_path, monk
     time.sleep(0.3)
     renderer.close()
     assert len(renderer.scan_cache.results) == 1
+
+
+def test_the_forked_search_during_the_index_equals_the_plain_scan(tmp_path):
+    """After the notebooks, a forked process searches the folder while the pipeline writes the
+    index (_Renderer.search_in_background); its results reach the cache, a file written or
+    changed after the fork is searched by the final scan, and the findings equal a plain
+    scan's."""
+    study = SimpleNamespace(root=str(tmp_path / "study"))
+    run = tmp_path / "run"
+    for sub in ("tables", "notebooks", "reports"):
+        (run / sub).mkdir(parents=True)
+    for i in range(30):
+        (run / "tables" / f"t{i:02d}.csv").write_text(f"id,score\np_{i:04x},3.5\n",
+                                                      encoding="utf-8")
+    (run / "tables" / "named.csv").write_text("name\n王小明\n", encoding="utf-8")
+    sv = _values()
+    renderer = _Renderer(run, False, "en", None, None, scan_cache=_scan_cache(study, sv))
+    renderer.hold_searches()            # the notebooks are done: no search in this process
+    renderer.search_in_background()
+    assert renderer.forked is not None
+    # meanwhile the pipeline writes the index: one file changes, one appears
+    (run / "tables" / "t00.csv").write_text("id,score\n20230017,2.5\n", encoding="utf-8")
+    (run / "reports" / "index.html").write_text("<p>ok</p>", encoding="utf-8")
+    plain = tmp_path / "plain"
+    shutil.copytree(run, plain)
+    assert _until(lambda: not renderer.forked._proc.is_alive(), 30)  # it searched everything
+    renderer.stop_scanning()
+    cache = renderer.scan_cache
+    assert renderer.forked is None
+    assert len(cache.results) >= 31     # the forked process's results came back
+    hits_before = cache.hits
+    scan, failures, files = _finish(study, run, sv, cache=cache)
+    plain_scan, plain_failures, plain_files = _finish(study, plain, sv)
+    assert scan == plain_scan and failures == plain_failures and files == plain_files
+    assert {f["file"] for f in scan["findings"]} == {"tables/named.csv", "tables/t00.csv"}
+    assert cache.hits - hits_before >= 30  # the unchanged files were not searched again
+
+
+def test_a_forked_search_stopped_early_leaves_the_rest_to_the_final_scan(tmp_path, monkeypatch):
+    import survey.scanner as scanner
+
+    study = SimpleNamespace(root=str(tmp_path / "study"))
+    run = tmp_path / "run"
+    (run / "tables").mkdir(parents=True)
+    for i in range(20):
+        (run / "tables" / f"t{i:02d}.csv").write_text(f"name\n{'王小明' if i == 19 else 'x'}\n",
+                                                      encoding="utf-8")
+    slow = scanner._FolderScan.search_file
+
+    def search_file(self, path, shown):  # in the forked process: 0.2 s per file
+        time.sleep(0.2)
+        return slow(self, path, shown)
+
+    monkeypatch.setattr(scanner._FolderScan, "search_file", search_file)
+    sv = _values()
+    renderer = _Renderer(run, False, "en", None, None, scan_cache=_scan_cache(study, sv))
+    renderer.hold_searches()
+    renderer.search_in_background()
+    time.sleep(0.5)
+    monkeypatch.setattr(scanner._FolderScan, "search_file", slow)
+    t0 = time.perf_counter()
+    renderer.stop_scanning()            # stops it at its next file
+    assert time.perf_counter() - t0 < 5
+    assert 0 < len(renderer.scan_cache.results) < 20
+    scan, failures, _ = _finish(study, run, sv, cache=renderer.scan_cache)
+    assert [f["file"] for f in scan["findings"]] == ["tables/t19.csv"]

@@ -654,6 +654,7 @@ class _Renderer:
         self._rendering = 0
         self._held = False
         self._queued = threading.Event()  # a search is waiting to start
+        self.forked: _ForkedSearch | None = None
 
     def _update(self) -> None:
         if self._lane_busy or self._rendering or self._held:
@@ -730,10 +731,24 @@ class _Renderer:
         self.scan_cache.search(self.run_dir, self.may_search)
 
     def stop_scanning(self) -> None:
-        """Stop the searches at their next file and wait for the one under way."""
+        """Stop the searches at their next file and wait for the one under way; take the
+        results of the forked search (:meth:`search_in_background`)."""
         if self.scanner is not None:
             self.scan_cache.stop()
             self.scanner.shutdown(wait=True, cancel_futures=True)
+        if self.forked is not None:
+            forked, self.forked = self.forked, None
+            forked.collect()
+
+    def search_in_background(self) -> None:
+        """Search the files written so far in a forked process while this one writes the
+        headline, ``tables.docx`` and the index (about 0.5 s of one core otherwise idle on
+        the county example); :meth:`stop_scanning` takes what it found into the cache, and
+        the final scan searches the rest."""
+        if self.scan_cache is None or not _ForkedSearch.possible():
+            return
+        self.stop_scanning()  # this process's search thread ends first: a quiet cache to fork
+        self.forked = _ForkedSearch(self.scan_cache, self.run_dir)
 
     def wait(self, name: str) -> None:
         future = self.futures.pop(name, None)
@@ -747,11 +762,88 @@ class _Renderer:
         self.stop_scanning()
 
 
+class _ForkedSearch:
+    """A forked process that searches a run folder's files for personal data
+    (:meth:`survey.scanner.ScanCache.search`) until :meth:`collect` stops it at its next file
+    and takes what it found into the cache. What it found is a file's name, hash and kinds
+    of findings (never a value), sent back through a pipe; the values it searches for are
+    the parent's own memory, copied by the fork. A file that changes after it was searched
+    has another hash, so the final scan searches it again."""
+
+    def __init__(self, cache, run_dir: Path):
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("fork")
+        self.cache = cache
+        self._results, send = ctx.Pipe(duplex=False)
+        self._stop = ctx.RawValue("b", 0)  # shared memory, no lock (a dead waiter cannot block)
+        self._proc = ctx.Process(target=_forked_search, args=(cache, run_dir, send, self._stop),
+                                 name="workbench-scan", daemon=True)
+        self._proc.start()
+        send.close()
+
+    @staticmethod
+    def possible() -> bool:
+        """A second core, and processes that can fork."""
+        import multiprocessing
+
+        return (os.cpu_count() or 1) > 1 and "fork" in multiprocessing.get_all_start_methods()
+
+    def collect(self, timeout: float = 30.0) -> int:
+        """Stop the search at its next file; put its results into the cache; returns how
+        many files it searched (0 if it failed: the final scan then searches them)."""
+        self._stop.value = 1
+        found: dict = {}
+        try:
+            if self._results.poll(timeout):
+                found = self._results.recv()
+        except (EOFError, OSError):
+            found = {}
+        finally:
+            self._results.close()
+            self._proc.join(5)
+            if self._proc.is_alive():
+                self._proc.kill()
+                self._proc.join()
+        for key, value in found.items():
+            self.cache.results.setdefault(key, value)
+        return len(found)
+
+
+def _forked_search(cache, run_dir: Path, send, stop) -> None:
+    """In the forked process: search ``run_dir`` with a copy of ``cache`` until ``stop``
+    (a shared byte) is 1, then send back the results it added."""
+    import signal
+
+    from survey.scanner import ScanCache
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent's handlers are not its own
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    mine = ScanCache(cache.sensitive, cache.key_file)
+    mine.results = dict(cache.results)
+    mine.matcher = cache.matcher
+
+    class _UntilStopped:  # ScanCache.search's may_run: asked before every file
+        @staticmethod
+        def wait(timeout=None) -> bool:
+            if stop.value:
+                mine.stop()
+            return True
+
+    try:
+        mine.search(run_dir, _UntilStopped())
+    finally:
+        send.send({k: v for k, v in mine.results.items() if k not in cache.results})
+        send.close()
+
+
 def _reports(study, results, entries, run_dir: Path, renderer, failures: list[str],
              warnings: list[str], lang: str | None = None, sensitive=None, counts=None,
              footer=None):
     """Wait for the reports, write ``reports/summary.md`` and ``index.html`` (headline
-    first); returns the :class:`evaluation.headline.Headline` (None if it failed: a warning)."""
+    first); returns the :class:`evaluation.headline.Headline` (None if it failed: a warning).
+    Once the notebooks' pages are written, their files are searched for personal data in a
+    forked process meanwhile (:meth:`_Renderer.search_in_background`)."""
     lang = lang or study.language
     limits = []
     if sensitive is not None:  # what the privacy scan at the end cannot check, said plainly
@@ -777,6 +869,7 @@ def _reports(study, results, entries, run_dir: Path, renderer, failures: list[st
             if e.get(key) is not None:
                 item[key] = e[key]
         index_entries.append(item)
+    renderer.search_in_background()
     title = study.title.get(lang) or study.title.get("en") or study.id if isinstance(
         study.title, dict) else str(study.title)
     headline = _headline(run_dir, counts, warnings)
