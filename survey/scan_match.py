@@ -526,9 +526,13 @@ class ValueIndex:
         :attr:`_first` maps the needle of a value's first unit to the needles of its
         other units; :attr:`_phone_windows` holds the phones' digits by length."""
         first: dict[str, list[tuple[str, ...]]] = {}
+        needle: dict[str, str | None] = {}  # unit -> its needle (units repeat)
         self.filterable = True
         for units in [(u,) for u in self.single] + list(multi):
-            needles = tuple(_needle(u) for u in units)
+            for u in units:
+                if u not in needle:
+                    needle[u] = _needle(u)
+            needles = tuple(needle[u] for u in units)
             if None in needles:
                 self.filterable = False
                 break
@@ -538,9 +542,8 @@ class ValueIndex:
         self._first = first
         # the lengths of the needles that may be the end of a word (see _word_candidates)
         self._end_lengths = frozenset(
-            len(n) for units in [(u,) for u in self.single] + list(multi) for n in
-            map(_needle, units) if n and not "0" <= n[0] <= "9" and _W_RE.fullmatch(n)) \
-            if self.filterable else frozenset()
+            len(n) for n in needle.values() if n and not "0" <= n[0] <= "9"
+            and _W_RE.fullmatch(n)) if self.filterable else frozenset()
         self._first_words = frozenset(n for n in first if n[0] != "\x00")
         self._first_chars = [n for n in first if n[0] == "\x00"]
         # a phone's digits, or its first 18 (an int64 holds them), by their number

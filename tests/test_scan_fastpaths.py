@@ -61,12 +61,12 @@ def test_embedded_files_are_taken_out_as_by_the_regex():
     rng = random.Random(11)
     parts = [B64, B64[:70], "A" * 63, "A" * 64, "A" * 200, "data:image/png;base64,",
              "DATA:Image/PNG;base64,", "Data:font/woff2;charset=utf-8;base64,", "data:", "=",
-             "==", "\\n", "\n", "\r\n", " ", "王", "+/", "src=\"", "\"", "AAAA", "\ud800", "é",
+             "==", "===", "\\n", "\\r", "\n", "\r\n", "\r", "\\", " ", "AAA", "AAAAA", "王", "+/", "src=\"", "\"", "AAAA", "\ud800", "é",
              "<svg>", "PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciPjwvc3ZnPg=="]
     ex = Extractor([])
     found = 0
-    for _ in range(3000):
-        text = "".join(rng.choice(parts) for _ in range(rng.randint(0, 12)))
+    for _ in range(6000):
+        text = "".join(rng.choice(parts) for _ in range(rng.randint(0, 16)))
         blobs: list = []
         cut = ex._cut_base64(text, blobs)
         assert (cut, blobs) == _cut_by_regex(text), repr(text)
@@ -96,3 +96,16 @@ def test_ascii_and_nfkc_text_are_normalized_as_before():
     for _ in range(20000):
         text = "".join(rng.choice(pool) for _ in range(rng.randint(1, 10)))
         assert _norm(text) == slow(text), repr(text)
+
+
+def test_json_numbers_are_blanked_as_by_the_plain_pattern():
+    """The unrolled string pattern of ``_JSON_TOKEN_RE`` matches what the plain one did."""
+    plain = re.compile(r'("(?:\\.|[^"\\])*")|(?<![\w.])-?[0-9]+(?:\.[0-9]+)?'
+                       r'(?:[eE][+-]?[0-9]+)?(?![\w.])')
+    assert scan_text._JSON_TOKEN_RE.pattern.endswith(plain.pattern[len('("(?:\\.|[^"\\])*")'):])
+    rng = random.Random(3)
+    parts = ['"', "\\", '\\"', "\n", "a", "1", "-2.5e3", ".", "x1", " ", "王", "\\\n", '""', "0.5"]
+    for _ in range(20000):
+        text = "".join(rng.choice(parts) for _ in range(rng.randint(0, 14)))
+        expected = plain.sub(lambda m: m.group(1) or "0", text)
+        assert scan_text._blank_json_numbers(text) == expected, repr(text)
