@@ -585,19 +585,23 @@ class ValueIndex:
         if self._phone_arrays is None:
             self._phone_arrays = [(w, np.array(sorted(int(c) for c in cores), dtype=np.int64))
                                   for w, cores in self._phone_windows]
-        d = np.frombuffer(digits, dtype=np.uint8).astype(np.int64) - 48
-        for width, keys in self._phone_arrays:
-            n = len(d) - width + 1
-            if n <= 0:
-                continue
-            v = d[:n].copy()
-            for j in range(1, width):
-                v *= 10
-                v += d[j:j + n]
-            at = np.searchsorted(keys, v)
-            at[at == len(keys)] = 0
-            if (keys[at] == v).any():
-                return True
+        widest = self._phone_windows[-1][0]
+        for start in range(0, len(digits), _DIGITS_CHUNK):  # bounded memory
+            d = np.frombuffer(digits, dtype=np.uint8, offset=start,
+                              count=min(len(digits) - start, _DIGITS_CHUNK + widest - 1))
+            d = d.astype(np.int64) - 48
+            for width, keys in self._phone_arrays:
+                n = len(d) - width + 1
+                if n <= 0:
+                    continue
+                v = d[:n].copy()
+                for j in range(1, width):
+                    v *= 10
+                    v += d[j:j + n]
+                at = np.searchsorted(keys, v)
+                at[at == len(keys)] = 0
+                if (keys[at] == v).any():
+                    return True
         return False
 
     def _add(self, kind: str, v: str, multi: dict) -> bool:
@@ -675,6 +679,8 @@ class ValueIndex:
 
 #: A phone's digits longer than this are compared by their first ones in the pre-filter.
 _WINDOW_MAX = 18
+#: The pre-filter reads a text's digits this many at a time (its memory stays bounded).
+_DIGITS_CHUNK = 1 << 20
 
 _CANDIDATES_MAX = 500_000
 """At most this many digit runs' phone candidates are remembered per :class:`ValueIndex`."""

@@ -162,3 +162,13 @@ def test_a_unit_without_a_needle_turns_the_filter_off():
     assert not m.index.filterable
     assert m.kinds_in("in Room .25") == {"pii:x"}
     assert m.kinds_in("nothing here") == set() and m.cut == 2
+
+
+def test_a_phone_across_the_chunks_of_the_digit_reading_is_found(monkeypatch):
+    monkeypatch.setattr(scan_match, "_DIGITS_CHUNK", 300)
+    m = Matcher(_values(), KEY)
+    pad = "1.5 " * 150
+    for shift in range(0, 14):  # the phone's digits start at 280 ... 306: across the cut
+        text = "0.5 " * shift + "1.5 " * 140 + "x 171-0040-2724 y " + pad
+        assert m._kinds_whole(text) == m._kinds_exhaustive(text) == {"pii:phone"}, shift
+    assert m._kinds_whole(pad * 3) == set()
