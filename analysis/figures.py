@@ -565,8 +565,9 @@ def _text_cache_patches() -> list:
     - ``TextToPath.get_text_width_height_descent`` (the SVG's text extents, unhinted at
       ``FONT_SCALE`` and ``DPI``): the font object, that size and the text;
     - ``TextToPath.get_glyphs_with_font`` (the SVG's glyphs, their positions and
-      outlines): the same, plus features and language. Only when the font was sized by
-      ``TextToPath._get_font`` just before (as matplotlib's callers do); otherwise, and
+      outlines): the same, plus features and language; each glyph's outline is kept once,
+      keyed by its font object, glyph index and that size. Only when the font was sized
+      by ``TextToPath._get_font`` just before (as matplotlib's callers do); otherwise,
       for a font of unknown size, matplotlib's own method.
 
     Each function sets the font up as matplotlib does (``get_font``, ``clear``,
