@@ -253,3 +253,20 @@ def test_merge_rare_levels_labels_each_distinct_value_as_each_row(kind):
                 pd.testing.assert_series_equal(got, want)
                 assert got.attrs == want.attrs
                 assert [type(v) for v in got] == [type(v) for v in want]
+
+
+def test_without_a_small_cell_the_stats_keep_their_values_and_take_the_usual_dtypes():
+    # the path that skips the margin groups: the same frame as masking nothing
+    t = pd.DataFrame({"w": ["a", "a", "b"], "arm": ["c", "t", "c"], "n": [6, 9, 0],
+                      "mean": [1.5, np.nan, 2.0], "k": [1, 2, 3], "flag": [True, False, True],
+                      "share": pd.array([0.1, None, 0.3], dtype="Float64")})
+    out = suppress_small_cells(t, count="n", min_cell=5, stats=["mean", "k", "flag", "share"],
+                               margins=["arm"], by=["w"])
+    assert not out["suppressed"].any()
+    assert out.attrs["suppression"] == {"min_cell": 5, "small": 0, "complementary": 0,
+                                        "unprotected_groups": 0}
+    assert out["n"].tolist() == [6.0, 9.0, 0.0]
+    pd.testing.assert_series_equal(out["mean"], t["mean"])
+    assert out["k"].dtype == float and out["k"].tolist() == [1.0, 2.0, 3.0]
+    assert out["flag"].dtype == float and out["flag"].tolist() == [1.0, 0.0, 1.0]
+    pd.testing.assert_series_equal(out["share"], t["share"].mask(np.zeros(3, bool)))
