@@ -76,8 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--check", nargs="*", default=[str(p) for p in
                                                   sorted((ROOT / "examples").glob("*/study.yaml"))],
-                    help="more folders (or study.yaml files: their study folder, scanned with "
-                         "its own values) to compare findings on, once each")
+                    help="more folders to compare findings on, once each: FOLDER (with the "
+                         "--study values), FOLDER=STUDY (with that study's values), or a "
+                         "study.yaml (its study folder with its own values)")
     args = ap.parse_args(argv)
     base, run, study = Path(args.base), Path(args.run), Path(args.study)
     for p in (base / "survey" / "scanner.py", run, study):
@@ -96,8 +97,11 @@ def main(argv: list[str] | None = None) -> int:
     rows.append((str(run), statistics.median(times["base"]), statistics.median(times["new"]),
                  res["files_scanned"], len(res["findings"])))
     for item in args.check:
-        p = Path(item)
+        folder_text, _, study_text = item.partition("=")
+        p = Path(folder_text)
         folder, values = (p.parent, p.parent) if p.name == "study.yaml" else (p, study)
+        if study_text:
+            values = Path(study_text)
         b = _scan(base, folder, values)
         n = _scan(ROOT, folder, values)
         _same(folder, b, n)
