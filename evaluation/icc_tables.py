@@ -106,9 +106,11 @@ def icc_table(study, scores: pd.DataFrame) -> pd.DataFrame:
     after = set(map(str, conditioned_waves(d)))
     rows = []
     waves = [str(w) for w in d.waves] if d.wave in scores else [None]
+    wave = scores[d.wave].astype(str) if d.wave in scores else None
+    parts = {w: scores if w is None else scores[wave == w] for w in waves}  # once per wave
     for o in study.outcomes:
         for w in waves:
-            part = scores if w is None else scores[scores[d.wave].astype(str) == w]
+            part = parts[w]
             if part[o.column_name].notna().sum() == 0:
                 continue
             cond = w in after
