@@ -53,12 +53,13 @@ from workbench.staging import (
 # package data (notebooks/ in the repository, workbench/notebooks/ in an installed wheel)
 NOTEBOOK_DIR = Path(str(importlib.resources.files("workbench.notebooks")))
 NOTEBOOK_DIR_ENV = "WORKBENCH_NOTEBOOK_DIR"
-TYPICAL_SECONDS = {"03_effects": 6.0, "01_reliability": 2.4, "00_data_quality": 1.7,
-                   "05_power": 0.8, "02_baseline": 0.4, "04_claims": 0.4, "06_delivery": 3.3,
-                   "07_sensitivity": 3.0}
-"""Seconds of each study notebook's cells on the county example (``bench/pipeline.py``, 2
-cores). Only the order in which the lanes take the notebooks depends on it (longest first,
-so that the lanes finish together); results, manifest and reports keep the notebooks' order."""
+TYPICAL_SECONDS = {"06_delivery": 4.4, "03_effects": 3.5, "07_sensitivity": 2.2,
+                   "01_reliability": 1.8, "00_data_quality": 1.0, "02_baseline": 0.9,
+                   "05_power": 0.8, "04_claims": 0.6}
+"""Seconds each study notebook takes in its lane on the county example (``bench/pipeline.py``
+at ``--jobs 2``: cells, papermill and the page). Only the order in which the lanes take the
+notebooks depends on it (longest first, so that the lanes finish together); results,
+manifest and reports keep the notebooks' order."""
 STANDARD_PARAMETERS = ("run_dir",)
 """Injected by the workbench into every notebook that declares them (``-p`` may not set them)."""
 RUN_PARAMETERS = {
