@@ -3,8 +3,8 @@
 Run:  .venv/bin/python bench/figures.py [RUN] [--repeat 3] [--notebooks 03_effects ...]
       [--no-before] [--compare]
 
-``RUN`` is a finished run folder (``workbench run EXAMPLE --out RUN``; default
-``/tmp/base_county``). It is copied to a temporary folder (never written to), and the code
+``RUN`` is a finished run folder (``workbench run EXAMPLE --out RUN``; by default the county
+example is run now into a temporary folder). It is copied to a temporary folder (never written to), and the code
 cells of the notebooks in ``notebooks/`` are executed there in this process, in order, the
 way the kernel would run them (parameters at their defaults: ``run_dir = "."``).
 ``analysis.figures.save_figure`` is wrapped: each figure a notebook saves is pickled, and
@@ -41,6 +41,7 @@ import json
 import os
 import pickle
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -137,7 +138,9 @@ def run_notebooks(run: Path, names: list[str], on_figure) -> None:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("run", nargs="?", default="/tmp/base_county", type=Path)
+    ap.add_argument("run", nargs="?", default=None, type=Path,
+                    help="a finished run folder (default: the county example, run now into a "
+                         "temporary folder)")
     ap.add_argument("--repeat", type=int, default=1, help="best of N saves per figure")
     ap.add_argument("--notebooks", nargs="*",
                     default=sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb")))
@@ -145,6 +148,11 @@ def main(argv=None) -> int:
     ap.add_argument("--compare", action="store_true",
                     help="compare the figures written with those of RUN")
     args = ap.parse_args(argv)
+    if args.run is None:
+        args.run = Path(tempfile.mkdtemp(prefix="bench-figures-run-")) / "county"
+        subprocess.run([sys.executable, "-m", "workbench", "run",
+                        str(ROOT / "examples" / "county-cluster-trial"), "--out", str(args.run),
+                        "--no-progress"], check=True, stdout=subprocess.DEVNULL)
     if not (args.run / "study.json").is_file():
         ap.error(f"{args.run}: not a run folder (no study.json)")
 

@@ -6,8 +6,9 @@
 ``survey.scanner.scan_folder`` with the study's raw values (``validate(load_study(STUDY))
 .sensitive``) searches ``RUN_FOLDER`` in one process (no forked workers:
 ``PARALLEL_MIN_BYTES`` set out of reach), once with the code of this tree and once with the
-code of ``--base``, a checkout of an earlier commit (make one with ``git worktree add --detach
-/tmp/scan_base 43ab826``). Each scan runs in a fresh ``python -P`` process whose ``sys.path``
+code of ``--base``, a checkout of an earlier commit (by default 43ab826, before the scan's
+speed-up, exported with ``git archive`` into a temporary folder; the run folder by default is
+the county example, run now). Each scan runs in a fresh ``python -P`` process whose ``sys.path``
 starts with that tree, alternating base and new ``--repeats`` times so that both see the same
 machine; the table gives the median CPU time (``time.process_time``) of the scan, value index
 build included, and the ratio.
@@ -30,9 +31,11 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+BASE_COMMIT = "43ab826"  # the scan before issue 16's second round of work
 
 _CHILD = r"""
 import json, sys, time
@@ -70,8 +73,12 @@ def _same(folder: Path, base: dict, new: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("run", nargs="?", default="/tmp/k0/run-jobs2-1", help="run folder to scan")
-    ap.add_argument("--base", default="/tmp/scan_base", help="checkout of the base commit")
+    ap.add_argument("run", nargs="?", default=None,
+                    help="run folder to scan (default: the county example, run now into a "
+                         "temporary folder)")
+    ap.add_argument("--base", default=None,
+                    help="checkout of the base commit (default: 43ab826, before the scan's "
+                         "speed-up, exported now with git archive into a temporary folder)")
     ap.add_argument("--study", default=str(ROOT / "examples" / "county-cluster-trial"))
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--check", nargs="*", default=[str(p) for p in
@@ -80,6 +87,18 @@ def main(argv: list[str] | None = None) -> int:
                          "--study values), FOLDER=STUDY (with that study's values), or a "
                          "study.yaml (its study folder with its own values)")
     args = ap.parse_args(argv)
+    tmp = Path(tempfile.mkdtemp(prefix="bench-scan-"))
+    if args.run is None:
+        args.run = tmp / "county"
+        subprocess.run([sys.executable, "-m", "workbench", "run",
+                        str(ROOT / "examples" / "county-cluster-trial"), "--out", args.run,
+                        "--no-progress"], check=True, stdout=subprocess.DEVNULL)
+    if args.base is None:
+        args.base = tmp / "base"
+        args.base.mkdir()
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", BASE_COMMIT],
+                                 check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(args.base)], input=archive, check=True)
     base, run, study = Path(args.base), Path(args.run), Path(args.study)
     for p in (base / "survey" / "scanner.py", run, study):
         if not p.exists():
