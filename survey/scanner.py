@@ -60,6 +60,8 @@ __all__ = [
     "REDACTED",
     "ScanCache",
     "ScanResult",
+    "can_fork",
+    "child_signals",
     "scan_folder",
     "scan_limits",
 ]
@@ -409,7 +411,7 @@ class _FolderScan:
         out: list = [self.cached(path, shown) for path, shown in files]
         todo = [i for i, res in enumerate(out) if res is None]
         sizes = {i: _size(files[i][0]) for i in todo}
-        if sum(sizes.values()) < PARALLEL_MIN_BYTES or not _can_fork():
+        if sum(sizes.values()) < PARALLEL_MIN_BYTES or not can_fork():
             for i in todo:
                 out[i] = self.search_file(*files[i])
             return out
@@ -419,7 +421,7 @@ class _FolderScan:
         import multiprocessing
 
         try:
-            with multiprocessing.get_context("fork").Pool(2, initializer=_child_signals) as pool:
+            with multiprocessing.get_context("fork").Pool(2, initializer=child_signals) as pool:
                 for i, res, digest in pool.imap_unordered(_search_in_child,
                                                           [(files, i) for i in order]):
                     out[i] = res
@@ -508,14 +510,16 @@ def _size(path: Path) -> int:
         return 0
 
 
-def _can_fork() -> bool:
+def can_fork() -> bool:
+    """Whether searches can run in forked processes: a second core, and ``fork`` available
+    (:meth:`_FolderScan.search_files`; ``workbench run``'s search while it writes the index)."""
     import multiprocessing
 
     return (os.cpu_count() or 1) > 1 and "fork" in multiprocessing.get_all_start_methods()
 
 
-def _child_signals() -> None:
-    """A forked worker ends quietly when the pool stops it (the parent's SIGTERM and SIGINT
+def child_signals() -> None:
+    """In a forked searcher: end quietly when stopped (the parent's SIGTERM and SIGINT
     handlers, e.g. ``workbench run``'s, are not its own)."""
     import signal
 

@@ -281,13 +281,13 @@ class _InlineLane:
         """Nothing to start: the imports wait for the first notebook (:meth:`_warm_up`)."""
 
     def _warm_up(self) -> None:
-        from workbench import notebook_runner
+        from workbench import inprocess, notebook_runner
 
         # in this (main) thread and outside any catch_warnings: the imports' own warning
         # filters (statsmodels, scipy) then become the notebooks' baseline exactly as in a
         # lane process (a thread would race with the pipeline's catch_warnings)
         self.warm = True
-        _warm_inline(notebook_runner.WARM_IMPORTS + "import papermill\n")
+        inprocess.warm_up(notebook_runner.WARM_IMPORTS + "import papermill\n")
 
     def run(self, task: NotebookTask) -> NotebookResult:
         from workbench.notebook_runner import run_task
@@ -376,12 +376,6 @@ class _ProcessState:
         root = logging.getLogger()
         root.handlers[:] = self.log[0]
         root.setLevel(self.log[1])
-
-
-def _warm_inline(imports: str) -> None:
-    from workbench import inprocess
-
-    inprocess.warm_up(imports)
 
 
 def _inline_wanted() -> bool:

@@ -746,7 +746,9 @@ class _Renderer:
         headline, ``tables.docx`` and the index (about 0.5 s of one core otherwise idle on
         the county example); :meth:`stop_scanning` takes what it found into the cache, and
         the final scan searches the rest."""
-        if self.scan_cache is None or not _ForkedSearch.possible():
+        from survey.scanner import can_fork
+
+        if self.scan_cache is None or not can_fork():
             return
         self.stop_scanning()  # this process's search thread ends first: a quiet cache to fork
         self.forked = _ForkedSearch(self.scan_cache, self.run_dir)
@@ -783,13 +785,6 @@ class _ForkedSearch:
         self._proc.start()
         send.close()
 
-    @staticmethod
-    def possible() -> bool:
-        """A second core, and processes that can fork."""
-        import multiprocessing
-
-        return (os.cpu_count() or 1) > 1 and "fork" in multiprocessing.get_all_start_methods()
-
     def collect(self, timeout: float = 30.0) -> int:
         """Stop the search at its next file; put its results into the cache; returns how
         many files it searched (0 if it failed: the final scan then searches them)."""
@@ -814,12 +809,9 @@ class _ForkedSearch:
 def _forked_search(cache, run_dir: Path, send, stop) -> None:
     """In the forked process: search ``run_dir`` with a copy of ``cache`` until ``stop``
     (a shared byte) is 1, then send back the results it added."""
-    import signal
+    from survey.scanner import ScanCache, child_signals
 
-    from survey.scanner import ScanCache
-
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent's handlers are not its own
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    child_signals()
     mine = ScanCache(cache.sensitive, cache.key_file)
     mine.results = dict(cache.results)
     mine.matcher = cache.matcher
