@@ -396,9 +396,11 @@ def _mentors(rows: pd.DataFrame, assignments, id: str) -> pd.Series:
     return out
 
 
-def _met_rows(contacts: pd.DataFrame, children: pd.DataFrame, protocol: Protocol, *, id: str,
-              assignments, arm: str, school: str | None, cal: _Calendar) -> pd.DataFrame:
-    rows = _child_periods(children[id], assignments, protocol, id, cal)
+def _counted(contacts: pd.DataFrame, ids: pd.Series, protocol: Protocol, *, id: str,
+             assignments, cal: _Calendar) -> pd.DataFrame:
+    """The expected child x rule-periods of ``ids`` with ``n_contacts`` and ``met``, in
+    :func:`_child_periods`' order."""
+    rows = _child_periods(ids, assignments, protocol, id, cal)
     counts = _count_contacts(contacts, rows, id)
     if len(counts):
         rows = rows.merge(counts, on=[id, "activity", "period"], how="left")
@@ -406,6 +408,12 @@ def _met_rows(contacts: pd.DataFrame, children: pd.DataFrame, protocol: Protocol
         rows["n_contacts"] = 0
     rows["n_contacts"] = rows["n_contacts"].fillna(0).astype(np.int64)
     rows["met"] = rows["n_contacts"] >= rows["required"]
+    return rows
+
+
+def _met_rows(contacts: pd.DataFrame, children: pd.DataFrame, protocol: Protocol, *, id: str,
+              assignments, arm: str, school: str | None, cal: _Calendar) -> pd.DataFrame:
+    rows = _counted(contacts, children[id], protocol, id=id, assignments=assignments, cal=cal)
     info = children.set_index(id)
     rows["arm"] = rows[id].map(info[arm]).astype("str")
     rows["school"] = (rows[id].map(info[school]).astype("str") if school in info.columns
@@ -753,8 +761,10 @@ def dosage(contacts: pd.DataFrame, met: pd.DataFrame | None, children: pd.DataFr
     if met is None:
         met = _met_rows(contacts, children[in_program], protocol, id=id,
                         assignments=assignments, arm=arm, school=None, cal=cal)
-    others = _met_rows(contacts, children[~in_program], protocol, id=id,
-                       assignments=assignments, arm=arm, school=None, cal=cal)
+    # the other arms' rule-periods: only whether each was met counts here (no mentor,
+    # school or order needed, as _met_rows would add)
+    others = _counted(contacts, children.loc[~in_program, id], protocol, id=id,
+                      assignments=assignments, cal=cal)
     rows = pd.concat([met[[id, "met"]], others[[id, "met"]]], ignore_index=True)
     per_child = rows.groupby(id, sort=False)["met"].agg(expected="size", met="sum")
     types = list(dict.fromkeys([*protocol.activity_types,
