@@ -260,3 +260,21 @@ def test_norm_method_draws_off_the_observed_values():
     assert imp.pool()["m"].item() == 3
     with pytest.raises(ValueError, match="method"):
         impute(data, "y", d, m=3, method="cart")
+
+
+@pytest.mark.parametrize("method", ["pmm", "norm"])
+@pytest.mark.parametrize("y0_missing", [0.0, 0.2])
+def test_chain_on_arrays_draws_what_the_micedata_chain_draws(method, y0_missing):
+    """_chain_arrays (the default) repeats the MICEData subclass step for step: the same
+    draws, for one incomplete variable (its fit computed once) and for two (refitted)."""
+    from analysis.imputation import _chain, _child_frame, _predictors
+
+    data, _, d = _trial(4, y0_missing=y0_missing)
+    w = _child_frame(data, d, "y")
+    for arm in ("t", "c"):
+        fr = _predictors(w[w["arm"] == arm].reset_index(drop=True), d)
+        kw = {"donors": 5, "burn_in": 3, "thin": 2, "matching": "mice", "method": method}
+        a = _chain(fr, 4, rng=np.random.default_rng(5), **kw)
+        b = _chain(fr, 4, rng=np.random.default_rng(5), arrays=False, **kw)
+        assert set(a) == set(b) == ({"_y", "_y0"} if y0_missing else {"_y"})
+        assert all(np.array_equal(a[k], b[k]) for k in a)
