@@ -419,7 +419,8 @@ def dose_table(
         if col not in scores.columns:
             raise ValueError(f"outcome column {col!r} not in the scores")
         w = endline_frame(scores, design, col)
-        known = w[design.id].isin(dose.index)
+        # (an Index lookup, dose's ids being unique: isin is many times slower)
+        known = pd.Series(dose.index.get_indexer(w[design.id]) >= 0, index=w.index)
         if (~known).any():
             notes.append(f"{oid}: {int((~known).sum())} children with the outcome have no dosage "
                          "row and are left out of the dose rows")

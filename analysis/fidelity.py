@@ -307,13 +307,19 @@ def expected_periods(protocol: Protocol, start=None, end=None) -> pd.DataFrame:
     return out[list(_EXPECTED_COLUMNS)].reset_index(drop=True)
 
 
+def _isin(values: pd.Series, among) -> np.ndarray:
+    """``values.isin(among)`` as a boolean array, by an Index lookup (``isin`` with
+    thousands of strings to look among is many times slower)."""
+    return pd.Index(pd.unique(among)).get_indexer(values) >= 0
+
+
 def _windows(ids: pd.Series, assignments, protocol: Protocol, id: str) -> pd.DataFrame:
     """Each child's time in the program as disjoint day-number spans ``id, w0, w1``."""
     s, e = _day(protocol.start), _day(protocol.end)
     ids = pd.Series(pd.unique(ids), name=id)
     if assignments is None or len(assignments) == 0:
         return pd.DataFrame({id: ids, "w0": s, "w1": e})
-    a = assignments.loc[assignments[id].isin(ids), [id]].copy()
+    a = assignments.loc[_isin(assignments[id], ids), [id]].copy()
     f = _days(assignments.loc[a.index, "from"])
     t = _days(assignments.loc[a.index, "to"])
     t = np.where(t == np.iinfo(np.int64).min, e, t)  # open assignment
@@ -325,7 +331,7 @@ def _windows(ids: pd.Series, assignments, protocol: Protocol, id: str) -> pd.Dat
     block = (prev.isna() | (a["w0"] > prev + 1)).cumsum()
     merged = a.groupby(block, sort=False).agg(**{id: (id, "first"), "w0": ("w0", "min"),
                                                  "w1": ("w1", "max")})
-    never = ids[~ids.isin(assignments[id])]  # no assignment at all: the whole protocol
+    never = ids[~_isin(ids, assignments[id])]  # no assignment at all: the whole protocol
     extra = pd.DataFrame({id: never, "w0": s, "w1": e})
     return pd.concat([merged, extra], ignore_index=True)
 
@@ -1158,15 +1164,22 @@ def fidelity_summary(met: pd.DataFrame, *, id: str | None = None, protocol: Prot
     share = protocol.received_share if protocol is not None else 0.8
     # children as integer codes: faster to group, and no id can reach the table
     if triggers is not None:  # 五必访 is owed to program children only
-        program = set(met[id])
+        program = [met[id]]
         if dose is not None and "in_program" in dose.columns:
-            program |= set(dose.loc[dose["in_program"].astype(bool), id])
-        triggers = triggers[triggers[id].isin(program)]
-    codes = {v: k for k, v in enumerate(pd.unique(pd.concat(
-        [f[id] for f in (met, triggers, dose) if f is not None and len(f)] or [met[id]])))}
-    met = met.assign(**{id: met[id].map(codes)})
-    triggers = None if triggers is None else triggers.assign(**{id: triggers[id].map(codes)})
-    dose = None if dose is None else dose.assign(**{id: dose[id].map(codes)})
+            program.append(dose.loc[dose["in_program"].astype(bool), id])
+        triggers = triggers[_isin(triggers[id], pd.concat(program))]
+    # codes in order of first appearance over met, triggers and dose
+    known = pd.Index(pd.unique(pd.concat(
+        [f[id] for f in (met, triggers, dose) if f is not None and len(f)] or [met[id]])))
+
+    def coded(f):
+        if f is None:
+            return None
+        if not len(f):  # (as a mapping would type an empty column)
+            return f.assign(**{id: f[id].map(dict(zip(known, range(len(known)))))})
+        return f.assign(**{id: known.get_indexer(f[id])})
+
+    met, triggers, dose = coded(met), coded(triggers), coded(dose)
     # clusters for the intervals: schools when known, else (for child-periods) the child
     clustered = "school" in met.columns and bool(met["school"].notna().any())
     met = met.assign(_cl=met["school"] if clustered else met[id])
