@@ -278,19 +278,28 @@ class CR2Design:
         DataFrame with m rows: estimate, std_error, t, df, p_value, ci_low, ci_high.
         The df is the same for every row (it depends on the design only).
         """
+        est, se, df = self.estimate_many(Y, coef)
+        return _t_table(est, se, np.full(len(est), df), alpha)
+
+    def estimate_many(self, Y, coef: int) -> tuple[np.ndarray, np.ndarray, float]:
+        """The estimates, CR2 SEs (arrays, one per row of ``Y``) and the Bell-McCaffrey df of
+        one coefficient, as :meth:`test_many` (the same numbers) without its table. The df
+        depends on the design only: computed once per coefficient."""
         Y = np.atleast_2d(np.asarray(Y, dtype=float))
         if Y.shape[1] != self.n:
             raise ValueError(f"Y must have n = {self.n} columns")
-        c = np.zeros(self.p)
-        c[coef] = 1.0
         gi = self.G[:, coef]
         est = (Y * self.w) @ self.X @ self.M[:, coef]
         # contributions g_j' r_j with r = y - X b, for all rows at once
         B = (Y * self.w) @ self.X @ self.M  # m x p
         T = self._csum_cols(Y * gi) - B @ self._csum(self.X * gi[:, None]).T  # m x J
         se = np.sqrt(np.sum(T * T, axis=1))
-        df = float(self.dof(c)[0])
-        return _t_table(est, se, np.full(len(est), df), alpha)
+        dofs = self.__dict__.setdefault("_coef_dof", {})
+        if coef not in dofs:
+            c = np.zeros(self.p)
+            c[coef] = 1.0
+            dofs[coef] = float(self.dof(c)[0])
+        return est, se, dofs[coef]
 
 
 def _t_table(est, se, df, alpha) -> pd.DataFrame:

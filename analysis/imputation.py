@@ -135,7 +135,7 @@ from scipy import stats
 
 from analysis.cluster_robust import CR2Design, hc2_test_many
 from analysis.effects import _dummies, design_matrix
-from analysis.rubin import POOLED_COLUMNS, pool_arrays
+from analysis.rubin import POOLED_COLUMNS, pool_columns
 
 __all__ = [
     "DELTA_COLUMNS",
@@ -543,6 +543,16 @@ def _fit_draw_parts(X, y):
     return coef, np.linalg.cholesky((v + v.T) / 2), resid @ resid, df
 
 
+def _arm_fits(Y: np.ndarray, X: pd.DataFrame, cr2, coef: int, alpha: float):
+    """(estimates, SEs, df) of column ``coef`` of ``X`` for every row of ``Y``: CR2 with
+    Bell-McCaffrey df (``cr2``, a :class:`~analysis.cluster_robust.CR2Design`), else HC2."""
+    if cr2 is not None:
+        est, se, df = cr2.estimate_many(Y, coef)
+        return est, se, np.full(len(est), df)
+    tab = hc2_test_many(Y, X, coef, alpha=alpha)
+    return tuple(tab[x].to_numpy() for x in ("estimate", "std_error", "df"))
+
+
 @dataclass
 class Imputations:
     """m completed versions of the primary model's data (from :func:`impute`).
@@ -646,8 +656,7 @@ class Imputations:
             Yi = Y[:, idx]
             for j, a in enumerate(arms):
                 c = list(X.columns).index(f"arm[{a}]")
-                tab = d.test_many(Yi, c, alpha=alpha) if outer else hc2_test_many(Yi, X, c, alpha=alpha)
-                est[:, j], se[:, j], df[:, j] = (tab[x].to_numpy() for x in ("estimate", "std_error", "df"))
+                est[:, j], se[:, j], df[:, j] = _arm_fits(Yi, X, d, c, alpha)
                 n_obs[j] = len(idx)
                 n_cl[j] = float(len(np.unique(g))) if outer else np.nan
         else:  # the baseline/covariates were imputed too: one design per imputation,
@@ -658,9 +667,7 @@ class Imputations:
                 Yi = Y[rows][:, idx]
                 for j, a in enumerate(arms):
                     c = list(X.columns).index(f"arm[{a}]")
-                    tab = d.test_many(Yi, c, alpha=alpha) if outer else hc2_test_many(Yi, X, c, alpha=alpha)
-                    for x, arr in (("estimate", est), ("std_error", se), ("df", df)):
-                        arr[rows, j] = tab[x].to_numpy()
+                    est[rows, j], se[rows, j], df[rows, j] = _arm_fits(Yi, X, d, c, alpha)
                 n_obs[:] = len(idx)
                 if outer:
                     n_cl[:] = float(len(np.unique(g)))
@@ -720,19 +727,30 @@ class Imputations:
         """
         return self._pool(self._fits(self.y, alpha), alpha, deltas=np.zeros(1), shifted="none")
 
+    def _arm_labels(self) -> np.ndarray:
+        """The arm of every child as text (computed once)."""
+        if "_arm_text" not in self.__dict__:
+            self.__dict__["_arm_text"] = self.data[self.design.arm].astype(str).to_numpy()
+        return self.__dict__["_arm_text"]
+
+    def _pool_arm(self, f: dict, j: int, G: int, alpha: float) -> dict:
+        """Rubin's rules for arm ``j`` of fits of ``G`` blocks of m rows (one per delta):
+        :func:`analysis.rubin.pool_columns`."""
+        m = self.m
+        return pool_columns(f["estimate"][:, j].reshape(G, m), f["std_error"][:, j].reshape(G, m),
+                            f["df"][:, j].reshape(G, m), alpha=alpha)
+
     def _pool(self, f: dict, alpha: float, *, deltas: np.ndarray, shifted: str) -> pd.DataFrame:
         """Pool fits of ``len(deltas)`` blocks of m rows (one block per delta)."""
-        m, G = self.m, len(deltas)
-        arm = self.data[self.design.arm].astype(str).to_numpy()
+        arm = self._arm_labels()
         resp = self.responded
         out = []
         for j, a in enumerate(f["arms"]):
-            p = pool_arrays(f["estimate"][:, j].reshape(G, m), f["std_error"][:, j].reshape(G, m),
-                            f["df"][:, j].reshape(G, m), alpha=alpha)
+            p = self._pool_arm(f, j, len(deltas), alpha)
             both = np.isin(arm, [a, str(self.design.control)])
             cols = {"outcome": self.outcome, "arm": a, "control": str(self.design.control),
                     "model": self.model, "delta": np.asarray(deltas, float), "shifted": shifted}
-            cols.update({c: p[c].to_numpy() for c in p.columns})
+            cols.update({c: np.full(len(deltas), v) if c == "m" else v for c, v in p.items()})
             cols.update(n_obs=int(f["n_obs"][j]), n_observed=int((resp & both).sum()),
                         n_imputed=int((~resp & both).sum()),
                         n_clusters=float(f["n_clusters"][j]),
@@ -934,10 +952,17 @@ def delta_adjustment(imputations: Imputations, deltas=None, *, shift: str = "tre
     who = {"treatment": ~is_control, "control": is_control, "both": np.ones(len(arm), bool)}[shift]
     mask = (~imp.responded & who).astype(float) * sd
 
+    def fits(ds) -> dict:
+        return imp._fits(np.concatenate([imp.y + d * mask for d in ds]), alpha)
+
     def pooled(ds) -> pd.DataFrame:
         ds = np.atleast_1d(np.asarray(ds, float))
-        Y = np.concatenate([imp.y + d * mask for d in ds])
-        return imp._pool(imp._fits(Y, alpha), alpha, deltas=ds, shifted=shift)
+        return imp._pool(fits(ds), alpha, deltas=ds, shifted=shift)
+
+    def pooled_arm(d, a) -> dict:  # the bisection's: arm a at one delta, no table
+        f = fits(np.atleast_1d(np.asarray(d, float)))
+        return {k: v[0] for k, v in imp._pool_arm(f, f["arms"].index(a), 1, alpha).items()
+                if k in ("estimate", "ci_low", "ci_high")}
 
     tab = pooled(grid).sort_values(["arm", "delta"], kind="stable").reset_index(drop=True)
     tips = []
@@ -961,14 +986,12 @@ def delta_adjustment(imputations: Imputations, deltas=None, *, shift: str = "tre
                     if abs(hi_d - lo_d) <= tol:
                         break
                     mid = 0.5 * (lo_d + hi_d)
-                    r = pooled(mid)
-                    r = r[r["arm"] == a].iloc[0]
+                    r = pooled_arm(mid, a)
                     if str(_conclusion(r["ci_low"], r["ci_high"])) == c0:
                         lo_d = mid
                     else:
                         hi_d = mid
-                r = pooled(hi_d)
-                r = r[r["arm"] == a].iloc[0]
+                r = pooled_arm(hi_d, a)
                 row.update(tipping_delta=float(hi_d), estimate=float(r["estimate"]),
                            ci_low=float(r["ci_low"]), ci_high=float(r["ci_high"]))
             tips.append(row)

@@ -40,7 +40,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["POOLED_COLUMNS", "barnard_rubin_df", "pool_arrays", "pool_fits", "pool_scalar"]
+__all__ = ["POOLED_COLUMNS", "barnard_rubin_df", "pool_arrays", "pool_columns", "pool_fits",
+           "pool_scalar"]
 
 POOLED_COLUMNS = [
     "estimate", "std_error", "df", "ci_low", "ci_high", "t", "p_value", "m", "within_var",
@@ -113,6 +114,22 @@ def pool_arrays(estimates, std_errors, df_complete=np.inf, *, alpha: float = 0.0
     >>> pool_arrays(q, np.full((2, 3), 0.5), 30)["estimate"].round(4).tolist()
     [1.0333, 0.2]
     """
+    return pd.DataFrame(pool_columns(estimates, std_errors, df_complete, alpha=alpha))
+
+
+def pool_columns(estimates, std_errors, df_complete=np.inf, *, alpha: float = 0.05) -> dict:
+    """The columns of :func:`pool_arrays` as a dict of arrays (``m`` a number), for callers
+    that need a few pooled numbers without a DataFrame (the bisection of the delta
+    adjustment).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from analysis.rubin import pool_columns
+    >>> q = np.array([[1.0, 1.2, 0.9], [0.1, 0.3, 0.2]])
+    >>> pool_columns(q, np.full((2, 3), 0.5), 30)["estimate"].round(4).tolist()
+    [1.0333, 0.2]
+    """
     q = np.atleast_2d(np.asarray(estimates, dtype=float))
     se = np.atleast_2d(np.asarray(std_errors, dtype=float))
     if q.shape != se.shape:
@@ -137,12 +154,12 @@ def pool_arrays(estimates, std_errors, df_complete=np.inf, *, alpha: float = 0.0
     sd = np.sqrt(t)
     crit = stats.t.ppf(1 - alpha / 2, df)
     tstat = qbar / sd
-    return pd.DataFrame({
+    return {
         "estimate": qbar, "std_error": sd, "df": df, "ci_low": qbar - crit * sd,
         "ci_high": qbar + crit * sd, "t": tstat, "p_value": 2 * stats.t.sf(np.abs(tstat), df),
         "m": m, "within_var": ubar, "between_var": b, "total_var": t, "riv": riv,
         "lambda": (1 + 1 / m) * b / t, "fmi": fmi, "df_complete": dfc,
-    })
+    }
 
 
 def pool_scalar(estimates, std_errors, df_complete=np.inf, *, alpha: float = 0.05) -> pd.DataFrame:
