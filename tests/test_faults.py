@@ -157,6 +157,49 @@ def test_sigkill_without_earlier_output_publishes_nothing(tiny_study, notebooks)
     assert all(not n.startswith("output") for n in os.listdir(tiny_study))
 
 
+def test_sigkill_during_twin_lanes_leaves_no_process(tiny_study, notebooks):
+    """At --jobs 2 the second lane is forked by the first (workbench.execute._TwinLane): when
+    workbench run is killed, the first lane sees its parent gone and the twin the hang-up
+    of its task pipe; both end within seconds."""
+    _notebook(notebooks / "21_sleep.ipynb", PARAMS,
+              "import pathlib, time\npathlib.Path('sleep_started_2').write_text('x')",
+              "time.sleep(120)")
+    proc, mark = _spawn(tiny_study, notebooks, "--only", "20_sleep", "21_sleep", "--jobs", "2")
+    partial = tiny_study / f".output.partial-{proc.pid}"
+    try:
+        _wait_until(lambda: ((partial / "sleep_started").exists()
+                             and (partial / "sleep_started_2").exists()) or proc.poll() is not None,
+                    90, "both sleeping notebooks to start")
+        assert proc.poll() is None, proc.communicate()
+        lanes = [pid for pid, cmd in _marked(mark) if "--lane" in cmd]
+        assert len(lanes) == 2, _marked(mark)  # the lane and its twin (same command line)
+    finally:
+        proc.kill()
+        proc.wait(10)
+    _no_orphans(mark)
+
+
+def test_twin_lane_whose_process_ends_fails_alone(tiny_study, notebooks):
+    """A study notebook that ends its own process fails with the runner's error; the other
+    notebooks finish, on the surviving lane or on a lane process started anew."""
+    _notebook(notebooks / "50_exit.ipynb", PARAMS, "import os\nos._exit(3)")
+    _notebook(notebooks / "11_ok.ipynb", PARAMS,
+              "import pathlib\npathlib.Path('tables/ok2.csv').write_text('a\\n2\\n')")
+    mark = uuid.uuid4().hex
+    r = subprocess.run([*WORKBENCH, "run", str(tiny_study), "--only", "10_ok", "50_exit",
+                        "11_ok", "--no-progress", "--jobs", "2"],
+                       env={**os.environ, "WORKBENCH_NOTEBOOK_DIR": str(notebooks),
+                            "WORKBENCH_TEST_MARK": mark},
+                       capture_output=True, text=True, timeout=180)
+    assert r.returncode == 1, r.stderr
+    manifest = json.loads((tiny_study / "output" / "manifest.json").read_text())
+    status = {n["name"]: n["status"] for n in manifest["notebooks"]}
+    assert status == {"10_ok": "success", "50_exit": "failed", "11_ok": "success"}, status
+    assert len(manifest["failures"]) == 1 and "50_exit" in manifest["failures"][0]
+    assert (tiny_study / "output" / "tables" / "ok2.csv").read_text() == "a\n2\n"
+    _no_orphans(mark)
+
+
 # -- 2. a notebook that raises --------------------------------------------------------------
 
 def test_failing_notebook_is_named_and_the_others_finish(tiny_study, notebooks):

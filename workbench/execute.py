@@ -1,7 +1,9 @@
 """Run several notebooks in parallel, in job lanes, with progress.
 
 ``jobs`` lanes each drive one child process (:mod:`workbench.notebook_runner`
-``--lane``) that runs the lane's notebooks one after the other in its own IPython shell
+``--lane``; in ``workbench run`` at ``--jobs 2`` and more the first lane's process forks
+the others after its imports, :class:`_TwinLane`; at ``--jobs 1`` ``workbench run`` is the
+lane itself, :class:`_InlineLane`) that runs the lane's notebooks one after the other in its own IPython shell
 (:mod:`workbench.inprocess`; or with ``WORKBENCH_ENGINE=kernel`` in one reused
 kernel), made fresh before each notebook; lanes take the next notebook from a shared
 queue as they become free. Kernel start and the heavy imports are paid once per
@@ -169,6 +171,9 @@ class _Lane:
         self.proc: subprocess.Popen | None = None
         self.used = False
         self.log = workdir / f"lane{number}.log"
+        self.twins: list[_TwinLane] = []
+        """Lanes this lane's process forks after its imports (:class:`_TwinLane`); it waits
+        for them before it ends, so :meth:`close` waits until they are closed."""
 
     def start(self, warm: str | None = None):
         """Spawn the lane process; with ``warm`` (a kernel name) it starts that kernel and
@@ -177,12 +182,20 @@ class _Lane:
         args = [sys.executable, "-P", "-m", "workbench.notebook_runner", "--lane"]
         if warm:
             args += ["--warm", warm]
-        with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(
-                args,
-                env=self.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
-                start_new_session=True, text=True, encoding="utf-8",
-            )
+        twins = [t for t in self.twins if t.pipes is not None] if warm else []
+        for twin in twins:
+            args += ["--twin", f"{twin.pipes[0]},{twin.pipes[1]},{twin.log}"]
+        try:
+            with open(self.log, "ab") as log:
+                self.proc = subprocess.Popen(
+                    args,
+                    env=self.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
+                    start_new_session=True, text=True, encoding="utf-8",
+                    pass_fds=[fd for twin in twins for fd in twin.pipes],
+                )
+        finally:
+            for twin in twins:  # the twins' ends now held by the lane process only
+                twin.forked(self.proc)
         self.children.add(self.proc)
 
     def run(self, task: NotebookTask) -> NotebookResult:
@@ -244,6 +257,8 @@ class _Lane:
     def close(self, grace: float = 30):
         if self.proc is None:
             return
+        for twin in self.twins:  # its process waits for them (their worker threads close them)
+            twin.closed.wait()
         try:
             self.proc.stdin.close()
             self.proc.wait(timeout=grace)
@@ -256,10 +271,112 @@ class _Lane:
         self.proc = None
 
 
+class _TwinProcess:
+    """What :class:`_Lane` needs of a ``subprocess.Popen`` for a lane process forked by
+    another lane (:class:`_TwinLane`): its task pipe, its protocol pipe (read by a thread
+    of its own, so that a wait does not compete with the lane for the lines) and the
+    process group, which is the forking lane's."""
+
+    def __init__(self, task_write: int, protocol_read: int, group: int):
+        self.pid = group  # for os.killpg: the twin is in its forking lane's process group
+        self.returncode = None
+        self.stdin = os.fdopen(task_write, "w", encoding="utf-8")
+        self._lines: queue.Queue = queue.Queue()
+        self._ended = threading.Event()
+        threading.Thread(target=self._read, args=(protocol_read,), daemon=True,
+                         name="twin-protocol").start()
+        self.stdout = iter(self._lines.get, None)
+
+    def _read(self, fd: int) -> None:
+        with os.fdopen(fd, "r", encoding="utf-8") as lines:
+            for line in lines:
+                self._lines.put(line)
+        self.returncode = -1  # the twin ended (its status is its parent's to collect)
+        self._ended.set()
+        self._lines.put(None)
+
+    def poll(self):
+        return self.returncode
+
+    def wait(self, timeout: float | None = None):
+        if not self._ended.wait(timeout):
+            raise subprocess.TimeoutExpired("lane twin", timeout)
+        return self.returncode
+
+
+class _TwinLane(_Lane):
+    """A lane whose process is forked by another lane's process after its imports.
+
+    At ``--jobs 2`` and more, ``workbench run`` spawns one lane process; when it has
+    imported the notebooks' modules and made its IPython shell, it forks the other lanes
+    (:func:`workbench.notebook_runner._fork_twins`): one set of imports instead of one per
+    lane, and their memory shared, and the pipeline's own process runs no notebook. The
+    pipes are made here and handed to the forking lane's process; if a twin's process dies
+    (a notebook that ends its process), the lane's next notebook gets a lane process of its
+    own, as for any lane."""
+
+    def __init__(self, first: _Lane, number: int):
+        super().__init__(first.children, first.env, first.workdir, number)
+        task_read, task_write = os.pipe()
+        protocol_read, protocol_write = os.pipe()
+        self.pipes: tuple[int, int] | None = (task_read, protocol_write)
+        self._ours = (task_write, protocol_read)
+        self.closed = threading.Event()
+        first.twins.append(self)
+
+    def forked(self, parent: subprocess.Popen | None) -> None:
+        """The forking lane's process was started (``parent``), or could not be."""
+        for fd in self.pipes:
+            os.close(fd)
+        self.pipes = None
+        task_write, protocol_read = self._ours
+        if parent is None:
+            os.close(task_write)
+            os.close(protocol_read)
+            return
+        self.proc = _TwinProcess(task_write, protocol_read, parent.pid)
+        self.children.add(self.proc)
+
+    def start(self, warm: str | None = None):
+        """Forked by the first lane (:meth:`forked`); a lane process of its own when
+        started again after its process died."""
+        if self.proc is not None and self.proc.poll() is not None:  # never forked, or dead
+            self.children.remove(self.proc)
+            self.proc = None
+        if self.proc is None:
+            self.twins = []
+            super().start(warm)
+
+    def kill(self):
+        """Kill the twin, and with it the lane that forked it (one process group): only
+        for lanes that ran no notebook, as :meth:`NotebookPool.close` does."""
+        super().kill()
+
+    def close(self, grace: float = 30):
+        try:
+            if isinstance(self.proc, _TwinProcess):
+                proc, self.proc = self.proc, None
+                try:
+                    proc.stdin.close()
+                    proc.wait(timeout=grace)
+                except (OSError, subprocess.TimeoutExpired):
+                    try:
+                        os.killpg(proc.pid, signal.SIGKILL)
+                    except (ProcessLookupError, PermissionError):
+                        pass
+                self.children.remove(proc)
+            else:
+                super().close(grace)
+        finally:
+            self.closed.set()
+
+
 class _InlineLane:
     """The calling process's own lane: notebooks run in its main thread, in-process.
 
-    A pool of ``jobs`` lanes has ``jobs - 1`` lane processes and this one, so that the
+    ``workbench run --jobs 1`` (and ``--jobs 2`` and more where lanes cannot be forked, or
+    with ``WORKBENCH_TWIN_LANES=0``, see :class:`_TwinLane`): a pool of ``jobs`` lanes then
+    has ``jobs - 1`` lane processes and this one, so that the
     process that validated the data (and already imported pandas) also runs notebooks:
     one process start and one set of imports fewer, and about 250 MiB less memory at
     ``--jobs 2``; at ``--jobs 1`` no other process at all. The working directory is
@@ -389,6 +506,16 @@ def _inline_wanted() -> bool:
             and threading.current_thread() is threading.main_thread())
 
 
+def _twins_wanted() -> bool:
+    """Whether the lanes of ``workbench run --jobs 2`` (and more) are forked from one lane
+    process (:class:`_TwinLane`): where ``fork`` exists, unless ``WORKBENCH_TWIN_LANES=0``
+    (then ``workbench run``'s own process is the first lane, :class:`_InlineLane`)."""
+    import multiprocessing
+
+    return (os.environ.get("WORKBENCH_TWIN_LANES", "1") != "0"
+            and "fork" in multiprocessing.get_all_start_methods())
+
+
 class NotebookPool:
     """``jobs`` job lanes that can be started before the notebooks are known.
 
@@ -419,6 +546,13 @@ class NotebookPool:
         (self.workdir / "tmp").mkdir()
         self.env["TMPDIR"] = str(self.workdir / "tmp")
         self.inline = _inline_wanted() if inline is None else inline
+        if self.inline and self.jobs > 1 and _twins_wanted():
+            # one lane process, which forks the others after its imports (_TwinLane): this
+            # process only validates, scores and writes the pages around the notebooks
+            self.inline = False
+            first = _Lane(self.children, self.env, self.workdir, 0)
+            self.lanes = [first] + [_TwinLane(first, k) for k in range(1, self.jobs)]
+            return
         first = 1 if self.inline else 0
         self.lanes = ([_InlineLane(self.children, self.env, self.workdir)] if self.inline
                       else []) + [
@@ -482,7 +616,7 @@ class NotebookPool:
         A lane that never ran a notebook (validation stopped the run) is killed at once:
         its kernel may still be starting, and nothing of it is worth waiting for.
         """
-        for lane in self.lanes:
+        for lane in reversed(self.lanes):  # twins first: the lane that forked them waits
             if lane.proc is not None and not lane.used:
                 lane.kill()
             lane.close(grace=5)

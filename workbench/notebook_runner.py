@@ -406,13 +406,16 @@ ENGINE = os.environ.get("WORKBENCH_ENGINE", "inprocess")
 ``kernel`` (a reused Jupyter kernel per lane, see the module notes)."""
 
 
-def _inprocess_lane(warm: str | None) -> int:
+def _inprocess_lane(warm: str | None, twins: list[tuple[int, int, str]] = ()) -> int:
     """Run tasks from standard input in this process's IPython shell (no kernel).
 
     The protocol line :data:`DONE` goes to a private copy of standard output; file
     descriptor 1 itself then points at the lane's log, so that nothing a notebook's C code
     prints can be mistaken for it. A task that asks for a fresh kernel or another kernel
-    than ``python3`` gets a Jupyter kernel of its own (papermill's engine)."""
+    than ``python3`` gets a Jupyter kernel of its own (papermill's engine).
+
+    ``twins`` are further lanes forked from this one once its imports are done
+    (:func:`_fork_twins`): each a ``(task pipe, protocol pipe, log file)``."""
     from workbench import inprocess
 
     protocol = os.fdopen(os.dup(1), "w", encoding="utf-8")
@@ -422,6 +425,7 @@ def _inprocess_lane(warm: str | None) -> int:
     os.dup2(devnull, 0)
     os.close(devnull)
     inprocess.warm_up(WARM_IMPORTS + "import papermill\n" if warm else "import papermill\n")
+    forked = _fork_twins(twins, tasks.fileno(), protocol.fileno()) if twins else []
     fresh_always = os.environ.get("WORKBENCH_FRESH_KERNELS") == "1"
     try:
         for line in tasks:
@@ -444,10 +448,76 @@ def _inprocess_lane(warm: str | None) -> int:
                 return 130
     except KeyboardInterrupt:
         return 130
+    finally:
+        for pid in forked:  # workbench run ends the twins first (NotebookPool.close)
+            try:
+                os.waitpid(pid, 0)
+            except (ChildProcessError, KeyboardInterrupt):
+                pass
     return 0
 
 
-def lane(warm: str | None = None) -> int:
+def _fork_twins(twins, task_fd: int, protocol_fd: int) -> list[int]:
+    """Fork one lane per ``(task pipe, protocol pipe, log file)`` of ``twins``, after the
+    imports (``workbench run --jobs 2`` and more, see :class:`workbench.execute.NotebookPool`).
+
+    A twin starts with everything this lane imported and its IPython shell made: at
+    ``--jobs 2`` one set of imports (about 1.9 s of CPU on the county example) instead of
+    two, and the imported modules' memory shared between the two processes. In the twin the
+    file descriptors of this lane's task and protocol pipes are pointed at the twin's own
+    pipes, so the task loop that follows serves the twin; standard output and error go to the
+    twin's log. The twin ends when ``workbench run`` closes its task pipe or dies: it watches
+    the pipe for the hang-up of the writing end, which only ``workbench run`` holds
+    (:func:`_exit_with_writer`; its parent, this lane, could have died first). Returns the
+    twins' process ids, in this lane; an empty list in a twin. This lane waits for its twins
+    before it ends, so that their CPU time counts as its children's."""
+    for sink in (sys.stdout, sys.stderr):  # nothing buffered is written twice
+        sink.flush()
+    pids = []
+    for read, write, log in twins:
+        pid = os.fork()
+        if pid == 0:  # the twin
+            try:
+                os.dup2(read, task_fd)
+                os.dup2(write, protocol_fd)
+                fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+                os.dup2(fd, 1)
+                os.dup2(fd, 2)
+                os.close(fd)
+                for other in twins:  # this lane's copies of every twin's pipes
+                    os.close(other[0])
+                    os.close(other[1])
+                _exit_with_writer(task_fd)
+            except BaseException:  # noqa: BLE001 - a twin that cannot start ends at once
+                os._exit(70)
+            return []
+        pids.append(pid)
+    for read, write, _log in twins:
+        os.close(read)
+        os.close(write)
+    return pids
+
+
+def _exit_with_writer(fd: int, poll: float = 0.5) -> None:
+    """Die when the writing end of pipe ``fd`` is closed by all its holders (``workbench
+    run`` ended or died; a lane forked by another lane cannot watch its parent)."""
+    import select
+    import signal
+    import threading
+
+    watcher = select.poll()
+    watcher.register(fd, 0)  # POLLHUP and POLLERR are always reported
+
+    def watch():
+        while True:
+            if any(ev & (select.POLLHUP | select.POLLERR | select.POLLNVAL)
+                   for _fd, ev in watcher.poll(poll * 1000)):
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def lane(warm: str | None = None, twins: list[tuple[int, int, str]] = ()) -> int:
     """Run tasks from standard input, one after the other (see the module notes).
 
     By default (:data:`ENGINE` ``inprocess``) in this process (:func:`_inprocess_lane`);
@@ -456,7 +526,7 @@ def lane(warm: str | None = None) -> int:
     before the first task arrives.
     """
     if ENGINE == "inprocess":
-        return _inprocess_lane(warm)
+        return _inprocess_lane(warm, twins)
     km = None
     fresh_always = os.environ.get("WORKBENCH_FRESH_KERNELS") == "1"
     if warm and not fresh_always:
@@ -515,7 +585,13 @@ def main(argv: list[str] | None = None) -> int:
     _exit_with_parent()
     if argv[:1] == ["--lane"]:
         warm = argv[argv.index("--warm") + 1] if "--warm" in argv[1:-1] else None
-        return lane(warm)
+        twins = []
+        if "--twin" in argv[1:-1]:  # READ_FD,WRITE_FD,LOG: a lane to fork after the imports
+            for i, arg in enumerate(argv[:-1]):
+                if arg == "--twin":
+                    read, write, log = argv[i + 1].split(",", 2)
+                    twins.append((int(read), int(write), log))
+        return lane(warm, twins)
     task = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
     inprocess = (ENGINE == "inprocess" and os.environ.get("WORKBENCH_FRESH_KERNELS") != "1"
                  and task.get("kernel_name", "python3") == "python3"
