@@ -382,6 +382,9 @@ def _crt(levels, se_fn, top, top_name, effect, power, alpha, two_tailed, g, para
     if target == "power" and np.ndim(top) == 1:
         return _crt_curve(levels, se_fn, np.asarray(top, float), top_name, effect, a,
                           two_tailed, g, params, df_of)
+    if target == "effect" and np.ndim(top) == 1:
+        return _crt_mdes_curve(levels, se_fn, np.asarray(top, float), top_name, power, a,
+                               two_tailed, g, params, df_of)
     if target == top_name:
         eff = abs(float(effect))
         if eff == 0:
@@ -429,6 +432,22 @@ def _crt_curve(levels, se_fn, tops, top_name, effect, a, two_tailed, g, params, 
                          "n_covariates": g, "alpha": a, "two_tailed": bool(two_tailed),
                          "effect": float(effect), "power": power, "mdes": math.nan, "df": df,
                          "se": se, "multiplier": math.nan, "solved_for": "power"})
+
+
+def _crt_mdes_curve(levels, se_fn, tops, top_name, power, a, two_tailed, g, params, df_of):
+    """The MDES of :func:`_crt` at each of several sizes: one row per size, the same
+    numbers as one call per size (the t quantiles of the multiplier elementwise)."""
+    if tops.size == 0 or np.any(tops != np.floor(tops)) or np.any(df_of(tops) < 1):
+        raise ValueError(f"{top_name} must be whole numbers with {top_name} - n_covariates - 2 "
+                         f">= 1, got {tops.tolist()!r}")
+    df = df_of(tops)
+    se = np.array([se_fn(float(k)) for k in tops])
+    mult = (stats.t.isf(a / 2 if two_tailed else a, df) + stats.t.ppf(power, df)).astype(float)
+    mdes = mult * se
+    return pd.DataFrame({"design": f"cluster{levels}", top_name: tops.astype(int), **params,
+                         "n_covariates": g, "alpha": a, "two_tailed": bool(two_tailed),
+                         "effect": mdes, "power": float(power), "mdes": mdes, "df": df,
+                         "se": se, "multiplier": mult, "solved_for": "effect"})
 
 
 def power_cluster2(n_clusters: int | None = None, cluster_size: float = 20, icc: float = 0.05,

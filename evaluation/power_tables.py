@@ -326,7 +326,7 @@ def power_at(inputs: dict, size: float, *, effect: float | None = None,
     :func:`analysis.power.power_cluster3`, ``power_cluster2`` or ``power_ancova``.
     ``size`` may be a list (of cluster numbers, or of children per arm) when ``effect``
     is given: the power at each, one row per size (a power curve, the same numbers as
-    one call per size).
+    one call per size); for cluster plans also when ``power`` is given: the MDES at each.
     """
     from analysis import power as pw
 
@@ -397,7 +397,15 @@ def mdes_table(inputs: dict, *, power_target=0.8, alpha=0.05) -> pd.DataFrame:
     rows = []
     plan = inputs["plan"]
     band = _band_inputs(inputs)
-    for size in _sizes(inputs):
+    sizes = _sizes(inputs)
+    mdes: dict = {}  # (covariates, band input) -> MDES at each size
+    if plan != "individual":  # cluster plans: all sizes at once (the same numbers)
+        for covariates in (False, True):
+            for name, inp in band:
+                mdes[covariates, name] = power_at(inp, sizes, power=power_target,
+                                                  covariates=covariates,
+                                                  alpha=alpha)["mdes"].to_numpy(dtype=float)
+    for i, size in enumerate(sizes):
         for covariates in (False, True):
             if plan == "individual" and covariates and inputs.get("r2", 0.0) <= 0:
                 continue
@@ -406,11 +414,11 @@ def mdes_table(inputs: dict, *, power_target=0.8, alpha=0.05) -> pd.DataFrame:
             for name, inp in band:
                 if not covariates and plan == "individual" and name != "estimate":
                     continue  # without the covariate the R² does not enter
+                if plan != "individual":
+                    vals[name] = float(mdes[covariates, name][i])
+                    continue
                 vals[name] = float(power_at(inp, size, power=power_target,
-                                            covariates=covariates, alpha=alpha)["mdes" if plan
-                                                                                != "individual"
-                                                                                else "effect"]
-                                   .iloc[0])
+                                            covariates=covariates, alpha=alpha)["effect"].iloc[0])
             ends = [vals[k] for k in ("low", "high") if k in vals]
             r2 = _covs(inputs, covariates)
             row = {"design": plan}

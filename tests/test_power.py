@@ -298,3 +298,18 @@ def test_power_ancova_curve_equals_one_call_per_n():
         assert curve["n"].tolist() == ns
     with pytest.raises(ValueError, match="at least 2"):
         power_ancova(0.3, [1.0, 10.0])
+
+
+@pytest.mark.parametrize("power", [0.8, 0.9])
+def test_mdes_at_many_sizes_is_one_call_per_size(power):
+    """power_cluster2/3 with a list of sizes and ``power``: one row per size, the numbers
+    of one call per size exactly (mdes_table relies on it)."""
+    from analysis.power_analytic import power_cluster2, power_cluster3
+
+    sizes = [10, 14, 20, 30, 40, 60, 80]
+    for fn, args, kw in ((power_cluster2, (30, 0.1), {"r2_1": 0.3, "r2_2": 0.2}),
+                         (power_cluster3, (3, 15, 0.06, 0.17), {"r2_3": 0.3})):
+        many = fn(sizes, *args, power=power, n_covariates=1, **kw)
+        one = pd.concat([fn(k, *args, power=power, n_covariates=1, **kw) for k in sizes],
+                        ignore_index=True)
+        pd.testing.assert_frame_equal(many, one, check_exact=True)
