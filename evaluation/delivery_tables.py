@@ -516,16 +516,28 @@ def protocol_published(summary: pd.DataFrame, study, lang: str = "en", *,
     if len(arms) < 2:  # one program arm: its rows repeat the overall ones
         s = s[s["level"].astype(str) == "overall"]
     rows = []
+    # the key columns as text, once (not again for every activity and group)
+    key = pd.DataFrame({c: s[c].astype(str) for c in ("activity", "level", "group", "measure")},
+                       index=s.index)
     for act in _activity_order(study, s["activity"]):
-        sub = s[s["activity"].astype(str) == act]
-        groups = sub[["level", "group"]].astype(str).drop_duplicates()
-        groups = groups.assign(_o=(groups["level"] != "overall").astype(int)).sort_values(
-            ["_o", "group"], kind="stable")
+        in_act = (key["activity"] == act).to_numpy()
+        sub, sub_key = s[in_act], key[in_act]
+        # the overall row first, then the arms by name (a stable sort: the order of first
+        # appearance among equals)
+        groups = list(dict.fromkeys(zip(sub_key["level"], sub_key["group"])))
+        if all(isinstance(v, str) for pair in groups for v in pair):
+            groups.sort(key=lambda pair: (pair[0] != "overall", pair[1]))
+        else:  # a missing level or group: sorted as pandas does (missing last)
+            frame = sub_key[["level", "group"]].drop_duplicates()
+            frame = frame.assign(_o=(frame["level"] != "overall").astype(int)).sort_values(
+                ["_o", "group"], kind="stable")
+            groups = list(zip(frame["level"], frame["group"]))
         first = True
-        for lev, grp in zip(groups["level"], groups["group"]):
-            g = sub[(sub["level"].astype(str) == lev) & (sub["group"].astype(str) == grp)]
-            per = g[g["measure"].astype(str) == "child_periods"]
-            rec = g[g["measure"].astype(str) == "children_received"]
+        for lev, grp in groups:
+            sel = ((sub_key["level"] == lev) & (sub_key["group"] == grp)).to_numpy()
+            g, measure = sub[sel], sub_key["measure"].to_numpy()[sel]
+            per = g[measure == "child_periods"]
+            rec = g[measure == "children_received"]
             sup = bool(g["suppressed"].map(_true).any()) if "suppressed" in g else False
             n = _num(per["n_children"].iloc[0]) if len(per) else math.nan
             rows.append({
