@@ -238,7 +238,7 @@ def _band_rows(w: pd.DataFrame, design, oid: str, labels: list[str], min_cell: i
     if design.arm is None:  # one group (pre_post): its bands, arm NaN
         arms = [""]
     else:
-        arms = [str(design.control)] + sorted(set(frame["arm"]) - {str(design.control)})
+        arms = [str(design.control)] + sorted(set(pd.unique(frame["arm"])) - {str(design.control)})
     for a in arms:
         sub = frame[frame["arm"] == a]
         stats_ = sub.groupby("band")["v"].agg(["size", "mean"])

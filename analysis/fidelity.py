@@ -99,6 +99,8 @@ Examples
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
@@ -236,7 +238,24 @@ def _unit_periods(protocol: Protocol, per: str, cal: _Calendar, terms: pd.DataFr
 
 
 def _rule_periods(protocol: Protocol, cal: _Calendar | None = None) -> pd.DataFrame:
-    """Every period of every activity rule, with day numbers ``p0, p1`` and ``days``."""
+    """Every period of every activity rule, with day numbers ``p0, p1`` and ``days``.
+
+    A protocol (frozen, so hashable) gets its periods computed once: a page asks for them
+    three times (:func:`protocol_met`, :func:`dosage`, :func:`expected_periods`); each
+    caller gets its own copy."""
+    try:
+        hash(protocol)
+    except TypeError:  # a protocol that is not a frozen dataclass
+        return _compute_rule_periods(protocol, cal)
+    return _cached_rule_periods(protocol).copy()
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_rule_periods(protocol: Protocol) -> pd.DataFrame:
+    return _compute_rule_periods(protocol, None)
+
+
+def _compute_rule_periods(protocol: Protocol, cal: _Calendar | None) -> pd.DataFrame:
     cal = cal or _Calendar(protocol)
     terms = _terms(protocol)
     units: dict[str, pd.DataFrame] = {}
@@ -1065,7 +1084,7 @@ _LEVELS = ("overall", "arm", "school", "mentor", "month", "term", "trigger")
 
 def _ordered(out: pd.DataFrame, met: pd.DataFrame) -> pd.DataFrame:
     """Sections, activities (protocol order), levels, then periods in time, then groups."""
-    acts = list(dict.fromkeys(met["activity"])) if "activity" in met.columns else []
+    acts = list(pd.unique(met["activity"])) if "activity" in met.columns else []
     when = pd.to_datetime(out["_when"]) if "_when" in out.columns else \
         pd.Series(pd.NaT, index=out.index)
     load = out["section"] == "mentor_load"
