@@ -110,15 +110,21 @@ def _display_markdown(text: str, metadata: dict | None = None):
 
 
 def _round_floats(df: pd.DataFrame, digits: int = 10) -> pd.DataFrame:
+    """``df`` with every float column rounded to ``digits`` significant digits (the CSVs'
+    numbers), as numpy rounds a float64 (``round(numpy.float64, d)``: scale, round half to
+    even, unscale): the values with the same number of decimals are rounded at once."""
     out = df.copy()
-    for col in out.columns:
-        if pd.api.types.is_float_dtype(out[col]):
+    twice = out.columns.duplicated(keep=False)  # out[name] of a repeated name: not a Series
+    for col, dtype, skip in zip(list(out.columns), out.dtypes, twice, strict=True):
+        if not skip and pd.api.types.is_float_dtype(dtype):
             vals = out[col].to_numpy(dtype=float, copy=True)
             finite = np.isfinite(vals) & (vals != 0)
-            mags = np.zeros_like(vals)
-            mags[finite] = np.floor(np.log10(np.abs(vals[finite])))
-            decimals = (digits - 1 - mags).astype(int)
-            vals[finite] = [round(v, int(d)) for v, d in zip(vals[finite], decimals[finite])]
+            x = vals[finite]
+            decimals = (digits - 1 - np.floor(np.log10(np.abs(x)))).astype(int)
+            for d in np.unique(decimals):
+                at = decimals == d
+                x[at] = np.round(x[at], int(d))
+            vals[finite] = x
             out[col] = vals
     return out
 

@@ -105,3 +105,30 @@ def test_outcome_label_is_the_scale_name_without_the_id(tmp_path):
     run = RunFolder(tmp_path, study=load_study("examples/county-cluster-trial"))
     label = run.outcome_label("communication")
     assert "communication" not in label and label.startswith("沟通与求助")
+
+
+def test_round_floats_rounds_as_numpy_scalars_do():
+    """_round_floats rounds each float to 10 significant digits as ``round(numpy.float64,
+    d)`` does (scale, round half to even, unscale), one value at a time; it does so a group
+    of values at once: the same bits, for every magnitude, zeros, NaN and inf."""
+    import numpy as np
+    import pandas as pd
+
+    from evaluation.run_folder import _round_floats
+
+    rng = np.random.default_rng(3)
+    n = 5000
+    with np.errstate(over="ignore"):
+        v = rng.choice([-1, 1], n) * 10.0 ** rng.uniform(-30, 30, n) * rng.uniform(1, 10, n)
+    v[:50] = [0.0, np.nan, np.inf, -np.inf, 2.675, 1.005, 0.125, 1e15 + 0.5, 5e-10, 123456.78905,
+              *rng.uniform(0, 1, 40).round(11)]
+    df = pd.DataFrame({"x": v, "k": np.arange(n), "s": "a", "f32": v.astype(np.float32)})
+    got = _round_floats(df)
+    for col in ("x", "f32"):
+        vals = df[col].to_numpy(dtype=float)
+        want = vals.copy()
+        for i, x in enumerate(vals):
+            if np.isfinite(x) and x != 0:
+                want[i] = round(x, int(10 - 1 - np.floor(np.log10(abs(x)))))
+        assert np.array_equal(got[col].to_numpy().view(np.int64), want.view(np.int64))
+    assert got["k"].equals(df["k"]) and got["s"].equals(df["s"])
