@@ -876,7 +876,7 @@ def _shares(frame: pd.DataFrame, keys: list[str], id: str, *, cluster: str | Non
     ids = pd.factorize(frame[id], sort=False)[0]  # a missing id: -1, not counted
     seen = ids >= 0
     width = int(ids.max(initial=0)) + 1
-    pairs = np.unique(gid[seen] * width + ids[seen])
+    pairs = pd.unique(gid[seen] * width + ids[seen])  # distinct (group, child); any order
     out["n_children"] = np.bincount(pairs // width, minlength=n_groups).astype(np.int64)
     weight = None if n is None else frame[n].to_numpy()
     out["n_periods"] = (np.bincount(gid, minlength=n_groups) if weight is None
