@@ -256,32 +256,40 @@ def run_study(study_path, *, out=None, only=None, cli_parameters=(), jobs=None,
     carried: dict = {}
 
     run_id = uuid.uuid4().hex[:12]
-    manifest = {
-        "status": "running",
-        "run_id": run_id,
-        "workbench": {"version": mf.package_versions().get("survey-workbench"),
-                      "git_commit": mf.git_commit(Path(__file__).resolve().parents[1])},
-        "study": {"id": study.id, "path": str(Path(study.path).resolve()),
-                  "design": study.design.type},
-        "command": {"argv": list(argv) if argv else None},
-        "parameters": {"only": [p.stem for p in notebooks], "jobs": jobs or os.cpu_count(),
-                       "report_mode": report_mode, "notebook_parameters": overrides},
-        "seed": run_seed,
-        "inputs": _inputs(study),
-        "environment": mf.environment(),
-        "started_at": mf.now(),
-        "steps": steps,
-        "notebooks": [],
-        "failures": [],
-        "warnings": [],
-    }
+    staged = StagedOutput(out)  # nothing above can leave a staging folder
+    run_dir = staged.path
+    pool = None
+    try:
+        # the notebooks' lanes start and import their modules while the manifest is made
+        # and the data are validated
+        pool = NotebookPool(min(jobs or os.cpu_count() or 1, len(notebooks)) or 1,
+                            workdir=staged.scratch).start() if notebooks else None
+        manifest = {
+            "status": "running",
+            "run_id": run_id,
+            "workbench": {"version": mf.package_versions().get("survey-workbench"),
+                          "git_commit": mf.git_commit(Path(__file__).resolve().parents[1])},
+            "study": {"id": study.id, "path": str(Path(study.path).resolve()),
+                      "design": study.design.type},
+            "command": {"argv": list(argv) if argv else None},
+            "parameters": {"only": [p.stem for p in notebooks], "jobs": jobs or os.cpu_count(),
+                           "report_mode": report_mode, "notebook_parameters": overrides},
+            "seed": run_seed,
+            "inputs": _inputs(study),
+            "environment": mf.environment(),
+            "started_at": mf.now(),
+            "steps": steps,
+            "notebooks": [],
+            "failures": [],
+            "warnings": [],
+        }
+    except BaseException:
+        if pool is not None:
+            pool.close()
+        staged.abort()
+        raise
     failures: list[str] = manifest["failures"]
     warnings: list[str] = manifest["warnings"]
-    staged = StagedOutput(out)  # last, so that nothing above can leave a staging folder
-    run_dir = staged.path
-    # the notebooks' kernels start and import their modules while the data are validated
-    pool = NotebookPool(min(jobs or os.cpu_count() or 1, len(notebooks)) or 1,
-                        workdir=staged.scratch).start() if notebooks else None
     renderer = None
     headline = None
     report = RunProgress(3 + len(notebooks) + 2, enabled=progress)
