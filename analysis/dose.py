@@ -239,13 +239,15 @@ def _band_rows(w: pd.DataFrame, design, oid: str, labels: list[str], min_cell: i
         arms = [""]
     else:
         arms = [str(design.control)] + sorted(set(pd.unique(frame["arm"])) - {str(design.control)})
+    # every arm's bands in one grouping (each group's rows, and so its mean, as when the
+    # arm's rows are selected first)
+    g = frame.groupby(["arm", "band"], sort=False)["v"]
+    sizes, means = g.size().to_dict(), g.mean().to_dict()
     for a in arms:
-        sub = frame[frame["arm"] == a]
-        stats_ = sub.groupby("band")["v"].agg(["size", "mean"])
         block = []
         for b in labels:
-            n = int(stats_.loc[b, "size"]) if b in stats_.index else 0
-            m = float(stats_.loc[b, "mean"]) if n else np.nan
+            n = int(sizes.get((a, b), 0))
+            m = float(means[(a, b)]) if n else np.nan
             block.append(_row(analysis="dose_band", outcome=oid, arm=a or np.nan, band=b, n=n,
                               mean_change=m, measure=measure))
         small = [r for r in block if 0 < r["n"] < min_cell]
