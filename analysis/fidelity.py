@@ -371,7 +371,11 @@ def _child_periods(ids: pd.Series, assignments, protocol: Protocol, id: str,
     keys = [id, "activity", "period"]
     sd = pairs.groupby(keys, sort=False)["school_days"].sum()
     rows = pairs.drop_duplicates(keys).drop(columns=["w0", "w1", "school_days"])
-    rows = rows.merge(sd.reset_index(), on=keys)
+    if len(sd) == len(rows):  # both in order of first appearance: side by side, no merge
+        rows = rows.reset_index(drop=True)
+        rows["school_days"] = sd.to_numpy()
+    else:  # (a missing key: groupby leaves it out)
+        rows = rows.merge(sd.reset_index(), on=keys)
     rows = rows[rows["school_days"] / rows["days"] >= protocol.min_school_share]
     return rows.reset_index(drop=True)
 
@@ -380,6 +384,7 @@ def _count_contacts(contacts: pd.DataFrame, periods: pd.DataFrame, id: str) -> p
     """Contacts per ``id, activity, period`` (periods of one activity do not overlap)."""
     frames = []
     dates = _days(contacts["date"])
+    children = None  # the ids as an array, made once for all activities
     for activity, ps in periods.drop_duplicates(["activity", "period"]).groupby("activity"):
         ps = ps.sort_values("p0")
         mask = (contacts["activity"] == activity).to_numpy()
@@ -389,7 +394,9 @@ def _count_contacts(contacts: pd.DataFrame, periods: pd.DataFrame, id: str) -> p
         p0, p1 = ps["p0"].to_numpy(dtype=np.int64), ps["p1"].to_numpy(dtype=np.int64)
         k = np.searchsorted(p0, d, side="right") - 1
         ok = (k >= 0) & (d <= p1[np.clip(k, 0, None)])
-        frames.append(pd.DataFrame({id: contacts[id].to_numpy()[mask][ok],
+        if children is None:
+            children = contacts[id].to_numpy()
+        frames.append(pd.DataFrame({id: children[mask][ok],
                                     "activity": activity,
                                     "period": ps["period"].to_numpy()[k[ok]]}))
     if not frames:
