@@ -1052,7 +1052,10 @@ def _trigger_rows(triggers: pd.DataFrame, id: str) -> list[pd.DataFrame]:
         t = _shares(ruled.assign(group=grp), ["activity", "group"], id, cluster="_cl")
         med = ruled.assign(group=grp).groupby(["activity", "group"], sort=False)[
             "days_to_visit"].median().astype(float)
-        t["value"] = t.set_index(["activity", "group"]).index.map(med).to_numpy(dtype=float)
+        if len(med) == len(t):  # both groups in order of first appearance: side by side
+            t["value"] = med.to_numpy(dtype=float)
+        else:  # (a missing key: groupby leaves it out)
+            t["value"] = t.set_index(["activity", "group"]).index.map(med).to_numpy(dtype=float)
         out.append(t.assign(section="trigger", level=level, period="all",
                             measure="done_in_window"))
     none = triggers[triggers["status"] == "no_rule"]
