@@ -1100,11 +1100,17 @@ def _ordered(out: pd.DataFrame, met: pd.DataFrame) -> pd.DataFrame:
     load = out["section"] == "mentor_load"
     months = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]")
     months[load] = pd.to_datetime(out.loc[load, "period"], format="%Y-%m")
+
+    def rank(column, values):  # the position in values; missing (NaN) when not among them
+        at = pd.Index(values).get_indexer(out[column])
+        return np.where(at < 0, np.nan, at)
+
+    a = rank("activity", acts)
     keys = pd.DataFrame({
-        "s": out["section"].map({k: i for i, k in enumerate(_SECTIONS)}),
-        "a": out["activity"].map({k: i for i, k in enumerate(acts)}).fillna(len(acts)),
-        "l": out["level"].map({k: i for i, k in enumerate(_LEVELS)}),
-        "w": when.fillna(months), "g": out["group"].astype(str)})
+        "s": rank("section", _SECTIONS),
+        "a": np.where(np.isnan(a), len(acts), a),
+        "l": rank("level", _LEVELS),
+        "w": when.fillna(months), "g": out["group"].astype(str)}, index=out.index)
     order = keys.sort_values(["s", "a", "l", "w", "g"], kind="stable",
                              na_position="last").index
     return out.loc[order].reset_index(drop=True)
