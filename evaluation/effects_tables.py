@@ -165,7 +165,10 @@ def _effects_smallest_arm(design, data: pd.DataFrame, outcomes: dict,
             if both:
                 # the baseline score is a regressor (or the change score the outcome): only
                 # the children with both waves are in the model
-                sub = sub.loc[sub[design.id].isin(first.loc[first[col].notna(), design.id])]
+                # (Index.get_indexer, not Series.isin: isin of text ids looks each one up
+                # in Python, ~5 ms per outcome; the same rows)
+                known = pd.Index(first.loc[first[col].notna(), design.id]).unique()
+                sub = sub.loc[known.get_indexer(sub[design.id]) >= 0]
             key = design.id if design.id in sub.columns else None
             by_sample[(col, both)] = (sub.groupby(design.arm)[key].nunique() if key
                                       else sub.groupby(design.arm).size())
