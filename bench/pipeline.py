@@ -14,7 +14,9 @@ median wall time, the median CPU time (user + system of the process and all its 
 runners, kernels, scan workers; R and pandoc) and the median peak memory of all its
 processes together (resident set sizes summed over the process tree, sampled every 50 ms; and
 the same sum of proportional set sizes, PSS, which counts a page shared by n processes, e.g.
-after a fork, once in total instead of n times),
+after a fork, once in total instead of n times; sampled every 250 ms, as reading a process's
+PSS costs about 5 ms of CPU: at every 50 ms, up to 2026-12-04, the sampler took about a third
+of one core from the workbench's three processes and much less from R's one),
 and the ratio of each run's median wall time to the R report's. The R peer reads the scored
 data of the first workbench run (``data/scores.csv``, and ``items.csv`` written here from
 ``data/items.parquet``, untimed: base R reads no Parquet) and renders self-contained HTML with
@@ -159,9 +161,12 @@ def measure_imports(notebooks: list[Path], work: Path) -> dict[str, float]:
 
 
 def timed(cmd: list[str], cwd: Path = ROOT, env: dict | None = None,
-          interval: float = 0.05) -> dict:
+          interval: float = 0.05, pss_every: int = 5) -> dict:
     """Run ``cmd``; its wall time, CPU time (user + system, its children included) and the peak
-    of the resident memory summed over its process tree (sampled every ``interval`` s)."""
+    of the resident memory summed over its process tree (sampled every ``interval`` s), and of
+    the proportional set sizes (every ``pss_every``-th sample: reading a process's PSS costs
+    about 5 ms of CPU, which at every sample of a tree of 3 processes would take about 30% of
+    one core from what is measured, more for a tree of several processes than for one)."""
     import psutil
 
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -177,20 +182,24 @@ def timed(cmd: list[str], cwd: Path = ROOT, env: dict | None = None,
             root = psutil.Process(proc.pid)
         except psutil.Error:
             return
+        n = 0
         while not stop.is_set():
             try:
                 tree = [root, *root.children(recursive=True)]
             except psutil.Error:
                 tree = []
             total = pss = 0
+            with_pss = n % pss_every == 0
             for p in tree:
                 try:
                     total += p.memory_info().rss
-                    pss += p.memory_full_info().pss
+                    if with_pss:
+                        pss += p.memory_full_info().pss
                 except (psutil.Error, AttributeError):
                     pass
             peak[0] = max(peak[0], total)
             peak_pss[0] = max(peak_pss[0], pss)
+            n += 1
             stop.wait(interval)
 
     sampler = threading.Thread(target=sample, daemon=True)
