@@ -14,9 +14,11 @@ median wall time, the median CPU time (user + system of the process and all its 
 runners, kernels, scan workers; R and pandoc) and the median peak memory of all its
 processes together (resident set sizes summed over the process tree, sampled every 50 ms; and
 the same sum of proportional set sizes, PSS, which counts a page shared by n processes, e.g.
-after a fork, once in total instead of n times; sampled every 250 ms, as reading a process's
-PSS costs about 5 ms of CPU: at every 50 ms, up to 2026-12-04, the sampler took about a third
-of one core from the workbench's three processes and much less from R's one),
+after a fork, once in total instead of n times). Memory is sampled every 50 ms in one run of
+each kind of its own, after the timed runs: sampling (walking the process table, reading each
+process's PSS, about 5 ms each) took about a third of one core, which a run using both cores
+loses and a one-core run (R, ``--jobs 1``) hardly does; up to 2026-12-04 the timed runs were
+the sampled ones, which made ``--jobs 2`` look about 2 s slower than it was,
 and the ratio of each run's median wall time to the R report's. The R peer reads the scored
 data of the first workbench run (``data/scores.csv``, and ``items.csv`` written here from
 ``data/items.parquet``, untimed: base R reads no Parquet) and renders self-contained HTML with
@@ -161,12 +163,14 @@ def measure_imports(notebooks: list[Path], work: Path) -> dict[str, float]:
 
 
 def timed(cmd: list[str], cwd: Path = ROOT, env: dict | None = None,
-          interval: float = 0.05, pss_every: int = 5) -> dict:
-    """Run ``cmd``; its wall time, CPU time (user + system, its children included) and the peak
-    of the resident memory summed over its process tree (sampled every ``interval`` s), and of
-    the proportional set sizes (every ``pss_every``-th sample: reading a process's PSS costs
-    about 5 ms of CPU, which at every sample of a tree of 3 processes would take about 30% of
-    one core from what is measured, more for a tree of several processes than for one)."""
+          interval: float = 0.05, sample: bool = True) -> dict:
+    """Run ``cmd``; its wall time, CPU time (user + system, its children included) and, with
+    ``sample``, the peak of the resident memory and of the proportional set sizes summed over
+    its process tree (sampled every ``interval`` s; NaN without ``sample``). Sampling costs
+    CPU: walking the process table and reading each process's PSS (about 5 ms each) took
+    about a third of one core, which a run using both cores (``--jobs 2``) loses and a
+    one-core run (R, ``--jobs 1``) hardly does; so :func:`main` times runs unsampled and
+    measures memory in runs of their own."""
     import psutil
 
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -177,48 +181,48 @@ def timed(cmd: list[str], cwd: Path = ROOT, env: dict | None = None,
     peak_pss = [0]
     stop = threading.Event()
 
-    def sample():
+    def sample_tree():
         try:
             root = psutil.Process(proc.pid)
         except psutil.Error:
             return
-        n = 0
         while not stop.is_set():
             try:
                 tree = [root, *root.children(recursive=True)]
             except psutil.Error:
                 tree = []
             total = pss = 0
-            with_pss = n % pss_every == 0
             for p in tree:
                 try:
                     total += p.memory_info().rss
-                    if with_pss:
-                        pss += p.memory_full_info().pss
+                    pss += p.memory_full_info().pss
                 except (psutil.Error, AttributeError):
                     pass
             peak[0] = max(peak[0], total)
             peak_pss[0] = max(peak_pss[0], pss)
-            n += 1
             stop.wait(interval)
 
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
+    sampler = threading.Thread(target=sample_tree, daemon=True)
+    if sample:
+        sampler.start()
     output, _ = proc.communicate()
     wall = time.perf_counter() - t0
     stop.set()
-    sampler.join()
+    if sample:
+        sampler.join()
+    else:
+        peak[0] = peak_pss[0] = float("nan")
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return {"returncode": proc.returncode, "wall": wall, "cpu": cpu,
             "peak_mib": peak[0] / 2**20, "peak_pss_mib": peak_pss[0] / 2**20, "output": output}
 
 
-def measure_run(study: Path, jobs: int, out: Path) -> dict:
+def measure_run(study: Path, jobs: int, out: Path, sample: bool = False) -> dict:
     if out.exists():
         shutil.rmtree(out)
     res = timed([sys.executable, "-m", "workbench", "run", str(study), "--out", str(out),
-                 "--jobs", str(jobs), "--no-progress"])
+                 "--jobs", str(jobs), "--no-progress"], sample=sample)
     wall = res["wall"]
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8")) \
         if (out / "manifest.json").exists() else {}
@@ -273,7 +277,7 @@ def r_peer_data(run_dir: Path, target: Path) -> Path:
     return target
 
 
-def measure_r(data_dir: Path, out: Path) -> dict:
+def measure_r(data_dir: Path, out: Path, sample: bool = False) -> dict:
     """Render the R peer once (a fresh ``Rscript``: R start, package loading, analyses, plots,
     pandoc) with ``rmarkdown::render``."""
     if out.exists():
@@ -281,7 +285,7 @@ def measure_r(data_dir: Path, out: Path) -> dict:
     out.mkdir(parents=True)
     code = (f'rmarkdown::render("{RMD.as_posix()}", params = list(data_dir = "{data_dir.as_posix()}"), '
             f'output_dir = "{out.as_posix()}", intermediates_dir = "{out.as_posix()}", quiet = TRUE)')
-    res = timed(["Rscript", "-e", code], cwd=out)
+    res = timed(["Rscript", "-e", code], cwd=out, sample=sample)
     if res["returncode"] != 0:
         print(f"warning: the R peer exited {res['returncode']}:\n{res['output'][-1500:]}",
               file=sys.stderr)
@@ -323,26 +327,31 @@ def median_of(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def print_side_by_side(runs: list[dict], r_runs: list[dict], r_note: str | None) -> None:
-    """The issue-16 table: median wall, CPU and peak memory per kind of run, and the ratio."""
+def print_side_by_side(runs: list[dict], r_runs: list[dict], r_note: str | None,
+                       memory: dict | None = None) -> None:
+    """The issue-16 table: median wall, CPU and peak memory per kind of run, and the ratio.
+    ``memory`` maps ``"R"`` and each ``jobs`` to a run measured for memory only."""
+    memory = memory or {}
     print("\n## Side by side (medians over the repeats; alternating runs)\n")
-    head = ["run", "repeats", "median wall (s)", "CPU (s)", "peak memory, all processes (MiB)",
-            "peak PSS (MiB)", "wall / R report"]
+    head = ["run", "repeats", "median wall (s)", "CPU (s)",
+            "peak memory, all processes (MiB; a run of its own)", "peak PSS (MiB)",
+            "wall / R report"]
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     r_wall = median_of([r["wall"] for r in r_runs if r["exit_code"] == 0])
     rows = []
     if r_runs:
-        rows.append(("R `rmarkdown::render`", r_runs))
+        rows.append(("R `rmarkdown::render`", r_runs, memory.get("R")))
     for jobs in sorted({r["jobs"] for r in runs}, reverse=True):
         rows.append((f"`workbench run` county `--jobs {jobs}`",
-                     [r for r in runs if r["jobs"] == jobs]))
-    for label, group in rows:
+                     [r for r in runs if r["jobs"] == jobs], memory.get(jobs)))
+    nan = float("nan")
+    for label, group, mem in rows:
         wall = median_of([g["wall"] for g in group])
         ratio = f"{wall / r_wall:.2f}" if r_runs and r_wall == r_wall else "–"
+        mem = mem or {}
         print(f"| {label} | {len(group)} | {wall:.2f} | {median_of([g['cpu'] for g in group]):.1f} "
-              f"| {median_of([g['peak_mib'] for g in group]):.0f} "
-              f"| {median_of([g.get('peak_pss_mib', float('nan')) for g in group]):.0f} "
+              f"| {mem.get('peak_mib', nan):.0f} | {mem.get('peak_pss_mib', nan):.0f} "
               f"| {ratio} |")
     if r_note:
         print(f"\nThe R peer was not timed: {r_note}.")
@@ -422,7 +431,7 @@ def main(argv=None) -> int:
                 run["repeat"] = repeat
                 runs.append(run)
                 print(f"repeat {repeat} --jobs {jobs}: {run['wall']:.1f} s, CPU {run['cpu']:.1f} s, "
-                      f"peak {run['peak_mib']:.0f} MiB, status {run['status']}", flush=True)
+                      f"status {run['status']}", flush=True)
                 if r_data is None and run["exit_code"] == 0:
                     r_data = r_peer_data(out, tmp / "r-data")
                     if not args.no_breakdown:
@@ -430,9 +439,19 @@ def main(argv=None) -> int:
             if r_note is None and r_data is not None:
                 r = measure_r(r_data, (Path(args.keep) if args.keep else tmp) / f"r-{repeat}")
                 r_runs.append(r)
-                print(f"repeat {repeat} R peer: {r['wall']:.1f} s, CPU {r['cpu']:.1f} s, "
-                      f"peak {r['peak_mib']:.0f} MiB", flush=True)
-    print_side_by_side(runs, r_runs, r_note)
+                print(f"repeat {repeat} R peer: {r['wall']:.1f} s, CPU {r['cpu']:.1f} s",
+                      flush=True)
+        # memory, in runs of their own (sampling the process tree costs CPU, see timed)
+        memory = {}
+        for jobs in args.jobs:
+            memory[jobs] = measure_run(Path(args.study), jobs, tmp / f"mem-jobs{jobs}",
+                                       sample=True)
+        if r_note is None and r_data is not None:
+            memory["R"] = measure_r(r_data, tmp / "mem-r", sample=True)
+        for key, m in memory.items():
+            print(f"memory run {'R peer' if key == 'R' else f'--jobs {key}'}: peak "
+                  f"{m['peak_mib']:.0f} MiB resident, {m['peak_pss_mib']:.0f} MiB PSS", flush=True)
+    print_side_by_side(runs, r_runs, r_note, memory)
     first = [r for r in runs if r["repeat"] == 1]
     print_tables(startup, imports, first, extra)
     if args.json:
