@@ -136,6 +136,7 @@ KERNEL_TESTS = {
     "test_faults.py::test_failing_notebook_is_named_and_the_others_finish",
     "test_faults.py::test_sigkill_during_twin_lanes_leaves_no_process",
     "test_faults.py::test_twin_lane_whose_process_ends_fails_alone",
+    "test_faults.py::test_lane_that_cannot_fork_its_twin_leaves_the_notebooks_to_a_new_lane",
     "test_faults.py::test_disk_full_inside_a_notebook_fails_the_run_not_the_notebook",
     "test_faults.py::test_interrupt_shuts_kernels_down_and_publishes_nothing",
     "test_fuzz_params.py::test_hostile_values_on_the_command_line_execute_nothing",

@@ -200,6 +200,33 @@ def test_twin_lane_whose_process_ends_fails_alone(tiny_study, notebooks):
     _no_orphans(mark)
 
 
+def test_lane_that_cannot_fork_its_twin_leaves_the_notebooks_to_a_new_lane(tiny_study, notebooks,
+                                                                          tmp_path):
+    """When the first lane's fork of its twin fails (no memory, a process limit), the twin's
+    notebooks go to a lane process of its own: the run succeeds."""
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(
+        "import os, sys\n"
+        "if '--lane' in getattr(sys, 'orig_argv', []):\n"
+        "    def _no_fork():\n"
+        "        raise OSError(11, 'Resource temporarily unavailable')\n"
+        "    os.fork = _no_fork\n")
+    _notebook(notebooks / "11_ok.ipynb", PARAMS,
+              "import pathlib\npathlib.Path('tables/ok2.csv').write_text('a\\n2\\n')")
+    mark = uuid.uuid4().hex
+    r = subprocess.run([*WORKBENCH, "run", str(tiny_study), "--only", "10_ok", "11_ok",
+                        "--no-progress", "--jobs", "2"],
+                       env={**os.environ, "WORKBENCH_NOTEBOOK_DIR": str(notebooks),
+                            "WORKBENCH_TEST_MARK": mark, "PYTHONPATH": str(hook)},
+                       capture_output=True, text=True, timeout=180)
+    assert r.returncode == 0, r.stderr
+    manifest = json.loads((tiny_study / "output" / "manifest.json").read_text())
+    assert {n["name"]: n["status"] for n in manifest["notebooks"]} == {
+        "10_ok": "success", "11_ok": "success"}
+    _no_orphans(mark)
+
+
 # -- 2. a notebook that raises --------------------------------------------------------------
 
 def test_failing_notebook_is_named_and_the_others_finish(tiny_study, notebooks):

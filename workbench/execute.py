@@ -322,6 +322,7 @@ class _TwinLane(_Lane):
         self.pipes: tuple[int, int] | None = (task_read, protocol_write)
         self._ours = (task_write, protocol_read)
         self.closed = threading.Event()
+        self.served = False  # the twin answered a task (see run)
         first.twins.append(self)
 
     def forked(self, parent: subprocess.Popen | None) -> None:
@@ -346,6 +347,19 @@ class _TwinLane(_Lane):
         if self.proc is None:
             self.twins = []
             super().start(warm)
+
+    def run(self, task: NotebookTask) -> NotebookResult:
+        """As :meth:`_Lane.run`; a twin that ended before it answered any task (its fork
+        failed, or the lane that forks it died first) is replaced by a lane process of its
+        own and the task run there, once."""
+        first = isinstance(self.proc, _TwinProcess) and not self.served
+        result = super().run(task)
+        died = result.status == "failed" and (result.error or {}).get("kind") == "runner"
+        if first and died and self.proc is None and not self.children.stopping:
+            result = super().run(task)
+            died = result.status == "failed" and (result.error or {}).get("kind") == "runner"
+        self.served = self.served or not died
+        return result
 
     def kill(self):
         """Kill the twin, and with it the lane that forked it (one process group): only

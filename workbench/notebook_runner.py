@@ -449,7 +449,13 @@ def _inprocess_lane(warm: str | None, twins: list[tuple[int, int, str]] = ()) ->
     except KeyboardInterrupt:
         return 130
     finally:
-        for pid in forked:  # workbench run ends the twins first (NotebookPool.close)
+        if forked:  # workbench run ends the twins first (NotebookPool.close); this lane's own
+            for stream in (protocol, tasks):  # pipes close now: it takes no more tasks
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+        for pid in forked:
             try:
                 os.waitpid(pid, 0)
             except (ChildProcessError, KeyboardInterrupt):
@@ -475,11 +481,14 @@ def _fork_twins(twins, task_fd: int, protocol_fd: int) -> list[int]:
         sink.flush()
     pids = []
     for read, write, log in twins:
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:  # no twin: its pipes close below, workbench run starts a lane instead
+            continue
         if pid == 0:  # the twin
             try:
-                os.dup2(read, task_fd)
-                os.dup2(write, protocol_fd)
+                os.dup2(read, task_fd, inheritable=False)
+                os.dup2(write, protocol_fd, inheritable=False)
                 fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
                 os.dup2(fd, 1)
                 os.dup2(fd, 2)

@@ -433,8 +433,11 @@ def _lower_priority(niceness: int = 10) -> None:
     that the notebooks' lanes get the cores first and the background search of the run
     folder for personal data runs in what they leave idle (before the lanes have imported,
     and when one lane has finished before the other). Elsewhere nothing changes."""
+    import sys
     import threading
 
+    if not sys.platform.startswith("linux"):  # elsewhere a thread id is no process id
+        return
     try:
         tid = threading.get_native_id()
         os.setpriority(os.PRIO_PROCESS, tid, max(os.getpriority(os.PRIO_PROCESS, tid),
@@ -673,7 +676,9 @@ def _execute(own, overrides, standard, run_dir, jobs, report_mode, report, scrat
                                   else None))
 
     if renderer is not None:
-        renderer.plan_docx([t.name for t in tasks], bundled=all(t.inline for t in tasks))
+        # not beside a notebook that runs in this process (warning filters are the process's)
+        renderer.plan_docx([t.name for t in tasks], bundled=all(t.inline for t in tasks)
+                           and not (pool is not None and pool.inline))
 
     def progress(event, name, result):
         report.notebook_event(event, name, result)
@@ -761,11 +766,12 @@ class _Renderer:
         self._docx_waits = set(DOCX_SOURCES) & set(names) if bundled else None
 
     def notebook_done(self, name: str) -> None:
-        if self._docx_waits is None or self._docx is not None:
-            return
-        self._docx_waits.discard(name)
-        if not self._docx_waits:
-            self._docx = self.pool.submit(_tables_docx_warning, self.run_dir)
+        with self._state:  # the lanes' threads call this
+            if self._docx_waits is None or self._docx is not None:
+                return
+            self._docx_waits.discard(name)
+            if not self._docx_waits:
+                self._docx = self.pool.submit(_tables_docx_warning, self.run_dir)
 
     def tables_docx(self, warnings: list[str], start: bool = True) -> None:
         """Wait for the document started early (:meth:`plan_docx`), or write it now (unless
