@@ -760,9 +760,10 @@ class _Renderer:
         """Write ``reports/tables.docx`` as soon as the notebooks of this run that make its
         files (:data:`DOCX_SOURCES`) are done, in this process's page thread, while the
         other notebooks still run, instead of after all of them (about 0.9 s of CPU on the
-        county example, mostly python-docx). Only for a run of the bundled notebooks: a
-        study's own notebooks could write those files too, and then the document waits for
-        all notebooks (:meth:`tables_docx`)."""
+        county example, mostly python-docx). Only for a run of the bundled notebooks (a
+        study's own notebooks could write those files too) whose lanes are processes of their
+        own (not beside a notebook in this process, which shares its warning filters); else
+        the document waits for all notebooks (:meth:`tables_docx`)."""
         self._docx_waits = set(DOCX_SOURCES) & set(names) if bundled else None
 
     def notebook_done(self, name: str) -> None:
