@@ -345,7 +345,6 @@ class _TwinLane(_Lane):
             self.children.remove(self.proc)
             self.proc = None
         if self.proc is None:
-            self.twins = []
             super().start(warm)
 
     def run(self, task: NotebookTask) -> NotebookResult:
@@ -360,11 +359,6 @@ class _TwinLane(_Lane):
             died = result.status == "failed" and (result.error or {}).get("kind") == "runner"
         self.served = self.served or not died
         return result
-
-    def kill(self):
-        """Kill the twin, and with it the lane that forked it (one process group): only
-        for lanes that ran no notebook, as :meth:`NotebookPool.close` does."""
-        super().kill()
 
     def close(self, grace: float = 30):
         try:
@@ -522,12 +516,12 @@ def _inline_wanted() -> bool:
 
 def _twins_wanted() -> bool:
     """Whether the lanes of ``workbench run --jobs 2`` (and more) are forked from one lane
-    process (:class:`_TwinLane`): where ``fork`` exists, unless ``WORKBENCH_TWIN_LANES=0``
-    (then ``workbench run``'s own process is the first lane, :class:`_InlineLane`)."""
-    import multiprocessing
+    process (:class:`_TwinLane`): where processes can be forked
+    (:func:`survey.scanner.can_fork`), unless ``WORKBENCH_TWIN_LANES=0`` (then ``workbench
+    run``'s own process is the first lane, :class:`_InlineLane`)."""
+    from survey.scanner import can_fork
 
-    return (os.environ.get("WORKBENCH_TWIN_LANES", "1") != "0"
-            and "fork" in multiprocessing.get_all_start_methods())
+    return os.environ.get("WORKBENCH_TWIN_LANES", "1") != "0" and can_fork()
 
 
 class NotebookPool:

@@ -975,27 +975,22 @@ def _reports(study, results, entries, run_dir: Path, renderer, failures: list[st
     return headline
 
 
-def _headline(run_dir: Path, counts, warnings: list[str], renderer=None):
+def _headline(run_dir: Path, counts, warnings: list[str], renderer: _Renderer):
     """The run's headline from its tables (:func:`evaluation.headline.headline`), written to
     ``reports/summary.md``; a headline that cannot be computed is a warning, not a failure
-    (the tables and reports stand). Then ``reports/tables.docx`` (:func:`_tables_docx_warning`),
-    unless the headline failed; the renderer may have started it already."""
+    (the tables and reports stand). Then ``reports/tables.docx``
+    (:meth:`_Renderer.tables_docx`, which may have started it already), unless the headline
+    failed."""
     from evaluation.headline import headline, write_summary
 
     try:
         h = headline(run_dir, counts=counts)
     except Exception as err:  # noqa: BLE001 - the run's outputs stand without a headline
         warnings.append(f"headline: not computed ({type(err).__name__}: {err})")
-        if renderer is not None:  # a document started early stands; none is started now
-            renderer.tables_docx(warnings, start=False)
+        renderer.tables_docx(warnings, start=False)  # a document started early stands
         return None
     write_summary(h, run_dir / "reports" / "summary.md")
-    if renderer is not None:
-        renderer.tables_docx(warnings)
-    else:
-        said = _tables_docx_warning(run_dir)
-        if said:
-            warnings.append(said)
+    renderer.tables_docx(warnings)
     return h
 
 
