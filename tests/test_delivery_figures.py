@@ -174,3 +174,29 @@ def test_term_names_are_written_for_readers_in_chinese():
     fig = fidelity_by_school(sh, lang="zh")
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["春季学期", "秋季学期"]
     fig.clf()
+
+
+@pytest.mark.parametrize("per_school", [4, 120, 700])
+def test_calendar_resamples_counts_with_the_pixels_of_colouring_first(per_school):
+    """The calendar resamples the counts before colouring them (interpolation_stage="data",
+    about 50 instead of 127 MiB for the county); with nearest-neighbour resampling the pixels
+    are those of colouring first ("rgba", which matplotlib's "auto" picks for many children)."""
+    import io
+
+    import matplotlib.pyplot as plt
+    from matplotlib.image import imread
+
+    cal, months = _calendar({("treatment", "S01"): per_school, ("control", "S02"): per_school})
+    pixels = {}
+    for stage in ("data", "rgba"):
+        fig = dfig.delivery_calendar(cal, months, control="control", min_cell=5)
+        image = fig.axes[0].images[0]
+        assert image.get_interpolation_stage() == "data"
+        image.set_interpolation_stage(stage)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=200)
+        plt.close(fig)
+        buf.seek(0)
+        pixels[stage] = imread(buf)
+    assert pixels["data"].shape == pixels["rgba"].shape
+    assert np.array_equal(pixels["data"], pixels["rgba"])

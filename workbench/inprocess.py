@@ -44,6 +44,8 @@ import sys
 import threading
 import warnings
 
+from workbench.memory import release_memory
+
 ENGINE = "workbench-inprocess"
 
 BINARY_MIME = ("image/png", "image/jpeg", "image/gif", "application/pdf")
@@ -319,6 +321,7 @@ def fresh_state(cwd: str) -> None:
                 matplotlib.rcParams.update(_RC)
     if "analysis.figures" in sys.modules:
         sys.modules["analysis.figures"].reset_font_warning()
+    release_memory()  # the notebook before's figures and frames (cyclic garbage, heap)
 
 
 def warm_up(imports: str) -> None:

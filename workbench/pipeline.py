@@ -33,6 +33,7 @@ from pathlib import Path
 from survey.snapshot import SNAPSHOT_NAME, write_snapshot
 from workbench import manifest as mf
 from workbench.execute import NotebookPool, NotebookTask, run_notebooks
+from workbench.memory import release_memory
 from workbench.params import (
     Parameter,
     ParameterError,
@@ -344,7 +345,7 @@ def run_study(study_path, *, out=None, only=None, cli_parameters=(), jobs=None,
                 scores = step("score", lambda: _score(study, validation, run_dir))
                 counts["analysed"] = _analysed(study, scores)
                 validation = scores = None  # the data are on disk now, for the notebooks
-                _release_memory()
+                release_memory()  # the data are on disk; workbench run lives on
                 validate_step["counts"] = _published_counts(counts, study.privacy.min_cell)
                 for sub in ("tables", "figures", "notebooks", "reports"):
                     (run_dir / sub).mkdir(exist_ok=True)
@@ -404,28 +405,6 @@ def run_study(study_path, *, out=None, only=None, cli_parameters=(), jobs=None,
         report.close()
     return RunResult(manifest["status"], final, manifest, failures, counts=counts,
                      warnings=list(warnings), headline=headline)
-
-
-def _release_memory() -> None:
-    """Give the memory of the validated and scored data back to the system once they are on
-    disk: Arrow keeps freed buffers in its own pool, and glibc keeps freed heap (about 20 MiB
-    on the county example); ``workbench run`` lives on while the notebooks run."""
-    import gc
-    import sys
-
-    gc.collect()
-    arrow = sys.modules.get("pyarrow")
-    if arrow is not None:
-        try:
-            arrow.default_memory_pool().release_unused()
-        except Exception:  # noqa: BLE001 - only memory is at stake
-            pass
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
 
 
 def _lower_priority(niceness: int = 10) -> None:
