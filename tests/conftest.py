@@ -304,6 +304,9 @@ def pytest_runtest_teardown(item, nextitem):
             started = probe.exists()
             if started:
                 shutil.rmtree(probe, ignore_errors=True)
+        pyplot = sys.modules.get("matplotlib.pyplot")
+        if pyplot is not None:  # a test's figures do not pile up in its worker (matplotlib
+            pyplot.close("all")  # warns at 20 open figures, in whichever test opens the 21st)
     if probe is not None and started and item.get_closest_marker("kernel") is None:
         pytest.fail(f"{item.nodeid} started a Jupyter kernel but is not marked `kernel`: add it "
                     "to KERNEL_TESTS or KERNEL_FIXTURES in tests/conftest.py, or give a file of "
