@@ -353,8 +353,10 @@ def _crt_power(effect, se, df, alpha, two_tailed):
 
 
 def _multiplier(df, alpha, power, two_tailed):
+    """The MDES multiplier t_(1-alpha) + t_power; a float, or an array for an array ``df``."""
     t1 = stats.t.isf(alpha / 2 if two_tailed else alpha, df)
-    return float(t1 + stats.t.ppf(power, df))
+    out = t1 + stats.t.ppf(power, df)
+    return float(out) if np.ndim(out) == 0 else out.astype(float)
 
 
 def _check_r2(**kw):
@@ -379,12 +381,9 @@ def _crt(levels, se_fn, top, top_name, effect, power, alpha, two_tailed, g, para
     def mdes_at(k):
         return _multiplier(df_of(k), a, power, two_tailed) * se_fn(k)
 
-    if target == "power" and np.ndim(top) == 1:
-        return _crt_curve(levels, se_fn, np.asarray(top, float), top_name, effect, a,
-                          two_tailed, g, params, df_of)
-    if target == "effect" and np.ndim(top) == 1:
-        return _crt_mdes_curve(levels, se_fn, np.asarray(top, float), top_name, power, a,
-                               two_tailed, g, params, df_of)
+    if target in ("power", "effect") and np.ndim(top) == 1:
+        return _crt_curve(levels, se_fn, np.asarray(top, float), top_name, target, effect,
+                          power, a, two_tailed, g, params, df_of)
     if target == top_name:
         eff = abs(float(effect))
         if eff == 0:
@@ -418,36 +417,27 @@ def _crt(levels, se_fn, top, top_name, effect, power, alpha, two_tailed, g, para
     return pd.DataFrame([row])
 
 
-def _crt_curve(levels, se_fn, tops, top_name, effect, a, two_tailed, g, params, df_of):
-    """The power of :func:`_crt` at each of several sizes: one row per size, the same
-    numbers as one call per size (the noncentral t is evaluated elementwise)."""
+def _crt_curve(levels, se_fn, tops, top_name, target, effect, power, a, two_tailed, g,
+               params, df_of):
+    """The power (``target="power"``) or the MDES (``"effect"``) of :func:`_crt` at each of
+    several sizes: one row per size, the same numbers as one call per size (the noncentral t
+    and the multiplier's t quantiles evaluated elementwise)."""
     if tops.size == 0 or np.any(tops != np.floor(tops)) or np.any(df_of(tops) < 1):
         raise ValueError(f"{top_name} must be whole numbers with {top_name} - n_covariates - 2 "
                          f">= 1, got {tops.tolist()!r}")
     df = df_of(tops)
     se = np.array([se_fn(float(k)) for k in tops])
-    power = _t_power_many(abs(float(effect)) / se, df, a,
-                          "two-sided" if two_tailed else "larger")
+    if target == "power":
+        effect, mdes, mult = float(effect), math.nan, math.nan
+        power = _t_power_many(abs(effect) / se, df, a, "two-sided" if two_tailed else "larger")
+    else:
+        mult = _multiplier(df, a, power, two_tailed)
+        effect = mdes = mult * se
+        power = float(power)
     return pd.DataFrame({"design": f"cluster{levels}", top_name: tops.astype(int), **params,
                          "n_covariates": g, "alpha": a, "two_tailed": bool(two_tailed),
-                         "effect": float(effect), "power": power, "mdes": math.nan, "df": df,
-                         "se": se, "multiplier": math.nan, "solved_for": "power"})
-
-
-def _crt_mdes_curve(levels, se_fn, tops, top_name, power, a, two_tailed, g, params, df_of):
-    """The MDES of :func:`_crt` at each of several sizes: one row per size, the same
-    numbers as one call per size (the t quantiles of the multiplier elementwise)."""
-    if tops.size == 0 or np.any(tops != np.floor(tops)) or np.any(df_of(tops) < 1):
-        raise ValueError(f"{top_name} must be whole numbers with {top_name} - n_covariates - 2 "
-                         f">= 1, got {tops.tolist()!r}")
-    df = df_of(tops)
-    se = np.array([se_fn(float(k)) for k in tops])
-    mult = (stats.t.isf(a / 2 if two_tailed else a, df) + stats.t.ppf(power, df)).astype(float)
-    mdes = mult * se
-    return pd.DataFrame({"design": f"cluster{levels}", top_name: tops.astype(int), **params,
-                         "n_covariates": g, "alpha": a, "two_tailed": bool(two_tailed),
-                         "effect": mdes, "power": float(power), "mdes": mdes, "df": df,
-                         "se": se, "multiplier": mult, "solved_for": "effect"})
+                         "effect": effect, "power": power, "mdes": mdes, "df": df,
+                         "se": se, "multiplier": mult, "solved_for": target})
 
 
 def power_cluster2(n_clusters: int | None = None, cluster_size: float = 20, icc: float = 0.05,
